@@ -1,0 +1,10 @@
+//! The pure core: parse replies, build the model, diagnose. No I/O, no terminal.
+
+pub mod diagnose;
+pub mod model;
+pub mod parse;
+pub mod types;
+
+pub use diagnose::{Finding, FindingKind, Severity, diagnose};
+pub use model::{ClusterModel, NodeSummary, OpenSlot, Reachability, Role, SlotEntry, SlotState};
+pub use types::*;

@@ -1,0 +1,446 @@
+//! Domain types shared by the parser, the model, the diagnosis, the UI and the fixes.
+//!
+//! Everything here is plain data: no I/O, no terminal.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Number of hash slots in a Redis Cluster.
+pub const SLOT_COUNT: usize = 16384;
+
+/// A hash slot number, `0..SLOT_COUNT`.
+pub type Slot = u16;
+
+/// A 40-hex-character node id (handshake nodes carry a temporary random one).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NodeId(pub String);
+
+impl NodeId {
+    /// The first eight characters, as `redis-cli` prints them.
+    #[must_use]
+    pub fn short(&self) -> &str {
+        self.0.get(..8).unwrap_or(&self.0)
+    }
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where slotscope connects to a node: host (IP or name) and client port.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+}
+
+impl Endpoint {
+    #[must_use]
+    pub fn new(host: impl Into<String>, port: u16) -> Self {
+        Self {
+            host: host.into(),
+            port,
+        }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// The address field of a `CLUSTER NODES` line: `ip:port@cport[,hostname]`.
+/// A `noaddr` node is printed as `:0@0` (empty ip, port 0).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct NodeAddr {
+    pub ip: String,
+    pub port: u16,
+    pub cport: u16,
+    pub hostname: Option<String>,
+}
+
+impl NodeAddr {
+    /// True for the `:0@0` form (address unknown).
+    #[must_use]
+    pub fn is_unknown(&self) -> bool {
+        self.ip.is_empty() || self.port == 0
+    }
+
+    /// The client endpoint, if the address is known.
+    #[must_use]
+    pub fn endpoint(&self) -> Option<Endpoint> {
+        (!self.is_unknown()).then(|| Endpoint::new(self.ip.clone(), self.port))
+    }
+}
+
+impl fmt::Display for NodeAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.endpoint() {
+            Some(ep) => write!(f, "{ep}"),
+            None => f.write_str("(no address)"),
+        }
+    }
+}
+
+/// The flags field of a `CLUSTER NODES` line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct NodeFlags {
+    pub myself: bool,
+    pub master: bool,
+    pub replica: bool,
+    /// `fail?`: this node suspects the peer (PFAIL).
+    pub pfail: bool,
+    /// `fail`: failure agreed by a majority of masters.
+    pub fail: bool,
+    pub handshake: bool,
+    pub noaddr: bool,
+    pub nofailover: bool,
+}
+
+/// An inclusive range of slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SlotRange {
+    pub start: Slot,
+    pub end: Slot,
+}
+
+impl SlotRange {
+    #[must_use]
+    pub fn new(start: Slot, end: Slot) -> Self {
+        Self { start, end }
+    }
+
+    #[must_use]
+    pub fn single(slot: Slot) -> Self {
+        Self {
+            start: slot,
+            end: slot,
+        }
+    }
+
+    /// Number of slots in the range.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        usize::from(self.end) - usize::from(self.start) + 1
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    #[must_use]
+    pub fn contains(&self, slot: Slot) -> bool {
+        self.start <= slot && slot <= self.end
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Slot> + use<> {
+        self.start..=self.end
+    }
+}
+
+impl fmt::Display for SlotRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.start == self.end {
+            write!(f, "{}", self.start)
+        } else {
+            write!(f, "{}-{}", self.start, self.end)
+        }
+    }
+}
+
+/// Direction of an open-slot marker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkerKind {
+    /// `[S->-ID]`: this node is migrating slot S to ID.
+    Migrating,
+    /// `[S-<-ID]`: this node is importing slot S from ID.
+    Importing,
+}
+
+/// An open-slot marker from a node's own `myself` line.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OpenMarker {
+    pub slot: Slot,
+    pub kind: MarkerKind,
+    /// The target (migrating) or source (importing) node id.
+    pub peer: NodeId,
+}
+
+/// One line of `CLUSTER NODES`, as one node sees one node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeLine {
+    pub id: NodeId,
+    pub addr: NodeAddr,
+    pub flags: NodeFlags,
+    /// The master's id for a replica; `None` for masters (and for replicas of an unknown master).
+    pub master_id: Option<NodeId>,
+    pub ping_sent_ms: u64,
+    pub pong_recv_ms: u64,
+    pub config_epoch: u64,
+    pub link_connected: bool,
+    /// Slots this line claims, ascending.
+    pub slots: Vec<SlotRange>,
+    /// Open-slot markers (only ever present on the `myself` line).
+    pub markers: Vec<OpenMarker>,
+}
+
+impl NodeLine {
+    /// Number of slots claimed by this line.
+    #[must_use]
+    pub fn slot_count(&self) -> usize {
+        self.slots.iter().map(SlotRange::len).sum()
+    }
+}
+
+/// A whole `CLUSTER NODES` reply: one node's view of the cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ClusterNodes {
+    pub lines: Vec<NodeLine>,
+}
+
+impl ClusterNodes {
+    /// The line flagged `myself`.
+    #[must_use]
+    pub fn myself(&self) -> Option<&NodeLine> {
+        self.lines.iter().find(|l| l.flags.myself)
+    }
+
+    /// The line for a node id.
+    #[must_use]
+    pub fn get(&self, id: &NodeId) -> Option<&NodeLine> {
+        self.lines.iter().find(|l| &l.id == id)
+    }
+}
+
+/// `cluster_state` from `CLUSTER INFO`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClusterState {
+    Ok,
+    Fail,
+    Other(String),
+}
+
+/// A parsed `CLUSTER INFO` reply. Unknown fields are kept in `other`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterInfo {
+    pub state: ClusterState,
+    pub slots_assigned: u32,
+    pub slots_ok: u32,
+    pub slots_pfail: u32,
+    pub slots_fail: u32,
+    pub known_nodes: u32,
+    pub size: u32,
+    pub current_epoch: u64,
+    pub my_epoch: u64,
+    pub other: BTreeMap<String, String>,
+}
+
+/// Typed subset of an `INFO` reply (sections server, replication, memory, stats, clients,
+/// keyspace, cluster). Every field is optional: later versions and forks may differ.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ServerInfo {
+    pub redis_version: Option<String>,
+    /// `valkey_version` when the server is Valkey.
+    pub valkey_version: Option<String>,
+    pub uptime_s: Option<u64>,
+    /// `master` or `slave`.
+    pub role: Option<String>,
+    pub used_memory: Option<u64>,
+    pub maxmemory: Option<u64>,
+    pub ops_per_sec: Option<u64>,
+    pub connected_clients: Option<u64>,
+    pub master_repl_offset: Option<i64>,
+    /// `master_link_status` on a replica (`up` / `down`).
+    pub master_link_status: Option<String>,
+    /// `master_host:master_port` on a replica.
+    pub master_host: Option<String>,
+    pub master_port: Option<u16>,
+    /// Replica's own processed offset (`slave_repl_offset`).
+    pub slave_repl_offset: Option<i64>,
+    pub connected_slaves: Option<u64>,
+    /// Keys in db0.
+    pub keys: Option<u64>,
+    /// Keys in databases other than 0 (cluster mode only serves db0).
+    pub keys_other_dbs: u64,
+    pub cluster_enabled: Option<bool>,
+    pub loading: Option<bool>,
+}
+
+/// Configuration read with `CONFIG GET` (absent when CONFIG is renamed or refused).
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct NodeConfig {
+    pub require_full_coverage: Option<bool>,
+    pub node_timeout_ms: Option<u64>,
+    /// Why CONFIG GET could not be read, if it could not.
+    pub error: Option<String>,
+}
+
+/// Why a node could not be observed. Per-node failures are data, never fatal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
+pub enum ProbeError {
+    /// TCP connection refused or failed (node down, wrong port).
+    ConnectFailed(String),
+    /// TCP connect did not complete within the connect timeout.
+    ConnectTimeout,
+    /// Connected but a command got no reply within the command timeout (hung node).
+    Unresponsive(String),
+    /// The server wants a password and none was given (`NOAUTH`).
+    AuthRequired,
+    /// The password or user was rejected (`WRONGPASS` / `ERR invalid password`).
+    AuthFailed(String),
+    /// The server is loading its dataset (`LOADING`).
+    Loading,
+    /// The server answered but is not in cluster mode (`cluster_enabled:0`).
+    NotCluster { version: Option<String> },
+    /// A reply could not be understood.
+    Protocol(String),
+    /// Anything else the server said.
+    Other(String),
+}
+
+impl fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ConnectFailed(e) => write!(f, "connection failed: {e}"),
+            Self::ConnectTimeout => f.write_str("connect timed out"),
+            Self::Unresponsive(stage) => write!(f, "no reply to {stage} (node hung?)"),
+            Self::AuthRequired => f.write_str("password required (NOAUTH)"),
+            Self::AuthFailed(e) => write!(f, "authentication failed: {e}"),
+            Self::Loading => f.write_str("loading its dataset (LOADING)"),
+            Self::NotCluster { version } => match version {
+                Some(v) => write!(f, "not a cluster node (Redis {v}, cluster_enabled:0)"),
+                None => f.write_str("not a cluster node (cluster_enabled:0)"),
+            },
+            Self::Protocol(e) => write!(f, "unexpected reply: {e}"),
+            Self::Other(e) => f.write_str(e),
+        }
+    }
+}
+
+/// What one probe of one node returned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeReport {
+    /// The node's own `CLUSTER NODES` view.
+    pub nodes: ClusterNodes,
+    /// `CLUSTER INFO`, if it could be read.
+    pub cluster_info: Option<ClusterInfo>,
+    pub info: ServerInfo,
+    pub config: NodeConfig,
+    /// `CLUSTER COUNTKEYSINSLOT` for the slots that needed it (open or uncovered).
+    pub slot_keys: BTreeMap<Slot, u64>,
+}
+
+/// One node's observation in one refresh cycle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeObservation {
+    /// The endpoint we connected to.
+    pub endpoint: Endpoint,
+    /// Unix time in ms when the observation completed (or failed).
+    pub observed_at_ms: u64,
+    /// Round-trip time of our own `PING`, in microseconds.
+    pub rtt_us: Option<u64>,
+    pub result: Result<NodeReport, ProbeError>,
+}
+
+impl NodeObservation {
+    #[must_use]
+    pub fn report(&self) -> Option<&NodeReport> {
+        self.result.as_ref().ok()
+    }
+
+    /// The id of the observed node (from its `myself` line), if it answered.
+    #[must_use]
+    pub fn node_id(&self) -> Option<&NodeId> {
+        self.report()
+            .and_then(|r| r.nodes.myself())
+            .map(|l| &l.id)
+    }
+}
+
+/// A complete refresh cycle: every node that was probed.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ClusterSnapshot {
+    /// Increases by one per published snapshot.
+    pub generation: u64,
+    /// Unix ms when the cycle started.
+    pub started_at_ms: u64,
+    /// Unix ms when the cycle finished.
+    pub finished_at_ms: u64,
+    /// The seeds the user gave.
+    pub seeds: Vec<Endpoint>,
+    /// One entry per probed endpoint, sorted by endpoint.
+    pub observations: Vec<NodeObservation>,
+}
+
+/// Compress a sorted list of slots into ranges.
+#[must_use]
+pub fn slots_to_ranges(slots: impl IntoIterator<Item = Slot>) -> Vec<SlotRange> {
+    let mut out: Vec<SlotRange> = Vec::new();
+    for s in slots {
+        match out.last_mut() {
+            Some(r) if u32::from(r.end) + 1 == u32::from(s) => r.end = s,
+            Some(r) if r.end >= s && r.start <= s => {}
+            _ => out.push(SlotRange::single(s)),
+        }
+    }
+    out
+}
+
+/// Format ranges as `0-5460,5462` (no spaces), or `none`.
+#[must_use]
+pub fn format_ranges(ranges: &[SlotRange]) -> String {
+    if ranges.is_empty() {
+        return "none".to_owned();
+    }
+    ranges
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Total number of slots in a list of ranges.
+#[must_use]
+pub fn ranges_len(ranges: &[SlotRange]) -> usize {
+    ranges.iter().map(SlotRange::len).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_compress() {
+        let r = slots_to_ranges([0, 1, 2, 5, 7, 8]);
+        assert_eq!(format_ranges(&r), "0-2,5,7-8");
+        assert_eq!(ranges_len(&r), 6);
+        assert_eq!(format_ranges(&[]), "none");
+    }
+
+    #[test]
+    fn endpoint_display_brackets_ipv6() {
+        assert_eq!(Endpoint::new("::1", 7000).to_string(), "[::1]:7000");
+        assert_eq!(Endpoint::new("127.0.0.1", 7000).to_string(), "127.0.0.1:7000");
+    }
+
+    #[test]
+    fn short_id() {
+        assert_eq!(NodeId("0123456789abcdef".into()).short(), "01234567");
+        assert_eq!(NodeId("abc".into()).short(), "abc");
+    }
+}

@@ -1,0 +1,12 @@
+//! slotscope: observe, diagnose and repair a Redis Cluster.
+//!
+//! `cluster` is the pure core (parse, model, diagnose); `fix` plans repairs (pure) and runs them;
+//! `refresh` does the network I/O; `app` owns the dashboard state and event loop; `ui` draws it;
+//! `lab` starts throwaway local clusters for the demo and the tests.
+
+pub mod app;
+pub mod cluster;
+pub mod fix;
+pub mod lab;
+pub mod refresh;
+pub mod ui;
