@@ -1,1 +1,867 @@
-//! (under construction)
+//! Guided fixes: repairs as plain data ([`FixPlan`]), a pure planner, an executor that runs a
+//! confirmed plan through the central connection layer, and an audit log.
+//!
+//! A plan is a value: title, why (which finding), ordered steps (node + exact command), the
+//! risk in numbers, the preconditions it relies on (checkable on a fresh [`ClusterModel`]) and
+//! the end state it expects. The TUI and `slotscope fix` show and run the same plans.
+//!
+//! Plans never contain secrets: authentication for `MIGRATE` is added by the executor at run
+//! time, and every rendering of a command masks it.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::FindingKind;
+use crate::cluster::model::{ClusterModel, NodeSummary, Reachability, Role};
+use crate::cluster::types::{Endpoint, MarkerKind, NodeId, Slot, SlotRange};
+
+/// Default number of keys per `GETKEYSINSLOT` / `MIGRATE` batch.
+pub const DEFAULT_MIGRATE_BATCH: u32 = 100;
+
+/// Default `MIGRATE` timeout argument, in milliseconds (server-side timeout, not a socket one).
+pub const DEFAULT_MIGRATE_TIMEOUT_MS: u64 = 5000;
+
+/// How the user must confirm a plan before it runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "word", rename_all = "snake_case")]
+pub enum Confirmation {
+    /// A plain yes / no.
+    Simple,
+    /// The user must type this exact word (plans that can lose data).
+    TypeWord(String),
+}
+
+/// Coarse risk level, for colouring and sorting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskLevel {
+    /// Advice only, or writes that cannot lose or move data.
+    Low,
+    /// Moves keys or changes ownership, but keeps every key.
+    Medium,
+    /// Can lose data or cause a write outage if misjudged.
+    High,
+}
+
+/// What a plan risks, in numbers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Risk {
+    /// Keys the plan will move between nodes (as counted when planning).
+    pub keys_to_move: u64,
+    /// Keys that could be lost (e.g. keys of a dead master whose slots are handed out).
+    pub keys_at_risk: u64,
+    /// Slots whose owner changes.
+    pub slots_changing_owner: u64,
+    /// True when the plan can lose data; such plans need a typed confirmation.
+    pub loses_data: bool,
+    /// Plain-language notes (why it is risky, what the user should know).
+    pub notes: Vec<String>,
+}
+
+impl Risk {
+    /// The coarse level derived from the numbers.
+    #[must_use]
+    pub fn level(&self) -> RiskLevel {
+        if self.loses_data || self.keys_at_risk > 0 {
+            RiskLevel::High
+        } else if self.keys_to_move > 0 || self.slots_changing_owner > 0 {
+            RiskLevel::Medium
+        } else {
+            RiskLevel::Low
+        }
+    }
+}
+
+/// A fact about the cluster that can be checked on a fresh [`ClusterModel`].
+///
+/// Used both for preconditions (checked just before running) and for the expected end state
+/// (checked after running).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Condition {
+    /// `node` (its own view) has a migrating marker for `slot` towards `to`.
+    SlotMigrating {
+        slot: Slot,
+        node: NodeId,
+        to: NodeId,
+    },
+    /// `node` (its own view) has an importing marker for `slot` from `from`.
+    SlotImporting {
+        slot: Slot,
+        node: NodeId,
+        from: NodeId,
+    },
+    /// `node` has no marker at all for `slot`.
+    SlotNotMarkedOn { slot: Slot, node: NodeId },
+    /// No node has any marker for these slots.
+    SlotsClosed { slots: Vec<SlotRange> },
+    /// `node` claims all these slots in its own view.
+    SlotsClaimedBy { slots: Vec<SlotRange>, node: NodeId },
+    /// The consensus owner of every slot in the ranges is `node` and the state is served.
+    SlotsServedBy { slots: Vec<SlotRange>, node: NodeId },
+    /// Every slot in the ranges is served (by anyone), not open, not disputed.
+    SlotsServed { slots: Vec<SlotRange> },
+    /// The consensus has no owner for any slot in the ranges.
+    SlotsUncovered { slots: Vec<SlotRange> },
+    /// The consensus owner of every slot in the ranges is `node` (whatever its health).
+    SlotsOwnedBy { slots: Vec<SlotRange>, node: NodeId },
+    /// `node` answered our probe.
+    NodeReachable { node: NodeId },
+    /// `node` did not answer our probe, or is flagged failing by peers.
+    NodeFailing { node: NodeId },
+    /// `node` is not reachable by us (refused, timed out) — the strict form of failing.
+    NodeUnreachable { node: NodeId },
+    /// `node` is a master in its own view (or by consensus if unreachable).
+    NodeIsMaster { node: NodeId },
+    /// `node` is a replica of `master`.
+    NodeIsReplicaOf { node: NodeId, master: NodeId },
+    /// No reachable node except `node` itself lists `node` in its table.
+    NodeForgotten { node: NodeId },
+    /// `node` is known by every other reachable cluster node, and knows them.
+    NodeJoined { node: NodeId },
+    /// `node` is reachable and knows only itself (needs `CLUSTER MEET`).
+    NodeIsolated { node: NodeId },
+    /// Every reachable node agrees with the consensus slot map.
+    AllViewsAgree,
+    /// Every reachable cluster node reports `cluster_state:ok`.
+    ClusterStateOk,
+    /// All 16384 slots are served.
+    FullyServed,
+    /// Every reachable master has `cluster-require-full-coverage` set to `value`.
+    FullCoverage { value: bool },
+    /// No reachable master holds keys in these slots except `node` (key counts as observed).
+    KeysOnlyOn { slots: Vec<SlotRange>, node: NodeId },
+}
+
+/// A condition with its plain-language statement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    /// E.g. "slot 1234 still migrating on 127.0.0.1:7000 and importing on 127.0.0.1:7001".
+    pub description: String,
+    pub condition: Condition,
+}
+
+/// A precondition of a plan (checked on fresh data just before running).
+pub type Precondition = Check;
+
+/// One element of the expected end state (checked after running).
+pub type Expectation = Check;
+
+/// What a step does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StepAction {
+    /// Send one command to the step's endpoint.
+    Command {
+        /// The command and its arguments, e.g. `["CLUSTER", "SETSLOT", "5", "STABLE"]`.
+        args: Vec<String>,
+        /// Error substrings that count as success (e.g. "only with masters" for a source that
+        /// already turned into a replica). Empty for most steps.
+        tolerate: Vec<String>,
+    },
+    /// Move every key of `slot` from the step's node to `to`, batch by batch:
+    /// `CLUSTER GETKEYSINSLOT slot batch` then `MIGRATE host port "" 0 timeout KEYS …`.
+    /// A `BUSYKEY` is never overwritten: both copies are compared with `DUMP`; the run stops.
+    MigrateSlotKeys {
+        slot: Slot,
+        from: NodeId,
+        to: NodeId,
+        /// Where the keys go.
+        to_endpoint: Endpoint,
+        batch: u32,
+        timeout_ms: u64,
+    },
+    /// Re-observe the cluster until the condition holds or the timeout expires.
+    WaitFor {
+        condition: Condition,
+        timeout_ms: u64,
+    },
+}
+
+/// One step of a plan: a node and what to do on it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixStep {
+    /// Where the step runs.
+    pub endpoint: Endpoint,
+    /// The node's id, when known.
+    pub node_id: Option<NodeId>,
+    pub action: StepAction,
+    /// Plain words: what the step does and why.
+    pub description: String,
+}
+
+/// Authentication details to show in `redis-cli` lines (the password is always masked).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CliAuth {
+    /// ACL user name, if any.
+    pub user: Option<String>,
+    /// Whether a password is in use (printed as `-a ***`).
+    pub password: bool,
+}
+
+/// Quote one argument for a shell / redis-cli line.
+fn quote_arg(arg: &str) -> String {
+    if arg.is_empty() {
+        return "\"\"".to_owned();
+    }
+    let plain = arg
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_.:/@{}[]+=,".contains(c));
+    if plain {
+        arg.to_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}
+
+impl FixStep {
+    /// A `Command` step.
+    #[must_use]
+    pub fn command(
+        endpoint: Endpoint,
+        node_id: Option<NodeId>,
+        args: &[&str],
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            endpoint,
+            node_id,
+            action: StepAction::Command {
+                args: args.iter().map(|s| (*s).to_owned()).collect(),
+                tolerate: Vec::new(),
+            },
+            description: description.into(),
+        }
+    }
+
+    /// Whether the step writes to the cluster (every step except waits).
+    #[must_use]
+    pub fn is_write(&self) -> bool {
+        !matches!(self.action, StepAction::WaitFor { .. })
+    }
+
+    /// The command as a `redis-cli` line an engineer could type, without auth options.
+    #[must_use]
+    pub fn redis_cli_line(&self) -> String {
+        self.redis_cli_line_with(&CliAuth::default())
+    }
+
+    /// The command as a `redis-cli` line; the password, if any, is shown as `-a ***`.
+    #[must_use]
+    pub fn redis_cli_line_with(&self, auth: &CliAuth) -> String {
+        let mut prefix = format!(
+            "redis-cli -h {} -p {}",
+            quote_arg(&self.endpoint.host),
+            self.endpoint.port
+        );
+        if let Some(user) = &auth.user {
+            prefix.push_str(" --user ");
+            prefix.push_str(&quote_arg(user));
+        }
+        if auth.password {
+            prefix.push_str(" -a ***");
+        }
+        match &self.action {
+            StepAction::Command { args, .. } => {
+                let cmd: Vec<String> = args.iter().map(|a| quote_arg(a)).collect();
+                format!("{prefix} {}", cmd.join(" "))
+            }
+            StepAction::MigrateSlotKeys {
+                slot,
+                to_endpoint,
+                batch,
+                timeout_ms,
+                ..
+            } => {
+                let auth_part = match (&auth.user, auth.password) {
+                    (Some(u), true) => format!(" AUTH2 {} ***", quote_arg(u)),
+                    (None, true) => " AUTH ***".to_owned(),
+                    _ => String::new(),
+                };
+                format!(
+                    "# repeat until empty: {prefix} CLUSTER GETKEYSINSLOT {slot} {batch}; \
+                     {prefix} MIGRATE {} {} \"\" 0 {timeout_ms}{auth_part} KEYS <keys>",
+                    quote_arg(&to_endpoint.host),
+                    to_endpoint.port
+                )
+            }
+            StepAction::WaitFor { timeout_ms, .. } => {
+                format!(
+                    "# wait up to {} s: {}",
+                    timeout_ms.div_ceil(1000),
+                    self.description
+                )
+            }
+        }
+    }
+
+    /// The command words (for JSON and the dialog), e.g. `CLUSTER SETSLOT 5 STABLE`.
+    #[must_use]
+    pub fn command_text(&self) -> String {
+        match &self.action {
+            StepAction::Command { args, .. } => args
+                .iter()
+                .map(|a| quote_arg(a))
+                .collect::<Vec<_>>()
+                .join(" "),
+            StepAction::MigrateSlotKeys {
+                slot,
+                to_endpoint,
+                batch,
+                ..
+            } => format!(
+                "MIGRATE keys of slot {slot} to {to_endpoint} in batches of {batch} \
+                 (GETKEYSINSLOT + MIGRATE)"
+            ),
+            StepAction::WaitFor { .. } => format!("(wait) {}", self.description),
+        }
+    }
+}
+
+impl fmt::Display for FixStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.endpoint, self.command_text())
+    }
+}
+
+/// What kind of repair a plan is (stable, part of the JSON output).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanKind {
+    /// Clear markers of an open slot that has no key split.
+    StabiliseSlot,
+    /// Finish an interrupted migration towards the target.
+    CompleteMigration,
+    /// Move keys back and give the slot back to the source.
+    RollBackMigration,
+    /// Give uncovered slots back to the one master holding their keys.
+    ReclaimUncovered,
+    /// Assign uncovered slots that hold no key anywhere.
+    CoverEmptySlots,
+    /// Promote a replica of a failed master (`FAILOVER FORCE` / `TAKEOVER`).
+    Failover,
+    /// Advice: restart the failed node with its data and nodes.conf.
+    RestartAdvice,
+    /// Hand the slots of a dead master to live masters (data loss if it returns).
+    ReassignSlots,
+    /// `CLUSTER MEET` a running node that is not part of the cluster.
+    Meet,
+    /// `CLUSTER FORGET` a failed or ghost node everywhere.
+    Forget,
+    /// Make the rightful owner's claim win on dissenting nodes.
+    ResolveDispute,
+    /// Set `cluster-require-full-coverage no` on every master.
+    CoverageOff,
+    /// Revert `cluster-require-full-coverage` to `yes`.
+    CoverageOn,
+    /// Advice: the server is not in cluster mode.
+    NotClusterAdvice,
+}
+
+/// A complete repair, as data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixPlan {
+    /// Stable id, e.g. `stabilise-slot-1234`; the same cluster state gives the same id.
+    pub id: String,
+    pub kind: PlanKind,
+    /// One line, e.g. "Close slot 1234 (no keys were moved yet)".
+    pub title: String,
+    /// Why: the finding's summary, in plain words.
+    pub why: String,
+    /// The finding this plan answers.
+    pub finding: Option<FindingKind>,
+    /// Alternatives for the same problem share a group (e.g. complete vs roll back).
+    pub group: Option<String>,
+    /// Within a group, the plan offered by default.
+    pub recommended: bool,
+    /// Affected slots.
+    pub slots: Vec<SlotRange>,
+    /// Affected nodes.
+    pub nodes: Vec<NodeId>,
+    /// Ordered steps. Empty for advice-only plans.
+    pub steps: Vec<FixStep>,
+    /// Advice lines (what to do by hand), shown with or instead of steps.
+    pub advice: Vec<String>,
+    pub risk: Risk,
+    pub preconditions: Vec<Precondition>,
+    pub expected: Vec<Expectation>,
+    pub confirmation: Confirmation,
+}
+
+impl FixPlan {
+    /// True when the plan only gives advice and sends nothing.
+    #[must_use]
+    pub fn is_advice_only(&self) -> bool {
+        self.steps.iter().all(|s| !s.is_write())
+    }
+
+    /// Number of write steps.
+    #[must_use]
+    pub fn write_steps(&self) -> usize {
+        self.steps.iter().filter(|s| s.is_write()).count()
+    }
+
+    /// The expected end state as plain lines.
+    #[must_use]
+    pub fn expected_lines(&self) -> Vec<&str> {
+        self.expected
+            .iter()
+            .map(|e| e.description.as_str())
+            .collect()
+    }
+}
+
+fn node_label(model: &ClusterModel, id: &NodeId) -> String {
+    model
+        .node(id)
+        .map_or_else(|| id.short().to_owned(), NodeSummary::label)
+}
+
+fn all_slots(ranges: &[SlotRange]) -> impl Iterator<Item = Slot> + '_ {
+    ranges.iter().flat_map(SlotRange::iter)
+}
+
+fn own_marker(model: &ClusterModel, node: &NodeId, slot: Slot) -> Option<(MarkerKind, NodeId)> {
+    model
+        .node(node)?
+        .own_line
+        .as_ref()?
+        .markers
+        .iter()
+        .find(|m| m.slot == slot)
+        .map(|m| (m.kind, m.peer.clone()))
+}
+
+fn is_reachable_cluster_node(n: &NodeSummary) -> bool {
+    matches!(n.reachability, Reachability::Ok) && n.own_line.is_some()
+}
+
+impl Condition {
+    /// Check the condition on a model: `Ok(())` if it holds, else what is different.
+    ///
+    /// # Errors
+    /// A plain-language description of what does not hold.
+    pub fn check(&self, model: &ClusterModel) -> Result<(), String> {
+        let label = |id: &NodeId| node_label(model, id);
+        match self {
+            Self::SlotMigrating { slot, node, to } => match own_marker(model, node, *slot) {
+                Some((MarkerKind::Migrating, peer)) if &peer == to => Ok(()),
+                Some((kind, peer)) => Err(format!(
+                    "slot {slot} on {} is now {kind:?} with {}",
+                    label(node),
+                    label(&peer)
+                )),
+                None if model.node(node).is_some_and(is_reachable_cluster_node) => Err(format!(
+                    "slot {slot} is no longer migrating on {}",
+                    label(node)
+                )),
+                None => Err(format!("{} cannot be observed", label(node))),
+            },
+            Self::SlotImporting { slot, node, from } => match own_marker(model, node, *slot) {
+                Some((MarkerKind::Importing, peer)) if &peer == from => Ok(()),
+                Some((kind, peer)) => Err(format!(
+                    "slot {slot} on {} is now {kind:?} with {}",
+                    label(node),
+                    label(&peer)
+                )),
+                None if model.node(node).is_some_and(is_reachable_cluster_node) => Err(format!(
+                    "slot {slot} is no longer importing on {}",
+                    label(node)
+                )),
+                None => Err(format!("{} cannot be observed", label(node))),
+            },
+            Self::SlotNotMarkedOn { slot, node } => match own_marker(model, node, *slot) {
+                None => Ok(()),
+                Some((kind, peer)) => Err(format!(
+                    "{} has slot {slot} {kind:?} with {}",
+                    label(node),
+                    label(&peer)
+                )),
+            },
+            Self::SlotsClosed { slots } => {
+                let open: Vec<Slot> = model
+                    .open_slots
+                    .iter()
+                    .map(|o| o.slot)
+                    .filter(|s| slots.iter().any(|r| r.contains(*s)))
+                    .collect();
+                if open.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "slots still open: {}",
+                        crate::cluster::types::format_ranges(
+                            &crate::cluster::types::slots_to_ranges(open)
+                        )
+                    ))
+                }
+            }
+            Self::SlotsClaimedBy { slots, node } => {
+                let Some(line) = model.node(node).and_then(|n| n.own_line.as_ref()) else {
+                    return Err(format!("{} cannot be observed", label(node)));
+                };
+                let missing: Vec<Slot> = all_slots(slots)
+                    .filter(|s| !line.slots.iter().any(|r| r.contains(*s)))
+                    .collect();
+                if missing.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{} does not claim slots {}",
+                        label(node),
+                        crate::cluster::types::format_ranges(
+                            &crate::cluster::types::slots_to_ranges(missing)
+                        )
+                    ))
+                }
+            }
+            Self::SlotsServedBy { slots, node } => {
+                let idx = model.node_index(node);
+                let bad: Vec<Slot> = all_slots(slots)
+                    .filter(|s| {
+                        model.slots.get(usize::from(*s)).is_none_or(|e| {
+                            e.owner != idx || e.state != crate::cluster::model::SlotState::Served
+                        })
+                    })
+                    .collect();
+                if bad.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "slots {} are not served by {}",
+                        crate::cluster::types::format_ranges(
+                            &crate::cluster::types::slots_to_ranges(bad)
+                        ),
+                        label(node)
+                    ))
+                }
+            }
+            Self::SlotsServed { slots } => {
+                let bad: Vec<Slot> = all_slots(slots)
+                    .filter(|s| {
+                        model
+                            .slots
+                            .get(usize::from(*s))
+                            .is_none_or(|e| e.state != crate::cluster::model::SlotState::Served)
+                    })
+                    .collect();
+                if bad.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "slots {} are not served",
+                        crate::cluster::types::format_ranges(
+                            &crate::cluster::types::slots_to_ranges(bad)
+                        )
+                    ))
+                }
+            }
+            Self::SlotsUncovered { slots } => {
+                let bad: Vec<Slot> = all_slots(slots)
+                    .filter(|s| {
+                        model
+                            .slots
+                            .get(usize::from(*s))
+                            .is_none_or(|e| e.owner.is_some())
+                    })
+                    .collect();
+                if bad.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "slots {} now have an owner",
+                        crate::cluster::types::format_ranges(
+                            &crate::cluster::types::slots_to_ranges(bad)
+                        )
+                    ))
+                }
+            }
+            Self::SlotsOwnedBy { slots, node } => {
+                let idx = model.node_index(node);
+                let bad: Vec<Slot> = all_slots(slots)
+                    .filter(|s| {
+                        model
+                            .slots
+                            .get(usize::from(*s))
+                            .is_none_or(|e| e.owner.is_none() || e.owner != idx)
+                    })
+                    .collect();
+                if bad.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "slots {} are no longer owned by {}",
+                        crate::cluster::types::format_ranges(
+                            &crate::cluster::types::slots_to_ranges(bad)
+                        ),
+                        label(node)
+                    ))
+                }
+            }
+            Self::NodeReachable { node } => match model.node(node) {
+                Some(n) if matches!(n.reachability, Reachability::Ok) => Ok(()),
+                Some(_) => Err(format!("{} is not reachable", label(node))),
+                None => Err(format!("{} is no longer known", label(node))),
+            },
+            Self::NodeFailing { node } => match model.node(node) {
+                Some(n) if n.is_failing() => Ok(()),
+                Some(_) => Err(format!("{} is reachable and healthy again", label(node))),
+                None => Err(format!("{} is no longer known", label(node))),
+            },
+            Self::NodeUnreachable { node } => match model.node(node) {
+                Some(n) if !matches!(n.reachability, Reachability::Ok) => Ok(()),
+                Some(_) => Err(format!("{} answers again", label(node))),
+                None => Err(format!("{} is no longer known", label(node))),
+            },
+            Self::NodeIsMaster { node } => match model.node(node) {
+                Some(n) if n.role == Role::Master => Ok(()),
+                Some(n) => Err(format!("{} is now {:?}", label(node), n.role)),
+                None => Err(format!("{} is no longer known", label(node))),
+            },
+            Self::NodeIsReplicaOf { node, master } => match model.node(node) {
+                Some(n) if n.role == Role::Replica && n.master_id.as_ref() == Some(master) => {
+                    Ok(())
+                }
+                Some(n) => Err(format!(
+                    "{} is now {:?}{}",
+                    label(node),
+                    n.role,
+                    n.master_id
+                        .as_ref()
+                        .map(|m| format!(" of {}", label(m)))
+                        .unwrap_or_default()
+                )),
+                None => Err(format!("{} is no longer known", label(node))),
+            },
+            Self::NodeForgotten { node } => {
+                let knowers: Vec<String> = model
+                    .nodes
+                    .iter()
+                    .filter(|n| n.id.as_ref() != Some(node))
+                    .filter(|n| {
+                        n.own_line.is_some()
+                            && matches!(n.reachability, Reachability::Ok)
+                            && model_view_lists(model, n, node)
+                    })
+                    .map(NodeSummary::label)
+                    .collect();
+                if knowers.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{} is still listed by {}",
+                        label(node),
+                        knowers.join(", ")
+                    ))
+                }
+            }
+            Self::NodeJoined { node } => match model.node(node) {
+                Some(n) if !n.isolated && n.peers.unknown_to.is_empty() => Ok(()),
+                Some(n) if n.isolated => Err(format!("{} still knows only itself", label(node))),
+                Some(n) => Err(format!(
+                    "{} is still unknown to {}",
+                    label(node),
+                    n.peers
+                        .unknown_to
+                        .iter()
+                        .map(&label)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                None => Err(format!("{} is no longer known", label(node))),
+            },
+            Self::NodeIsolated { node } => match model.node(node) {
+                Some(n) if n.isolated => Ok(()),
+                Some(_) => Err(format!("{} has joined the cluster meanwhile", label(node))),
+                None => Err(format!("{} is no longer known", label(node))),
+            },
+            Self::AllViewsAgree => {
+                if model.disagreements.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{} node(s) still disagree about slot ownership: {}",
+                        model.disagreements.len(),
+                        model
+                            .disagreements
+                            .iter()
+                            .map(|d| label(&d.node))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                }
+            }
+            Self::ClusterStateOk => {
+                let bad: Vec<String> = model
+                    .nodes
+                    .iter()
+                    .filter(|n| n.cluster_state_ok == Some(false))
+                    .map(NodeSummary::label)
+                    .collect();
+                if bad.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!("cluster_state:fail on {}", bad.join(", ")))
+                }
+            }
+            Self::FullyServed => {
+                let bad = model
+                    .slots
+                    .iter()
+                    .filter(|e| e.state != crate::cluster::model::SlotState::Served)
+                    .count();
+                if bad == 0 && model.slots.len() == crate::cluster::types::SLOT_COUNT {
+                    Ok(())
+                } else {
+                    Err(format!("{bad} slot(s) are not served"))
+                }
+            }
+            Self::FullCoverage { value } => {
+                let bad: Vec<String> = model
+                    .nodes
+                    .iter()
+                    .filter(|n| n.role == Role::Master && is_reachable_cluster_node(n))
+                    .filter(|n| {
+                        n.config
+                            .as_ref()
+                            .and_then(|c| c.require_full_coverage)
+                            .is_some_and(|v| v != *value)
+                    })
+                    .map(NodeSummary::label)
+                    .collect();
+                if bad.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "cluster-require-full-coverage is not {} on {}",
+                        if *value { "yes" } else { "no" },
+                        bad.join(", ")
+                    ))
+                }
+            }
+            Self::KeysOnlyOn { slots, node } => {
+                let mut others: Vec<String> = Vec::new();
+                for s in all_slots(slots) {
+                    if let Some(per_node) = model.uncovered_keys.get(&s) {
+                        for (holder, count) in per_node {
+                            if holder != node && *count > 0 {
+                                others.push(format!(
+                                    "{} has {count} key(s) in slot {s}",
+                                    label(holder)
+                                ));
+                            }
+                        }
+                    }
+                }
+                if others.is_empty() {
+                    Ok(())
+                } else {
+                    others.truncate(5);
+                    Err(others.join("; "))
+                }
+            }
+        }
+    }
+}
+
+/// Whether `viewer`'s own table lists `node` (as recorded in the node's peer opinion).
+fn model_view_lists(model: &ClusterModel, viewer: &NodeSummary, node: &NodeId) -> bool {
+    let (Some(vid), Some(n)) = (viewer.id.as_ref(), model.node(node)) else {
+        return false;
+    };
+    n.peers.known_by.iter().any(|k| k == vid)
+}
+
+impl Check {
+    /// A check with its description.
+    #[must_use]
+    pub fn new(description: impl Into<String>, condition: Condition) -> Self {
+        Self {
+            description: description.into(),
+            condition,
+        }
+    }
+
+    /// Check on a model; `Err` says what changed.
+    ///
+    /// # Errors
+    /// The description and what is different.
+    pub fn verify(&self, model: &ClusterModel) -> Result<(), String> {
+        self.condition
+            .check(model)
+            .map_err(|why| format!("{}: {why}", self.description))
+    }
+}
+
+/// Check every precondition of a plan; returns the list of those that no longer hold.
+#[must_use]
+pub fn failed_checks(checks: &[Check], model: &ClusterModel) -> Vec<String> {
+    checks
+        .iter()
+        .filter_map(|c| c.verify(model).err())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redis_cli_line_quotes_and_masks() {
+        let step = FixStep::command(
+            Endpoint::new("127.0.0.1", 7000),
+            None,
+            &["CLUSTER", "SETSLOT", "5", "STABLE"],
+            "close slot 5",
+        );
+        assert_eq!(
+            step.redis_cli_line(),
+            "redis-cli -h 127.0.0.1 -p 7000 CLUSTER SETSLOT 5 STABLE"
+        );
+        let auth = CliAuth {
+            user: Some("ops".into()),
+            password: true,
+        };
+        assert_eq!(
+            step.redis_cli_line_with(&auth),
+            "redis-cli -h 127.0.0.1 -p 7000 --user ops -a *** CLUSTER SETSLOT 5 STABLE"
+        );
+        let mig = FixStep {
+            endpoint: Endpoint::new("127.0.0.1", 7000),
+            node_id: None,
+            action: StepAction::MigrateSlotKeys {
+                slot: 9,
+                from: NodeId("a".into()),
+                to: NodeId("b".into()),
+                to_endpoint: Endpoint::new("127.0.0.1", 7001),
+                batch: 50,
+                timeout_ms: 5000,
+            },
+            description: "move".into(),
+        };
+        let line = mig.redis_cli_line_with(&auth);
+        assert!(
+            line.contains("MIGRATE 127.0.0.1 7001 \"\" 0 5000 AUTH2 ops *** KEYS"),
+            "{line}"
+        );
+        assert!(line.contains("GETKEYSINSLOT 9 50"), "{line}");
+        assert_eq!(quote_arg("it's"), "'it'\\''s'");
+        assert_eq!(quote_arg(""), "\"\"");
+    }
+
+    #[test]
+    fn risk_levels() {
+        assert_eq!(Risk::default().level(), RiskLevel::Low);
+        let r = Risk {
+            keys_to_move: 3,
+            ..Risk::default()
+        };
+        assert_eq!(r.level(), RiskLevel::Medium);
+        let r = Risk {
+            loses_data: true,
+            ..Risk::default()
+        };
+        assert_eq!(r.level(), RiskLevel::High);
+    }
+}

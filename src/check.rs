@@ -1,0 +1,368 @@
+//! `slotscope check`: the diagnosis as readable text or a stable JSON document, and the exit
+//! code. Pure formatting over a [`ClusterModel`] and its findings; the caller does the I/O.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::cluster::diagnose::{self, Finding, Severity};
+use crate::cluster::model::{ClusterModel, Reachability, Role, SlotState};
+use crate::cluster::types::{ClusterSnapshot, SLOT_COUNT, SlotRange, format_ranges};
+
+/// Version tag of the JSON document; bumped only on incompatible changes.
+pub const JSON_SCHEMA: &str = "slotscope.check/v1";
+
+/// Exit code: healthy.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: warnings only.
+pub const EXIT_WARNING: i32 = 1;
+/// Exit code: at least one critical finding.
+pub const EXIT_CRITICAL: i32 = 2;
+/// Exit code: the cluster could not be observed at all (or bad arguments).
+pub const EXIT_UNOBSERVABLE: i32 = 3;
+
+/// Exit code for a set of findings.
+#[must_use]
+pub fn exit_code(findings: &[Finding]) -> i32 {
+    match diagnose::worst(findings) {
+        None | Some(Severity::Info) => EXIT_OK,
+        Some(Severity::Warning) => EXIT_WARNING,
+        Some(Severity::Critical) => EXIT_CRITICAL,
+    }
+}
+
+/// Slot counts per state, for the summary.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SlotSummary {
+    pub served: usize,
+    pub migrating: usize,
+    pub disputed: usize,
+    pub owner_failing: usize,
+    pub uncovered: usize,
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub nodes: usize,
+    pub nodes_reachable: usize,
+    pub masters: usize,
+    pub replicas: usize,
+    pub open_slots: usize,
+    pub slots: SlotSummary,
+}
+
+/// One node in the JSON document.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct JsonNode {
+    pub id: Option<String>,
+    pub address: String,
+    pub role: Role,
+    pub master_id: Option<String>,
+    pub flags: Vec<&'static str>,
+    pub reachable: bool,
+    pub error: Option<String>,
+    pub slots: Vec<SlotRange>,
+    pub slot_count: usize,
+    pub config_epoch: u64,
+    pub keys: Option<u64>,
+    pub cluster_state_ok: Option<bool>,
+    pub rtt_us: Option<u64>,
+}
+
+/// The whole `check --json` document (schema in `docs/check-json.md`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport<'a> {
+    pub schema: &'static str,
+    pub observed_at_ms: u64,
+    pub duration_ms: u64,
+    pub seeds: Vec<String>,
+    pub status: &'static str,
+    pub exit_code: i32,
+    pub verdict: String,
+    pub summary: Summary,
+    pub nodes: Vec<JsonNode>,
+    pub findings: &'a [Finding],
+}
+
+fn flag_names(n: &crate::cluster::NodeSummary) -> Vec<&'static str> {
+    let f = &n.flags;
+    let mut out = Vec::new();
+    for (on, name) in [
+        (f.master, "master"),
+        (f.replica, "slave"),
+        (f.pfail, "fail?"),
+        (f.fail, "fail"),
+        (f.handshake, "handshake"),
+        (f.noaddr, "noaddr"),
+        (f.nofailover, "nofailover"),
+    ] {
+        if on {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// Summary counts of a model.
+#[must_use]
+pub fn summarize(model: &ClusterModel) -> Summary {
+    let counts = model.state_counts();
+    let get = |s: SlotState| counts.get(&s).copied().unwrap_or(0);
+    Summary {
+        nodes: model.nodes.len(),
+        nodes_reachable: model
+            .nodes
+            .iter()
+            .filter(|n| n.reachability == Reachability::Ok)
+            .count(),
+        masters: model.nodes.iter().filter(|n| n.role == Role::Master).count(),
+        replicas: model
+            .nodes
+            .iter()
+            .filter(|n| n.role == Role::Replica)
+            .count(),
+        open_slots: model.open_slots.len(),
+        slots: SlotSummary {
+            served: get(SlotState::Served),
+            migrating: get(SlotState::Migrating),
+            disputed: get(SlotState::Disputed),
+            owner_failing: get(SlotState::OwnerFailing),
+            uncovered: get(SlotState::Uncovered),
+        },
+    }
+}
+
+/// Build the JSON document.
+#[must_use]
+pub fn report<'a>(
+    snapshot: &ClusterSnapshot,
+    model: &ClusterModel,
+    findings: &'a [Finding],
+) -> CheckReport<'a> {
+    let code = exit_code(findings);
+    CheckReport {
+        schema: JSON_SCHEMA,
+        observed_at_ms: snapshot.finished_at_ms,
+        duration_ms: snapshot
+            .finished_at_ms
+            .saturating_sub(snapshot.started_at_ms),
+        seeds: snapshot.seeds.iter().map(ToString::to_string).collect(),
+        status: status_word(code),
+        exit_code: code,
+        verdict: diagnose::verdict(model, findings),
+        summary: summarize(model),
+        nodes: model
+            .nodes
+            .iter()
+            .map(|n| JsonNode {
+                id: n.id.as_ref().map(|i| i.0.clone()),
+                address: n.addr.to_string(),
+                role: n.role,
+                master_id: n.master_id.as_ref().map(|i| i.0.clone()),
+                flags: flag_names(n),
+                reachable: n.reachability == Reachability::Ok,
+                error: match &n.reachability {
+                    Reachability::Ok => None,
+                    Reachability::Failed(e) => Some(e.to_string()),
+                    Reachability::NotProbed => Some("not probed (no usable address)".into()),
+                },
+                slots: n.claimed_slots.clone(),
+                slot_count: n.claimed_slots.iter().map(SlotRange::len).sum(),
+                config_epoch: n.config_epoch,
+                keys: n.info.as_ref().and_then(|i| i.keys),
+                cluster_state_ok: n.cluster_state_ok,
+                rtt_us: n.rtt_us,
+            })
+            .collect(),
+        findings,
+    }
+}
+
+fn status_word(code: i32) -> &'static str {
+    match code {
+        EXIT_OK => "ok",
+        EXIT_WARNING => "warning",
+        _ => "critical",
+    }
+}
+
+/// Render the JSON document.
+///
+/// # Errors
+/// Serialisation failure (not expected).
+pub fn render_json(
+    snapshot: &ClusterSnapshot,
+    model: &ClusterModel,
+    findings: &[Finding],
+) -> serde_json::Result<String> {
+    serde_json::to_string_pretty(&report(snapshot, model, findings))
+}
+
+/// Text styling for the human-readable output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextStyle {
+    Plain,
+    Ansi,
+}
+
+fn paint(style: TextStyle, code: &str, text: &str) -> String {
+    match style {
+        TextStyle::Plain => text.to_owned(),
+        TextStyle::Ansi => format!("\x1b[{code}m{text}\x1b[0m"),
+    }
+}
+
+fn severity_tag(style: TextStyle, s: Severity) -> String {
+    let (code, word) = match s {
+        Severity::Critical => ("1;31", "CRITICAL"),
+        Severity::Warning => ("1;33", "WARNING "),
+        Severity::Info => ("36", "INFO    "),
+    };
+    paint(style, code, word)
+}
+
+/// Render the readable text report.
+#[must_use]
+pub fn render_text(
+    snapshot: &ClusterSnapshot,
+    model: &ClusterModel,
+    findings: &[Finding],
+    style: TextStyle,
+) -> String {
+    let rep = report(snapshot, model, findings);
+    let s = &rep.summary;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "slotscope check: {} node(s) ({} reachable), {} master(s), {} replica(s), observed in {} ms",
+        s.nodes, s.nodes_reachable, s.masters, s.replicas, rep.duration_ms
+    );
+    let verdict_code = match rep.exit_code {
+        EXIT_OK => "1;32",
+        EXIT_WARNING => "1;33",
+        _ => "1;31",
+    };
+    let _ = writeln!(out, "{}", paint(style, verdict_code, &rep.verdict));
+    let _ = writeln!(
+        out,
+        "slots: {}/{SLOT_COUNT} served, {} uncovered, {} owner failing, {} disputed, {} open",
+        s.slots.served, s.slots.uncovered, s.slots.owner_failing, s.slots.disputed, s.open_slots
+    );
+    let _ = writeln!(out);
+    if findings.is_empty() {
+        let _ = writeln!(out, "No findings: every slot is served and every node is healthy.");
+    }
+    for f in findings {
+        let _ = writeln!(out, "{}  {}", severity_tag(style, f.severity), f.summary);
+        if !f.slots.is_empty() {
+            let _ = writeln!(
+                out,
+                "          slots: {} ({} slots)",
+                format_ranges(&f.slots),
+                crate::cluster::ranges_len(&f.slots)
+            );
+        }
+        for e in &f.evidence {
+            let _ = writeln!(out, "          - {e}");
+        }
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "nodes:");
+    for n in &rep.nodes {
+        let role = match n.role {
+            Role::Master => "M",
+            Role::Replica => "S",
+            Role::Unknown => "?",
+        };
+        let id = n.id.as_deref().map_or("????????", |i| i.get(..8).unwrap_or(i));
+        let state = match &n.error {
+            None => "ok".to_owned(),
+            Some(e) => e.clone(),
+        };
+        let slots = if n.slot_count > 0 {
+            format!(" slots {} ({})", format_ranges(&n.slots), n.slot_count)
+        } else {
+            String::new()
+        };
+        let keys = n.keys.map(|k| format!(" keys {k}")).unwrap_or_default();
+        let flags = if n.flags.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", n.flags.join(","))
+        };
+        let _ = writeln!(
+            out,
+            "  {role} {id} {:<21} {state}{flags}{slots}{keys}",
+            n.address
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nexit {}: {}",
+        rep.exit_code,
+        match rep.exit_code {
+            EXIT_OK => "healthy",
+            EXIT_WARNING => "warnings only",
+            _ => "critical findings",
+        }
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::diagnose::FindingKind;
+
+    fn finding(sev: Severity) -> Finding {
+        Finding {
+            kind: FindingKind::NoReplica,
+            severity: sev,
+            summary: "x".into(),
+            slots: vec![],
+            nodes: vec![],
+            addresses: vec![],
+            evidence: vec![],
+        }
+    }
+
+    #[test]
+    fn exit_codes_follow_worst_severity() {
+        assert_eq!(exit_code(&[]), EXIT_OK);
+        assert_eq!(exit_code(&[finding(Severity::Info)]), EXIT_OK);
+        assert_eq!(
+            exit_code(&[finding(Severity::Info), finding(Severity::Warning)]),
+            EXIT_WARNING
+        );
+        assert_eq!(
+            exit_code(&[finding(Severity::Critical), finding(Severity::Warning)]),
+            EXIT_CRITICAL
+        );
+    }
+
+    #[test]
+    fn plain_text_has_no_escape_codes() {
+        let snap = ClusterSnapshot::default();
+        let model = ClusterModel::build(&snap);
+        let f = [finding(Severity::Critical)];
+        let text = render_text(&snap, &model, &f, TextStyle::Plain);
+        assert!(!text.contains('\x1b'));
+        assert!(text.contains("CRITICAL  x"));
+        let ansi = render_text(&snap, &model, &f, TextStyle::Ansi);
+        assert!(ansi.contains("\x1b[1;31m"));
+    }
+
+    #[test]
+    fn json_has_schema_and_findings() {
+        let snap = ClusterSnapshot::default();
+        let model = ClusterModel::build(&snap);
+        let f = [finding(Severity::Warning)];
+        let json = render_json(&snap, &model, &f).expect("json");
+        let v: serde_json::Value = serde_json::from_str(&json).expect("parse");
+        assert_eq!(v["schema"], JSON_SCHEMA);
+        assert_eq!(v["exit_code"], 1);
+        assert_eq!(v["findings"][0]["kind"], "no_replica");
+        assert_eq!(v["findings"][0]["severity"], "warning");
+    }
+}

@@ -1,0 +1,183 @@
+//! Command-line interface (clap). Connection flags follow redis-cli habits.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+/// slotscope: see why a Redis Cluster is down, and fix it safely.
+#[derive(Debug, Parser)]
+#[command(
+    name = "slotscope",
+    version,
+    about = "Terminal dashboard that explains why a Redis Cluster is down and repairs it safely",
+    long_about = None,
+    disable_help_flag = true,
+    args_conflicts_with_subcommands = true,
+    after_help = "With no subcommand, opens the live dashboard on the cluster.\n\
+                  Seeds: host:port, [::1]:port, redis://[user[:pass]@]host:port. Default 127.0.0.1:6379.\n\
+                  Password: REDISCLI_AUTH environment variable, --askpass, or the seed URL.\n\
+                  Exit codes (check): 0 healthy, 1 warnings, 2 critical findings, 3 not observable."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+
+    #[command(flatten)]
+    pub ui: UiArgs,
+
+    /// Where to write the debug log (never to the terminal).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+
+    /// Print help.
+    #[arg(long, action = ArgAction::Help, global = true)]
+    pub help: Option<bool>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the diagnosis once and exit (0 healthy, 1 warnings, 2 critical, 3 not observable).
+    Check(CheckArgs),
+    /// List, show or apply the repairs for the current findings.
+    Fix(FixCommandArgs),
+    /// Start a throwaway local cluster, break it, and open the dashboard on it.
+    Demo(crate::demo::DemoArgs),
+}
+
+/// How to reach the cluster.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConnArgs {
+    /// Seed nodes (host:port, redis://[user[:pass]@]host:port). Default: 127.0.0.1:6379.
+    #[arg(value_name = "SEED")]
+    pub seeds: Vec<String>,
+
+    /// Seed host, as in redis-cli.
+    #[arg(short = 'h', long = "host", value_name = "HOST")]
+    pub host: Option<String>,
+
+    /// Seed port, as in redis-cli.
+    #[arg(short = 'p', long = "port", value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// ACL user name.
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Prompt for the password (no echo).
+    #[arg(long)]
+    pub askpass: bool,
+
+    /// TCP connect timeout per node, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub connect_timeout: u64,
+
+    /// Reply timeout per command, in milliseconds (a node that does not answer in time is
+    /// reported as unresponsive).
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub timeout: u64,
+
+    /// Never send a write command; hide every fix.
+    #[arg(long)]
+    pub read_only: bool,
+}
+
+/// Dashboard options.
+#[derive(Debug, Args, Clone)]
+pub struct UiArgs {
+    /// Refresh interval in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+    pub interval: f64,
+
+    /// Colour: auto (honours NO_COLOR), never, 16, 256, truecolor.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Never,
+    #[value(name = "16")]
+    Ansi16,
+    #[value(name = "256")]
+    Ansi256,
+    Truecolor,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+
+    /// Print the documented JSON document instead of text (schema: docs/check-json.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FixCommandArgs {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+
+    #[command(flatten)]
+    pub fix: crate::fix::cli::FixArgs,
+}
+
+impl ConnArgs {
+    /// The seed strings, with `-h/-p` and the redis-cli default applied.
+    #[must_use]
+    pub fn seed_strings(&self) -> Vec<String> {
+        let mut seeds = self.seeds.clone();
+        if self.host.is_some() || self.port.is_some() {
+            let host = self.host.clone().unwrap_or_else(|| "127.0.0.1".to_owned());
+            let port = self.port.unwrap_or(6379);
+            let host = if host.contains(':') && !host.starts_with('[') {
+                format!("[{host}]")
+            } else {
+                host
+            };
+            seeds.insert(0, format!("{host}:{port}"));
+        }
+        if seeds.is_empty() {
+            seeds.push("127.0.0.1:6379".to_owned());
+        }
+        seeds
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn redis_cli_habits() {
+        let cli = Cli::try_parse_from(["slotscope", "-h", "127.0.0.1", "-p", "7000"]).expect("parse");
+        assert_eq!(cli.conn.seed_strings(), vec!["127.0.0.1:7000"]);
+        let cli = Cli::try_parse_from(["slotscope"]).expect("parse");
+        assert_eq!(cli.conn.seed_strings(), vec!["127.0.0.1:6379"]);
+        let cli = Cli::try_parse_from(["slotscope", "-h", "::1"]).expect("parse");
+        assert_eq!(cli.conn.seed_strings(), vec!["[::1]:6379"]);
+    }
+
+    #[test]
+    fn check_subcommand_takes_seeds_and_json() {
+        let cli = Cli::try_parse_from(["slotscope", "check", "--json", "127.0.0.1:7000", "127.0.0.1:7001"])
+            .expect("parse");
+        match cli.command {
+            Some(Command::Check(c)) => {
+                assert!(c.json);
+                assert_eq!(c.conn.seed_strings().len(), 2);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
