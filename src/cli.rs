@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+use crate::refresh::{ConnectOptions, Secret};
+use crate::ui::theme::ColorChoice;
 
 /// slotscope: see why a Redis Cluster is down, and fix it safely.
 #[derive(Debug, Parser)]
@@ -41,8 +44,6 @@ pub struct Cli {
 pub enum Command {
     /// Print the diagnosis once and exit (0 healthy, 1 warnings, 2 critical, 3 not observable).
     Check(CheckArgs),
-    /// List, show or apply the repairs for the current findings.
-    Fix(FixCommandArgs),
     /// Start a throwaway local cluster, break it, and open the dashboard on it.
     Demo(crate::demo::DemoArgs),
 }
@@ -92,19 +93,8 @@ pub struct UiArgs {
     pub interval: f64,
 
     /// Colour: auto (honours NO_COLOR), never, 16, 256, truecolor.
-    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
-    pub color: ColorArg,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorArg {
-    Auto,
-    Never,
-    #[value(name = "16")]
-    Ansi16,
-    #[value(name = "256")]
-    Ansi256,
-    Truecolor,
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Args)]
@@ -117,14 +107,6 @@ pub struct CheckArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Args)]
-pub struct FixCommandArgs {
-    #[command(flatten)]
-    pub conn: ConnArgs,
-
-    #[command(flatten)]
-    pub fix: crate::fix::cli::FixArgs,
-}
 
 impl ConnArgs {
     /// The seed strings, with `-h/-p` and the redis-cli default applied.
@@ -145,6 +127,40 @@ impl ConnArgs {
             seeds.push("127.0.0.1:6379".to_owned());
         }
         seeds
+    }
+}
+
+impl ConnArgs {
+    /// Connection options: seeds (with URL credentials), `--user`, the password from the seed
+    /// URL, `REDISCLI_AUTH` or `--askpass` (prompted without echo), timeouts and read-only.
+    ///
+    /// # Errors
+    /// A seed that does not parse, conflicting credentials, a zero timeout, or a failed prompt.
+    /// Messages never contain the password.
+    pub fn connect_options(&self) -> Result<ConnectOptions, String> {
+        let seeds = self.seed_strings();
+        let mut opts = ConnectOptions::from_seed_strs(&seeds).map_err(|e| e.to_string())?;
+        if let Some(user) = &self.user {
+            opts.user = Some(user.clone());
+        }
+        if self.askpass {
+            let pw = rpassword::prompt_password("Password: ")
+                .map_err(|e| format!("could not read the password from the terminal: {e}"))?;
+            opts.password = Some(Secret::new(pw));
+        } else if opts.password.is_none() {
+            if let Ok(pw) = std::env::var("REDISCLI_AUTH") {
+                if !pw.is_empty() {
+                    opts.password = Some(Secret::new(pw));
+                }
+            }
+        }
+        if self.connect_timeout == 0 || self.timeout == 0 {
+            return Err("--connect-timeout and --timeout must be at least 1 ms".to_owned());
+        }
+        opts.connect_timeout = std::time::Duration::from_millis(self.connect_timeout);
+        opts.command_timeout = std::time::Duration::from_millis(self.timeout);
+        opts.read_only = self.read_only;
+        Ok(opts)
     }
 }
 

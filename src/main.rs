@@ -1,1 +1,77 @@
-fn main() {}
+//! slotscope binary: parse the command line, set up logging and the runtime, run the command.
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use slotscope::cli::Cli;
+
+fn init_logging(cli: &Cli) -> Option<()> {
+    let path = cli.log_file.clone().or_else(|| {
+        // The dashboard always logs (never to its terminal); one-shot commands only on request.
+        cli.command.is_none().then(|| {
+            directories::ProjectDirs::from("", "", "slotscope").map(|d| {
+                d.state_dir()
+                    .unwrap_or_else(|| d.data_local_dir())
+                    .join("slotscope.log")
+            })
+        })?
+    })?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).ok()?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
+    tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SLOTSCOPE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init()
+        .ok()
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let code = match e.kind() {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+                _ => slotscope::check::EXIT_UNOBSERVABLE,
+            };
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(code).unwrap_or(1));
+        }
+    };
+    if let Err(e) = color_eyre::install() {
+        eprintln!("slotscope: {e}");
+    }
+    let _ = init_logging(&cli);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("slotscope: could not start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(slotscope::commands::run(cli));
+    // Do not wait for lingering blocking tasks (a hung node's socket) on exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(report) => {
+            eprintln!("slotscope: {report:?}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::types::{
     ClusterSnapshot, Endpoint, NodeAddr, NodeConfig, NodeFlags, NodeId, NodeLine, ProbeError,
-    ServerInfo, Slot, SlotRange, SLOT_COUNT,
+    ServerInfo, Slot, SlotRange,
 };
 
 /// State of one slot in the consensus map. The order is the severity order used by the
@@ -207,24 +207,19 @@ pub struct ClusterModel {
 
 impl ClusterModel {
     /// Build the model from a snapshot. Never panics, whatever the snapshot holds.
+    ///
+    /// Rules:
+    /// - nodes: the union of every node any reachable node lists, plus probed endpoints whose
+    ///   id is unknown;
+    /// - slot owner: the owner most reachable views name (a node's own claim is its vote;
+    ///   ties go to the higher config epoch). A vote for a reachable node on a slot that the
+    ///   node's own view does not claim is discarded: the owner itself is authoritative about
+    ///   what it serves, so a slot only stale peers still bind is uncovered;
+    /// - slot state: worst applicable of uncovered > owner failing > disputed > migrating >
+    ///   served.
     #[must_use]
     pub fn build(snapshot: &ClusterSnapshot) -> Self {
-        let _ = snapshot;
-        Self {
-            generation: snapshot.generation,
-            taken_at_ms: snapshot.finished_at_ms,
-            nodes: Vec::new(),
-            slots: vec![
-                SlotEntry {
-                    owner: None,
-                    state: SlotState::Uncovered
-                };
-                SLOT_COUNT
-            ],
-            open_slots: Vec::new(),
-            disagreements: Vec::new(),
-            uncovered_keys: BTreeMap::new(),
-        }
+        build::build(snapshot)
     }
 
     /// Node by id.
@@ -258,6 +253,678 @@ impl ClusterModel {
         for e in &self.slots {
             *out.entry(e.state).or_insert(0) += 1;
         }
+        out
+    }
+}
+
+/// The model construction. Everything works on internal node indices (insertion order) and is
+/// permuted into display order at the end.
+///
+/// Cost: O(lines of all views) to collect the nodes, O(nodes × views) for the
+/// `unknown_to` lists, and O(views × (segments + ranges)) for the slot map, where a segment
+/// is a maximal run of slots on which no view changes its mind. No per-slot allocation.
+mod build {
+    use std::collections::{BTreeMap, HashMap};
+
+    use super::{
+        ClusterModel, NodeIdx, NodeSummary, OpenSlot, PeerOpinion, Reachability, Role, SlotEntry,
+        SlotState, ViewDisagreement,
+    };
+    use crate::cluster::types::{
+        ClusterNodes, ClusterSnapshot, ClusterState, MarkerKind, NodeAddr, NodeFlags, NodeId,
+        NodeLine, ProbeError, SLOT_COUNT, Slot, SlotRange,
+    };
+
+    /// One reachable node's `CLUSTER NODES` view.
+    struct View<'a> {
+        /// Internal index of the viewing node.
+        node: usize,
+        obs: usize,
+        nodes: &'a ClusterNodes,
+        me: &'a NodeLine,
+        /// When the view was taken (for pong ages).
+        at_ms: u64,
+    }
+
+    /// A node under construction.
+    #[derive(Default)]
+    struct Proto<'a> {
+        id: Option<&'a NodeId>,
+        /// Index into `views` of its own view.
+        view: Option<usize>,
+        /// (view index, line) for every peer view that lists it.
+        peer_lines: Vec<(usize, &'a NodeLine)>,
+        obs: Option<usize>,
+        failed: Option<ProbeError>,
+    }
+
+    /// The segment a view names an owner for, and the epoch it gives that owner.
+    #[derive(Clone, Copy)]
+    struct Claim {
+        range: SlotRange,
+        owner: usize,
+        epoch: u64,
+    }
+
+    /// Votes of all views on one segment.
+    #[derive(Default)]
+    struct Votes {
+        /// (owner, votes), distinct owners; almost always 0 or 1 entries.
+        owners: Vec<(usize, u32)>,
+    }
+
+    impl Votes {
+        fn add(&mut self, owner: usize) {
+            match self.owners.iter_mut().find(|(o, _)| *o == owner) {
+                Some((_, n)) => *n += 1,
+                None => self.owners.push((owner, 1)),
+            }
+        }
+    }
+
+    fn get_or_insert<'a>(
+        ids: &mut HashMap<&'a NodeId, usize>,
+        protos: &mut Vec<Proto<'a>>,
+        id: &'a NodeId,
+    ) -> usize {
+        *ids.entry(id).or_insert_with(|| {
+            protos.push(Proto {
+                id: Some(id),
+                ..Proto::default()
+            });
+            protos.len() - 1
+        })
+    }
+
+    /// The most frequent item (first seen wins ties), with its count.
+    fn mode<T: PartialEq + Copy>(items: impl Iterator<Item = T>) -> Option<(T, usize)> {
+        let mut counts: Vec<(T, usize)> = Vec::new();
+        for it in items {
+            match counts.iter_mut().find(|(x, _)| *x == it) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((it, 1)),
+            }
+        }
+        let mut best: Option<(T, usize)> = None;
+        for (x, n) in counts {
+            if best.is_none_or(|(_, bn)| n > bn) {
+                best = Some((x, n));
+            }
+        }
+        best
+    }
+
+    /// Whether `slot` is inside one of the sorted `ranges`.
+    fn ranges_contain(ranges: &[SlotRange], slot: Slot) -> bool {
+        let i = ranges.partition_point(|r| r.end < slot);
+        ranges.get(i).is_some_and(|r| r.start <= slot)
+    }
+
+    #[allow(clippy::too_many_lines)]
+    pub(super) fn build(snapshot: &ClusterSnapshot) -> ClusterModel {
+        let now_ms = if snapshot.finished_at_ms > 0 {
+            snapshot.finished_at_ms
+        } else {
+            snapshot
+                .observations
+                .iter()
+                .map(|o| o.observed_at_ms)
+                .max()
+                .unwrap_or(0)
+        };
+
+        // 1. Reachable views, one per node id (a node probed twice counts once).
+        let mut ids: HashMap<&NodeId, usize> = HashMap::new();
+        let mut protos: Vec<Proto<'_>> = Vec::new();
+        let mut views: Vec<View<'_>> = Vec::new();
+        let mut leftovers: Vec<(usize, ProbeError)> = Vec::new();
+        for (oi, obs) in snapshot.observations.iter().enumerate() {
+            let report = match &obs.result {
+                Ok(r) => r,
+                Err(e) => {
+                    leftovers.push((oi, e.clone()));
+                    continue;
+                }
+            };
+            let Some(me) = report.nodes.myself() else {
+                leftovers.push((
+                    oi,
+                    ProbeError::Protocol("CLUSTER NODES has no `myself` line".into()),
+                ));
+                continue;
+            };
+            let idx = get_or_insert(&mut ids, &mut protos, &me.id);
+            if protos[idx].view.is_some() {
+                continue; // duplicate probe of the same node
+            }
+            protos[idx].view = Some(views.len());
+            protos[idx].obs = Some(oi);
+            views.push(View {
+                node: idx,
+                obs: oi,
+                nodes: &report.nodes,
+                me,
+                at_ms: if obs.observed_at_ms > 0 {
+                    obs.observed_at_ms
+                } else {
+                    now_ms
+                },
+            });
+        }
+
+        // 2. Every node any view lists.
+        for (vi, view) in views.iter().enumerate() {
+            for line in &view.nodes.lines {
+                if std::ptr::eq(line, view.me) {
+                    continue;
+                }
+                let idx = get_or_insert(&mut ids, &mut protos, &line.id);
+                if idx != view.node {
+                    protos[idx].peer_lines.push((vi, line));
+                }
+            }
+        }
+
+        // 3. Failed probes: attach to the node with that address, else an id-less node.
+        let mut by_addr: HashMap<(&str, u16), usize> = HashMap::new();
+        for pass_handshake in [false, true] {
+            for (idx, p) in protos.iter().enumerate() {
+                let own = p.view.map(|v| views[v].me);
+                for line in own.into_iter().chain(p.peer_lines.iter().map(|(_, l)| *l)) {
+                    if line.flags.handshake != pass_handshake || line.addr.is_unknown() {
+                        continue;
+                    }
+                    by_addr
+                        .entry((line.addr.ip.as_str(), line.addr.port))
+                        .or_insert(idx);
+                    if let Some(h) = &line.addr.hostname {
+                        by_addr.entry((h.as_str(), line.addr.port)).or_insert(idx);
+                    }
+                }
+            }
+        }
+        for (oi, err) in leftovers {
+            let ep = &snapshot.observations[oi].endpoint;
+            match by_addr.get(&(ep.host.as_str(), ep.port)).copied() {
+                Some(idx) if protos[idx].obs.is_none() => {
+                    protos[idx].obs = Some(oi);
+                    protos[idx].failed = Some(err);
+                }
+                Some(_) => {} // that node was already observed through another endpoint
+                None => protos.push(Proto {
+                    obs: Some(oi),
+                    failed: Some(err),
+                    ..Proto::default()
+                }),
+            }
+        }
+
+        // 4. Summaries (internal order).
+        let mut stamp: Vec<usize> = vec![usize::MAX; views.len()];
+        let mut summaries: Vec<NodeSummary> = Vec::with_capacity(protos.len());
+        for (idx, p) in protos.iter().enumerate() {
+            summaries.push(summarize(idx, p, &views, snapshot, &mut stamp));
+        }
+        let total_nodes = summaries.len();
+        for (idx, p) in protos.iter().enumerate() {
+            if let Some(v) = p.view {
+                let view = &views[v];
+                let s = &mut summaries[idx];
+                s.isolated = total_nodes > 1
+                    && view.nodes.lines.len() == 1
+                    && (view.me.slots.is_empty() || s.peers.known_by.is_empty());
+            }
+        }
+
+        // Whether each node counts as failing for the slots it owns.
+        let failing: Vec<bool> = protos
+            .iter()
+            .zip(&summaries)
+            .map(|(p, s)| {
+                let peer_views = views.len() - usize::from(p.view.is_some());
+                let suspected = s.peers.pfail_by.len() + s.peers.fail_by.len();
+                !matches!(s.reachability, Reachability::Ok)
+                    || !s.peers.fail_by.is_empty()
+                    || (p.view.is_none() && s.flags.fail)
+                    || (peer_views > 0 && suspected * 2 > peer_views)
+            })
+            .collect();
+
+        // 5. Slot map by segments.
+        let claims: Vec<Vec<Claim>> = views
+            .iter()
+            .map(|v| {
+                let mut c: Vec<Claim> = Vec::new();
+                for line in &v.nodes.lines {
+                    let owner = if std::ptr::eq(line, v.me) {
+                        v.node
+                    } else {
+                        match ids.get(&line.id) {
+                            Some(&i) => i,
+                            None => continue,
+                        }
+                    };
+                    c.extend(line.slots.iter().map(|&range| Claim {
+                        range,
+                        owner,
+                        epoch: line.config_epoch,
+                    }));
+                }
+                c.sort_unstable_by_key(|c| c.range.start);
+                c
+            })
+            .collect();
+        let mut cut = vec![false; SLOT_COUNT + 1];
+        cut[0] = true;
+        cut[SLOT_COUNT] = true;
+        for c in claims.iter().flatten() {
+            cut[usize::from(c.range.start)] = true;
+            cut[usize::from(c.range.end) + 1] = true;
+        }
+        let seg_starts: Vec<Slot> = (0..SLOT_COUNT)
+            .filter(|&s| cut[s])
+            .filter_map(|s| Slot::try_from(s).ok())
+            .collect();
+        let seg_range = |k: usize| -> SlotRange {
+            let start = seg_starts[k];
+            let end = seg_starts
+                .get(k + 1)
+                .map_or(SLOT_COUNT - 1, |&n| usize::from(n) - 1);
+            SlotRange::new(start, Slot::try_from(end).unwrap_or(start))
+        };
+        // Per view, the claim index naming each segment (walked in lock step).
+        let for_each_segment = |claims: &[Claim], f: &mut dyn FnMut(usize, Option<&Claim>)| {
+            let mut r = 0;
+            for (k, &start) in seg_starts.iter().enumerate() {
+                while r < claims.len() && claims[r].range.end < start {
+                    r += 1;
+                }
+                let c = claims.get(r).filter(|c| c.range.start <= start);
+                f(k, c);
+            }
+        };
+        let mut votes: Vec<Votes> = (0..seg_starts.len()).map(|_| Votes::default()).collect();
+        for c in &claims {
+            for_each_segment(c, &mut |k, claim| {
+                if let Some(claim) = claim {
+                    votes[k].add(claim.owner);
+                }
+            });
+        }
+        let own_claims = |idx: usize| -> Option<&[SlotRange]> {
+            protos[idx].view.map(|v| views[v].me.slots.as_slice())
+        };
+        let mut seg_owner: Vec<Option<usize>> = Vec::with_capacity(seg_starts.len());
+        let mut seg_disputed: Vec<bool> = Vec::with_capacity(seg_starts.len());
+        for (k, v) in votes.iter().enumerate() {
+            let start = seg_starts[k];
+            let owner = v
+                .owners
+                .iter()
+                .filter(|(o, _)| own_claims(*o).is_none_or(|r| ranges_contain(r, start)))
+                .max_by(|(a, an), (b, bn)| {
+                    an.cmp(bn)
+                        .then(summaries[*a].config_epoch.cmp(&summaries[*b].config_epoch))
+                        .then(b.cmp(a))
+                })
+                .map(|(o, _)| *o);
+            seg_owner.push(owner);
+            seg_disputed.push(v.owners.len() > 1);
+        }
+
+        // Markers (own views only) and open slots.
+        let mut marked = vec![false; SLOT_COUNT];
+        let mut open: BTreeMap<Slot, OpenSlot> = BTreeMap::new();
+        for view in &views {
+            let viewer = summaries[view.node].id.clone();
+            let Some(viewer) = viewer else { continue };
+            let on_replica = summaries[view.node].role == Role::Replica;
+            for m in &view.me.markers {
+                if let Some(x) = marked.get_mut(usize::from(m.slot)) {
+                    *x = true;
+                }
+                let e = open.entry(m.slot).or_insert_with(|| OpenSlot {
+                    slot: m.slot,
+                    owner: None,
+                    migrating: Vec::new(),
+                    importing: Vec::new(),
+                    on_replicas: Vec::new(),
+                    keys: BTreeMap::new(),
+                });
+                match m.kind {
+                    MarkerKind::Migrating => e.migrating.push((viewer.clone(), m.peer.clone())),
+                    MarkerKind::Importing => e.importing.push((viewer.clone(), m.peer.clone())),
+                }
+                if on_replica && !e.on_replicas.contains(&viewer) {
+                    e.on_replicas.push(viewer.clone());
+                }
+            }
+        }
+
+        // 6. Display order and the final slot map.
+        let order = display_order(&summaries, &ids, &failing);
+        let mut pos = vec![0 as NodeIdx; summaries.len()];
+        for (final_idx, &internal) in order.iter().enumerate() {
+            pos[internal] = NodeIdx::try_from(final_idx).unwrap_or(NodeIdx::MAX);
+        }
+        let mut slots = vec![
+            SlotEntry {
+                owner: None,
+                state: SlotState::Uncovered,
+            };
+            SLOT_COUNT
+        ];
+        for k in 0..seg_starts.len() {
+            let range = seg_range(k);
+            let owner = seg_owner[k];
+            for s in range.iter() {
+                let state = match owner {
+                    None => SlotState::Uncovered,
+                    Some(o) if failing[o] => SlotState::OwnerFailing,
+                    Some(_) if seg_disputed[k] => SlotState::Disputed,
+                    Some(_) if marked[usize::from(s)] => SlotState::Migrating,
+                    Some(_) => SlotState::Served,
+                };
+                slots[usize::from(s)] = SlotEntry {
+                    owner: owner.map(|o| pos[o]),
+                    state,
+                };
+            }
+        }
+
+        // Key counts: open slots (every count) and uncovered slots (non-zero only), from
+        // reachable masters.
+        let mut uncovered_keys: BTreeMap<Slot, BTreeMap<NodeId, u64>> = BTreeMap::new();
+        for view in &views {
+            let s = &summaries[view.node];
+            let (Some(id), Role::Master) = (&s.id, s.role) else {
+                continue;
+            };
+            let Some(report) = snapshot.observations[view.obs].report() else {
+                continue;
+            };
+            for (&slot, &n) in &report.slot_keys {
+                if let Some(o) = open.get_mut(&slot) {
+                    o.keys.insert(id.clone(), n);
+                }
+                let uncovered = slots
+                    .get(usize::from(slot))
+                    .is_some_and(|e| e.state == SlotState::Uncovered);
+                if uncovered && n > 0 {
+                    uncovered_keys
+                        .entry(slot)
+                        .or_default()
+                        .insert(id.clone(), n);
+                }
+            }
+        }
+        for o in open.values_mut() {
+            o.owner = slots
+                .get(usize::from(o.slot))
+                .and_then(|e| e.owner)
+                .and_then(|i| order.get(i as usize))
+                .and_then(|&i| summaries[i].id.clone());
+        }
+
+        // 7. Disagreements: per view, ranges where it names another owner than the consensus.
+        let mut disagreements = Vec::new();
+        for (vi, c) in claims.iter().enumerate() {
+            let mut groups: BTreeMap<
+                (Option<usize>, Option<usize>),
+                (Vec<SlotRange>, Option<u64>),
+            > = BTreeMap::new();
+            for_each_segment(c, &mut |k, claim| {
+                let its = claim.map(|c| c.owner);
+                let cons = seg_owner[k];
+                if its == cons {
+                    return;
+                }
+                let range = seg_range(k);
+                let g = groups.entry((its, cons)).or_default();
+                match g.0.last_mut() {
+                    Some(last) if usize::from(last.end) + 1 == usize::from(range.start) => {
+                        last.end = range.end;
+                    }
+                    _ => g.0.push(range),
+                }
+                if g.1.is_none() {
+                    g.1 = claim.map(|c| c.epoch);
+                }
+            });
+            let Some(node) = summaries[views[vi].node].id.clone() else {
+                continue;
+            };
+            for ((its, cons), (ranges, its_epoch)) in groups {
+                disagreements.push(ViewDisagreement {
+                    node: node.clone(),
+                    slots: ranges,
+                    its_owner: its.and_then(|i| summaries[i].id.clone()),
+                    consensus_owner: cons.and_then(|i| summaries[i].id.clone()),
+                    its_owner_epoch: its_epoch,
+                    consensus_owner_epoch: cons.map(|i| summaries[i].config_epoch),
+                });
+            }
+        }
+
+        // Permute the nodes into display order.
+        let mut taken: Vec<Option<NodeSummary>> = summaries.into_iter().map(Some).collect();
+        let nodes: Vec<NodeSummary> = order
+            .iter()
+            .filter_map(|&i| taken.get_mut(i).and_then(Option::take))
+            .collect();
+
+        ClusterModel {
+            generation: snapshot.generation,
+            taken_at_ms: snapshot.finished_at_ms,
+            nodes,
+            slots,
+            open_slots: open.into_values().collect(),
+            disagreements,
+            uncovered_keys,
+        }
+    }
+
+    /// Everything about one node except `isolated`.
+    fn summarize(
+        idx: usize,
+        p: &Proto<'_>,
+        views: &[View<'_>],
+        snapshot: &ClusterSnapshot,
+        stamp: &mut [usize],
+    ) -> NodeSummary {
+        let own = p.view.map(|v| views[v].me);
+        let obs = p.obs.and_then(|o| snapshot.observations.get(o));
+        let report = obs.and_then(|o| o.report()).filter(|_| own.is_some());
+        let peer_lines = || p.peer_lines.iter().map(|(_, l)| *l);
+
+        // Peer opinion.
+        let mut peers = PeerOpinion::default();
+        for &(vi, line) in &p.peer_lines {
+            let view = &views[vi];
+            stamp[vi] = idx;
+            let viewer = view.me.id.clone();
+            if line.flags.pfail {
+                peers.pfail_by.push(viewer.clone());
+            }
+            if line.flags.fail {
+                peers.fail_by.push(viewer.clone());
+            }
+            if line.flags.handshake {
+                peers.handshake_by.push(viewer.clone());
+            }
+            if line.flags.noaddr {
+                peers.noaddr_by.push(viewer.clone());
+            }
+            if line.pong_recv_ms > 0 {
+                let age = view.at_ms.saturating_sub(line.pong_recv_ms);
+                peers.max_pong_age_ms = Some(peers.max_pong_age_ms.map_or(age, |m| m.max(age)));
+            }
+            peers.known_by.push(viewer);
+        }
+        if p.id.is_some() {
+            for (vi, view) in views.iter().enumerate() {
+                if view.node != idx && stamp[vi] != idx {
+                    peers.unknown_to.push(view.me.id.clone());
+                }
+            }
+        }
+
+        let role_of = |f: &NodeFlags| {
+            if f.master {
+                Role::Master
+            } else if f.replica {
+                Role::Replica
+            } else {
+                Role::Unknown
+            }
+        };
+        let listers = p.peer_lines.len();
+        let majority = |n: usize| n * 2 > listers;
+        let (role, flags, master_id, addr, claimed_slots, config_epoch) = if let Some(own) = own {
+            (
+                role_of(&own.flags),
+                own.flags,
+                own.master_id.clone(),
+                own.addr.clone(),
+                own.slots.clone(),
+                own.config_epoch,
+            )
+        } else {
+            let role = mode(
+                peer_lines()
+                    .map(|l| role_of(&l.flags))
+                    .filter(|r| *r != Role::Unknown),
+            )
+            .map_or(Role::Unknown, |(r, _)| r);
+            let count = |f: fn(&NodeFlags) -> bool| peer_lines().filter(|l| f(&l.flags)).count();
+            let flags = NodeFlags {
+                myself: false,
+                master: role == Role::Master,
+                replica: role == Role::Replica,
+                pfail: majority(count(|f| f.pfail)),
+                fail: majority(count(|f| f.fail)),
+                handshake: majority(count(|f| f.handshake)),
+                noaddr: majority(count(|f| f.noaddr)),
+                nofailover: majority(count(|f| f.nofailover)),
+            };
+            let master_id =
+                mode(peer_lines().filter_map(|l| l.master_id.as_ref())).map(|(m, _)| m.clone());
+            let addr = mode(peer_lines().map(|l| &l.addr).filter(|a| !a.is_unknown()))
+                .map(|(a, _)| a.clone())
+                .or_else(|| peer_lines().next().map(|l| l.addr.clone()))
+                .or_else(|| {
+                    obs.map(|o| NodeAddr {
+                        ip: o.endpoint.host.clone(),
+                        port: o.endpoint.port,
+                        cport: 0,
+                        hostname: None,
+                    })
+                })
+                .unwrap_or_default();
+            // The slot list most peers give it; ties go to the line with the higher epoch.
+            let mut best: Option<(&NodeLine, usize)> = None;
+            for l in peer_lines() {
+                let n = peer_lines().filter(|x| x.slots == l.slots).count();
+                let better = match best {
+                    None => true,
+                    Some((b, bn)) => n > bn || (n == bn && l.config_epoch > b.config_epoch),
+                };
+                if better {
+                    best = Some((l, n));
+                }
+                if n * 2 > listers {
+                    break;
+                }
+            }
+            let slots = best.map(|(l, _)| l.slots.clone()).unwrap_or_default();
+            let epoch = peer_lines().map(|l| l.config_epoch).max().unwrap_or(0);
+            (role, flags, master_id, addr, slots, epoch)
+        };
+
+        let reachability = match (&p.failed, own) {
+            (_, Some(_)) => Reachability::Ok,
+            (Some(e), None) => Reachability::Failed(e.clone()),
+            (None, None) => Reachability::NotProbed,
+        };
+        let endpoint = obs.map(|o| o.endpoint.clone()).or_else(|| addr.endpoint());
+        NodeSummary {
+            id: p.id.cloned(),
+            addr,
+            endpoint,
+            role,
+            master_id,
+            flags,
+            reachability,
+            own_line: own.cloned(),
+            claimed_slots,
+            config_epoch,
+            peers,
+            info: report.map(|r| r.info.clone()),
+            config: report.map(|r| r.config.clone()),
+            cluster_state_ok: report
+                .and_then(|r| r.cluster_info.as_ref())
+                .map(|ci| ci.state == ClusterState::Ok),
+            rtt_us: obs.and_then(|o| o.rtt_us),
+            observed_at_ms: obs.map(|o| o.observed_at_ms),
+            observation: p.obs,
+            isolated: false,
+        }
+    }
+
+    /// Masters with slots by first slot, each followed by its replicas; then slot-less
+    /// healthy masters, then slot-less failing masters (each with replicas); then replicas of
+    /// unknown masters, nodes of unknown role, and id-less endpoints.
+    fn display_order(
+        nodes: &[NodeSummary],
+        ids: &HashMap<&NodeId, usize>,
+        failing: &[bool],
+    ) -> Vec<usize> {
+        let addr_key = |i: usize| (nodes[i].addr.ip.as_str(), nodes[i].addr.port, i);
+        let mut replicas_of: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+        let mut orphans: Vec<usize> = Vec::new();
+        let mut masters: Vec<usize> = Vec::new();
+        let mut rest: Vec<usize> = Vec::new();
+        for (i, n) in nodes.iter().enumerate() {
+            match n.role {
+                Role::Master => masters.push(i),
+                Role::Replica => {
+                    match n
+                        .master_id
+                        .as_ref()
+                        .and_then(|m| ids.get(m))
+                        .filter(|&&m| nodes[m].role == Role::Master)
+                    {
+                        Some(&m) => replicas_of[m].push(i),
+                        None => orphans.push(i),
+                    }
+                }
+                Role::Unknown => rest.push(i),
+            }
+        }
+        let group = |i: usize| -> u8 {
+            if !nodes[i].claimed_slots.is_empty() {
+                0
+            } else if failing[i] {
+                2
+            } else {
+                1
+            }
+        };
+        masters.sort_by_key(|&i| {
+            let first = nodes[i].claimed_slots.first().map_or(0, |r| r.start);
+            (group(i), first, addr_key(i))
+        });
+        let mut out = Vec::with_capacity(nodes.len());
+        for m in masters {
+            out.push(m);
+            let reps = &mut replicas_of[m];
+            reps.sort_by_key(|&i| addr_key(i));
+            out.extend(reps.iter().copied());
+        }
+        orphans.sort_by_key(|&i| addr_key(i));
+        rest.sort_by_key(|&i| (nodes[i].id.is_none(), addr_key(i)));
+        out.extend(orphans);
+        out.extend(rest);
         out
     }
 }

@@ -394,3 +394,413 @@ fn keyspace_keys(v: &str) -> u64 {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::cluster::types::{ClusterState, MarkerKind, NodeId, SlotRange};
+    use proptest::prelude::*;
+    use rstest::rstest;
+
+    macro_rules! fixture {
+        ($name:literal) => {
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/",
+                $name
+            ))
+        };
+    }
+
+    const A: &str = "d756d11319b867dd3bbb9ad9da006a1933db47bc";
+    const B: &str = "0b596eb3fc5fc3d613ab4aa15de855b7628f005d";
+    const C: &str = "0a63eccdde112d339111f24cef3020a0432998fe";
+
+    fn id(s: &str) -> NodeId {
+        NodeId(s.to_owned())
+    }
+
+    /// (fixture text, lines, myself id prefix, slots claimed by myself, markers on myself)
+    #[rstest]
+    #[case::healthy_master(fixture!("healthy_nodes_31000.txt"), 6, "d756d113", 5461, 0)]
+    #[case::healthy_replica(fixture!("healthy_nodes_31003.txt"), 6, "239f1fdb", 0, 0)]
+    #[case::hostnames(fixture!("hostnames_nodes_31001.txt"), 6, "0b596eb3", 5462, 0)]
+    #[case::open_a(fixture!("open_slots_nodes_31000.txt"), 6, "d756d113", 5461, 2)]
+    #[case::open_b(fixture!("open_slots_nodes_31001.txt"), 6, "0b596eb3", 5462, 1)]
+    #[case::open_c(fixture!("open_slots_nodes_31002.txt"), 6, "0a63eccd", 5461, 1)]
+    #[case::replica_marker(fixture!("replica_marker_nodes_31003.txt"), 6, "239f1fdb", 0, 1)]
+    #[case::handshake(fixture!("handshake_nodes_31000.txt"), 7, "d756d113", 5461, 2)]
+    #[case::pfail(fixture!("pfail_nodes_31000.txt"), 6, "d756d113", 5461, 2)]
+    #[case::failover(fixture!("failover_nodes_31000.txt"), 6, "d756d113", 5461, 2)]
+    #[case::failover_new_master(fixture!("failover_nodes_31005.txt"), 6, "3f3fd9e9", 5461, 0)]
+    #[case::master_down(fixture!("master_down_nodes_31000.txt"), 6, "d756d113", 5461, 2)]
+    #[case::master_down_replica(fixture!("master_down_nodes_31003.txt"), 6, "239f1fdb", 0, 1)]
+    #[case::isolated(fixture!("isolated_nodes_31001.txt"), 1, "613d8165", 0, 0)]
+    #[case::noaddr(fixture!("noaddr_nodes_31000.txt"), 6, "d756d113", 5461, 2)]
+    #[case::delslots_self(fixture!("delslots_nodes_31005.txt"), 6, "3f3fd9e9", 5077, 0)]
+    #[case::delslots_peer(fixture!("delslots_nodes_31000.txt"), 6, "d756d113", 5461, 2)]
+    fn parses_captured_cluster_nodes(
+        #[case] text: &str,
+        #[case] lines: usize,
+        #[case] myself: &str,
+        #[case] slots: usize,
+        #[case] markers: usize,
+    ) {
+        let nodes = parse_cluster_nodes(text).unwrap();
+        assert_eq!(nodes.lines.len(), lines);
+        let me = nodes.myself().unwrap();
+        assert!(me.id.0.starts_with(myself), "{}", me.id);
+        assert_eq!(me.slot_count(), slots);
+        assert_eq!(me.markers.len(), markers);
+        assert_eq!(nodes.lines.iter().filter(|l| l.flags.myself).count(), 1);
+        // Markers only ever on the myself line.
+        assert!(
+            nodes
+                .lines
+                .iter()
+                .filter(|l| !l.flags.myself)
+                .all(|l| l.markers.is_empty())
+        );
+    }
+
+    #[test]
+    fn healthy_lines_have_all_fields() {
+        let nodes = parse_cluster_nodes(fixture!("healthy_nodes_31000.txt")).unwrap();
+        let a = nodes.get(&id(A)).unwrap();
+        assert!(a.flags.myself && a.flags.master && !a.flags.replica);
+        assert_eq!(a.addr.ip, "127.0.0.1");
+        assert_eq!((a.addr.port, a.addr.cport), (31000, 41000));
+        assert_eq!(a.addr.hostname, None);
+        assert_eq!(a.master_id, None);
+        assert_eq!(a.config_epoch, 1);
+        assert!(a.link_connected);
+        assert_eq!(a.slots, vec![SlotRange::new(0, 5460)]);
+        let replica = &nodes.lines[0];
+        assert!(replica.flags.replica && !replica.flags.master);
+        assert_eq!(replica.master_id, Some(id(A)));
+        assert_eq!(replica.pong_recv_ms, 1_795_605_242_042);
+        assert!(replica.slots.is_empty());
+    }
+
+    #[test]
+    fn markers_and_hostnames() {
+        let a = parse_cluster_nodes(fixture!("open_slots_nodes_31000.txt")).unwrap();
+        let me = a.myself().unwrap();
+        assert_eq!(
+            me.markers,
+            vec![
+                OpenMarker {
+                    slot: 100,
+                    kind: MarkerKind::Migrating,
+                    peer: id(B)
+                },
+                OpenMarker {
+                    slot: 200,
+                    kind: MarkerKind::Migrating,
+                    peer: id(C)
+                },
+            ]
+        );
+        let b = parse_cluster_nodes(fixture!("open_slots_nodes_31001.txt")).unwrap();
+        let me = b.myself().unwrap();
+        assert_eq!(
+            me.markers,
+            vec![OpenMarker {
+                slot: 100,
+                kind: MarkerKind::Importing,
+                peer: id(A)
+            }]
+        );
+        let h = parse_cluster_nodes(fixture!("hostnames_nodes_31001.txt")).unwrap();
+        assert!(h.lines.iter().all(|l| l.addr.hostname.as_deref()
+            == Some(format!("node-{}.example.test", l.addr.port).as_str())));
+    }
+
+    #[test]
+    fn failure_flags_handshake_and_noaddr() {
+        let p = parse_cluster_nodes(fixture!("pfail_nodes_31000.txt")).unwrap();
+        let c = p.get(&id(C)).unwrap();
+        assert!(c.flags.pfail && !c.flags.fail && c.flags.master);
+        assert!(c.ping_sent_ms > 0);
+        let d = parse_cluster_nodes(fixture!("master_down_nodes_31000.txt")).unwrap();
+        let b = d.get(&id(B)).unwrap();
+        assert!(b.flags.fail && !b.flags.pfail && !b.link_connected);
+        assert_eq!(b.slots, vec![SlotRange::new(5461, 10922)]);
+        let h = parse_cluster_nodes(fixture!("handshake_nodes_31000.txt")).unwrap();
+        let hs = h.lines.iter().find(|l| l.flags.handshake).unwrap();
+        assert_eq!(
+            (hs.addr.port, hs.pong_recv_ms, hs.config_epoch),
+            (31009, 0, 0)
+        );
+        assert!(!hs.flags.master && !hs.flags.replica);
+        let n = parse_cluster_nodes(fixture!("noaddr_nodes_31000.txt")).unwrap();
+        let b = n.get(&id(B)).unwrap();
+        assert!(b.flags.noaddr && b.flags.fail && b.addr.is_unknown());
+        assert_eq!((b.addr.ip.as_str(), b.addr.port, b.addr.cport), ("", 0, 0));
+        assert_eq!(b.addr.endpoint(), None);
+    }
+
+    /// (address token, ip, port, cport, hostname)
+    #[rstest]
+    #[case("127.0.0.1:7000@17000", "127.0.0.1", 7000, 17000, None)]
+    #[case("::1:7000@17000", "::1", 7000, 17000, None)]
+    #[case("[::1]:7000@17000", "::1", 7000, 17000, None)]
+    #[case("fe80::1:2:6379@16379,db-1", "fe80::1:2", 6379, 16379, Some("db-1"))]
+    #[case(":0@0", "", 0, 0, None)]
+    #[case(
+        "10.0.0.1:6379@16379,redis-0.svc",
+        "10.0.0.1",
+        6379,
+        16379,
+        Some("redis-0.svc")
+    )]
+    #[case("10.0.0.1:6379@16379,", "10.0.0.1", 6379, 16379, None)]
+    #[case("10.0.0.1:6379@16379,,shard-id=abc", "10.0.0.1", 6379, 16379, None)]
+    #[case(
+        "10.0.0.1:6379@16379,h1,shard-id=abc",
+        "10.0.0.1",
+        6379,
+        16379,
+        Some("h1")
+    )]
+    #[case("10.0.0.1:6379", "10.0.0.1", 6379, 0, None)]
+    fn addresses_parse_from_the_right(
+        #[case] tok: &str,
+        #[case] ip: &str,
+        #[case] port: u16,
+        #[case] cport: u16,
+        #[case] hostname: Option<&str>,
+    ) {
+        let a = parse_addr(tok).unwrap();
+        assert_eq!(a.ip, ip);
+        assert_eq!(a.port, port);
+        assert_eq!(a.cport, cport);
+        assert_eq!(a.hostname.as_deref(), hostname);
+    }
+
+    #[rstest]
+    #[case("noflags", NodeFlags::default())]
+    #[case("myself,master", NodeFlags { myself: true, master: true, ..NodeFlags::default() })]
+    #[case("replica,nofailover", NodeFlags { replica: true, nofailover: true, ..NodeFlags::default() })]
+    #[case("slave,fail?,somethingnew", NodeFlags { replica: true, pfail: true, ..NodeFlags::default() })]
+    #[case("master,fail,noaddr,handshake", NodeFlags { master: true, fail: true, noaddr: true, handshake: true, ..NodeFlags::default() })]
+    fn flags(#[case] tok: &str, #[case] want: NodeFlags) {
+        assert_eq!(parse_flags(tok), want);
+    }
+
+    const GOOD: &str = "d756d11319b867dd3bbb9ad9da006a1933db47bc 127.0.0.1:31000@41000 myself,master - 0 1795605242000 1 connected 0-5460 7000 [100->-0b596eb3fc5fc3d613ab4aa15de855b7628f005d] [16383-<-0a63eccdde112d339111f24cef3020a0432998fe]";
+
+    #[test]
+    fn slot_tokens_and_markers() {
+        let l = parse_node_line(GOOD).unwrap();
+        assert_eq!(
+            l.slots,
+            vec![SlotRange::new(0, 5460), SlotRange::single(7000)]
+        );
+        assert_eq!(
+            l.markers[1],
+            OpenMarker {
+                slot: 16383,
+                kind: MarkerKind::Importing,
+                peer: id(C)
+            }
+        );
+        assert_eq!(l.slot_count(), 5462);
+    }
+
+    /// Each case replaces GOOD's token at the index by garbage and must be rejected.
+    #[rstest]
+    #[case::bad_id(0, "zz!z")]
+    #[case::no_port(1, "127.0.0.1@41000")]
+    #[case::bad_port(1, "127.0.0.1:99999@41000")]
+    #[case::bad_cport(1, "127.0.0.1:7000@x")]
+    #[case::bad_master(3, "not-an-id!")]
+    #[case::bad_ping(4, "-1")]
+    #[case::bad_pong(5, "12a")]
+    #[case::bad_epoch(6, "one")]
+    #[case::bad_link(7, "half-connected")]
+    #[case::slot_too_big(8, "16384")]
+    #[case::range_too_big(8, "0-16384")]
+    #[case::range_reversed(8, "5460-0")]
+    #[case::range_open(8, "5-")]
+    #[case::slot_not_number(8, "abc")]
+    #[case::signed_slot(8, "+5")]
+    #[case::marker_unclosed(10, "[100->-abc")]
+    #[case::marker_bad_arrow(10, "[100-->-abc]")]
+    #[case::marker_bad_slot(10, "[99999->-abc]")]
+    #[case::marker_no_peer(10, "[100->-]")]
+    fn rejects_garbage(#[case] field: usize, #[case] replacement: &str) {
+        let mut toks: Vec<&str> = GOOD.split(' ').collect();
+        toks[field] = replacement;
+        let line = toks.join(" ");
+        let e = parse_node_line(&line).unwrap_err();
+        assert!(!e.message.is_empty());
+    }
+
+    #[test]
+    fn rejects_short_lines_with_line_number() {
+        let text = format!("{GOOD}\n\nabc 127.0.0.1:1@2 master -\n");
+        let e = parse_cluster_nodes(&text).unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("missing field"), "{e}");
+        assert!(e.to_string().starts_with("line 3: "));
+    }
+
+    #[test]
+    fn tolerates_crlf_blank_lines_and_trailing_spaces() {
+        let raw = fixture!("healthy_nodes_31000.txt");
+        let messy = format!("\r\n{}\r\n\r\n   \n", raw.replace('\n', "  \r\n"));
+        assert_eq!(
+            parse_cluster_nodes(&messy).unwrap(),
+            parse_cluster_nodes(raw).unwrap()
+        );
+        assert!(parse_cluster_nodes("").unwrap().lines.is_empty());
+    }
+
+    #[rstest]
+    #[case::healthy(fixture!("healthy_cluster_info.txt"), ClusterState::Ok, 16384, 16384, 6, 3, 6, 1)]
+    #[case::failover(fixture!("failover_cluster_info_31005.txt"), ClusterState::Ok, 16384, 16384, 6, 3, 7, 7)]
+    #[case::master_down(fixture!("master_down_cluster_info_31000.txt"), ClusterState::Fail, 16384, 10922, 6, 3, 7, 1)]
+    #[case::isolated(fixture!("isolated_cluster_info_31001.txt"), ClusterState::Fail, 0, 0, 1, 0, 0, 0)]
+    #[allow(clippy::too_many_arguments)]
+    fn parses_captured_cluster_info(
+        #[case] text: &str,
+        #[case] state: ClusterState,
+        #[case] assigned: u32,
+        #[case] ok: u32,
+        #[case] known: u32,
+        #[case] size: u32,
+        #[case] current_epoch: u64,
+        #[case] my_epoch: u64,
+    ) {
+        let i = parse_cluster_info(text).unwrap();
+        assert_eq!(i.state, state);
+        assert_eq!((i.slots_assigned, i.slots_ok), (assigned, ok));
+        assert_eq!((i.known_nodes, i.size), (known, size));
+        assert_eq!((i.current_epoch, i.my_epoch), (current_epoch, my_epoch));
+        assert!(i.other.contains_key("cluster_stats_messages_sent"));
+    }
+
+    #[test]
+    fn cluster_info_errors_and_unknown_keys() {
+        assert_eq!(
+            parse_cluster_info("cluster_size:3\r\n").unwrap_err().line,
+            0
+        );
+        let e = parse_cluster_info("cluster_state:ok\r\ncluster_size:three\r\n").unwrap_err();
+        assert_eq!(e.line, 2);
+        let i = parse_cluster_info("cluster_state:weird\r\ncluster_new_thing:1\r\n").unwrap();
+        assert_eq!(i.state, ClusterState::Other("weird".into()));
+        assert_eq!(
+            i.other.get("cluster_new_thing").map(String::as_str),
+            Some("1")
+        );
+    }
+
+    #[test]
+    fn info_master_and_replica() {
+        let m = parse_info(fixture!("healthy_info_master.txt"));
+        assert_eq!(m.redis_version.as_deref(), Some("7.0.15"));
+        assert_eq!(m.valkey_version, None);
+        assert_eq!(m.role.as_deref(), Some("master"));
+        assert_eq!(m.connected_slaves, Some(1));
+        assert_eq!(m.used_memory, Some(1_966_824));
+        assert_eq!(m.maxmemory, Some(0));
+        assert_eq!(m.ops_per_sec, Some(1));
+        assert_eq!(m.keys, Some(100));
+        assert_eq!(m.keys_other_dbs, 0);
+        assert_eq!(m.cluster_enabled, Some(true));
+        assert_eq!(m.loading, Some(false));
+        assert!(m.uptime_s.is_some() && m.connected_clients.is_some());
+        let r = parse_info(fixture!("healthy_info_replica.txt"));
+        assert_eq!(r.role.as_deref(), Some("slave"));
+        assert_eq!(r.master_host.as_deref(), Some("127.0.0.1"));
+        assert_eq!(r.master_port, Some(31000));
+        assert_eq!(r.master_link_status.as_deref(), Some("up"));
+        assert_eq!(r.slave_repl_offset, Some(3555));
+        assert_eq!(r.master_repl_offset, Some(3555));
+    }
+
+    #[test]
+    fn info_valkey_and_other_dbs() {
+        let v = parse_info(fixture!("valkey_info.txt"));
+        assert_eq!(v.valkey_version.as_deref(), Some("8.0.1"));
+        assert_eq!(v.redis_version.as_deref(), Some("7.2.4"));
+        assert_eq!(v.keys, Some(12));
+        assert_eq!(v.keys_other_dbs, 7);
+        assert_eq!(v.uptime_s, Some(42));
+        assert_eq!(v.ops_per_sec, Some(17));
+        // A keyspace section without db0 means 0 keys; no keyspace section means unknown.
+        assert_eq!(parse_info("# Keyspace\r\n").keys, Some(0));
+        assert_eq!(parse_info("# Server\r\nredis_version:7.0.0\r\n").keys, None);
+        assert_eq!(parse_info("garbage\n:::\nrole\n").role, None);
+    }
+
+    fn mutate(base: &str, ops: &[(usize, u8, char)]) -> String {
+        let mut s: Vec<char> = base.chars().collect();
+        for &(pos, op, c) in ops {
+            if s.is_empty() {
+                s.push(c);
+                continue;
+            }
+            let i = pos % s.len();
+            match op % 3 {
+                0 => s[i] = c,
+                1 => s.insert(i, c),
+                _ => {
+                    s.remove(i);
+                }
+            }
+        }
+        s.into_iter().collect()
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(s in any::<String>()) {
+            let _ = parse_cluster_nodes(&s);
+            let _ = parse_node_line(&s);
+            let _ = parse_cluster_info(&s);
+            let _ = parse_info(&s);
+        }
+
+        #[test]
+        fn mutated_valid_lines_never_panic(
+            ops in proptest::collection::vec((any::<usize>(), any::<u8>(),
+                prop::sample::select(vec!['0', '9', '-', '>', '<', '[', ']', ':', '@', ',', ' ', '\n', 'é', 'a', '?'])), 1..8),
+            which in 0usize..3,
+        ) {
+            let base = [GOOD, fixture!("noaddr_nodes_31000.txt"), fixture!("healthy_cluster_info.txt")][which];
+            let text = mutate(base, &ops);
+            if let Ok(nodes) = parse_cluster_nodes(&text) {
+                for l in &nodes.lines {
+                    prop_assert!(l.slots.iter().all(|r| r.start <= r.end && usize::from(r.end) < SLOT_COUNT));
+                }
+            }
+            let _ = parse_cluster_info(&text);
+            let _ = parse_info(&text);
+        }
+
+        #[test]
+        fn generated_lines_round_trip(
+            ranges in proptest::collection::vec((0u16..16384, 0u16..200), 0..6),
+            epoch in any::<u64>(),
+            port in 1u16..,
+            replica in any::<bool>(),
+        ) {
+            let slots: Vec<String> = ranges.iter().map(|&(s, w)| {
+                let e = s.saturating_add(w).min(16383);
+                if e == s { s.to_string() } else { format!("{s}-{e}") }
+            }).collect();
+            let (flags, master) = if replica { ("slave", B) } else { ("master", "-") };
+            let line = format!("{A} 10.1.2.3:{port}@1{} {flags} {master} 0 7 {epoch} connected {}", port % 10000, slots.join(" "));
+            let l = parse_node_line(&line).unwrap();
+            prop_assert_eq!(l.config_epoch, epoch);
+            prop_assert_eq!(l.addr.port, port);
+            prop_assert_eq!(l.slots.len(), slots.len());
+            prop_assert_eq!(l.flags.replica, replica);
+            prop_assert_eq!(l.master_id.is_some(), replica);
+        }
+    }
+}

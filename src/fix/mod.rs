@@ -10,6 +10,10 @@
 
 use std::fmt;
 
+pub mod planner;
+
+pub use planner::{Scope, plan_fixes, plan_fixes_for};
+
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::FindingKind;
@@ -116,6 +120,8 @@ pub enum Condition {
     NodeIsMaster { node: NodeId },
     /// `node` is a replica of `master`.
     NodeIsReplicaOf { node: NodeId, master: NodeId },
+    /// No slot is bound to `node` by consensus, and it claims none.
+    NodeOwnsNoSlot { node: NodeId },
     /// No reachable node except `node` itself lists `node` in its table.
     NodeForgotten { node: NodeId },
     /// `node` is known by every other reachable cluster node, and knows them.
@@ -128,7 +134,7 @@ pub enum Condition {
     ClusterStateOk,
     /// All 16384 slots are served.
     FullyServed,
-    /// Every reachable master has `cluster-require-full-coverage` set to `value`.
+    /// Every reachable cluster node has `cluster-require-full-coverage` set to `value`.
     FullCoverage { value: bool },
     /// No reachable master holds keys in these slots except `node` (key counts as observed).
     KeysOnlyOn { slots: Vec<SlotRange>, node: NodeId },
@@ -634,6 +640,18 @@ impl Condition {
                 )),
                 None => Err(format!("{} is no longer known", label(node))),
             },
+            Self::NodeOwnsNoSlot { node } => {
+                let idx = model.node_index(node);
+                let bound = idx.is_some() && model.slots.iter().any(|e| e.owner == idx);
+                let claims = model
+                    .node(node)
+                    .is_some_and(|n| !n.claimed_slots.is_empty());
+                if bound || claims {
+                    Err(format!("{} owns slots again", label(node)))
+                } else {
+                    Ok(())
+                }
+            }
             Self::NodeForgotten { node } => {
                 let knowers: Vec<String> = model
                     .nodes
@@ -721,7 +739,7 @@ impl Condition {
                 let bad: Vec<String> = model
                     .nodes
                     .iter()
-                    .filter(|n| n.role == Role::Master && is_reachable_cluster_node(n))
+                    .filter(|n| is_reachable_cluster_node(n))
                     .filter(|n| {
                         n.config
                             .as_ref()

@@ -41,7 +41,10 @@ pub(crate) fn command(args: &[&str]) -> redis::Cmd {
 }
 
 /// Run a command and read its reply as text (status, bulk string or number).
-pub(crate) fn query_string(con: &mut redis::Connection, args: &[&str]) -> redis::RedisResult<String> {
+pub(crate) fn query_string(
+    con: &mut redis::Connection,
+    args: &[&str],
+) -> redis::RedisResult<String> {
     command(args).query::<String>(con)
 }
 
@@ -152,6 +155,9 @@ e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 127.0.0.1:30001@40001 myself,master - 0
         assert!(p[1].owns(5462) && !p[1].owns(5461));
         assert_eq!(p[2].port, 0);
         assert!(p[2].has_flag("fail"));
-        assert_eq!(info_field("a:1\r\ncluster_state:ok\r\n", "cluster_state").as_deref(), Some("ok"));
+        assert_eq!(
+            info_field("a:1\r\ncluster_state:ok\r\n", "cluster_state").as_deref(),
+            Some("ok")
+        );
     }
 }

@@ -95,7 +95,11 @@ mod tests {
     fn tag_for_slot_hits_the_slot() {
         for slot in [0u16, 1, 5460, 5461, 12182, 16383] {
             let tag = tag_for_slot(slot).unwrap_or_default();
-            assert_eq!(key_slot(format!("{{{tag}}}:k1").as_bytes()), slot, "slot {slot}");
+            assert_eq!(
+                key_slot(format!("{{{tag}}}:k1").as_bytes()),
+                slot,
+                "slot {slot}"
+            );
         }
         assert_eq!(tag_for_slot(16384), None);
     }

@@ -30,7 +30,8 @@ const READY_TIMEOUT: Duration = Duration::from_secs(10);
 /// [`LabError::ServerNotFound`] with install hints when nothing executable is found.
 pub fn find_redis_server(explicit: Option<&Path>) -> Result<PathBuf, LabError> {
     if let Some(p) = explicit {
-        return executable(p).ok_or_else(|| not_found(&format!("{} (given explicitly)", p.display())));
+        return executable(p)
+            .ok_or_else(|| not_found(&format!("{} (given explicitly)", p.display())));
     }
     if let Some(p) = std::env::var_os(REDIS_SERVER_ENV).filter(|v| !v.is_empty()) {
         let p = PathBuf::from(p);
@@ -226,7 +227,10 @@ fn wait_ready(child: &mut Child, conf: &NodeConf<'_>) -> Result<(), String> {
                         return Ok(());
                     }
                     // Another process answers on our port: ours will fail to bind and exit.
-                    last = format!("port {} is served by another process (pid {pid:?})", conf.port);
+                    last = format!(
+                        "port {} is served by another process (pid {pid:?})",
+                        conf.port
+                    );
                 }
                 Err(e) => last = e.to_string(),
             },

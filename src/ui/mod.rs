@@ -1,1 +1,285 @@
-//! (under construction)
+//! Drawing. Every function here reads `&App` and writes into the frame; nothing mutates the app.
+//!
+//! Compact layout (below 120x40; 80x24 is the minimum):
+//! ```text
+//! ┌────────────────────────────────────────────────────────────┐
+//! │ CLUSTER DOWN: 5461 slots not served, master … failed  [RO] │ header (2 rows)
+//! │ nodes 5 ok / 1 failing · 3 masters 3 replicas · data 1s old│
+//! │── 1 Slots · health ─────────────────────── legend ─────────│
+//! │    0 ▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀ │ heatmap
+//! │ slots 4096-4127 · owner 127.0.0.1:7001 · served · keys 31  │ cursor line
+//! │── 3 Findings ──────────────────────────────────────────────│
+//! │ !! 5461 slots not served (10923-16383)                     │
+//! │── 2 Nodes · grouped ───────────────────────────────────────│ lower pane: nodes, or the
+//! │ st  address          role   slots …                        │ focused migrations/timeline
+//! │ ?:help q:quit Tab:pane …                                   │ footer
+//! └────────────────────────────────────────────────────────────┘
+//! ```
+//! Wide layout (120x40 and up): heatmap | findings side by side, nodes full width,
+//! migrations | timeline at the bottom. Overlays (help, node detail) are drawn last.
+
+pub mod detail;
+pub mod findings;
+pub mod header;
+pub mod heatmap;
+pub mod help;
+pub mod migrations;
+pub mod nodes;
+pub mod text;
+pub mod theme;
+pub mod timeline;
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Widget};
+
+use crate::app::{App, Mode, Pane, keymap};
+
+/// Smallest usable terminal.
+pub const MIN_SIZE: (u16, u16) = (80, 24);
+
+/// From this size on, the wide layout is used.
+pub const WIDE_SIZE: (u16, u16) = (120, 40);
+
+/// Where each pane is drawn (None = not visible in this layout).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Areas {
+    /// Header (verdict and counts).
+    pub header: Rect,
+    /// Heatmap pane, including title and cursor line.
+    pub heatmap: Option<Rect>,
+    /// Findings pane.
+    pub findings: Option<Rect>,
+    /// Node table pane.
+    pub nodes: Option<Rect>,
+    /// Migrations pane.
+    pub migrations: Option<Rect>,
+    /// Timeline pane.
+    pub timeline: Option<Rect>,
+    /// Footer line.
+    pub footer: Rect,
+    /// The body below the header (overlays use it).
+    pub body: Rect,
+}
+
+/// Compute the layout for a terminal area. Pure; the app uses it for cursor geometry.
+#[must_use]
+pub fn areas(app: &App, area: Rect) -> Areas {
+    let [header, body, footer] = area.layout(&Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ]));
+    let mut a = Areas {
+        header,
+        footer,
+        body,
+        ..Areas::default()
+    };
+    if app.fullscreen {
+        let r = Some(body);
+        match app.focus {
+            Pane::Heatmap => a.heatmap = r,
+            Pane::Nodes => a.nodes = r,
+            Pane::Findings => a.findings = r,
+            Pane::Migrations => a.migrations = r,
+            Pane::Timeline => a.timeline = r,
+        }
+        return a;
+    }
+    let findings_rows = u16::try_from(app.findings().len().clamp(1, 4)).unwrap_or(4);
+    if area.width >= WIDE_SIZE.0 && area.height >= WIDE_SIZE.1 {
+        let top_h = (body.height / 3).clamp(10, 20);
+        let [top, mid, bottom] = body.layout(&Layout::vertical([
+            Constraint::Length(top_h),
+            Constraint::Fill(1),
+            Constraint::Length((body.height / 4).clamp(6, 12)),
+        ]));
+        let [heat, fnd] = top.layout(&Layout::horizontal([
+            Constraint::Percentage(62),
+            Constraint::Percentage(38),
+        ]));
+        let [mig, tl] = bottom.layout(&Layout::horizontal([
+            Constraint::Percentage(50),
+            Constraint::Percentage(50),
+        ]));
+        a.heatmap = Some(heat);
+        a.findings = Some(fnd);
+        a.nodes = Some(mid);
+        a.migrations = Some(mig);
+        a.timeline = Some(tl);
+    } else {
+        let heat_rows = ((body.height.saturating_sub(8)) / 3).clamp(3, 12);
+        let [heat, fnd, lower] = body.layout(&Layout::vertical([
+            Constraint::Length(heat_rows + 2),
+            Constraint::Length(findings_rows + 1),
+            Constraint::Fill(1),
+        ]));
+        a.heatmap = Some(heat);
+        a.findings = Some(fnd);
+        match app.focus {
+            Pane::Migrations => a.migrations = Some(lower),
+            Pane::Timeline => a.timeline = Some(lower),
+            _ => a.nodes = Some(lower),
+        }
+    }
+    a
+}
+
+/// The heatmap grid for the app's current terminal size (used to move the cursor).
+#[must_use]
+pub fn heat_grid(app: &App) -> heatmap::HeatGrid {
+    let area = Rect::new(0, 0, app.size.0, app.size.1);
+    let heat = areas(app, area)
+        .heatmap
+        .unwrap_or(Rect::new(0, 0, area.width, 8));
+    heatmap::HeatGrid::new(
+        header::heat_map_rect(heat),
+        app.heat_start,
+        app.heat_len,
+        app.theme.is_mono(),
+    )
+}
+
+/// Draw the whole screen.
+pub fn draw(frame: &mut Frame<'_>, app: &App) {
+    let area = frame.area();
+    render(frame.buffer_mut(), area, app);
+}
+
+/// Draw the whole screen into a buffer (benchmarks and tests call this directly).
+pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        render_too_small(buf, area, app);
+        return;
+    }
+    let a = areas(app, area);
+    header::render_header(buf, a.header, app);
+    if let Some(r) = a.heatmap {
+        header::render_heatmap_pane(buf, r, app);
+    }
+    if let Some(r) = a.findings {
+        findings::render_findings(buf, r, app);
+    }
+    if let Some(r) = a.nodes {
+        nodes::render_nodes(buf, r, app);
+    }
+    if let Some(r) = a.migrations {
+        migrations::render_migrations(buf, r, app);
+    }
+    if let Some(r) = a.timeline {
+        timeline::render_timeline(buf, r, app);
+    }
+    render_footer(buf, a.footer, app);
+    match app.mode {
+        Mode::Help => help::render_help(buf, a.body, app),
+        Mode::NodeDetail(i) => detail::render_detail(buf, a.body, app, i),
+        _ => {}
+    }
+}
+
+fn render_too_small(buf: &mut Buffer, area: Rect, app: &App) {
+    Clear.render(area, buf);
+    let msg = format!(
+        "terminal too small: have {}x{}, need {}x{} — q quits",
+        area.width, area.height, MIN_SIZE.0, MIN_SIZE.1
+    );
+    let verdict = app
+        .shown
+        .as_ref()
+        .map(|p| p.verdict.clone())
+        .unwrap_or_default();
+    let lines = vec![
+        Line::styled(msg, app.theme.verdict_warning),
+        Line::raw(verdict),
+    ];
+    Paragraph::new(lines)
+        .wrap(ratatui::widgets::Wrap { trim: true })
+        .render(area, buf);
+}
+
+/// Draw a pane title line: `── 2 Nodes · extra ─────── right ─`; focused titles stand out.
+pub fn render_title(buf: &mut Buffer, area: Rect, app: &App, pane: Pane, extra: &str, right: Line<'_>) {
+    if area.height == 0 {
+        return;
+    }
+    let t = &app.theme;
+    let line = "─".repeat(usize::from(area.width));
+    buf.set_string(area.x, area.y, line, t.text_dim);
+    let focused = app.focus == pane;
+    let style = if focused {
+        t.pane_title_focused
+    } else {
+        t.pane_title
+    };
+    let title = if extra.is_empty() {
+        format!(" {} ", pane.title())
+    } else {
+        format!(" {} · {extra} ", pane.title())
+    };
+    let (x, _) = buf.set_stringn(area.x + 1, area.y, &title, usize::from(area.width.saturating_sub(2)), style);
+    let rw = u16::try_from(right.width()).unwrap_or(u16::MAX);
+    let right_x = area.right().saturating_sub(rw + 1);
+    if rw > 0 && right_x > x + 1 {
+        buf.set_line(right_x, area.y, &right, rw);
+    }
+}
+
+fn render_footer(buf: &mut Buffer, area: Rect, app: &App) {
+    let t = &app.theme;
+    let line = match app.mode {
+        Mode::Filter | Mode::Command => {
+            let prefix = if app.mode == Mode::Filter { "/" } else { ":" };
+            let mut spans = vec![
+                Span::styled(prefix, t.hint_key),
+                Span::raw(app.input.clone()),
+                Span::styled("█", t.text),
+                Span::raw("  "),
+            ];
+            spans.extend(hint_spans(app));
+            Line::from(spans)
+        }
+        _ => match &app.message {
+            Some(m) => Line::styled(m.clone(), t.verdict_warning),
+            None => Line::from(hint_spans(app)),
+        },
+    };
+    buf.set_line(area.x, area.y, &line, area.width);
+}
+
+fn hint_spans(app: &App) -> Vec<Span<'static>> {
+    let t = &app.theme;
+    let mut spans = Vec::new();
+    for (k, word) in keymap::hints(&app.scopes()) {
+        if app.read_only && word == "fix" {
+            continue;
+        }
+        spans.push(Span::styled(k, t.hint_key));
+        spans.push(Span::styled(format!(":{word} "), t.text_dim));
+    }
+    spans
+}
+
+/// Style for a row: selection only when the pane has focus (else underline, so it still shows).
+#[must_use]
+pub fn row_style(app: &App, pane: Pane, selected: bool) -> Style {
+    if !selected {
+        Style::new()
+    } else if app.focus == pane && app.mode == Mode::Normal {
+        app.theme.selection
+    } else {
+        Style::new().add_modifier(ratatui::style::Modifier::UNDERLINED)
+    }
+}
+
+/// First row to show so that `cursor` stays visible in `height` rows.
+#[must_use]
+pub fn scroll_offset(cursor: usize, height: usize, len: usize) -> usize {
+    if height == 0 || len <= height {
+        return 0;
+    }
+    cursor.saturating_sub(height - 1).min(len - height)
+}

@@ -1,0 +1,81 @@
+//! User intents ([`Action`], imperative) and work that needs I/O ([`Effect`]).
+
+/// What the user asked for. Produced by the keymap; applied by [`super::App::update`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Leave slotscope.
+    Quit,
+    /// Open or close the help overlay.
+    ToggleHelp,
+    /// Close the overlay / input / detail, or clear the filter.
+    Back,
+    /// Focus the next pane.
+    FocusNext,
+    /// Focus the previous pane.
+    FocusPrev,
+    /// Focus the slot heatmap.
+    FocusHeatmap,
+    /// Focus the node table.
+    FocusNodes,
+    /// Focus the findings.
+    FocusFindings,
+    /// Focus the migrations view.
+    FocusMigrations,
+    /// Focus the timeline.
+    FocusTimeline,
+    /// Show the focused pane alone (and back).
+    ToggleFullscreen,
+    /// Move up (row / heatmap row).
+    MoveUp,
+    /// Move down.
+    MoveDown,
+    /// Move left (heatmap: previous bucket).
+    MoveLeft,
+    /// Move right (heatmap: next bucket).
+    MoveRight,
+    /// Jump to the first row / slot.
+    MoveTop,
+    /// Jump to the last row / slot.
+    MoveBottom,
+    /// One page up.
+    PageUp,
+    /// One page down.
+    PageDown,
+    /// Drill in: node details, finding details, heatmap zoom to the bucket.
+    Activate,
+    /// Heatmap: zoom in around the cursor.
+    ZoomIn,
+    /// Heatmap: zoom out.
+    ZoomOut,
+    /// Heatmap: cycle health / owner / keys colouring.
+    CycleMapMode,
+    /// Node table: cycle the sort column.
+    CycleSort,
+    /// Start typing a node filter.
+    StartFilter,
+    /// Start typing a command (`:q`, `:node ADDR`, `:slot N`).
+    StartCommand,
+    /// Freeze / unfreeze the picture (collection continues).
+    ToggleFreeze,
+    /// Offer the fixes for the selected finding, slot or node.
+    OpenFixDialog,
+    /// Input line: apply.
+    Submit,
+    /// Input line: delete the last character.
+    DeleteChar,
+    /// Input line: add a character (not bound in the table: any printable key).
+    InsertChar(char),
+    /// Dialog: move focus to the next button.
+    DialogNext,
+    /// Dialog: move focus to the previous button.
+    DialogPrev,
+}
+
+/// Work the event loop must do on behalf of the app (the app itself does no I/O).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Leave the loop and restore the terminal.
+    Quit,
+    /// Run the confirmed fix plan with this index in the dialog's plan list.
+    ExecuteFix(usize),
+}

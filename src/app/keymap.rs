@@ -1,0 +1,386 @@
+//! The one keymap table. Dispatch, the footer hints, the help overlay and
+//! `docs/keybindings.md` all read [`KEYMAP`], so a hint never lies.
+
+use std::fmt;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::Action;
+
+/// Where a binding applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// In every mode, even dialogs and input lines.
+    Always,
+    /// Normal mode, whatever pane has focus.
+    Global,
+    /// Normal mode with the heatmap focused (checked before `Global`).
+    Heatmap,
+    /// Normal mode with the node table focused (checked before `Global`).
+    Nodes,
+    /// While the help overlay is open.
+    Help,
+    /// While a node's detail view is open.
+    Detail,
+    /// While typing a filter or a command.
+    Input,
+    /// While a confirmation dialog is open (it captures every key).
+    Dialog,
+}
+
+impl Scope {
+    /// Heading used in help and docs.
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Always => "Everywhere",
+            Self::Global => "Dashboard",
+            Self::Heatmap => "Slot heatmap",
+            Self::Nodes => "Node table",
+            Self::Help => "Help overlay",
+            Self::Detail => "Node detail",
+            Self::Input => "Filter / command line",
+            Self::Dialog => "Fix dialog",
+        }
+    }
+}
+
+/// A key with its modifiers (only CONTROL and ALT matter; SHIFT is in the character).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Key {
+    /// The key.
+    pub code: KeyCode,
+    /// CONTROL / ALT.
+    pub mods: KeyModifiers,
+}
+
+impl Key {
+    /// A plain key.
+    #[must_use]
+    pub const fn plain(code: KeyCode) -> Self {
+        Self {
+            code,
+            mods: KeyModifiers::NONE,
+        }
+    }
+
+    /// A character key.
+    #[must_use]
+    pub const fn ch(c: char) -> Self {
+        Self::plain(KeyCode::Char(c))
+    }
+
+    /// A Ctrl chord.
+    #[must_use]
+    pub const fn ctrl(c: char) -> Self {
+        Self {
+            code: KeyCode::Char(c),
+            mods: KeyModifiers::CONTROL,
+        }
+    }
+
+    /// Normalise a terminal key event for lookup.
+    #[must_use]
+    pub fn from_event(ev: &KeyEvent) -> Self {
+        let mods = ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT);
+        let code = match ev.code {
+            KeyCode::Char(c) if mods.contains(KeyModifiers::CONTROL) => {
+                KeyCode::Char(c.to_ascii_lowercase())
+            }
+            c => c,
+        };
+        Self { code, mods }
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.mods.contains(KeyModifiers::CONTROL) {
+            f.write_str("Ctrl-")?;
+        }
+        if self.mods.contains(KeyModifiers::ALT) {
+            f.write_str("Alt-")?;
+        }
+        match self.code {
+            KeyCode::Char(' ') => f.write_str("Space"),
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::Enter => f.write_str("Enter"),
+            KeyCode::Esc => f.write_str("Esc"),
+            KeyCode::Tab => f.write_str("Tab"),
+            KeyCode::BackTab => f.write_str("Shift-Tab"),
+            KeyCode::Backspace => f.write_str("Backspace"),
+            KeyCode::Up => f.write_str("↑"),
+            KeyCode::Down => f.write_str("↓"),
+            KeyCode::Left => f.write_str("←"),
+            KeyCode::Right => f.write_str("→"),
+            KeyCode::Home => f.write_str("Home"),
+            KeyCode::End => f.write_str("End"),
+            KeyCode::PageUp => f.write_str("PgUp"),
+            KeyCode::PageDown => f.write_str("PgDn"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+/// One row of the keymap table.
+#[derive(Clone, Copy, Debug)]
+pub struct Binding {
+    /// Where it applies.
+    pub scope: Scope,
+    /// The key.
+    pub key: Key,
+    /// What it does.
+    pub action: Action,
+    /// Words for the help overlay and docs.
+    pub label: &'static str,
+    /// Short word for the footer, if it should appear there.
+    pub hint: Option<&'static str>,
+}
+
+const fn b(
+    scope: Scope,
+    key: Key,
+    action: Action,
+    label: &'static str,
+    hint: Option<&'static str>,
+) -> Binding {
+    Binding {
+        scope,
+        key,
+        action,
+        label,
+        hint,
+    }
+}
+
+use Action as A;
+use KeyCode as K;
+use Scope as S;
+
+/// The keymap. Order is the order of help, docs and hints.
+pub static KEYMAP: &[Binding] = &[
+    b(S::Always, Key::ctrl('c'), A::Quit, "quit at once", None),
+    b(S::Global, Key::ch('q'), A::Quit, "quit", Some("quit")),
+    b(S::Global, Key::ch('?'), A::ToggleHelp, "help", Some("help")),
+    b(S::Global, Key::plain(K::Esc), A::Back, "clear the filter / back", None),
+    b(S::Global, Key::plain(K::Tab), A::FocusNext, "next pane", Some("pane")),
+    b(S::Global, Key::plain(K::BackTab), A::FocusPrev, "previous pane", None),
+    b(S::Global, Key::ch('1'), A::FocusHeatmap, "focus slot heatmap", None),
+    b(S::Global, Key::ch('2'), A::FocusNodes, "focus node table", None),
+    b(S::Global, Key::ch('3'), A::FocusFindings, "focus findings", None),
+    b(S::Global, Key::ch('4'), A::FocusMigrations, "focus migrations", None),
+    b(S::Global, Key::ch('5'), A::FocusTimeline, "focus timeline", None),
+    b(S::Global, Key::ch('z'), A::ToggleFullscreen, "focused pane full screen / back", Some("full")),
+    b(S::Global, Key::plain(K::Up), A::MoveUp, "up", None),
+    b(S::Global, Key::ch('k'), A::MoveUp, "up", None),
+    b(S::Global, Key::plain(K::Down), A::MoveDown, "down", None),
+    b(S::Global, Key::ch('j'), A::MoveDown, "down", None),
+    b(S::Global, Key::plain(K::Left), A::MoveLeft, "left (heatmap)", None),
+    b(S::Global, Key::ch('h'), A::MoveLeft, "left (heatmap)", None),
+    b(S::Global, Key::plain(K::Right), A::MoveRight, "right (heatmap)", None),
+    b(S::Global, Key::ch('l'), A::MoveRight, "right (heatmap)", None),
+    b(S::Global, Key::ch('g'), A::MoveTop, "first row / slot 0", None),
+    b(S::Global, Key::plain(K::Home), A::MoveTop, "first row / slot 0", None),
+    b(S::Global, Key::ch('G'), A::MoveBottom, "last row / slot 16383", None),
+    b(S::Global, Key::plain(K::End), A::MoveBottom, "last row / slot 16383", None),
+    b(S::Global, Key::plain(K::PageUp), A::PageUp, "page up", None),
+    b(S::Global, Key::plain(K::PageDown), A::PageDown, "page down", None),
+    b(S::Global, Key::plain(K::Enter), A::Activate, "details of the selection", Some("details")),
+    b(S::Global, Key::ch('/'), A::StartFilter, "filter nodes", Some("filter")),
+    b(S::Global, Key::ch(':'), A::StartCommand, "command line (:q, :node ADDR, :slot N)", Some("cmd")),
+    b(S::Global, Key::ch('f'), A::ToggleFreeze, "freeze / unfreeze the picture", Some("freeze")),
+    b(S::Global, Key::ch('x'), A::OpenFixDialog, "offer fixes for the selection", Some("fix")),
+    b(S::Heatmap, Key::ch('+'), A::ZoomIn, "zoom in around the cursor", Some("zoom")),
+    b(S::Heatmap, Key::ch('='), A::ZoomIn, "zoom in around the cursor", None),
+    b(S::Heatmap, Key::ch('-'), A::ZoomOut, "zoom out", None),
+    b(S::Heatmap, Key::ch('m'), A::CycleMapMode, "colour by health / owner / keys", Some("mode")),
+    b(S::Nodes, Key::ch('s'), A::CycleSort, "cycle sort column", Some("sort")),
+    b(S::Help, Key::plain(K::Esc), A::Back, "close help", Some("close")),
+    b(S::Help, Key::ch('?'), A::ToggleHelp, "close help", None),
+    b(S::Help, Key::ch('q'), A::Back, "close help", None),
+    b(S::Detail, Key::plain(K::Esc), A::Back, "close", Some("close")),
+    b(S::Detail, Key::ch('q'), A::Back, "close", None),
+    b(S::Detail, Key::plain(K::Up), A::MoveUp, "scroll up", None),
+    b(S::Detail, Key::ch('k'), A::MoveUp, "scroll up", None),
+    b(S::Detail, Key::plain(K::Down), A::MoveDown, "scroll down", Some("scroll")),
+    b(S::Detail, Key::ch('j'), A::MoveDown, "scroll down", None),
+    b(S::Detail, Key::ch('x'), A::OpenFixDialog, "offer fixes for this node", Some("fix")),
+    b(S::Input, Key::plain(K::Esc), A::Back, "cancel", Some("cancel")),
+    b(S::Input, Key::plain(K::Enter), A::Submit, "apply", Some("apply")),
+    b(S::Input, Key::plain(K::Backspace), A::DeleteChar, "delete a character", None),
+    b(S::Dialog, Key::plain(K::Esc), A::Back, "cancel and close", Some("cancel")),
+    b(S::Dialog, Key::plain(K::Tab), A::DialogNext, "next button / plan", Some("next")),
+    b(S::Dialog, Key::plain(K::BackTab), A::DialogPrev, "previous button / plan", None),
+    b(S::Dialog, Key::plain(K::Left), A::DialogPrev, "previous button", None),
+    b(S::Dialog, Key::plain(K::Right), A::DialogNext, "next button", None),
+    b(S::Dialog, Key::plain(K::Up), A::MoveUp, "previous plan / scroll", None),
+    b(S::Dialog, Key::plain(K::Down), A::MoveDown, "next plan / scroll", None),
+    b(S::Dialog, Key::plain(K::Enter), A::Submit, "press the focused button", Some("press")),
+    b(S::Dialog, Key::plain(K::Backspace), A::DeleteChar, "delete a typed character", None),
+];
+
+/// Find the action for a key in the given scopes (first scope wins). `Always` is checked first.
+#[must_use]
+pub fn lookup(scopes: &[Scope], key: Key) -> Option<Action> {
+    std::iter::once(Scope::Always)
+        .chain(scopes.iter().copied())
+        .find_map(|s| {
+            KEYMAP
+                .iter()
+                .find(|b| b.scope == s && b.key == key)
+                .map(|b| b.action)
+        })
+}
+
+/// Bindings that clash: the same key twice in one scope, or a pane scope shadowing a global
+/// key, or anything shadowing an `Always` key.
+#[must_use]
+pub fn find_duplicates(table: &[Binding]) -> Vec<(Scope, Key)> {
+    let overlaps = |a: Scope, b: Scope| {
+        a == b
+            || a == Scope::Always
+            || b == Scope::Always
+            || matches!(
+                (a, b),
+                (Scope::Global, Scope::Heatmap | Scope::Nodes)
+                    | (Scope::Heatmap | Scope::Nodes, Scope::Global)
+            )
+    };
+    let mut out = Vec::new();
+    for (i, x) in table.iter().enumerate() {
+        for y in &table[i + 1..] {
+            if x.key == y.key && overlaps(x.scope, y.scope) {
+                out.push((y.scope, y.key));
+            }
+        }
+    }
+    out
+}
+
+/// Footer hints for the given scopes: `(keys, word)`, keys of the same action joined by `/`.
+#[must_use]
+pub fn hints(scopes: &[Scope]) -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    for s in scopes {
+        for bnd in KEYMAP.iter().filter(|x| x.scope == *s) {
+            if let Some(h) = bnd.hint {
+                out.push((bnd.key.to_string(), h));
+            }
+        }
+    }
+    out
+}
+
+/// Help rows grouped by scope: `(scope, [(keys, label)])`, keys of one action joined by `/`.
+#[must_use]
+pub fn help_rows() -> Vec<(Scope, Vec<(String, &'static str)>)> {
+    let mut out: Vec<(Scope, Vec<(String, &'static str)>)> = Vec::new();
+    for bnd in KEYMAP {
+        if out.last().is_none_or(|(s, _)| *s != bnd.scope) {
+            out.push((bnd.scope, Vec::new()));
+        }
+        if let Some((_, rows)) = out.last_mut() {
+            if let Some(row) = rows
+                .iter_mut()
+                .find(|(_, l)| *l == bnd.label)
+            {
+                row.0.push('/');
+                row.0.push_str(&bnd.key.to_string());
+            } else {
+                rows.push((bnd.key.to_string(), bnd.label));
+            }
+        }
+    }
+    out
+}
+
+/// `docs/keybindings.md`, generated from the table.
+#[must_use]
+pub fn markdown() -> String {
+    let mut s = String::from(
+        "# Key bindings\n\n\
+         Generated from `src/app/keymap.rs` (the table that also drives dispatch, the footer and \
+         the `?` overlay). A test fails when this file drifts from the table; regenerate with \
+         `UPDATE_DOCS=1 cargo test --lib app::keymap`.\n\n\
+         In the filter and command lines every other printable key is typed. The mouse is not \
+         captured.\n",
+    );
+    for (scope, rows) in help_rows() {
+        s.push_str(&format!("\n## {}\n\n| Key | Action |\n|---|---|\n", scope.title()));
+        for (keys, label) in rows {
+            let keys = keys.replace('|', "\\|");
+            s.push_str(&format!("| `{keys}` | {label} |\n"));
+        }
+    }
+    s.push_str(
+        "\n## Commands (`:`)\n\n\
+         | Command | Effect |\n|---|---|\n\
+         | `:q` | quit |\n\
+         | `:node ADDR` | select the node whose address or id contains ADDR |\n\
+         | `:slot N` | move the heatmap cursor to slot N and show its owner |\n",
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::crossterm::event::KeyEventKind;
+
+    #[test]
+    fn no_duplicate_bindings() {
+        assert_eq!(find_duplicates(KEYMAP), Vec::new());
+    }
+
+    #[test]
+    fn duplicate_detector_catches_clashes() {
+        let t = [
+            b(S::Global, Key::ch('q'), A::Quit, "a", None),
+            b(S::Heatmap, Key::ch('q'), A::ZoomIn, "b", None),
+            b(S::Help, Key::ch('q'), A::Back, "c", None),
+            b(S::Dialog, Key::ctrl('c'), A::Back, "d", None),
+            b(S::Always, Key::ctrl('c'), A::Quit, "e", None),
+        ];
+        let d = find_duplicates(&t);
+        assert_eq!(d.len(), 2, "{d:?}");
+    }
+
+    #[test]
+    fn lookup_prefers_pane_then_global() {
+        assert_eq!(lookup(&[S::Heatmap, S::Global], Key::ch('+')), Some(A::ZoomIn));
+        assert_eq!(lookup(&[S::Nodes, S::Global], Key::ch('+')), None);
+        assert_eq!(lookup(&[S::Nodes, S::Global], Key::ch('q')), Some(A::Quit));
+        assert_eq!(lookup(&[S::Dialog], Key::ch('q')), None, "dialogs capture keys");
+        assert_eq!(lookup(&[S::Dialog], Key::ctrl('c')), Some(A::Quit));
+    }
+
+    #[test]
+    fn shift_and_ctrl_are_normalised() {
+        let g = KeyEvent::new_with_kind(KeyCode::Char('G'), KeyModifiers::SHIFT, KeyEventKind::Press);
+        assert_eq!(Key::from_event(&g), Key::ch('G'));
+        let c = KeyEvent::new(KeyCode::Char('C'), KeyModifiers::CONTROL | KeyModifiers::SHIFT);
+        assert_eq!(Key::from_event(&c), Key::ctrl('c'));
+    }
+
+    #[test]
+    fn docs_match_the_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/keybindings.md");
+        let want = markdown();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(path, &want).expect("write docs");
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(
+            have, want,
+            "docs/keybindings.md drifted from the keymap; run UPDATE_DOCS=1 cargo test --lib app::keymap"
+        );
+    }
+
+    #[test]
+    fn every_action_in_help_has_a_label() {
+        for bnd in KEYMAP {
+            assert!(!bnd.label.is_empty());
+        }
+        assert!(markdown().contains("| `q` | quit |"));
+    }
+}

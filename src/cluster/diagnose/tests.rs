@@ -1,0 +1,2 @@
+//! Unit tests of the diagnosis on hand-built models.
+use super::*;

@@ -1,0 +1,202 @@
+//! `slotscope demo`: start a throwaway local cluster, break it the way production breaks, and
+//! open the dashboard on it. Every process it started is stopped by PID and its directory
+//! removed on exit (normal quit, Ctrl-C, SIGTERM, SIGHUP, panic), unless `--keep`.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::lab::{KeptLab, Lab, LabError, LabOptions, Scenario, ScenarioReport};
+
+/// Options of `slotscope demo`.
+#[derive(Debug, Args, Clone)]
+pub struct DemoArgs {
+    /// The fault to inject (see --list).
+    #[arg(long, value_name = "NAME", default_value = "dead-master-no-replica")]
+    pub scenario: String,
+
+    /// List the scenarios, one per line, name first, and exit.
+    #[arg(long)]
+    pub list: bool,
+
+    /// Masters that own slots (at least 3).
+    #[arg(long, value_name = "M", default_value_t = 3)]
+    pub masters: usize,
+
+    /// Replicas per master (a scenario may need fewer on one master).
+    #[arg(long, value_name = "R", default_value_t = 1)]
+    pub replicas: usize,
+
+    /// Sample keys written before the fault.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub keys: usize,
+
+    /// Leave the cluster running on exit and print how to reach and stop it.
+    #[arg(long)]
+    pub keep: bool,
+
+    /// Only start and break the cluster, print how to reach it, and wait for Ctrl-C
+    /// (no dashboard): for driving the demo cluster from another terminal.
+    #[arg(long)]
+    pub no_dashboard: bool,
+}
+
+/// The `--list` output: one scenario per line, name first.
+#[must_use]
+pub fn list_text() -> String {
+    let mut out = String::new();
+    for s in Scenario::all() {
+        let _ = writeln!(out, "{:<24} {}", s.name(), s.description());
+    }
+    out
+}
+
+/// Validate the arguments and resolve the scenario.
+///
+/// # Errors
+/// Unknown scenario name, or fewer than 3 masters.
+pub fn scenario_of(args: &DemoArgs) -> Result<Scenario, String> {
+    if args.masters < 3 {
+        return Err(format!(
+            "--masters {} is too few: a cluster needs at least 3 masters",
+            args.masters
+        ));
+    }
+    Scenario::from_name(&args.scenario).ok_or_else(|| {
+        format!(
+            "unknown scenario '{}'; the scenarios are:\n{}",
+            args.scenario,
+            list_text()
+        )
+    })
+}
+
+/// Lab options for the demo arguments.
+#[must_use]
+pub fn lab_options(args: &DemoArgs) -> LabOptions {
+    LabOptions {
+        masters: args.masters,
+        replicas_per_master: args.replicas,
+        keys: args.keys,
+        node_timeout_ms: 2000,
+        ..LabOptions::default()
+    }
+}
+
+/// Start the lab and inject the scenario (blocking).
+///
+/// # Errors
+/// `redis-server` missing, a node that does not start, or a fault that does not settle.
+pub fn start(args: &DemoArgs, scenario: Scenario) -> Result<(Lab, ScenarioReport), LabError> {
+    scenario.start(lab_options(args))
+}
+
+/// The banner the dashboard shows for a demo.
+#[must_use]
+pub fn banner(report: &ScenarioReport) -> String {
+    format!(
+        "DEMO {}: throwaway local cluster, q stops it",
+        report.scenario.name()
+    )
+}
+
+/// Text printed before the dashboard opens (and with --no-dashboard).
+#[must_use]
+pub fn describe(lab: &Lab, report: &ScenarioReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "demo cluster: {} nodes in {}",
+        lab.nodes().len(),
+        lab.dir().display()
+    );
+    let eps: Vec<String> = lab.endpoints().iter().map(ToString::to_string).collect();
+    let _ = writeln!(out, "nodes: {}", eps.join(" "));
+    let _ = writeln!(out, "scenario {}: {}", report.scenario.name(), report.scenario.description());
+    for a in &report.actions {
+        let _ = writeln!(out, "  - {a}");
+    }
+    out
+}
+
+/// Text printed after the dashboard closes: did the keys survive?
+#[must_use]
+pub fn survival_text(lab: &Lab) -> String {
+    let rb = lab.read_back();
+    let mut out = format!(
+        "keys written before the fault: {}, readable now with the right value: {}",
+        rb.written, rb.readable
+    );
+    if !rb.all_readable() {
+        let _ = write!(
+            out,
+            " ({} missing or different, e.g. {})",
+            rb.written.saturating_sub(rb.readable),
+            rb.missing
+                .iter()
+                .take(3)
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    out
+}
+
+/// What `--keep` prints: how to reach and stop the cluster.
+#[must_use]
+pub fn kept_text(kept: &KeptLab) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "cluster kept running in {}", kept.dir.display());
+    if let Some((port, _)) = kept.nodes.first() {
+        let _ = writeln!(out, "reach it:  slotscope 127.0.0.1:{port}");
+    }
+    let pids: Vec<String> = kept.nodes.iter().map(|(_, pid)| pid.to_string()).collect();
+    let _ = writeln!(
+        out,
+        "stop it:   kill -CONT {p}; kill {p}; rm -rf {}",
+        kept.dir.display(),
+        p = pids.join(" ")
+    );
+    out
+}
+
+/// How long the demo waits for the lab to settle before giving up.
+pub const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_has_one_line_per_scenario_name_first() {
+        let text = list_text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), Scenario::all().len());
+        for (line, s) in lines.iter().zip(Scenario::all()) {
+            assert_eq!(line.split_whitespace().next(), Some(s.name()));
+        }
+    }
+
+    #[test]
+    fn unknown_scenario_is_a_clear_error() {
+        let args = DemoArgs {
+            scenario: "nope".into(),
+            list: false,
+            masters: 3,
+            replicas: 1,
+            keys: 10,
+            keep: false,
+            no_dashboard: false,
+        };
+        let err = scenario_of(&args).expect_err("must fail");
+        assert!(err.contains("unknown scenario 'nope'"));
+        let few = DemoArgs {
+            scenario: "healthy".into(),
+            masters: 2,
+            ..args
+        };
+        assert!(scenario_of(&few).expect_err("must fail").contains("at least 3"));
+    }
+}

@@ -1,0 +1,209 @@
+//! The audit log: every write a fix sends is appended as one JSON line (time, OS user, cluster,
+//! plan, node, command with secrets masked, result).
+//!
+//! Default path: the user's state directory (`$XDG_STATE_HOME/slotscope/audit.jsonl` on Linux,
+//! via the `directories` crate), falling back to `~/.local/state/slotscope/audit.jsonl`.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// File name of the audit log inside the state directory.
+pub const AUDIT_FILE: &str = "audit.jsonl";
+
+/// One audited write.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// UTC time, RFC 3339 with milliseconds (`2024-05-01T12:00:00.123Z`).
+    pub time: String,
+    /// Unix time in milliseconds.
+    pub time_ms: u64,
+    /// The OS user running slotscope.
+    pub user: String,
+    /// The cluster, as the seeds the user gave (`127.0.0.1:7000,127.0.0.1:7001`).
+    pub cluster: String,
+    /// The plan id.
+    pub plan: String,
+    /// Step number (1-based) within the plan.
+    pub step: usize,
+    /// The node's endpoint.
+    pub node: String,
+    /// The node id, when known.
+    pub node_id: Option<String>,
+    /// The command, secrets masked.
+    pub command: String,
+    /// `ok`, or `error: …` (secrets masked).
+    pub result: String,
+}
+
+/// An append-only JSON-lines audit log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditLog {
+    path: PathBuf,
+}
+
+impl AuditLog {
+    /// A log at this path (created on first append, with its parent directories).
+    #[must_use]
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// A log at the default path.
+    #[must_use]
+    pub fn at_default_path() -> Self {
+        Self::new(default_path())
+    }
+
+    /// Where records go.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Check that the log can be written (creates the file, appends nothing).
+    ///
+    /// # Errors
+    /// The I/O error, with the path in the message.
+    pub fn ensure_writable(&self) -> io::Result<()> {
+        self.open().map(|_| ())
+    }
+
+    fn open(&self) -> io::Result<fs::File> {
+        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent).map_err(|e| with_path(e, parent))?;
+        }
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(|e| with_path(e, &self.path))
+    }
+
+    /// Append one record as one line (a single `write` call, so lines never interleave).
+    ///
+    /// # Errors
+    /// The I/O or serialisation error.
+    pub fn append(&self, record: &AuditRecord) -> io::Result<()> {
+        let mut line = serde_json::to_string(record).map_err(io::Error::other)?;
+        line.push('\n');
+        let mut f = self.open()?;
+        f.write_all(line.as_bytes())
+            .map_err(|e| with_path(e, &self.path))?;
+        f.flush()
+    }
+
+    /// Read every record back (for tests and `slotscope` tooling). Unparsable lines are skipped.
+    ///
+    /// # Errors
+    /// The I/O error when the file cannot be read.
+    pub fn read_all(&self) -> io::Result<Vec<AuditRecord>> {
+        let text = match fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(with_path(e, &self.path)),
+        };
+        Ok(text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect())
+    }
+}
+
+fn with_path(e: io::Error, path: &Path) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+/// The default audit log path.
+#[must_use]
+pub fn default_path() -> PathBuf {
+    if let Some(dirs) = directories::ProjectDirs::from("", "", "slotscope")
+        && let Some(state) = dirs.state_dir()
+    {
+        return state.join(AUDIT_FILE);
+    }
+    let home = directories::BaseDirs::new()
+        .map(|b| b.home_dir().to_path_buf())
+        .or_else(|| std::env::var_os("HOME").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("."));
+    home.join(".local/state/slotscope").join(AUDIT_FILE)
+}
+
+/// The OS user running this process (name from the password database, else `$USER`, else the
+/// numeric uid).
+#[must_use]
+pub fn os_user() -> String {
+    let uid = nix::unistd::Uid::current();
+    match nix::unistd::User::from_uid(uid) {
+        Ok(Some(u)) => u.name,
+        _ => std::env::var("USER").unwrap_or_else(|_| format!("uid {uid}")),
+    }
+}
+
+/// Unix milliseconds as RFC 3339 UTC with milliseconds.
+#[must_use]
+pub fn rfc3339_ms(ms: u64) -> String {
+    let secs = ms / 1000;
+    let millis = ms % 1000;
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    let (h, m, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
+    // Civil-from-days (Howard Hinnant's algorithm), proleptic Gregorian.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if mo <= 2 { y + 1 } else { y };
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{s:02}.{millis:03}Z")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_format() {
+        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_ms(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(rfc3339_ms(1_714_564_800_000), "2024-05-01T12:00:00.000Z");
+    }
+
+    #[test]
+    fn appends_json_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::new(dir.path().join("sub/audit.jsonl"));
+        log.ensure_writable().unwrap();
+        assert!(log.read_all().unwrap().is_empty());
+        let rec = AuditRecord {
+            time: rfc3339_ms(1000),
+            time_ms: 1000,
+            user: os_user(),
+            cluster: "127.0.0.1:7000".into(),
+            plan: "stabilise-slot-5".into(),
+            step: 1,
+            node: "127.0.0.1:7000".into(),
+            node_id: None,
+            command: "CLUSTER SETSLOT 5 STABLE".into(),
+            result: "ok".into(),
+        };
+        log.append(&rec).unwrap();
+        log.append(&rec).unwrap();
+        let text = std::fs::read_to_string(log.path()).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        assert_eq!(log.read_all().unwrap(), vec![rec.clone(), rec]);
+        assert!(!os_user().is_empty());
+    }
+
+    #[test]
+    fn default_path_ends_with_file_name() {
+        let p = default_path();
+        assert!(p.ends_with("slotscope/audit.jsonl"), "{}", p.display());
+    }
+}

@@ -1,0 +1,259 @@
+//! Sample data: write keys routed to their owners, read them back, fill one slot.
+
+use std::collections::{BTreeMap, HashMap};
+
+use redis::{ErrorKind, ServerErrorKind};
+
+use super::conn::{self, SHORT};
+use super::keyslot::{key_slot, tag_for_slot};
+use super::{Lab, LabError};
+use crate::cluster::types::{SLOT_COUNT, Slot};
+
+/// Redirects followed per key before giving up.
+const MAX_HOPS: usize = 5;
+
+/// The result of reading back every key the lab wrote.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadBack {
+    /// Keys written through the lab.
+    pub written: usize,
+    /// Keys that returned exactly the value written.
+    pub readable: usize,
+    /// Keys that could not be read (absent, wrong value, or an error such as CLUSTERDOWN),
+    /// with the reason, sorted by key.
+    pub missing: Vec<(String, String)>,
+}
+
+impl ReadBack {
+    /// True if every written key was readable.
+    #[must_use]
+    pub fn all_readable(&self) -> bool {
+        self.readable == self.written
+    }
+}
+
+/// Connections by port, opened lazily, plus a slot → port routing table.
+struct Router<'a> {
+    lab: &'a Lab,
+    cons: HashMap<u16, redis::Connection>,
+    owner: Vec<Option<u16>>,
+}
+
+impl<'a> Router<'a> {
+    /// Build the routing table from the first running node that answers `CLUSTER NODES`.
+    fn new(lab: &'a Lab) -> Self {
+        let mut owner = vec![None; SLOT_COUNT];
+        for i in lab.running() {
+            if let Ok(peers) = lab.cluster_nodes(i) {
+                for p in peers.iter().filter(|p| p.port != 0) {
+                    for &(a, b) in &p.slots {
+                        for s in a..=b {
+                            if let Some(o) = owner.get_mut(usize::from(s)) {
+                                *o = Some(p.port);
+                            }
+                        }
+                    }
+                }
+                break;
+            }
+        }
+        Self {
+            lab,
+            cons: HashMap::new(),
+            owner,
+        }
+    }
+
+    fn con(&mut self, port: u16) -> Result<&mut redis::Connection, String> {
+        if !self.cons.contains_key(&port) {
+            let c = conn::connect(port, self.lab.password(), SHORT)
+                .map_err(|e| format!("127.0.0.1:{port}: {e}"))?;
+            self.cons.insert(port, c);
+        }
+        self.cons
+            .get_mut(&port)
+            .ok_or_else(|| format!("127.0.0.1:{port}: no connection"))
+    }
+
+    /// Run a single-key command, following MOVED and ASK redirects.
+    fn run<T: redis::FromRedisValue>(&mut self, key: &str, cmd: &redis::Cmd) -> Result<T, String> {
+        let slot = key_slot(key.as_bytes());
+        let mut port = self
+            .owner
+            .get(usize::from(slot))
+            .copied()
+            .flatten()
+            .ok_or_else(|| format!("slot {slot} has no owner"))?;
+        let mut asking = false;
+        for _ in 0..MAX_HOPS {
+            let con = self.con(port)?;
+            if asking {
+                redis::cmd("ASKING")
+                    .query::<()>(con)
+                    .map_err(|e| format!("ASKING on 127.0.0.1:{port}: {e}"))?;
+            }
+            match cmd.query::<T>(con) {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    let ask = matches!(e.kind(), ErrorKind::Server(ServerErrorKind::Ask));
+                    let target = e
+                        .redirect_node()
+                        .and_then(|(addr, _)| addr.rsplit_once(':'))
+                        .and_then(|(_, p)| p.parse::<u16>().ok());
+                    match target {
+                        Some(p) => {
+                            if !ask {
+                                if let Some(o) = self.owner.get_mut(usize::from(slot)) {
+                                    *o = Some(p);
+                                }
+                            }
+                            port = p;
+                            asking = ask;
+                        }
+                        None => {
+                            // A broken connection is not reused.
+                            if e.is_io_error() || e.is_timeout() {
+                                self.cons.remove(&port);
+                            }
+                            return Err(format!("127.0.0.1:{port}: {e}"));
+                        }
+                    }
+                }
+            }
+        }
+        Err(format!("more than {MAX_HOPS} redirects for slot {slot}"))
+    }
+}
+
+impl Lab {
+    /// Write `n` more sample keys `key:<i>` = `value-<i>` (numbering continues after earlier
+    /// calls), each routed to the master that owns its slot, and remember them.
+    ///
+    /// # Errors
+    /// The first key that cannot be written (e.g. the cluster is down).
+    pub fn write_keys(&mut self, n: usize) -> Result<(), LabError> {
+        let first = self
+            .written
+            .keys()
+            .filter(|k| k.starts_with("key:"))
+            .count();
+        let pairs: Vec<(String, String)> = (first..first + n)
+            .map(|i| (format!("key:{i}"), format!("value-{i}")))
+            .collect();
+        self.write_pairs(pairs)
+    }
+
+    /// Write `n` keys that all hash to `slot` (`{tag}:k<j>` with a tag found by search), and
+    /// remember them. Returns the keys written.
+    ///
+    /// # Errors
+    /// Slot out of range or a key that cannot be written.
+    pub fn write_keys_in_slot(&mut self, slot: Slot, n: usize) -> Result<Vec<String>, LabError> {
+        let tag = tag_for_slot(slot)
+            .ok_or_else(|| LabError::Invalid(format!("slot {slot} is out of range")))?;
+        let prefix = format!("{{{tag}}}:k");
+        let first = self
+            .written
+            .keys()
+            .filter(|k| k.starts_with(&prefix))
+            .count();
+        let pairs: Vec<(String, String)> = (first..first + n)
+            .map(|j| (format!("{prefix}{j}"), format!("value-{tag}-{j}")))
+            .collect();
+        let keys = pairs.iter().map(|(k, _)| k.clone()).collect();
+        self.write_pairs(pairs)?;
+        Ok(keys)
+    }
+
+    fn write_pairs(&mut self, pairs: Vec<(String, String)>) -> Result<(), LabError> {
+        let mut router = Router::new(self);
+        let mut done = Vec::with_capacity(pairs.len());
+        let mut failure = None;
+        for (k, v) in pairs {
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(&k).arg(&v);
+            match router.run::<()>(&k, &cmd) {
+                Ok(()) => done.push((k, v)),
+                Err(e) => {
+                    failure = Some(LabError::Redis {
+                        context: format!("writing {k}"),
+                        message: e,
+                    });
+                    break;
+                }
+            }
+        }
+        drop(router);
+        self.written.extend(done);
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// Every key written through the lab and its value.
+    #[must_use]
+    pub fn written(&self) -> &BTreeMap<String, String> {
+        &self.written
+    }
+
+    /// Written keys that hash to `slot`.
+    #[must_use]
+    pub fn written_in_slot(&self, slot: Slot) -> Vec<String> {
+        self.written
+            .keys()
+            .filter(|k| key_slot(k.as_bytes()) == slot)
+            .cloned()
+            .collect()
+    }
+
+    /// Read every written key through the cluster (following MOVED/ASK) and compare values.
+    /// Never fails: unreadable keys are listed with the reason.
+    #[must_use]
+    pub fn read_back(&self) -> ReadBack {
+        let mut router = Router::new(self);
+        let mut out = ReadBack {
+            written: self.written.len(),
+            ..ReadBack::default()
+        };
+        for (k, v) in &self.written {
+            let mut cmd = redis::cmd("GET");
+            cmd.arg(k);
+            match router.run::<Option<String>>(k, &cmd) {
+                Ok(Some(got)) if got == *v => out.readable += 1,
+                Ok(Some(got)) => out
+                    .missing
+                    .push((k.clone(), format!("wrong value {got:?}"))),
+                Ok(None) => out.missing.push((k.clone(), "absent".into())),
+                Err(e) => out.missing.push((k.clone(), e)),
+            }
+        }
+        out
+    }
+
+    /// `CLUSTER COUNTKEYSINSLOT slot` on node `i`: keys physically stored there, whoever owns
+    /// the slot and whatever the cluster state.
+    ///
+    /// # Errors
+    /// Node unreachable.
+    pub fn count_keys_in_slot(&self, i: usize, slot: Slot) -> Result<u64, LabError> {
+        match self.cmd(i, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()])? {
+            redis::Value::Int(n) => Ok(u64::try_from(n).unwrap_or(0)),
+            other => Err(LabError::Redis {
+                context: format!("CLUSTER COUNTKEYSINSLOT on node {i}"),
+                message: format!("unexpected reply {other:?}"),
+            }),
+        }
+    }
+
+    /// `DBSIZE` on node `i`.
+    ///
+    /// # Errors
+    /// Node unreachable.
+    pub fn dbsize(&self, i: usize) -> Result<u64, LabError> {
+        match self.cmd(i, &["DBSIZE"])? {
+            redis::Value::Int(n) => Ok(u64::try_from(n).unwrap_or(0)),
+            other => Err(LabError::Redis {
+                context: format!("DBSIZE on node {i}"),
+                message: format!("unexpected reply {other:?}"),
+            }),
+        }
+    }
+}

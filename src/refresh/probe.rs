@@ -1,0 +1,287 @@
+//! Probe one node: `PING` (round-trip time), then concurrently on the same connection
+//! `CLUSTER NODES`, `CLUSTER INFO`, `INFO …`, and two `CONFIG GET`s. Every failure becomes
+//! data in the returned [`NodeObservation`]; nothing here panics or returns early with `?`
+//! past the observation.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use super::conn::{CommandError, Connector, micros, value_text};
+use crate::cluster::parse::{parse_cluster_info, parse_cluster_nodes, parse_info};
+use crate::cluster::types::{
+    ClusterInfo, ClusterNodes, Endpoint, NodeConfig, NodeObservation, NodeReport, ProbeError,
+    ServerInfo,
+};
+use redis::Value;
+
+/// The `INFO` sections slotscope reads (Redis 7.0+ accepts several at once).
+pub const INFO_SECTIONS: &[&str] = &[
+    "server",
+    "replication",
+    "memory",
+    "stats",
+    "clients",
+    "keyspace",
+    "cluster",
+    "persistence",
+];
+
+/// Unix time in milliseconds.
+#[must_use]
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Probe one node. Bounded by the connect timeout plus two command timeouts (the `PING`,
+/// then the concurrent reads), and by one command timeout when the node is already connected
+/// and hung.
+pub async fn probe_node(conn: &Connector, ep: &Endpoint) -> NodeObservation {
+    let (rtt_us, result) = probe_inner(conn, ep).await;
+    if let Err(e) = &result {
+        tracing::debug!(endpoint = %ep, error = %e, "probe failed");
+    }
+    NodeObservation {
+        endpoint: ep.clone(),
+        observed_at_ms: now_ms(),
+        rtt_us,
+        result,
+    }
+}
+
+async fn probe_inner(c: &Connector, ep: &Endpoint) -> (Option<u64>, Result<NodeReport, ProbeError>) {
+    // Connect first so that the round-trip time measures PING alone.
+    if let Err(e) = c.conn(ep).await {
+        return (None, Err(e.to_probe_error()));
+    }
+    let t0 = Instant::now();
+    if let Err(e) = c.command_strs(ep, &["PING"]).await {
+        return (None, Err(e.to_probe_error()));
+    }
+    let rtt = Some(micros(t0.elapsed()));
+
+    let (nodes, cluster_info, info, config) = futures::join!(
+        text(c, ep, &["CLUSTER", "NODES"]),
+        text(c, ep, &["CLUSTER", "INFO"]),
+        read_info(c, ep),
+        read_config(c, ep),
+    );
+
+    let info: Result<ServerInfo, CommandError> = info.map(|t| parse_info(&t));
+    let nodes = match nodes {
+        Ok(t) => t,
+        Err(e) => return (rtt, Err(cluster_nodes_error(&e, info.as_ref().ok()))),
+    };
+    let info = match info {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::debug!(endpoint = %ep, error = %e, "INFO failed; continuing without it");
+            ServerInfo::default()
+        }
+    };
+    if info.cluster_enabled == Some(false) {
+        return (rtt, Err(not_cluster(Some(&info))));
+    }
+    let nodes: ClusterNodes = match parse_cluster_nodes(&nodes) {
+        Ok(n) => n,
+        Err(e) => {
+            return (
+                rtt,
+                Err(ProbeError::Protocol(format!("CLUSTER NODES: {e}"))),
+            );
+        }
+    };
+    let cluster_info: Option<ClusterInfo> = match cluster_info {
+        Ok(t) => match parse_cluster_info(&t) {
+            Ok(ci) => Some(ci),
+            Err(e) => {
+                tracing::debug!(endpoint = %ep, error = %e, "CLUSTER INFO did not parse");
+                None
+            }
+        },
+        Err(e) => {
+            tracing::debug!(endpoint = %ep, error = %e, "CLUSTER INFO failed");
+            None
+        }
+    };
+    (
+        rtt,
+        Ok(NodeReport {
+            nodes,
+            cluster_info,
+            info,
+            config,
+            slot_keys: std::collections::BTreeMap::new(),
+        }),
+    )
+}
+
+/// Why `CLUSTER NODES` failed, using `INFO` (if it answered) to recognise a non-cluster server.
+fn cluster_nodes_error(e: &CommandError, info: Option<&ServerInfo>) -> ProbeError {
+    if info.is_some_and(|i| i.cluster_enabled == Some(false)) {
+        return not_cluster(info);
+    }
+    match e.to_probe_error() {
+        ProbeError::NotCluster { .. } => not_cluster(info),
+        p => p,
+    }
+}
+
+fn not_cluster(info: Option<&ServerInfo>) -> ProbeError {
+    ProbeError::NotCluster {
+        version: info.and_then(|i| i.redis_version.clone().or_else(|| i.valkey_version.clone())),
+    }
+}
+
+async fn text(c: &Connector, ep: &Endpoint, args: &[&str]) -> Result<String, CommandError> {
+    let v = c.command_strs(ep, args).await?;
+    value_text(&v)
+}
+
+/// `INFO` with the sections slotscope needs; plain `INFO` when the server refuses several
+/// section arguments (before 7.0).
+async fn read_info(c: &Connector, ep: &Endpoint) -> Result<String, CommandError> {
+    let mut args = vec!["INFO"];
+    args.extend_from_slice(INFO_SECTIONS);
+    match text(c, ep, &args).await {
+        Err(CommandError::Server { .. }) => text(c, ep, &["INFO"]).await,
+        r => r,
+    }
+}
+
+/// `CONFIG GET` of `cluster-require-full-coverage` and `cluster-node-timeout`. A renamed or
+/// refused `CONFIG` ends up in [`NodeConfig::error`], never as a probe failure.
+async fn read_config(c: &Connector, ep: &Endpoint) -> NodeConfig {
+    let (cov, timeout) = futures::join!(
+        config_get(c, ep, "cluster-require-full-coverage"),
+        config_get(c, ep, "cluster-node-timeout"),
+    );
+    let mut cfg = NodeConfig::default();
+    let mut errors: Vec<String> = Vec::new();
+    match cov {
+        Ok(Some(v)) => match v.to_ascii_lowercase().as_str() {
+            "yes" => cfg.require_full_coverage = Some(true),
+            "no" => cfg.require_full_coverage = Some(false),
+            other => errors.push(format!("cluster-require-full-coverage = {other:?}")),
+        },
+        Ok(None) => {}
+        Err(e) => errors.push(e.to_string()),
+    }
+    match timeout {
+        Ok(Some(v)) => match v.parse::<u64>() {
+            Ok(ms) => cfg.node_timeout_ms = Some(ms),
+            Err(_) => errors.push(format!("cluster-node-timeout = {v:?}")),
+        },
+        Ok(None) => {}
+        Err(e) => errors.push(e.to_string()),
+    }
+    errors.dedup();
+    if !errors.is_empty() {
+        cfg.error = Some(format!("CONFIG GET: {}", errors.join("; ")));
+    }
+    cfg
+}
+
+/// One parameter's value, `None` when the server does not know it.
+async fn config_get(
+    c: &Connector,
+    ep: &Endpoint,
+    param: &str,
+) -> Result<Option<String>, CommandError> {
+    let v = c.command_strs(ep, &["CONFIG", "GET", param]).await?;
+    config_value(&v, param)
+}
+
+/// Extract `param`'s value from a `CONFIG GET` reply (RESP2 flat array or RESP3 map).
+fn config_value(v: &Value, param: &str) -> Result<Option<String>, CommandError> {
+    let pairs: Vec<(String, String)> = match v {
+        Value::Array(items) => {
+            let mut out = Vec::new();
+            for pair in items.chunks(2) {
+                if let [k, val] = pair {
+                    out.push((value_text(k)?, value_text(val)?));
+                }
+            }
+            out
+        }
+        Value::Map(items) => items
+            .iter()
+            .map(|(k, val)| Ok((value_text(k)?, value_text(val)?)))
+            .collect::<Result<_, CommandError>>()?,
+        other => {
+            return Err(CommandError::Protocol(format!(
+                "CONFIG GET: unexpected reply {other:?}"
+            )));
+        }
+    };
+    Ok(pairs
+        .into_iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(param))
+        .map(|(_, v)| v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bulk(s: &str) -> Value {
+        Value::BulkString(s.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn config_value_reads_flat_array_and_map() {
+        let v = Value::Array(vec![bulk("cluster-node-timeout"), bulk("2000")]);
+        assert_eq!(
+            config_value(&v, "cluster-node-timeout").unwrap().as_deref(),
+            Some("2000")
+        );
+        assert_eq!(config_value(&Value::Array(vec![]), "x").unwrap(), None);
+        let m = Value::Map(vec![(bulk("cluster-require-full-coverage"), bulk("no"))]);
+        assert_eq!(
+            config_value(&m, "cluster-require-full-coverage")
+                .unwrap()
+                .as_deref(),
+            Some("no")
+        );
+        assert!(config_value(&Value::Int(3), "x").is_err());
+    }
+
+    #[test]
+    fn cluster_disabled_is_not_cluster_with_version() {
+        let e = CommandError::Server {
+            code: "ERR".into(),
+            message: "This instance has cluster support disabled".into(),
+        };
+        let info = ServerInfo {
+            redis_version: Some("7.0.15".into()),
+            ..ServerInfo::default()
+        };
+        assert_eq!(
+            cluster_nodes_error(&e, Some(&info)),
+            ProbeError::NotCluster {
+                version: Some("7.0.15".into())
+            }
+        );
+        let info0 = ServerInfo {
+            cluster_enabled: Some(false),
+            ..ServerInfo::default()
+        };
+        let other = CommandError::Server {
+            code: "ERR".into(),
+            message: "unknown command 'CLUSTER'".into(),
+        };
+        assert_eq!(
+            cluster_nodes_error(&other, Some(&info0)),
+            ProbeError::NotCluster { version: None }
+        );
+        assert_eq!(
+            cluster_nodes_error(
+                &CommandError::Timeout {
+                    command: "CLUSTER NODES".into()
+                },
+                None
+            ),
+            ProbeError::Unresponsive("CLUSTER NODES".into())
+        );
+    }
+}

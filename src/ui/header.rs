@@ -1,0 +1,321 @@
+//! The header (verdict, counts, age, badges) and the heatmap pane around the map itself
+//! (title with legend, cursor status line).
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+
+use crate::app::{App, Pane};
+use crate::cluster::{
+    ClusterModel, Finding, FindingKind, SLOT_COUNT, Severity, SlotState, format_ranges,
+};
+
+use super::heatmap::{self, HeatGrid, HeatMode};
+use super::text::{human_age_ms, human_count, truncate_end, truncate_middle};
+
+/// The verdict in plain words, e.g.
+/// `CLUSTER DOWN: 5461 slots not served — master 127.0.0.1:7002 failed, no replica`.
+#[must_use]
+pub fn verdict(model: &ClusterModel, findings: &[Finding]) -> String {
+    if model.nodes.is_empty() {
+        return "NO CLUSTER DATA: no node answered yet".to_owned();
+    }
+    let counts = model.state_counts();
+    let get = |s: SlotState| counts.get(&s).copied().unwrap_or(0);
+    let unserved = get(SlotState::Uncovered) + get(SlotState::OwnerFailing);
+    let any_fail = model.nodes.iter().any(|n| n.cluster_state_ok == Some(false));
+    let worst = findings.iter().map(|f| f.severity).max();
+    let head = if any_fail || unserved > 0 {
+        "CLUSTER DOWN"
+    } else {
+        match worst {
+            Some(Severity::Critical) => "CLUSTER DEGRADED",
+            Some(Severity::Warning) => "CLUSTER OK, with warnings",
+            _ => "CLUSTER OK",
+        }
+    };
+    let mut parts: Vec<String> = Vec::new();
+    if unserved > 0 {
+        parts.push(format!("{unserved} slots not served"));
+    }
+    let lead = findings
+        .iter()
+        .filter(|f| f.kind != FindingKind::ClusterDown)
+        .find(|f| f.severity == Severity::Critical)
+        .or_else(|| findings.iter().find(|f| f.severity == Severity::Critical))
+        .or_else(|| findings.first());
+    if let Some(f) = lead {
+        parts.push(f.summary.clone());
+    } else if unserved == 0 && !any_fail {
+        parts.push(format!("all {SLOT_COUNT} slots served"));
+    }
+    if parts.is_empty() {
+        head.to_owned()
+    } else {
+        format!("{head}: {}", parts.join(" — "))
+    }
+}
+
+/// Header: verdict line (with badges) and the counts line.
+pub fn render_header(buf: &mut Buffer, area: Rect, app: &App) {
+    let t = &app.theme;
+    let (verdict, style) = match &app.shown {
+        None => (
+            "waiting for the first refresh…".to_owned(),
+            t.verdict_warning,
+        ),
+        Some(p) => {
+            let style = if p.verdict.starts_with("CLUSTER DOWN") {
+                t.verdict_critical
+            } else {
+                match app.worst() {
+                    Some(Severity::Critical) => t.verdict_critical,
+                    Some(Severity::Warning) => t.verdict_warning,
+                    _ => t.verdict_ok,
+                }
+            };
+            (p.verdict.clone(), style)
+        }
+    };
+    let mut badges: Vec<Span<'static>> = Vec::new();
+    if app.refresher_stopped {
+        badges.push(Span::styled(" NOT REFRESHING ", t.badge_alert));
+    } else if app.is_stale() {
+        badges.push(Span::styled(" STALE ", t.badge_alert));
+    }
+    if app.frozen {
+        let s = if app.frozen_behind > 0 {
+            format!(" FROZEN +{} ", app.frozen_behind)
+        } else {
+            " FROZEN ".to_owned()
+        };
+        badges.push(Span::styled(s, t.badge_alert));
+    }
+    if app.read_only {
+        badges.push(Span::styled(" READ-ONLY ", t.badge));
+    }
+    if let Some(b) = &app.banner {
+        badges.push(Span::styled(format!(" {} ", truncate_end(b, 40)), t.badge));
+    }
+    let badges_w: usize = badges.iter().map(Span::width).sum::<usize>() + badges.len();
+    let room = usize::from(area.width).saturating_sub(badges_w + 1);
+    let mut first = vec![Span::styled(truncate_end(&verdict, room), style)];
+    let used: usize = first.iter().map(Span::width).sum();
+    first.push(Span::raw(" ".repeat(room.saturating_sub(used) + 1)));
+    for b in badges {
+        first.push(b);
+        first.push(Span::raw(" "));
+    }
+    buf.set_line(area.x, area.y, &Line::from(first), area.width);
+
+    if area.height < 2 {
+        return;
+    }
+    let mut second: Vec<Span<'static>> = Vec::new();
+    if let Some(m) = app.model() {
+        let (ok, failing, masters, replicas) = app.node_counts();
+        let served = m
+            .slots
+            .iter()
+            .filter(|e| matches!(e.state, SlotState::Served | SlotState::Migrating))
+            .count();
+        second.push(Span::styled("nodes ", t.text_dim));
+        second.push(Span::styled(format!("{ok} ok"), t.text));
+        if failing > 0 {
+            second.push(Span::styled(" / ", t.text_dim));
+            second.push(Span::styled(format!("{failing} failing"), t.severity_critical));
+        }
+        second.push(Span::styled(" · ", t.text_dim));
+        second.push(Span::raw(format!("{masters} masters {replicas} replicas")));
+        second.push(Span::styled(" · slots served ", t.text_dim));
+        let sstyle = if served < SLOT_COUNT {
+            t.severity_critical
+        } else {
+            t.text
+        };
+        second.push(Span::styled(format!("{served}/{SLOT_COUNT}"), sstyle));
+        if !m.open_slots.is_empty() {
+            second.push(Span::styled(" · open ", t.text_dim));
+            second.push(Span::styled(m.open_slots.len().to_string(), t.severity_warning));
+        }
+    }
+    if let Some(age) = app.data_age_ms() {
+        second.push(Span::styled(" · data ", t.text_dim));
+        let st = if app.is_stale() {
+            t.badge_alert
+        } else {
+            t.text
+        };
+        second.push(Span::styled(format!("{} old", human_age_ms(age - age % 1000)), st));
+    }
+    if let Some(p) = &app.shown {
+        second.push(Span::styled(format!(" · #{}", p.snapshot.generation), t.text_dim));
+    }
+    buf.set_line(area.x, area.y + 1, &Line::from(second), area.width);
+}
+
+/// The map rectangle inside the heatmap pane (below the title, above the cursor line).
+#[must_use]
+pub fn heat_map_rect(pane: Rect) -> Rect {
+    Rect {
+        y: pane.y + 1,
+        height: pane.height.saturating_sub(2),
+        ..pane
+    }
+}
+
+fn legend(app: &App, model: &ClusterModel) -> Line<'static> {
+    let t = &app.theme;
+    let mono = t.is_mono();
+    let mut spans = Vec::new();
+    match app.heat_mode {
+        HeatMode::Health => {
+            for s in [
+                SlotState::Served,
+                SlotState::Migrating,
+                SlotState::Disputed,
+                SlotState::OwnerFailing,
+                SlotState::Uncovered,
+            ] {
+                let word = match s {
+                    SlotState::Served => "served",
+                    SlotState::Migrating => "moving",
+                    SlotState::Disputed => "disputed",
+                    SlotState::OwnerFailing => "owner failing",
+                    SlotState::Uncovered => "uncovered",
+                };
+                let sw = if mono {
+                    Span::raw(s.letter().to_string())
+                } else {
+                    Span::styled("█", Style::new().fg(t.heat_state(s)))
+                };
+                spans.push(sw);
+                spans.push(Span::styled(format!("{}{word} ", if mono { "=" } else { "" }), t.text_dim));
+            }
+        }
+        HeatMode::Owner => {
+            let legend = heatmap::owner_legend(model);
+            for (k, (i, _)) in legend.iter().enumerate().take(12) {
+                let addr = model.nodes.get(*i).map(|n| n.addr.port.to_string()).unwrap_or_default();
+                let st = Style::new()
+                    .fg(t.heat_owner(k))
+                    .add_modifier(Modifier::BOLD);
+                spans.push(Span::styled(heatmap::owner_letter(k).to_string(), st));
+                spans.push(Span::styled(format!(":{addr} "), t.text_dim));
+            }
+            if legend.len() > 12 {
+                spans.push(Span::styled(format!("+{} ", legend.len() - 12), t.text_dim));
+            }
+        }
+        HeatMode::Keys => {
+            spans.push(Span::styled("few ", t.text_dim));
+            for l in 1..=4u8 {
+                let g = heatmap::SHADES[usize::from(l)].to_string();
+                if mono {
+                    spans.push(Span::raw(g));
+                } else {
+                    spans.push(Span::styled("█", Style::new().fg(t.heat_keys(l))));
+                }
+            }
+            spans.push(Span::styled(" many (est.) ", t.text_dim));
+        }
+    }
+    Line::from(spans)
+}
+
+/// The heatmap pane: title with mode and legend, the map, and the cursor status line.
+pub fn render_heatmap_pane(buf: &mut Buffer, area: Rect, app: &App) {
+    let t = &app.theme;
+    let Some(model) = app.model() else {
+        super::render_title(buf, area, app, Pane::Heatmap, "", Line::default());
+        if area.height > 1 {
+            buf.set_string(area.x + 1, area.y + 1, "no data yet", t.text_dim);
+        }
+        return;
+    };
+    let grid = HeatGrid::new(heat_map_rect(area), app.heat_start, app.heat_len, t.is_mono());
+    let end = grid.start + grid.len - 1;
+    let extra = format!(
+        "{} · {}-{} · {}/px",
+        app.heat_mode.label(),
+        grid.start,
+        end,
+        grid.bucket
+    );
+    let lg = legend(app, model);
+    super::render_title(buf, area, app, Pane::Heatmap, &extra, lg);
+    let px = heatmap::pixels(model, &grid, app.heat_mode, t);
+    let cursor = grid.bucket_of(app.heat_cursor);
+    heatmap::paint(buf, &grid, &px, cursor, t);
+    if area.height >= 3 {
+        let y = area.bottom() - 1;
+        let line = cursor_line(app, model, &grid);
+        buf.set_line(area.x, y, &line, area.width);
+    }
+}
+
+fn cursor_line(app: &App, model: &ClusterModel, grid: &HeatGrid) -> Line<'static> {
+    let t = &app.theme;
+    let b = grid.bucket_of(app.heat_cursor).unwrap_or(0);
+    let (first, last) = grid.bucket_range(b);
+    let entries = model.slots.get(first..=last).unwrap_or(&[]);
+    let worst = entries.iter().map(|e| e.state).max().unwrap_or(SlotState::Uncovered);
+    let mut spans = vec![Span::styled(" ▸ ", t.hint_key)];
+    let range = if first == last {
+        format!("slot {first}")
+    } else {
+        format!("slots {first}-{last}")
+    };
+    spans.push(Span::styled(range, t.text.add_modifier(Modifier::BOLD)));
+    let mut owners: Vec<u32> = entries.iter().filter_map(|e| e.owner).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    spans.push(Span::styled(" · owner ", t.text_dim));
+    match owners.as_slice() {
+        [] => spans.push(Span::styled("none", t.severity_critical)),
+        [o] => {
+            let label = model
+                .nodes
+                .get(*o as usize)
+                .map_or_else(|| "?".to_owned(), crate::cluster::NodeSummary::label);
+            spans.push(Span::raw(truncate_middle(&label, 40)));
+        }
+        many => spans.push(Span::raw(format!("{} masters", many.len()))),
+    }
+    spans.push(Span::styled(" · ", t.text_dim));
+    let sstyle = if worst == SlotState::Served {
+        t.verdict_ok
+    } else {
+        t.severity_critical
+    };
+    spans.push(Span::styled(
+        format!("{} {}", worst.letter(), worst.label()),
+        sstyle,
+    ));
+    if first != last {
+        let bad = entries.iter().filter(|e| e.state != SlotState::Served).count();
+        if bad > 0 && bad < entries.len() {
+            spans.push(Span::styled(format!(" ({bad} of {})", entries.len()), t.text_dim));
+        }
+    }
+    let keys = heatmap::slot_key_estimates(model);
+    let known: Vec<u64> = keys.get(first..=last).unwrap_or(&[]).iter().flatten().copied().collect();
+    if !known.is_empty() {
+        let sum: u64 = known.iter().sum();
+        spans.push(Span::styled(" · keys ≈", t.text_dim));
+        spans.push(Span::raw(human_count(sum)));
+    }
+    let open: Vec<String> = model
+        .open_slots
+        .iter()
+        .filter(|o| usize::from(o.slot) >= first && usize::from(o.slot) <= last)
+        .map(|o| o.slot.to_string())
+        .take(3)
+        .collect();
+    if !open.is_empty() {
+        spans.push(Span::styled(format!(" · open {}", open.join(",")), t.severity_warning));
+    }
+    let _ = format_ranges;
+    Line::from(spans)
+}

@@ -1,0 +1,325 @@
+//! The node table: width-adaptive columns (lowest priority dropped first), middle-truncated
+//! addresses, failing rows bold, stale rows dimmed. Only the visible rows are built.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row, Table, Widget};
+
+use crate::app::{App, NodeSort, Pane};
+use crate::cluster::{ClusterModel, NodeSummary, Reachability, Role, format_ranges, ranges_len};
+
+use super::text::{human_age_ms, human_bytes, human_count, truncate_end, truncate_middle};
+
+/// A column of the node table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    /// Health glyph + word.
+    Status,
+    /// Short node id.
+    Id,
+    /// Address (middle-truncated).
+    Address,
+    /// Role (replicas indented under their master).
+    Role,
+    /// Flags as this node gives them.
+    Flags,
+    /// Bus link state.
+    Link,
+    /// Slot count and first ranges.
+    Slots,
+    /// Keys in db0.
+    Keys,
+    /// Used memory.
+    Memory,
+    /// Ops per second.
+    Ops,
+    /// Connected clients.
+    Clients,
+    /// Replication offset (masters) or lag (replicas).
+    Repl,
+    /// Config epoch.
+    Epoch,
+    /// Oldest last-pong age among peers.
+    Pong,
+    /// Our probe latency.
+    Rtt,
+    /// Probe error.
+    Error,
+}
+
+/// `(column, header, width, priority)`; lower priority survives longer. `Error` takes the rest.
+const COLUMNS: &[(Column, &str, u16, u8)] = &[
+    (Column::Status, "st", 4, 0),
+    (Column::Id, "id", 8, 3),
+    (Column::Address, "address", 21, 0),
+    (Column::Role, "role", 7, 0),
+    (Column::Flags, "flags", 12, 5),
+    (Column::Link, "link", 4, 8),
+    (Column::Slots, "slots", 18, 1),
+    (Column::Keys, "keys", 7, 2),
+    (Column::Memory, "mem", 7, 6),
+    (Column::Ops, "ops/s", 6, 7),
+    (Column::Clients, "clis", 4, 9),
+    (Column::Repl, "repl", 9, 6),
+    (Column::Epoch, "epoch", 5, 7),
+    (Column::Pong, "pong", 6, 5),
+    (Column::Rtt, "rtt", 6, 4),
+    (Column::Error, "error", 12, 1),
+];
+
+/// Columns that fit in `width`, in display order, with their widths (1 space between).
+#[must_use]
+pub fn fit_columns(width: u16) -> Vec<(Column, &'static str, u16)> {
+    let mut keep: Vec<bool> = vec![true; COLUMNS.len()];
+    let total = |keep: &[bool]| -> u16 {
+        COLUMNS
+            .iter()
+            .zip(keep)
+            .filter(|(_, k)| **k)
+            .map(|(c, _)| c.2 + 1)
+            .sum()
+    };
+    let mut prio = 9u8;
+    while total(&keep) > width && prio > 0 {
+        for (i, c) in COLUMNS.iter().enumerate() {
+            if c.3 == prio {
+                keep[i] = false;
+            }
+        }
+        prio -= 1;
+    }
+    let used = total(&keep);
+    COLUMNS
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(c, _)| {
+            let w = if c.0 == Column::Error {
+                c.2 + width.saturating_sub(used)
+            } else {
+                c.2
+            };
+            (c.0, c.1, w)
+        })
+        .collect()
+}
+
+/// Health word of a node, paired with its glyph (reads without colour).
+#[must_use]
+pub fn status_word(n: &NodeSummary) -> &'static str {
+    if let Reachability::Failed(_) = n.reachability {
+        if n.flags.fail || !n.peers.fail_by.is_empty() {
+            "FAIL"
+        } else {
+            "DOWN"
+        }
+    } else if n.flags.fail || !n.peers.fail_by.is_empty() {
+        "FAIL"
+    } else if n.flags.pfail || !n.peers.pfail_by.is_empty() {
+        "PF?"
+    } else if n.flags.handshake {
+        "hs"
+    } else if matches!(n.reachability, Reachability::NotProbed) {
+        "--"
+    } else if n.isolated {
+        "ISO"
+    } else {
+        "ok"
+    }
+}
+
+fn flags_text(n: &NodeSummary) -> String {
+    let f = n.flags;
+    let mut v = Vec::new();
+    if f.myself {
+        v.push("myself");
+    }
+    if f.pfail {
+        v.push("fail?");
+    }
+    if f.fail {
+        v.push("fail");
+    }
+    if f.handshake {
+        v.push("handshake");
+    }
+    if f.noaddr {
+        v.push("noaddr");
+    }
+    if f.nofailover {
+        v.push("nofailover");
+    }
+    if !n.peers.unknown_to.is_empty() {
+        v.push("partly-known");
+    }
+    if v.is_empty() { "-".to_owned() } else { v.join(",") }
+}
+
+fn cell_text(model: &ClusterModel, n: &NodeSummary, col: Column, width: u16, grouped: bool) -> String {
+    let w = usize::from(width);
+    let info = n.info.as_ref();
+    let dash = || "-".to_owned();
+    let s = match col {
+        Column::Status => status_word(n).to_owned(),
+        Column::Id => n.id.as_ref().map_or_else(dash, |i| i.short().to_owned()),
+        Column::Address => return truncate_middle(&n.addr.to_string(), w),
+        Column::Role => match n.role {
+            Role::Master => "master".to_owned(),
+            Role::Replica if grouped => " └repl".to_owned(),
+            Role::Replica => "replica".to_owned(),
+            Role::Unknown => "?".to_owned(),
+        },
+        Column::Flags => flags_text(n),
+        Column::Link => match &n.own_line {
+            _ if !n.peers.pfail_by.is_empty() || !n.peers.fail_by.is_empty() => "down".to_owned(),
+            Some(_) => "up".to_owned(),
+            None => dash(),
+        },
+        Column::Slots => {
+            let c = ranges_len(&n.claimed_slots);
+            if c == 0 {
+                dash()
+            } else {
+                let r = format_ranges(&n.claimed_slots[..n.claimed_slots.len().min(3)]);
+                let more = if n.claimed_slots.len() > 3 { ",…" } else { "" };
+                format!("{c} {r}{more}")
+            }
+        }
+        Column::Keys => info.and_then(|i| i.keys).map_or_else(dash, human_count),
+        Column::Memory => info.and_then(|i| i.used_memory).map_or_else(dash, human_bytes),
+        Column::Ops => info.and_then(|i| i.ops_per_sec).map_or_else(dash, human_count),
+        Column::Clients => info
+            .and_then(|i| i.connected_clients)
+            .map_or_else(dash, |c| c.to_string()),
+        Column::Repl => match n.role {
+            Role::Replica => {
+                let mine = info.and_then(|i| i.slave_repl_offset);
+                let master = n
+                    .master_id
+                    .as_ref()
+                    .and_then(|m| model.node(m))
+                    .and_then(|m| m.info.as_ref())
+                    .and_then(|i| i.master_repl_offset);
+                let link = info.and_then(|i| i.master_link_status.as_deref());
+                match (mine, master, link) {
+                    (_, _, Some("down")) => "link down".to_owned(),
+                    (Some(a), Some(b), _) => format!("lag {}", human_count(b.saturating_sub(a).unsigned_abs())),
+                    (Some(a), None, _) => human_count(a.unsigned_abs()),
+                    _ => dash(),
+                }
+            }
+            _ => info
+                .and_then(|i| i.master_repl_offset)
+                .map_or_else(dash, |o| human_count(o.unsigned_abs())),
+        },
+        Column::Epoch => n.config_epoch.to_string(),
+        Column::Pong => n.peers.max_pong_age_ms.map_or_else(dash, human_age_ms),
+        Column::Rtt => n
+            .rtt_us
+            .map_or_else(dash, |us| if us < 1000 { format!("{us}µs") } else { format!("{}ms", us / 1000) }),
+        Column::Error => match &n.reachability {
+            Reachability::Ok if n.isolated => "not joined: needs CLUSTER MEET".to_owned(),
+            Reachability::Ok => String::new(),
+            Reachability::Failed(e) => e.to_string(),
+            Reachability::NotProbed => "not probed (no address)".to_owned(),
+        },
+    };
+    truncate_end(&s, w)
+}
+
+/// Draw the node table pane.
+pub fn render_nodes(buf: &mut Buffer, area: Rect, app: &App) {
+    let t = &app.theme;
+    let Some(model) = app.model() else {
+        super::render_title(buf, area, app, Pane::Nodes, "", Line::default());
+        return;
+    };
+    let mut extra = format!("{} · {}", model.nodes.len(), app.node_sort.label());
+    if !app.filter.is_empty() {
+        extra = format!("{} of {} · /{}", app.node_order.len(), model.nodes.len(), app.filter);
+    }
+    let pos = if app.node_order.is_empty() {
+        Line::default()
+    } else {
+        Line::styled(format!("{}/{}", app.node_cursor + 1, app.node_order.len()), t.text_dim)
+    };
+    super::render_title(buf, area, app, Pane::Nodes, &extra, pos);
+    let body = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    if body.height < 2 {
+        return;
+    }
+    let cols = fit_columns(body.width);
+    let rows_h = usize::from(body.height - 1);
+    let offset = super::scroll_offset(app.node_cursor, rows_h, app.node_order.len());
+    let grouped = app.node_sort == NodeSort::Grouped && app.filter.is_empty();
+    let rows: Vec<Row<'_>> = app
+        .node_order
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(rows_h)
+        .filter_map(|(pos, &i)| {
+            let n = model.nodes.get(i)?;
+            let stale = app.node_is_stale(n);
+            let mut style = if n.is_failing() {
+                t.node_row_failing
+            } else {
+                t.text
+            };
+            if stale {
+                style = style.patch(t.node_row_stale);
+            }
+            let style = style.patch(super::row_style(app, Pane::Nodes, pos == app.node_cursor));
+            let cells: Vec<Cell<'_>> = cols
+                .iter()
+                .map(|(c, _, w)| {
+                    let mut s = cell_text(model, n, *c, *w, grouped);
+                    if *c == Column::Status && stale && s.len() < 4 {
+                        s.push('~');
+                    }
+                    Cell::from(s)
+                })
+                .collect();
+            Some(Row::new(cells).style(style))
+        })
+        .collect();
+    let header = Row::new(cols.iter().map(|(_, h, _)| Cell::from(*h))).style(t.table_header);
+    let widths: Vec<Constraint> = cols.iter().map(|(_, _, w)| Constraint::Length(*w)).collect();
+    Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .render(body, buf);
+    if app.node_order.is_empty() {
+        let msg = if app.filter.is_empty() {
+            "no nodes known".to_owned()
+        } else {
+            format!("no node matches /{} (Esc clears)", app.filter)
+        };
+        buf.set_line(body.x + 1, body.y + 1, &Line::from(Span::styled(msg, t.text_dim)), body.width);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_fit_every_width() {
+        for w in [60u16, 80, 100, 120, 160, 200, 300] {
+            let cols = fit_columns(w);
+            let total: u16 = cols.iter().map(|c| c.2 + 1).sum();
+            assert!(total <= w + 1, "w={w} total={total}");
+            let names: Vec<Column> = cols.iter().map(|c| c.0).collect();
+            for must in [Column::Status, Column::Address, Column::Role] {
+                assert!(names.contains(&must), "w={w} lacks {must:?}");
+            }
+        }
+        assert!(fit_columns(80).iter().any(|c| c.0 == Column::Slots));
+        assert_eq!(fit_columns(300).len(), COLUMNS.len());
+    }
+}
