@@ -113,6 +113,8 @@ pub fn describe(lab: &Lab, report: &ScenarioReport) -> String {
     );
     let eps: Vec<String> = lab.endpoints().iter().map(ToString::to_string).collect();
     let _ = writeln!(out, "nodes: {}", eps.join(" "));
+    let pids: Vec<String> = lab.nodes().iter().map(|n| n.pid.to_string()).collect();
+    let _ = writeln!(out, "pids: {}", pids.join(" "));
     let _ = writeln!(out, "scenario {}: {}", report.scenario.name(), report.scenario.description());
     for a in &report.actions {
         let _ = writeln!(out, "  - {a}");

@@ -54,6 +54,31 @@ fn text(lab: &Lab, i: usize, args: &[&str]) -> String {
     must(lab.query(i, args))
 }
 
+fn assert_keyslot_matches_the_server(lab: &Lab) {
+    let keys = [
+        "foo",
+        "bar",
+        "",
+        "key:0",
+        "key:999",
+        "{user1000}.following",
+        "foo{}{bar}",
+        "foo{{bar}}zap",
+        "foo{bar}{zap}",
+        "{t42}:k3",
+        "ü-utf8",
+    ];
+    for k in keys {
+        let server = text(lab, 0, &["CLUSTER", "KEYSLOT", k]);
+        assert_eq!(server, key_slot(k.as_bytes()).to_string(), "key {k:?}");
+    }
+    for i in 0..500 {
+        let k = format!("sample-{i}-{{tag{}}}", i % 7);
+        let server = text(lab, 0, &["CLUSTER", "KEYSLOT", &k]);
+        assert_eq!(server, key_slot(k.as_bytes()).to_string(), "key {k:?}");
+    }
+}
+
 fn marker_line(lab: &Lab, i: usize) -> String {
     let peers = must(lab.cluster_nodes(i));
     peers
@@ -82,6 +107,8 @@ fn cluster_starts_serves_keys_and_cleans_up() {
     assert!(info.contains("cluster_slots_assigned:16384"), "{info}");
     assert!(info.contains("cluster_size:3"), "{info}");
 
+    assert_keyslot_matches_the_server(&lab);
+
     let rb = lab.read_back();
     assert_eq!(rb.written, 300);
     assert!(rb.all_readable(), "{:?}", rb.missing);
@@ -99,34 +126,6 @@ fn cluster_starts_serves_keys_and_cleans_up() {
     );
     drop(lab);
     assert_gone(&procs, &dir);
-}
-
-#[test]
-fn keyslot_matches_the_server() {
-    let lab = must(Lab::start_standalone(None));
-    // CLUSTER KEYSLOT works on a non-cluster server too.
-    let keys = [
-        "foo",
-        "bar",
-        "",
-        "key:0",
-        "key:999",
-        "{user1000}.following",
-        "foo{}{bar}",
-        "foo{{bar}}zap",
-        "foo{bar}{zap}",
-        "{t42}:k3",
-        "ü-utf8",
-    ];
-    for k in keys {
-        let server = text(&lab, 0, &["CLUSTER", "KEYSLOT", k]);
-        assert_eq!(server, key_slot(k.as_bytes()).to_string(), "key {k:?}");
-    }
-    for i in 0..500 {
-        let k = format!("sample-{i}-{{tag{}}}", i % 7);
-        let server = text(&lab, 0, &["CLUSTER", "KEYSLOT", &k]);
-        assert_eq!(server, key_slot(k.as_bytes()).to_string(), "key {k:?}");
-    }
 }
 
 #[test]
@@ -388,8 +387,9 @@ fn scenario_full_coverage_off() {
     assert_unbound_everywhere(&lab, range.start, range.end);
     for i in lab.running() {
         assert_eq!(must(lab.cluster_state(i)), "ok");
-        let cfg = text(&lab, i, &["CONFIG", "GET", "cluster-require-full-coverage"]);
-        assert!(cfg.contains("no"), "{cfg}");
+        let cfg = must(lab.cmd(i, &["CONFIG", "GET", "cluster-require-full-coverage"]));
+        let cfg: Vec<String> = redis::from_redis_value(cfg).unwrap_or_default();
+        assert_eq!(cfg, ["cluster-require-full-coverage", "no"]);
     }
     // Keys in the deleted slots are unreachable, the others are fine.
     let rb = lab.read_back();

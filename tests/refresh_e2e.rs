@@ -1,6 +1,8 @@
 //! End-to-end tests of the connection layer and the refresher against real `redis-server`
 //! processes started here (127.0.0.1 only), stopped by pid on drop even when a test panics.
 
+#![allow(clippy::unwrap_used)]
+
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -72,12 +74,16 @@ fn free_port() -> u16 {
 struct Dir(tempfile::TempDir);
 
 fn start_server(dir: &Dir, cluster: bool, password: Option<&str>) -> Server {
+    start_server_bind(dir, cluster, password, "127.0.0.1")
+}
+
+fn start_server_bind(dir: &Dir, cluster: bool, password: Option<&str>, bind: &str) -> Server {
     for _attempt in 0..5 {
         let port = free_port();
         let path: PathBuf = dir.0.path().to_owned();
         let mut cmd = Command::new(REDIS_SERVER);
         cmd.args(["--port", &port.to_string()])
-            .args(["--bind", "127.0.0.1"])
+            .args(["--bind", bind])
             .args(["--dir", path.to_str().unwrap()])
             .args(["--save", ""])
             .args(["--appendonly", "no"])
@@ -131,7 +137,12 @@ impl Cluster {
             let start = i * per;
             let end = if i + 1 == n { 16383 } else { (i + 1) * per - 1 };
             assert_eq!(
-                s.cli(&["CLUSTER", "ADDSLOTSRANGE", &start.to_string(), &end.to_string()]),
+                s.cli(&[
+                    "CLUSTER",
+                    "ADDSLOTSRANGE",
+                    &start.to_string(),
+                    &end.to_string()
+                ]),
                 "OK"
             );
         }
@@ -231,7 +242,7 @@ async fn losing_the_seed_changes_nothing() {
         .find(|o| o.endpoint.port == seed_port)
         .unwrap();
     assert!(
-        matches!(&seed.result, Err(ProbeError::ConnectFailed(_))),
+        matches!(&seed.result, Err(ProbeError::ConnectFailed(m)) if m == "connection refused"),
         "{:?}",
         seed.result
     );
@@ -264,8 +275,14 @@ async fn a_stopped_node_is_unresponsive_after_the_timeout_and_the_rest_is_on_tim
         let t0 = Instant::now();
         let snap = observe_once(&conn, Some(&first)).await.unwrap();
         let elapsed = t0.elapsed();
-        assert!(elapsed < timeout + Duration::from_millis(500), "{elapsed:?}");
-        assert!(elapsed >= timeout - Duration::from_millis(50), "{elapsed:?}");
+        assert!(
+            elapsed < timeout + Duration::from_millis(500),
+            "{elapsed:?}"
+        );
+        assert!(
+            elapsed >= timeout - Duration::from_millis(50),
+            "{elapsed:?}"
+        );
         let hung = snap
             .observations
             .iter()
@@ -284,7 +301,10 @@ async fn a_stopped_node_is_unresponsive_after_the_timeout_and_the_rest_is_on_tim
         let t0 = Instant::now();
         let snap = observe_once(&fresh, None).await.unwrap();
         let elapsed = t0.elapsed();
-        assert!(elapsed < timeout + Duration::from_millis(500), "{elapsed:?}");
+        assert!(
+            elapsed < timeout + Duration::from_millis(500),
+            "{elapsed:?}"
+        );
         let hung = snap
             .observations
             .iter()
@@ -322,10 +342,17 @@ async fn wrong_password_is_auth_failed_and_never_shown() {
     let msg = err.to_string();
     assert_eq!(
         msg,
-        format!("authentication failed at 127.0.0.1:{} (WRONGPASS)", c.nodes[0].port)
+        format!(
+            "authentication failed at 127.0.0.1:{} (WRONGPASS)",
+            c.nodes[0].port
+        )
     );
     assert!(matches!(&err.failures[0].1, ProbeError::AuthFailed(m) if m.starts_with("WRONGPASS")));
-    for text in [msg, format!("{err:?}"), serde_json::to_string(&err.snapshot).unwrap()] {
+    for text in [
+        msg,
+        format!("{err:?}"),
+        serde_json::to_string(&err.snapshot).unwrap(),
+    ] {
         assert!(!text.contains(secret), "{text}");
         assert!(!text.contains("right-horse"), "{text}");
     }
@@ -447,7 +474,10 @@ async fn read_only_mode_refuses_writes_before_sending() {
     );
     assert_eq!(owner.cli(&["GET", "guarded"]), "x");
     let r = rw.command_strs(&ep, &["CLUSTER", "NOSUCHSUB"]).await;
-    assert!(matches!(&r, Err(CommandError::Server { code, .. }) if code == "ERR"), "{r:?}");
+    assert!(
+        matches!(&r, Err(CommandError::Server { code, .. }) if code == "ERR"),
+        "{r:?}"
+    );
     assert_eq!(rw.connected(), vec![ep]);
 }
 
@@ -486,10 +516,97 @@ async fn key_counts_are_fetched_for_open_and_uncovered_slots() {
     let snap = observe_once(&conn, None).await.unwrap();
     for o in &snap.observations {
         let r = o.report().unwrap();
-        let idx = c.nodes.iter().position(|n| n.port == o.endpoint.port).unwrap();
+        let idx = c
+            .nodes
+            .iter()
+            .position(|n| n.port == o.endpoint.port)
+            .unwrap();
         let want_keys = if idx == src { 3 } else { 0 };
         assert_eq!(r.slot_keys.get(&slot), Some(&want_keys), "{}", o.endpoint);
         assert_eq!(r.slot_keys.get(&0), Some(&0), "{}", o.endpoint);
         assert_eq!(r.slot_keys.len(), 2, "{}: {:?}", o.endpoint, r.slot_keys);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ipv6_seed_alias_is_merged_with_the_advertised_address() {
+    let dir = Dir(tempfile::tempdir().unwrap());
+    let s = start_server_bind(&dir, true, None, "127.0.0.1 ::1");
+    assert_eq!(s.cli(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]), "OK");
+    // The node learns its own address only from a peer; MEET it with a second node.
+    let peer = start_server(&dir, true, None);
+    assert_eq!(
+        peer.cli(&["CLUSTER", "MEET", "127.0.0.1", &s.port.to_string()]),
+        "OK"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !s
+        .cli(&["CLUSTER", "NODES"])
+        .contains(&format!("127.0.0.1:{}@", s.port))
+    {
+        assert!(Instant::now() < deadline, "node never learnt its address");
+        thread::sleep(Duration::from_millis(50));
+    }
+    let seed = slotscope::refresh::parse_seed(&format!("[::1]:{}", s.port))
+        .unwrap()
+        .0;
+    let snap = observe_once(&Connector::new(ConnectOptions::new(vec![seed])), None)
+        .await
+        .unwrap();
+    let mut got: Vec<String> = snap
+        .observations
+        .iter()
+        .map(|o| o.endpoint.to_string())
+        .collect();
+    got.sort();
+    let mut want = vec![
+        format!("127.0.0.1:{}", s.port),
+        format!("127.0.0.1:{}", peer.port),
+    ];
+    want.sort();
+    assert_eq!(
+        got, want,
+        "the [::1] alias is merged into the advertised address"
+    );
+    assert!(snap.observations.iter().all(|o| o.result.is_ok()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refresher_ticks_publishes_increasing_generations_and_stops_when_unwatched() {
+    let c = Cluster::start(3, None);
+    let h = Refresher::spawn(Connector::shared(c.opts(0)), Duration::from_millis(200));
+    let slotscope::refresh::RefreshHandle {
+        mut updates,
+        control,
+        task,
+    } = h;
+    let mut gens = Vec::new();
+    let t0 = Instant::now();
+    while gens.len() < 3 {
+        tokio::time::timeout(Duration::from_secs(5), updates.changed())
+            .await
+            .unwrap()
+            .unwrap();
+        let o = updates.borrow_and_update().clone().unwrap();
+        assert!(o.error.is_none());
+        assert_eq!(ports_ok(&o.snapshot.observations).len(), 3);
+        gens.push(o.generation());
+    }
+    assert!(gens.windows(2).all(|w| w[1] > w[0]), "{gens:?}");
+    // Three cycles at 200 ms: the first is immediate, so about 400 ms.
+    assert!(
+        t0.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        t0.elapsed()
+    );
+    control.request();
+    let latest = control.latest().unwrap();
+    assert!(latest.generation() >= gens[2]);
+    assert_eq!(control.connector().connected().len(), 3);
+    drop(updates);
+    drop(control);
+    tokio::time::timeout(Duration::from_secs(3), task)
+        .await
+        .expect("the loop ends once nobody watches")
+        .unwrap();
 }

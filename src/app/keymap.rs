@@ -208,15 +208,6 @@ pub static KEYMAP: &[Binding] = &[
     b(S::Input, Key::plain(K::Esc), A::Back, "cancel", Some("cancel")),
     b(S::Input, Key::plain(K::Enter), A::Submit, "apply", Some("apply")),
     b(S::Input, Key::plain(K::Backspace), A::DeleteChar, "delete a character", None),
-    b(S::Dialog, Key::plain(K::Esc), A::Back, "cancel and close", Some("cancel")),
-    b(S::Dialog, Key::plain(K::Tab), A::DialogNext, "next button / plan", Some("next")),
-    b(S::Dialog, Key::plain(K::BackTab), A::DialogPrev, "previous button / plan", None),
-    b(S::Dialog, Key::plain(K::Left), A::DialogPrev, "previous button", None),
-    b(S::Dialog, Key::plain(K::Right), A::DialogNext, "next button", None),
-    b(S::Dialog, Key::plain(K::Up), A::MoveUp, "previous plan / scroll", None),
-    b(S::Dialog, Key::plain(K::Down), A::MoveDown, "next plan / scroll", None),
-    b(S::Dialog, Key::plain(K::Enter), A::Submit, "press the focused button", Some("press")),
-    b(S::Dialog, Key::plain(K::Backspace), A::DeleteChar, "delete a typed character", None),
 ];
 
 /// Find the action for a key in the given scopes (first scope wins). `Always` is checked first.
@@ -261,7 +252,9 @@ pub fn find_duplicates(table: &[Binding]) -> Vec<(Scope, Key)> {
 #[must_use]
 pub fn hints(scopes: &[Scope]) -> Vec<(String, &'static str)> {
     let mut out: Vec<(String, &'static str)> = Vec::new();
-    for s in scopes {
+    let mut ordered: Vec<Scope> = scopes.iter().copied().filter(|s| *s == Scope::Global).collect();
+    ordered.extend(scopes.iter().copied().filter(|s| *s != Scope::Global));
+    for s in &ordered {
         for bnd in KEYMAP.iter().filter(|x| x.scope == *s) {
             if let Some(h) = bnd.hint {
                 out.push((bnd.key.to_string(), h));
@@ -338,7 +331,7 @@ mod tests {
             b(S::Global, Key::ch('q'), A::Quit, "a", None),
             b(S::Heatmap, Key::ch('q'), A::ZoomIn, "b", None),
             b(S::Help, Key::ch('q'), A::Back, "c", None),
-            b(S::Dialog, Key::ctrl('c'), A::Back, "d", None),
+            b(S::Detail, Key::ctrl('c'), A::Back, "d", None),
             b(S::Always, Key::ctrl('c'), A::Quit, "e", None),
         ];
         let d = find_duplicates(&t);
@@ -350,8 +343,8 @@ mod tests {
         assert_eq!(lookup(&[S::Heatmap, S::Global], Key::ch('+')), Some(A::ZoomIn));
         assert_eq!(lookup(&[S::Nodes, S::Global], Key::ch('+')), None);
         assert_eq!(lookup(&[S::Nodes, S::Global], Key::ch('q')), Some(A::Quit));
-        assert_eq!(lookup(&[S::Dialog], Key::ch('q')), None, "dialogs capture keys");
-        assert_eq!(lookup(&[S::Dialog], Key::ctrl('c')), Some(A::Quit));
+        assert_eq!(lookup(&[S::Input], Key::ch('q')), None, "input lines capture keys");
+        assert_eq!(lookup(&[S::Input], Key::ctrl('c')), Some(A::Quit));
     }
 
     #[test]

@@ -190,7 +190,7 @@ impl Presented {
         model: ClusterModel,
         findings: Vec<Finding>,
     ) -> Self {
-        let verdict = crate::ui::header::verdict(&model, &findings);
+        let verdict = crate::cluster::diagnose::verdict(&model, &findings);
         Self {
             snapshot,
             model,
@@ -866,16 +866,26 @@ impl App {
         }
     }
 
-    /// Counts for the header: (ok, failing) nodes, masters, replicas.
+    /// Counts for the header: nodes ok (answering, not flagged), failing (flagged or
+    /// unreachable), masters, replicas. Nodes not probed are in neither of the first two.
     #[must_use]
     pub fn node_counts(&self) -> (usize, usize, usize, usize) {
         let Some(m) = self.model() else {
             return (0, 0, 0, 0);
         };
-        let failing = m.nodes.iter().filter(|n| n.is_failing()).count();
+        let failing = m
+            .nodes
+            .iter()
+            .filter(|n| !matches!(n.reachability, Reachability::NotProbed) && n.is_failing())
+            .count();
         let masters = m.nodes.iter().filter(|n| n.role == Role::Master).count();
         let replicas = m.nodes.iter().filter(|n| n.role == Role::Replica).count();
-        (m.nodes.len() - failing, failing, masters, replicas)
+        let ok = m
+            .nodes
+            .iter()
+            .filter(|n| matches!(n.reachability, Reachability::Ok) && !n.is_failing())
+            .count();
+        (ok, failing, masters, replicas)
     }
 
     /// Worst finding severity.
@@ -896,3 +906,6 @@ fn node_matches(n: &NodeSummary, needle: &str) -> bool {
         || role.contains(needle)
         || (needle == "fail" && n.is_failing())
 }
+
+#[cfg(test)]
+mod tests;

@@ -236,7 +236,10 @@ fn findings(model: &ClusterModel, scenario: Scenario, masters: usize, replicas: 
             Finding {
                 kind: FindingKind::ClusterDown,
                 severity: Severity::Critical,
-                summary: format!("every node reports cluster_state:fail: slots {range} are bound to a failed master"),
+                summary: format!(
+                    "CLUSTER DOWN: {} slots not served, master {addr} failed, no replica",
+                    range.len()
+                ),
                 slots: vec![range],
                 nodes: lid,
                 addresses: vec![addr],

@@ -172,9 +172,7 @@ impl Finding {
         (
             Reverse(self.severity),
             self.kind.rank(),
-            self.slots
-                .first()
-                .map_or(u32::MAX, |r| u32::from(r.start)),
+            self.slots.first().map_or(u32::MAX, |r| u32::from(r.start)),
             self.addresses.first().map_or("", String::as_str),
             self.summary.as_str(),
         )
@@ -209,13 +207,12 @@ pub fn worst(findings: &[Finding]) -> Option<Severity> {
 
 /// The one-line verdict for the dashboard header and `check`: `CLUSTER DOWN: …`,
 /// `CRITICAL: …`, `DEGRADED: …` or `OK: 16384/16384 slots served by 3 masters, 3 replicas`.
-/// `findings` must be in the order [`diagnose`] returns them.
 #[must_use]
 pub fn verdict(model: &ClusterModel, findings: &[Finding]) -> String {
     let top = findings
         .iter()
         .filter(|f| f.severity > Severity::Info)
-        .max_by_key(|f| (f.severity, Reverse(f.kind.rank())));
+        .min_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let more = |sev: Severity| {
         let n = findings.iter().filter(|f| f.severity >= sev).count();
         if n > 1 {
@@ -278,12 +275,8 @@ fn ok_verdict(model: &ClusterModel, notes: usize) -> String {
 /// Per-node facts derived once.
 #[derive(Clone, Copy, Debug, Default)]
 struct Facts {
-    /// slotscope observed it in this cycle.
-    reachable: bool,
     /// Peers agree it failed (`fail`).
     agreed_fail: bool,
-    /// Some peer suspects it (`fail?`).
-    suspected: bool,
     /// Agreed failed, or unobservable and suspected.
     down: bool,
 }
@@ -498,6 +491,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    #[allow(clippy::too_many_lines)]
     fn cluster_down(&self, down_masters: &[(usize, DownReason)], out: &mut Vec<Finding>) {
         let members: Vec<(usize, &NodeSummary)> = self.members_observed().collect();
         let failing: Vec<usize> = members
@@ -588,6 +582,9 @@ impl<'a> Ctx<'a> {
         for &i in &failing {
             b.add(self.node(i));
         }
+        for (i, _) in down_masters {
+            b.add(self.node(*i));
+        }
         b.finish(&mut f);
         f.evidence.push(format!(
             "cluster_state:fail on {} of {} nodes: {}",
@@ -630,9 +627,7 @@ impl<'a> Ctx<'a> {
         let mut out: HashMap<&NodeId, Vec<SlotRange>> = HashMap::new();
         for d in &self.model.disagreements {
             if d.its_owner.is_none() && d.consensus_owner.is_some() {
-                out.entry(&d.node)
-                    .or_default()
-                    .extend_from_slice(&d.slots);
+                out.entry(&d.node).or_default().extend_from_slice(&d.slots);
             }
         }
         for r in out.values_mut() {
@@ -676,10 +671,8 @@ impl<'a> Ctx<'a> {
                 self.names_idx(&live, EVIDENCE_NODES)
             }
         ));
-        f.evidence.push(format!(
-            "down: {}",
-            self.names_idx(&down, EVIDENCE_NODES)
-        ));
+        f.evidence
+            .push(format!("down: {}", self.names_idx(&down, EVIDENCE_NODES)));
         f.evidence.push(
             "a failure is only agreed (fail) and a replica only elected with votes from a majority \
              of slot-owning masters; every node on the minority side reports cluster_state:fail"
@@ -723,7 +716,7 @@ impl<'a> Ctx<'a> {
                 .collect();
             let mut s = parts.join(", ");
             if holders.len() > SUMMARY_NODES {
-                s.push_str(&format!(", +{} more nodes", holders.len() - SUMMARY_NODES));
+                s = format!("{s}, +{} more nodes", holders.len() - SUMMARY_NODES);
             }
             s
         };
@@ -774,10 +767,7 @@ impl<'a> Ctx<'a> {
             .members_observed()
             .filter(|(_, n)| {
                 n.cluster_state_ok == Some(true)
-                    && n.config
-                        .as_ref()
-                        .and_then(|c| c.require_full_coverage)
-                        == Some(false)
+                    && n.config.as_ref().and_then(|c| c.require_full_coverage) == Some(false)
             })
             .map(|(i, _)| i)
             .collect();
@@ -823,6 +813,7 @@ impl<'a> Ctx<'a> {
     // -----------------------------------------------------------------------------------------
     // MasterDown.
 
+    #[allow(clippy::too_many_lines)]
     fn down_reason(&self, i: usize) -> DownReason {
         let Some(n) = self.node(i) else {
             return DownReason::default();
@@ -834,8 +825,16 @@ impl<'a> Ctx<'a> {
             "is unreachable"
         };
         let reps = self.replicas_of(i);
-        let dead: Vec<usize> = reps.iter().copied().filter(|&r| self.fact(r).down).collect();
-        let alive: Vec<usize> = reps.iter().copied().filter(|&r| !self.fact(r).down).collect();
+        let dead: Vec<usize> = reps
+            .iter()
+            .copied()
+            .filter(|&r| self.fact(r).down)
+            .collect();
+        let alive: Vec<usize> = reps
+            .iter()
+            .copied()
+            .filter(|&r| !self.fact(r).down)
+            .collect();
         let nofailover: Vec<usize> = alive
             .iter()
             .copied()
@@ -866,34 +865,34 @@ impl<'a> Ctx<'a> {
         } else if self.majority_lost() {
             format!(
                 "{verb}; no majority of masters to elect its replica {}",
-                self.names_idx(&alive, 1)
+                self.names_idx(alive.get(..1).unwrap_or(&[]), 1)
             )
         } else if candidates.is_empty() {
             format!(
                 "{verb}; its replica {} has nofailover set (cluster-replica-no-failover yes)",
-                self.names_idx(&nofailover, 1)
+                self.names_idx(nofailover.get(..1).unwrap_or(&[]), 1)
             )
         } else if !fact.agreed_fail {
             if age.is_none_or(|a| a <= grace) {
                 format!(
                     "{verb}; failure not agreed yet, failover of {} may be in progress",
-                    self.names_idx(&candidates, 1)
+                    self.names_idx(candidates.get(..1).unwrap_or(&[]), 1)
                 )
             } else {
                 format!(
                     "{verb}; its peers have not agreed it failed, so replica {} cannot take over",
-                    self.names_idx(&candidates, 1)
+                    self.names_idx(candidates.get(..1).unwrap_or(&[]), 1)
                 )
             }
         } else if age.is_some_and(|a| a <= grace) {
             format!(
                 "{verb}; failover in progress, replica {} should take over",
-                self.names_idx(&candidates, 1)
+                self.names_idx(candidates.get(..1).unwrap_or(&[]), 1)
             )
         } else {
             format!(
                 "{verb}; its replica {} has not taken over",
-                self.names_idx(&candidates, 1)
+                self.names_idx(candidates.get(..1).unwrap_or(&[]), 1)
             )
         };
 
@@ -925,7 +924,7 @@ impl<'a> Ctx<'a> {
                 evidence.push(format!(
                     "if it does not happen on its own, run CLUSTER FAILOVER FORCE on {} (or \
                      TAKEOVER if the masters cannot agree)",
-                    self.names_idx(&candidates, 1)
+                    self.names_idx(candidates.get(..1).unwrap_or(&[]), 1)
                 ));
             }
         }
@@ -1121,8 +1120,9 @@ impl<'a> Ctx<'a> {
         meet_target: Option<&super::types::Endpoint>,
     ) -> Option<Finding> {
         let owned = self.owned(i);
-        let role = self.role_phrase(i, n);
-        let lbl = label(n);
+        // Labels are built only for nodes that get a finding (this runs for every node).
+        let role = || self.role_phrase(i, n);
+        let lbl = || label(n);
         let mut f = match &n.reachability {
             Reachability::Failed(ProbeError::NotCluster { version }) => {
                 let what = match version {
@@ -1169,7 +1169,7 @@ impl<'a> Ctx<'a> {
                 let mut f = Finding::new(
                     FindingKind::NodeUnreachable,
                     severity,
-                    format!("{role} {lbl} {}", unreachable_phrase(e)),
+                    format!("{} {} {}", role(), lbl(), unreachable_phrase(e)),
                 );
                 f.slots = owned.to_vec();
                 f.evidence.extend(self.status_evidence(i));
@@ -1185,7 +1185,12 @@ impl<'a> Ctx<'a> {
                 let mut f = Finding::new(
                     FindingKind::NodeUnreachable,
                     severity,
-                    format!("{role} {lbl} {}", unreachable_phrase(&ProbeError::Loading)),
+                    format!(
+                        "{} {} {}",
+                        role(),
+                        lbl(),
+                        unreachable_phrase(&ProbeError::Loading)
+                    ),
                 );
                 f.slots = owned.to_vec();
                 f
@@ -1195,8 +1200,10 @@ impl<'a> Ctx<'a> {
                     FindingKind::NodeDown,
                     Severity::Warning,
                     format!(
-                        "{role} {lbl} answers slotscope but its peers flag it fail: its cluster \
+                        "{} {} answers slotscope but its peers flag it fail: its cluster \
                          bus port {} is blocked or it is partitioned from them",
+                        role(),
+                        lbl(),
                         n.addr.cport
                     ),
                 );
@@ -1206,18 +1213,24 @@ impl<'a> Ctx<'a> {
             }
             _ if n.isolated => {
                 let hint = match meet_target {
-                    Some(ep) => format!(
-                        "run CLUSTER MEET {} {} on it",
-                        ep.host, ep.port
-                    ),
+                    Some(ep) => format!("run CLUSTER MEET {} {} on it", ep.host, ep.port),
                     None => "run CLUSTER MEET <ip> <port> of a cluster node on it".to_owned(),
+                };
+                let alone = if n.claimed_slots.is_empty() {
+                    "it knows only itself and owns no slots".to_owned()
+                } else {
+                    format!(
+                        "it knows only itself and claims {}",
+                        slots_phrase(&n.claimed_slots)
+                    )
                 };
                 let mut f = Finding::new(
                     FindingKind::NodeNotJoined,
                     Severity::Warning,
                     format!(
-                        "{lbl} runs in cluster mode but is not part of the cluster (it knows only \
-                         itself and owns no slots): {hint}"
+                        "{} runs in cluster mode but is not part of the cluster ({alone}): \
+                         {hint}",
+                        lbl()
                     ),
                 );
                 if let Some(keys) = n.info.as_ref().and_then(|x| x.keys)
@@ -1233,7 +1246,7 @@ impl<'a> Ctx<'a> {
                 );
                 f
             }
-            _ => return self.membership_status(i, n, &role, &lbl),
+            _ => return self.membership_status(i, n),
         };
         let mut b = Nodes::default();
         b.add(Some(n));
@@ -1245,6 +1258,9 @@ impl<'a> Ctx<'a> {
     }
 
     fn lingering(&self, n: &NodeSummary, err: Option<&ProbeError>) -> Finding {
+        if let Some(e @ (ProbeError::Unresponsive(_) | ProbeError::Loading)) = err {
+            return self.hung_failed_over(n, e);
+        }
         let listed = n.peers.known_by.len();
         let forget = n.id.as_ref().map_or_else(
             || "CLUSTER FORGET <id>".to_owned(),
@@ -1272,6 +1288,38 @@ impl<'a> Ctx<'a> {
         f.evidence.push(
             "redis-cli --cluster fix refuses to run while a failed master is listed (unless \
              --cluster-fix-with-unreachable-masters)"
+                .to_owned(),
+        );
+        f
+    }
+
+    /// A failed, slot-less ex-master whose process is alive but does not answer (paused,
+    /// swapping, stuck in a long command) or is loading: its slots were failed over, and it
+    /// must not be forgotten (it will come back).
+    fn hung_failed_over(&self, n: &NodeSummary, e: &ProbeError) -> Finding {
+        let what = if matches!(e, ProbeError::Loading) {
+            "is loading its dataset"
+        } else {
+            "accepts connections but does not answer (hung, paused or swapping)"
+        };
+        let mut f = Finding::new(
+            FindingKind::NodeUnreachable,
+            Severity::Warning,
+            format!(
+                "{} {what}; its peers flag it fail and its slots were failed over to a replica",
+                label(n)
+            ),
+        );
+        f.evidence.push(format!("slotscope: {e}"));
+        if !n.peers.fail_by.is_empty() {
+            f.evidence.push(format!(
+                "flagged fail by: {}",
+                self.names(&n.peers.fail_by, EVIDENCE_NODES)
+            ));
+        }
+        f.evidence.push(
+            "when it answers again it rejoins as a replica of the new master; do not \
+             CLUSTER FORGET it while it is alive"
                 .to_owned(),
         );
         f
@@ -1305,17 +1353,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// Membership and replica-relation findings for a node with no worse status.
-    fn membership_status(
-        &self,
-        i: usize,
-        n: &NodeSummary,
-        role: &str,
-        lbl: &str,
-    ) -> Option<Finding> {
+    #[allow(clippy::too_many_lines)]
+    fn membership_status(&self, i: usize, n: &NodeSummary) -> Option<Finding> {
         let handshake = n.flags.handshake || !n.peers.handshake_by.is_empty();
         let noaddr = n.flags.noaddr || !n.peers.noaddr_by.is_empty();
-        let unknown_to = self.unknown_to(i, n);
-        let mut f = if handshake || noaddr || matches!(n.reachability, Reachability::NotProbed) {
+        let unknown_to = self.unknown_to(n);
+        let mut f = if handshake || noaddr {
             let summary = if handshake {
                 format!(
                     "{} is stuck in handshake in the table of {}: a CLUSTER MEET that did not \
@@ -1334,7 +1377,12 @@ impl<'a> Ctx<'a> {
             };
             Finding::new(FindingKind::HandshakeOrNoaddr, Severity::Warning, summary)
         } else if !unknown_to.is_empty() {
-            let others = n.peers.known_by.iter().filter(|k| Some(*k) != n.id.as_ref()).count()
+            let others = n
+                .peers
+                .known_by
+                .iter()
+                .filter(|k| Some(*k) != n.id.as_ref())
+                .count()
                 + unknown_to.len();
             let who = if unknown_to.len() == others {
                 format!("all {} other nodes", unknown_to.len())
@@ -1352,7 +1400,11 @@ impl<'a> Ctx<'a> {
             let mut f = Finding::new(
                 FindingKind::PartiallyKnownNode,
                 Severity::Warning,
-                format!("{role} {lbl} is unknown to {who}: forgotten or never met; {hint}"),
+                format!(
+                    "{} {} is unknown to {who}: forgotten or never met; {hint}",
+                    self.role_phrase(i, n),
+                    label(n)
+                ),
             );
             f.evidence.push(format!(
                 "not in the table of: {}",
@@ -1372,8 +1424,9 @@ impl<'a> Ctx<'a> {
                         FindingKind::ReplicaMasterFailing,
                         Severity::Warning,
                         format!(
-                            "replica {lbl} replicates {}, which is failed and serves no slots: it \
+                            "replica {} replicates {}, which is failed and serves no slots: it \
                              protects nothing; CLUSTER REPLICATE it to a master that needs a replica",
+                            label(n),
                             label(master)
                         ),
                     );
@@ -1389,8 +1442,9 @@ impl<'a> Ctx<'a> {
                         FindingKind::ReplicaOfUnknownMaster,
                         Severity::Warning,
                         format!(
-                            "replica {lbl} replicates {master}: it protects nothing; CLUSTER \
-                             REPLICATE it to a live master"
+                            "replica {} replicates {master}: it protects nothing; CLUSTER \
+                             REPLICATE it to a live master",
+                            label(n)
                         ),
                     );
                     if let Some(info) = &n.info
@@ -1423,7 +1477,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Observers that do not know the node (self and isolated nodes excluded).
-    fn unknown_to(&self, _i: usize, n: &NodeSummary) -> Vec<NodeId> {
+    fn unknown_to(&self, n: &NodeSummary) -> Vec<NodeId> {
         if n.peers.unknown_to.is_empty() || n.isolated {
             return Vec::new();
         }
@@ -1458,7 +1512,7 @@ impl<'a> Ctx<'a> {
             return Vec::new();
         };
         let mut ev = self.handshake_notes(n);
-        let unknown = self.unknown_to(i, n);
+        let unknown = self.unknown_to(n);
         if !unknown.is_empty() {
             ev.push(format!(
                 "unknown to: {}",
@@ -1500,11 +1554,31 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn keys_on(&self, g: &OpenGroup, id: &NodeId) -> String {
-        match g.keys.get(id) {
-            Some(k) => format!("{k} {} on {}", plural_u64(*k, "key", "keys"), self.id_label(id)),
-            None => format!("keys unknown on {}", self.id_label(id)),
+    /// `, 6 keys on A, 4 keys on B` for the nodes whose counts are known; empty if none is.
+    fn keys_part(&self, g: &OpenGroup, ids: &[&NodeId]) -> String {
+        let parts: Vec<String> = ids
+            .iter()
+            .filter_map(|id| {
+                g.keys.get(*id).map(|k| {
+                    format!(
+                        "{k} {} on {}",
+                        plural_u64(*k, "key", "keys"),
+                        self.id_label(id)
+                    )
+                })
+            })
+            .collect();
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", parts.join(", "))
         }
+    }
+
+    fn observed(&self, id: &NodeId) -> bool {
+        self.index(id)
+            .and_then(|i| self.node(i))
+            .is_some_and(|n| matches!(n.reachability, Reachability::Ok))
     }
 
     #[allow(clippy::too_many_lines)]
@@ -1522,23 +1596,31 @@ impl<'a> Ctx<'a> {
         involved.extend(key.on_replicas.iter().cloned());
         dedup_keep_order(&mut involved);
 
-        let (summary, mut evidence) = if all_matched && key.migrating.len() == 1 {
-            let (a, b) = key
+        let (summary, mut evidence) = if all_matched {
+            let moves: Vec<String> = key
                 .migrating
-                .first()
-                .cloned()
-                .unwrap_or_else(|| (NodeId(String::new()), NodeId(String::new())));
-            let both = g.keys.get(&a).is_some_and(|k| *k > 0) && g.keys.get(&b).is_some_and(|k| *k > 0);
+                .iter()
+                .map(|(a, b)| {
+                    format!(
+                        "from {} to {} (both sides marked)",
+                        self.id_label(a),
+                        self.id_label(b)
+                    )
+                })
+                .collect();
+            let sides: Vec<&NodeId> = key.migrating.iter().flat_map(|(a, b)| [a, b]).collect();
+            let with_keys = sides
+                .iter()
+                .filter(|id| g.keys.get(**id).is_some_and(|k| *k > 0))
+                .count();
             (
                 format!(
-                    "{what} half-moved from {} to {} (migrating there, importing here): {}, {}",
-                    self.id_label(&a),
-                    self.id_label(&b),
-                    self.keys_on(g, &a),
-                    self.keys_on(g, &b)
+                    "{what} half-moved {}{}",
+                    moves.join("; "),
+                    self.keys_part(g, &sides)
                 ),
                 vec![
-                    if both {
+                    if with_keys >= 2 {
                         "keys are on both sides: clients follow ASK redirects, multi-key commands \
                          get TRYAGAIN"
                             .to_owned()
@@ -1556,16 +1638,22 @@ impl<'a> Ctx<'a> {
                 .iter()
                 .map(|(a, b)| format!("{} to {}", self.id_label(a), self.id_label(b)))
                 .collect();
-            let keys: Vec<String> = key.migrating.iter().map(|(a, _)| self.keys_on(g, a)).collect();
+            let sources: Vec<&NodeId> = key.migrating.iter().map(|(a, _)| a).collect();
+            let seen = key.migrating.iter().all(|(_, b)| self.observed(b));
             (
                 format!(
-                    "{what} marked migrating ({}) but the target is not importing: {}",
+                    "{what} marked migrating ({}) {}{}",
                     parts.join("; "),
-                    keys.join(", ")
+                    if seen {
+                        "but the target is not importing"
+                    } else {
+                        "with no importing side in view (target not observed)"
+                    },
+                    self.keys_part(g, &sources)
                 ),
                 vec![
                     "keys missing on the source are redirected with ASK to the target, which \
-                     answers MOVED back; reshard/rebalance refuse to run"
+                     answers MOVED back unless it is importing; reshard/rebalance refuse to run"
                         .to_owned(),
                     "close it with CLUSTER SETSLOT <slot> STABLE on the source if no key moved"
                         .to_owned(),
@@ -1577,12 +1665,18 @@ impl<'a> Ctx<'a> {
                 .iter()
                 .map(|(b, a)| format!("{} from {}", self.id_label(b), self.id_label(a)))
                 .collect();
-            let keys: Vec<String> = key.importing.iter().map(|(b, _)| self.keys_on(g, b)).collect();
+            let targets: Vec<&NodeId> = key.importing.iter().map(|(b, _)| b).collect();
+            let seen = key.importing.iter().all(|(_, a)| self.observed(a));
             (
                 format!(
-                    "{what} marked importing ({}) but the source is not migrating: {}",
+                    "{what} marked importing ({}) {}{}",
                     parts.join("; "),
-                    keys.join(", ")
+                    if seen {
+                        "but the source is not migrating"
+                    } else {
+                        "with no migrating side in view (source not observed)"
+                    },
+                    self.keys_part(g, &targets)
                 ),
                 vec![
                     "no client symptom, but reshard/rebalance refuse to run, and gossip cannot \
@@ -1620,19 +1714,25 @@ impl<'a> Ctx<'a> {
                     m.join(", "),
                     i.join(", ")
                 ),
-                vec!["the markers do not describe one move; close the stray ones with CLUSTER \
+                vec![
+                    "the markers do not describe one move; close the stray ones with CLUSTER \
                       SETSLOT <slot> STABLE"
-                    .to_owned()],
+                        .to_owned(),
+                ],
             )
         };
-        if !key.on_replicas.is_empty() && !(key.migrating.is_empty() && key.importing.is_empty()) {
+        let masters_open = !key.migrating.is_empty() || !key.importing.is_empty();
+        if !key.on_replicas.is_empty() && masters_open {
             evidence.push(format!(
                 "markers also on replicas: {}",
                 self.names(&key.on_replicas, EVIDENCE_NODES)
             ));
         }
         for (id, k) in &g.keys {
-            evidence.push(format!("{} holds {k} keys in these slots", self.id_label(id)));
+            evidence.push(format!(
+                "{} holds {k} keys in these slots",
+                self.id_label(id)
+            ));
         }
         if let Some(owner) = &key.owner {
             evidence.push(format!("consensus owner: {}", self.id_label(owner)));
@@ -1642,14 +1742,25 @@ impl<'a> Ctx<'a> {
             .filter(|id| self.index(id).is_none_or(|i| self.fact(i).down))
             .cloned()
             .collect();
-        let severity = if broken.is_empty() {
-            Severity::Warning
-        } else {
+        // Critical when data in these slots is out of reach: a down node owns them, holds keys
+        // in them, or is the importing side of a real move (moved keys live there).
+        let importing_side = |id: &NodeId| key.importing.iter().any(|(b, _)| b == id);
+        let critical = broken.iter().any(|id| {
+            key.owner.as_ref() == Some(id)
+                || g.keys.get(id).is_some_and(|k| *k > 0)
+                || (all_matched && importing_side(id))
+        });
+        if !broken.is_empty() {
             evidence.push(format!(
-                "involved node down or unknown: {}: keys on it are unavailable",
+                "involved node down or unknown: {}",
                 self.names(&broken, EVIDENCE_NODES)
             ));
+        }
+        let severity = if critical {
+            evidence.push("keys that live on the down node are unavailable".to_owned());
             Severity::Critical
+        } else {
+            Severity::Warning
         };
         let mut f = Finding::new(FindingKind::OpenSlot, severity, capitalize(&summary));
         f.slots.clone_from(&g.slots);
@@ -1701,6 +1812,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    #[allow(clippy::too_many_lines)]
     fn dispute_finding(
         &self,
         its: Option<&NodeId>,
@@ -1716,7 +1828,11 @@ impl<'a> Ctx<'a> {
         let epoch = |e: Option<u64>| e.map_or_else(String::new, |e| format!(", epoch {e}"));
         let what = slots_phrase(slots);
         let single = who.len() == 1;
-        let (think, see) = if single { ("thinks", "sees") } else { ("think", "see") };
+        let (think, see) = if single {
+            ("thinks", "sees")
+        } else {
+            ("think", "see")
+        };
         let (severity, summary) = match (its, cons) {
             (Some(o), Some(c)) if single && who.first() == Some(o) => (
                 Severity::Critical,
@@ -1779,10 +1895,7 @@ impl<'a> Ctx<'a> {
                     epoch(cons_epoch)
                 ),
             ),
-            (None, None) => (
-                Severity::Warning,
-                format!("{whos} disagree about {what}"),
-            ),
+            (None, None) => (Severity::Warning, format!("{whos} disagree about {what}")),
         };
         let mut f = Finding::new(FindingKind::SlotOwnershipDispute, severity, summary);
         f.slots = slots.to_vec();
@@ -1907,17 +2020,14 @@ struct Nodes {
 impl Nodes {
     fn add(&mut self, n: Option<&NodeSummary>) {
         let Some(n) = n else { return };
-        match &n.id {
-            Some(id) => {
-                if !self.with_id.iter().any(|(x, _)| x == id) {
-                    self.with_id.push((id.clone(), addr_of(n)));
-                }
+        if let Some(id) = &n.id {
+            if !self.with_id.iter().any(|(x, _)| x == id) {
+                self.with_id.push((id.clone(), addr_of(n)));
             }
-            None => {
-                let a = addr_of(n);
-                if !self.without_id.contains(&a) {
-                    self.without_id.push(a);
-                }
+        } else {
+            let a = addr_of(n);
+            if !self.without_id.contains(&a) {
+                self.without_id.push(a);
             }
         }
     }
@@ -1948,13 +2058,15 @@ fn node_facts(n: &NodeSummary) -> Facts {
         n.reachability,
         Reachability::Failed(ProbeError::NotCluster { .. })
     );
-    let down = !not_cluster && (agreed_fail || (!reachable && suspected));
-    Facts {
-        reachable,
-        agreed_fail,
-        suspected,
-        down,
-    }
+    // A node we could not even try is judged by its peers alone: a `fail?` counts only when
+    // most of the nodes listing it agree.
+    let suspected_enough = match n.reachability {
+        Reachability::Ok => false,
+        Reachability::Failed(_) => suspected,
+        Reachability::NotProbed => n.peers.pfail_by.len() * 2 > n.peers.known_by.len(),
+    };
+    let down = !not_cluster && (agreed_fail || suspected_enough);
+    Facts { agreed_fail, down }
 }
 
 /// Best address for display: its cluster address, else the endpoint we probed.
@@ -1984,9 +2096,9 @@ fn unreachable_phrase(e: &ProbeError) -> String {
         ProbeError::ConnectTimeout => {
             "cannot be reached: connect timed out (host down or firewalled)".to_owned()
         }
-        ProbeError::Unresponsive(stage) => format!(
-            "accepts connections but does not answer ({stage}): hung or stopped (SIGSTOP?)"
-        ),
+        ProbeError::Unresponsive(stage) => {
+            format!("accepts connections but does not answer ({stage}): hung or stopped (SIGSTOP?)")
+        }
         ProbeError::AuthRequired => {
             "requires a password (NOAUTH): give one with REDISCLI_AUTH or --askpass".to_owned()
         }

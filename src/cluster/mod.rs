@@ -3,6 +3,7 @@
 pub mod diagnose;
 pub mod model;
 pub mod parse;
+pub mod synthetic;
 pub mod types;
 
 pub use diagnose::{Finding, FindingKind, Severity, diagnose};

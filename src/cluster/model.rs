@@ -306,6 +306,9 @@ mod build {
         epoch: u64,
     }
 
+    /// (owner a view names, consensus owner), internal indices.
+    type OwnerPair = (Option<usize>, Option<usize>);
+
     /// Votes of all views on one segment.
     #[derive(Default)]
     struct Votes {
@@ -510,7 +513,7 @@ mod build {
                         epoch: line.config_epoch,
                     }));
                 }
-                c.sort_unstable_by_key(|c| c.range.start);
+                c.sort_unstable_by_key(|c| (c.range.start, c.range.end, c.owner));
                 c
             })
             .collect();
@@ -669,10 +672,12 @@ mod build {
         // 7. Disagreements: per view, ranges where it names another owner than the consensus.
         let mut disagreements = Vec::new();
         for (vi, c) in claims.iter().enumerate() {
-            let mut groups: BTreeMap<
-                (Option<usize>, Option<usize>),
-                (Vec<SlotRange>, Option<u64>),
-            > = BTreeMap::new();
+            // An isolated node's empty table disagrees everywhere; `isolated` says it all.
+            let viewer = &summaries[views[vi].node];
+            let Some(node) = viewer.id.clone().filter(|_| !viewer.isolated) else {
+                continue;
+            };
+            let mut groups: BTreeMap<OwnerPair, (Vec<SlotRange>, Option<u64>)> = BTreeMap::new();
             for_each_segment(c, &mut |k, claim| {
                 let its = claim.map(|c| c.owner);
                 let cons = seg_owner[k];
@@ -691,9 +696,6 @@ mod build {
                     g.1 = claim.map(|c| c.epoch);
                 }
             });
-            let Some(node) = summaries[views[vi].node].id.clone() else {
-                continue;
-            };
             for ((its, cons), (ranges, its_epoch)) in groups {
                 disagreements.push(ViewDisagreement {
                     node: node.clone(),
@@ -926,5 +928,706 @@ mod build {
         out.extend(orphans);
         out.extend(rest);
         out
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::cluster::synthetic::{
+        set_slot_keys, snapshot_from_texts, synthetic_cluster, synthetic_single_view,
+    };
+    use crate::cluster::types::{SLOT_COUNT, format_ranges, slots_to_ranges};
+    use proptest::prelude::*;
+
+    macro_rules! fixture {
+        ($name:literal) => {
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/",
+                $name
+            ))
+        };
+    }
+
+    const A: &str = "d756d11319b867dd3bbb9ad9da006a1933db47bc"; // 31000
+    const B: &str = "0b596eb3fc5fc3d613ab4aa15de855b7628f005d"; // 31001
+    const C: &str = "0a63eccdde112d339111f24cef3020a0432998fe"; // 31002
+    const A1: &str = "239f1fdb7742fe14ef9ea5ec6b8be7789d522dd8"; // 31003
+    const B1: &str = "ebeee39cf88d87966a35b98f6cd54caa3448dd5e"; // 31004
+    const C1: &str = "3f3fd9e94f517fdc9ff08fbca341cd7db4eebf9f"; // 31005
+    const NEW_B: &str = "613d8165e65e99d532d3ca916f43ad6e03879341"; // 31001 restarted
+
+    fn id(s: &str) -> NodeId {
+        NodeId(s.to_owned())
+    }
+
+    fn refused() -> ProbeError {
+        ProbeError::ConnectFailed("Connection refused".into())
+    }
+
+    /// The same table as seen by the node listening on `port`: moves the `myself` flag (and
+    /// drops the markers, which only belong to the original `myself`). Used to complete a
+    /// captured moment with the views of nodes whose table was not captured.
+    fn view_as(text: &str, port: u16) -> String {
+        let needle = format!(":{port}@");
+        text.lines()
+            .map(|l| {
+                let mut t: Vec<String> = l
+                    .split(' ')
+                    .filter(|t| !t.starts_with('['))
+                    .map(str::to_owned)
+                    .collect();
+                let flags: Vec<&str> = t[2].split(',').filter(|f| *f != "myself").collect();
+                let mut flags = flags.join(",");
+                if t[1].contains(&needle) {
+                    flags = format!("myself,{flags}");
+                }
+                t[2] = flags;
+                t.join(" ")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn ranges_in(m: &ClusterModel, state: SlotState) -> String {
+        format_ranges(&slots_to_ranges(
+            (0..SLOT_COUNT)
+                .filter(|&s| m.slots[s].state == state)
+                .filter_map(|s| Slot::try_from(s).ok()),
+        ))
+    }
+
+    fn owner_id(m: &ClusterModel, slot: Slot) -> Option<&str> {
+        m.owner_of(slot)
+            .and_then(|n| n.id.as_ref())
+            .map(|i| i.0.as_str())
+    }
+
+    fn order(m: &ClusterModel) -> Vec<String> {
+        m.nodes
+            .iter()
+            .map(|n| {
+                n.id.as_ref()
+                    .map_or_else(|| n.addr.to_string(), |i| i.short().to_owned())
+            })
+            .collect()
+    }
+
+    fn healthy() -> ClusterSnapshot {
+        let a = fixture!("healthy_nodes_31000.txt");
+        let views: Vec<String> = (31001..=31005).map(|p| view_as(a, p)).collect();
+        let mut entries: Vec<(&str, Result<&str, ProbeError>)> = vec![("127.0.0.1:31000", Ok(a))];
+        let eps = [
+            "127.0.0.1:31001",
+            "127.0.0.1:31002",
+            "127.0.0.1:31003",
+            "127.0.0.1:31004",
+            "127.0.0.1:31005",
+        ];
+        for (ep, v) in eps.iter().zip(&views) {
+            entries.push((ep, Ok(v.as_str())));
+        }
+        snapshot_from_texts(&entries)
+    }
+
+    #[test]
+    fn healthy_three_plus_three() {
+        let m = ClusterModel::build(&healthy());
+        assert_eq!(m.nodes.len(), 6);
+        assert_eq!(
+            order(&m),
+            [
+                "d756d113", "239f1fdb", "0b596eb3", "ebeee39c", "0a63eccd", "3f3fd9e9"
+            ]
+        );
+        assert_eq!(ranges_in(&m, SlotState::Served), "0-16383");
+        assert_eq!(owner_id(&m, 0), Some(A));
+        assert_eq!(owner_id(&m, 5461), Some(B));
+        assert_eq!(owner_id(&m, 16383), Some(C));
+        assert!(
+            m.open_slots.is_empty() && m.disagreements.is_empty() && m.uncovered_keys.is_empty()
+        );
+        for n in &m.nodes {
+            assert_eq!(n.reachability, Reachability::Ok);
+            assert_eq!(n.peers.known_by.len(), 5, "{}", n.label());
+            assert!(n.peers.unknown_to.is_empty() && n.peers.fail_by.is_empty());
+            assert!(!n.isolated && !n.is_failing());
+            assert!(n.own_line.is_some() && n.info.is_some());
+            assert_eq!(n.cluster_state_ok, Some(true));
+            assert!(n.peers.max_pong_age_ms.is_some_and(|a| a < 2000));
+        }
+        let a1 = m.node(&id(A1)).unwrap();
+        assert_eq!(
+            (a1.role, a1.master_id.as_ref()),
+            (Role::Replica, Some(&id(A)))
+        );
+        let a = m.node(&id(A)).unwrap();
+        assert_eq!(a.claimed_slots, vec![SlotRange::new(0, 5460)]);
+        assert_eq!(a.config_epoch, 1);
+        assert_eq!(a.endpoint, Some(Endpoint::new("127.0.0.1", 31000)));
+        assert_eq!(m.node_index(&id(B)), Some(2));
+    }
+
+    #[test]
+    fn failed_master_without_replica() {
+        let s = snapshot_from_texts(&[
+            (
+                "127.0.0.1:31000",
+                Ok(fixture!("master_down_nodes_31000.txt")),
+            ),
+            ("127.0.0.1:31001", Err(refused())),
+            ("127.0.0.1:31002", Err(refused())),
+            (
+                "127.0.0.1:31003",
+                Ok(fixture!("master_down_nodes_31003.txt")),
+            ),
+            ("127.0.0.1:31004", Err(refused())),
+            (
+                "127.0.0.1:31005",
+                Ok(fixture!("master_down_nodes_31005.txt")),
+            ),
+        ]);
+        let m = ClusterModel::build(&s);
+        assert_eq!(m.nodes.len(), 6);
+        assert_eq!(
+            order(&m),
+            [
+                "d756d113", "239f1fdb", "0b596eb3", "ebeee39c", "3f3fd9e9", "0a63eccd"
+            ]
+        );
+        assert_eq!(ranges_in(&m, SlotState::OwnerFailing), "5461-10922");
+        assert_eq!(ranges_in(&m, SlotState::Migrating), "100,200,300");
+        assert_eq!(owner_id(&m, 6000), Some(B));
+        let b = m.node(&id(B)).unwrap();
+        assert_eq!(b.reachability, Reachability::Failed(refused()));
+        assert_eq!(b.role, Role::Master);
+        assert!(b.flags.fail && b.is_failing());
+        assert_eq!(b.peers.fail_by.len(), 3);
+        assert_eq!(b.claimed_slots, vec![SlotRange::new(5461, 10922)]);
+        assert_eq!(b.config_epoch, 2);
+        assert!(b.peers.max_pong_age_ms.is_some_and(|a| a > 5000));
+        assert!(b.own_line.is_none() && b.info.is_none());
+        assert_eq!(b.observed_at_ms, Some(s.finished_at_ms));
+        // The old master C lost its slots to C' and is a failing slot-less master.
+        let c = m.node(&id(C)).unwrap();
+        assert!(c.claimed_slots.is_empty() && c.is_failing());
+        assert_eq!(owner_id(&m, 16383), Some(C1));
+        let b1 = m.node(&id(B1)).unwrap();
+        assert_eq!(
+            (b1.role, b1.master_id.as_ref()),
+            (Role::Replica, Some(&id(B)))
+        );
+        assert_eq!(m.node(&id(A)).unwrap().cluster_state_ok, Some(false));
+        assert!(m.disagreements.is_empty(), "{:?}", m.disagreements);
+    }
+
+    fn failover_snapshot() -> ClusterSnapshot {
+        let a = fixture!("failover_nodes_31000.txt");
+        let (b, a1, b1) = (view_as(a, 31001), view_as(a, 31003), view_as(a, 31004));
+        snapshot_from_texts(&[
+            ("127.0.0.1:31000", Ok(a)),
+            ("127.0.0.1:31001", Ok(&b)),
+            ("127.0.0.1:31002", Err(refused())),
+            ("127.0.0.1:31003", Ok(&a1)),
+            ("127.0.0.1:31004", Ok(&b1)),
+            ("127.0.0.1:31005", Ok(fixture!("failover_nodes_31005.txt"))),
+        ])
+    }
+
+    #[test]
+    fn failover_done() {
+        let m = ClusterModel::build(&failover_snapshot());
+        assert_eq!(ranges_in(&m, SlotState::OwnerFailing), "none");
+        assert_eq!(ranges_in(&m, SlotState::Uncovered), "none");
+        assert_eq!(ranges_in(&m, SlotState::Migrating), "100,200");
+        assert_eq!(owner_id(&m, 10923), Some(C1));
+        let c1 = m.node(&id(C1)).unwrap();
+        assert_eq!((c1.role, c1.config_epoch), (Role::Master, 7));
+        let c = m.node(&id(C)).unwrap();
+        assert_eq!(c.role, Role::Master);
+        assert!(c.claimed_slots.is_empty());
+        assert_eq!(c.peers.fail_by.len(), 5);
+        // The slot-less failed master comes last.
+        assert_eq!(order(&m).last().map(String::as_str), Some("0a63eccd"));
+        // Slot 200 is migrating from A to the dead C.
+        let o200 = m.open_slots.iter().find(|o| o.slot == 200).unwrap();
+        assert_eq!(o200.migrating, vec![(id(A), id(C))]);
+        assert_eq!(o200.owner, Some(id(A)));
+    }
+
+    fn open_slots_snapshot() -> ClusterSnapshot {
+        let a = fixture!("open_slots_nodes_31000.txt");
+        let (b1, c1) = (view_as(a, 31004), view_as(a, 31005));
+        let mut s = snapshot_from_texts(&[
+            ("127.0.0.1:31000", Ok(a)),
+            (
+                "127.0.0.1:31001",
+                Ok(fixture!("open_slots_nodes_31001.txt")),
+            ),
+            (
+                "127.0.0.1:31002",
+                Ok(fixture!("open_slots_nodes_31002.txt")),
+            ),
+            (
+                "127.0.0.1:31003",
+                Ok(fixture!("replica_marker_nodes_31003.txt")),
+            ),
+            ("127.0.0.1:31004", Ok(&b1)),
+            ("127.0.0.1:31005", Ok(&c1)),
+        ]);
+        assert!(set_slot_keys(
+            &mut s,
+            "127.0.0.1:31000",
+            &[(100, 6), (200, 10), (6000, 0)]
+        ));
+        assert!(set_slot_keys(
+            &mut s,
+            "127.0.0.1:31001",
+            &[(100, 4), (200, 0), (6000, 1)]
+        ));
+        assert!(set_slot_keys(
+            &mut s,
+            "127.0.0.1:31002",
+            &[(100, 0), (200, 0), (6000, 0)]
+        ));
+        assert!(set_slot_keys(&mut s, "127.0.0.1:31003", &[(100, 6)]));
+        assert!(!set_slot_keys(&mut s, "127.0.0.1:39999", &[(1, 1)]));
+        s
+    }
+
+    #[test]
+    fn open_slots_both_sides_one_side_and_on_replica() {
+        let m = ClusterModel::build(&open_slots_snapshot());
+        assert_eq!(ranges_in(&m, SlotState::Migrating), "100,200,300,6000");
+        assert_eq!(
+            ranges_in(&m, SlotState::Served).len(),
+            "0-99,101-199,201-299,301-5999,6001-16383".len()
+        );
+        let slots: Vec<Slot> = m.open_slots.iter().map(|o| o.slot).collect();
+        assert_eq!(slots, [100, 200, 300, 6000]);
+        let o = &m.open_slots[0];
+        assert_eq!(o.owner, Some(id(A)));
+        assert_eq!(o.migrating, vec![(id(A), id(B))]);
+        assert_eq!(o.importing, vec![(id(B), id(A))]);
+        assert!(o.on_replicas.is_empty());
+        // Key counts from masters only (the replica's count is not a side of the move).
+        assert_eq!(o.keys, BTreeMap::from([(id(A), 6), (id(B), 4), (id(C), 0)]));
+        let o200 = &m.open_slots[1];
+        assert_eq!((o200.migrating.len(), o200.importing.len()), (1, 0));
+        let o300 = &m.open_slots[2];
+        assert_eq!(o300.on_replicas, vec![id(A1)]);
+        assert_eq!(o300.migrating, vec![(id(A1), id(B))]);
+        assert_eq!(o300.owner, Some(id(A)));
+        let o6000 = &m.open_slots[3];
+        assert_eq!(o6000.importing, vec![(id(C), id(B))]);
+        assert!(o6000.migrating.is_empty());
+        assert_eq!(o6000.owner, Some(id(B)));
+        assert_eq!(o6000.keys.get(&id(B)), Some(&1));
+        assert!(m.disagreements.is_empty());
+    }
+
+    #[test]
+    fn deleted_slots_noaddr_and_isolated_node() {
+        let mut s = snapshot_from_texts(&[
+            ("127.0.0.1:31000", Ok(fixture!("delslots_nodes_31000.txt"))),
+            ("127.0.0.1:31001", Ok(fixture!("isolated_nodes_31001.txt"))),
+            ("127.0.0.1:31002", Err(refused())),
+            ("127.0.0.1:31003", Ok(fixture!("delslots_nodes_31003.txt"))),
+            ("127.0.0.1:31004", Err(refused())),
+            ("127.0.0.1:31005", Ok(fixture!("delslots_nodes_31005.txt"))),
+        ]);
+        set_slot_keys(&mut s, "127.0.0.1:31005", &[(16001, 3), (16002, 0)]);
+        set_slot_keys(&mut s, "127.0.0.1:31000", &[(16001, 0), (16003, 2)]);
+        let m = ClusterModel::build(&s);
+        // C' stopped claiming 16000-16383; its peers still bind them to it, but the owner's
+        // own view is authoritative: the slots are uncovered.
+        assert_eq!(ranges_in(&m, SlotState::Uncovered), "16000-16383");
+        assert_eq!(owner_id(&m, 16000), None);
+        assert_eq!(owner_id(&m, 15999), Some(C1));
+        assert_eq!(
+            m.uncovered_keys,
+            BTreeMap::from([
+                (16001, BTreeMap::from([(id(C1), 3)])),
+                (16003, BTreeMap::from([(id(A), 2)])),
+            ])
+        );
+        type Row<'a> = (
+            &'a str,
+            String,
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<u64>,
+        );
+        let mut dis: Vec<Row<'_>> = m
+            .disagreements
+            .iter()
+            .map(|d| {
+                (
+                    d.node.short(),
+                    format_ranges(&d.slots),
+                    d.its_owner.as_ref().map(|i| i.short()),
+                    d.consensus_owner.as_ref().map(|i| i.short()),
+                    d.its_owner_epoch,
+                )
+            })
+            .collect();
+        dis.sort();
+        assert_eq!(
+            dis,
+            [
+                (
+                    "239f1fdb",
+                    "16000-16383".to_owned(),
+                    Some("3f3fd9e9"),
+                    None,
+                    Some(7)
+                ),
+                (
+                    "d756d113",
+                    "16000-16383".to_owned(),
+                    Some("3f3fd9e9"),
+                    None,
+                    Some(7)
+                ),
+            ]
+        );
+        // The old B: noaddr, no address, never probed; its slots have a failing owner.
+        let b = m.node(&id(B)).unwrap();
+        assert_eq!(b.reachability, Reachability::NotProbed);
+        assert!(b.addr.is_unknown() && b.endpoint.is_none());
+        assert_eq!(b.peers.noaddr_by.len(), 3);
+        assert_eq!(ranges_in(&m, SlotState::OwnerFailing), "5461-10922");
+        // The restarted 31001 is a new node that knows only itself.
+        let nb = m.node(&id(NEW_B)).unwrap();
+        assert!(nb.isolated);
+        assert_eq!(nb.reachability, Reachability::Ok);
+        assert!(nb.peers.known_by.is_empty());
+        assert_eq!(nb.peers.unknown_to.len(), 3);
+        assert_eq!(m.nodes.iter().filter(|n| n.isolated).count(), 1);
+        // Failed probe of 31002 attached to C by address.
+        assert_eq!(
+            m.node(&id(C)).unwrap().reachability,
+            Reachability::Failed(refused())
+        );
+        assert_eq!(m.nodes.len(), 7);
+    }
+
+    /// Hand-written 3-master table; `me` gets `myself`, `extra` lines are appended.
+    fn table(me: &str, extra: &[&str], overrides: &[(&str, &str)]) -> String {
+        let mut lines = vec![
+            (
+                "a",
+                "aaaa 127.0.0.1:7000@17000 master - 0 100 1 connected 0-5460".to_owned(),
+            ),
+            (
+                "b",
+                "bbbb 127.0.0.1:7001@17001 master - 0 100 2 connected 5461-10922".to_owned(),
+            ),
+            (
+                "c",
+                "cccc 127.0.0.1:7002@17002 master - 0 100 3 connected 10923-16383".to_owned(),
+            ),
+        ];
+        for (who, line) in overrides {
+            if let Some(l) = lines.iter_mut().find(|(w, _)| w == who) {
+                l.1 = (*line).to_owned();
+            }
+        }
+        let mut out: Vec<String> = lines
+            .into_iter()
+            .map(|(w, l)| {
+                if w == me {
+                    l.replacen(" master ", " myself,master ", 1)
+                } else {
+                    l
+                }
+            })
+            .collect();
+        out.extend(extra.iter().map(|s| (*s).to_owned()));
+        out.join("\n")
+    }
+
+    #[test]
+    fn disputed_ownership_and_epoch_ties() {
+        let c_claims = "cccc 127.0.0.1:7002@17002 master - 0 100 9 connected 0-99 10923-16383";
+        let a = table("a", &[], &[]);
+        let b = table("b", &[], &[]);
+        let a_in_c = "aaaa 127.0.0.1:7000@17000 master - 0 100 1 connected 100-5460";
+        let c = table("c", &[], &[("c", c_claims), ("a", a_in_c)]);
+        let s = snapshot_from_texts(&[
+            ("127.0.0.1:7000", Ok(&a)),
+            ("127.0.0.1:7001", Ok(&b)),
+            ("127.0.0.1:7002", Ok(&c)),
+        ]);
+        let m = ClusterModel::build(&s);
+        assert_eq!(ranges_in(&m, SlotState::Disputed), "0-99");
+        assert_eq!(owner_id(&m, 50), Some("aaaa"));
+        assert_eq!(m.disagreements.len(), 1);
+        let d = &m.disagreements[0];
+        assert_eq!(
+            (d.node.0.as_str(), format_ranges(&d.slots)),
+            ("cccc", "0-99".to_owned())
+        );
+        assert_eq!(
+            (d.its_owner.clone(), d.consensus_owner.clone()),
+            (Some(id("cccc")), Some(id("aaaa")))
+        );
+        assert_eq!(
+            (d.its_owner_epoch, d.consensus_owner_epoch),
+            (Some(9), Some(1))
+        );
+
+        // Two views, one vote each: the higher config epoch wins.
+        let s = snapshot_from_texts(&[("127.0.0.1:7000", Ok(&a)), ("127.0.0.1:7002", Ok(&c))]);
+        let m = ClusterModel::build(&s);
+        assert_eq!(owner_id(&m, 50), Some("cccc"));
+        assert_eq!(m.slots[50].state, SlotState::Disputed);
+        assert_eq!(owner_id(&m, 100), Some("aaaa"));
+        assert_eq!(m.disagreements.len(), 1);
+        assert_eq!(m.disagreements[0].node, id("aaaa"));
+    }
+
+    #[test]
+    fn node_known_by_only_some_peers() {
+        let d = "dddd 127.0.0.1:7003@17003 slave aaaa 0 100 1 connected";
+        let a = table("a", &[d], &[]);
+        let b = table("b", &[], &[]);
+        let c = table("c", &[], &[]);
+        let dv = table("", &[&d.replacen(" slave ", " myself,slave ", 1)], &[]);
+        let s = snapshot_from_texts(&[
+            ("127.0.0.1:7000", Ok(&a)),
+            ("127.0.0.1:7001", Ok(&b)),
+            ("127.0.0.1:7002", Ok(&c)),
+            ("127.0.0.1:7003", Ok(&dv)),
+        ]);
+        let m = ClusterModel::build(&s);
+        let dn = m.node(&id("dddd")).unwrap();
+        assert_eq!(dn.peers.known_by, vec![id("aaaa")]);
+        let mut unknown = dn.peers.unknown_to.clone();
+        unknown.sort();
+        assert_eq!(unknown, vec![id("bbbb"), id("cccc")]);
+        assert!(!dn.isolated);
+        assert_eq!(order(&m), ["aaaa", "dddd", "bbbb", "cccc"]);
+        assert!(m.node(&id("aaaa")).unwrap().peers.unknown_to.is_empty());
+    }
+
+    #[test]
+    fn pfail_majority_rule() {
+        let cp = "cccc 127.0.0.1:7002@17002 master,fail? - 50 10 3 connected 10923-16383";
+        let (a_sus, b_sus, b_ok) = (
+            table("a", &[], &[("c", cp)]),
+            table("b", &[], &[("c", cp)]),
+            table("b", &[], &[]),
+        );
+        let c = table("c", &[], &[]);
+        let mk = |b: &str| {
+            ClusterModel::build(&snapshot_from_texts(&[
+                ("127.0.0.1:7000", Ok(&a_sus)),
+                ("127.0.0.1:7001", Ok(b)),
+                ("127.0.0.1:7002", Ok(&c)),
+            ]))
+        };
+        let m = mk(&b_sus);
+        assert_eq!(ranges_in(&m, SlotState::OwnerFailing), "10923-16383");
+        assert_eq!(m.node(&id("cccc")).unwrap().peers.pfail_by.len(), 2);
+        let m = mk(&b_ok);
+        assert_eq!(ranges_in(&m, SlotState::OwnerFailing), "none");
+        // `fail` by anyone is enough.
+        let cf = "cccc 127.0.0.1:7002@17002 master,fail - 50 10 3 connected 10923-16383";
+        let a_fail = table("a", &[], &[("c", cf)]);
+        let m = ClusterModel::build(&snapshot_from_texts(&[
+            ("127.0.0.1:7000", Ok(&a_fail)),
+            ("127.0.0.1:7001", Ok(&b_ok)),
+            ("127.0.0.1:7002", Ok(&c)),
+        ]));
+        assert_eq!(ranges_in(&m, SlotState::OwnerFailing), "10923-16383");
+    }
+
+    #[test]
+    fn unreachable_seed_and_unknown_endpoints() {
+        let m = ClusterModel::build(&snapshot_from_texts(&[("127.0.0.1:7000", Err(refused()))]));
+        assert_eq!(m.nodes.len(), 1);
+        let n = &m.nodes[0];
+        assert_eq!(n.id, None);
+        assert_eq!(n.endpoint, Some(Endpoint::new("127.0.0.1", 7000)));
+        assert_eq!(n.addr.to_string(), "127.0.0.1:7000");
+        assert_eq!(n.reachability, Reachability::Failed(refused()));
+        assert_eq!(ranges_in(&m, SlotState::Uncovered), "0-16383");
+        assert!(!n.isolated);
+
+        // A view plus a seed that nobody lists, plus an unparsable reply.
+        let a = fixture!("healthy_nodes_31000.txt");
+        let m = ClusterModel::build(&snapshot_from_texts(&[
+            ("127.0.0.1:31000", Ok(a)),
+            ("127.0.0.1:6379", Err(ProbeError::AuthRequired)),
+            ("127.0.0.1:31003", Ok("garbage line")),
+        ]));
+        assert_eq!(m.nodes.len(), 7);
+        assert_eq!(
+            m.nodes.last().unwrap().reachability,
+            Reachability::Failed(ProbeError::AuthRequired)
+        );
+        let a1 = m.node(&id(A1)).unwrap();
+        assert!(matches!(
+            a1.reachability,
+            Reachability::Failed(ProbeError::Protocol(_))
+        ));
+        // Peers not probed at all.
+        assert_eq!(
+            m.node(&id(B)).unwrap().reachability,
+            Reachability::NotProbed
+        );
+        assert_eq!(ranges_in(&m, SlotState::OwnerFailing), "5461-16383");
+        assert_eq!(ranges_in(&m, SlotState::Served), "0-5460");
+    }
+
+    #[test]
+    fn handshake_entry_is_its_own_node() {
+        let m = ClusterModel::build(&snapshot_from_texts(&[
+            ("127.0.0.1:31000", Ok(fixture!("handshake_nodes_31000.txt"))),
+            ("127.0.0.1:31009", Err(refused())),
+        ]));
+        let hs = m
+            .nodes
+            .iter()
+            .find(|n| !n.peers.handshake_by.is_empty())
+            .unwrap();
+        assert_eq!(hs.role, Role::Unknown);
+        assert!(hs.flags.handshake);
+        assert_eq!(hs.reachability, Reachability::Failed(refused()));
+        assert_eq!(hs.peers.max_pong_age_ms, None);
+        assert_eq!(m.nodes.len(), 7);
+    }
+
+    #[test]
+    fn synthetic_clusters() {
+        let m = ClusterModel::build(&synthetic_cluster(3, 1));
+        assert_eq!(m.nodes.len(), 6);
+        assert_eq!(ranges_in(&m, SlotState::Served), "0-16383");
+        assert!(m.disagreements.is_empty());
+        assert!(
+            m.nodes
+                .iter()
+                .all(|n| n.peers.known_by.len() == 5 && n.cluster_state_ok == Some(true))
+        );
+        let m = ClusterModel::build(&synthetic_single_view(3, 1, 0));
+        assert_eq!(ranges_in(&m, SlotState::Served), "0-5460");
+        assert_eq!(ranges_in(&m, SlotState::OwnerFailing), "5461-16383");
+        assert_eq!(
+            m.nodes
+                .iter()
+                .filter(|n| n.reachability == Reachability::Ok)
+                .count(),
+            1
+        );
+        assert!(m.nodes.iter().all(|n| n.id.is_some()));
+        let m = ClusterModel::build(&synthetic_single_view(500, 1, 0));
+        assert_eq!(m.nodes.len(), 1000);
+        assert_eq!(m.nodes[0].claimed_slots.first().map(|r| r.start), Some(0));
+        assert_eq!(m.nodes[1].role, Role::Replica);
+    }
+
+    #[test]
+    fn empty_snapshot() {
+        let m = ClusterModel::build(&ClusterSnapshot::default());
+        assert!(m.nodes.is_empty());
+        assert_eq!(m.slots.len(), SLOT_COUNT);
+        assert_eq!(ranges_in(&m, SlotState::Uncovered), "0-16383");
+    }
+
+    fn arb_line() -> impl Strategy<Value = String> {
+        let ids = prop::sample::select(vec!["aaaa", "bbbb", "cccc", "dddd", "eeee"]);
+        let flags = prop::sample::select(vec![
+            "master",
+            "slave",
+            "master,fail?",
+            "master,fail",
+            "slave,fail",
+            "handshake",
+            "master,noaddr",
+            "noflags",
+        ]);
+        let slot_tok = (0u16..16384, 0u16..3000).prop_map(|(s, w)| {
+            let e = s.saturating_add(w).min(16383);
+            format!("{s}-{e}")
+        });
+        let marker = (
+            0u16..16384,
+            any::<bool>(),
+            prop::sample::select(vec!["aaaa", "bbbb", "zzzz"]),
+        )
+            .prop_map(|(s, m, p)| {
+                if m {
+                    format!("[{s}->-{p}]")
+                } else {
+                    format!("[{s}-<-{p}]")
+                }
+            });
+        (
+            ids.clone(),
+            0u16..4,
+            flags,
+            prop::option::of(ids),
+            0u64..5,
+            prop::collection::vec(slot_tok, 0..3),
+            prop::collection::vec(marker, 0..2),
+        )
+            .prop_map(|(id, port, flags, master, epoch, slots, markers)| {
+                format!(
+                    "{id} 127.0.0.1:{}@1{} {flags} {} 0 {} {epoch} connected {} {}",
+                    7000 + port,
+                    7000 + port,
+                    master.unwrap_or("-"),
+                    epoch * 10,
+                    slots.join(" "),
+                    markers.join(" ")
+                )
+            })
+    }
+
+    fn arb_view() -> impl Strategy<Value = Option<String>> {
+        prop::option::of(
+            (prop::collection::vec(arb_line(), 0..6), 0usize..6).prop_map(|(mut lines, me)| {
+                if let Some(l) = lines.get_mut(me) {
+                    let mut t: Vec<&str> = l.splitn(4, ' ').collect();
+                    let f = format!("myself,{}", t[2]);
+                    t[2] = &f;
+                    *l = t.join(" ");
+                }
+                lines.join("\n")
+            }),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn build_never_panics_and_keeps_invariants(views in prop::collection::vec(arb_view(), 0..6)) {
+            let eps: Vec<String> = (0..views.len()).map(|i| format!("127.0.0.1:{}", 7000 + i)).collect();
+            let entries: Vec<(&str, Result<&str, ProbeError>)> = views
+                .iter()
+                .zip(&eps)
+                .map(|(v, ep)| (ep.as_str(), v.as_deref().ok_or_else(refused)))
+                .collect();
+            let m = ClusterModel::build(&snapshot_from_texts(&entries));
+            prop_assert_eq!(m.slots.len(), SLOT_COUNT);
+            for e in &m.slots {
+                prop_assert_eq!(e.owner.is_none(), e.state == SlotState::Uncovered);
+                if let Some(o) = e.owner {
+                    prop_assert!((o as usize) < m.nodes.len());
+                    prop_assert!(m.nodes[o as usize].id.is_some(), "owners come from node lines");
+                }
+            }
+            for o in &m.open_slots {
+                prop_assert!(m.slots[usize::from(o.slot)].state >= SlotState::Migrating
+                    || m.slots[usize::from(o.slot)].state == SlotState::Uncovered);
+            }
+            let mut ids: Vec<&NodeId> = m.nodes.iter().filter_map(|n| n.id.as_ref()).collect();
+            let n = ids.len();
+            ids.sort();
+            ids.dedup();
+            prop_assert_eq!(ids.len(), n, "node ids are unique");
+        }
     }
 }

@@ -396,7 +396,7 @@ fn keyspace_keys(v: &str) -> u64 {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::too_many_arguments)]
 mod tests {
     use super::*;
     use crate::cluster::types::{ClusterState, MarkerKind, NodeId, SlotRange};
@@ -663,7 +663,6 @@ mod tests {
     #[case::failover(fixture!("failover_cluster_info_31005.txt"), ClusterState::Ok, 16384, 16384, 6, 3, 7, 7)]
     #[case::master_down(fixture!("master_down_cluster_info_31000.txt"), ClusterState::Fail, 16384, 10922, 6, 3, 7, 1)]
     #[case::isolated(fixture!("isolated_cluster_info_31001.txt"), ClusterState::Fail, 0, 0, 1, 0, 0, 0)]
-    #[allow(clippy::too_many_arguments)]
     fn parses_captured_cluster_info(
         #[case] text: &str,
         #[case] state: ClusterState,

@@ -21,7 +21,9 @@ pub const SYNTHETIC_NOW_MS: u64 = 1_700_000_000_000;
 /// Unparsable text yields port 0 and the whole text as host.
 #[must_use]
 pub fn parse_endpoint(text: &str) -> Endpoint {
-    let split = text.rsplit_once(':').and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)));
+    let split = text
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)));
     match split {
         Some((host, port)) => {
             let host = host
@@ -76,7 +78,12 @@ pub fn cluster_info_for(nodes: &ClusterNodes) -> ClusterInfo {
         slots_fail: fail,
         known_nodes: u32::try_from(nodes.lines.len()).unwrap_or(u32::MAX),
         size,
-        current_epoch: nodes.lines.iter().map(|l| l.config_epoch).max().unwrap_or(0),
+        current_epoch: nodes
+            .lines
+            .iter()
+            .map(|l| l.config_epoch)
+            .max()
+            .unwrap_or(0),
         my_epoch: me.map_or(0, |m| m.config_epoch),
         other: BTreeMap::new(),
     }
@@ -150,14 +157,22 @@ pub fn snapshot_from_texts(entries: &[(&str, Result<&str, ProbeError>)]) -> Clus
         generation: 1,
         started_at_ms: now.saturating_sub(5),
         finished_at_ms: now,
-        seeds: observations.first().map(|o| o.endpoint.clone()).into_iter().collect(),
+        seeds: observations
+            .first()
+            .map(|o| o.endpoint.clone())
+            .into_iter()
+            .collect(),
         observations,
     }
 }
 
 /// Record `COUNTKEYSINSLOT` results on the observation of `endpoint`. Returns false if there
 /// is no successful observation for it.
-pub fn set_slot_keys(snapshot: &mut ClusterSnapshot, endpoint: &str, counts: &[(Slot, u64)]) -> bool {
+pub fn set_slot_keys(
+    snapshot: &mut ClusterSnapshot,
+    endpoint: &str,
+    counts: &[(Slot, u64)],
+) -> bool {
     let ep = parse_endpoint(endpoint);
     let Some(report) = snapshot
         .observations
@@ -249,7 +264,10 @@ pub fn synthetic_lines(masters: usize, replicas_per_master: usize) -> Vec<NodeLi
 #[must_use]
 pub fn synthetic_nodes_text(masters: usize, replicas_per_master: usize, myself: usize) -> String {
     let mut s = String::new();
-    for (i, l) in synthetic_lines(masters, replicas_per_master).iter().enumerate() {
+    for (i, l) in synthetic_lines(masters, replicas_per_master)
+        .iter()
+        .enumerate()
+    {
         let mut flags = Vec::new();
         if i == myself {
             flags.push("myself");
@@ -266,7 +284,11 @@ pub fn synthetic_nodes_text(masters: usize, replicas_per_master: usize, myself: 
             flags.join(","),
             master,
             l.ping_sent_ms,
-            if i == myself { SYNTHETIC_NOW_MS - 1000 } else { l.pong_recv_ms },
+            if i == myself {
+                SYNTHETIC_NOW_MS - 1000
+            } else {
+                l.pong_recv_ms
+            },
             l.config_epoch
         );
         for r in &l.slots {
@@ -333,7 +355,11 @@ fn finish(mut observations: Vec<NodeObservation>) -> ClusterSnapshot {
         generation: 1,
         started_at_ms: SYNTHETIC_NOW_MS - 20,
         finished_at_ms: SYNTHETIC_NOW_MS,
-        seeds: observations.first().map(|o| o.endpoint.clone()).into_iter().collect(),
+        seeds: observations
+            .first()
+            .map(|o| o.endpoint.clone())
+            .into_iter()
+            .collect(),
         observations,
     }
 }

@@ -165,6 +165,7 @@ pub fn rfc3339_ms(ms: u64) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -10,8 +10,13 @@
 
 use std::fmt;
 
+pub mod audit;
+pub mod cli;
+pub mod executor;
 pub mod planner;
 
+pub use audit::{AuditLog, AuditRecord};
+pub use executor::{Executor, FixEvent, FixOutcome};
 pub use planner::{Scope, plan_fixes, plan_fixes_for};
 
 use serde::{Deserialize, Serialize};
@@ -822,6 +827,7 @@ pub fn failed_checks(checks: &[Check], model: &ClusterModel) -> Vec<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

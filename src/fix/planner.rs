@@ -75,6 +75,9 @@ pub fn plan_fixes_for(model: &ClusterModel, findings: &[Finding], scope: &Scope)
         .collect()
 }
 
+/// A dissenting node, the slots it disagrees on, and the owner it believes in.
+type Dissent = (NodeId, Vec<SlotRange>, Option<NodeId>);
+
 struct Planner<'a> {
     model: &'a ClusterModel,
     findings: &'a [Finding],
@@ -341,7 +344,7 @@ impl Planner<'_> {
         let both_live = is_live_master(src_n) && is_live_master(dst_n);
 
         // Preconditions shared by every plan for this slot: markers exactly as observed.
-        let mut pre = Vec::new();
+        let mut pre: Vec<Check> = Vec::new();
         if src_marked {
             pre.push(Check::new(
                 format!(
@@ -524,7 +527,6 @@ impl Planner<'_> {
         }
 
         // 2. Half-moved slot: complete (forward) or roll back.
-        let mut pre = pre;
         pre.push(Check::new(
             format!("{} still reachable", self.label(&src)),
             Condition::NodeReachable { node: src.clone() },
@@ -651,8 +653,9 @@ impl Planner<'_> {
             confirmation: Confirmation::Simple,
         });
 
-        // Roll back: keep the slot open on the target so it may still MIGRATE, move the keys
-        // back, close the source, sweep keys created meanwhile, close the target.
+        // Roll back: the source must stop redirecting (a migrating source answers ASK even to
+        // the target's RESTORE), so close it first, then let the target (kept open, so it may
+        // MIGRATE a slot it does not own) send its keys back, then close the target.
         let mut steps = Vec::new();
         if !dst_marked {
             steps.push(cmd_step(
@@ -671,24 +674,6 @@ impl Planner<'_> {
                 ),
             ));
         }
-        let back = |desc: String| FixStep {
-            endpoint: dst_ep.clone(),
-            node_id: Some(dst.clone()),
-            action: StepAction::MigrateSlotKeys {
-                slot: s,
-                from: dst.clone(),
-                to: src.clone(),
-                to_endpoint: src_ep.clone(),
-                batch: DEFAULT_MIGRATE_BATCH,
-                timeout_ms: DEFAULT_MIGRATE_TIMEOUT_MS,
-            },
-            description: desc,
-        };
-        steps.push(back(format!(
-            "move the {dst_keys} key(s) of slot {s} back from {} to {}",
-            self.label(&dst),
-            self.label(&src)
-        )));
         if src_marked {
             steps.push(cmd_step(
                 src_ep.clone(),
@@ -700,15 +685,28 @@ impl Planner<'_> {
                     "STABLE".into(),
                 ],
                 format!(
-                    "clear the migrating marker on {} (no more ASK redirects)",
+                    "clear the migrating marker on {} (it serves the slot alone again)",
                     self.label(&src)
                 ),
             ));
         }
-        steps.push(back(format!(
-            "move back any key created on {} meanwhile",
-            self.label(&dst)
-        )));
+        steps.push(FixStep {
+            endpoint: dst_ep.clone(),
+            node_id: Some(dst.clone()),
+            action: StepAction::MigrateSlotKeys {
+                slot: s,
+                from: dst.clone(),
+                to: src.clone(),
+                to_endpoint: src_ep.clone(),
+                batch: DEFAULT_MIGRATE_BATCH,
+                timeout_ms: DEFAULT_MIGRATE_TIMEOUT_MS,
+            },
+            description: format!(
+                "move the {dst_keys} key(s) of slot {s} back from {} to {}",
+                self.label(&dst),
+                self.label(&src)
+            ),
+        });
         steps.push(cmd_step(
             dst_ep.clone(),
             Some(dst.clone()),
@@ -742,7 +740,15 @@ impl Planner<'_> {
                 keys_at_risk: 0,
                 slots_changing_owner: 0,
                 loses_data: false,
-                notes: vec![split_note, busy_note],
+                notes: vec![
+                    split_note,
+                    busy_note,
+                    format!(
+                        "until the move ends (one MIGRATE per {DEFAULT_MIGRATE_BATCH} keys), reads \
+                         of the {dst_keys} key(s) still on the target miss on the source; a key \
+                         written meanwhile on both sides stops the run (BUSYKEY, compared by DUMP)"
+                    ),
+                ],
             },
             preconditions: pre,
             expected: vec![
@@ -1363,8 +1369,53 @@ impl Planner<'_> {
                 }
             }
         }
-        for (id, set) in reclaim {
-            self.reclaim(&id, &set);
+        // An empty uncovered slot inside a contiguous uncovered run whose keys all sit on one
+        // master goes to that master too: the run was most likely its range, and keeping it
+        // whole avoids fragmenting the slot map.
+        let mut run: Vec<Slot> = Vec::new();
+        let mut runs: Vec<Vec<Slot>> = Vec::new();
+        let mut prev: Option<Slot> = None;
+        let mut uncovered_sorted: Vec<Slot> = empty
+            .iter()
+            .copied()
+            .chain(reclaim.values().flatten().copied().filter(|s| {
+                self.model
+                    .slots
+                    .get(usize::from(*s))
+                    .is_some_and(|e| e.owner.is_none())
+            }))
+            .collect();
+        uncovered_sorted.sort_unstable();
+        for s in uncovered_sorted {
+            if prev.is_some_and(|p| u32::from(p) + 1 != u32::from(s)) {
+                runs.push(std::mem::take(&mut run));
+            }
+            run.push(s);
+            prev = Some(s);
+        }
+        runs.push(run);
+        for r in runs {
+            let owners: BTreeSet<NodeId> = reclaim
+                .iter()
+                .filter(|(_, set)| r.iter().any(|s| set.contains(s)))
+                .map(|(id, _)| id.clone())
+                .collect();
+            if owners.len() == 1
+                && let Some(owner) = owners.into_iter().next()
+            {
+                empty.retain(|s| !r.contains(s));
+                reclaim.entry(owner).or_default().extend(r.iter().copied());
+            }
+        }
+        for (id, mut set) in reclaim {
+            // Slots it already claims in its own view need no ADDSLOTS (a MEET or an epoch
+            // bump makes that claim visible; see the meet and dispute plans).
+            if let Some(line) = self.model.node(&id).and_then(|n| n.own_line.as_ref()) {
+                set.retain(|s| !line.slots.iter().any(|r| r.contains(*s)));
+            }
+            if !set.is_empty() {
+                self.reclaim(&id, &set);
+            }
         }
         if !empty.is_empty() {
             self.cover_empty(&empty);
@@ -1649,8 +1700,7 @@ impl Planner<'_> {
 
     fn disputes(&mut self) {
         // Group by rightful (consensus) owner.
-        let mut by_owner: BTreeMap<NodeId, Vec<(NodeId, Vec<SlotRange>, Option<NodeId>)>> =
-            BTreeMap::new();
+        let mut by_owner: BTreeMap<NodeId, Vec<Dissent>> = BTreeMap::new();
         for d in &self.model.disagreements {
             let Some(owner) = d.consensus_owner.clone() else {
                 continue;
@@ -2202,4 +2252,5 @@ impl Planner<'_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;

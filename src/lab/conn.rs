@@ -48,6 +48,16 @@ pub(crate) fn query_string(
     command(args).query::<String>(con)
 }
 
+/// An error as the server spelled it (`CLUSTERDOWN The cluster is down`), else the client's text.
+pub(crate) fn describe(e: &redis::RedisError) -> String {
+    match (e.code(), e.detail()) {
+        (Some(code), Some(detail)) if matches!(e.kind(), redis::ErrorKind::Server(_)) => {
+            format!("{code} {detail}")
+        }
+        _ => e.to_string(),
+    }
+}
+
 /// A `field:value` line from an `INFO`-style reply.
 pub(crate) fn info_field(text: &str, field: &str) -> Option<String> {
     text.lines().find_map(|l| {

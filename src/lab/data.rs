@@ -102,10 +102,8 @@ impl<'a> Router<'a> {
                         .and_then(|(_, p)| p.parse::<u16>().ok());
                     match target {
                         Some(p) => {
-                            if !ask {
-                                if let Some(o) = self.owner.get_mut(usize::from(slot)) {
-                                    *o = Some(p);
-                                }
+                            if !ask && let Some(o) = self.owner.get_mut(usize::from(slot)) {
+                                *o = Some(p);
                             }
                             port = p;
                             asking = ask;
@@ -115,7 +113,7 @@ impl<'a> Router<'a> {
                             if e.is_io_error() || e.is_timeout() {
                                 self.cons.remove(&port);
                             }
-                            return Err(format!("127.0.0.1:{port}: {e}"));
+                            return Err(format!("127.0.0.1:{port}: {}", conn::describe(&e)));
                         }
                     }
                 }

@@ -586,7 +586,7 @@ impl Lab {
         let node = self.node(i)?;
         conn::connect(node.port, self.password(), conn::SHORT).map_err(|e| LabError::Redis {
             context: format!("connecting to node {i} (port {})", node.port),
-            message: e.to_string(),
+            message: conn::describe(&e),
         })
     }
 
@@ -608,13 +608,13 @@ impl Lab {
         let mut con =
             conn::connect(node.port, self.password(), timeout).map_err(|e| LabError::Redis {
                 context: format!("connecting to node {i} (port {})", node.port),
-                message: e.to_string(),
+                message: conn::describe(&e),
             })?;
         conn::command(args)
             .query::<redis::Value>(&mut con)
             .map_err(|e| LabError::Redis {
                 context: format!("{} on node {i} (port {})", args.join(" "), node.port),
-                message: e.to_string(),
+                message: conn::describe(&e),
             })
     }
 
@@ -631,7 +631,7 @@ impl Lab {
         let mut con = self.connect(i)?;
         conn::query_string(&mut con, args).map_err(|e| LabError::Redis {
             context: format!("{} on node {i} (port {})", args.join(" "), node.port),
-            message: e.to_string(),
+            message: conn::describe(&e),
         })
     }
 

@@ -166,7 +166,9 @@ impl Scenario {
             },
             Self::DeadMasterFailover => LabOptions {
                 replicas_per_master: base.replicas_per_master.max(1),
-                unreplicated_masters: base.unreplicated_masters.min(base.masters - 1),
+                unreplicated_masters: base
+                    .unreplicated_masters
+                    .min(base.masters.saturating_sub(1)),
                 ..base
             },
             Self::MajorityLost => LabOptions {

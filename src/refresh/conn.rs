@@ -121,8 +121,6 @@ pub fn classify_server_error(code: &str, message: &str) -> ProbeError {
                 || lower.contains("invalid username-password")
             {
                 ProbeError::AuthFailed(full)
-            } else if code == "NOPERM" {
-                ProbeError::Other(full)
             } else {
                 ProbeError::Other(full)
             }
@@ -418,8 +416,8 @@ impl NodeConn {
             .map_err(|e| ProbeError::ConnectFailed(sanitize(&e.to_string(), pw)))?;
         let redis_settings = info.redis_settings().clone().set_skip_set_lib_name();
         let info = info.set_redis_settings(redis_settings);
-        let client =
-            Client::open(info).map_err(|e| ProbeError::ConnectFailed(sanitize(&e.to_string(), pw)))?;
+        let client = Client::open(info)
+            .map_err(|e| ProbeError::ConnectFailed(sanitize(&e.to_string(), pw)))?;
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(opts.connect_timeout))
             .set_response_timeout(Some(opts.command_timeout));
@@ -465,7 +463,11 @@ impl NodeConn {
     }
 
     /// Send one command (no guard, no logging: use [`Connector::command`]).
-    async fn send(&mut self, args: &[String], opts: &ConnectOptions) -> Result<Value, CommandError> {
+    async fn send(
+        &mut self,
+        args: &[String],
+        opts: &ConnectOptions,
+    ) -> Result<Value, CommandError> {
         let mut cmd = redis::Cmd::new();
         for a in args {
             cmd.arg(a.as_bytes());
@@ -502,9 +504,7 @@ impl NodeConn {
             }
             pipe.add_command(cmd);
         }
-        let name = cmds
-            .first()
-            .map_or_else(String::new, |a| command_name(a));
+        let name = cmds.first().map_or_else(String::new, |a| command_name(a));
         let name = format!("pipeline of {} ({name}...)", cmds.len());
         match tokio::time::timeout(
             opts.command_timeout,
@@ -599,14 +599,19 @@ impl Connector {
     /// # Errors
     /// [`CommandError::Connect`] with the classified failure.
     pub async fn conn(&self, ep: &Endpoint) -> Result<NodeConn, CommandError> {
+        Ok(self.conn_reused(ep).await?.0)
+    }
+
+    /// The connection, and whether it was already open (true) or made just now (false).
+    async fn conn_reused(&self, ep: &Endpoint) -> Result<(NodeConn, bool), CommandError> {
         if let Some(c) = self.map().get(ep) {
-            return Ok(c.clone());
+            return Ok((c.clone(), true));
         }
         let c = NodeConn::connect(ep, &self.opts)
             .await
             .map_err(CommandError::Connect)?;
         self.map().insert(ep.clone(), c.clone());
-        Ok(c)
+        Ok((c, false))
     }
 
     /// Drop the connection to `ep` (the next call reconnects).
@@ -644,8 +649,17 @@ impl Connector {
                 "sending write command"
             );
         }
-        let mut c = self.conn(ep).await?;
-        let r = c.send(args, &self.opts).await;
+        let (mut c, reused) = self.conn_reused(ep).await?;
+        let mut r = c.send(args, &self.opts).await;
+        // A kept connection found broken (the node restarted or died since the last cycle):
+        // reconnect once, for reads only, so the error describes the node as it is now
+        // ("connection refused") rather than the old socket ("broken pipe"). Writes are never
+        // retried.
+        if reused && !write && matches!(r, Err(CommandError::Io(_))) {
+            self.disconnect(ep);
+            let mut fresh = self.conn(ep).await?;
+            r = fresh.send(args, &self.opts).await;
+        }
         if let Err(e) = &r {
             if e.is_connection_error() {
                 self.disconnect(ep);
@@ -707,17 +721,30 @@ pub(crate) fn micros(d: Duration) -> u64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
+    /// Whitespace-split; the token `""` stands for an empty argument.
     fn args(s: &str) -> Vec<String> {
-        s.split_whitespace().map(str::to_owned).collect()
+        s.split_whitespace()
+            .map(|t| {
+                if t == "\"\"" {
+                    String::new()
+                } else {
+                    t.to_owned()
+                }
+            })
+            .collect()
     }
 
     #[test]
     fn command_names() {
         assert_eq!(command_name(&args("get k")), "GET");
-        assert_eq!(command_name(&args("cluster setslot 5 stable")), "CLUSTER SETSLOT");
+        assert_eq!(
+            command_name(&args("cluster setslot 5 stable")),
+            "CLUSTER SETSLOT"
+        );
         assert_eq!(command_name(&args("Config Get maxmemory")), "CONFIG GET");
         assert_eq!(command_name(&args("CLUSTER")), "CLUSTER");
         assert_eq!(command_name(&[]), "");
@@ -794,7 +821,10 @@ mod tests {
             &args("MIGRATE 127.0.0.1 7001 \"\" 0 5000 REPLACE AUTH hunter2 KEYS a b"),
             None,
         );
-        assert_eq!(m, "MIGRATE 127.0.0.1 7001 \"\" 0 5000 REPLACE AUTH *** KEYS a b");
+        assert_eq!(
+            m,
+            "MIGRATE 127.0.0.1 7001 \"\" 0 5000 REPLACE AUTH *** KEYS a b"
+        );
         let m = redact_args(
             &args("MIGRATE 127.0.0.1 7001 \"\" 0 5000 AUTH2 ops s3cret KEYS a"),
             None,
@@ -810,7 +840,10 @@ mod tests {
             "HELLO 3 AUTH *** ***"
         );
         assert_eq!(redact_args(&args("SET k hunter2"), Some(&pw)), "SET k ***");
-        assert_eq!(redact_args(&["SET".into(), "a b".into()], None), "SET \"a b\"");
+        assert_eq!(
+            redact_args(&["SET".into(), "a b".into()], None),
+            "SET \"a b\""
+        );
     }
 
     #[test]
@@ -873,8 +906,14 @@ mod tests {
 
     #[test]
     fn reply_helpers() {
-        assert_eq!(value_text(&Value::BulkString(b"abc".to_vec())).unwrap(), "abc");
-        assert_eq!(value_text(&Value::SimpleString("PONG".into())).unwrap(), "PONG");
+        assert_eq!(
+            value_text(&Value::BulkString(b"abc".to_vec())).unwrap(),
+            "abc"
+        );
+        assert_eq!(
+            value_text(&Value::SimpleString("PONG".into())).unwrap(),
+            "PONG"
+        );
         assert!(value_text(&Value::Int(1)).is_err());
         assert_eq!(value_int(&Value::Int(7)).unwrap(), 7);
         assert!(value_int(&Value::Nil).is_err());

@@ -58,9 +58,10 @@ impl ObserveError {
     #[must_use]
     pub fn is_auth(&self) -> bool {
         !self.failures.is_empty()
-            && self.failures.iter().all(|(_, e)| {
-                matches!(e, ProbeError::AuthFailed(_) | ProbeError::AuthRequired)
-            })
+            && self
+                .failures
+                .iter()
+                .all(|(_, e)| matches!(e, ProbeError::AuthFailed(_) | ProbeError::AuthRequired))
     }
 }
 
@@ -69,9 +70,10 @@ impl fmt::Display for ObserveError {
         if self.failures.is_empty() {
             return f.write_str("could not observe the cluster: no seed address to connect to");
         }
-        let (auth, reach): (Vec<_>, Vec<_>) = self.failures.iter().partition(|(_, e)| {
-            matches!(e, ProbeError::AuthFailed(_) | ProbeError::AuthRequired)
-        });
+        let (auth, reach): (Vec<_>, Vec<_>) = self
+            .failures
+            .iter()
+            .partition(|(_, e)| matches!(e, ProbeError::AuthFailed(_) | ProbeError::AuthRequired));
         let mut parts: Vec<String> = Vec::new();
         if !reach.is_empty() {
             let items: Vec<String> = reach
@@ -270,7 +272,12 @@ pub async fn observe_once(
         let failures = snapshot
             .observations
             .iter()
-            .filter_map(|o| o.result.as_ref().err().map(|e| (o.endpoint.clone(), e.clone())))
+            .filter_map(|o| {
+                o.result
+                    .as_ref()
+                    .err()
+                    .map(|e| (o.endpoint.clone(), e.clone()))
+            })
             .collect();
         return Err(ObserveError { failures, snapshot });
     }
@@ -278,11 +285,8 @@ pub async fn observe_once(
 }
 
 /// `probe_node` takes the endpoint by reference; the futures in the set must own theirs.
-fn probe_owned(
-    connector: &Connector,
-    ep: Endpoint,
-) -> impl Future<Output = NodeObservation> + '_ {
-    async move { probe_node(connector, &ep).await }
+async fn probe_owned(connector: &Connector, ep: Endpoint) -> NodeObservation {
+    probe_node(connector, &ep).await
 }
 
 /// When one node was reached under two endpoints (a seed given as `localhost:7000` and its
@@ -451,7 +455,9 @@ pub struct RefreshHandle {
     pub updates: watch::Receiver<Option<Arc<RefreshOutcome>>>,
     /// Immediate refreshes and the connection pool.
     pub control: RefreshControl,
-    /// The loop. It ends when every receiver of `updates` is dropped, or when aborted.
+    /// The loop. It ends when every receiver of the outcomes is dropped (`updates`, the
+    /// receivers from [`RefreshControl::subscribe`], and every [`RefreshControl`] clone, which
+    /// holds one), or when aborted.
     pub task: JoinHandle<()>,
 }
 
@@ -531,16 +537,19 @@ async fn run_loop(
         };
         previous = Some(Arc::clone(&outcome.snapshot));
         let outcome = Arc::new(outcome);
+        // Publish first, so a waiter that then looks at the channel sees this outcome.
+        let closed = tx.send(Some(Arc::clone(&outcome))).is_err();
         for w in waiters {
             let _ = w.send(Arc::clone(&outcome));
         }
-        if tx.send(Some(outcome)).is_err() {
+        if closed {
             return;
         }
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::cluster::types::{

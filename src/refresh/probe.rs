@@ -49,7 +49,10 @@ pub async fn probe_node(conn: &Connector, ep: &Endpoint) -> NodeObservation {
     }
 }
 
-async fn probe_inner(c: &Connector, ep: &Endpoint) -> (Option<u64>, Result<NodeReport, ProbeError>) {
+async fn probe_inner(
+    c: &Connector,
+    ep: &Endpoint,
+) -> (Option<u64>, Result<NodeReport, ProbeError>) {
     // Connect first so that the round-trip time measures PING alone.
     if let Err(e) = c.conn(ep).await {
         return (None, Err(e.to_probe_error()));
@@ -123,6 +126,8 @@ fn cluster_nodes_error(e: &CommandError, info: Option<&ServerInfo>) -> ProbeErro
     }
     match e.to_probe_error() {
         ProbeError::NotCluster { .. } => not_cluster(info),
+        // Some commands are refused while the dataset loads; INFO still says so.
+        _ if info.is_some_and(|i| i.loading == Some(true)) => ProbeError::Loading,
         p => p,
     }
 }
@@ -221,6 +226,7 @@ fn config_value(v: &Value, param: &str) -> Result<Option<String>, CommandError> 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -273,6 +279,14 @@ mod tests {
         assert_eq!(
             cluster_nodes_error(&other, Some(&info0)),
             ProbeError::NotCluster { version: None }
+        );
+        let loading = ServerInfo {
+            loading: Some(true),
+            ..ServerInfo::default()
+        };
+        assert_eq!(
+            cluster_nodes_error(&other, Some(&loading)),
+            ProbeError::Loading
         );
         assert_eq!(
             cluster_nodes_error(

@@ -173,9 +173,9 @@ impl fmt::Display for SeedError {
                 f,
                 "database `{db}` requested, but a Redis Cluster only has database 0"
             ),
-            Self::InvalidEscape => {
-                f.write_str("invalid percent-escape or non-UTF-8 text in the URL's user or password")
-            }
+            Self::InvalidEscape => f.write_str(
+                "invalid percent-escape or non-UTF-8 text in the URL's user or password",
+            ),
             Self::ConflictingCredentials => {
                 f.write_str("seeds give different users or passwords; give one set of credentials")
             }
@@ -311,6 +311,7 @@ fn redact_userinfo(url: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use rstest::rstest;
@@ -417,8 +418,8 @@ mod tests {
 
     #[test]
     fn options_from_several_seeds() {
-        let o = ConnectOptions::from_seed_strs(&["redis://:pw@h:1", "h:2", "redis://:pw@h:3"])
-            .unwrap();
+        let o =
+            ConnectOptions::from_seed_strs(&["redis://:pw@h:1", "h:2", "redis://:pw@h:3"]).unwrap();
         assert_eq!(o.seeds, vec![ep("h", 1), ep("h", 2), ep("h", 3)]);
         assert_eq!(o.password.unwrap().expose(), "pw");
         assert_eq!(o.connect_timeout, Duration::from_secs(1));

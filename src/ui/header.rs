@@ -7,55 +7,10 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use crate::app::{App, Pane};
-use crate::cluster::{
-    ClusterModel, Finding, FindingKind, SLOT_COUNT, Severity, SlotState, format_ranges,
-};
+use crate::cluster::{ClusterModel, SLOT_COUNT, Severity, SlotState};
 
 use super::heatmap::{self, HeatGrid, HeatMode};
 use super::text::{human_age_ms, human_count, truncate_end, truncate_middle};
-
-/// The verdict in plain words, e.g.
-/// `CLUSTER DOWN: 5461 slots not served — master 127.0.0.1:7002 failed, no replica`.
-#[must_use]
-pub fn verdict(model: &ClusterModel, findings: &[Finding]) -> String {
-    if model.nodes.is_empty() {
-        return "NO CLUSTER DATA: no node answered yet".to_owned();
-    }
-    let counts = model.state_counts();
-    let get = |s: SlotState| counts.get(&s).copied().unwrap_or(0);
-    let unserved = get(SlotState::Uncovered) + get(SlotState::OwnerFailing);
-    let any_fail = model.nodes.iter().any(|n| n.cluster_state_ok == Some(false));
-    let worst = findings.iter().map(|f| f.severity).max();
-    let head = if any_fail || unserved > 0 {
-        "CLUSTER DOWN"
-    } else {
-        match worst {
-            Some(Severity::Critical) => "CLUSTER DEGRADED",
-            Some(Severity::Warning) => "CLUSTER OK, with warnings",
-            _ => "CLUSTER OK",
-        }
-    };
-    let mut parts: Vec<String> = Vec::new();
-    if unserved > 0 {
-        parts.push(format!("{unserved} slots not served"));
-    }
-    let lead = findings
-        .iter()
-        .filter(|f| f.kind != FindingKind::ClusterDown)
-        .find(|f| f.severity == Severity::Critical)
-        .or_else(|| findings.iter().find(|f| f.severity == Severity::Critical))
-        .or_else(|| findings.first());
-    if let Some(f) = lead {
-        parts.push(f.summary.clone());
-    } else if unserved == 0 && !any_fail {
-        parts.push(format!("all {SLOT_COUNT} slots served"));
-    }
-    if parts.is_empty() {
-        head.to_owned()
-    } else {
-        format!("{head}: {}", parts.join(" — "))
-    }
-}
 
 /// Header: verdict line (with badges) and the counts line.
 pub fn render_header(buf: &mut Buffer, area: Rect, app: &App) {
@@ -113,6 +68,16 @@ pub fn render_header(buf: &mut Buffer, area: Rect, app: &App) {
         return;
     }
     let mut second: Vec<Span<'static>> = Vec::new();
+    if let Some(age) = app.data_age_ms() {
+        let st = if app.is_stale() {
+            t.badge_alert
+        } else {
+            t.text
+        };
+        second.push(Span::styled("data ", t.text_dim));
+        second.push(Span::styled(format!("{} old", human_age_ms(age - age % 1000)), st));
+        second.push(Span::styled(" · ", t.text_dim));
+    }
     if let Some(m) = app.model() {
         let (ok, failing, masters, replicas) = app.node_counts();
         let served = m
@@ -126,8 +91,10 @@ pub fn render_header(buf: &mut Buffer, area: Rect, app: &App) {
             second.push(Span::styled(" / ", t.text_dim));
             second.push(Span::styled(format!("{failing} failing"), t.severity_critical));
         }
-        second.push(Span::styled(" · ", t.text_dim));
-        second.push(Span::raw(format!("{masters} masters {replicas} replicas")));
+        let unprobed = m.nodes.len().saturating_sub(ok + failing);
+        if unprobed > 0 {
+            second.push(Span::styled(format!(" / {unprobed} not probed"), t.text_dim));
+        }
         second.push(Span::styled(" · slots served ", t.text_dim));
         let sstyle = if served < SLOT_COUNT {
             t.severity_critical
@@ -136,18 +103,11 @@ pub fn render_header(buf: &mut Buffer, area: Rect, app: &App) {
         };
         second.push(Span::styled(format!("{served}/{SLOT_COUNT}"), sstyle));
         if !m.open_slots.is_empty() {
-            second.push(Span::styled(" · open ", t.text_dim));
+            second.push(Span::styled(" · open slots ", t.text_dim));
             second.push(Span::styled(m.open_slots.len().to_string(), t.severity_warning));
         }
-    }
-    if let Some(age) = app.data_age_ms() {
-        second.push(Span::styled(" · data ", t.text_dim));
-        let st = if app.is_stale() {
-            t.badge_alert
-        } else {
-            t.text
-        };
-        second.push(Span::styled(format!("{} old", human_age_ms(age - age % 1000)), st));
+        second.push(Span::styled(" · ", t.text_dim));
+        second.push(Span::raw(format!("{masters} masters {replicas} replicas")));
     }
     if let Some(p) = &app.shown {
         second.push(Span::styled(format!(" · #{}", p.snapshot.generation), t.text_dim));
@@ -316,6 +276,5 @@ fn cursor_line(app: &App, model: &ClusterModel, grid: &HeatGrid) -> Line<'static
     if !open.is_empty() {
         spans.push(Span::styled(format!(" · open {}", open.join(",")), t.severity_warning));
     }
-    let _ = format_ranges;
     Line::from(spans)
 }

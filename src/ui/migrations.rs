@@ -47,7 +47,8 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
         buf.set_string(body.x + 1, body.y, "no open slots (no migrating / importing markers)", t.text_dim);
         return;
     }
-    let aw: u16 = if body.width >= 100 { 21 } else { 15 };
+    // slot 5, arrow 1, markers 5, keys 9, rate 6, eta 5, 8 gaps; addresses share the rest.
+    let aw: u16 = (body.width.saturating_sub(39) / 2).clamp(9, 21);
     let rows_h = usize::from(body.height.saturating_sub(1));
     let offset = super::scroll_offset(app.migration_cursor, rows_h, model.open_slots.len());
     let rows: Vec<Row<'_>> = model
@@ -99,17 +100,17 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
             Row::new(cells).style(style.patch(super::row_style(app, Pane::Migrations, i == app.migration_cursor)))
         })
         .collect();
-    let header = Row::new(["slot", "source", "", "target", "markers", "keys s/t", "rate", "eta", "note"])
+    let header = Row::new(["slot", "source", "", "target", "marks", "keys s/t", "rate", "eta", "note"])
         .style(t.table_header);
     let widths = [
         Constraint::Length(5),
         Constraint::Length(aw),
         Constraint::Length(1),
         Constraint::Length(aw),
-        Constraint::Length(7),
-        Constraint::Length(11),
-        Constraint::Length(7),
+        Constraint::Length(5),
+        Constraint::Length(9),
         Constraint::Length(6),
+        Constraint::Length(5),
         Constraint::Fill(1),
     ];
     Table::new(rows, widths).header(header).column_spacing(1).render(body, buf);

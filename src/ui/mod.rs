@@ -98,13 +98,15 @@ pub fn areas(app: &App, area: Rect) -> Areas {
             Constraint::Fill(1),
             Constraint::Length((body.height / 4).clamp(6, 12)),
         ]));
-        let [heat, fnd] = top.layout(&Layout::horizontal([
+        let [heat, _gap, fnd] = top.layout(&Layout::horizontal([
             Constraint::Percentage(62),
-            Constraint::Percentage(38),
+            Constraint::Length(1),
+            Constraint::Fill(1),
         ]));
-        let [mig, tl] = bottom.layout(&Layout::horizontal([
-            Constraint::Percentage(50),
-            Constraint::Percentage(50),
+        let [mig, _gap, tl] = bottom.layout(&Layout::horizontal([
+            Constraint::Percentage(60),
+            Constraint::Length(1),
+            Constraint::Fill(1),
         ]));
         a.heatmap = Some(heat);
         a.findings = Some(fnd);
@@ -239,24 +241,31 @@ fn render_footer(buf: &mut Buffer, area: Rect, app: &App) {
                 Span::styled("█", t.text),
                 Span::raw("  "),
             ];
-            spans.extend(hint_spans(app));
+            let used = u16::try_from(app.input.len() + 4).unwrap_or(u16::MAX);
+            spans.extend(hint_spans(app, area.width.saturating_sub(used)));
             Line::from(spans)
         }
         _ => match &app.message {
             Some(m) => Line::styled(m.clone(), t.verdict_warning),
-            None => Line::from(hint_spans(app)),
+            None => Line::from(hint_spans(app, area.width)),
         },
     };
     buf.set_line(area.x, area.y, &line, area.width);
 }
 
-fn hint_spans(app: &App) -> Vec<Span<'static>> {
+fn hint_spans(app: &App, width: u16) -> Vec<Span<'static>> {
     let t = &app.theme;
     let mut spans = Vec::new();
+    let mut used = 0usize;
     for (k, word) in keymap::hints(&app.scopes()) {
         if app.read_only && word == "fix" {
             continue;
         }
+        let w = unicode_width::UnicodeWidthStr::width(k.as_str()) + word.len() + 2;
+        if used + w > usize::from(width) {
+            break; // whole hints only, never a cut word
+        }
+        used += w;
         spans.push(Span::styled(k, t.hint_key));
         spans.push(Span::styled(format!(":{word} "), t.text_dim));
     }

@@ -7,7 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table, Widget};
 
 use crate::app::{App, NodeSort, Pane};
-use crate::cluster::{ClusterModel, NodeSummary, Reachability, Role, format_ranges, ranges_len};
+use crate::cluster::{
+    ClusterModel, NodeSummary, ProbeError, Reachability, Role, format_ranges, ranges_len,
+};
 
 use super::text::{human_age_ms, human_bytes, human_count, truncate_end, truncate_middle};
 
@@ -132,9 +134,6 @@ pub fn status_word(n: &NodeSummary) -> &'static str {
 fn flags_text(n: &NodeSummary) -> String {
     let f = n.flags;
     let mut v = Vec::new();
-    if f.myself {
-        v.push("myself");
-    }
     if f.pfail {
         v.push("fail?");
     }
@@ -221,11 +220,32 @@ fn cell_text(model: &ClusterModel, n: &NodeSummary, col: Column, width: u16, gro
         Column::Error => match &n.reachability {
             Reachability::Ok if n.isolated => "not joined: needs CLUSTER MEET".to_owned(),
             Reachability::Ok => String::new(),
+            Reachability::Failed(e) if w < 30 => short_error(e).to_owned(),
             Reachability::Failed(e) => e.to_string(),
-            Reachability::NotProbed => "not probed (no address)".to_owned(),
+            Reachability::NotProbed if n.addr.is_unknown() || n.flags.handshake => {
+                "not probed (no address)".to_owned()
+            }
+            Reachability::NotProbed => "not probed".to_owned(),
         },
     };
     truncate_end(&s, w)
+}
+
+/// A probe error in one or two words, for narrow tables.
+#[must_use]
+pub fn short_error(e: &ProbeError) -> &'static str {
+    match e {
+        ProbeError::ConnectFailed(d) if d.contains("refused") => "refused",
+        ProbeError::ConnectFailed(_) => "connect failed",
+        ProbeError::ConnectTimeout => "connect timeout",
+        ProbeError::Unresponsive(_) => "hung (no reply)",
+        ProbeError::AuthRequired => "NOAUTH",
+        ProbeError::AuthFailed(_) => "auth failed",
+        ProbeError::Loading => "LOADING",
+        ProbeError::NotCluster { .. } => "not cluster mode",
+        ProbeError::Protocol(_) => "bad reply",
+        ProbeError::Other(_) => "error",
+    }
 }
 
 /// Draw the node table pane.

@@ -369,7 +369,7 @@ fn complete_sets_missing_markers_first() {
 }
 
 #[test]
-fn rollback_moves_keys_back_and_sweeps() {
+fn rollback_closes_source_then_moves_keys_back() {
     let m = three()
         .open(100, 'a', 'b', true, true, &[('a', 6), ('b', 4)])
         .everyone_knows()
@@ -377,11 +377,10 @@ fn rollback_moves_keys_back_and_sweeps() {
     let plans = plan_fixes(&m, &[]);
     let p = plan(&plans, "rollback-migration-100");
     let cmds = commands(p);
-    assert_eq!(cmds.len(), 4, "{cmds:?}");
-    assert!(cmds[0].starts_with("7001 MIGRATE keys of slot 100 to 127.0.0.1:7000"));
-    assert_eq!(cmds[1], "7000 CLUSTER SETSLOT 100 STABLE");
-    assert!(cmds[2].starts_with("7001 MIGRATE"));
-    assert_eq!(cmds[3], "7001 CLUSTER SETSLOT 100 STABLE");
+    assert_eq!(cmds.len(), 3, "{cmds:?}");
+    assert_eq!(cmds[0], "7000 CLUSTER SETSLOT 100 STABLE");
+    assert!(cmds[1].starts_with("7001 MIGRATE keys of slot 100 to 127.0.0.1:7000"));
+    assert_eq!(cmds[2], "7001 CLUSTER SETSLOT 100 STABLE");
     assert_eq!(p.risk.keys_to_move, 4);
 }
 
@@ -406,8 +405,6 @@ fn failed_master_with_replica_offers_failover_restart_and_reassign() {
         .replica_of('d', 'c', true)
         .replica_of('e', 'c', true)
         .build();
-    let mut m = m;
-    m.nodes[2] = M { model: m.clone() }.model.nodes[2].clone();
     let m = {
         let mut b = M { model: m };
         let c = b.get('c');
@@ -494,7 +491,22 @@ fn deleted_slots_are_reclaimed_by_the_key_holder() {
         ]
     );
     assert!(!p.risk.loses_data);
-    // Slots 100-199 are empty everywhere? No: a still claims them. Nothing else is uncovered.
+    assert!(!plans.iter().any(|p| p.kind == PlanKind::CoverEmptySlots));
+}
+
+#[test]
+fn empty_slots_inside_a_holders_run_go_to_the_holder() {
+    // 0-99 uncovered, keys only in slot 50 on b: the whole run goes back to b, unfragmented.
+    let mut b = three().uncover(0, 99, None);
+    b.model
+        .uncovered_keys
+        .entry(50)
+        .or_default()
+        .insert(id('b'), 3);
+    let m = b.everyone_knows().build();
+    let plans = plan_fixes(&m, &[]);
+    let p = plan(&plans, &format!("reclaim-slots-{}", id('b').short()));
+    assert_eq!(commands(p)[0], "7001 CLUSTER ADDSLOTSRANGE 0 99");
     assert!(!plans.iter().any(|p| p.kind == PlanKind::CoverEmptySlots));
 }
 

@@ -1,0 +1,449 @@
+//! `slotscope fix`: list the plans for the current findings, show one as commands, or apply one
+//! after a confirmation on the terminal.
+//!
+//! Exit codes: 0 listed / dry-run shown / applied and verified; 1 applied but a step failed or
+//! the end state was not verified; 2 nothing was sent (unknown id, declined, refused, read-only,
+//! the cluster changed since planning, advice-only plan); 3 the cluster could not be observed.
+
+use std::io::{self, BufRead, Write};
+use std::path::PathBuf;
+
+use serde_json::{Value as Json, json};
+use tokio::sync::mpsc;
+
+use super::audit::{self, AuditLog};
+use super::executor::{EVENT_CHANNEL_CAPACITY, Executor, FixEvent, FixOutcome};
+use super::planner::{Scope, plan_fixes_for};
+use super::{CliAuth, Confirmation, FixPlan, FixStep};
+use crate::cluster::model::ClusterModel;
+use crate::cluster::types::NodeId;
+use crate::cluster::{diagnose, format_ranges};
+use crate::refresh::{ConnectOptions, Connector, observe_once};
+
+/// Exit code: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: a step failed or the end state was not verified.
+pub const EXIT_FAILED: i32 = 1;
+/// Exit code: nothing was sent.
+pub const EXIT_NOTHING_SENT: i32 = 2;
+/// Exit code: the cluster could not be observed.
+pub const EXIT_UNOBSERVABLE: i32 = 3;
+
+/// Options of `slotscope fix` (flatten into the subcommand; seeds and credentials come from
+/// the shared connection options).
+#[derive(clap::Args, Clone, Debug, Default, PartialEq, Eq)]
+pub struct FixArgs {
+    /// Print the plans (or the dry run) as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Print the commands of plan ID without running anything.
+    #[arg(long, value_name = "ID", conflicts_with = "apply")]
+    pub dry_run: Option<String>,
+    /// Run plan ID after a confirmation on the terminal.
+    #[arg(long, value_name = "ID")]
+    pub apply: Option<String>,
+    /// Do not ask for confirmation (refuses plans that can lose data unless
+    /// --accept-data-loss is given too).
+    #[arg(long, requires = "apply")]
+    pub yes: bool,
+    /// With --yes: also run plans that can lose data.
+    #[arg(long, requires = "yes")]
+    pub accept_data_loss: bool,
+    /// Only plans touching this slot.
+    #[arg(long, value_name = "SLOT", value_parser = clap::value_parser!(u16).range(0..16384))]
+    pub slot: Option<u16>,
+    /// Only plans touching this node (id or id prefix).
+    #[arg(long, value_name = "NODE")]
+    pub node: Option<String>,
+    /// Audit log path (JSON lines). Default: the user's state directory.
+    #[arg(long, value_name = "PATH", env = "SLOTSCOPE_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
+}
+
+/// Run `slotscope fix` and return its exit code.
+///
+/// # Errors
+/// Only for failures of the terminal itself (stdout closed); cluster problems are exit codes.
+pub async fn run_fix_command(args: FixArgs, opts: ConnectOptions) -> color_eyre::Result<i32> {
+    let auth = CliAuth {
+        user: opts.user.clone(),
+        password: opts.password.is_some(),
+    };
+    let read_only = opts.read_only;
+    let connector = Connector::shared(opts);
+    let snapshot = match observe_once(&connector, None).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("slotscope fix: {e}");
+            return Ok(EXIT_UNOBSERVABLE);
+        }
+    };
+    let model = ClusterModel::build(&snapshot);
+    let findings = diagnose(&model);
+    let scope = scope_of(&args, &model);
+    let plans = plan_fixes_for(&model, &findings, &scope);
+    let mut out = io::stdout().lock();
+
+    if read_only {
+        if args.json {
+            writeln!(out, "{}", json!({"plans": [], "read_only": true}))?;
+        } else {
+            writeln!(
+                out,
+                "read-only mode: fixes are hidden ({} finding(s); run without --read-only to see repairs)",
+                findings.len()
+            )?;
+        }
+        return Ok(if args.apply.is_some() || args.dry_run.is_some() {
+            EXIT_NOTHING_SENT
+        } else {
+            EXIT_OK
+        });
+    }
+
+    let find = |id: &str| plans.iter().find(|p| p.id == id);
+    if let Some(id) = &args.dry_run {
+        let Some(plan) = find(id) else {
+            return unknown_plan(id, &plans);
+        };
+        if args.json {
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&plan_json(plan, &auth))?
+            )?;
+        } else {
+            write!(out, "{}", render_plan(plan, &auth))?;
+        }
+        return Ok(EXIT_OK);
+    }
+    if let Some(id) = &args.apply {
+        let Some(plan) = find(id) else {
+            return unknown_plan(id, &plans);
+        };
+        write!(out, "{}", render_plan(plan, &auth))?;
+        out.flush()?;
+        drop(out);
+        if plan.is_advice_only() {
+            eprintln!("plan {id} is advice only: nothing to run");
+            return Ok(EXIT_NOTHING_SENT);
+        }
+        if !confirm(plan, &args).await? {
+            return Ok(EXIT_NOTHING_SENT);
+        }
+        let audit = AuditLog::new(args.audit_log.clone().unwrap_or_else(audit::default_path));
+        let executor = Executor::new(connector, Some(audit));
+        let outcome = execute_printing(&executor, plan).await;
+        return Ok(exit_code(&outcome));
+    }
+
+    if args.json {
+        let list: Vec<Json> = plans.iter().map(|p| plan_json(p, &auth)).collect();
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&json!({ "plans": list }))?
+        )?;
+    } else if plans.is_empty() {
+        writeln!(out, "No repair to offer: {} finding(s).", findings.len())?;
+    } else {
+        write!(out, "{}", render_list(&plans))?;
+    }
+    Ok(EXIT_OK)
+}
+
+fn scope_of(args: &FixArgs, model: &ClusterModel) -> Scope {
+    if let Some(s) = args.slot {
+        return Scope::Slot(s);
+    }
+    if let Some(prefix) = &args.node {
+        let id = model
+            .nodes
+            .iter()
+            .filter_map(|n| n.id.as_ref())
+            .find(|id| id.0.starts_with(prefix.as_str()))
+            .cloned()
+            .unwrap_or_else(|| NodeId(prefix.clone()));
+        return Scope::Node(id);
+    }
+    Scope::All
+}
+
+fn unknown_plan(id: &str, plans: &[FixPlan]) -> color_eyre::Result<i32> {
+    let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
+    eprintln!(
+        "slotscope fix: no plan {id:?} for the current state of the cluster (available: {})",
+        if ids.is_empty() {
+            "none".to_owned()
+        } else {
+            ids.join(", ")
+        }
+    );
+    Ok(EXIT_NOTHING_SENT)
+}
+
+/// The exit code for an outcome.
+#[must_use]
+pub fn exit_code(outcome: &FixOutcome) -> i32 {
+    match outcome {
+        FixOutcome::Completed { verified: true, .. } => EXIT_OK,
+        FixOutcome::Completed { .. } | FixOutcome::Failed { .. } => EXIT_FAILED,
+        FixOutcome::Refused { .. } | FixOutcome::Changed { .. } => EXIT_NOTHING_SENT,
+        FixOutcome::Unobservable { .. } => EXIT_UNOBSERVABLE,
+    }
+}
+
+/// Ask on the terminal (or honour `--yes`). Returns whether to run.
+async fn confirm(plan: &FixPlan, args: &FixArgs) -> color_eyre::Result<bool> {
+    if args.yes {
+        if plan.risk.loses_data && !args.accept_data_loss {
+            eprintln!(
+                "plan {} can lose data: --yes alone refuses it; add --accept-data-loss, or run \
+                 without --yes and type the confirmation",
+                plan.id
+            );
+            return Ok(false);
+        }
+        return Ok(true);
+    }
+    let prompt = match &plan.confirmation {
+        Confirmation::Simple => "Run this plan? [y/N] ".to_owned(),
+        Confirmation::TypeWord(w) => format!("This plan can lose data. Type {w} to run it: "),
+    };
+    eprint!("{prompt}");
+    io::stderr().flush()?;
+    let line = tokio::task::spawn_blocking(|| {
+        let mut s = String::new();
+        io::stdin().lock().read_line(&mut s).map(|_| s)
+    })
+    .await??;
+    let answer = line.trim();
+    let ok = match &plan.confirmation {
+        Confirmation::Simple => matches!(answer, "y" | "Y" | "yes" | "YES" | "Yes"),
+        Confirmation::TypeWord(w) => answer == w,
+    };
+    if !ok {
+        eprintln!("not confirmed: nothing was sent");
+    }
+    Ok(ok)
+}
+
+/// Run a plan, printing every event as a line on stdout.
+pub async fn execute_printing(executor: &Executor, plan: &FixPlan) -> FixOutcome {
+    let (tx, mut rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
+    let printer = tokio::spawn(async move {
+        while let Some(ev) = rx.recv().await {
+            println!("{}", event_line(&ev));
+        }
+    });
+    let outcome = executor.execute(plan, &tx).await;
+    drop(tx);
+    let _ = printer.await;
+    outcome
+}
+
+/// One line per event, for the terminal.
+#[must_use]
+pub fn event_line(ev: &FixEvent) -> String {
+    match ev {
+        FixEvent::CheckingPreconditions => "checking the preconditions on fresh data…".to_owned(),
+        FixEvent::PreconditionsHold => "preconditions hold".to_owned(),
+        FixEvent::StepStarted {
+            n,
+            of,
+            node,
+            command,
+            ..
+        } => format!("[{n}/{of}] {node}: {command}"),
+        FixEvent::KeysMoved {
+            n, batch, total, ..
+        } => format!("[{n}] moved {batch} key(s), {total} so far"),
+        FixEvent::StepDone { n, of, reply } => format!("[{n}/{of}] done: {reply}"),
+        FixEvent::StepFailed {
+            n,
+            of,
+            error,
+            done,
+            not_done,
+        } => {
+            let mut s = format!("[{n}/{of}] FAILED: {error}\n  done:");
+            if done.is_empty() {
+                s.push_str(" nothing");
+            }
+            for d in done {
+                s.push_str("\n    ");
+                s.push_str(d);
+            }
+            s.push_str("\n  not done:");
+            for d in not_done {
+                s.push_str("\n    ");
+                s.push_str(d);
+            }
+            s
+        }
+        FixEvent::Verifying => "verifying the end state…".to_owned(),
+        FixEvent::Verified {
+            finding_gone,
+            unmet,
+            new_findings,
+        } => {
+            let mut s = if *finding_gone {
+                "verified: the expected end state holds".to_owned()
+            } else {
+                format!("NOT verified: {}", unmet.join("; "))
+            };
+            for f in new_findings {
+                s.push_str("\n  new finding: ");
+                s.push_str(f);
+            }
+            s
+        }
+        FixEvent::Finished(outcome) => match outcome {
+            FixOutcome::Refused { reason } => format!("refused: {reason}"),
+            FixOutcome::Changed { changes } => format!(
+                "stopped before writing anything, the cluster changed:\n  {}",
+                changes.join("\n  ")
+            ),
+            FixOutcome::Unobservable { error } => {
+                format!("stopped before writing anything: {error}")
+            }
+            FixOutcome::Failed { step, .. } => format!("stopped at step {step}"),
+            FixOutcome::Completed { verified, .. } => {
+                if *verified {
+                    "finished".to_owned()
+                } else {
+                    "finished, but the end state was not reached".to_owned()
+                }
+            }
+        },
+    }
+}
+
+fn step_json(s: &FixStep, auth: &CliAuth) -> Json {
+    json!({
+        "node": s.endpoint.to_string(),
+        "node_id": s.node_id,
+        "command": s.command_text(),
+        "redis_cli": s.redis_cli_line_with(auth),
+        "description": s.description,
+        "writes": s.is_write(),
+    })
+}
+
+/// A plan as the JSON object of `slotscope fix --json`.
+#[must_use]
+pub fn plan_json(p: &FixPlan, auth: &CliAuth) -> Json {
+    let mut risk = serde_json::to_value(&p.risk).unwrap_or(Json::Null);
+    if let Some(obj) = risk.as_object_mut() {
+        obj.insert(
+            "level".to_owned(),
+            serde_json::to_value(p.risk.level()).unwrap_or(Json::Null),
+        );
+    }
+    json!({
+        "id": p.id,
+        "kind": p.kind,
+        "title": p.title,
+        "why": p.why,
+        "finding": p.finding,
+        "group": p.group,
+        "recommended": p.recommended,
+        "slots": format_ranges(&p.slots),
+        "nodes": p.nodes,
+        "risk": risk,
+        "confirmation": p.confirmation,
+        "preconditions": p.preconditions.iter().map(|c| c.description.clone()).collect::<Vec<_>>(),
+        "expected": p.expected_lines(),
+        "advice": p.advice,
+        "steps": p.steps.iter().map(|s| step_json(s, auth)).collect::<Vec<_>>(),
+    })
+}
+
+/// The plan list as text.
+#[must_use]
+pub fn render_list(plans: &[FixPlan]) -> String {
+    let mut s = String::new();
+    for p in plans {
+        let rec = if p.recommended && p.group.is_some() {
+            " (recommended)"
+        } else {
+            ""
+        };
+        s.push_str(&format!("{}{rec}\n  {}\n  why: {}\n", p.id, p.title, p.why));
+        s.push_str(&format!("  risk: {}\n", risk_line(p)));
+        if p.is_advice_only() {
+            s.push_str("  advice only\n");
+        } else {
+            s.push_str(&format!(
+                "  {} step(s); show them: slotscope fix --dry-run {}\n",
+                p.steps.len(),
+                p.id
+            ));
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn risk_line(p: &FixPlan) -> String {
+    let r = &p.risk;
+    let mut parts = vec![format!("{:?}", r.level()).to_lowercase()];
+    if r.keys_to_move > 0 {
+        parts.push(format!("{} key(s) to move", r.keys_to_move));
+    }
+    if r.slots_changing_owner > 0 {
+        parts.push(format!("{} slot(s) change owner", r.slots_changing_owner));
+    }
+    if r.loses_data {
+        parts.push(format!("CAN LOSE DATA ({} key(s) at risk)", r.keys_at_risk));
+    }
+    parts.join(", ")
+}
+
+/// One plan in full, as text (the dry run).
+#[must_use]
+pub fn render_plan(p: &FixPlan, auth: &CliAuth) -> String {
+    let mut s = format!(
+        "{}: {}\nwhy: {}\nrisk: {}\n",
+        p.id,
+        p.title,
+        p.why,
+        risk_line(p)
+    );
+    for n in &p.risk.notes {
+        s.push_str(&format!("  - {n}\n"));
+    }
+    if !p.preconditions.is_empty() {
+        s.push_str("checked again just before running:\n");
+        for c in &p.preconditions {
+            s.push_str(&format!("  - {}\n", c.description));
+        }
+    }
+    if !p.steps.is_empty() {
+        s.push_str("steps:\n");
+        for (i, st) in p.steps.iter().enumerate() {
+            s.push_str(&format!(
+                "  {}. {}\n     {}\n",
+                i + 1,
+                st.description,
+                st.redis_cli_line_with(auth)
+            ));
+        }
+    }
+    if !p.expected.is_empty() {
+        s.push_str("expected afterwards:\n");
+        for e in &p.expected {
+            s.push_str(&format!("  - {}\n", e.description));
+        }
+    }
+    if !p.advice.is_empty() {
+        s.push_str("advice:\n");
+        for a in &p.advice {
+            s.push_str(&format!("  {a}\n"));
+        }
+    }
+    if let Confirmation::TypeWord(w) = &p.confirmation {
+        s.push_str(&format!("confirmation: type {w}\n"));
+    }
+    s
+}

@@ -1,0 +1,699 @@
+//! Runs a confirmed [`FixPlan`] through the central connection layer
+//! ([`crate::refresh::Connector`], which refuses writes in read-only mode).
+//!
+//! Order of work:
+//! 1. refuse at once in read-only mode or for advice-only plans (nothing sent);
+//! 2. re-observe the cluster and re-check every precondition on the fresh model; if anything
+//!    changed, stop without writing and say what;
+//! 3. run the steps one by one, emitting [`FixEvent`]s on a bounded channel; every write is
+//!    appended to the audit log; stop at the first error, never retry a write;
+//! 4. re-observe until the expected end state holds (bounded), and report whether the finding is
+//!    gone and what new findings appeared.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use redis::Value;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use super::audit::{AuditLog, AuditRecord, os_user, rfc3339_ms};
+use super::{Condition, FixPlan, FixStep, StepAction, failed_checks};
+use crate::cluster::model::ClusterModel;
+use crate::cluster::types::{ClusterSnapshot, Endpoint, NodeId, Slot};
+use crate::cluster::{Finding, diagnose};
+use crate::refresh::conn::{redact_args, sanitize, value_text};
+use crate::refresh::{CommandError, Connector, now_ms, observe_once};
+
+/// Default time allowed for the cluster to converge after the last step.
+pub const DEFAULT_CONVERGE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Pause between observations while waiting.
+const POLL: Duration = Duration::from_millis(300);
+
+/// Capacity of the event channel callers should create.
+pub const EVENT_CHANNEL_CAPACITY: usize = 64;
+
+/// Progress of a run, in order. Every run ends with [`FixEvent::Finished`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum FixEvent {
+    /// Re-observing the cluster to re-check the preconditions.
+    CheckingPreconditions,
+    /// Preconditions hold on fresh data; the steps start.
+    PreconditionsHold,
+    /// Step `n` of `of` (1-based) starts.
+    StepStarted {
+        n: usize,
+        of: usize,
+        node: String,
+        command: String,
+        description: String,
+    },
+    /// A MIGRATE batch moved keys.
+    KeysMoved {
+        n: usize,
+        slot: Slot,
+        batch: u64,
+        total: u64,
+    },
+    /// Step `n` succeeded.
+    StepDone { n: usize, of: usize, reply: String },
+    /// Step `n` failed: the run stops here.
+    StepFailed {
+        n: usize,
+        of: usize,
+        error: String,
+        done: Vec<String>,
+        not_done: Vec<String>,
+    },
+    /// Waiting for the cluster to converge and checking the expected end state.
+    Verifying,
+    /// The end state after the run.
+    Verified {
+        /// Every expectation of the plan holds.
+        finding_gone: bool,
+        /// Expectations that do not hold (plain words).
+        unmet: Vec<String>,
+        /// Findings present after the run that were not there before (summaries).
+        new_findings: Vec<String>,
+    },
+    /// The run is over.
+    Finished(FixOutcome),
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum FixOutcome {
+    /// Nothing was sent: read-only mode, an advice-only plan, or no audit log.
+    Refused { reason: String },
+    /// Nothing was sent: the cluster changed since the plan was made.
+    Changed { changes: Vec<String> },
+    /// The cluster could not be observed before running; nothing was sent.
+    Unobservable { error: String },
+    /// A step failed; earlier steps were applied.
+    Failed {
+        step: usize,
+        error: String,
+        done: Vec<String>,
+        not_done: Vec<String>,
+    },
+    /// Every step ran; `verified` says whether the expected end state was reached.
+    Completed {
+        verified: bool,
+        unmet: Vec<String>,
+        new_findings: Vec<String>,
+    },
+}
+
+impl FixOutcome {
+    /// True when every step ran and the end state was verified.
+    #[must_use]
+    pub fn is_success(&self) -> bool {
+        matches!(self, Self::Completed { verified: true, .. })
+    }
+
+    /// True when the run wrote nothing.
+    #[must_use]
+    pub fn wrote_nothing(&self) -> bool {
+        matches!(
+            self,
+            Self::Refused { .. } | Self::Changed { .. } | Self::Unobservable { .. }
+        )
+    }
+}
+
+/// Runs plans. Share one per cluster; it holds the connector and the audit log.
+#[derive(Debug)]
+pub struct Executor {
+    connector: Arc<Connector>,
+    audit: Option<AuditLog>,
+    cluster: String,
+    converge_timeout: Duration,
+}
+
+/// Why one step failed.
+struct StepError(String);
+
+impl Executor {
+    /// An executor sending through `connector` and auditing to `audit` (`None`: no audit,
+    /// for tests only — the CLI and the TUI always pass one).
+    #[must_use]
+    pub fn new(connector: Arc<Connector>, audit: Option<AuditLog>) -> Self {
+        let cluster = connector
+            .options()
+            .seeds
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        Self {
+            connector,
+            audit,
+            cluster,
+            converge_timeout: DEFAULT_CONVERGE_TIMEOUT,
+        }
+    }
+
+    /// Change how long the final verification waits for convergence.
+    #[must_use]
+    pub fn with_converge_timeout(mut self, timeout: Duration) -> Self {
+        self.converge_timeout = timeout;
+        self
+    }
+
+    /// The connector (shared with the refresher).
+    #[must_use]
+    pub fn connector(&self) -> &Arc<Connector> {
+        &self.connector
+    }
+
+    /// Observe the cluster once and build its model.
+    async fn observe(
+        &self,
+        previous: &mut Option<ClusterSnapshot>,
+    ) -> Result<ClusterModel, String> {
+        match observe_once(&self.connector, previous.as_ref()).await {
+            Ok(snap) => {
+                let model = ClusterModel::build(&snap);
+                *previous = Some(snap);
+                Ok(model)
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Run a plan that the user confirmed. Events go to `events` (bounded; a closed channel
+    /// does not stop the run). The returned outcome is also sent as [`FixEvent::Finished`].
+    pub async fn execute(&self, plan: &FixPlan, events: &mpsc::Sender<FixEvent>) -> FixOutcome {
+        let outcome = self.run(plan, events).await;
+        emit(events, FixEvent::Finished(outcome.clone())).await;
+        outcome
+    }
+
+    async fn run(&self, plan: &FixPlan, events: &mpsc::Sender<FixEvent>) -> FixOutcome {
+        if self.connector.options().read_only {
+            return FixOutcome::Refused {
+                reason: "slotscope runs in read-only mode: fixes are disabled".to_owned(),
+            };
+        }
+        if plan.is_advice_only() {
+            return FixOutcome::Refused {
+                reason: "this plan is advice only: there is nothing to run".to_owned(),
+            };
+        }
+        if let Some(audit) = &self.audit
+            && let Err(e) = audit.ensure_writable()
+        {
+            return FixOutcome::Refused {
+                reason: format!("the audit log cannot be written ({e}); nothing was sent"),
+            };
+        }
+
+        // Fresh data and preconditions.
+        emit(events, FixEvent::CheckingPreconditions).await;
+        let mut previous: Option<ClusterSnapshot> = None;
+        let before = match self.observe(&mut previous).await {
+            Ok(m) => m,
+            Err(error) => return FixOutcome::Unobservable { error },
+        };
+        let changes = failed_checks(&plan.preconditions, &before);
+        if !changes.is_empty() {
+            return FixOutcome::Changed { changes };
+        }
+        emit(events, FixEvent::PreconditionsHold).await;
+        let findings_before = diagnose(&before);
+
+        // Steps.
+        let of = plan.steps.len();
+        for (i, step) in plan.steps.iter().enumerate() {
+            let n = i + 1;
+            emit(
+                events,
+                FixEvent::StepStarted {
+                    n,
+                    of,
+                    node: step.endpoint.to_string(),
+                    command: step.command_text(),
+                    description: step.description.clone(),
+                },
+            )
+            .await;
+            let result = match &step.action {
+                StepAction::Command { args, tolerate } => {
+                    self.run_command(plan, n, step, args, tolerate).await
+                }
+                StepAction::MigrateSlotKeys {
+                    slot,
+                    to_endpoint,
+                    batch,
+                    timeout_ms,
+                    ..
+                } => {
+                    self.migrate(
+                        plan,
+                        n,
+                        step,
+                        *slot,
+                        to_endpoint,
+                        *batch,
+                        *timeout_ms,
+                        events,
+                    )
+                    .await
+                }
+                StepAction::WaitFor {
+                    condition,
+                    timeout_ms,
+                } => {
+                    self.wait_for(condition, Duration::from_millis(*timeout_ms), &mut previous)
+                        .await
+                }
+            };
+            match result {
+                Ok(reply) => emit(events, FixEvent::StepDone { n, of, reply }).await,
+                Err(StepError(error)) => {
+                    let done: Vec<String> = plan.steps[..i].iter().map(step_line).collect();
+                    let mut not_done: Vec<String> =
+                        vec![format!("{} (failed: {error})", step_line(step))];
+                    not_done.extend(plan.steps[n..].iter().map(step_line));
+                    emit(
+                        events,
+                        FixEvent::StepFailed {
+                            n,
+                            of,
+                            error: error.clone(),
+                            done: done.clone(),
+                            not_done: not_done.clone(),
+                        },
+                    )
+                    .await;
+                    return FixOutcome::Failed {
+                        step: n,
+                        error,
+                        done,
+                        not_done,
+                    };
+                }
+            }
+        }
+
+        // Verification.
+        emit(events, FixEvent::Verifying).await;
+        let deadline = Instant::now() + self.converge_timeout;
+        let (unmet, after) = loop {
+            match self.observe(&mut previous).await {
+                Ok(model) => {
+                    let unmet = failed_checks(&plan.expected, &model);
+                    if unmet.is_empty() || Instant::now() >= deadline {
+                        break (unmet, Some(model));
+                    }
+                }
+                Err(e) if Instant::now() >= deadline => {
+                    break (vec![format!("could not observe the cluster: {e}")], None);
+                }
+                Err(_) => {}
+            }
+            tokio::time::sleep(POLL).await;
+        };
+        let new_findings = after
+            .as_ref()
+            .map(|m| new_findings(&findings_before, &diagnose(m)))
+            .unwrap_or_default();
+        let verified = unmet.is_empty();
+        emit(
+            events,
+            FixEvent::Verified {
+                finding_gone: verified,
+                unmet: unmet.clone(),
+                new_findings: new_findings.clone(),
+            },
+        )
+        .await;
+        FixOutcome::Completed {
+            verified,
+            unmet,
+            new_findings,
+        }
+    }
+
+    fn audit(
+        &self,
+        plan: &FixPlan,
+        n: usize,
+        step: &FixStep,
+        command: &str,
+        result: &str,
+    ) -> Result<(), StepError> {
+        let Some(log) = &self.audit else {
+            return Ok(());
+        };
+        let ms = now_ms();
+        log.append(&AuditRecord {
+            time: rfc3339_ms(ms),
+            time_ms: ms,
+            user: os_user(),
+            cluster: self.cluster.clone(),
+            plan: plan.id.clone(),
+            step: n,
+            node: step.endpoint.to_string(),
+            node_id: step.node_id.as_ref().map(ToString::to_string),
+            command: command.to_owned(),
+            result: result.to_owned(),
+        })
+        .map_err(|e| StepError(format!("the write was sent but the audit log failed: {e}")))
+    }
+
+    fn redact(&self, args: &[String]) -> String {
+        redact_args(args, self.connector.options().password.as_ref())
+    }
+
+    async fn run_command(
+        &self,
+        plan: &FixPlan,
+        n: usize,
+        step: &FixStep,
+        args: &[String],
+        tolerate: &[String],
+    ) -> Result<String, StepError> {
+        let shown = self.redact(args);
+        let r = self.connector.command(&step.endpoint, args).await;
+        let sent = !matches!(r, Err(CommandError::ReadOnlyRefused { .. }));
+        let (result, outcome) = match r {
+            Ok(v) => {
+                let text = reply_text(&v);
+                (format!("ok: {text}"), Ok(text))
+            }
+            Err(CommandError::Server { code, message })
+                if tolerate
+                    .iter()
+                    .any(|t| format!("{code} {message}").contains(t.as_str())) =>
+            {
+                let text = format!("tolerated: {code} {message}");
+                (text.clone(), Ok(text))
+            }
+            Err(e) => {
+                let text = sanitize(&e.to_string(), self.connector.options().password.as_ref());
+                let unknown = matches!(e, CommandError::Timeout { .. } | CommandError::Io(_));
+                let msg = if unknown {
+                    format!("{text} — the command may or may not have been applied")
+                } else {
+                    text.clone()
+                };
+                (format!("error: {text}"), Err(StepError(msg)))
+            }
+        };
+        if sent {
+            self.audit(plan, n, step, &shown, &result)?;
+        }
+        outcome
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn migrate(
+        &self,
+        plan: &FixPlan,
+        n: usize,
+        step: &FixStep,
+        slot: Slot,
+        to: &Endpoint,
+        batch: u32,
+        timeout_ms: u64,
+        events: &mpsc::Sender<FixEvent>,
+    ) -> Result<String, StepError> {
+        let from = &step.endpoint;
+        let mut total: u64 = 0;
+        let mut last_batch: Vec<String> = Vec::new();
+        loop {
+            let keys = self.keys_in_slot(from, slot, batch).await.map_err(|e| {
+                StepError(format!(
+                    "GETKEYSINSLOT on {from}: {e}; {total} key(s) moved before"
+                ))
+            })?;
+            if keys.is_empty() {
+                return Ok(format!(
+                    "{total} key(s) of slot {slot} moved from {from} to {to}"
+                ));
+            }
+            if keys == last_batch {
+                return Err(StepError(format!(
+                    "no progress: the same {} key(s) are still on {from} after MIGRATE; {total} key(s) moved before",
+                    keys.len()
+                )));
+            }
+            let args = self.migrate_args(to, timeout_ms, false, &keys);
+            let shown = self.redact(&args);
+            match self.connector.command(from, &args).await {
+                Ok(v) => {
+                    self.audit(plan, n, step, &shown, &format!("ok: {}", reply_text(&v)))?;
+                    total += u64::try_from(keys.len()).unwrap_or(0);
+                    emit(
+                        events,
+                        FixEvent::KeysMoved {
+                            n,
+                            slot,
+                            batch: u64::try_from(keys.len()).unwrap_or(0),
+                            total,
+                        },
+                    )
+                    .await;
+                }
+                Err(CommandError::Server { code, message }) if message.contains("BUSYKEY") => {
+                    self.audit(plan, n, step, &shown, &format!("error: {code} {message}"))?;
+                    let replaced = self
+                        .resolve_busy(plan, n, step, from, to, timeout_ms, &keys)
+                        .await
+                        .map_err(|StepError(e)| {
+                            StepError(format!("{e}; {total} key(s) moved before"))
+                        })?;
+                    total += replaced;
+                }
+                Err(e) => {
+                    let text = sanitize(&e.to_string(), self.connector.options().password.as_ref());
+                    self.audit(plan, n, step, &shown, &format!("error: {text}"))?;
+                    return Err(StepError(format!(
+                        "MIGRATE from {from} to {to} failed: {text}; {total} key(s) moved before"
+                    )));
+                }
+            }
+            last_batch = keys;
+        }
+    }
+
+    fn migrate_args(
+        &self,
+        to: &Endpoint,
+        timeout_ms: u64,
+        replace: bool,
+        keys: &[String],
+    ) -> Vec<String> {
+        let opts = self.connector.options();
+        let mut args = vec![
+            "MIGRATE".to_owned(),
+            to.host.clone(),
+            to.port.to_string(),
+            String::new(),
+            "0".to_owned(),
+            timeout_ms.to_string(),
+        ];
+        if replace {
+            args.push("REPLACE".to_owned());
+        }
+        if let Some(pw) = &opts.password {
+            match &opts.user {
+                Some(user) => {
+                    args.extend(["AUTH2".to_owned(), user.clone(), pw.expose().to_owned()]);
+                }
+                None => args.extend(["AUTH".to_owned(), pw.expose().to_owned()]),
+            }
+        }
+        args.push("KEYS".to_owned());
+        args.extend(keys.iter().cloned());
+        args
+    }
+
+    async fn keys_in_slot(
+        &self,
+        ep: &Endpoint,
+        slot: Slot,
+        batch: u32,
+    ) -> Result<Vec<String>, CommandError> {
+        let args = vec![
+            "CLUSTER".to_owned(),
+            "GETKEYSINSLOT".to_owned(),
+            slot.to_string(),
+            batch.max(1).to_string(),
+        ];
+        match self.connector.command(ep, &args).await? {
+            Value::Array(items) | Value::Set(items) => items.iter().map(value_text).collect(),
+            other => Err(CommandError::Protocol(format!(
+                "GETKEYSINSLOT replied {other:?}"
+            ))),
+        }
+    }
+
+    /// `DUMP key` on a node, with `ASKING` first so an importing node answers for a slot it
+    /// does not own yet. `None` when the key does not exist there.
+    async fn dump(&self, ep: &Endpoint, key: &str) -> Result<Option<Vec<u8>>, CommandError> {
+        let cmds = vec![
+            vec!["ASKING".to_owned()],
+            vec!["DUMP".to_owned(), key.to_owned()],
+        ];
+        let replies = self.connector.pipeline(ep, &cmds).await?;
+        match replies.get(1) {
+            Some(Value::Nil) => Ok(None),
+            Some(Value::BulkString(b)) => Ok(Some(b.clone())),
+            Some(v) => match crate::refresh::conn::value_error(v) {
+                Some(e) => Err(e),
+                None => Err(CommandError::Protocol(format!("DUMP replied {v:?}"))),
+            },
+            None => Err(CommandError::Protocol("no reply to DUMP".to_owned())),
+        }
+    }
+
+    /// After a `BUSYKEY`: compare each remaining key of the batch on both sides with `DUMP`.
+    /// Identical copies are moved with `REPLACE` (nothing is lost); any difference stops the
+    /// run with the list of differing keys. Returns the number of keys moved here.
+    #[allow(clippy::too_many_arguments)]
+    async fn resolve_busy(
+        &self,
+        plan: &FixPlan,
+        n: usize,
+        step: &FixStep,
+        from: &Endpoint,
+        to: &Endpoint,
+        timeout_ms: u64,
+        keys: &[String],
+    ) -> Result<u64, StepError> {
+        let mut identical = Vec::new();
+        let mut differ = Vec::new();
+        for k in keys {
+            let here = self
+                .dump(from, k)
+                .await
+                .map_err(|e| StepError(format!("DUMP {k} on {from}: {e}")))?;
+            let Some(here) = here else { continue };
+            let there = self
+                .dump(to, k)
+                .await
+                .map_err(|e| StepError(format!("DUMP {k} on {to}: {e}")))?;
+            match there {
+                Some(t) if t == here => identical.push(k.clone()),
+                Some(_) => differ.push(k.clone()),
+                None => {}
+            }
+        }
+        if !differ.is_empty() {
+            let shown: Vec<&str> = differ.iter().take(20).map(String::as_str).collect();
+            return Err(StepError(format!(
+                "BUSYKEY: {} key(s) exist on both {from} and {to} with different values; nothing \
+                 was overwritten. Decide which copy is right, delete the other, and run again: {}{}",
+                differ.len(),
+                shown.join(", "),
+                if differ.len() > shown.len() {
+                    ", …"
+                } else {
+                    ""
+                }
+            )));
+        }
+        if identical.is_empty() {
+            // The busy keys disappeared meanwhile; the next batch carries on.
+            return Ok(0);
+        }
+        let args = self.migrate_args(to, timeout_ms, true, &identical);
+        let shown = self.redact(&args);
+        match self.connector.command(from, &args).await {
+            Ok(v) => {
+                self.audit(plan, n, step, &shown, &format!("ok: {}", reply_text(&v)))?;
+                Ok(u64::try_from(identical.len()).unwrap_or(0))
+            }
+            Err(e) => {
+                let text = sanitize(&e.to_string(), self.connector.options().password.as_ref());
+                self.audit(plan, n, step, &shown, &format!("error: {text}"))?;
+                Err(StepError(format!(
+                    "MIGRATE REPLACE of {} identical key(s) failed: {text}",
+                    identical.len()
+                )))
+            }
+        }
+    }
+
+    async fn wait_for(
+        &self,
+        condition: &Condition,
+        timeout: Duration,
+        previous: &mut Option<ClusterSnapshot>,
+    ) -> Result<String, StepError> {
+        let start = Instant::now();
+        loop {
+            let why = match self.observe(previous).await {
+                Ok(model) => match condition.check(&model) {
+                    Ok(()) => {
+                        return Ok(format!(
+                            "reached after {:.1} s",
+                            start.elapsed().as_secs_f64()
+                        ));
+                    }
+                    Err(why) => why,
+                },
+                Err(e) => format!("could not observe the cluster: {e}"),
+            };
+            if start.elapsed() >= timeout {
+                return Err(StepError(format!(
+                    "not reached after {} s: {why}",
+                    timeout.as_secs()
+                )));
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+}
+
+fn step_line(s: &FixStep) -> String {
+    format!("{}: {}", s.endpoint, s.command_text())
+}
+
+async fn emit(events: &mpsc::Sender<FixEvent>, ev: FixEvent) {
+    // A closed channel (the UI went away) must not stop a run half-way.
+    let _ = events.send(ev).await;
+}
+
+fn reply_text(v: &Value) -> String {
+    match v {
+        Value::Okay => "OK".to_owned(),
+        Value::Nil => "(nil)".to_owned(),
+        Value::Int(i) => i.to_string(),
+        Value::SimpleString(s) => s.clone(),
+        Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::Array(a) => format!("({} items)", a.len()),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Summaries of findings in `after` that have no counterpart (same kind, slots, nodes) before.
+fn new_findings(before: &[Finding], after: &[Finding]) -> Vec<String> {
+    let key = |f: &Finding| (f.kind, f.slots.clone(), f.nodes.clone());
+    let old: BTreeSet<_> = before.iter().map(key).collect();
+    after
+        .iter()
+        .filter(|f| !old.contains(&key(f)))
+        .map(|f| f.summary.clone())
+        .collect()
+}
+
+/// The node ids a plan writes to (for the dialog).
+#[must_use]
+pub fn nodes_written(plan: &FixPlan) -> Vec<NodeId> {
+    let mut v: Vec<NodeId> = plan
+        .steps
+        .iter()
+        .filter(|s| s.is_write())
+        .filter_map(|s| s.node_id.clone())
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}

@@ -1,0 +1,222 @@
+//! End to end through the real binary: `slotscope demo --scenario S --no-dashboard` starts a
+//! real cluster and breaks it; `slotscope check --json` on it reports the expected finding; a
+//! signal stops the demo, and every process it started is gone and its directory removed.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use rstest::rstest;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_slotscope");
+
+/// A running `slotscope demo --no-dashboard`, killed on drop if a test fails half way.
+struct Demo {
+    child: Child,
+    endpoints: Vec<String>,
+    pids: Vec<i32>,
+    dir: PathBuf,
+    stderr: mpsc::Receiver<String>,
+    log: Vec<String>,
+}
+
+impl Demo {
+    fn start(scenario: &str) -> Demo {
+        let mut child = Command::new(BIN)
+            .args(["demo", "--no-dashboard", "--keys", "200", "--scenario", scenario])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn demo");
+        let (tx, rx) = mpsc::channel();
+        let stderr = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut demo = Demo {
+            child,
+            endpoints: vec![],
+            pids: vec![],
+            dir: PathBuf::new(),
+            stderr: rx,
+            log: vec![],
+        };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = demo
+                .stderr
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("demo {scenario} did not get ready: {:?}", demo.log));
+            demo.log.push(line.clone());
+            if let Some(rest) = line.strip_prefix("nodes: ") {
+                demo.endpoints = rest.split_whitespace().map(str::to_owned).collect();
+            } else if let Some(rest) = line.strip_prefix("pids: ") {
+                demo.pids = rest
+                    .split_whitespace()
+                    .map(|p| p.parse().expect("pid"))
+                    .collect();
+            } else if let Some(rest) = line.strip_prefix("demo cluster: ") {
+                let dir = rest.split(" nodes in ").nth(1).expect("dir");
+                demo.dir = PathBuf::from(dir);
+            } else if line.contains("press Ctrl-C") {
+                break;
+            }
+        }
+        assert!(!demo.endpoints.is_empty(), "{:?}", demo.log);
+        assert_eq!(demo.endpoints.len(), demo.pids.len(), "{:?}", demo.log);
+        assert!(demo.dir.is_dir(), "lab dir exists while running");
+        demo
+    }
+
+    fn check(&self) -> (i32, Value) {
+        let mut args = vec!["check", "--json", "--timeout", "500", "--connect-timeout", "500"];
+        args.extend(self.endpoints.iter().map(String::as_str));
+        let out = Command::new(BIN).args(&args).output().expect("run check");
+        let code = out.status.code().expect("exit code");
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "check --json printed no JSON ({e}); stderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (code, json)
+    }
+
+    /// Send `sig`, wait for the demo to exit, assert nothing is left behind.
+    fn stop_with(mut self, sig: Signal) {
+        kill(Pid::from_raw(i32::try_from(self.child.id()).expect("pid")), sig).expect("signal");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                assert!(status.code().is_some(), "demo exited by itself, not killed: {status:?}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "demo did not exit after {sig:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        for pid in &self.pids {
+            let gone = kill(Pid::from_raw(*pid), None).is_err();
+            assert!(gone, "redis-server pid {pid} still running after {sig:?}");
+        }
+        assert!(!self.dir.exists(), "{} still exists", self.dir.display());
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = kill(
+                Pid::from_raw(i32::try_from(self.child.id()).unwrap_or(0)),
+                Signal::SIGTERM,
+            );
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn kinds(json: &Value) -> Vec<String> {
+    json["findings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["kind"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[rstest]
+#[case::healthy("healthy", &[], 0, Signal::SIGINT)]
+#[case::dead_master_no_replica("dead-master-no-replica", &["master_down", "cluster_down"], 2, Signal::SIGTERM)]
+#[case::dead_master_failover("dead-master-failover", &["no_replica"], 1, Signal::SIGHUP)]
+#[case::interrupted_reshard("interrupted-reshard", &["open_slot"], -1, Signal::SIGINT)]
+#[case::migrating_only("migrating-only", &["open_slot"], -1, Signal::SIGTERM)]
+#[case::importing_only("importing-only", &["open_slot"], -1, Signal::SIGHUP)]
+#[case::deleted_slots("deleted-slots", &["uncovered_slots"], 2, Signal::SIGINT)]
+#[case::full_coverage_off("full-coverage-off", &["full_coverage_off"], 2, Signal::SIGTERM)]
+#[case::node_must_rejoin("node-must-rejoin", &["node_not_joined"], 2, Signal::SIGHUP)]
+#[case::stopped_node("stopped-node", &["node_unreachable"], 2, Signal::SIGINT)]
+#[case::majority_lost("majority-lost", &["majority_lost"], 2, Signal::SIGTERM)]
+fn scenario_shows_finding_and_cleans_up(
+    #[case] scenario: &str,
+    #[case] expected: &[&str],
+    #[case] exit: i32,
+    #[case] sig: Signal,
+) {
+    let demo = Demo::start(scenario);
+    let (code, json) = demo.check();
+    let found = kinds(&json);
+    for kind in expected {
+        assert!(
+            found.iter().any(|k| k == kind),
+            "{scenario}: expected finding {kind}, got {found:?}\n{json:#}"
+        );
+    }
+    if exit >= 0 {
+        assert_eq!(code, exit, "{scenario}: exit code\n{json:#}");
+    } else {
+        assert!(code >= 1, "{scenario}: an open slot is at least a warning\n{json:#}");
+    }
+    assert_eq!(json["exit_code"].as_i64(), Some(i64::from(code)));
+    demo.stop_with(sig);
+}
+
+#[test]
+fn list_prints_every_scenario_name_first() {
+    let out = Command::new(BIN).args(["demo", "--list"]).output().expect("run");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    let names: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    for want in [
+        "healthy",
+        "dead-master-no-replica",
+        "dead-master-failover",
+        "interrupted-reshard",
+        "deleted-slots",
+        "node-must-rejoin",
+        "stopped-node",
+        "majority-lost",
+        "full-coverage-off",
+    ] {
+        assert!(names.contains(&want), "{want} missing from {text}");
+    }
+}
+
+#[test]
+fn missing_redis_server_is_a_clear_error() {
+    let out = Command::new(BIN)
+        .args(["demo", "--no-dashboard", "--scenario", "healthy"])
+        .env("REDIS_SERVER", "/nonexistent/redis-server")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("redis-server"), "{err}");
+    assert!(err.contains("apt-get install redis-server"), "{err}");
+}
+
+#[test]
+fn unknown_scenario_exits_non_zero_with_the_list() {
+    let out = Command::new(BIN)
+        .args(["demo", "--scenario", "nope"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown scenario 'nope'") && err.contains("healthy"), "{err}");
+}
