@@ -116,7 +116,11 @@ pub fn summarize(model: &ClusterModel) -> Summary {
             .iter()
             .filter(|n| n.reachability == Reachability::Ok)
             .count(),
-        masters: model.nodes.iter().filter(|n| n.role == Role::Master).count(),
+        masters: model
+            .nodes
+            .iter()
+            .filter(|n| n.role == Role::Master)
+            .count(),
         replicas: model
             .nodes
             .iter()
@@ -251,7 +255,10 @@ pub fn render_text(
     );
     let _ = writeln!(out);
     if findings.is_empty() {
-        let _ = writeln!(out, "No findings: every slot is served and every node is healthy.");
+        let _ = writeln!(
+            out,
+            "No findings: every slot is served and every node is healthy."
+        );
     }
     for f in findings {
         let _ = writeln!(out, "{}  {}", severity_tag(style, f.severity), f.summary);
@@ -275,7 +282,9 @@ pub fn render_text(
             Role::Replica => "S",
             Role::Unknown => "?",
         };
-        let id = n.id.as_deref().map_or("????????", |i| i.get(..8).unwrap_or(i));
+        let id =
+            n.id.as_deref()
+                .map_or("????????", |i| i.get(..8).unwrap_or(i));
         let state = match &n.error {
             None => "ok".to_owned(),
             Some(e) => e.clone(),

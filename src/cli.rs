@@ -44,6 +44,8 @@ pub struct Cli {
 pub enum Command {
     /// Print the diagnosis once and exit (0 healthy, 1 warnings, 2 critical, 3 not observable).
     Check(CheckArgs),
+    /// List, show (--dry-run ID) or apply (--apply ID) the repairs for the current findings.
+    Fix(FixCommandArgs),
     /// Start a throwaway local cluster, break it, and open the dashboard on it.
     Demo(crate::demo::DemoArgs),
 }
@@ -107,6 +109,14 @@ pub struct CheckArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct FixCommandArgs {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+
+    #[command(flatten)]
+    pub fix: crate::fix::cli::FixArgs,
+}
 
 impl ConnArgs {
     /// The seed strings, with `-h/-p` and the redis-cli default applied.
@@ -147,12 +157,11 @@ impl ConnArgs {
             let pw = rpassword::prompt_password("Password: ")
                 .map_err(|e| format!("could not read the password from the terminal: {e}"))?;
             opts.password = Some(Secret::new(pw));
-        } else if opts.password.is_none() {
-            if let Ok(pw) = std::env::var("REDISCLI_AUTH") {
-                if !pw.is_empty() {
-                    opts.password = Some(Secret::new(pw));
-                }
-            }
+        } else if opts.password.is_none()
+            && let Ok(pw) = std::env::var("REDISCLI_AUTH")
+            && !pw.is_empty()
+        {
+            opts.password = Some(Secret::new(pw));
         }
         if self.connect_timeout == 0 || self.timeout == 0 {
             return Err("--connect-timeout and --timeout must be at least 1 ms".to_owned());
@@ -176,7 +185,8 @@ mod tests {
 
     #[test]
     fn redis_cli_habits() {
-        let cli = Cli::try_parse_from(["slotscope", "-h", "127.0.0.1", "-p", "7000"]).expect("parse");
+        let cli =
+            Cli::try_parse_from(["slotscope", "-h", "127.0.0.1", "-p", "7000"]).expect("parse");
         assert_eq!(cli.conn.seed_strings(), vec!["127.0.0.1:7000"]);
         let cli = Cli::try_parse_from(["slotscope"]).expect("parse");
         assert_eq!(cli.conn.seed_strings(), vec!["127.0.0.1:6379"]);
@@ -186,8 +196,14 @@ mod tests {
 
     #[test]
     fn check_subcommand_takes_seeds_and_json() {
-        let cli = Cli::try_parse_from(["slotscope", "check", "--json", "127.0.0.1:7000", "127.0.0.1:7001"])
-            .expect("parse");
+        let cli = Cli::try_parse_from([
+            "slotscope",
+            "check",
+            "--json",
+            "127.0.0.1:7000",
+            "127.0.0.1:7001",
+        ])
+        .expect("parse");
         match cli.command {
             Some(Command::Check(c)) => {
                 assert!(c.json);

@@ -21,6 +21,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
     let code = match cli.command {
         Some(Command::Check(args)) => run_check(&args).await,
         Some(Command::Demo(args)) => run_demo(&args, &cli.ui).await?,
+        Some(Command::Fix(args)) => match options_or_exit(&args.conn) {
+            Ok(opts) => crate::fix::cli::run_fix_command(args.fix, opts).await?,
+            Err(code) => code,
+        },
         None => run_live(&cli.conn, &cli.ui).await?,
     };
     Ok(u8::try_from(code).unwrap_or(1))
@@ -66,7 +70,10 @@ pub async fn run_check(args: &CheckArgs) -> i32 {
                     }
                 }
             } else {
-                print!("{}", check::render_text(&snapshot, &model, &findings, text_style()));
+                print!(
+                    "{}",
+                    check::render_text(&snapshot, &model, &findings, text_style())
+                );
             }
             check::exit_code(&findings)
         }

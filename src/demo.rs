@@ -115,7 +115,12 @@ pub fn describe(lab: &Lab, report: &ScenarioReport) -> String {
     let _ = writeln!(out, "nodes: {}", eps.join(" "));
     let pids: Vec<String> = lab.nodes().iter().map(|n| n.pid.to_string()).collect();
     let _ = writeln!(out, "pids: {}", pids.join(" "));
-    let _ = writeln!(out, "scenario {}: {}", report.scenario.name(), report.scenario.description());
+    let _ = writeln!(
+        out,
+        "scenario {}: {}",
+        report.scenario.name(),
+        report.scenario.description()
+    );
     for a in &report.actions {
         let _ = writeln!(out, "  - {a}");
     }
@@ -199,6 +204,10 @@ mod tests {
             masters: 2,
             ..args
         };
-        assert!(scenario_of(&few).expect_err("must fail").contains("at least 3"));
+        assert!(
+            scenario_of(&few)
+                .expect_err("must fail")
+                .contains("at least 3")
+        );
     }
 }

@@ -28,7 +28,14 @@ struct Demo {
 impl Demo {
     fn start(scenario: &str) -> Demo {
         let mut child = Command::new(BIN)
-            .args(["demo", "--no-dashboard", "--keys", "200", "--scenario", scenario])
+            .args([
+                "demo",
+                "--no-dashboard",
+                "--keys",
+                "200",
+                "--scenario",
+                scenario,
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -80,7 +87,14 @@ impl Demo {
     }
 
     fn check(&self) -> (i32, Value) {
-        let mut args = vec!["check", "--json", "--timeout", "500", "--connect-timeout", "500"];
+        let mut args = vec![
+            "check",
+            "--json",
+            "--timeout",
+            "500",
+            "--connect-timeout",
+            "500",
+        ];
         args.extend(self.endpoints.iter().map(String::as_str));
         let out = Command::new(BIN).args(&args).output().expect("run check");
         let code = out.status.code().expect("exit code");
@@ -95,11 +109,18 @@ impl Demo {
 
     /// Send `sig`, wait for the demo to exit, assert nothing is left behind.
     fn stop_with(mut self, sig: Signal) {
-        kill(Pid::from_raw(i32::try_from(self.child.id()).expect("pid")), sig).expect("signal");
+        kill(
+            Pid::from_raw(i32::try_from(self.child.id()).expect("pid")),
+            sig,
+        )
+        .expect("signal");
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
-                assert!(status.code().is_some(), "demo exited by itself, not killed: {status:?}");
+                assert!(
+                    status.code().is_some(),
+                    "demo exited by itself, not killed: {status:?}"
+                );
                 break;
             }
             assert!(Instant::now() < deadline, "demo did not exit after {sig:?}");
@@ -166,7 +187,10 @@ fn scenario_shows_finding_and_cleans_up(
     if exit >= 0 {
         assert_eq!(code, exit, "{scenario}: exit code\n{json:#}");
     } else {
-        assert!(code >= 1, "{scenario}: an open slot is at least a warning\n{json:#}");
+        assert!(
+            code >= 1,
+            "{scenario}: an open slot is at least a warning\n{json:#}"
+        );
     }
     assert_eq!(json["exit_code"].as_i64(), Some(i64::from(code)));
     demo.stop_with(sig);
@@ -174,7 +198,10 @@ fn scenario_shows_finding_and_cleans_up(
 
 #[test]
 fn list_prints_every_scenario_name_first() {
-    let out = Command::new(BIN).args(["demo", "--list"]).output().expect("run");
+    let out = Command::new(BIN)
+        .args(["demo", "--list"])
+        .output()
+        .expect("run");
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).expect("utf8");
     let names: Vec<&str> = text
@@ -218,5 +245,8 @@ fn unknown_scenario_exits_non_zero_with_the_list() {
         .expect("run");
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("unknown scenario 'nope'") && err.contains("healthy"), "{err}");
+    assert!(
+        err.contains("unknown scenario 'nope'") && err.contains("healthy"),
+        "{err}"
+    );
 }

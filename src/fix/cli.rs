@@ -447,3 +447,56 @@ pub fn render_plan(p: &FixPlan, auth: &CliAuth) -> String {
     }
     s
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        fix: FixArgs,
+    }
+
+    #[test]
+    fn args_are_consistent_and_guarded() {
+        Wrapper::command().debug_assert();
+        let w = Wrapper::try_parse_from(["x", "--apply", "p1", "--yes"]).unwrap();
+        assert_eq!(w.fix.apply.as_deref(), Some("p1"));
+        assert!(w.fix.yes && !w.fix.accept_data_loss);
+        assert!(
+            Wrapper::try_parse_from(["x", "--yes"]).is_err(),
+            "--yes needs --apply"
+        );
+        assert!(Wrapper::try_parse_from(["x", "--apply", "a", "--accept-data-loss"]).is_err());
+        assert!(Wrapper::try_parse_from(["x", "--dry-run", "a", "--apply", "a"]).is_err());
+        assert!(Wrapper::try_parse_from(["x", "--slot", "16384"]).is_err());
+    }
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(
+            exit_code(&FixOutcome::Changed { changes: vec![] }),
+            EXIT_NOTHING_SENT
+        );
+        assert_eq!(
+            exit_code(&FixOutcome::Completed {
+                verified: true,
+                unmet: vec![],
+                new_findings: vec![]
+            }),
+            EXIT_OK
+        );
+        assert_eq!(
+            exit_code(&FixOutcome::Completed {
+                verified: false,
+                unmet: vec!["x".into()],
+                new_findings: vec![]
+            }),
+            EXIT_FAILED
+        );
+    }
+}

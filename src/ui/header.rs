@@ -51,7 +51,8 @@ pub fn render_header(buf: &mut Buffer, area: Rect, app: &App) {
         badges.push(Span::styled(" READ-ONLY ", t.badge));
     }
     if let Some(b) = &app.banner {
-        badges.push(Span::styled(format!(" {} ", truncate_end(b, 40)), t.badge));
+        let room = usize::from(area.width / 5).max(12);
+        badges.push(Span::styled(format!(" {} ", truncate_end(b, room)), t.badge));
     }
     let badges_w: usize = badges.iter().map(Span::width).sum::<usize>() + badges.len();
     let room = usize::from(area.width).saturating_sub(badges_w + 1);
@@ -75,7 +76,12 @@ pub fn render_header(buf: &mut Buffer, area: Rect, app: &App) {
             t.text
         };
         second.push(Span::styled("data ", t.text_dim));
-        second.push(Span::styled(format!("{} old", human_age_ms(age - age % 1000)), st));
+        let label = if age < 1000 {
+            "<1s".to_owned()
+        } else {
+            human_age_ms(age - age % 1000)
+        };
+        second.push(Span::styled(format!("{label} old"), st));
         second.push(Span::styled(" · ", t.text_dim));
     }
     if let Some(m) = app.model() {

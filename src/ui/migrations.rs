@@ -47,8 +47,8 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
         buf.set_string(body.x + 1, body.y, "no open slots (no migrating / importing markers)", t.text_dim);
         return;
     }
-    // slot 5, arrow 1, markers 5, keys 9, rate 6, eta 5, 8 gaps; addresses share the rest.
-    let aw: u16 = (body.width.saturating_sub(39) / 2).clamp(9, 21);
+    // slot 5, arrow 1, markers 5, keys 9, rate 7, eta 5, 8 gaps; addresses share the rest.
+    let aw: u16 = (body.width.saturating_sub(40) / 2).clamp(9, 21);
     let rows_h = usize::from(body.height.saturating_sub(1));
     let offset = super::scroll_offset(app.migration_cursor, rows_h, model.open_slots.len());
     let rows: Vec<Row<'_>> = model
@@ -109,7 +109,7 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
         Constraint::Length(aw),
         Constraint::Length(5),
         Constraint::Length(9),
-        Constraint::Length(6),
+        Constraint::Length(7),
         Constraint::Length(5),
         Constraint::Fill(1),
     ];

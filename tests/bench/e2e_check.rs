@@ -53,13 +53,22 @@ fn main() {
     let mut ratios = Vec::new();
     for _ in 0..RUNS {
         let (a, code_a) = time(Command::new(bin).args(["check", &seed]));
-        let (b, code_b) = time(
-            Command::new("redis-cli")
-                .env("TERM", "dumb")
-                .args(["--cluster", "check", &seed]),
+        let (b, code_b) =
+            time(
+                Command::new("redis-cli")
+                    .env("TERM", "dumb")
+                    .args(["--cluster", "check", &seed]),
+            );
+        assert_eq!(
+            code_a,
+            Some(0),
+            "slotscope check on a healthy cluster exits 0"
         );
-        assert_eq!(code_a, Some(0), "slotscope check on a healthy cluster exits 0");
-        assert_eq!(code_b, Some(0), "redis-cli check on a healthy cluster exits 0");
+        assert_eq!(
+            code_b,
+            Some(0),
+            "redis-cli check on a healthy cluster exits 0"
+        );
         ours.push(a.as_secs_f64() * 1000.0);
         theirs.push(b.as_secs_f64() * 1000.0);
         ratios.push(a.as_secs_f64() / b.as_secs_f64());
@@ -90,7 +99,10 @@ fn main() {
         code_a,
         timeout_ms + 500
     );
-    assert!(a < Duration::from_millis(timeout_ms + 500), "check must not hang");
+    assert!(
+        a < Duration::from_millis(timeout_ms + 500),
+        "check must not hang"
+    );
     let (b, _) = time(
         Command::new("timeout")
             .args(["15", "redis-cli", "--cluster", "check", &seed])

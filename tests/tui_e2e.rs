@@ -1,0 +1,114 @@
+//! End to end: the real binary in a real terminal (tmux) against a real broken local cluster.
+//! The verdict line must name the master that was killed; `q` must end the program.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use slotscope::lab::{LabOptions, Scenario};
+
+struct Tmux(String);
+
+impl Tmux {
+    fn start(name: &str, w: u16, h: u16, cmd: &str) -> Self {
+        let ok = Command::new("tmux")
+            .args(["new-session", "-d", "-s", name, "-x", &w.to_string(), "-y", &h.to_string(), cmd])
+            .status()
+            .expect("tmux runs");
+        assert!(ok.success(), "tmux new-session failed");
+        Self(name.to_owned())
+    }
+
+    fn capture(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.0])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &str) {
+        let _ = Command::new("tmux").args(["send-keys", "-t", &self.0, keys]).status();
+    }
+
+    fn alive(&self) -> bool {
+        Command::new("tmux")
+            .args(["has-session", "-t", &self.0])
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    fn wait_for(&self, what: &str, timeout: Duration, f: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.capture();
+            if f(&screen) {
+                return screen;
+            }
+            assert!(start.elapsed() < timeout, "timed out waiting for {what}; screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["kill-session", "-t", &self.0]).status();
+    }
+}
+
+#[test]
+fn verdict_names_the_killed_master_in_a_real_terminal() {
+    let (lab, report) = Scenario::DeadMasterNoReplica
+        .start(LabOptions {
+            replicas_per_master: 0,
+            keys: 200,
+            ..LabOptions::default()
+        })
+        .expect("lab cluster starts and breaks");
+    let victim = *report.affected.first().expect("a victim");
+    let dead = lab.endpoint(victim).to_string();
+    let alive = lab
+        .master_indices()
+        .into_iter()
+        .find(|i| *i != victim)
+        .expect("a live master");
+    let seed = lab.endpoint(alive).to_string();
+    let bin = env!("CARGO_BIN_EXE_slotscope");
+    let session = format!("slotscope-e2e-{}", std::process::id());
+    let t = Tmux::start(&session, 120, 40, &format!("{bin} {seed} --interval 1"));
+
+    let screen = t.wait_for("the verdict naming the dead master", Duration::from_secs(40), |s| {
+        s.lines().next().is_some_and(|l| l.contains(&dead))
+    });
+    let verdict = screen.lines().next().unwrap_or_default();
+    assert!(
+        verdict.contains("CLUSTER DOWN") || verdict.contains("CRITICAL"),
+        "verdict: {verdict}"
+    );
+    // The node table marks it, the heatmap pane and the footer are drawn.
+    assert!(screen.contains("1 Slots"), "{screen}");
+    assert!(screen.contains("?:help"), "{screen}");
+    let row = screen
+        .lines()
+        .find(|l| l.contains(&dead) && (l.contains("FAIL") || l.contains("DOWN")))
+        .unwrap_or_else(|| panic!("no failing row for {dead}:\n{screen}"));
+    assert!(row.contains("master"), "{row}");
+
+    // Keys work: `:slot N` moves the cursor onto the dead master's slots.
+    let slot = report.slots.first().map_or(0, |r| r.start + 100);
+    t.keys(":");
+    t.keys(&format!("slot {slot}"));
+    t.keys("Enter");
+    t.wait_for("the cursor line on the dead master's slot", Duration::from_secs(5), |s| {
+        s.lines().any(|l| l.contains('▸') && l.contains(&dead))
+    });
+
+    // q quits and the program ends (tmux closes the session with it).
+    t.keys("q");
+    let start = Instant::now();
+    while t.alive() && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!t.alive(), "slotscope did not exit on q");
+    drop(lab);
+}
