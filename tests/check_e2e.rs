@@ -284,11 +284,11 @@ fn forgotten_master_must_rejoin() {
     // Seen through every node: the forgotten master still claims its slots, no peer lists it.
     let (lab, r, c) = scenario(Scenario::NodeMustRejoin, true);
     assert_eq!(c.code, 2, "{}", c.why());
-    assert_has(&c, &["partially_known_node", "cluster_down"]);
+    assert_has(&c, &["node_not_joined", "cluster_down"]);
     let victim = lab.endpoint(r.affected[0]);
     let hint = format!("CLUSTER MEET {} {}", victim.host, victim.port);
     assert!(
-        c.findings_of("partially_known_node")
+        c.findings_of("node_not_joined")
             .iter()
             .any(|f| f["summary"].as_str().is_some_and(|s| s.contains(&hint))),
         "the finding should say `{hint}`: {}",

@@ -167,7 +167,7 @@ fn kinds(json: &Value) -> Vec<String> {
 #[case::deleted_slots("deleted-slots", &["uncovered_slots"], 2, Signal::SIGINT)]
 #[case::full_coverage_off("full-coverage-off", &["full_coverage_off"], 2, Signal::SIGTERM)]
 #[case::node_must_rejoin("node-must-rejoin", &["node_not_joined"], 2, Signal::SIGHUP)]
-#[case::stopped_node("stopped-node", &["node_unreachable"], 2, Signal::SIGINT)]
+#[case::stopped_node("stopped-node", &["node_unreachable"], 1, Signal::SIGINT)]
 #[case::majority_lost("majority-lost", &["majority_lost"], 2, Signal::SIGTERM)]
 fn scenario_shows_finding_and_cleans_up(
     #[case] scenario: &str,

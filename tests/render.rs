@@ -11,9 +11,9 @@ use ratatui::buffer::Buffer;
 use ratatui::style::Color;
 
 use slotscope::app::App;
+use slotscope::cluster::ClusterSnapshot;
 use slotscope::cluster::ProbeError;
 use slotscope::cluster::synthetic::{snapshot_from_texts, synthetic_cluster};
-use slotscope::cluster::ClusterSnapshot;
 use slotscope::ui::theme::ColorDepth;
 
 fn fixture(name: &str) -> String {
@@ -31,7 +31,11 @@ fn scenario(name: &str) -> ClusterSnapshot {
     match name {
         "healthy" => synthetic_cluster(3, 1),
         "master_down" => {
-            let (a, a2, c2) = (f("master_down_nodes_31000"), f("master_down_nodes_31003"), f("master_down_nodes_31005"));
+            let (a, a2, c2) = (
+                f("master_down_nodes_31000"),
+                f("master_down_nodes_31003"),
+                f("master_down_nodes_31005"),
+            );
             snapshot_from_texts(&[
                 ("127.0.0.1:31000", Ok(a.as_str())),
                 ("127.0.0.1:31001", Err(refused())),
@@ -41,7 +45,11 @@ fn scenario(name: &str) -> ClusterSnapshot {
             ])
         }
         "open_slots" => {
-            let (a, b, c) = (f("open_slots_nodes_31000"), f("open_slots_nodes_31001"), f("open_slots_nodes_31002"));
+            let (a, b, c) = (
+                f("open_slots_nodes_31000"),
+                f("open_slots_nodes_31001"),
+                f("open_slots_nodes_31002"),
+            );
             snapshot_from_texts(&[
                 ("127.0.0.1:31000", Ok(a.as_str())),
                 ("127.0.0.1:31001", Ok(b.as_str())),
@@ -52,7 +60,10 @@ fn scenario(name: &str) -> ClusterSnapshot {
             let a = f("pfail_nodes_31000");
             snapshot_from_texts(&[
                 ("127.0.0.1:31000", Ok(a.as_str())),
-                ("127.0.0.1:31002", Err(ProbeError::Unresponsive("PING".into()))),
+                (
+                    "127.0.0.1:31002",
+                    Err(ProbeError::Unresponsive("PING".into())),
+                ),
             ])
         }
         "failover" => {
@@ -64,7 +75,11 @@ fn scenario(name: &str) -> ClusterSnapshot {
             ])
         }
         "delslots" => {
-            let (a, a2, c2) = (f("delslots_nodes_31000"), f("delslots_nodes_31003"), f("delslots_nodes_31005"));
+            let (a, a2, c2) = (
+                f("delslots_nodes_31000"),
+                f("delslots_nodes_31003"),
+                f("delslots_nodes_31005"),
+            );
             snapshot_from_texts(&[
                 ("127.0.0.1:31000", Ok(a.as_str())),
                 ("127.0.0.1:31003", Ok(a2.as_str())),
@@ -75,7 +90,14 @@ fn scenario(name: &str) -> ClusterSnapshot {
     }
 }
 
-const SCENARIOS: [&str; 6] = ["healthy", "master_down", "open_slots", "pfail", "failover", "delslots"];
+const SCENARIOS: [&str; 6] = [
+    "healthy",
+    "master_down",
+    "open_slots",
+    "pfail",
+    "failover",
+    "delslots",
+];
 const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 60)];
 
 fn app_for(name: &str, depth: ColorDepth, w: u16, h: u16) -> App {
@@ -176,7 +198,14 @@ fn every_size_is_usable() {
     // Header, heatmap, findings, nodes and the footer hints are on screen at every size.
     for (w, h) in SIZES {
         let t = text(&draw(&app_for("master_down", ColorDepth::Ansi16, w, h)));
-        for needle in ["1 Slots", "3 Findings", "2 Nodes", "?:help", "127.0.0.1:31001", "data"] {
+        for needle in [
+            "1 Slots",
+            "3 Findings",
+            "2 Nodes",
+            "?:help",
+            "127.0.0.1:31001",
+            "data",
+        ] {
             assert!(t.contains(needle), "{w}x{h} lacks {needle:?}:\n{t}");
         }
     }

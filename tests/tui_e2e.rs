@@ -11,7 +11,17 @@ struct Tmux(String);
 impl Tmux {
     fn start(name: &str, w: u16, h: u16, cmd: &str) -> Self {
         let ok = Command::new("tmux")
-            .args(["new-session", "-d", "-s", name, "-x", &w.to_string(), "-y", &h.to_string(), cmd])
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                name,
+                "-x",
+                &w.to_string(),
+                "-y",
+                &h.to_string(),
+                cmd,
+            ])
             .status()
             .expect("tmux runs");
         assert!(ok.success(), "tmux new-session failed");
@@ -27,7 +37,9 @@ impl Tmux {
     }
 
     fn keys(&self, keys: &str) {
-        let _ = Command::new("tmux").args(["send-keys", "-t", &self.0, keys]).status();
+        let _ = Command::new("tmux")
+            .args(["send-keys", "-t", &self.0, keys])
+            .status();
     }
 
     fn alive(&self) -> bool {
@@ -44,7 +56,10 @@ impl Tmux {
             if f(&screen) {
                 return screen;
             }
-            assert!(start.elapsed() < timeout, "timed out waiting for {what}; screen:\n{screen}");
+            assert!(
+                start.elapsed() < timeout,
+                "timed out waiting for {what}; screen:\n{screen}"
+            );
             std::thread::sleep(Duration::from_millis(250));
         }
     }
@@ -52,7 +67,9 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.0]).status();
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .status();
     }
 }
 
@@ -77,9 +94,11 @@ fn verdict_names_the_killed_master_in_a_real_terminal() {
     let session = format!("slotscope-e2e-{}", std::process::id());
     let t = Tmux::start(&session, 120, 40, &format!("{bin} {seed} --interval 1"));
 
-    let screen = t.wait_for("the verdict naming the dead master", Duration::from_secs(40), |s| {
-        s.lines().next().is_some_and(|l| l.contains(&dead))
-    });
+    let screen = t.wait_for(
+        "the verdict naming the dead master",
+        Duration::from_secs(40),
+        |s| s.lines().next().is_some_and(|l| l.contains(&dead)),
+    );
     let verdict = screen.lines().next().unwrap_or_default();
     assert!(
         verdict.contains("CLUSTER DOWN") || verdict.contains("CRITICAL"),
@@ -99,9 +118,11 @@ fn verdict_names_the_killed_master_in_a_real_terminal() {
     t.keys(":");
     t.keys(&format!("slot {slot}"));
     t.keys("Enter");
-    t.wait_for("the cursor line on the dead master's slot", Duration::from_secs(5), |s| {
-        s.lines().any(|l| l.contains('▸') && l.contains(&dead))
-    });
+    t.wait_for(
+        "the cursor line on the dead master's slot",
+        Duration::from_secs(5),
+        |s| s.lines().any(|l| l.contains('▸') && l.contains(&dead)),
+    );
 
     // q quits and the program ends (tmux closes the session with it).
     t.keys("q");

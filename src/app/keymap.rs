@@ -162,52 +162,250 @@ pub static KEYMAP: &[Binding] = &[
     b(S::Always, Key::ctrl('c'), A::Quit, "quit at once", None),
     b(S::Global, Key::ch('q'), A::Quit, "quit", Some("quit")),
     b(S::Global, Key::ch('?'), A::ToggleHelp, "help", Some("help")),
-    b(S::Global, Key::plain(K::Esc), A::Back, "clear the filter / back", None),
-    b(S::Global, Key::plain(K::Tab), A::FocusNext, "next pane", Some("pane")),
-    b(S::Global, Key::plain(K::BackTab), A::FocusPrev, "previous pane", None),
-    b(S::Global, Key::ch('1'), A::FocusHeatmap, "focus slot heatmap", None),
-    b(S::Global, Key::ch('2'), A::FocusNodes, "focus node table", None),
-    b(S::Global, Key::ch('3'), A::FocusFindings, "focus findings", None),
-    b(S::Global, Key::ch('4'), A::FocusMigrations, "focus migrations", None),
-    b(S::Global, Key::ch('5'), A::FocusTimeline, "focus timeline", None),
-    b(S::Global, Key::ch('z'), A::ToggleFullscreen, "focused pane full screen / back", Some("full")),
+    b(
+        S::Global,
+        Key::plain(K::Esc),
+        A::Back,
+        "clear the filter / back",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::plain(K::Tab),
+        A::FocusNext,
+        "next pane",
+        Some("pane"),
+    ),
+    b(
+        S::Global,
+        Key::plain(K::BackTab),
+        A::FocusPrev,
+        "previous pane",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch('1'),
+        A::FocusHeatmap,
+        "focus slot heatmap",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch('2'),
+        A::FocusNodes,
+        "focus node table",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch('3'),
+        A::FocusFindings,
+        "focus findings",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch('4'),
+        A::FocusMigrations,
+        "focus migrations",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch('5'),
+        A::FocusTimeline,
+        "focus timeline",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch('z'),
+        A::ToggleFullscreen,
+        "focused pane full screen / back",
+        Some("full"),
+    ),
     b(S::Global, Key::plain(K::Up), A::MoveUp, "up", None),
     b(S::Global, Key::ch('k'), A::MoveUp, "up", None),
     b(S::Global, Key::plain(K::Down), A::MoveDown, "down", None),
     b(S::Global, Key::ch('j'), A::MoveDown, "down", None),
-    b(S::Global, Key::plain(K::Left), A::MoveLeft, "left (heatmap)", None),
+    b(
+        S::Global,
+        Key::plain(K::Left),
+        A::MoveLeft,
+        "left (heatmap)",
+        None,
+    ),
     b(S::Global, Key::ch('h'), A::MoveLeft, "left (heatmap)", None),
-    b(S::Global, Key::plain(K::Right), A::MoveRight, "right (heatmap)", None),
-    b(S::Global, Key::ch('l'), A::MoveRight, "right (heatmap)", None),
-    b(S::Global, Key::ch('g'), A::MoveTop, "first row / slot 0", None),
-    b(S::Global, Key::plain(K::Home), A::MoveTop, "first row / slot 0", None),
-    b(S::Global, Key::ch('G'), A::MoveBottom, "last row / slot 16383", None),
-    b(S::Global, Key::plain(K::End), A::MoveBottom, "last row / slot 16383", None),
+    b(
+        S::Global,
+        Key::plain(K::Right),
+        A::MoveRight,
+        "right (heatmap)",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch('l'),
+        A::MoveRight,
+        "right (heatmap)",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch('g'),
+        A::MoveTop,
+        "first row / slot 0",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::plain(K::Home),
+        A::MoveTop,
+        "first row / slot 0",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch('G'),
+        A::MoveBottom,
+        "last row / slot 16383",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::plain(K::End),
+        A::MoveBottom,
+        "last row / slot 16383",
+        None,
+    ),
     b(S::Global, Key::plain(K::PageUp), A::PageUp, "page up", None),
-    b(S::Global, Key::plain(K::PageDown), A::PageDown, "page down", None),
-    b(S::Global, Key::plain(K::Enter), A::Activate, "details of the selection", Some("details")),
-    b(S::Global, Key::ch('/'), A::StartFilter, "filter nodes", Some("filter")),
-    b(S::Global, Key::ch(':'), A::StartCommand, "command line (:q, :node ADDR, :slot N)", Some("cmd")),
-    b(S::Global, Key::ch('f'), A::ToggleFreeze, "freeze / unfreeze the picture", Some("freeze")),
-    b(S::Global, Key::ch('x'), A::OpenFixDialog, "offer fixes for the selection", Some("fix")),
-    b(S::Heatmap, Key::ch('+'), A::ZoomIn, "zoom in around the cursor", Some("zoom")),
-    b(S::Heatmap, Key::ch('='), A::ZoomIn, "zoom in around the cursor", None),
+    b(
+        S::Global,
+        Key::plain(K::PageDown),
+        A::PageDown,
+        "page down",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::plain(K::Enter),
+        A::Activate,
+        "details of the selection",
+        Some("details"),
+    ),
+    b(
+        S::Global,
+        Key::ch('/'),
+        A::StartFilter,
+        "filter nodes",
+        Some("filter"),
+    ),
+    b(
+        S::Global,
+        Key::ch(':'),
+        A::StartCommand,
+        "command line (:q, :node ADDR, :slot N)",
+        Some("cmd"),
+    ),
+    b(
+        S::Global,
+        Key::ch('f'),
+        A::ToggleFreeze,
+        "freeze / unfreeze the picture",
+        Some("freeze"),
+    ),
+    b(
+        S::Global,
+        Key::ch('x'),
+        A::OpenFixDialog,
+        "offer fixes for the selection",
+        Some("fix"),
+    ),
+    b(
+        S::Heatmap,
+        Key::ch('+'),
+        A::ZoomIn,
+        "zoom in around the cursor",
+        Some("zoom"),
+    ),
+    b(
+        S::Heatmap,
+        Key::ch('='),
+        A::ZoomIn,
+        "zoom in around the cursor",
+        None,
+    ),
     b(S::Heatmap, Key::ch('-'), A::ZoomOut, "zoom out", None),
-    b(S::Heatmap, Key::ch('m'), A::CycleMapMode, "colour by health / owner / keys", Some("mode")),
-    b(S::Nodes, Key::ch('s'), A::CycleSort, "cycle sort column", Some("sort")),
-    b(S::Help, Key::plain(K::Esc), A::Back, "close help", Some("close")),
+    b(
+        S::Heatmap,
+        Key::ch('m'),
+        A::CycleMapMode,
+        "colour by health / owner / keys",
+        Some("mode"),
+    ),
+    b(
+        S::Nodes,
+        Key::ch('s'),
+        A::CycleSort,
+        "cycle sort column",
+        Some("sort"),
+    ),
+    b(
+        S::Help,
+        Key::plain(K::Esc),
+        A::Back,
+        "close help",
+        Some("close"),
+    ),
     b(S::Help, Key::ch('?'), A::ToggleHelp, "close help", None),
     b(S::Help, Key::ch('q'), A::Back, "close help", None),
-    b(S::Detail, Key::plain(K::Esc), A::Back, "close", Some("close")),
+    b(
+        S::Detail,
+        Key::plain(K::Esc),
+        A::Back,
+        "close",
+        Some("close"),
+    ),
     b(S::Detail, Key::ch('q'), A::Back, "close", None),
     b(S::Detail, Key::plain(K::Up), A::MoveUp, "scroll up", None),
     b(S::Detail, Key::ch('k'), A::MoveUp, "scroll up", None),
-    b(S::Detail, Key::plain(K::Down), A::MoveDown, "scroll down", Some("scroll")),
+    b(
+        S::Detail,
+        Key::plain(K::Down),
+        A::MoveDown,
+        "scroll down",
+        Some("scroll"),
+    ),
     b(S::Detail, Key::ch('j'), A::MoveDown, "scroll down", None),
-    b(S::Detail, Key::ch('x'), A::OpenFixDialog, "offer fixes for this node", Some("fix")),
-    b(S::Input, Key::plain(K::Esc), A::Back, "cancel", Some("cancel")),
-    b(S::Input, Key::plain(K::Enter), A::Submit, "apply", Some("apply")),
-    b(S::Input, Key::plain(K::Backspace), A::DeleteChar, "delete a character", None),
+    b(
+        S::Detail,
+        Key::ch('x'),
+        A::OpenFixDialog,
+        "offer fixes for this node",
+        Some("fix"),
+    ),
+    b(
+        S::Input,
+        Key::plain(K::Esc),
+        A::Back,
+        "cancel",
+        Some("cancel"),
+    ),
+    b(
+        S::Input,
+        Key::plain(K::Enter),
+        A::Submit,
+        "apply",
+        Some("apply"),
+    ),
+    b(
+        S::Input,
+        Key::plain(K::Backspace),
+        A::DeleteChar,
+        "delete a character",
+        None,
+    ),
 ];
 
 /// Find the action for a key in the given scopes (first scope wins). `Always` is checked first.
@@ -252,7 +450,11 @@ pub fn find_duplicates(table: &[Binding]) -> Vec<(Scope, Key)> {
 #[must_use]
 pub fn hints(scopes: &[Scope]) -> Vec<(String, &'static str)> {
     let mut out: Vec<(String, &'static str)> = Vec::new();
-    let mut ordered: Vec<Scope> = scopes.iter().copied().filter(|s| *s == Scope::Global).collect();
+    let mut ordered: Vec<Scope> = scopes
+        .iter()
+        .copied()
+        .filter(|s| *s == Scope::Global)
+        .collect();
     ordered.extend(scopes.iter().copied().filter(|s| *s != Scope::Global));
     for s in &ordered {
         for bnd in KEYMAP.iter().filter(|x| x.scope == *s) {
@@ -273,10 +475,7 @@ pub fn help_rows() -> Vec<(Scope, Vec<(String, &'static str)>)> {
             out.push((bnd.scope, Vec::new()));
         }
         if let Some((_, rows)) = out.last_mut() {
-            if let Some(row) = rows
-                .iter_mut()
-                .find(|(_, l)| *l == bnd.label)
-            {
+            if let Some(row) = rows.iter_mut().find(|(_, l)| *l == bnd.label) {
                 row.0.push('/');
                 row.0.push_str(&bnd.key.to_string());
             } else {
@@ -299,7 +498,10 @@ pub fn markdown() -> String {
          captured.\n",
     );
     for (scope, rows) in help_rows() {
-        s.push_str(&format!("\n## {}\n\n| Key | Action |\n|---|---|\n", scope.title()));
+        s.push_str(&format!(
+            "\n## {}\n\n| Key | Action |\n|---|---|\n",
+            scope.title()
+        ));
         for (keys, label) in rows {
             let keys = keys.replace('|', "\\|");
             s.push_str(&format!("| `{keys}` | {label} |\n"));
@@ -340,18 +542,29 @@ mod tests {
 
     #[test]
     fn lookup_prefers_pane_then_global() {
-        assert_eq!(lookup(&[S::Heatmap, S::Global], Key::ch('+')), Some(A::ZoomIn));
+        assert_eq!(
+            lookup(&[S::Heatmap, S::Global], Key::ch('+')),
+            Some(A::ZoomIn)
+        );
         assert_eq!(lookup(&[S::Nodes, S::Global], Key::ch('+')), None);
         assert_eq!(lookup(&[S::Nodes, S::Global], Key::ch('q')), Some(A::Quit));
-        assert_eq!(lookup(&[S::Input], Key::ch('q')), None, "input lines capture keys");
+        assert_eq!(
+            lookup(&[S::Input], Key::ch('q')),
+            None,
+            "input lines capture keys"
+        );
         assert_eq!(lookup(&[S::Input], Key::ctrl('c')), Some(A::Quit));
     }
 
     #[test]
     fn shift_and_ctrl_are_normalised() {
-        let g = KeyEvent::new_with_kind(KeyCode::Char('G'), KeyModifiers::SHIFT, KeyEventKind::Press);
+        let g =
+            KeyEvent::new_with_kind(KeyCode::Char('G'), KeyModifiers::SHIFT, KeyEventKind::Press);
         assert_eq!(Key::from_event(&g), Key::ch('G'));
-        let c = KeyEvent::new(KeyCode::Char('C'), KeyModifiers::CONTROL | KeyModifiers::SHIFT);
+        let c = KeyEvent::new(
+            KeyCode::Char('C'),
+            KeyModifiers::CONTROL | KeyModifiers::SHIFT,
+        );
         assert_eq!(Key::from_event(&c), Key::ctrl('c'));
     }
 

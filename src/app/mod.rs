@@ -278,7 +278,12 @@ pub struct App {
 impl App {
     /// A new app with nothing observed yet.
     #[must_use]
-    pub fn new(depth: ColorDepth, interval: Duration, read_only: bool, banner: Option<String>) -> Self {
+    pub fn new(
+        depth: ColorDepth,
+        interval: Duration,
+        read_only: bool,
+        banner: Option<String>,
+    ) -> Self {
         Self {
             theme: Theme::new(depth),
             shown: None,
@@ -534,12 +539,13 @@ impl App {
     /// A key was pressed: look it up and apply it.
     pub fn on_key(&mut self, ev: KeyEvent) -> Option<Effect> {
         let key = Key::from_event(&ev);
-        let action = keymap::lookup(&self.scopes(), key).or_else(|| match (&self.mode, ev.code) {
-            (Mode::Filter | Mode::Command, KeyCode::Char(c)) if key.mods.is_empty() => {
-                Some(Action::InsertChar(c))
-            }
-            _ => None,
-        })?;
+        let action =
+            keymap::lookup(&self.scopes(), key).or_else(|| match (&self.mode, ev.code) {
+                (Mode::Filter | Mode::Command, KeyCode::Char(c)) if key.mods.is_empty() => {
+                    Some(Action::InsertChar(c))
+                }
+                _ => None,
+            })?;
         self.update(action)
     }
 
@@ -563,7 +569,8 @@ impl App {
             Action::Back => self.on_back(),
             Action::FocusNext => self.focus = Pane::ALL[(self.focus.index() + 1) % Pane::ALL.len()],
             Action::FocusPrev => {
-                self.focus = Pane::ALL[(self.focus.index() + Pane::ALL.len() - 1) % Pane::ALL.len()];
+                self.focus =
+                    Pane::ALL[(self.focus.index() + Pane::ALL.len() - 1) % Pane::ALL.len()];
             }
             Action::FocusHeatmap => self.focus = Pane::Heatmap,
             Action::FocusNodes => self.focus = Pane::Nodes,
@@ -708,7 +715,11 @@ impl App {
             },
             ("help", _) => self.mode = Mode::Help,
             ("", _) => {}
-            _ => self.message = Some(format!("unknown command :{cmd} (try :q, :node ADDR, :slot N)")),
+            _ => {
+                self.message = Some(format!(
+                    "unknown command :{cmd} (try :q, :node ADDR, :slot N)"
+                ))
+            }
         }
         None
     }
@@ -862,7 +873,9 @@ impl App {
             }
         }
         if let Mode::NodeDetail(_) = self.mode {
-            self.detail_scroll = self.detail_scroll.saturating_add_signed(delta.clamp(-1000, 1000));
+            self.detail_scroll = self
+                .detail_scroll
+                .saturating_add_signed(delta.clamp(-1000, 1000));
         }
     }
 
@@ -902,7 +915,9 @@ fn node_matches(n: &NodeSummary, needle: &str) -> bool {
         Role::Unknown => "unknown",
     };
     n.addr.to_string().to_lowercase().contains(needle)
-        || n.id.as_ref().is_some_and(|i| i.0.to_lowercase().starts_with(needle))
+        || n.id
+            .as_ref()
+            .is_some_and(|i| i.0.to_lowercase().starts_with(needle))
         || role.contains(needle)
         || (needle == "fail" && n.is_failing())
 }

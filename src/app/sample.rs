@@ -35,7 +35,11 @@ fn id(i: usize) -> NodeId {
 
 /// A model of `masters` masters with `replicas` replicas each, broken as `scenario` says.
 #[must_use]
-pub fn model(masters: usize, replicas: usize, scenario: Scenario) -> (ClusterSnapshot, ClusterModel, Vec<Finding>) {
+pub fn model(
+    masters: usize,
+    replicas: usize,
+    scenario: Scenario,
+) -> (ClusterSnapshot, ClusterModel, Vec<Finding>) {
     let masters = masters.max(1);
     let per = SLOT_COUNT / masters;
     let mut nodes = Vec::new();
@@ -50,7 +54,11 @@ pub fn model(masters: usize, replicas: usize, scenario: Scenario) -> (ClusterSna
     let down = masters - 1;
     for m in 0..masters {
         let start = m * per;
-        let end = if m + 1 == masters { SLOT_COUNT - 1 } else { start + per - 1 };
+        let end = if m + 1 == masters {
+            SLOT_COUNT - 1
+        } else {
+            start + per - 1
+        };
         let range = SlotRange::new(
             u16::try_from(start).unwrap_or(0),
             u16::try_from(end).unwrap_or(u16::MAX),
@@ -78,11 +86,25 @@ pub fn model(masters: usize, replicas: usize, scenario: Scenario) -> (ClusterSna
         } else {
             vec![range]
         };
-        nodes.push(summary(n, Role::Master, None, claimed, failing, per as u64 * 3));
+        nodes.push(summary(
+            n,
+            Role::Master,
+            None,
+            claimed,
+            failing,
+            per as u64 * 3,
+        ));
         let master_id = id(n);
         n += 1;
         for _ in 0..replicas {
-            nodes.push(summary(n, Role::Replica, Some(master_id.clone()), Vec::new(), false, per as u64 * 3));
+            nodes.push(summary(
+                n,
+                Role::Replica,
+                Some(master_id.clone()),
+                Vec::new(),
+                false,
+                per as u64 * 3,
+            ));
             n += 1;
         }
     }
@@ -160,7 +182,9 @@ fn summary(
         master_id,
         flags,
         reachability: if failing {
-            Reachability::Failed(ProbeError::ConnectFailed("Connection refused (os error 111)".into()))
+            Reachability::Failed(ProbeError::ConnectFailed(
+                "Connection refused (os error 111)".into(),
+            ))
         } else {
             Reachability::Ok
         },
@@ -174,7 +198,14 @@ fn summary(
         },
         info: (!failing).then(|| ServerInfo {
             redis_version: Some("7.0.15".into()),
-            role: Some(if role == Role::Master { "master" } else { "slave" }.into()),
+            role: Some(
+                if role == Role::Master {
+                    "master"
+                } else {
+                    "slave"
+                }
+                .into(),
+            ),
             used_memory: Some(2_400_000 + u64::try_from(i).unwrap_or(0) * 1000),
             ops_per_sec: Some(120),
             connected_clients: Some(3),
@@ -192,7 +223,12 @@ fn summary(
     }
 }
 
-fn findings(model: &ClusterModel, scenario: Scenario, masters: usize, replicas: usize) -> Vec<Finding> {
+fn findings(
+    model: &ClusterModel,
+    scenario: Scenario,
+    masters: usize,
+    replicas: usize,
+) -> Vec<Finding> {
     let last = model
         .nodes
         .iter()

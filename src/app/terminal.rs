@@ -29,7 +29,8 @@ impl TerminalGuard {
     /// # Errors
     /// When the terminal cannot be set up (not a TTY).
     pub fn new() -> color_eyre::Result<Self> {
-        let terminal = ratatui::try_init().wrap_err("setting up the terminal (is stdout a TTY?)")?;
+        let terminal =
+            ratatui::try_init().wrap_err("setting up the terminal (is stdout a TTY?)")?;
         Ok(Self { terminal })
     }
 

@@ -63,7 +63,11 @@ fn quit_keys() {
     let mut a = app_with(Scenario::Healthy, 80, 24);
     press(&mut a, ':');
     press(&mut a, 'q');
-    assert_eq!(a.mode, Mode::Command, "q is typed, not quit, in the command line");
+    assert_eq!(
+        a.mode,
+        Mode::Command,
+        "q is typed, not quit, in the command line"
+    );
     assert_eq!(press_code(&mut a, KeyCode::Enter), Some(Effect::Quit));
 }
 
@@ -72,7 +76,10 @@ fn verdict_names_the_failed_master() {
     let a = app_with(Scenario::MasterDown, 80, 24);
     let s = screen(&a);
     let first = s.lines().next().unwrap_or_default();
-    assert!(first.starts_with("CLUSTER DOWN: 5462 slots not served"), "{first}");
+    assert!(
+        first.starts_with("CLUSTER DOWN: 5462 slots not served"),
+        "{first}"
+    );
     assert!(first.contains("127.0.0.1:7004"), "{first}");
 }
 
@@ -81,7 +88,9 @@ fn command_slot_moves_cursor_and_selects_owner() {
     let mut a = app_with(Scenario::MasterDown, 120, 40);
     a.run_command("slot 12000");
     assert_eq!(a.heat_cursor, 12000);
-    let owner = a.selected_node().and_then(|i| a.model().and_then(|m| m.nodes.get(i)));
+    let owner = a
+        .selected_node()
+        .and_then(|i| a.model().and_then(|m| m.nodes.get(i)));
     assert_eq!(owner.map(|n| n.addr.port), Some(7004));
     let s = screen(&a);
     assert!(s.contains("127.0.0.1:7004"), "{s}");
@@ -95,12 +104,24 @@ fn command_node_selects_and_unknown_reports() {
     let mut a = app_with(Scenario::Healthy, 80, 24);
     a.run_command("node 7003");
     assert_eq!(a.focus, Pane::Nodes);
-    let n = a.selected_node().and_then(|i| a.model().and_then(|m| m.nodes.get(i)));
+    let n = a
+        .selected_node()
+        .and_then(|i| a.model().and_then(|m| m.nodes.get(i)));
     assert_eq!(n.map(|n| n.addr.port), Some(7003));
     a.run_command("node 9.9.9.9");
-    assert!(a.message.as_deref().unwrap_or("").contains("no node matches"));
+    assert!(
+        a.message
+            .as_deref()
+            .unwrap_or("")
+            .contains("no node matches")
+    );
     a.run_command("bogus");
-    assert!(a.message.as_deref().unwrap_or("").contains("unknown command"));
+    assert!(
+        a.message
+            .as_deref()
+            .unwrap_or("")
+            .contains("unknown command")
+    );
 }
 
 #[test]
@@ -170,7 +191,9 @@ fn finding_enter_moves_cursor_and_selection() {
     press_code(&mut a, KeyCode::Enter);
     assert!(a.finding_expanded);
     assert_eq!(a.heat_cursor, 10922);
-    let n = a.selected_node().and_then(|i| a.model().and_then(|m| m.nodes.get(i)));
+    let n = a
+        .selected_node()
+        .and_then(|i| a.model().and_then(|m| m.nodes.get(i)));
     assert_eq!(n.map(|n| n.addr.port), Some(7004));
     assert!(screen(&a).contains("connection refused"));
 }
@@ -236,7 +259,10 @@ fn sort_cycles() {
     press(&mut a, '2');
     press(&mut a, 's');
     assert_eq!(a.node_sort, NodeSort::Health);
-    let first = a.node_order.first().and_then(|i| a.model().and_then(|m| m.nodes.get(*i)));
+    let first = a
+        .node_order
+        .first()
+        .and_then(|i| a.model().and_then(|m| m.nodes.get(*i)));
     assert!(first.is_some_and(NodeSummary::is_failing), "failing first");
 }
 
@@ -248,10 +274,16 @@ fn timeline_records_failure_and_recovery() {
     let texts: Vec<&str> = a.timeline.iter().map(|e| e.text.as_str()).collect();
     assert!(texts.iter().any(|t| t.contains("ok → FAIL")), "{texts:?}");
     assert!(texts.iter().any(|t| t.contains("FAIL → ok")), "{texts:?}");
-    assert!(texts.iter().any(|t| t.contains("cluster_state:fail")), "{texts:?}");
+    assert!(
+        texts.iter().any(|t| t.contains("cluster_state:fail")),
+        "{texts:?}"
+    );
     let newest = a.timeline.front().map(|e| e.kind);
     assert!(
-        matches!(newest, Some(ChangeKind::ClusterState | ChangeKind::NodeRecovered)),
+        matches!(
+            newest,
+            Some(ChangeKind::ClusterState | ChangeKind::NodeRecovered)
+        ),
         "newest first: {newest:?}"
     );
 }

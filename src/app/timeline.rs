@@ -2,7 +2,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::cluster::{ClusterModel, NodeId, NodeSummary, Reachability, Role, Slot, SlotRange, slots_to_ranges};
+use crate::cluster::{
+    ClusterModel, NodeId, NodeSummary, Reachability, Role, Slot, SlotRange, slots_to_ranges,
+};
 
 /// What kind of change happened (drives the glyph and colour).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -125,7 +127,10 @@ pub fn diff_models(old: &ClusterModel, new: &ClusterModel, at_ms: u64) -> Vec<Ti
     let after: BTreeMap<String, &NodeSummary> = new.nodes.iter().map(|n| (key(n), n)).collect();
     for (k, n) in &after {
         match before.get(k) {
-            None => push(ChangeKind::NodeAppeared, format!("node {} appeared", n.label())),
+            None => push(
+                ChangeKind::NodeAppeared,
+                format!("node {} appeared", n.label()),
+            ),
             Some(o) => {
                 let (h0, h1) = (Health::of(o), Health::of(n));
                 if h0 != h1 {
@@ -146,7 +151,10 @@ pub fn diff_models(old: &ClusterModel, new: &ClusterModel, at_ms: u64) -> Vec<Ti
                         .map_or_else(|| "its master".to_owned(), |m| name(old, m));
                     push(
                         ChangeKind::Failover,
-                        format!("failover: {} promoted to master (replaced {was})", n.label()),
+                        format!(
+                            "failover: {} promoted to master (replaced {was})",
+                            n.label()
+                        ),
                     );
                 } else if o.role == Role::Master && n.role == Role::Replica {
                     push(
@@ -159,7 +167,10 @@ pub fn diff_models(old: &ClusterModel, new: &ClusterModel, at_ms: u64) -> Vec<Ti
     }
     for (k, n) in &before {
         if !after.contains_key(k) {
-            push(ChangeKind::NodeDisappeared, format!("node {} disappeared", n.label()));
+            push(
+                ChangeKind::NodeDisappeared,
+                format!("node {} disappeared", n.label()),
+            );
         }
     }
 
@@ -171,7 +182,9 @@ pub fn diff_models(old: &ClusterModel, new: &ClusterModel, at_ms: u64) -> Vec<Ti
     for (s, (a, b)) in old.slots.iter().zip(&new.slots).enumerate() {
         let (oa, ob) = (owner_key(old, a.owner), owner_key(new, b.owner));
         if oa != ob {
-            let Ok(slot) = Slot::try_from(s) else { continue };
+            let Ok(slot) = Slot::try_from(s) else {
+                continue;
+            };
             moves.entry((oa, ob)).or_default().push(slot);
         }
     }
@@ -202,10 +215,18 @@ pub fn diff_models(old: &ClusterModel, new: &ClusterModel, at_ms: u64) -> Vec<Ti
 
     let (m0, m1) = (markers(old), markers(new));
     for (slot, node, peer, migrating) in m1.difference(&m0) {
-        let what = if *migrating { "migrating to" } else { "importing from" };
+        let what = if *migrating {
+            "migrating to"
+        } else {
+            "importing from"
+        };
         push(
             ChangeKind::MarkerSet,
-            format!("slot {slot}: {} {what} {}", name(new, node), name(new, peer)),
+            format!(
+                "slot {slot}: {} {what} {}",
+                name(new, node),
+                name(new, peer)
+            ),
         );
     }
     for (slot, node, peer, migrating) in m0.difference(&m1) {

@@ -1394,18 +1394,47 @@ impl<'a> Ctx<'a> {
                 )
             };
             let hint = match n.addr.endpoint() {
-                Some(ep) => format!("CLUSTER MEET {} {} on them", ep.host, ep.port),
-                None => "CLUSTER MEET it from them".to_owned(),
+                Some(ep) => format!("CLUSTER MEET {} {} on one of them", ep.host, ep.port),
+                None => "CLUSTER MEET it from one of them".to_owned(),
             };
-            let mut f = Finding::new(
-                FindingKind::PartiallyKnownNode,
-                Severity::Warning,
-                format!(
-                    "{} {} is unknown to {who}: forgotten or never met; {hint}",
-                    self.role_phrase(i, n),
-                    label(n)
-                ),
-            );
+            let unknown_to_all = unknown_to.len() == others;
+            let claimed = &n.claimed_slots;
+            let mut f = if unknown_to_all {
+                // Running, in cluster mode, but no other node has it in its table: it left or
+                // was forgotten, and only CLUSTER MEET brings it (and its slots) back.
+                let (severity, what) = if claimed.is_empty() {
+                    (Severity::Warning, String::new())
+                } else {
+                    (
+                        Severity::Critical,
+                        format!(
+                            "; its {} are unbound in their view",
+                            slots_phrase(claimed)
+                        ),
+                    )
+                };
+                Finding::new(
+                    FindingKind::NodeNotJoined,
+                    severity,
+                    format!(
+                        "{} {} is not part of the cluster: {who} have forgotten it or never met \
+                         it{what}; run {hint}",
+                        self.role_phrase(i, n),
+                        label(n)
+                    ),
+                )
+            } else {
+                Finding::new(
+                    FindingKind::PartiallyKnownNode,
+                    Severity::Warning,
+                    format!(
+                        "{} {} is unknown to {who}: forgotten or never met; {hint}",
+                        self.role_phrase(i, n),
+                        label(n)
+                    ),
+                )
+            };
+            f.slots.clone_from(claimed);
             f.evidence.push(format!(
                 "not in the table of: {}",
                 self.names(&unknown_to, EVIDENCE_NODES)

@@ -309,24 +309,76 @@ mod build {
     /// (owner a view names, consensus owner), internal indices.
     type OwnerPair = (Option<usize>, Option<usize>);
 
-    /// Votes of all views on one segment.
+    /// Votes of all views on one segment: the first owner named inline (no allocation in
+    /// the common case of agreement), other owners in `more`.
     #[derive(Default)]
     struct Votes {
-        /// (owner, votes), distinct owners; almost always 0 or 1 entries.
-        owners: Vec<(usize, u32)>,
+        first: Option<(usize, u32)>,
+        more: Vec<(usize, u32)>,
     }
 
     impl Votes {
         fn add(&mut self, owner: usize) {
-            match self.owners.iter_mut().find(|(o, _)| *o == owner) {
-                Some((_, n)) => *n += 1,
-                None => self.owners.push((owner, 1)),
+            match &mut self.first {
+                None => self.first = Some((owner, 1)),
+                Some((o, n)) if *o == owner => *n += 1,
+                Some(_) => match self.more.iter_mut().find(|(o, _)| *o == owner) {
+                    Some((_, n)) => *n += 1,
+                    None => self.more.push((owner, 1)),
+                },
             }
+        }
+
+        fn iter(&self) -> impl Iterator<Item = &(usize, u32)> {
+            self.first.iter().chain(self.more.iter())
+        }
+
+        fn distinct(&self) -> usize {
+            usize::from(self.first.is_some()) + self.more.len()
         }
     }
 
+    /// A small fast hasher (FxHash) for the id and address maps: keys are random hex ids and
+    /// addresses, not attacker-chosen, and SipHash dominated the build time.
+    #[derive(Default, Clone, Copy)]
+    struct FxHasher(u64);
+
+    impl std::hash::Hasher for FxHasher {
+        fn write(&mut self, bytes: &[u8]) {
+            for chunk in bytes.chunks(8) {
+                let mut buf = [0u8; 8];
+                buf[..chunk.len()].copy_from_slice(chunk);
+                self.add(u64::from_le_bytes(buf));
+            }
+        }
+
+        fn write_u8(&mut self, i: u8) {
+            self.add(u64::from(i));
+        }
+
+        fn write_u16(&mut self, i: u16) {
+            self.add(u64::from(i));
+        }
+
+        fn write_usize(&mut self, i: usize) {
+            self.add(i as u64);
+        }
+
+        fn finish(&self) -> u64 {
+            self.0
+        }
+    }
+
+    impl FxHasher {
+        fn add(&mut self, word: u64) {
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
     fn get_or_insert<'a>(
-        ids: &mut HashMap<&'a NodeId, usize>,
+        ids: &mut FxMap<&'a NodeId, usize>,
         protos: &mut Vec<Proto<'a>>,
         id: &'a NodeId,
     ) -> usize {
@@ -377,7 +429,7 @@ mod build {
         };
 
         // 1. Reachable views, one per node id (a node probed twice counts once).
-        let mut ids: HashMap<&NodeId, usize> = HashMap::new();
+        let mut ids: FxMap<&NodeId, usize> = FxMap::default();
         let mut protos: Vec<Proto<'_>> = Vec::new();
         let mut views: Vec<View<'_>> = Vec::new();
         let mut leftovers: Vec<(usize, ProbeError)> = Vec::new();
@@ -429,8 +481,13 @@ mod build {
         }
 
         // 3. Failed probes: attach to the node with that address, else an id-less node.
-        let mut by_addr: HashMap<(&str, u16), usize> = HashMap::new();
-        for pass_handshake in [false, true] {
+        let mut by_addr: FxMap<(&str, u16), usize> = FxMap::default();
+        let passes: &[bool] = if leftovers.is_empty() {
+            &[]
+        } else {
+            &[false, true]
+        };
+        for &pass_handshake in passes {
             for (idx, p) in protos.iter().enumerate() {
                 let own = p.view.map(|v| views[v].me);
                 for line in own.into_iter().chain(p.peer_lines.iter().map(|(_, l)| *l)) {
@@ -562,7 +619,6 @@ mod build {
         for (k, v) in votes.iter().enumerate() {
             let start = seg_starts[k];
             let owner = v
-                .owners
                 .iter()
                 .filter(|(o, _)| own_claims(*o).is_none_or(|r| ranges_contain(r, start)))
                 .max_by(|(a, an), (b, bn)| {
@@ -572,7 +628,7 @@ mod build {
                 })
                 .map(|(o, _)| *o);
             seg_owner.push(owner);
-            seg_disputed.push(v.owners.len() > 1);
+            seg_disputed.push(v.distinct() > 1);
         }
 
         // Markers (own views only) and open slots.
@@ -709,11 +765,21 @@ mod build {
         }
 
         // Permute the nodes into display order.
-        let mut taken: Vec<Option<NodeSummary>> = summaries.into_iter().map(Some).collect();
-        let nodes: Vec<NodeSummary> = order
-            .iter()
-            .filter_map(|&i| taken.get_mut(i).and_then(Option::take))
-            .collect();
+        // In place, following the permutation's cycles: `nodes[f] = summaries[order[f]]`.
+        let mut nodes = summaries;
+        let mut perm = order;
+        for i in 0..perm.len() {
+            let mut cur = i;
+            loop {
+                let src = perm[cur];
+                perm[cur] = cur;
+                if src == i || src == cur || src >= nodes.len() {
+                    break;
+                }
+                nodes.swap(cur, src);
+                cur = src;
+            }
+        }
 
         ClusterModel {
             generation: snapshot.generation,
@@ -878,7 +944,7 @@ mod build {
     /// unknown masters, nodes of unknown role, and id-less endpoints.
     fn display_order(
         nodes: &[NodeSummary],
-        ids: &HashMap<&NodeId, usize>,
+        ids: &FxMap<&NodeId, usize>,
         failing: &[bool],
     ) -> Vec<usize> {
         let addr_key = |i: usize| (nodes[i].addr.ip.as_str(), nodes[i].addr.port, i);

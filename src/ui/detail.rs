@@ -7,13 +7,19 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
 use crate::app::App;
-use crate::cluster::{ClusterModel, NodeLine, NodeSummary, Reachability, format_ranges, ranges_len};
+use crate::cluster::{
+    ClusterModel, NodeLine, NodeSummary, Reachability, format_ranges, ranges_len,
+};
 
 use super::text::truncate_end;
 
 fn ids(model: &ClusterModel, v: &[crate::cluster::NodeId]) -> String {
     v.iter()
-        .map(|id| model.node(id).map_or_else(|| id.short().to_owned(), |n| n.addr.to_string()))
+        .map(|id| {
+            model
+                .node(id)
+                .map_or_else(|| id.short().to_owned(), |n| n.addr.to_string())
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -30,12 +36,16 @@ pub fn detail_lines(app: &App, idx: usize) -> Vec<Line<'static>> {
         return out;
     };
     let kv = |k: &str, v: String| {
-        Line::from(vec![Span::styled(format!("{k:>14} "), t.text_dim), Span::raw(v)])
+        Line::from(vec![
+            Span::styled(format!("{k:>14} "), t.text_dim),
+            Span::raw(v),
+        ])
     };
     out.push(kv("node", n.label()));
     out.push(kv(
         "id",
-        n.id.as_ref().map_or_else(|| "unknown".to_owned(), |i| i.0.clone()),
+        n.id.as_ref()
+            .map_or_else(|| "unknown".to_owned(), |i| i.0.clone()),
     ));
     out.push(kv("role", format!("{:?}", n.role).to_lowercase()));
     out.push(kv(
@@ -56,7 +66,11 @@ pub fn detail_lines(app: &App, idx: usize) -> Vec<Line<'static>> {
     ));
     out.push(kv(
         "slots",
-        format!("{} {}", ranges_len(&n.claimed_slots), truncate_end(&format_ranges(&n.claimed_slots), 80)),
+        format!(
+            "{} {}",
+            ranges_len(&n.claimed_slots),
+            truncate_end(&format_ranges(&n.claimed_slots), 80)
+        ),
     ));
     out.push(kv("config epoch", n.config_epoch.to_string()));
     let pe = &n.peers;
@@ -66,7 +80,11 @@ pub fn detail_lines(app: &App, idx: usize) -> Vec<Line<'static>> {
             "known by {}, unknown to {}{}",
             pe.known_by.len(),
             pe.unknown_to.len(),
-            if pe.unknown_to.is_empty() { String::new() } else { format!(" ({})", ids(model, &pe.unknown_to)) }
+            if pe.unknown_to.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", ids(model, &pe.unknown_to))
+            }
         ),
     ));
     if !pe.pfail_by.is_empty() {
@@ -76,7 +94,10 @@ pub fn detail_lines(app: &App, idx: usize) -> Vec<Line<'static>> {
         out.push(kv("FAIL by", ids(model, &pe.fail_by)));
     }
     if n.isolated {
-        out.push(kv("membership", "not joined: its table holds only itself (needs CLUSTER MEET)".to_owned()));
+        out.push(kv(
+            "membership",
+            "not joined: its table holds only itself (needs CLUSTER MEET)".to_owned(),
+        ));
     }
     out.push(Line::raw(""));
     // Disagreements of this node's view with the consensus.
@@ -86,20 +107,31 @@ pub fn detail_lines(app: &App, idx: usize) -> Vec<Line<'static>> {
         .filter(|d| Some(&d.node) == n.id.as_ref())
         .collect();
     if mine.is_empty() {
-        out.push(Line::styled("Its view of slot ownership agrees with the consensus.", t.verdict_ok));
+        out.push(Line::styled(
+            "Its view of slot ownership agrees with the consensus.",
+            t.verdict_ok,
+        ));
     } else {
-        out.push(Line::styled("Where its view differs from the consensus:", t.severity_warning));
+        out.push(Line::styled(
+            "Where its view differs from the consensus:",
+            t.severity_warning,
+        ));
         for d in mine {
             let name = |id: &Option<crate::cluster::NodeId>| {
-                id.as_ref().map_or_else(|| "nobody".to_owned(), |i| ids(model, std::slice::from_ref(i)))
+                id.as_ref().map_or_else(
+                    || "nobody".to_owned(),
+                    |i| ids(model, std::slice::from_ref(i)),
+                )
             };
             out.push(Line::raw(format!(
                 "  slots {} : it says {} (epoch {}), consensus {} (epoch {})",
                 truncate_end(&format_ranges(&d.slots), 40),
                 name(&d.its_owner),
-                d.its_owner_epoch.map_or_else(|| "?".to_owned(), |e| e.to_string()),
+                d.its_owner_epoch
+                    .map_or_else(|| "?".to_owned(), |e| e.to_string()),
                 name(&d.consensus_owner),
-                d.consensus_owner_epoch.map_or_else(|| "?".to_owned(), |e| e.to_string()),
+                d.consensus_owner_epoch
+                    .map_or_else(|| "?".to_owned(), |e| e.to_string()),
             )));
         }
     }
@@ -110,10 +142,16 @@ pub fn detail_lines(app: &App, idx: usize) -> Vec<Line<'static>> {
         .and_then(|o| o.report())
         .map(|r| &r.nodes);
     match table {
-        None => out.push(Line::styled("No own view: the node did not answer.", t.text_dim)),
+        None => out.push(Line::styled(
+            "No own view: the node did not answer.",
+            t.text_dim,
+        )),
         Some(nodes) => {
             out.push(Line::styled(
-                format!("Its CLUSTER NODES ({} lines), * = differs from consensus:", nodes.lines.len()),
+                format!(
+                    "Its CLUSTER NODES ({} lines), * = differs from consensus:",
+                    nodes.lines.len()
+                ),
                 t.table_header,
             ));
             for l in &nodes.lines {

@@ -16,9 +16,19 @@ pub fn render_findings(buf: &mut Buffer, area: Rect, app: &App) {
     let right = if findings.is_empty() {
         Line::default()
     } else {
-        Line::styled(format!("{}/{}", app.finding_cursor + 1, findings.len()), t.text_dim)
+        Line::styled(
+            format!("{}/{}", app.finding_cursor + 1, findings.len()),
+            t.text_dim,
+        )
     };
-    super::render_title(buf, area, app, Pane::Findings, &findings.len().to_string(), right);
+    super::render_title(
+        buf,
+        area,
+        app,
+        Pane::Findings,
+        &findings.len().to_string(),
+        right,
+    );
     let body = Rect {
         y: area.y + 1,
         height: area.height.saturating_sub(1),
@@ -75,7 +85,10 @@ pub fn render_findings(buf: &mut Buffer, area: Rect, app: &App) {
             detail.extend(f.evidence.iter().cloned());
             for d in detail {
                 lines.push((
-                    Line::styled(format!("   {}", truncate_end(&d, w.saturating_sub(3))), t.text_dim),
+                    Line::styled(
+                        format!("   {}", truncate_end(&d, w.saturating_sub(3))),
+                        t.text_dim,
+                    ),
                     false,
                 ));
             }

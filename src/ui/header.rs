@@ -52,7 +52,10 @@ pub fn render_header(buf: &mut Buffer, area: Rect, app: &App) {
     }
     if let Some(b) = &app.banner {
         let room = usize::from(area.width / 5).max(12);
-        badges.push(Span::styled(format!(" {} ", truncate_end(b, room)), t.badge));
+        badges.push(Span::styled(
+            format!(" {} ", truncate_end(b, room)),
+            t.badge,
+        ));
     }
     let badges_w: usize = badges.iter().map(Span::width).sum::<usize>() + badges.len();
     let room = usize::from(area.width).saturating_sub(badges_w + 1);
@@ -95,11 +98,17 @@ pub fn render_header(buf: &mut Buffer, area: Rect, app: &App) {
         second.push(Span::styled(format!("{ok} ok"), t.text));
         if failing > 0 {
             second.push(Span::styled(" / ", t.text_dim));
-            second.push(Span::styled(format!("{failing} failing"), t.severity_critical));
+            second.push(Span::styled(
+                format!("{failing} failing"),
+                t.severity_critical,
+            ));
         }
         let unprobed = m.nodes.len().saturating_sub(ok + failing);
         if unprobed > 0 {
-            second.push(Span::styled(format!(" / {unprobed} not probed"), t.text_dim));
+            second.push(Span::styled(
+                format!(" / {unprobed} not probed"),
+                t.text_dim,
+            ));
         }
         second.push(Span::styled(" · slots served ", t.text_dim));
         let sstyle = if served < SLOT_COUNT {
@@ -110,13 +119,19 @@ pub fn render_header(buf: &mut Buffer, area: Rect, app: &App) {
         second.push(Span::styled(format!("{served}/{SLOT_COUNT}"), sstyle));
         if !m.open_slots.is_empty() {
             second.push(Span::styled(" · open slots ", t.text_dim));
-            second.push(Span::styled(m.open_slots.len().to_string(), t.severity_warning));
+            second.push(Span::styled(
+                m.open_slots.len().to_string(),
+                t.severity_warning,
+            ));
         }
         second.push(Span::styled(" · ", t.text_dim));
         second.push(Span::raw(format!("{masters} masters {replicas} replicas")));
     }
     if let Some(p) = &app.shown {
-        second.push(Span::styled(format!(" · #{}", p.snapshot.generation), t.text_dim));
+        second.push(Span::styled(
+            format!(" · #{}", p.snapshot.generation),
+            t.text_dim,
+        ));
     }
     buf.set_line(area.x, area.y + 1, &Line::from(second), area.width);
 }
@@ -157,13 +172,20 @@ fn legend(app: &App, model: &ClusterModel) -> Line<'static> {
                     Span::styled("█", Style::new().fg(t.heat_state(s)))
                 };
                 spans.push(sw);
-                spans.push(Span::styled(format!("{}{word} ", if mono { "=" } else { "" }), t.text_dim));
+                spans.push(Span::styled(
+                    format!("{}{word} ", if mono { "=" } else { "" }),
+                    t.text_dim,
+                ));
             }
         }
         HeatMode::Owner => {
             let legend = heatmap::owner_legend(model);
             for (k, (i, _)) in legend.iter().enumerate().take(12) {
-                let addr = model.nodes.get(*i).map(|n| n.addr.port.to_string()).unwrap_or_default();
+                let addr = model
+                    .nodes
+                    .get(*i)
+                    .map(|n| n.addr.port.to_string())
+                    .unwrap_or_default();
                 let st = Style::new()
                     .fg(t.heat_owner(k))
                     .add_modifier(Modifier::BOLD);
@@ -200,7 +222,12 @@ pub fn render_heatmap_pane(buf: &mut Buffer, area: Rect, app: &App) {
         }
         return;
     };
-    let grid = HeatGrid::new(heat_map_rect(area), app.heat_start, app.heat_len, t.is_mono());
+    let grid = HeatGrid::new(
+        heat_map_rect(area),
+        app.heat_start,
+        app.heat_len,
+        t.is_mono(),
+    );
     let end = grid.start + grid.len - 1;
     let extra = format!(
         "{} · {}-{} · {}/px",
@@ -226,7 +253,11 @@ fn cursor_line(app: &App, model: &ClusterModel, grid: &HeatGrid) -> Line<'static
     let b = grid.bucket_of(app.heat_cursor).unwrap_or(0);
     let (first, last) = grid.bucket_range(b);
     let entries = model.slots.get(first..=last).unwrap_or(&[]);
-    let worst = entries.iter().map(|e| e.state).max().unwrap_or(SlotState::Uncovered);
+    let worst = entries
+        .iter()
+        .map(|e| e.state)
+        .max()
+        .unwrap_or(SlotState::Uncovered);
     let mut spans = vec![Span::styled(" ▸ ", t.hint_key)];
     let range = if first == last {
         format!("slot {first}")
@@ -260,13 +291,25 @@ fn cursor_line(app: &App, model: &ClusterModel, grid: &HeatGrid) -> Line<'static
         sstyle,
     ));
     if first != last {
-        let bad = entries.iter().filter(|e| e.state != SlotState::Served).count();
+        let bad = entries
+            .iter()
+            .filter(|e| e.state != SlotState::Served)
+            .count();
         if bad > 0 && bad < entries.len() {
-            spans.push(Span::styled(format!(" ({bad} of {})", entries.len()), t.text_dim));
+            spans.push(Span::styled(
+                format!(" ({bad} of {})", entries.len()),
+                t.text_dim,
+            ));
         }
     }
     let keys = heatmap::slot_key_estimates(model);
-    let known: Vec<u64> = keys.get(first..=last).unwrap_or(&[]).iter().flatten().copied().collect();
+    let known: Vec<u64> = keys
+        .get(first..=last)
+        .unwrap_or(&[])
+        .iter()
+        .flatten()
+        .copied()
+        .collect();
     if !known.is_empty() {
         let sum: u64 = known.iter().sum();
         spans.push(Span::styled(" · keys ≈", t.text_dim));
@@ -280,7 +323,10 @@ fn cursor_line(app: &App, model: &ClusterModel, grid: &HeatGrid) -> Line<'static
         .take(3)
         .collect();
     if !open.is_empty() {
-        spans.push(Span::styled(format!(" · open {}", open.join(",")), t.severity_warning));
+        spans.push(Span::styled(
+            format!(" · open {}", open.join(",")),
+            t.severity_warning,
+        ));
     }
     Line::from(spans)
 }

@@ -221,7 +221,8 @@ impl HeatGrid {
             area
         };
         let pixels_per_cell = if mono { 1 } else { 2 };
-        let pixels = usize::from(map.width) * usize::from(map.height) * usize::from(pixels_per_cell);
+        let pixels =
+            usize::from(map.width) * usize::from(map.height) * usize::from(pixels_per_cell);
         let len = len.clamp(1, SLOT_COUNT);
         let start = start.min(SLOT_COUNT - len);
         let bucket = bucket_size(len, pixels);
@@ -250,7 +251,8 @@ impl HeatGrid {
     /// Bucket index of a slot, if it is inside the window.
     #[must_use]
     pub fn bucket_of(&self, slot: usize) -> Option<usize> {
-        (slot >= self.start && slot < self.start + self.len).then(|| (slot - self.start) / self.bucket)
+        (slot >= self.start && slot < self.start + self.len)
+            .then(|| (slot - self.start) / self.bucket)
     }
 
     /// Slot range `[first, last]` of a bucket.
@@ -355,7 +357,13 @@ pub fn pixels(model: &ClusterModel, grid: &HeatGrid, mode: HeatMode, theme: &The
 
 /// Paint pixels into the buffer: half blocks in colour, glyphs in mono; the cursor bucket is
 /// drawn as its glyph, reversed and bold, so it is visible in every mode.
-pub fn paint(buf: &mut Buffer, grid: &HeatGrid, px: &[Pixel], cursor: Option<usize>, theme: &Theme) {
+pub fn paint(
+    buf: &mut Buffer,
+    grid: &HeatGrid,
+    px: &[Pixel],
+    cursor: Option<usize>,
+    theme: &Theme,
+) {
     let mono = theme.is_mono();
     for (b, p) in px.iter().enumerate() {
         let Some((x, y, upper)) = grid.cell_of(b) else {
@@ -377,7 +385,11 @@ pub fn paint(buf: &mut Buffer, grid: &HeatGrid, px: &[Pixel], cursor: Option<usi
         && let (Some(p), Some((x, y, _))) = (px.get(c), grid.cell_of(c))
         && let Some(cell) = buf.cell_mut((x, y))
     {
-        let glyph = if p.glyph == ' ' || p.glyph == '.' { '◆' } else { p.glyph };
+        let glyph = if p.glyph == ' ' || p.glyph == '.' {
+            '◆'
+        } else {
+            p.glyph
+        };
         let fg = if mono { Color::Reset } else { p.color };
         cell.set_char(glyph).set_style(
             Style::new()
@@ -396,7 +408,12 @@ pub fn paint(buf: &mut Buffer, grid: &HeatGrid, px: &[Pixel], cursor: Option<usi
             }
             let (slot, _) = grid.bucket_range(first_bucket);
             let label = format!("{slot:>5} ");
-            buf.set_string(grid.map.x - AXIS_WIDTH, grid.map.y + row, label, theme.text_dim);
+            buf.set_string(
+                grid.map.x - AXIS_WIDTH,
+                grid.map.y + row,
+                label,
+                theme.text_dim,
+            );
         }
     }
 }
@@ -449,7 +466,10 @@ mod tests {
         let b = bucket_size(SLOT_COUNT, 78 * 10);
         assert!(b.is_power_of_two());
         let out = bucket_worst(&v, b);
-        assert_eq!(out.iter().filter(|s| **s == SlotState::Uncovered).count(), 1);
+        assert_eq!(
+            out.iter().filter(|s| **s == SlotState::Uncovered).count(),
+            1
+        );
         assert_eq!(out[12_345 / b], SlotState::Uncovered);
     }
 
@@ -464,7 +484,16 @@ mod tests {
 
     #[test]
     fn owners_mixed_and_unowned() {
-        let o = [Some(0), Some(0), Some(1), Some(1), Some(1), None, Some(2), Some(2)];
+        let o = [
+            Some(0),
+            Some(0),
+            Some(1),
+            Some(1),
+            Some(1),
+            None,
+            Some(2),
+            Some(2),
+        ];
         assert_eq!(
             bucket_owners(&o, 2),
             vec![
@@ -474,7 +503,10 @@ mod tests {
                 OwnerCell::Owner(2)
             ]
         );
-        assert_eq!(bucket_owners(&o, 4), vec![OwnerCell::Mixed, OwnerCell::Unowned]);
+        assert_eq!(
+            bucket_owners(&o, 4),
+            vec![OwnerCell::Mixed, OwnerCell::Unowned]
+        );
     }
 
     #[test]

@@ -14,9 +14,10 @@ use super::text::{human_age_ms, human_count, truncate_middle};
 fn addr(model: &ClusterModel, id: Option<&NodeId>, w: usize) -> String {
     match id {
         None => "?".to_owned(),
-        Some(id) => model
-            .node(id)
-            .map_or_else(|| id.short().to_owned(), |n| truncate_middle(&n.addr.to_string(), w)),
+        Some(id) => model.node(id).map_or_else(
+            || id.short().to_owned(),
+            |n| truncate_middle(&n.addr.to_string(), w),
+        ),
     }
 }
 
@@ -44,7 +45,12 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
         return;
     }
     if model.open_slots.is_empty() {
-        buf.set_string(body.x + 1, body.y, "no open slots (no migrating / importing markers)", t.text_dim);
+        buf.set_string(
+            body.x + 1,
+            body.y,
+            "no open slots (no migrating / importing markers)",
+            t.text_dim,
+        );
         return;
     }
     // slot 5, arrow 1, markers 5, keys 9, rate 7, eta 5, 8 gaps; addresses share the rest.
@@ -61,13 +67,23 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
             let (src, tgt) = migration_ends(o);
             let mig = src.is_some_and(|s| o.migrating.iter().any(|(n, _)| n == s));
             let imp = tgt.is_some_and(|s| o.importing.iter().any(|(n, _)| n == s));
-            let mark = |b: bool, l: &str| if b { format!("{l}✓") } else { format!("{l}✗") };
+            let mark = |b: bool, l: &str| {
+                if b {
+                    format!("{l}✓")
+                } else {
+                    format!("{l}✗")
+                }
+            };
             let ks = src.and_then(|s| o.keys.get(s)).copied();
             let kt = tgt.and_then(|s| o.keys.get(s)).copied();
             let k = |v: Option<u64>| v.map_or_else(|| "?".to_owned(), human_count);
             let (rate, eta) = match app.migrations.get(&o.slot).and_then(|p| p.rate_per_s) {
                 Some(r) if r > 0.0 => {
-                    #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    #[allow(
+                        clippy::cast_precision_loss,
+                        clippy::cast_possible_truncation,
+                        clippy::cast_sign_loss
+                    )]
                     let eta_ms = (ks.unwrap_or(0) as f64 / r * 1000.0) as u64;
                     (format!("{r:.0}/s"), human_age_ms(eta_ms))
                 }
@@ -97,11 +113,17 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
             } else {
                 t.text
             };
-            Row::new(cells).style(style.patch(super::row_style(app, Pane::Migrations, i == app.migration_cursor)))
+            Row::new(cells).style(style.patch(super::row_style(
+                app,
+                Pane::Migrations,
+                i == app.migration_cursor,
+            )))
         })
         .collect();
-    let header = Row::new(["slot", "source", "", "target", "marks", "keys s/t", "rate", "eta", "note"])
-        .style(t.table_header);
+    let header = Row::new([
+        "slot", "source", "", "target", "marks", "keys s/t", "rate", "eta", "note",
+    ])
+    .style(t.table_header);
     let widths = [
         Constraint::Length(5),
         Constraint::Length(aw),
@@ -113,5 +135,8 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
         Constraint::Length(5),
         Constraint::Fill(1),
     ];
-    Table::new(rows, widths).header(header).column_spacing(1).render(body, buf);
+    Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .render(body, buf);
 }

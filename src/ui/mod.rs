@@ -204,7 +204,14 @@ fn render_too_small(buf: &mut Buffer, area: Rect, app: &App) {
 }
 
 /// Draw a pane title line: `── 2 Nodes · extra ─────── right ─`; focused titles stand out.
-pub fn render_title(buf: &mut Buffer, area: Rect, app: &App, pane: Pane, extra: &str, right: Line<'_>) {
+pub fn render_title(
+    buf: &mut Buffer,
+    area: Rect,
+    app: &App,
+    pane: Pane,
+    extra: &str,
+    right: Line<'_>,
+) {
     if area.height == 0 {
         return;
     }
@@ -222,7 +229,13 @@ pub fn render_title(buf: &mut Buffer, area: Rect, app: &App, pane: Pane, extra: 
     } else {
         format!(" {} · {extra} ", pane.title())
     };
-    let (x, _) = buf.set_stringn(area.x + 1, area.y, &title, usize::from(area.width.saturating_sub(2)), style);
+    let (x, _) = buf.set_stringn(
+        area.x + 1,
+        area.y,
+        &title,
+        usize::from(area.width.saturating_sub(2)),
+        style,
+    );
     let rw = u16::try_from(right.width()).unwrap_or(u16::MAX);
     let right_x = area.right().saturating_sub(rw + 1);
     if rw > 0 && right_x > x + 1 {

@@ -152,10 +152,20 @@ fn flags_text(n: &NodeSummary) -> String {
     if !n.peers.unknown_to.is_empty() {
         v.push("partly-known");
     }
-    if v.is_empty() { "-".to_owned() } else { v.join(",") }
+    if v.is_empty() {
+        "-".to_owned()
+    } else {
+        v.join(",")
+    }
 }
 
-fn cell_text(model: &ClusterModel, n: &NodeSummary, col: Column, width: u16, grouped: bool) -> String {
+fn cell_text(
+    model: &ClusterModel,
+    n: &NodeSummary,
+    col: Column,
+    width: u16,
+    grouped: bool,
+) -> String {
     let w = usize::from(width);
     let info = n.info.as_ref();
     let dash = || "-".to_owned();
@@ -181,13 +191,21 @@ fn cell_text(model: &ClusterModel, n: &NodeSummary, col: Column, width: u16, gro
                 dash()
             } else {
                 let r = format_ranges(&n.claimed_slots[..n.claimed_slots.len().min(3)]);
-                let more = if n.claimed_slots.len() > 3 { ",…" } else { "" };
+                let more = if n.claimed_slots.len() > 3 {
+                    ",…"
+                } else {
+                    ""
+                };
                 format!("{c} {r}{more}")
             }
         }
         Column::Keys => info.and_then(|i| i.keys).map_or_else(dash, human_count),
-        Column::Memory => info.and_then(|i| i.used_memory).map_or_else(dash, human_bytes),
-        Column::Ops => info.and_then(|i| i.ops_per_sec).map_or_else(dash, human_count),
+        Column::Memory => info
+            .and_then(|i| i.used_memory)
+            .map_or_else(dash, human_bytes),
+        Column::Ops => info
+            .and_then(|i| i.ops_per_sec)
+            .map_or_else(dash, human_count),
         Column::Clients => info
             .and_then(|i| i.connected_clients)
             .map_or_else(dash, |c| c.to_string()),
@@ -203,7 +221,9 @@ fn cell_text(model: &ClusterModel, n: &NodeSummary, col: Column, width: u16, gro
                 let link = info.and_then(|i| i.master_link_status.as_deref());
                 match (mine, master, link) {
                     (_, _, Some("down")) => "link down".to_owned(),
-                    (Some(a), Some(b), _) => format!("lag {}", human_count(b.saturating_sub(a).unsigned_abs())),
+                    (Some(a), Some(b), _) => {
+                        format!("lag {}", human_count(b.saturating_sub(a).unsigned_abs()))
+                    }
                     (Some(a), None, _) => human_count(a.unsigned_abs()),
                     _ => dash(),
                 }
@@ -214,9 +234,13 @@ fn cell_text(model: &ClusterModel, n: &NodeSummary, col: Column, width: u16, gro
         },
         Column::Epoch => n.config_epoch.to_string(),
         Column::Pong => n.peers.max_pong_age_ms.map_or_else(dash, human_age_ms),
-        Column::Rtt => n
-            .rtt_us
-            .map_or_else(dash, |us| if us < 1000 { format!("{us}µs") } else { format!("{}ms", us / 1000) }),
+        Column::Rtt => n.rtt_us.map_or_else(dash, |us| {
+            if us < 1000 {
+                format!("{us}µs")
+            } else {
+                format!("{}ms", us / 1000)
+            }
+        }),
         Column::Error => match &n.reachability {
             Reachability::Ok if n.isolated => "not joined: needs CLUSTER MEET".to_owned(),
             Reachability::Ok => String::new(),
@@ -257,12 +281,20 @@ pub fn render_nodes(buf: &mut Buffer, area: Rect, app: &App) {
     };
     let mut extra = format!("{} · {}", model.nodes.len(), app.node_sort.label());
     if !app.filter.is_empty() {
-        extra = format!("{} of {} · /{}", app.node_order.len(), model.nodes.len(), app.filter);
+        extra = format!(
+            "{} of {} · /{}",
+            app.node_order.len(),
+            model.nodes.len(),
+            app.filter
+        );
     }
     let pos = if app.node_order.is_empty() {
         Line::default()
     } else {
-        Line::styled(format!("{}/{}", app.node_cursor + 1, app.node_order.len()), t.text_dim)
+        Line::styled(
+            format!("{}/{}", app.node_cursor + 1, app.node_order.len()),
+            t.text_dim,
+        )
     };
     super::render_title(buf, area, app, Pane::Nodes, &extra, pos);
     let body = Rect {
@@ -309,7 +341,10 @@ pub fn render_nodes(buf: &mut Buffer, area: Rect, app: &App) {
         })
         .collect();
     let header = Row::new(cols.iter().map(|(_, h, _)| Cell::from(*h))).style(t.table_header);
-    let widths: Vec<Constraint> = cols.iter().map(|(_, _, w)| Constraint::Length(*w)).collect();
+    let widths: Vec<Constraint> = cols
+        .iter()
+        .map(|(_, _, w)| Constraint::Length(*w))
+        .collect();
     Table::new(rows, widths)
         .header(header)
         .column_spacing(1)
@@ -320,7 +355,12 @@ pub fn render_nodes(buf: &mut Buffer, area: Rect, app: &App) {
         } else {
             format!("no node matches /{} (Esc clears)", app.filter)
         };
-        buf.set_line(body.x + 1, body.y + 1, &Line::from(Span::styled(msg, t.text_dim)), body.width);
+        buf.set_line(
+            body.x + 1,
+            body.y + 1,
+            &Line::from(Span::styled(msg, t.text_dim)),
+            body.width,
+        );
     }
 }
 

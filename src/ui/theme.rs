@@ -302,7 +302,11 @@ mod tests {
             assert!(matches!(s.fg, None | Some(Color::Reset)), "{s:?}");
             assert!(matches!(s.bg, None | Some(Color::Reset)), "{s:?}");
         }
-        for st in [SlotState::Served, SlotState::Uncovered, SlotState::Migrating] {
+        for st in [
+            SlotState::Served,
+            SlotState::Uncovered,
+            SlotState::Migrating,
+        ] {
             assert_eq!(t.heat_state(st), Color::Reset);
         }
         assert_eq!(t.heat_owner(3), Color::Reset);

@@ -28,7 +28,14 @@ pub fn change_glyph(k: ChangeKind) -> &'static str {
 pub fn render_timeline(buf: &mut Buffer, area: Rect, app: &App) {
     let t = &app.theme;
     let n = app.visible_timeline().count();
-    super::render_title(buf, area, app, Pane::Timeline, &n.to_string(), Line::default());
+    super::render_title(
+        buf,
+        area,
+        app,
+        Pane::Timeline,
+        &n.to_string(),
+        Line::default(),
+    );
     let body = Rect {
         y: area.y + 1,
         height: area.height.saturating_sub(1),
@@ -38,16 +45,29 @@ pub fn render_timeline(buf: &mut Buffer, area: Rect, app: &App) {
         return;
     }
     if n == 0 {
-        buf.set_string(body.x + 1, body.y, "no changes seen since start", t.text_dim);
+        buf.set_string(
+            body.x + 1,
+            body.y,
+            "no changes seen since start",
+            t.text_dim,
+        );
         return;
     }
     let h = usize::from(body.height);
     let offset = super::scroll_offset(app.timeline_cursor, h, n);
     let w = usize::from(body.width).saturating_sub(12);
-    for (row, (i, e)) in app.visible_timeline().enumerate().skip(offset).take(h).enumerate() {
+    for (row, (i, e)) in app
+        .visible_timeline()
+        .enumerate()
+        .skip(offset)
+        .take(h)
+        .enumerate()
+    {
         let style = match e.kind {
             ChangeKind::NodeFailing | ChangeKind::NodeDisappeared => t.severity_critical,
-            ChangeKind::ClusterState | ChangeKind::Failover | ChangeKind::SlotsMoved => t.severity_warning,
+            ChangeKind::ClusterState | ChangeKind::Failover | ChangeKind::SlotsMoved => {
+                t.severity_warning
+            }
             ChangeKind::NodeRecovered => t.verdict_ok,
             _ => t.text,
         };
@@ -58,7 +78,11 @@ pub fn render_timeline(buf: &mut Buffer, area: Rect, app: &App) {
             Span::raw(" "),
             Span::styled(truncate_end(&e.text, w), style),
         ])
-        .style(super::row_style(app, Pane::Timeline, i == app.timeline_cursor));
+        .style(super::row_style(
+            app,
+            Pane::Timeline,
+            i == app.timeline_cursor,
+        ));
         let y = body.y + u16::try_from(row).unwrap_or(0);
         buf.set_line(body.x, y, &line, body.width);
     }

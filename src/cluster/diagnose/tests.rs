@@ -588,7 +588,7 @@ fn fresh_boot_fail() -> ClusterModel {
     (K::ClusterDown, C), (K::UncoveredSlots, C), (K::SlotOwnershipDispute, W)])]
 #[case::epoch_collision(epoch_collision(), vec![(K::ConfigEpochCollision, W)])]
 #[case::partially_known(partially_known(), vec![(K::PartiallyKnownNode, W)])]
-#[case::forgotten(forgotten_everywhere(), vec![(K::PartiallyKnownNode, W)])]
+#[case::forgotten(forgotten_everywhere(), vec![(K::NodeNotJoined, W)])]
 #[case::handshake(handshake(), vec![(K::HandshakeOrNoaddr, W)])]
 #[case::not_joined(not_joined(), vec![(K::NodeNotJoined, W)])]
 #[case::replica_of_unknown(replica_of_unknown(), vec![(K::ReplicaOfUnknownMaster, W), (K::NoReplica, W)])]
@@ -735,8 +735,8 @@ fn findings_per_scenario(
 )]
 #[case::forgotten(
     forgotten_everywhere(),
-    K::PartiallyKnownNode,
-    "is unknown to all 5 other nodes: forgotten or never met; CLUSTER MEET 127.0.0.1 7030 on them"
+    K::NodeNotJoined,
+    "is not part of the cluster: all 5 other nodes have forgotten it or never met it; run CLUSTER MEET 127.0.0.1 7030 on one of them"
 )]
 #[case::handshake(
     handshake(),
