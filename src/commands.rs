@@ -58,6 +58,13 @@ pub async fn run_check(args: &CheckArgs) -> i32 {
             eprintln!("slotscope: {e}");
             EXIT_UNOBSERVABLE
         }
+        Ok(snapshot) if !snapshot.observed_anything() => {
+            eprintln!(
+                "slotscope: could not observe the cluster: {}",
+                snapshot.failure_summary()
+            );
+            EXIT_UNOBSERVABLE
+        }
         Ok(snapshot) => {
             let model = ClusterModel::build(&snapshot);
             let findings = diagnose(&model);
@@ -105,9 +112,19 @@ async fn run_live(conn: &ConnArgs, ui: &UiArgs) -> Result<i32> {
             return Ok(EXIT_UNOBSERVABLE);
         }
     };
-    if let Err(e) = observe_once(&Connector::new(opts.clone()), None).await {
-        eprintln!("slotscope: {e}");
-        return Ok(EXIT_UNOBSERVABLE);
+    match observe_once(&Connector::new(opts.clone()), None).await {
+        Err(e) => {
+            eprintln!("slotscope: {e}");
+            return Ok(EXIT_UNOBSERVABLE);
+        }
+        Ok(snapshot) if !snapshot.observed_anything() => {
+            eprintln!(
+                "slotscope: could not observe the cluster: {}",
+                snapshot.failure_summary()
+            );
+            return Ok(EXIT_UNOBSERVABLE);
+        }
+        Ok(_) => {}
     }
     run_dashboard(DashboardOptions {
         read_only: opts.read_only,

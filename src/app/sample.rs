@@ -65,8 +65,8 @@ pub fn model(
         );
         let failing = scenario == Scenario::MasterDown && m == down;
         let idx = u32::try_from(nodes.len()).unwrap_or(0);
-        for s in start..=end {
-            slots[s] = match scenario {
+        for entry in &mut slots[start..=end] {
+            *entry = match scenario {
                 Scenario::Uncovered if m == down => SlotEntry {
                     owner: None,
                     state: SlotState::Uncovered,
@@ -211,7 +211,7 @@ fn summary(
             connected_clients: Some(3),
             master_repl_offset: Some(981_230),
             slave_repl_offset: (role == Role::Replica).then_some(981_100),
-            keys: Some(if role == Role::Master { keys } else { keys }),
+            keys: Some(keys),
             ..ServerInfo::default()
         }),
         config: None,

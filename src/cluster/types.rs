@@ -326,9 +326,27 @@ impl fmt::Display for ProbeError {
                 Some(v) => write!(f, "not a cluster node (Redis {v}, cluster_enabled:0)"),
                 None => f.write_str("not a cluster node (cluster_enabled:0)"),
             },
-            Self::Protocol(e) => write!(f, "unexpected reply: {e}"),
-            Self::Other(e) => f.write_str(e),
+            Self::Protocol(e) => write!(
+                f,
+                "unexpected reply (is this a Redis server?): {}",
+                one_line(e)
+            ),
+            Self::Other(e) => f.write_str(&one_line(e)),
         }
+    }
+}
+
+/// Collapse a multi-line message (parser errors carry newlines) into one line.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl ProbeError {
+    /// True when the node answered and is a Redis server whose state we could read (it is
+    /// not in cluster mode, or it is loading): an observation, not a failure to observe.
+    #[must_use]
+    pub fn is_observation(&self) -> bool {
+        matches!(self, Self::NotCluster { .. } | Self::Loading)
     }
 }
 
@@ -366,9 +384,7 @@ impl NodeObservation {
     /// The id of the observed node (from its `myself` line), if it answered.
     #[must_use]
     pub fn node_id(&self) -> Option<&NodeId> {
-        self.report()
-            .and_then(|r| r.nodes.myself())
-            .map(|l| &l.id)
+        self.report().and_then(|r| r.nodes.myself()).map(|l| &l.id)
     }
 }
 
@@ -385,6 +401,33 @@ pub struct ClusterSnapshot {
     pub seeds: Vec<Endpoint>,
     /// One entry per probed endpoint, sorted by endpoint.
     pub observations: Vec<NodeObservation>,
+}
+
+impl ClusterSnapshot {
+    /// True if at least one node answered with a state we can diagnose (a cluster view, or a
+    /// clear "not a cluster" / "loading").
+    #[must_use]
+    pub fn observed_anything(&self) -> bool {
+        self.observations.iter().any(|o| match &o.result {
+            Ok(_) => true,
+            Err(e) => e.is_observation(),
+        })
+    }
+
+    /// "endpoint: error" for every failed observation, joined with "; ".
+    #[must_use]
+    pub fn failure_summary(&self) -> String {
+        self.observations
+            .iter()
+            .filter_map(|o| {
+                o.result
+                    .as_ref()
+                    .err()
+                    .map(|e| format!("{}: {e}", o.endpoint))
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }
 
 /// Compress a sorted list of slots into ranges.
@@ -435,7 +478,10 @@ mod tests {
     #[test]
     fn endpoint_display_brackets_ipv6() {
         assert_eq!(Endpoint::new("::1", 7000).to_string(), "[::1]:7000");
-        assert_eq!(Endpoint::new("127.0.0.1", 7000).to_string(), "127.0.0.1:7000");
+        assert_eq!(
+            Endpoint::new("127.0.0.1", 7000).to_string(),
+            "127.0.0.1:7000"
+        );
     }
 
     #[test]

@@ -271,7 +271,7 @@ impl HeatGrid {
         let py = b / cols;
         let ppc = usize::from(self.pixels_per_cell);
         let row = py / ppc;
-        let upper = py % ppc == 0;
+        let upper = py.is_multiple_of(ppc);
         let x = u16::try_from(px).ok()?;
         let y = u16::try_from(row).ok()?;
         (y < self.map.height).then_some((self.map.x + x, self.map.y + y, upper))
