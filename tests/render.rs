@@ -210,3 +210,22 @@ fn every_size_is_usable() {
         }
     }
 }
+
+#[test]
+fn zz_scratch_plans() {
+    for name in SCENARIOS {
+        let mut snap = scenario(name);
+        if name == "open_slots" {
+            for ep in ["127.0.0.1:31000","127.0.0.1:31001","127.0.0.1:31002"] {
+                let _ = slotscope::cluster::synthetic::set_slot_keys(&mut snap, ep, &[(5, 10), (6000, 4)]);
+            }
+        }
+        let m = slotscope::cluster::ClusterModel::build(&snap);
+        let f = slotscope::cluster::diagnose(&m);
+        println!("== {name}: findings {:?}", f.iter().map(|f| (f.kind, f.summary.clone())).collect::<Vec<_>>());
+        for p in slotscope::fix::plan_fixes(&m, &f) {
+            println!("  {} [{:?}] grp={:?} rec={} conf={:?} steps={} risk={:?}", p.id, p.kind, p.group, p.recommended, p.confirmation, p.steps.len(), p.risk);
+            for s in &p.steps { println!("     {}", s.redis_cli_line()); }
+        }
+    }
+}

@@ -1,5 +1,7 @@
 //! User intents ([`Action`], imperative) and work that needs I/O ([`Effect`]).
 
+use crate::fix::FixPlan;
+
 /// What the user asked for. Produced by the keymap; applied by [`super::App::update`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
@@ -76,6 +78,9 @@ pub enum Action {
 pub enum Effect {
     /// Leave the loop and restore the terminal.
     Quit,
-    /// Run the confirmed fix plan with this index in the dialog's plan list.
-    ExecuteFix(usize),
+    /// Run this confirmed plan in a supervised executor task; its [`crate::fix::FixEvent`]s
+    /// come back through [`super::App::on_fix_event`].
+    ExecuteFix(Box<FixPlan>),
+    /// Ask the refresher for a cycle now (after a fix, to show its effect at once).
+    RequestRefresh,
 }

@@ -24,7 +24,10 @@ pub enum Scope {
     Detail,
     /// While typing a filter or a command.
     Input,
-    /// While a confirmation dialog is open (it captures every key).
+    /// While the fix chooser lists several plans (it captures every key).
+    Chooser,
+    /// While a confirmation dialog is open (it captures every key; in a plan that needs a
+    /// typed word, printable keys are typed).
     Dialog,
 }
 
@@ -40,7 +43,8 @@ impl Scope {
             Self::Help => "Help overlay",
             Self::Detail => "Node detail",
             Self::Input => "Filter / command line",
-            Self::Dialog => "Fix dialog",
+            Self::Chooser => "Fix chooser (several plans fit)",
+            Self::Dialog => "Fix dialog (confirmation, progress, result)",
         }
     }
 }
@@ -386,6 +390,96 @@ pub static KEYMAP: &[Binding] = &[
         Some("fix"),
     ),
     b(
+        S::Chooser,
+        Key::plain(K::Enter),
+        A::Submit,
+        "show the plan under the cursor",
+        Some("show"),
+    ),
+    b(S::Chooser, Key::plain(K::Up), A::MoveUp, "previous plan", None),
+    b(S::Chooser, Key::ch('k'), A::MoveUp, "previous plan", None),
+    b(
+        S::Chooser,
+        Key::plain(K::Down),
+        A::MoveDown,
+        "next plan",
+        Some("choose"),
+    ),
+    b(S::Chooser, Key::ch('j'), A::MoveDown, "next plan", None),
+    b(
+        S::Chooser,
+        Key::plain(K::Esc),
+        A::Back,
+        "cancel",
+        Some("cancel"),
+    ),
+    b(S::Chooser, Key::ch('q'), A::Back, "cancel", None),
+    b(
+        S::Dialog,
+        Key::plain(K::Tab),
+        A::DialogNext,
+        "switch between Cancel and Run",
+        Some("switch"),
+    ),
+    b(
+        S::Dialog,
+        Key::plain(K::BackTab),
+        A::DialogPrev,
+        "switch between Cancel and Run",
+        None,
+    ),
+    b(
+        S::Dialog,
+        Key::plain(K::Left),
+        A::DialogPrev,
+        "switch between Cancel and Run",
+        None,
+    ),
+    b(
+        S::Dialog,
+        Key::plain(K::Right),
+        A::DialogNext,
+        "switch between Cancel and Run",
+        None,
+    ),
+    b(
+        S::Dialog,
+        Key::plain(K::Enter),
+        A::Submit,
+        "press the focused button (focus starts on Cancel)",
+        Some("press"),
+    ),
+    b(
+        S::Dialog,
+        Key::plain(K::Esc),
+        A::Back,
+        "cancel / close (not while a fix runs)",
+        Some("cancel"),
+    ),
+    b(S::Dialog, Key::plain(K::Up), A::MoveUp, "scroll up", None),
+    b(
+        S::Dialog,
+        Key::plain(K::Down),
+        A::MoveDown,
+        "scroll down",
+        Some("scroll"),
+    ),
+    b(S::Dialog, Key::plain(K::PageUp), A::PageUp, "page up", None),
+    b(
+        S::Dialog,
+        Key::plain(K::PageDown),
+        A::PageDown,
+        "page down",
+        None,
+    ),
+    b(
+        S::Dialog,
+        Key::plain(K::Backspace),
+        A::DeleteChar,
+        "delete a typed character (typed confirmation)",
+        None,
+    ),
+    b(
         S::Input,
         Key::plain(K::Esc),
         A::Back,
@@ -494,8 +588,8 @@ pub fn markdown() -> String {
          Generated from `src/app/keymap.rs` (the table that also drives dispatch, the footer and \
          the `?` overlay). A test fails when this file drifts from the table; regenerate with \
          `UPDATE_DOCS=1 cargo test --lib app::keymap`.\n\n\
-         In the filter and command lines every other printable key is typed. The mouse is not \
-         captured.\n",
+         In the filter and command lines, and in a fix dialog that asks for a typed word, every \
+         other printable key is typed. The mouse is not captured.\n",
     );
     for (scope, rows) in help_rows() {
         s.push_str(&format!(

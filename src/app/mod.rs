@@ -4,6 +4,7 @@
 //! The app does no I/O. Work that needs I/O is returned as an [`Effect`].
 
 pub mod action;
+pub mod fix;
 pub mod keymap;
 pub mod run;
 pub mod sample;
@@ -17,6 +18,7 @@ use std::time::Duration;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 pub use action::{Action, Effect};
+pub use fix::{DialogButton, FixDialog, FixStage, FixTarget};
 pub use keymap::{KEYMAP, Key, Scope};
 pub use run::{DashboardOptions, run_dashboard};
 pub use timeline::{ChangeKind, TimelineEvent, diff_models};
@@ -86,6 +88,8 @@ pub enum Mode {
     Command,
     /// One node's own view of the cluster (index into the model's nodes).
     NodeDetail(usize),
+    /// The fix dialog ([`App::fix`]): it captures every key.
+    Fix,
 }
 
 /// Sort order of the node table.
@@ -271,6 +275,8 @@ pub struct App {
     pub banner: Option<String>,
     /// One-line message in the footer (command errors, hints).
     pub message: Option<String>,
+    /// The fix dialog, while open (`Mode::Fix`).
+    pub fix: Option<FixDialog>,
     /// Set by `Quit`.
     pub should_quit: bool,
 }
@@ -319,6 +325,7 @@ impl App {
             read_only,
             banner,
             message: None,
+            fix: None,
             should_quit: false,
         }
     }
@@ -533,6 +540,10 @@ impl App {
             Mode::Help => vec![Scope::Help],
             Mode::Filter | Mode::Command => vec![Scope::Input],
             Mode::NodeDetail(_) => vec![Scope::Detail],
+            Mode::Fix => match self.fix.as_ref().map(|d| d.stage) {
+                Some(FixStage::Choose) => vec![Scope::Chooser],
+                _ => vec![Scope::Dialog],
+            },
         }
     }
 
@@ -544,6 +555,14 @@ impl App {
                 (Mode::Filter | Mode::Command, KeyCode::Char(c)) if key.mods.is_empty() => {
                     Some(Action::InsertChar(c))
                 }
+                (Mode::Fix, KeyCode::Char(c))
+                    if key.mods.is_empty()
+                        && self.fix.as_ref().is_some_and(|d| {
+                            d.stage == FixStage::Confirm && d.required_word().is_some()
+                        }) =>
+                {
+                    Some(Action::InsertChar(c))
+                }
                 _ => None,
             })?;
         self.update(action)
@@ -553,6 +572,9 @@ impl App {
     pub fn update(&mut self, action: Action) -> Option<Effect> {
         if !matches!(action, Action::InsertChar(_) | Action::DeleteChar) {
             self.message = None;
+        }
+        if self.mode == Mode::Fix && action != Action::Quit {
+            return self.on_fix_action(action);
         }
         match action {
             Action::Quit => {
@@ -603,14 +625,7 @@ impl App {
                 self.input.clear();
             }
             Action::ToggleFreeze => self.toggle_freeze(),
-            Action::OpenFixDialog => {
-                self.message = Some(if self.read_only {
-                    "read-only mode: fixes are disabled".to_owned()
-                } else {
-                    "fixes are offered by `slotscope fix` (dashboard dialog not connected yet)"
-                        .to_owned()
-                });
-            }
+            Action::OpenFixDialog => self.open_fix_dialog(),
             Action::Submit => return self.on_submit(),
             Action::DeleteChar => {
                 self.input.pop();
@@ -638,6 +653,7 @@ impl App {
     fn on_back(&mut self) {
         match self.mode {
             Mode::Help | Mode::NodeDetail(_) => self.mode = Mode::Normal,
+            Mode::Fix => self.close_fix_dialog(),
             Mode::Command => {
                 self.mode = Mode::Normal;
                 self.input.clear();

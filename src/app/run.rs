@@ -1,6 +1,7 @@
-//! The one event loop: keys and resizes, refresher outcomes (watch), a slow 1 Hz clock for the
-//! age label, and shutdown signals. It redraws only when something changed (`dirty`), after
-//! draining every pending terminal event.
+//! The one event loop: keys and resizes, refresher outcomes (watch), fix progress (bounded
+//! mpsc from a supervised executor task), a slow 1 Hz clock for the age label, and shutdown
+//! signals. It redraws only when something changed (`dirty`), after draining every pending
+//! terminal event.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -9,13 +10,15 @@ use std::time::Duration;
 use color_eyre::eyre::eyre;
 use futures::{FutureExt, Stream, StreamExt};
 use ratatui::crossterm::event::{Event, EventStream};
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use tokio::sync::{mpsc, watch};
+use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::MissedTickBehavior;
 
 use super::terminal::TerminalGuard;
 use super::{App, Effect};
-use crate::refresh::{ConnectOptions, RefreshOutcome, Refresher, now_ms};
+use crate::fix::executor::EVENT_CHANNEL_CAPACITY;
+use crate::fix::{AuditLog, Executor, FixEvent, FixOutcome, FixPlan};
+use crate::refresh::{ConnectOptions, RefreshControl, RefreshOutcome, Refresher, now_ms};
 use crate::ui::theme::ColorChoice;
 
 /// How often the age label is refreshed.
@@ -48,6 +51,13 @@ pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<()> {
     connect.read_only |= opts.read_only;
     let handle = Refresher::spawn_with(connect, opts.interval);
     let abort = handle.task.abort_handle();
+    let fixes = FixRunner::new(
+        Arc::new(Executor::new(
+            Arc::clone(handle.control.connector()),
+            Some(AuditLog::at_default_path()),
+        )),
+        Some(handle.control.clone()),
+    );
     let shutdown = shutdown_signal()?;
     let mut guard = TerminalGuard::new()?;
     let (w, h) = guard.size()?;
@@ -58,6 +68,7 @@ pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<()> {
         Some(handle.task),
         EventStream::new(),
         shutdown,
+        Some(fixes),
         |a| guard.draw(a),
     )
     .await;
@@ -99,6 +110,73 @@ pub fn on_event(app: &mut App, ev: &Event) -> (bool, Option<Effect>) {
     }
 }
 
+/// Runs confirmed plans for the loop: each in its own task of a [`JoinSet`] (a panic there ends
+/// the dashboard cleanly), progress over a bounded channel, refresh requests to the refresher.
+#[derive(Debug)]
+pub struct FixRunner {
+    executor: Arc<Executor>,
+    control: Option<RefreshControl>,
+    tx: mpsc::Sender<FixEvent>,
+    rx: Option<mpsc::Receiver<FixEvent>>,
+}
+
+impl FixRunner {
+    /// A runner around an executor; `control` (when given) gets a refresh request after each
+    /// run.
+    #[must_use]
+    pub fn new(executor: Arc<Executor>, control: Option<RefreshControl>) -> Self {
+        let (tx, rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
+        Self {
+            executor,
+            control,
+            tx,
+            rx: Some(rx),
+        }
+    }
+
+    fn spawn(&self, tasks: &mut JoinSet<()>, plan: FixPlan) {
+        let ex = Arc::clone(&self.executor);
+        let tx = self.tx.clone();
+        tasks.spawn(async move {
+            let _ = ex.execute(&plan, &tx).await;
+        });
+    }
+
+    fn request_refresh(&self) {
+        if let Some(c) = &self.control {
+            c.request();
+        }
+    }
+}
+
+/// Carry out an effect that is not `Quit`. Returns whether the screen changed.
+fn on_effect(
+    app: &mut App,
+    fixes: Option<&FixRunner>,
+    tasks: &mut JoinSet<()>,
+    eff: Effect,
+) -> bool {
+    match (eff, fixes) {
+        (Effect::Quit, _) => false,
+        (Effect::ExecuteFix(plan), Some(f)) => {
+            f.spawn(tasks, *plan);
+            true
+        }
+        (Effect::ExecuteFix(_), None) => {
+            let _ = app.on_fix_event(FixEvent::Finished(FixOutcome::Refused {
+                reason: "no executor in this session".to_owned(),
+            }));
+            true
+        }
+        (Effect::RequestRefresh, f) => {
+            if let Some(f) = f {
+                f.request_refresh();
+            }
+            false
+        }
+    }
+}
+
 /// Apply one refresher outcome.
 pub fn on_outcome(app: &mut App, outcome: &RefreshOutcome) {
     app.observe_error = outcome.error.as_ref().map(ToString::to_string);
@@ -106,16 +184,18 @@ pub fn on_outcome(app: &mut App, outcome: &RefreshOutcome) {
 }
 
 /// The loop. Generic over the event stream and the draw function so tests can drive it with
-/// scripted events and a `TestBackend`.
+/// scripted events and a `TestBackend`. Without a [`FixRunner`], a confirmed fix is refused.
 ///
 /// # Errors
-/// Drawing failed, the event stream failed, or the refresher task panicked.
+/// Drawing failed, the event stream failed, or the refresher or a fix task panicked.
+#[allow(clippy::too_many_lines)]
 pub async fn run_loop<E, F, D>(
     app: &mut App,
     mut updates: watch::Receiver<Option<Arc<RefreshOutcome>>>,
     mut task: Option<JoinHandle<()>>,
     mut events: E,
     shutdown: F,
+    mut fixes: Option<FixRunner>,
     mut draw: D,
 ) -> color_eyre::Result<()>
 where
@@ -128,6 +208,8 @@ where
     let mut updates_open = true;
     let mut events_open = true;
     let mut dirty = true;
+    let mut fix_rx = fixes.as_mut().and_then(|f| f.rx.take());
+    let mut fix_tasks: JoinSet<()> = JoinSet::new();
     tokio::pin!(shutdown);
     // An outcome may already be waiting.
     let first = updates.borrow_and_update().clone();
@@ -149,15 +231,19 @@ where
                     Some(Ok(ev)) => {
                         let (d, eff) = on_event(app, &ev);
                         dirty |= d;
-                        if eff == Some(Effect::Quit) {
-                            return Ok(());
+                        match eff {
+                            Some(Effect::Quit) => return Ok(()),
+                            Some(e) => dirty |= on_effect(app, fixes.as_ref(), &mut fix_tasks, e),
+                            None => {}
                         }
                         // Drain whatever else is already queued before drawing.
                         while let Some(Some(Ok(ev))) = events.next().now_or_never() {
                             let (d, eff) = on_event(app, &ev);
                             dirty |= d;
-                            if eff == Some(Effect::Quit) {
-                                return Ok(());
+                            match eff {
+                                Some(Effect::Quit) => return Ok(()),
+                                Some(e) => dirty |= on_effect(app, fixes.as_ref(), &mut fix_tasks, e),
+                                None => {}
                             }
                         }
                     }
@@ -187,6 +273,25 @@ where
                 }
                 app.on_refresher_stopped();
                 dirty = true;
+            }
+            Some(ev) = async { match fix_rx.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => {
+                let mut pending = vec![ev];
+                if let Some(rx) = fix_rx.as_mut() {
+                    while let Ok(ev) = rx.try_recv() {
+                        pending.push(ev);
+                    }
+                }
+                for ev in pending {
+                    if let Some(e) = app.on_fix_event(ev) {
+                        let _ = on_effect(app, fixes.as_ref(), &mut fix_tasks, e);
+                    }
+                }
+                dirty = true;
+            }
+            Some(res) = fix_tasks.join_next(), if !fix_tasks.is_empty() => {
+                if let Err(e) = res && e.is_panic() {
+                    return Err(eyre!("a fix task panicked; the dashboard stopped"));
+                }
             }
             _ = clock.tick() => {
                 dirty |= app.on_tick(now_ms());

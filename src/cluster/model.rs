@@ -430,6 +430,14 @@ mod build {
 
         // 1. Reachable views, one per node id (a node probed twice counts once).
         let mut ids: FxMap<&NodeId, usize> = FxMap::default();
+        // Every table is about as large as the cluster: size the map for the largest one.
+        let largest = snapshot
+            .observations
+            .iter()
+            .filter_map(|o| o.report().map(|r| r.nodes.lines.len()))
+            .max()
+            .unwrap_or(0);
+        ids.reserve(largest.max(snapshot.observations.len()));
         let mut protos: Vec<Proto<'_>> = Vec::new();
         let mut views: Vec<View<'_>> = Vec::new();
         let mut leftovers: Vec<(usize, ProbeError)> = Vec::new();

@@ -25,7 +25,7 @@ pub fn render_help(buf: &mut Buffer, area: Rect, app: &App) {
     block.render(r, buf);
     let mut lines: Vec<Line<'static>> = Vec::new();
     for (scope, rows) in keymap::help_rows() {
-        if matches!(scope, keymap::Scope::Dialog) {
+        if matches!(scope, keymap::Scope::Dialog | keymap::Scope::Chooser) {
             continue;
         }
         lines.push(Line::styled(scope.title().to_owned(), t.table_header));

@@ -1,0 +1,515 @@
+//! The fix flow inside the dashboard: which plans fit the selection, the chooser between
+//! alternatives, the confirmation gate (focus on Cancel, typed word for data-losing plans), and
+//! the progress / verification shown while the executor runs.
+//!
+//! All of it is state plus pure transitions; the event loop turns [`Effect::ExecuteFix`] into a
+//! supervised executor task and feeds its [`FixEvent`]s back through
+//! [`App::on_fix_event`](super::App::on_fix_event).
+
+use crate::cluster::{ClusterModel, Finding, NodeSummary, Reachability, Slot};
+use crate::fix::{Confirmation, FixEvent, FixOutcome, FixPlan, PlanKind, Scope, plan_fixes};
+
+use super::Effect;
+
+/// Which stage the dialog is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FixStage {
+    /// Several plans fit: pick one (the recommended one is marked and preselected).
+    Choose,
+    /// One plan shown in full, waiting for the user's decision.
+    Confirm,
+    /// The executor runs the plan.
+    Running,
+    /// The run is over (success, refusal or failure); the result stays until closed.
+    Done,
+}
+
+/// The dialog's buttons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DialogButton {
+    /// Close without doing anything (the initial focus).
+    Cancel,
+    /// Run the plan.
+    Run,
+}
+
+/// One line of the progress log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProgressLine {
+    /// Neutral progress.
+    Info(String),
+    /// Something that worked.
+    Good(String),
+    /// Something that did not.
+    Bad(String),
+}
+
+/// What the running (or finished) fix has reported so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FixProgress {
+    /// `(n, of)` of the current or last step.
+    pub step: Option<(usize, usize)>,
+    /// Keys moved so far (MIGRATE batches).
+    pub keys_moved: u64,
+    /// The log, oldest first.
+    pub lines: Vec<ProgressLine>,
+    /// Steps that were applied, when a step failed.
+    pub done: Vec<String>,
+    /// Steps that were not applied, when a step failed.
+    pub not_done: Vec<String>,
+    /// The verification, once known: `(finding gone, unmet expectations, new findings)`.
+    pub verified: Option<(bool, Vec<String>, Vec<String>)>,
+    /// How the run ended.
+    pub outcome: Option<FixOutcome>,
+}
+
+/// The fix dialog: the plans for the selection and where the user is in the flow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FixDialog {
+    /// What was selected, in words ("slot 100", "node 127.0.0.1:7001", a finding's summary).
+    pub target: String,
+    /// The plans that fit, in the planner's order.
+    pub plans: Vec<FixPlan>,
+    /// The plan under the chooser cursor / shown in the confirmation.
+    pub chosen: usize,
+    /// Where the user is.
+    pub stage: FixStage,
+    /// Focused button (starts on Cancel).
+    pub focus: DialogButton,
+    /// What the user typed for a [`Confirmation::TypeWord`] plan.
+    pub typed: String,
+    /// First line of the scrollable part of the confirmation.
+    pub scroll: usize,
+    /// Progress and result of the run.
+    pub progress: FixProgress,
+}
+
+impl FixDialog {
+    /// A dialog for these plans (not empty). One plan opens straight on its confirmation.
+    #[must_use]
+    pub fn new(target: String, plans: Vec<FixPlan>) -> Self {
+        let chosen = plans.iter().position(|p| p.recommended).unwrap_or(0);
+        let stage = if plans.len() == 1 {
+            FixStage::Confirm
+        } else {
+            FixStage::Choose
+        };
+        Self {
+            target,
+            plans,
+            chosen,
+            stage,
+            focus: DialogButton::Cancel,
+            typed: String::new(),
+            scroll: 0,
+            progress: FixProgress::default(),
+        }
+    }
+
+    /// The plan under the cursor.
+    #[must_use]
+    pub fn plan(&self) -> Option<&FixPlan> {
+        self.plans.get(self.chosen)
+    }
+
+    /// The word the user must type, if the plan needs one.
+    #[must_use]
+    pub fn required_word(&self) -> Option<&str> {
+        match self.plan().map(|p| &p.confirmation) {
+            Some(Confirmation::TypeWord(w)) => Some(w.as_str()),
+            _ => None,
+        }
+    }
+
+    /// Whether the plan can be run from the dialog at all (not advice only).
+    #[must_use]
+    pub fn runnable(&self) -> bool {
+        self.plan().is_some_and(|p| !p.is_advice_only())
+    }
+
+    /// Whether the Run button is enabled: a runnable plan, and the typed word (if any) matches
+    /// exactly.
+    #[must_use]
+    pub fn run_enabled(&self) -> bool {
+        self.stage == FixStage::Confirm
+            && self.runnable()
+            && self.required_word().is_none_or(|w| self.typed == w)
+    }
+
+    fn open_chosen(&mut self) {
+        self.stage = FixStage::Confirm;
+        self.focus = DialogButton::Cancel;
+        self.typed.clear();
+        self.scroll = 0;
+    }
+
+    /// Move the chooser cursor or scroll the confirmation.
+    pub fn move_by(&mut self, delta: isize) {
+        match self.stage {
+            FixStage::Choose => {
+                let n = self.plans.len();
+                if n > 0 {
+                    self.chosen = self.chosen.saturating_add_signed(delta).min(n - 1);
+                }
+            }
+            FixStage::Confirm | FixStage::Running | FixStage::Done => {
+                self.scroll = self.scroll.saturating_add_signed(delta);
+            }
+        }
+    }
+
+    /// Toggle the button focus (only Run-enabled dialogs can focus Run).
+    pub fn switch_button(&mut self) {
+        self.focus = match self.focus {
+            DialogButton::Cancel if self.stage == FixStage::Confirm && self.runnable() => {
+                DialogButton::Run
+            }
+            _ => DialogButton::Cancel,
+        };
+    }
+
+    /// A progress event from the executor.
+    pub fn on_event(&mut self, ev: FixEvent) {
+        let p = &mut self.progress;
+        match ev {
+            FixEvent::CheckingPreconditions => p.lines.push(ProgressLine::Info(
+                "re-observing the cluster to re-check the preconditions…".to_owned(),
+            )),
+            FixEvent::PreconditionsHold => p
+                .lines
+                .push(ProgressLine::Good("preconditions hold on fresh data".to_owned())),
+            FixEvent::StepStarted {
+                n,
+                of,
+                node,
+                command,
+                ..
+            } => {
+                p.step = Some((n, of));
+                p.lines
+                    .push(ProgressLine::Info(format!("step {n}/{of}  {node}  {command}")));
+            }
+            FixEvent::KeysMoved { total, .. } => p.keys_moved = p.keys_moved.max(total),
+            FixEvent::StepDone { n, of, reply } => {
+                p.step = Some((n, of));
+                p.lines
+                    .push(ProgressLine::Good(format!("step {n}/{of} done: {reply}")));
+            }
+            FixEvent::StepFailed {
+                n,
+                of,
+                error,
+                done,
+                not_done,
+            } => {
+                p.step = Some((n, of));
+                p.lines.push(ProgressLine::Bad(format!(
+                    "STOPPED at step {n}/{of}: {error}"
+                )));
+                p.done = done;
+                p.not_done = not_done;
+            }
+            FixEvent::Verifying => p.lines.push(ProgressLine::Info(
+                "verifying: waiting for the cluster to converge…".to_owned(),
+            )),
+            FixEvent::Verified {
+                finding_gone,
+                unmet,
+                new_findings,
+            } => p.verified = Some((finding_gone, unmet, new_findings)),
+            FixEvent::Finished(outcome) => {
+                match &outcome {
+                    FixOutcome::Refused { reason } => {
+                        p.lines.push(ProgressLine::Bad(format!("refused: {reason}")));
+                    }
+                    FixOutcome::Changed { changes } => {
+                        p.lines.push(ProgressLine::Bad(
+                            "the cluster changed since the plan was made; nothing was sent:"
+                                .to_owned(),
+                        ));
+                        for c in changes {
+                            p.lines.push(ProgressLine::Bad(format!("  {c}")));
+                        }
+                    }
+                    FixOutcome::Unobservable { error } => p.lines.push(ProgressLine::Bad(
+                        format!("could not observe the cluster; nothing was sent: {error}"),
+                    )),
+                    FixOutcome::Failed {
+                        done, not_done, ..
+                    } => {
+                        if p.done.is_empty() && p.not_done.is_empty() {
+                            p.done.clone_from(done);
+                            p.not_done.clone_from(not_done);
+                        }
+                    }
+                    FixOutcome::Completed {
+                        verified,
+                        unmet,
+                        new_findings,
+                    } => {
+                        if p.verified.is_none() {
+                            p.verified = Some((*verified, unmet.clone(), new_findings.clone()));
+                        }
+                    }
+                }
+                p.outcome = Some(outcome);
+                self.stage = FixStage::Done;
+                self.focus = DialogButton::Cancel;
+            }
+        }
+    }
+}
+
+/// What `x` acts on: the selection in words and the plans that fit it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FixTarget {
+    /// A finding (its summary is the label).
+    Finding(Finding),
+    /// A slot.
+    Slot(Slot),
+    /// A node (index into the model's nodes).
+    Node(usize),
+    /// Nothing usable is selected.
+    Nothing,
+}
+
+/// Plans for a target, with a label. Pure: same model and target, same plans.
+///
+/// While `cluster-require-full-coverage` is off anywhere, the revert plan is always offered
+/// (appended when the selection's own plans do not include it).
+#[must_use]
+pub fn plans_for(
+    model: &ClusterModel,
+    findings: &[Finding],
+    target: &FixTarget,
+) -> (String, Vec<FixPlan>) {
+    let all = plan_fixes(model, findings);
+    let filter = |scope: &Scope| -> Vec<FixPlan> {
+        all.iter()
+            .filter(|p| match scope {
+                Scope::All => true,
+                Scope::Slot(s) => p.slots.iter().any(|r| r.contains(*s)),
+                Scope::Node(id) => p.nodes.contains(id),
+                Scope::Finding(k) => p.finding == Some(*k),
+            })
+            .cloned()
+            .collect()
+    };
+    let (label, mut plans) = match target {
+        FixTarget::Finding(f) => {
+            let overlaps = |p: &FixPlan| {
+                let slots = f.slots.iter().any(|fr| {
+                    p.slots
+                        .iter()
+                        .any(|pr| pr.start <= fr.end && fr.start <= pr.end)
+                });
+                let nodes = f.nodes.iter().any(|n| p.nodes.contains(n));
+                slots || nodes || (f.slots.is_empty() && f.nodes.is_empty())
+            };
+            let same_kind: Vec<FixPlan> = filter(&Scope::Finding(f.kind))
+                .into_iter()
+                .filter(|p| overlaps(p))
+                .collect();
+            let plans = if same_kind.is_empty() {
+                all.iter()
+                    .filter(|p| overlaps(p) && (!f.slots.is_empty() || !f.nodes.is_empty()))
+                    .cloned()
+                    .collect()
+            } else {
+                same_kind
+            };
+            (f.summary.clone(), plans)
+        }
+        FixTarget::Slot(s) => (format!("slot {s}"), filter(&Scope::Slot(*s))),
+        FixTarget::Node(i) => match model.nodes.get(*i) {
+            Some(n) => {
+                let plans = match &n.id {
+                    Some(id) => filter(&Scope::Node(id.clone())),
+                    None => Vec::new(),
+                };
+                (format!("node {}", n.label()), plans)
+            }
+            None => ("nothing".to_owned(), Vec::new()),
+        },
+        FixTarget::Nothing => ("nothing".to_owned(), Vec::new()),
+    };
+    if !full_coverage_off_nodes(model).is_empty()
+        && !plans.iter().any(|p| p.kind == PlanKind::CoverageOn)
+        && let Some(revert) = all.iter().find(|p| p.kind == PlanKind::CoverageOn)
+    {
+        plans.push(revert.clone());
+    }
+    (label, plans)
+}
+
+/// Reachable nodes whose configuration says `cluster-require-full-coverage no`.
+#[must_use]
+pub fn full_coverage_off_nodes(model: &ClusterModel) -> Vec<&NodeSummary> {
+    model
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.reachability, Reachability::Ok))
+        .filter(|n| n.config.as_ref().and_then(|c| c.require_full_coverage) == Some(false))
+        .collect()
+}
+
+/// The effect of a finished run: refresh at once so the screen shows the result.
+#[must_use]
+pub fn effect_after(ev: &FixEvent) -> Option<Effect> {
+    matches!(ev, FixEvent::Finished(_)).then_some(Effect::RequestRefresh)
+}
+
+impl super::App {
+    /// What `x` acts on: the focused pane's selection (or the node of an open detail view).
+    #[must_use]
+    pub fn fix_target(&self) -> FixTarget {
+        use super::{Mode, Pane};
+        if let Mode::NodeDetail(i) = self.mode {
+            return FixTarget::Node(i);
+        }
+        match self.focus {
+            Pane::Findings => self
+                .findings()
+                .get(self.finding_cursor)
+                .cloned()
+                .map_or(FixTarget::Nothing, FixTarget::Finding),
+            Pane::Heatmap => Slot::try_from(self.heat_cursor).map_or(FixTarget::Nothing, FixTarget::Slot),
+            Pane::Nodes => self.selected_node().map_or(FixTarget::Nothing, FixTarget::Node),
+            Pane::Migrations => self
+                .model()
+                .and_then(|m| m.open_slots.get(self.migration_cursor))
+                .map_or(FixTarget::Nothing, |o| FixTarget::Slot(o.slot)),
+            Pane::Timeline => FixTarget::Nothing,
+        }
+    }
+
+    /// Reachable nodes with `cluster-require-full-coverage no`, as labels (the banner).
+    #[must_use]
+    pub fn full_coverage_off(&self) -> Vec<String> {
+        self.model()
+            .map(|m| full_coverage_off_nodes(m).into_iter().map(|n| n.addr.to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    /// `x`: offer the plans for the selection (never in read-only mode).
+    pub(super) fn open_fix_dialog(&mut self) {
+        if self.read_only {
+            self.message = Some("read-only mode: fixes are disabled".to_owned());
+            return;
+        }
+        let Some(p) = &self.shown else {
+            self.message = Some("nothing observed yet: no fix to offer".to_owned());
+            return;
+        };
+        let target = self.fix_target();
+        if target == FixTarget::Nothing {
+            self.message =
+                Some("select a finding (3), a slot (1) or a node (2), then press x".to_owned());
+            return;
+        }
+        let (label, plans) = plans_for(&p.model, &p.findings, &target);
+        if plans.is_empty() {
+            self.message = Some(format!("no fix to offer for {label}"));
+            return;
+        }
+        self.fix = Some(FixDialog::new(label, plans));
+        self.mode = super::Mode::Fix;
+    }
+
+    /// Close the dialog (refused while a fix runs: it cannot be interrupted safely).
+    pub(super) fn close_fix_dialog(&mut self) {
+        if self.fix.as_ref().is_some_and(|d| d.stage == FixStage::Running) {
+            self.message = Some(
+                "a fix is running: it stops by itself at the first error; wait for the result"
+                    .to_owned(),
+            );
+            return;
+        }
+        self.fix = None;
+        self.mode = super::Mode::Normal;
+    }
+
+    /// An action while the dialog has the keyboard.
+    pub(super) fn on_fix_action(&mut self, action: super::Action) -> Option<Effect> {
+        use super::Action as A;
+        let read_only = self.read_only;
+        let Some(d) = self.fix.as_mut() else {
+            self.mode = super::Mode::Normal;
+            return None;
+        };
+        match action {
+            A::Back => self.close_fix_dialog(),
+            A::MoveUp => d.move_by(-1),
+            A::MoveDown => d.move_by(1),
+            A::PageUp => d.move_by(-10),
+            A::PageDown => d.move_by(10),
+            A::MoveTop => d.move_by(isize::MIN / 2),
+            A::MoveBottom => d.move_by(isize::MAX / 2),
+            A::DialogNext | A::DialogPrev => d.switch_button(),
+            A::InsertChar(c) => {
+                if d.stage == FixStage::Confirm && d.required_word().is_some() {
+                    d.typed.push(c);
+                }
+            }
+            A::DeleteChar => {
+                d.typed.pop();
+            }
+            A::Submit | A::Activate => match d.stage {
+                FixStage::Choose => d.open_chosen(),
+                FixStage::Confirm => match d.focus {
+                    DialogButton::Cancel => {
+                        if d.plans.len() > 1 {
+                            d.stage = FixStage::Choose;
+                        } else {
+                            self.close_fix_dialog();
+                        }
+                    }
+                    DialogButton::Run => {
+                        if read_only || !d.run_enabled() {
+                            return None;
+                        }
+                        let plan = d.plan().cloned()?;
+                        d.stage = FixStage::Running;
+                        d.scroll = 0;
+                        d.progress = FixProgress::default();
+                        return Some(Effect::ExecuteFix(Box::new(plan)));
+                    }
+                },
+                FixStage::Running => {}
+                FixStage::Done => self.close_fix_dialog(),
+            },
+            _ => {}
+        }
+        None
+    }
+
+    /// A progress event from the executor task.
+    pub fn on_fix_event(&mut self, ev: FixEvent) -> Option<Effect> {
+        let effect = effect_after(&ev);
+        match self.fix.as_mut() {
+            Some(d) => d.on_event(ev),
+            None => {
+                // The dialog cannot be closed while running; a stray event is still news.
+                if let FixEvent::Finished(o) = &ev {
+                    self.message = Some(format!("fix finished: {}", outcome_words(o)));
+                }
+            }
+        }
+        effect
+    }
+}
+
+/// One line about how a run ended.
+#[must_use]
+pub fn outcome_words(o: &FixOutcome) -> String {
+    match o {
+        FixOutcome::Refused { reason } => format!("refused, nothing sent: {reason}"),
+        FixOutcome::Changed { .. } => "the cluster changed; nothing was sent".to_owned(),
+        FixOutcome::Unobservable { error } => format!("nothing sent: {error}"),
+        FixOutcome::Failed { step, error, .. } => format!("stopped at step {step}: {error}"),
+        FixOutcome::Completed { verified: true, .. } => "done and verified".to_owned(),
+        FixOutcome::Completed { verified: false, .. } => {
+            "all steps ran, but the end state is not reached yet".to_owned()
+        }
+    }
+}
