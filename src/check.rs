@@ -85,25 +85,6 @@ pub struct CheckReport<'a> {
     pub findings: &'a [Finding],
 }
 
-fn flag_names(n: &crate::cluster::NodeSummary) -> Vec<&'static str> {
-    let f = &n.flags;
-    let mut out = Vec::new();
-    for (on, name) in [
-        (f.master, "master"),
-        (f.replica, "slave"),
-        (f.pfail, "fail?"),
-        (f.fail, "fail"),
-        (f.handshake, "handshake"),
-        (f.noaddr, "noaddr"),
-        (f.nofailover, "nofailover"),
-    ] {
-        if on {
-            out.push(name);
-        }
-    }
-    out
-}
-
 /// Summary counts of a model.
 #[must_use]
 pub fn summarize(model: &ClusterModel) -> Summary {
@@ -164,7 +145,12 @@ pub fn report<'a>(
                 address: n.addr.to_string(),
                 role: n.role,
                 master_id: n.master_id.as_ref().map(|i| i.0.clone()),
-                flags: flag_names(n),
+                flags: n
+                    .flags
+                    .names()
+                    .into_iter()
+                    .filter(|f| *f != "myself")
+                    .collect(),
                 reachable: n.reachability == Reachability::Ok,
                 error: match &n.reachability {
                     Reachability::Ok => None,

@@ -250,3 +250,75 @@ fn unknown_scenario_exits_non_zero_with_the_list() {
         "{err}"
     );
 }
+
+#[test]
+fn keep_leaves_the_cluster_running_and_says_how_to_stop_it() {
+    let mut child = Command::new(BIN)
+        .args([
+            "demo",
+            "--no-dashboard",
+            "--keep",
+            "--keys",
+            "50",
+            "--scenario",
+            "healthy",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn demo");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut pids: Vec<i32> = vec![];
+    let mut dir = PathBuf::new();
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        if let Some(rest) = line.strip_prefix("pids: ") {
+            pids = rest
+                .split_whitespace()
+                .map(|p| p.parse().expect("pid"))
+                .collect();
+        } else if let Some(rest) = line.strip_prefix("demo cluster: ") {
+            dir = PathBuf::from(rest.split(" nodes in ").nth(1).expect("dir"));
+        } else if line.contains("press Ctrl-C") {
+            break;
+        }
+    }
+    assert!(!pids.is_empty());
+    kill(
+        Pid::from_raw(i32::try_from(child.id()).expect("pid")),
+        Signal::SIGINT,
+    )
+    .expect("signal");
+    let out = child.wait_with_output().expect("wait");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    // Everything is still there, and the output says how to reach and stop it.
+    let alive = pids
+        .iter()
+        .filter(|p| kill(Pid::from_raw(**p), None).is_ok())
+        .count();
+    let stop_line = stdout
+        .lines()
+        .find(|l| l.contains("stop it:"))
+        .map(str::to_owned);
+    let reach = stdout.contains("reach it:  slotscope 127.0.0.1:");
+    // Clean up before asserting, by the PIDs the demo printed.
+    for p in &pids {
+        let _ = kill(Pid::from_raw(*p), Signal::SIGKILL);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        alive,
+        pids.len(),
+        "--keep must leave every node running: {stdout}"
+    );
+    assert!(reach, "{stdout}");
+    let stop_line = stop_line.unwrap_or_default();
+    for p in &pids {
+        assert!(stop_line.contains(&p.to_string()), "{stop_line}");
+    }
+    assert!(
+        stop_line.contains(&dir.display().to_string()),
+        "{stop_line}"
+    );
+}

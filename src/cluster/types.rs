@@ -108,6 +108,26 @@ pub struct NodeFlags {
     pub nofailover: bool,
 }
 
+impl NodeFlags {
+    /// The flags as `CLUSTER NODES` prints them, in its fixed order (`myself` first).
+    #[must_use]
+    pub fn names(&self) -> Vec<&'static str> {
+        [
+            (self.myself, "myself"),
+            (self.master, "master"),
+            (self.replica, "slave"),
+            (self.pfail, "fail?"),
+            (self.fail, "fail"),
+            (self.handshake, "handshake"),
+            (self.noaddr, "noaddr"),
+            (self.nofailover, "nofailover"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect()
+    }
+}
+
 /// An inclusive range of slots.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SlotRange {

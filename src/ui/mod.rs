@@ -16,9 +16,12 @@
 //! └────────────────────────────────────────────────────────────┘
 //! ```
 //! Wide layout (120x40 and up): heatmap | findings side by side, nodes full width,
-//! migrations | timeline at the bottom. Overlays (help, node detail) are drawn last.
+//! migrations | timeline at the bottom. While `cluster-require-full-coverage` is off on any
+//! node, a one-row warning banner sits between the header and the panes. Overlays (help, node
+//! detail, the fix dialog) are drawn last.
 
 pub mod detail;
+pub mod dialog;
 pub mod findings;
 pub mod header;
 pub mod heatmap;
@@ -49,6 +52,8 @@ pub const WIDE_SIZE: (u16, u16) = (120, 40);
 pub struct Areas {
     /// Header (verdict and counts).
     pub header: Rect,
+    /// Warning banner (full coverage off), when shown.
+    pub banner: Option<Rect>,
     /// Heatmap pane, including title and cursor line.
     pub heatmap: Option<Rect>,
     /// Findings pane.
@@ -78,6 +83,16 @@ pub fn areas(app: &App, area: Rect) -> Areas {
         footer,
         body,
         ..Areas::default()
+    };
+    let body = if app.full_coverage_off().is_empty() {
+        body
+    } else {
+        let [banner, rest] = body.layout(&Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Fill(1),
+        ]));
+        a.banner = Some(banner);
+        rest
     };
     if app.fullscreen {
         let r = Some(body);
@@ -160,6 +175,9 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     }
     let a = areas(app, area);
     header::render_header(buf, a.header, app);
+    if let Some(r) = a.banner {
+        render_coverage_banner(buf, r, app);
+    }
     if let Some(r) = a.heatmap {
         header::render_heatmap_pane(buf, r, app);
     }
@@ -179,8 +197,42 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     match app.mode {
         Mode::Help => help::render_help(buf, a.body, app),
         Mode::NodeDetail(i) => detail::render_detail(buf, a.body, app, i),
+        Mode::Fix => {
+            if let Some(d) = &app.fix {
+                dialog::render_fix_dialog(buf, a.body, app, d);
+            }
+        }
         _ => {}
     }
+}
+
+/// The banner that stays on screen while `cluster-require-full-coverage` is off anywhere.
+fn render_coverage_banner(buf: &mut Buffer, area: Rect, app: &App) {
+    let t = &app.theme;
+    let nodes = app.full_coverage_off();
+    let revert = if app.read_only {
+        "revert: slotscope fix (not in read-only mode)"
+    } else {
+        "x offers the revert (coverage-on)"
+    };
+    let text = format!(
+        " ⚠ cluster-require-full-coverage is OFF on {} node(s) ({}) · {revert} ",
+        nodes.len(),
+        nodes.join(", ")
+    );
+    let room = usize::from(area.width);
+    let line = if unicode_width::UnicodeWidthStr::width(text.as_str()) > room {
+        let short = format!(
+            " ⚠ full coverage OFF on {} node(s) · {revert} ",
+            nodes.len()
+        );
+        text::truncate_end(&short, room)
+    } else {
+        text
+    };
+    let style = t.badge_alert;
+    buf.set_string(area.x, area.y, " ".repeat(room), style);
+    buf.set_stringn(area.x, area.y, line, room, style);
 }
 
 fn render_too_small(buf: &mut Buffer, area: Rect, app: &App) {

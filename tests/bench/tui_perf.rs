@@ -382,12 +382,12 @@ fn bytes_case(label: &str, masters: usize, w: u16, h: u16) -> io::Result<()> {
     let b0 = render_buf(&app, w, h);
     let full = screen.draw(&app)?;
     println!("bytes: {label}: {nodes} nodes at {w}x{h}, 16 colours");
-    println!("  first frame (full screen):                 {:>7} bytes", full.len());
+    println!("  A first frame (full screen):                     {:>6} bytes", full.len());
 
     // Nothing changed at all (e.g. a key that changes no state).
     let same = screen.draw(&app)?;
     println!(
-        "  redraw, nothing changed:                   {:>7} bytes  {:?}",
+        "  B redraw, nothing changed:                       {:>6} bytes: {}",
         same.len(),
         escaped(&same)
     );
@@ -398,43 +398,53 @@ fn bytes_case(label: &str, masters: usize, w: u16, h: u16) -> io::Result<()> {
     let tick = screen.draw(&app)?;
     let (n, desc) = changed_cells(&b0, &b1);
     println!(
-        "  redraw, only the age label changed:        {:>7} bytes, {n} cells changed",
+        "  C redraw, only the age label changed:            {:>6} bytes, {n} cells changed",
         tick.len()
     );
-    for d in &desc {
-        println!("      {d}");
-    }
-    println!("      bytes: {:?}", escaped(&tick));
+    print_changes(&desc);
+    println!("      bytes: {}", escaped(&tick));
 
-    // An identical snapshot from the next cycle: same content, generation + 1, times + 1 s, and
-    // the clock at the same age as before (so only what the snapshot itself changes shows).
-    let o2 = outcome(next_cycle(&o1.snapshot, 1000));
+    // An identical snapshot from the next cycle: same content (gossip times moved on with the
+    // clock), generation + 1, times + 1 s, and the clock at the same data age as before.
+    let o2 = outcome(next_cycle(&o1.snapshot, 1000, true));
     on_outcome(&mut app, &o2);
     app.on_tick(o2.snapshot.finished_at_ms + 2500);
     let b2 = render_buf(&app, w, h);
     let refresh = screen.draw(&app)?;
     let (n, desc) = changed_cells(&b1, &b2);
     println!(
-        "  redraw, identical snapshot (new generation): {:>5} bytes, {n} cells changed",
+        "  D redraw, identical snapshot (new generation):   {:>6} bytes, {n} cells changed",
         refresh.len()
     );
-    for d in &desc {
-        println!("      {d}");
-    }
-    println!("      bytes: {:?}", escaped(&refresh));
+    print_changes(&desc);
+    println!("      bytes: {}", escaped(&refresh));
 
-    // What the live loop sees on a typical refresh: new generation and the age label reset
-    // (2s old -> <1s old).
-    let o3 = outcome(next_cycle(&o2.snapshot, 1000));
+    // What the live loop draws on a typical refresh of an unchanged cluster: new generation and
+    // the age label reset (2s old -> <1s old).
+    let o3 = outcome(next_cycle(&o2.snapshot, 1000, true));
     on_outcome(&mut app, &o3);
     app.on_tick(o3.snapshot.finished_at_ms + 300);
     let b3 = render_buf(&app, w, h);
     let live = screen.draw(&app)?;
-    let (n, _) = changed_cells(&b2, &b3);
+    let (n, desc) = changed_cells(&b2, &b3);
     println!(
-        "  redraw, identical snapshot + age label reset: {:>4} bytes, {n} cells changed",
+        "  E redraw, identical snapshot + age label reset:  {:>6} bytes, {n} cells changed",
         live.len()
     );
+    print_changes(&desc);
+
+    // Same content, but the views' pong times did not move (the pong age column grows).
+    let o4 = outcome(next_cycle(&o3.snapshot, 1000, false));
+    on_outcome(&mut app, &o4);
+    app.on_tick(o4.snapshot.finished_at_ms + 300);
+    let b4 = render_buf(&app, w, h);
+    let pong = screen.draw(&app)?;
+    let (n, desc) = changed_cells(&b3, &b4);
+    println!(
+        "  F redraw, new generation, pong ages grew by 1 s: {:>6} bytes, {n} cells changed",
+        pong.len()
+    );
+    print_changes(&desc);
     Ok(())
 }
 
