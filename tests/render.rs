@@ -10,10 +10,13 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
 
-use slotscope::app::App;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use slotscope::app::{App, DialogButton};
 use slotscope::cluster::ClusterSnapshot;
+use slotscope::cluster::FindingKind;
 use slotscope::cluster::ProbeError;
 use slotscope::cluster::synthetic::{snapshot_from_texts, synthetic_cluster};
+use slotscope::fix::{FixEvent, FixOutcome, PlanKind};
 use slotscope::ui::theme::ColorDepth;
 
 fn fixture(name: &str) -> String {
@@ -211,21 +214,188 @@ fn every_size_is_usable() {
     }
 }
 
-#[test]
-fn zz_scratch_plans() {
-    for name in SCENARIOS {
-        let mut snap = scenario(name);
-        if name == "open_slots" {
-            for ep in ["127.0.0.1:31000","127.0.0.1:31001","127.0.0.1:31002"] {
-                let _ = slotscope::cluster::synthetic::set_slot_keys(&mut snap, ep, &[(5, 10), (6000, 4)]);
+// ------------------------------------------------------------------------------------------
+// The fix dialog (issue 4): chooser, confirmation with every command, typed-word gate, result.
+
+fn press(app: &mut App, code: KeyCode) {
+    let _ = app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+/// The app with the fix dialog open in a given stage.
+fn fix_app(stage: &str, depth: ColorDepth, w: u16, h: u16) -> App {
+    let mut app = match stage {
+        "confirm" | "done" | "failed" => {
+            let mut a = app_for("open_slots", depth, w, h);
+            a.jump_to_slot(100);
+            a
+        }
+        _ => {
+            let mut a = app_for("master_down", depth, w, h);
+            press(&mut a, KeyCode::Char('3'));
+            let i = a
+                .findings()
+                .iter()
+                .position(|f| f.kind == FindingKind::MasterDown)
+                .expect("a master-down finding");
+            a.finding_cursor = i;
+            a
+        }
+    };
+    press(&mut app, KeyCode::Char('x'));
+    assert!(app.fix.is_some(), "x opens the dialog for {stage}");
+    match stage {
+        "chooser" | "confirm" => {}
+        "typeword" => {
+            let d = app.fix.as_ref().expect("dialog");
+            let target = d
+                .plans
+                .iter()
+                .position(|p| p.kind == PlanKind::ReassignSlots)
+                .expect("reassign plan");
+            while app.fix.as_ref().is_some_and(|d| d.chosen < target) {
+                press(&mut app, KeyCode::Down);
+            }
+            press(&mut app, KeyCode::Enter);
+            for c in "lose-54".chars() {
+                press(&mut app, KeyCode::Char(c));
             }
         }
-        let m = slotscope::cluster::ClusterModel::build(&snap);
-        let f = slotscope::cluster::diagnose(&m);
-        println!("== {name}: findings {:?}", f.iter().map(|f| (f.kind, f.summary.clone())).collect::<Vec<_>>());
-        for p in slotscope::fix::plan_fixes(&m, &f) {
-            println!("  {} [{:?}] grp={:?} rec={} conf={:?} steps={} risk={:?}", p.id, p.kind, p.group, p.recommended, p.confirmation, p.steps.len(), p.risk);
-            for s in &p.steps { println!("     {}", s.redis_cli_line()); }
+        "done" | "failed" => {
+            press(&mut app, KeyCode::Tab);
+            press(&mut app, KeyCode::Enter);
+            let evs = if stage == "done" {
+                vec![
+                    FixEvent::CheckingPreconditions,
+                    FixEvent::PreconditionsHold,
+                    FixEvent::StepStarted {
+                        n: 1,
+                        of: 2,
+                        node: "127.0.0.1:31001".into(),
+                        command: "CLUSTER SETSLOT 100 STABLE".into(),
+                        description: String::new(),
+                    },
+                    FixEvent::StepDone {
+                        n: 1,
+                        of: 2,
+                        reply: "OK".into(),
+                    },
+                    FixEvent::StepStarted {
+                        n: 2,
+                        of: 2,
+                        node: "127.0.0.1:31000".into(),
+                        command: "CLUSTER SETSLOT 100 STABLE".into(),
+                        description: String::new(),
+                    },
+                    FixEvent::StepDone {
+                        n: 2,
+                        of: 2,
+                        reply: "OK".into(),
+                    },
+                    FixEvent::Verifying,
+                    FixEvent::Verified {
+                        finding_gone: true,
+                        unmet: vec![],
+                        new_findings: vec![],
+                    },
+                    FixEvent::Finished(FixOutcome::Completed {
+                        verified: true,
+                        unmet: vec![],
+                        new_findings: vec![],
+                    }),
+                ]
+            } else {
+                let done = vec!["127.0.0.1:31001: CLUSTER SETSLOT 100 STABLE".to_owned()];
+                let not_done = vec!["127.0.0.1:31000: CLUSTER SETSLOT 100 STABLE".to_owned()];
+                vec![
+                    FixEvent::CheckingPreconditions,
+                    FixEvent::PreconditionsHold,
+                    FixEvent::StepStarted {
+                        n: 1,
+                        of: 2,
+                        node: "127.0.0.1:31001".into(),
+                        command: "CLUSTER SETSLOT 100 STABLE".into(),
+                        description: String::new(),
+                    },
+                    FixEvent::StepDone {
+                        n: 1,
+                        of: 2,
+                        reply: "OK".into(),
+                    },
+                    FixEvent::StepStarted {
+                        n: 2,
+                        of: 2,
+                        node: "127.0.0.1:31000".into(),
+                        command: "CLUSTER SETSLOT 100 STABLE".into(),
+                        description: String::new(),
+                    },
+                    FixEvent::StepFailed {
+                        n: 2,
+                        of: 2,
+                        error: "connection refused (os error 111)".into(),
+                        done: done.clone(),
+                        not_done: not_done.clone(),
+                    },
+                    FixEvent::Finished(FixOutcome::Failed {
+                        step: 2,
+                        error: "connection refused (os error 111)".into(),
+                        done,
+                        not_done,
+                    }),
+                ]
+            };
+            for ev in evs {
+                let _ = app.on_fix_event(ev);
+            }
         }
+        other => panic!("unknown stage {other}"),
+    }
+    app
+}
+
+#[test]
+fn fix_dialog_screens() {
+    for stage in ["chooser", "confirm", "typeword", "done", "failed"] {
+        for (w, h) in [(80, 24), (120, 40)] {
+            for (depth, tag) in [(ColorDepth::Ansi16, "color"), (ColorDepth::Mono, "mono")] {
+                let buf = draw(&fix_app(stage, depth, w, h));
+                insta::assert_snapshot!(format!("fix_{stage}_{w}x{h}_{tag}"), text(&buf));
+                if depth == ColorDepth::Mono {
+                    for c in &buf.content {
+                        assert_eq!(c.fg, Color::Reset, "{stage} {w}x{h}: {c:?}");
+                        assert_eq!(c.bg, Color::Reset, "{stage} {w}x{h}: {c:?}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn fix_dialog_colour_digest_at_80x24() {
+    for stage in ["confirm", "typeword"] {
+        let app = fix_app(stage, ColorDepth::Ansi16, 80, 24);
+        insta::assert_snapshot!(
+            format!("fix_{stage}_80x24_styles"),
+            style_digest(&draw(&app))
+        );
+    }
+}
+
+#[test]
+fn fix_dialog_shows_every_command_and_starts_on_cancel() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let app = fix_app("confirm", ColorDepth::Ansi16, w, h);
+        let d = app.fix.as_ref().expect("dialog");
+        assert_eq!(d.focus, DialogButton::Cancel);
+        let plan = d.plan().expect("plan");
+        let t = text(&draw(&app));
+        for s in &plan.steps {
+            assert!(
+                t.contains(&s.redis_cli_line()),
+                "{w}x{h} lacks {}:\n{t}",
+                s.redis_cli_line()
+            );
+        }
+        assert!(t.contains("▸[ Cancel ]◂"), "{t}");
     }
 }

@@ -175,9 +175,9 @@ impl FixDialog {
             FixEvent::CheckingPreconditions => p.lines.push(ProgressLine::Info(
                 "re-observing the cluster to re-check the preconditions…".to_owned(),
             )),
-            FixEvent::PreconditionsHold => p
-                .lines
-                .push(ProgressLine::Good("preconditions hold on fresh data".to_owned())),
+            FixEvent::PreconditionsHold => p.lines.push(ProgressLine::Good(
+                "preconditions hold on fresh data".to_owned(),
+            )),
             FixEvent::StepStarted {
                 n,
                 of,
@@ -186,8 +186,9 @@ impl FixDialog {
                 ..
             } => {
                 p.step = Some((n, of));
-                p.lines
-                    .push(ProgressLine::Info(format!("step {n}/{of}  {node}  {command}")));
+                p.lines.push(ProgressLine::Info(format!(
+                    "step {n}/{of}  {node}  {command}"
+                )));
             }
             FixEvent::KeysMoved { total, .. } => p.keys_moved = p.keys_moved.max(total),
             FixEvent::StepDone { n, of, reply } => {
@@ -220,7 +221,8 @@ impl FixDialog {
             FixEvent::Finished(outcome) => {
                 match &outcome {
                     FixOutcome::Refused { reason } => {
-                        p.lines.push(ProgressLine::Bad(format!("refused: {reason}")));
+                        p.lines
+                            .push(ProgressLine::Bad(format!("refused: {reason}")));
                     }
                     FixOutcome::Changed { changes } => {
                         p.lines.push(ProgressLine::Bad(
@@ -231,12 +233,10 @@ impl FixDialog {
                             p.lines.push(ProgressLine::Bad(format!("  {c}")));
                         }
                     }
-                    FixOutcome::Unobservable { error } => p.lines.push(ProgressLine::Bad(
-                        format!("could not observe the cluster; nothing was sent: {error}"),
-                    )),
-                    FixOutcome::Failed {
-                        done, not_done, ..
-                    } => {
+                    FixOutcome::Unobservable { error } => p.lines.push(ProgressLine::Bad(format!(
+                        "could not observe the cluster; nothing was sent: {error}"
+                    ))),
+                    FixOutcome::Failed { done, not_done, .. } => {
                         if p.done.is_empty() && p.not_done.is_empty() {
                             p.done.clone_from(done);
                             p.not_done.clone_from(not_done);
@@ -373,8 +373,12 @@ impl super::App {
                 .get(self.finding_cursor)
                 .cloned()
                 .map_or(FixTarget::Nothing, FixTarget::Finding),
-            Pane::Heatmap => Slot::try_from(self.heat_cursor).map_or(FixTarget::Nothing, FixTarget::Slot),
-            Pane::Nodes => self.selected_node().map_or(FixTarget::Nothing, FixTarget::Node),
+            Pane::Heatmap => {
+                Slot::try_from(self.heat_cursor).map_or(FixTarget::Nothing, FixTarget::Slot)
+            }
+            Pane::Nodes => self
+                .selected_node()
+                .map_or(FixTarget::Nothing, FixTarget::Node),
             Pane::Migrations => self
                 .model()
                 .and_then(|m| m.open_slots.get(self.migration_cursor))
@@ -387,7 +391,12 @@ impl super::App {
     #[must_use]
     pub fn full_coverage_off(&self) -> Vec<String> {
         self.model()
-            .map(|m| full_coverage_off_nodes(m).into_iter().map(|n| n.addr.to_string()).collect())
+            .map(|m| {
+                full_coverage_off_nodes(m)
+                    .into_iter()
+                    .map(|n| n.addr.to_string())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -418,7 +427,11 @@ impl super::App {
 
     /// Close the dialog (refused while a fix runs: it cannot be interrupted safely).
     pub(super) fn close_fix_dialog(&mut self) {
-        if self.fix.as_ref().is_some_and(|d| d.stage == FixStage::Running) {
+        if self
+            .fix
+            .as_ref()
+            .is_some_and(|d| d.stage == FixStage::Running)
+        {
             self.message = Some(
                 "a fix is running: it stops by itself at the first error; wait for the result"
                     .to_owned(),
@@ -446,10 +459,8 @@ impl super::App {
             A::MoveTop => d.move_by(isize::MIN / 2),
             A::MoveBottom => d.move_by(isize::MAX / 2),
             A::DialogNext | A::DialogPrev => d.switch_button(),
-            A::InsertChar(c) => {
-                if d.stage == FixStage::Confirm && d.required_word().is_some() {
-                    d.typed.push(c);
-                }
+            A::InsertChar(c) if d.stage == FixStage::Confirm && d.required_word().is_some() => {
+                d.typed.push(c);
             }
             A::DeleteChar => {
                 d.typed.pop();
@@ -508,8 +519,8 @@ pub fn outcome_words(o: &FixOutcome) -> String {
         FixOutcome::Unobservable { error } => format!("nothing sent: {error}"),
         FixOutcome::Failed { step, error, .. } => format!("stopped at step {step}: {error}"),
         FixOutcome::Completed { verified: true, .. } => "done and verified".to_owned(),
-        FixOutcome::Completed { verified: false, .. } => {
-            "all steps ran, but the end state is not reached yet".to_owned()
-        }
+        FixOutcome::Completed {
+            verified: false, ..
+        } => "all steps ran, but the end state is not reached yet".to_owned(),
     }
 }

@@ -396,7 +396,13 @@ pub static KEYMAP: &[Binding] = &[
         "show the plan under the cursor",
         Some("show"),
     ),
-    b(S::Chooser, Key::plain(K::Up), A::MoveUp, "previous plan", None),
+    b(
+        S::Chooser,
+        Key::plain(K::Up),
+        A::MoveUp,
+        "previous plan",
+        None,
+    ),
     b(S::Chooser, Key::ch('k'), A::MoveUp, "previous plan", None),
     b(
         S::Chooser,

@@ -940,3 +940,7 @@ fn node_matches(n: &NodeSummary, needle: &str) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod fix_tests;

@@ -24,7 +24,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{ClusterModel, NodeSummary, OpenSlot, Reachability, Role, ViewDisagreement};
+use super::model::{
+    ClusterModel, NodeSummary, OpenSlot, Reachability, Role, SlotState, ViewDisagreement,
+};
 use super::types::{NodeId, ProbeError, Slot, SlotRange, format_ranges, ranges_len};
 
 #[cfg(test)]
@@ -247,7 +249,8 @@ fn ok_verdict(model: &ClusterModel, notes: usize) -> String {
     for e in &model.slots {
         if let Some(o) = e.owner {
             owners.insert(o);
-            served += 1;
+            // A disputed slot is not plainly served (some member views bind it elsewhere).
+            served += usize::from(e.state != SlotState::Disputed);
         }
     }
     let replicas = model
@@ -531,6 +534,8 @@ impl<'a> Ctx<'a> {
         // Per-node causes: a minority partition, or slots unbound in its own view.
         let unreachable_from = self.unreachable_masters_per_observer();
         let unbound_in_view = self.unbound_in_own_view();
+        // Nodes that see the same ranges unbound are one cause, not one per node.
+        let mut unbound_groups: Vec<(&[SlotRange], Vec<usize>)> = Vec::new();
         for &i in &failing {
             let Some(n) = self.node(i) else { continue };
             let Some(id) = &n.id else { continue };
@@ -546,12 +551,26 @@ impl<'a> Ctx<'a> {
                 }
             }
             if let Some(r) = unbound_in_view.get(id) {
-                causes.push(format!(
-                    "in the view of {}, {} are bound to no master",
-                    label(n),
-                    slots_phrase(r)
-                ));
+                match unbound_groups.iter_mut().find(|(g, _)| *g == r.as_slice()) {
+                    Some((_, who)) => who.push(i),
+                    None => unbound_groups.push((r.as_slice(), vec![i])),
+                }
             }
+        }
+        for (r, who) in &unbound_groups {
+            let whose = if who.len() == 1 {
+                self.names_idx(who, SUMMARY_NODES)
+            } else {
+                format!(
+                    "{} nodes ({})",
+                    who.len(),
+                    self.names_idx(who, SUMMARY_NODES)
+                )
+            };
+            causes.push(format!(
+                "in the view of {whose}, {} are bound to no master",
+                slots_phrase(r)
+            ));
         }
         if causes.is_empty() {
             causes.push(
@@ -1407,10 +1426,7 @@ impl<'a> Ctx<'a> {
                 } else {
                     (
                         Severity::Critical,
-                        format!(
-                            "; its {} are unbound in their view",
-                            slots_phrase(claimed)
-                        ),
+                        format!("; its {} are unbound in their view", slots_phrase(claimed)),
                     )
                 };
                 Finding::new(
@@ -1857,6 +1873,11 @@ impl<'a> Ctx<'a> {
         let epoch = |e: Option<u64>| e.map_or_else(String::new, |e| format!(", epoch {e}"));
         let what = slots_phrase(slots);
         let single = who.len() == 1;
+        // The viewers do not even list the owner: a membership problem, not a stale view.
+        let forgotten_owner = cons
+            .and_then(|c| self.index(c))
+            .and_then(|i| self.node(i))
+            .is_some_and(|c| who.iter().all(|w| c.peers.unknown_to.contains(w)));
         let (think, see) = if single {
             ("thinks", "sees")
         } else {
@@ -1878,6 +1899,15 @@ impl<'a> Ctx<'a> {
                 format!(
                     "{whos} no longer claims {what} in its own view (CLUSTER DELSLOTS?) while its \
                      peers still bind them to it: it answers CLUSTERDOWN for them"
+                ),
+            ),
+            (None, Some(c)) if forgotten_owner => (
+                Severity::Warning,
+                format!(
+                    "{whos} {see} {what} as unbound because {} not know their owner {} at all \
+                     (it must rejoin the cluster)",
+                    if single { "it does" } else { "they do" },
+                    self.id_label(c),
                 ),
             ),
             (None, Some(c)) => (
@@ -1947,11 +1977,19 @@ impl<'a> Ctx<'a> {
             cons.map_or_else(|| "none".to_owned(), |c| self.id_label(c)),
             epoch(cons_epoch)
         ));
-        f.evidence.push(
-            "a node keeps a stale view while it imports the slot (gossip cannot rebind it) or \
-             while its bus link is down; the higher config epoch wins once they talk"
-                .to_owned(),
-        );
+        if forgotten_owner {
+            f.evidence.push(format!(
+                "{} is missing from the CLUSTER NODES of {}",
+                cons.map_or_else(String::new, |c| self.id_label(c)),
+                self.names(&who, EVIDENCE_NODES)
+            ));
+        } else {
+            f.evidence.push(
+                "a node keeps a stale view while it imports the slot (gossip cannot rebind it) \
+                 or while its bus link is down; the higher config epoch wins once they talk"
+                    .to_owned(),
+            );
+        }
         f
     }
 

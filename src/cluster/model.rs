@@ -15,13 +15,15 @@ use super::types::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SlotState {
-    /// Bound to a reachable, non-failing master that claims it; no markers.
+    /// Bound to a non-failing master that claims it, every member view agrees; no markers.
     Served,
     /// Open: a migrating and/or importing marker exists for it somewhere.
     Migrating,
-    /// Reachable nodes disagree about the owner.
+    /// Reachable nodes disagree about the owner, including some binding it to a master and
+    /// others to none.
     Disputed,
-    /// Bound to a master that is unreachable or flagged PFAIL/FAIL.
+    /// Bound to a master that is failing ([`NodeSummary::is_failing`]: our probe failed, or
+    /// peers flag it FAIL, or most of them PFAIL).
     OwnerFailing,
     /// Not bound to any master.
     Uncovered,
@@ -149,12 +151,25 @@ impl NodeSummary {
         }
     }
 
-    /// PFAIL/FAIL by any peer, or unreachable by us.
+    /// Whether the node counts as failing, for the slots it owns and everywhere else:
+    /// - probed by us and the probe failed (`Reachability::Failed`): failing;
+    /// - otherwise (it answered, or we did not probe it at all, e.g. a noaddr node or a
+    ///   snapshot without its probe) it is judged by its peers: failing if any peer flags it
+    ///   `fail`, or if most peer views flag it `fail?` or `fail`. Not being probed by us is no
+    ///   evidence of failure.
+    ///
+    /// The model's slot states use exactly this rule (`SlotState::OwnerFailing`).
     #[must_use]
     pub fn is_failing(&self) -> bool {
-        !matches!(self.reachability, Reachability::Ok)
-            || self.flags.fail
-            || !self.peers.fail_by.is_empty()
+        match self.reachability {
+            Reachability::Failed(_) => true,
+            Reachability::Ok | Reachability::NotProbed => {
+                // Every reachable view other than its own either lists it or does not.
+                let peer_views = self.peers.known_by.len() + self.peers.unknown_to.len();
+                let suspected = self.peers.pfail_by.len() + self.peers.fail_by.len();
+                !self.peers.fail_by.is_empty() || (peer_views > 0 && suspected * 2 > peer_views)
+            }
+        }
     }
 }
 
@@ -214,7 +229,11 @@ impl ClusterModel {
     /// - slot owner: the owner most reachable views name (a node's own claim is its vote;
     ///   ties go to the higher config epoch). A vote for a reachable node on a slot that the
     ///   node's own view does not claim is discarded: the owner itself is authoritative about
-    ///   what it serves, so a slot only stale peers still bind is uncovered;
+    ///   what it serves, so a slot only stale peers still bind is uncovered. Views binding a
+    ///   slot to no master do not elect "no owner" while a master claims it (the claimant
+    ///   holds the keys), but they make the slot disputed;
+    /// - failing owner: [`NodeSummary::is_failing`] (a node we did not probe is judged by its
+    ///   peers' flags alone);
     /// - slot state: worst applicable of uncovered > owner failing > disputed > migrating >
     ///   served.
     #[must_use]
@@ -428,6 +447,7 @@ mod build {
                 .unwrap_or(0)
         };
 
+        let __t0 = std::time::Instant::now(); let __prof = std::env::var_os("PROF").is_some();
         // 1. Reachable views, one per node id (a node probed twice counts once).
         let mut ids: FxMap<&NodeId, usize> = FxMap::default();
         // Every table is about as large as the cluster: size the map for the largest one.
@@ -475,6 +495,7 @@ mod build {
             });
         }
 
+        if __prof { eprintln!("T2 {:?}", __t0.elapsed()); }
         // 2. Every node any view lists.
         for (vi, view) in views.iter().enumerate() {
             for line in &view.nodes.lines {
@@ -488,6 +509,7 @@ mod build {
             }
         }
 
+        if __prof { eprintln!("T3 {:?}", __t0.elapsed()); }
         // 3. Failed probes: attach to the node with that address, else an id-less node.
         let mut by_addr: FxMap<(&str, u16), usize> = FxMap::default();
         let passes: &[bool] = if leftovers.is_empty() {
@@ -527,6 +549,7 @@ mod build {
             }
         }
 
+        if __prof { eprintln!("T4 {:?}", __t0.elapsed()); }
         // 4. Summaries (internal order).
         let mut stamp: Vec<usize> = vec![usize::MAX; views.len()];
         let mut summaries: Vec<NodeSummary> = Vec::with_capacity(protos.len());
@@ -545,19 +568,9 @@ mod build {
         }
 
         // Whether each node counts as failing for the slots it owns.
-        let failing: Vec<bool> = protos
-            .iter()
-            .zip(&summaries)
-            .map(|(p, s)| {
-                let peer_views = views.len() - usize::from(p.view.is_some());
-                let suspected = s.peers.pfail_by.len() + s.peers.fail_by.len();
-                !matches!(s.reachability, Reachability::Ok)
-                    || !s.peers.fail_by.is_empty()
-                    || (p.view.is_none() && s.flags.fail)
-                    || (peer_views > 0 && suspected * 2 > peer_views)
-            })
-            .collect();
+        let failing: Vec<bool> = summaries.iter().map(NodeSummary::is_failing).collect();
 
+        if __prof { eprintln!("T5 {:?}", __t0.elapsed()); }
         // 5. Slot map by segments.
         let claims: Vec<Vec<Claim>> = views
             .iter()
@@ -612,11 +625,15 @@ mod build {
             }
         };
         let mut votes: Vec<Votes> = (0..seg_starts.len()).map(|_| Votes::default()).collect();
-        for c in &claims {
-            for_each_segment(c, &mut |k, claim| {
-                if let Some(claim) = claim {
-                    votes[k].add(claim.owner);
-                }
+        // Views (of cluster members: an isolated node's empty table proves nothing) that
+        // bind the segment to no master.
+        let mut unbound_by: Vec<u32> = vec![0; seg_starts.len()];
+        for (vi, c) in claims.iter().enumerate() {
+            let member = !summaries[views[vi].node].isolated;
+            for_each_segment(c, &mut |k, claim| match claim {
+                Some(claim) => votes[k].add(claim.owner),
+                None if member => unbound_by[k] += 1,
+                None => {}
             });
         }
         let own_claims = |idx: usize| -> Option<&[SlotRange]> {
@@ -636,9 +653,13 @@ mod build {
                 })
                 .map(|(o, _)| *o);
             seg_owner.push(owner);
-            seg_disputed.push(v.distinct() > 1);
+            // "No owner" is an opinion too: a slot that some views bind to X and others to
+            // nobody is not plainly served (e.g. a master every peer has forgotten still
+            // claims its slots). The claimant stays the owner: it holds the keys.
+            seg_disputed.push(v.distinct() > 1 || (owner.is_some() && unbound_by[k] > 0));
         }
 
+        if __prof { eprintln!("T5b {:?}", __t0.elapsed()); }
         // Markers (own views only) and open slots.
         let mut marked = vec![false; SLOT_COUNT];
         let mut open: BTreeMap<Slot, OpenSlot> = BTreeMap::new();
@@ -668,6 +689,7 @@ mod build {
             }
         }
 
+        if __prof { eprintln!("T6 {:?}", __t0.elapsed()); }
         // 6. Display order and the final slot map.
         let order = display_order(&summaries, &ids, &failing);
         let mut pos = vec![0 as NodeIdx; summaries.len()];
@@ -699,6 +721,7 @@ mod build {
             }
         }
 
+        if __prof { eprintln!("T6b {:?}", __t0.elapsed()); }
         // Key counts: open slots (every count) and uncovered slots (non-zero only), from
         // reachable masters.
         let mut uncovered_keys: BTreeMap<Slot, BTreeMap<NodeId, u64>> = BTreeMap::new();
@@ -733,6 +756,7 @@ mod build {
                 .and_then(|&i| summaries[i].id.clone());
         }
 
+        if __prof { eprintln!("T7 {:?}", __t0.elapsed()); }
         // 7. Disagreements: per view, ranges where it names another owner than the consensus.
         let mut disagreements = Vec::new();
         for (vi, c) in claims.iter().enumerate() {
@@ -772,6 +796,7 @@ mod build {
             }
         }
 
+        if __prof { eprintln!("T8 {:?}", __t0.elapsed()); }
         // Permute the nodes into display order.
         // In place, following the permutation's cycles: `nodes[f] = summaries[order[f]]`.
         let mut nodes = summaries;
@@ -789,6 +814,7 @@ mod build {
             }
         }
 
+        if __prof { eprintln!("END {:?}", __t0.elapsed()); }
         ClusterModel {
             generation: snapshot.generation,
             taken_at_ms: snapshot.finished_at_ms,
@@ -1548,13 +1574,13 @@ mod tests {
             a1.reachability,
             Reachability::Failed(ProbeError::Protocol(_))
         ));
-        // Peers not probed at all.
-        assert_eq!(
-            m.node(&id(B)).unwrap().reachability,
-            Reachability::NotProbed
-        );
-        assert_eq!(ranges_in(&m, SlotState::OwnerFailing), "5461-16383");
-        assert_eq!(ranges_in(&m, SlotState::Served), "0-5460");
+        // Peers not probed at all: not probing a node is no evidence of failure, and the one
+        // view says they are fine.
+        let b = m.node(&id(B)).unwrap();
+        assert_eq!(b.reachability, Reachability::NotProbed);
+        assert!(!b.is_failing());
+        assert_eq!(ranges_in(&m, SlotState::OwnerFailing), "none");
+        assert_eq!(ranges_in(&m, SlotState::Served), "0-16383");
     }
 
     #[test]
@@ -1609,6 +1635,136 @@ mod tests {
         assert!(m.nodes.is_empty());
         assert_eq!(m.slots.len(), SLOT_COUNT);
         assert_eq!(ranges_in(&m, SlotState::Uncovered), "0-16383");
+    }
+
+    /// Captured on Redis 7.0.15 (4 masters, no replicas): `CLUSTER FORGET` of 32103 on the
+    /// three other nodes. 32103 still claims 12288-16383 in its own view; the others list it
+    /// no more, see those slots unbound and report `cluster_state:fail`.
+    fn forgotten_snapshot(probe_victim: bool) -> ClusterSnapshot {
+        let mut entries: Vec<(&str, Result<&str, ProbeError>)> = vec![
+            ("127.0.0.1:32100", Ok(fixture!("forgotten_nodes_32100.txt"))),
+            ("127.0.0.1:32101", Ok(fixture!("forgotten_nodes_32101.txt"))),
+            ("127.0.0.1:32102", Ok(fixture!("forgotten_nodes_32102.txt"))),
+        ];
+        if probe_victim {
+            entries.push(("127.0.0.1:32103", Ok(fixture!("forgotten_nodes_32103.txt"))));
+        }
+        snapshot_from_texts(&entries)
+    }
+
+    const FORGOTTEN: &str = "20d0b2eb0d25e5f04139703d30d29c315bb67819";
+
+    #[test]
+    fn master_forgotten_by_every_peer_is_disputed_not_served() {
+        let m = ClusterModel::build(&forgotten_snapshot(true));
+        assert_eq!(ranges_in(&m, SlotState::Served), "0-12287");
+        assert_eq!(ranges_in(&m, SlotState::Disputed), "12288-16383");
+        // The claimant stays the owner (it holds the keys): a fix must rejoin it, not rebind.
+        assert_eq!(owner_id(&m, 16383), Some(FORGOTTEN));
+        let v = m.node(&id(FORGOTTEN)).unwrap();
+        assert_eq!(v.reachability, Reachability::Ok);
+        assert!(!v.is_failing());
+        assert!(v.peers.known_by.is_empty());
+        assert_eq!(v.peers.unknown_to.len(), 3);
+        assert_eq!(m.disagreements.len(), 3);
+        assert!(m.disagreements.iter().all(|d| d.its_owner.is_none()
+            && d.consensus_owner == Some(id(FORGOTTEN))
+            && format_ranges(&d.slots) == "12288-16383"));
+        assert_eq!(m.state_counts().get(&SlotState::Served), Some(&12288));
+        // Seen without the victim's own view: nobody binds the slots.
+        let m = ClusterModel::build(&forgotten_snapshot(false));
+        assert_eq!(ranges_in(&m, SlotState::Uncovered), "12288-16383");
+        assert!(m.node(&id(FORGOTTEN)).is_none());
+    }
+
+    #[test]
+    fn unbound_in_an_isolated_view_is_no_dispute() {
+        // A fresh node that knows only itself binds nothing; it proves nothing either.
+        let fresh = "ffff 127.0.0.1:7009@17009 myself,master - 0 0 0 connected";
+        let (a, b, c) = (
+            table("a", &[], &[]),
+            table("b", &[], &[]),
+            table("c", &[], &[]),
+        );
+        let m = ClusterModel::build(&snapshot_from_texts(&[
+            ("127.0.0.1:7000", Ok(&a)),
+            ("127.0.0.1:7001", Ok(&b)),
+            ("127.0.0.1:7002", Ok(&c)),
+            ("127.0.0.1:7009", Ok(fresh)),
+        ]));
+        assert!(m.node(&id("ffff")).unwrap().isolated);
+        assert_eq!(ranges_in(&m, SlotState::Served), "0-16383");
+    }
+
+    #[test]
+    fn one_view_unbinding_a_range_disputes_it() {
+        // B's view lost A's 0-99 (e.g. it missed an ADDSLOTS): the others still bind them.
+        let a_short = "aaaa 127.0.0.1:7000@17000 master - 0 100 1 connected 100-5460";
+        let (a, c) = (table("a", &[], &[]), table("c", &[], &[]));
+        let b = table("b", &[], &[("a", a_short)]);
+        let m = ClusterModel::build(&snapshot_from_texts(&[
+            ("127.0.0.1:7000", Ok(&a)),
+            ("127.0.0.1:7001", Ok(&b)),
+            ("127.0.0.1:7002", Ok(&c)),
+        ]));
+        assert_eq!(ranges_in(&m, SlotState::Disputed), "0-99");
+        assert_eq!(owner_id(&m, 0), Some("aaaa"));
+        // A failing owner is worse than a dispute.
+        let ca = "aaaa 127.0.0.1:7000@17000 master,fail - 0 100 1 connected 0-5460";
+        let c = table("c", &[], &[("a", ca)]);
+        let m = ClusterModel::build(&snapshot_from_texts(&[
+            ("127.0.0.1:7000", Err(refused())),
+            ("127.0.0.1:7001", Ok(&b)),
+            ("127.0.0.1:7002", Ok(&c)),
+        ]));
+        assert_eq!(ranges_in(&m, SlotState::OwnerFailing), "0-5460");
+    }
+
+    #[test]
+    fn not_probed_nodes_are_judged_by_their_peers() {
+        // Only 32100 answered; 32101 and 32102 are in its table, fine, and not probed.
+        let only =
+            snapshot_from_texts(&[("127.0.0.1:32100", Ok(fixture!("forgotten_nodes_32100.txt")))]);
+        let m = ClusterModel::build(&only);
+        for n in &m.nodes {
+            assert!(!n.is_failing(), "{}", n.label());
+        }
+        assert_eq!(ranges_in(&m, SlotState::Served), "0-12287");
+        assert_eq!(ranges_in(&m, SlotState::OwnerFailing), "none");
+
+        // The captured noaddr node: not probed, flagged `fail` by its peers: failing.
+        let m = ClusterModel::build(&snapshot_from_texts(&[
+            ("127.0.0.1:31000", Ok(fixture!("noaddr_nodes_31000.txt"))),
+            ("127.0.0.1:31003", Ok(fixture!("noaddr_nodes_31003.txt"))),
+            ("127.0.0.1:31005", Ok(fixture!("noaddr_nodes_31005.txt"))),
+        ]));
+        let b = m.node(&id(B)).unwrap();
+        assert_eq!(b.reachability, Reachability::NotProbed);
+        assert!(b.is_failing());
+        assert_eq!(ranges_in(&m, SlotState::OwnerFailing), "5461-10922");
+
+        // Not probed, `fail?` by one of three views: a suspicion, not a failure; by two: failing.
+        let cp = "cccc 127.0.0.1:7002@17002 master,fail? - 50 10 3 connected 10923-16383";
+        let (a_ok, b_ok) = (table("a", &[], &[]), table("b", &[], &[]));
+        let (a_sus, b_sus) = (table("a", &[], &[("c", cp)]), table("b", &[], &[("c", cp)]));
+        // A third view (a replica of A) that does not suspect C.
+        let d_ok = a_ok.replace("myself,", "")
+            + "\ndddd 127.0.0.1:7003@17003 myself,slave aaaa 0 100 1 connected";
+        let mk = |a: &str, b: &str| {
+            ClusterModel::build(&snapshot_from_texts(&[
+                ("127.0.0.1:7000", Ok(a)),
+                ("127.0.0.1:7001", Ok(b)),
+                ("127.0.0.1:7003", Ok(&d_ok)),
+            ]))
+        };
+        let m = mk(&a_sus, &b_ok);
+        let c = m.node(&id("cccc")).unwrap();
+        assert_eq!(c.reachability, Reachability::NotProbed);
+        assert!(!c.is_failing());
+        assert_eq!(ranges_in(&m, SlotState::OwnerFailing), "none");
+        let m = mk(&a_sus, &b_sus);
+        assert!(m.node(&id("cccc")).unwrap().is_failing());
+        assert_eq!(ranges_in(&m, SlotState::OwnerFailing), "10923-16383");
     }
 
     fn arb_line() -> impl Strategy<Value = String> {

@@ -7,8 +7,9 @@
 //! the next call reconnects; an error *reply* from the server keeps it.
 //!
 //! All commands from slotscope — the probe's reads and the fix executor's writes — go through
-//! [`Connector::command`] / [`Connector::pipeline`], which enforce the read-only guard before
-//! any I/O and log every write (with secrets masked) to `tracing`.
+//! [`Connector::command`] / [`Connector::pipeline`] (or their `_with_timeout` forms, for calls
+//! such as `MIGRATE` that may legitimately outlast the reply timeout), which enforce the
+//! read-only guard before any I/O and log every write (with secrets masked) to `tracing`.
 //!
 //! `AUTH` is sent by this module right after the TCP connect (the password is not handed to
 //! redis-rs), so that a node that accepts TCP but never answers is reported as unresponsive
@@ -441,7 +442,7 @@ impl NodeConn {
                 auth.push(user.clone());
             }
             auth.push(password.expose().to_owned());
-            match node.send(&auth, opts).await {
+            match node.send(&auth, opts, opts.command_timeout).await {
                 Ok(_) => {}
                 Err(CommandError::Server { code, message }) => {
                     let msg = sanitize(&message, pw);
@@ -462,11 +463,27 @@ impl NodeConn {
         &self.endpoint
     }
 
-    /// Send one command (no guard, no logging: use [`Connector::command`]).
+    /// A handle on the same socket whose redis-rs response timeout is `timeout` (clones share
+    /// the socket; the timeout is per handle), so one long call does not change the others.
+    fn with_response_timeout(
+        &self,
+        timeout: Duration,
+        opts: &ConnectOptions,
+    ) -> MultiplexedConnection {
+        let mut conn = self.conn.clone();
+        if timeout != opts.command_timeout {
+            conn.set_response_timeout(timeout);
+        }
+        conn
+    }
+
+    /// Send one command, waiting at most `timeout` for the reply (no guard, no logging: use
+    /// [`Connector::command`] or [`Connector::command_with_timeout`]).
     async fn send(
         &mut self,
         args: &[String],
         opts: &ConnectOptions,
+        timeout: Duration,
     ) -> Result<Value, CommandError> {
         let mut cmd = redis::Cmd::new();
         for a in args {
@@ -474,8 +491,8 @@ impl NodeConn {
         }
         let name = command_name(args);
         let pw = opts.password.as_ref();
-        match tokio::time::timeout(opts.command_timeout, self.conn.send_packed_command(&cmd)).await
-        {
+        let mut conn = self.with_response_timeout(timeout, opts);
+        match tokio::time::timeout(timeout, conn.send_packed_command(&cmd)).await {
             Err(_) => Err(CommandError::Timeout { command: name }),
             Ok(Err(e)) => Err(classify_command_error(&e, &name, pw)),
             Ok(Ok(v)) => match value_error(&v) {
@@ -495,6 +512,7 @@ impl NodeConn {
         &mut self,
         cmds: &[Vec<String>],
         opts: &ConnectOptions,
+        timeout: Duration,
     ) -> Result<Vec<Value>, CommandError> {
         let mut pipe = redis::pipe();
         for args in cmds {
@@ -506,12 +524,8 @@ impl NodeConn {
         }
         let name = cmds.first().map_or_else(String::new, |a| command_name(a));
         let name = format!("pipeline of {} ({name}...)", cmds.len());
-        match tokio::time::timeout(
-            opts.command_timeout,
-            self.conn.send_packed_commands(&pipe, 0, cmds.len()),
-        )
-        .await
-        {
+        let mut conn = self.with_response_timeout(timeout, opts);
+        match tokio::time::timeout(timeout, conn.send_packed_commands(&pipe, 0, cmds.len())).await {
             Err(_) => Err(CommandError::Timeout { command: name }),
             Ok(Err(e)) => Err(classify_command_error(&e, &name, opts.password.as_ref())),
             Ok(Ok(v)) if v.len() == cmds.len() => Ok(v),
@@ -640,6 +654,28 @@ impl Connector {
     /// # Errors
     /// See [`CommandError`].
     pub async fn command(&self, ep: &Endpoint, args: &[String]) -> Result<Value, CommandError> {
+        self.command_with_timeout(ep, args, self.opts.command_timeout)
+            .await
+    }
+
+    /// [`Self::command`] with its own reply timeout instead of the pool's `command_timeout`,
+    /// for calls that legitimately take long (e.g. `MIGRATE` of a batch of big keys, bounded
+    /// by its own server-side timeout). Same guard, logging, masking and error handling; the
+    /// connect timeout and `AUTH` are unchanged. A zero `timeout` means the pool's timeout.
+    ///
+    /// # Errors
+    /// See [`CommandError`].
+    pub async fn command_with_timeout(
+        &self,
+        ep: &Endpoint,
+        args: &[String],
+        timeout: Duration,
+    ) -> Result<Value, CommandError> {
+        let timeout = if timeout.is_zero() {
+            self.opts.command_timeout
+        } else {
+            timeout
+        };
         check_allowed(self.opts.read_only, args)?;
         let write = !is_read_command(args);
         if write {
@@ -650,7 +686,7 @@ impl Connector {
             );
         }
         let (mut c, reused) = self.conn_reused(ep).await?;
-        let mut r = c.send(args, &self.opts).await;
+        let mut r = c.send(args, &self.opts, timeout).await;
         // A kept connection found broken (the node restarted or died since the last cycle):
         // reconnect once, for reads only, so the error describes the node as it is now
         // ("connection refused") rather than the old socket ("broken pipe"). Writes are never
@@ -658,7 +694,7 @@ impl Connector {
         if reused && !write && matches!(r, Err(CommandError::Io(_))) {
             self.disconnect(ep);
             let mut fresh = self.conn(ep).await?;
-            r = fresh.send(args, &self.opts).await;
+            r = fresh.send(args, &self.opts, timeout).await;
         }
         if let Err(e) = &r {
             if e.is_connection_error() {
@@ -691,6 +727,26 @@ impl Connector {
         ep: &Endpoint,
         cmds: &[Vec<String>],
     ) -> Result<Vec<Value>, CommandError> {
+        self.pipeline_with_timeout(ep, cmds, self.opts.command_timeout)
+            .await
+    }
+
+    /// [`Self::pipeline`] bounded by `timeout` instead of the pool's `command_timeout` (e.g.
+    /// `DUMP` of big keys). A zero `timeout` means the pool's timeout.
+    ///
+    /// # Errors
+    /// See [`CommandError`].
+    pub async fn pipeline_with_timeout(
+        &self,
+        ep: &Endpoint,
+        cmds: &[Vec<String>],
+        timeout: Duration,
+    ) -> Result<Vec<Value>, CommandError> {
+        let timeout = if timeout.is_zero() {
+            self.opts.command_timeout
+        } else {
+            timeout
+        };
         if cmds.is_empty() {
             return Ok(Vec::new());
         }
@@ -705,7 +761,7 @@ impl Connector {
             );
         }
         let mut c = self.conn(ep).await?;
-        let r = c.send_pipeline(cmds, &self.opts).await;
+        let r = c.send_pipeline(cmds, &self.opts, timeout).await;
         if let Err(e) = &r
             && e.is_connection_error()
         {
@@ -920,6 +976,63 @@ mod tests {
         assert!(value_error(&Value::Nil).is_none());
     }
 
+    /// A loopback server that answers `+OK` to every request after `delay`.
+    async fn slow_server(delay: Duration) -> Endpoint {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = [0_u8; 4096];
+                    while let Ok(n) = sock.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        tokio::time::sleep(delay).await;
+                        if sock.write_all(b"+OK\r\n").await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        Endpoint::new("127.0.0.1", port)
+    }
+
+    #[tokio::test]
+    async fn per_call_timeout_outlasts_the_pool_timeout() {
+        let ep = slow_server(Duration::from_millis(400)).await;
+        let c = Connector::new(ConnectOptions {
+            command_timeout: Duration::from_millis(150),
+            ..ConnectOptions::new(vec![ep.clone()])
+        });
+        // The pool's timeout is too short for this server...
+        let r = c.command(&ep, &args("CLUSTER SETSLOT 1 STABLE")).await;
+        assert!(matches!(r, Err(CommandError::Timeout { .. })), "{r:?}");
+        // ...a per-call timeout is not capped by it (write path: guard + logging as usual)...
+        let r = c
+            .command_with_timeout(
+                &ep,
+                &args("MIGRATE h 1 \"\" 0 1000 KEYS a"),
+                Duration::from_secs(3),
+            )
+            .await;
+        assert_eq!(r, Ok(Value::Okay));
+        let r = c
+            .pipeline_with_timeout(&ep, &[args("DUMP a")], Duration::from_secs(3))
+            .await;
+        assert_eq!(r, Ok(vec![Value::Okay]));
+        // ...and the next ordinary call still uses the short one.
+        let r = c.command(&ep, &args("PING")).await;
+        assert!(matches!(r, Err(CommandError::Timeout { .. })), "{r:?}");
+        // A per-call timeout shorter than the reply also fires.
+        let r = c
+            .command_with_timeout(&ep, &args("PING"), Duration::from_millis(100))
+            .await;
+        assert!(matches!(r, Err(CommandError::Timeout { .. })), "{r:?}");
+    }
+
     #[tokio::test]
     async fn read_only_refuses_before_any_io() {
         // Port 1 on loopback: nothing listens; a connect attempt would fail with "refused",
@@ -940,6 +1053,25 @@ mod tests {
             .pipeline(&ep, &[args("GET k"), args("CLUSTER SETSLOT 1 STABLE")])
             .await;
         assert!(matches!(r, Err(CommandError::ReadOnlyRefused { .. })));
+        assert!(c.connected().is_empty());
+        let r = c
+            .command_with_timeout(
+                &ep,
+                &args("MIGRATE h 1 \"\" 0 1000 KEYS a"),
+                Duration::from_secs(9),
+            )
+            .await;
+        assert!(
+            matches!(r, Err(CommandError::ReadOnlyRefused { .. })),
+            "{r:?}"
+        );
+        let r = c
+            .pipeline_with_timeout(&ep, &[args("DEL k")], Duration::from_secs(9))
+            .await;
+        assert!(
+            matches!(r, Err(CommandError::ReadOnlyRefused { .. })),
+            "{r:?}"
+        );
         assert!(c.connected().is_empty());
         let r = c.command_strs(&ep, &["PING"]).await;
         assert_eq!(

@@ -24,8 +24,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::app::fix::{DialogButton, FixDialog, FixStage, ProgressLine, outcome_words};
 use crate::app::App;
+use crate::app::fix::{DialogButton, FixDialog, FixStage, ProgressLine, outcome_words};
 use crate::fix::{FixOutcome, FixPlan, RiskLevel};
 
 use super::text::{human_count, truncate_end};
@@ -33,8 +33,9 @@ use super::text::{human_count, truncate_end};
 /// Draw the fix dialog over `area` (the body below the header).
 pub fn render_fix_dialog(buf: &mut Buffer, area: Rect, app: &App, d: &FixDialog) {
     let t = &app.theme;
+    // The whole body: a half-covered dashboard behind the dialog only distracts.
     let r = area.centered(
-        Constraint::Length(area.width.saturating_sub(2).min(120)),
+        Constraint::Length(area.width.min(140)),
         Constraint::Length(area.height),
     );
     Clear.render(r, buf);
@@ -43,12 +44,13 @@ pub fn render_fix_dialog(buf: &mut Buffer, area: Rect, app: &App, d: &FixDialog)
         (FixStage::Choose, _) | (_, None) => String::new(),
         (_, Some(l)) => format!(" risk {} ", risk_word(l)),
     };
-    let title = format!(
-        " FIX · {} ",
-        truncate_end(&d.target, usize::from(r.width.saturating_sub(22)))
-    );
+    let room = usize::from(r.width).saturating_sub(right.width() + 12);
+    let title = format!(" FIX · {} ", truncate_end(&d.target, room));
     let block = Block::bordered()
-        .title(Line::styled(title, t.dialog_border.add_modifier(Modifier::BOLD)))
+        .title(Line::styled(
+            title,
+            t.dialog_border.add_modifier(Modifier::BOLD),
+        ))
         .title_top(Line::styled(right, risk_style(app, risk)).right_aligned())
         .border_style(t.dialog_border);
     let inner = block.inner(r);
@@ -71,19 +73,33 @@ pub fn render_fix_dialog(buf: &mut Buffer, area: Rect, app: &App, d: &FixDialog)
             .unwrap_or_default(),
         FixStage::Running | FixStage::Done => progress_lines(app, d, width),
     };
-    let h = usize::from(body.height);
+    // When the text does not fit, the last row is kept for the "more below" marker, so the
+    // marker never hides part of a command.
+    let full_h = usize::from(body.height);
+    let h = if lines.len() > full_h {
+        full_h.saturating_sub(1).max(1)
+    } else {
+        full_h
+    };
     let max_scroll = lines.len().saturating_sub(h);
     let scroll = if d.stage == FixStage::Choose {
         // Keep the cursor row visible (each plan is one row, after 2 header rows).
-        (d.chosen + 2).saturating_sub(h.saturating_sub(1)).min(max_scroll)
+        (d.chosen + 2)
+            .saturating_sub(h.saturating_sub(1))
+            .min(max_scroll)
     } else {
         d.scroll.min(max_scroll)
     };
-    let more_below = lines.len().saturating_sub(scroll + h);
+    let lines_len = lines.len();
+    let more_below = lines_len.saturating_sub(scroll + h);
     let shown: Vec<Line<'static>> = lines.into_iter().skip(scroll).take(h).collect();
     Paragraph::new(shown).render(body, buf);
-    if more_below > 0 {
-        let tag = format!(" ↓ {more_below} more (↓/PgDn) ");
+    if more_below > 0 || (scroll > 0 && lines_len > full_h) {
+        let tag = if more_below > 0 {
+            format!(" ↓ {more_below} more lines (↓/PgDn) ")
+        } else {
+            " ↑ end (↑/PgUp) ".to_owned()
+        };
         let w = u16::try_from(tag.width()).unwrap_or(0);
         let x = body.right().saturating_sub(w);
         buf.set_string(x, body.bottom().saturating_sub(1), tag, t.badge);
@@ -349,14 +365,7 @@ fn chooser_lines(app: &App, d: &FixDialog, width: usize) -> Vec<Line<'static>> {
             Span::styled(head, row_style),
             Span::styled(title, row_style),
             Span::styled(gap, row_style),
-            Span::styled(
-                tail,
-                if selected {
-                    row_style
-                } else {
-                    lvl_style
-                },
-            ),
+            Span::styled(tail, if selected { row_style } else { lvl_style }),
         ]));
     }
     if let Some(p) = d.plan() {
@@ -399,9 +408,10 @@ fn progress_lines(app: &App, d: &FixDialog, width: usize) -> Vec<Line<'static>> 
                 t.verdict_warning,
             )
         }
-        Some(o @ FixOutcome::Completed { verified: true, .. }) => {
-            (format!("✓ {}", outcome_words(o).to_uppercase()), t.verdict_ok)
-        }
+        Some(o @ FixOutcome::Completed { verified: true, .. }) => (
+            format!("✓ {}", outcome_words(o).to_uppercase()),
+            t.verdict_ok,
+        ),
         Some(o) => (format!("✗ {}", outcome_words(o)), t.verdict_critical),
     };
     push_wrapped(&mut out, &status, width, "", "  ", style);
@@ -502,7 +512,11 @@ fn button(label: &str, focused: bool, enabled: bool, app: &App) -> Span<'static>
     } else {
         t.text
     };
-    let (l, r) = if focused { ("▸[ ", " ]◂") } else { (" [ ", " ] ") };
+    let (l, r) = if focused {
+        ("▸[ ", " ]◂")
+    } else {
+        (" [ ", " ] ")
+    };
     Span::styled(format!("{l}{label}{r}"), style)
 }
 
@@ -516,8 +530,8 @@ fn render_buttons(buf: &mut Buffer, area: Rect, app: &App, d: &FixDialog) {
             "↑↓ choose · Enter show · Esc cancel"
         }
         FixStage::Confirm => {
-            let cancel = if d.plans.len() > 1 { "Back" } else { "Cancel" };
-            spans.push(button(cancel, d.focus == DialogButton::Cancel, true, app));
+            // With several plans, Cancel goes back to the list (Esc leaves at once).
+            spans.push(button("Cancel", d.focus == DialogButton::Cancel, true, app));
             if d.runnable() && !app.read_only {
                 spans.push(Span::raw(" "));
                 spans.push(button(
@@ -567,7 +581,11 @@ mod tests {
         let w = wrap("aaa bbb ccc ddd", 9, "> ", "  ");
         assert_eq!(w, vec!["> aaa bbb", "  ccc ddd"]);
         let long = wrap("x 0123456789abcdef", 8, "", " ");
-        assert!(long.iter().all(|l| unicode_width::UnicodeWidthStr::width(l.as_str()) <= 8), "{long:?}");
+        assert!(
+            long.iter()
+                .all(|l| unicode_width::UnicodeWidthStr::width(l.as_str()) <= 8),
+            "{long:?}"
+        );
         assert_eq!(long.concat().replace(' ', ""), "x0123456789abcdef");
     }
 }

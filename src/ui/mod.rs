@@ -92,6 +92,7 @@ pub fn areas(app: &App, area: Rect) -> Areas {
             Constraint::Fill(1),
         ]));
         a.banner = Some(banner);
+        a.body = rest;
         rest
     };
     if app.fullscreen {
@@ -213,23 +214,23 @@ fn render_coverage_banner(buf: &mut Buffer, area: Rect, app: &App) {
     let revert = if app.read_only {
         "revert: slotscope fix (not in read-only mode)"
     } else {
-        "x offers the revert (coverage-on)"
+        "x offers the revert"
     };
-    let text = format!(
-        " ⚠ cluster-require-full-coverage is OFF on {} node(s) ({}) · {revert} ",
-        nodes.len(),
-        nodes.join(", ")
-    );
     let room = usize::from(area.width);
-    let line = if unicode_width::UnicodeWidthStr::width(text.as_str()) > room {
-        let short = format!(
-            " ⚠ full coverage OFF on {} node(s) · {revert} ",
-            nodes.len()
-        );
-        text::truncate_end(&short, room)
-    } else {
-        text
-    };
+    let n = nodes.len();
+    let candidates = [
+        format!(
+            " ⚠ cluster-require-full-coverage is OFF on {n} node(s) ({}) · {revert} ",
+            nodes.join(", ")
+        ),
+        format!(" ⚠ cluster-require-full-coverage is OFF on {n} node(s) · {revert} "),
+        format!(" ⚠ full coverage OFF on {n} node(s) · {revert} "),
+    ];
+    let line = candidates
+        .iter()
+        .find(|c| unicode_width::UnicodeWidthStr::width(c.as_str()) <= room)
+        .cloned()
+        .unwrap_or_else(|| text::truncate_end(&candidates[2], room));
     let style = t.badge_alert;
     buf.set_string(area.x, area.y, " ".repeat(room), style);
     buf.set_stringn(area.x, area.y, line, room, style);

@@ -38,7 +38,10 @@ use ratatui::{Terminal, TerminalOptions, Viewport};
 
 use slotscope::app::App;
 use slotscope::app::run::on_outcome;
-use slotscope::cluster::ClusterSnapshot;
+use slotscope::cluster::model::PeerOpinion;
+use slotscope::cluster::{
+    ClusterModel, ClusterSnapshot, NodeId, NodeLine, NodeObservation, NodeSummary, diagnose,
+};
 use slotscope::cluster::synthetic::{synthetic_cluster, synthetic_single_view};
 use slotscope::refresh::RefreshOutcome;
 use slotscope::ui::theme::ColorDepth;
@@ -170,6 +173,16 @@ fn memory_once(single: bool, verbose: bool) -> (u64, u64) {
         );
     }
     stage("snapshot built");
+    if verbose {
+        // Model and diagnosis on their own (then dropped; the app builds its own below and
+        // reuses the freed memory).
+        let model = ClusterModel::build(&snap);
+        stage("+ one ClusterModel (held)");
+        let findings = diagnose(&model);
+        stage("+ its findings");
+        drop(findings);
+        drop(model);
+    }
     let mut app = App::new(ColorDepth::Ansi16, Duration::from_secs(1), false, None);
     app.on_resize(W, H);
     // The watch channel keeps the latest outcome alive, as in the run loop.
@@ -233,6 +246,14 @@ fn memory() {
         return;
     }
     println!("memory: {label}, frames at {W}x{H}, release build");
+    println!(
+        "  sizes: NodeLine {} B, NodeId {} B (+ 40 B heap), NodeObservation {} B, NodeSummary {} B, PeerOpinion {} B (inline parts only)",
+        size_of::<NodeLine>(),
+        size_of::<NodeId>(),
+        size_of::<NodeObservation>(),
+        size_of::<NodeSummary>(),
+        size_of::<PeerOpinion>()
+    );
     // First run in this process, with the stage table.
     let (_, hwm0) = memory_once(single, true);
     let mut hwms = vec![hwm0];

@@ -1462,3 +1462,82 @@ mod from_snapshots {
         );
     }
 }
+
+mod forgotten_master {
+    //! Captured on Redis 7.0.15: a 4-master cluster where 32103 was forgotten (CLUSTER FORGET)
+    //! by the three other nodes (the lab scenario `node-must-rejoin`).
+
+    use super::*;
+    use crate::cluster::synthetic::snapshot_from_texts;
+
+    macro_rules! fixture {
+        ($name:literal) => {
+            include_str!(concat!("../../../tests/fixtures/", $name))
+        };
+    }
+
+    fn run() -> (ClusterModel, Vec<Finding>) {
+        let m = ClusterModel::build(&snapshot_from_texts(&[
+            ("127.0.0.1:32100", Ok(fixture!("forgotten_nodes_32100.txt"))),
+            ("127.0.0.1:32101", Ok(fixture!("forgotten_nodes_32101.txt"))),
+            ("127.0.0.1:32102", Ok(fixture!("forgotten_nodes_32102.txt"))),
+            ("127.0.0.1:32103", Ok(fixture!("forgotten_nodes_32103.txt"))),
+        ]));
+        let f = diagnose(&m);
+        (m, f)
+    }
+
+    #[test]
+    fn not_joined_and_cluster_down_with_one_cause_for_three_views() {
+        let (m, f) = run();
+        assert_eq!(
+            m.state_counts().get(&SlotState::Disputed),
+            Some(&4096),
+            "{:?}",
+            m.state_counts()
+        );
+        let nj = f
+            .iter()
+            .find(|x| x.kind == K::NodeNotJoined)
+            .unwrap_or_else(|| panic!("{f:#?}"));
+        assert_eq!(nj.severity, C);
+        assert!(
+            nj.summary
+                .contains("4096 slots (12288-16383) are unbound in their view")
+                && nj.summary.contains("CLUSTER MEET 127.0.0.1 32103"),
+            "{}",
+            nj.summary
+        );
+        let down = f
+            .iter()
+            .find(|x| x.kind == K::ClusterDown)
+            .unwrap_or_else(|| panic!("{f:#?}"));
+        assert_eq!(down.severity, C);
+        assert!(down.summary.starts_with(
+            "CLUSTER PARTLY DOWN: 3 of 4 nodes report cluster_state:fail: in the view of 3 nodes \
+             (127.0.0.1:32100 (5e5f731b), 127.0.0.1:32101 (9b31c322), 127.0.0.1:32102 (c87afe44)), \
+             4096 slots (12288-16383) are bound to no master"
+        ), "{}", down.summary);
+        let causes = down
+            .evidence
+            .iter()
+            .filter(|e| e.starts_with("cause:"))
+            .count();
+        assert_eq!(causes, 1, "{:#?}", down.evidence);
+        // The dispute is explained by membership, not by a stale view.
+        let d = f
+            .iter()
+            .find(|x| x.kind == K::SlotOwnershipDispute)
+            .unwrap_or_else(|| panic!("{f:#?}"));
+        assert!(
+            d.summary
+                .contains("because they do not know their owner 127.0.0.1:32103 (20d0b2eb)"),
+            "{}",
+            d.summary
+        );
+        assert!(!d.evidence.iter().any(|e| e.contains("stale view")));
+        // Nothing calls the forgotten master down: it answers and nobody flags it.
+        assert!(!f.iter().any(|x| x.kind == K::MasterDown), "{f:#?}");
+        assert!(!verdict(&m, &f).contains("16384/16384"));
+    }
+}

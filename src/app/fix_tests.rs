@@ -1,0 +1,441 @@
+//! Fix flows in the app: no terminal, no Redis. Captured `CLUSTER NODES` texts go through the
+//! real parser, model, diagnosis and planner; keys are pressed; modes, effects, the typed-word
+//! gate and the dialog's text are asserted.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Rect;
+
+use super::*;
+use crate::cluster::synthetic::snapshot_from_texts;
+use crate::cluster::{ClusterSnapshot, FindingKind, ProbeError};
+use crate::fix::{Confirmation, FixEvent, FixOutcome, PlanKind};
+use crate::ui::theme::ColorDepth;
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/{name}.txt", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn refused() -> ProbeError {
+    ProbeError::ConnectFailed("Connection refused (os error 111)".into())
+}
+
+/// Slot 100 half-moved (both sides marked), slot 200 migrating only, slot 6000 importing only.
+fn open_slots() -> ClusterSnapshot {
+    let (a, b, c) = (
+        fixture("open_slots_nodes_31000"),
+        fixture("open_slots_nodes_31001"),
+        fixture("open_slots_nodes_31002"),
+    );
+    snapshot_from_texts(&[
+        ("127.0.0.1:31000", Ok(a.as_str())),
+        ("127.0.0.1:31001", Ok(b.as_str())),
+        ("127.0.0.1:31002", Ok(c.as_str())),
+    ])
+}
+
+/// Master 127.0.0.1:31001 and its replica are down: restart advice vs reassigning its slots.
+fn master_down() -> ClusterSnapshot {
+    let (a, a2, c2) = (
+        fixture("master_down_nodes_31000"),
+        fixture("master_down_nodes_31003"),
+        fixture("master_down_nodes_31005"),
+    );
+    snapshot_from_texts(&[
+        ("127.0.0.1:31000", Ok(a.as_str())),
+        ("127.0.0.1:31001", Err(refused())),
+        ("127.0.0.1:31003", Ok(a2.as_str())),
+        ("127.0.0.1:31004", Err(refused())),
+        ("127.0.0.1:31005", Ok(c2.as_str())),
+    ])
+}
+
+fn app(snap: ClusterSnapshot, read_only: bool) -> App {
+    let at = snap.finished_at_ms;
+    let mut a = App::new(ColorDepth::Ansi16, Duration::from_secs(1), read_only, None);
+    a.on_resize(80, 24);
+    a.on_snapshot(Arc::new(snap));
+    a.on_tick(at + 1000);
+    a
+}
+
+fn screen(app: &App) -> String {
+    let area = Rect::new(0, 0, app.size.0, app.size.1);
+    let mut buf = Buffer::empty(area);
+    crate::ui::render(&mut buf, area, app);
+    let mut s = String::new();
+    for y in 0..area.height {
+        for x in 0..area.width {
+            s.push_str(buf[(x, y)].symbol());
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn key(app: &mut App, code: KeyCode) -> Option<Effect> {
+    app.on_key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn ch(app: &mut App, c: char) -> Option<Effect> {
+    key(app, KeyCode::Char(c))
+}
+
+fn typed(app: &mut App, s: &str) {
+    for c in s.chars() {
+        assert_eq!(ch(app, c), None, "typing {c:?} must not act");
+    }
+}
+
+fn dialog(app: &App) -> &FixDialog {
+    app.fix.as_ref().expect("the fix dialog is open")
+}
+
+fn select_finding(app: &mut App, kind: FindingKind) {
+    ch(app, '3');
+    let i = app
+        .findings()
+        .iter()
+        .position(|f| f.kind == kind)
+        .unwrap_or_else(|| panic!("no {kind:?} finding"));
+    for _ in 0..i {
+        key(app, KeyCode::Down);
+    }
+    assert_eq!(app.findings()[app.finding_cursor].kind, kind);
+}
+
+#[test]
+fn x_on_a_slot_opens_its_plan_with_focus_on_cancel() {
+    let mut a = app(open_slots(), false);
+    a.jump_to_slot(200);
+    assert_eq!(ch(&mut a, 'x'), None);
+    assert_eq!(a.mode, Mode::Fix);
+    let d = dialog(&a);
+    assert_eq!(
+        d.stage,
+        FixStage::Confirm,
+        "one plan: straight to its confirmation"
+    );
+    assert_eq!(d.focus, DialogButton::Cancel);
+    assert_eq!(d.plan().map(|p| p.id.as_str()), Some("stabilise-slot-200"));
+    let s = screen(&a);
+    assert!(s.contains("FIX · slot 200"), "{s}");
+    assert!(
+        s.contains("redis-cli -h 127.0.0.1 -p 31000 CLUSTER SETSLOT 200 STABLE"),
+        "{s}"
+    );
+    assert!(s.contains("RISK"), "{s}");
+    assert!(s.contains("▸[ Cancel ]◂"), "{s}");
+    // Enter on Cancel closes, nothing runs.
+    assert_eq!(key(&mut a, KeyCode::Enter), None);
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(a.fix.is_none());
+}
+
+#[test]
+fn the_dialog_captures_every_key() {
+    let mut a = app(open_slots(), false);
+    a.jump_to_slot(200);
+    ch(&mut a, 'x');
+    for c in ['q', '1', '2', '/', ':', 'f', 'z', 'x', '?'] {
+        assert_eq!(ch(&mut a, c), None, "{c:?}");
+        assert_eq!(a.mode, Mode::Fix, "{c:?} left the dialog");
+    }
+    assert_eq!(a.focus, Pane::Heatmap);
+    assert!(!a.frozen);
+    assert_eq!(key(&mut a, KeyCode::Esc), None);
+    assert_eq!(a.mode, Mode::Normal);
+}
+
+#[test]
+fn run_reports_progress_then_verification_and_refreshes() {
+    let mut a = app(open_slots(), false);
+    a.jump_to_slot(200);
+    ch(&mut a, 'x');
+    key(&mut a, KeyCode::Tab);
+    assert_eq!(dialog(&a).focus, DialogButton::Run);
+    let eff = key(&mut a, KeyCode::Enter);
+    let Some(Effect::ExecuteFix(plan)) = eff else {
+        panic!("Run must execute the plan: {eff:?}");
+    };
+    assert_eq!(plan.id, "stabilise-slot-200");
+    assert_eq!(dialog(&a).stage, FixStage::Running);
+    // A running fix cannot be dismissed, nor run twice.
+    assert_eq!(key(&mut a, KeyCode::Esc), None);
+    assert_eq!(a.mode, Mode::Fix);
+    assert_eq!(key(&mut a, KeyCode::Enter), None);
+    for ev in [
+        FixEvent::CheckingPreconditions,
+        FixEvent::PreconditionsHold,
+        FixEvent::StepStarted {
+            n: 1,
+            of: 1,
+            node: "127.0.0.1:31000".into(),
+            command: "CLUSTER SETSLOT 200 STABLE".into(),
+            description: "clear the marker".into(),
+        },
+    ] {
+        assert_eq!(a.on_fix_event(ev), None);
+    }
+    let s = screen(&a);
+    assert!(s.contains("RUNNING… step 1/1"), "{s}");
+    a.on_fix_event(FixEvent::StepDone {
+        n: 1,
+        of: 1,
+        reply: "OK".into(),
+    });
+    a.on_fix_event(FixEvent::Verified {
+        finding_gone: true,
+        unmet: Vec::new(),
+        new_findings: Vec::new(),
+    });
+    let eff = a.on_fix_event(FixEvent::Finished(FixOutcome::Completed {
+        verified: true,
+        unmet: Vec::new(),
+        new_findings: Vec::new(),
+    }));
+    assert_eq!(
+        eff,
+        Some(Effect::RequestRefresh),
+        "a finished run refreshes at once"
+    );
+    assert_eq!(dialog(&a).stage, FixStage::Done);
+    let s = screen(&a);
+    assert!(s.contains("✓ DONE AND VERIFIED"), "{s}");
+    assert!(s.contains("the finding is gone"), "{s}");
+    assert!(s.contains("no new finding appeared"), "{s}");
+    assert_eq!(key(&mut a, KeyCode::Enter), None);
+    assert_eq!(a.mode, Mode::Normal);
+}
+
+#[test]
+fn a_failed_step_shows_what_was_and_was_not_done() {
+    let mut a = app(open_slots(), false);
+    a.jump_to_slot(200);
+    ch(&mut a, 'x');
+    key(&mut a, KeyCode::Right);
+    assert!(matches!(
+        key(&mut a, KeyCode::Enter),
+        Some(Effect::ExecuteFix(_))
+    ));
+    a.on_fix_event(FixEvent::StepFailed {
+        n: 2,
+        of: 3,
+        error: "ERR I/O error".into(),
+        done: vec!["127.0.0.1:31000: CLUSTER SETSLOT 200 STABLE".into()],
+        not_done: vec!["127.0.0.1:31001: CLUSTER BUMPEPOCH".into()],
+    });
+    a.on_fix_event(FixEvent::Finished(FixOutcome::Failed {
+        step: 2,
+        error: "ERR I/O error".into(),
+        done: vec!["127.0.0.1:31000: CLUSTER SETSLOT 200 STABLE".into()],
+        not_done: vec!["127.0.0.1:31001: CLUSTER BUMPEPOCH".into()],
+    }));
+    let s = screen(&a);
+    assert!(s.contains("✗ stopped at step 2: ERR I/O error"), "{s}");
+    assert!(s.contains("DONE (1)"), "{s}");
+    assert!(s.contains("NOT DONE (1)"), "{s}");
+    assert!(s.contains("CLUSTER BUMPEPOCH"), "{s}");
+}
+
+#[test]
+fn data_losing_plan_needs_the_exact_word() {
+    let mut a = app(master_down(), false);
+    select_finding(&mut a, FindingKind::MasterDown);
+    ch(&mut a, 'x');
+    let d = dialog(&a);
+    assert_eq!(
+        d.stage,
+        FixStage::Choose,
+        "restart advice vs reassign: a chooser"
+    );
+    let rec = d.plan().expect("a plan");
+    assert!(rec.recommended, "the cursor starts on the recommended plan");
+    assert!(screen(&a).contains("★"));
+    // Move to the reassign plan and open it.
+    let target = d
+        .plans
+        .iter()
+        .position(|p| p.kind == PlanKind::ReassignSlots)
+        .expect("a reassign plan");
+    while dialog(&a).chosen < target {
+        key(&mut a, KeyCode::Down);
+    }
+    key(&mut a, KeyCode::Enter);
+    let d = dialog(&a);
+    assert_eq!(d.stage, FixStage::Confirm);
+    assert_eq!(d.focus, DialogButton::Cancel, "focus starts on Cancel");
+    let Some(Confirmation::TypeWord(word)) = d.plan().map(|p| p.confirmation.clone()) else {
+        panic!("reassigning a dead master's slots needs a typed word");
+    };
+    assert!(screen(&a).contains(&format!("Type {word} to enable Run")));
+    // Run focused but the word not typed: Enter does nothing.
+    key(&mut a, KeyCode::Tab);
+    assert_eq!(dialog(&a).focus, DialogButton::Run);
+    assert_eq!(key(&mut a, KeyCode::Enter), None);
+    // Letters are typed, not dispatched (the word contains keys like l, o, s, e…).
+    let almost = &word[..word.len() - 1];
+    typed(&mut a, almost);
+    assert_eq!(a.mode, Mode::Fix);
+    assert_eq!(dialog(&a).typed, almost);
+    assert!(!dialog(&a).run_enabled());
+    assert_eq!(
+        key(&mut a, KeyCode::Enter),
+        None,
+        "a prefix is not the word"
+    );
+    typed(&mut a, "X");
+    assert_eq!(
+        key(&mut a, KeyCode::Enter),
+        None,
+        "a wrong word is not the word"
+    );
+    key(&mut a, KeyCode::Backspace);
+    typed(&mut a, &word[word.len() - 1..]);
+    assert!(dialog(&a).run_enabled());
+    assert!(screen(&a).contains("✓ matches"));
+    let eff = key(&mut a, KeyCode::Enter);
+    assert!(
+        matches!(&eff, Some(Effect::ExecuteFix(p)) if p.kind == PlanKind::ReassignSlots),
+        "{eff:?}"
+    );
+}
+
+#[test]
+fn cancel_in_a_chooser_goes_back_to_the_list_and_esc_leaves() {
+    let mut a = app(master_down(), false);
+    select_finding(&mut a, FindingKind::MasterDown);
+    ch(&mut a, 'x');
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(dialog(&a).stage, FixStage::Confirm);
+    key(&mut a, KeyCode::Enter); // Cancel (focused): back to the list
+    assert_eq!(dialog(&a).stage, FixStage::Choose);
+    key(&mut a, KeyCode::Esc);
+    assert_eq!(a.mode, Mode::Normal);
+}
+
+#[test]
+fn advice_only_plans_offer_no_run() {
+    let mut a = app(master_down(), false);
+    select_finding(&mut a, FindingKind::MasterDown);
+    ch(&mut a, 'x');
+    let i = dialog(&a)
+        .plans
+        .iter()
+        .position(|p| p.kind == PlanKind::RestartAdvice)
+        .expect("restart advice");
+    a.fix.as_mut().expect("dialog").chosen = i;
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Tab);
+    assert_eq!(
+        dialog(&a).focus,
+        DialogButton::Cancel,
+        "Run cannot be focused"
+    );
+    let s = screen(&a);
+    assert!(!s.contains("[ Run ]"), "{s}");
+    assert!(s.contains("advice only"), "{s}");
+}
+
+#[test]
+fn read_only_hides_every_fix() {
+    let mut a = app(open_slots(), true);
+    a.jump_to_slot(200);
+    assert_eq!(ch(&mut a, 'x'), None);
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(a.fix.is_none());
+    assert!(
+        a.message
+            .as_deref()
+            .is_some_and(|m| m.contains("read-only")),
+        "{:?}",
+        a.message
+    );
+    let s = screen(&a);
+    assert!(
+        s.contains("fixes are disabled in read-only mode")
+            || s.contains("read-only mode: fixes are disabled"),
+        "{s}"
+    );
+    // Even a dialog forced open offers no Run.
+    let (label, plans) = fix::plans_for(
+        a.model().expect("model"),
+        a.findings(),
+        &FixTarget::Slot(200),
+    );
+    a.fix = Some(FixDialog::new(label, plans));
+    a.mode = Mode::Fix;
+    key(&mut a, KeyCode::Tab);
+    assert_eq!(key(&mut a, KeyCode::Enter), None);
+    assert!(!screen(&a).contains("[ Run ]"));
+}
+
+#[test]
+fn nothing_to_fix_says_so() {
+    let mut a = app(open_slots(), false);
+    a.jump_to_slot(9000);
+    ch(&mut a, 'x');
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(
+        a.message
+            .as_deref()
+            .is_some_and(|m| m.contains("slot 9000")),
+        "{:?}",
+        a.message
+    );
+}
+
+#[test]
+fn node_table_selection_scopes_the_plans() {
+    let mut a = app(master_down(), false);
+    ch(&mut a, '2');
+    let want = a
+        .model()
+        .and_then(|m| m.nodes.iter().position(|n| n.addr.port == 31001))
+        .expect("node 31001");
+    let pos = a.node_order.iter().position(|i| *i == want).expect("row");
+    a.node_cursor = pos;
+    ch(&mut a, 'x');
+    let d = dialog(&a);
+    assert!(d.target.contains("127.0.0.1:31001"), "{}", d.target);
+    let id = a
+        .model()
+        .and_then(|m| m.nodes[want].id.clone())
+        .expect("id");
+    assert!(
+        d.plans
+            .iter()
+            .all(|p| p.nodes.contains(&id) || p.kind == PlanKind::CoverageOn)
+    );
+}
+
+#[test]
+fn full_coverage_off_keeps_a_banner_and_offers_the_revert() {
+    let mut snap = open_slots();
+    for o in &mut snap.observations {
+        if let Ok(r) = o.result.as_mut() {
+            r.config.require_full_coverage = Some(false);
+        }
+    }
+    let mut a = app(snap, false);
+    let s = screen(&a);
+    assert!(
+        s.contains("cluster-require-full-coverage is OFF on 3 node(s)"),
+        "{s}"
+    );
+    // The banner stays whatever the focus and mode.
+    ch(&mut a, '3');
+    a.jump_to_slot(200);
+    ch(&mut a, 'x');
+    let d = dialog(&a);
+    assert!(
+        d.plans.iter().any(|p| p.kind == PlanKind::CoverageOn),
+        "{:?}",
+        d.plans.iter().map(|p| &p.id).collect::<Vec<_>>()
+    );
+    assert!(screen(&a).contains("full-coverage is OFF") || screen(&a).contains("coverage OFF"));
+}
