@@ -32,6 +32,23 @@ pub const DEFAULT_CONVERGE_TIMEOUT: Duration = Duration::from_secs(20);
 /// Pause between observations while waiting.
 const POLL: Duration = Duration::from_millis(300);
 
+/// Added to a `MIGRATE`'s own timeout to get how long we wait for its reply.
+const MIGRATE_REPLY_MARGIN: Duration = Duration::from_secs(2);
+
+/// How long to wait for the reply to one `MIGRATE` (or `DUMP`) of a batch.
+///
+/// `MIGRATE`'s `timeout` argument bounds each I/O with the target (an idle time), not the
+/// whole call, so a batch of big keys can legitimately take longer: allow twice that plus a
+/// margin, and never less than the connector's ordinary command timeout. Without this the
+/// client would give up (after the default 1 s) while the server is still moving keys, and
+/// report an unknown outcome for a batch that succeeds.
+#[must_use]
+pub fn migrate_reply_timeout(timeout_ms: u64, command_timeout: Duration) -> Duration {
+    Duration::from_millis(timeout_ms.saturating_mul(2))
+        .saturating_add(MIGRATE_REPLY_MARGIN)
+        .max(command_timeout)
+}
+
 /// Capacity of the event channel callers should create.
 pub const EVENT_CHANNEL_CAPACITY: usize = 64;
 
@@ -445,7 +462,11 @@ impl Executor {
             }
             let args = self.migrate_args(to, timeout_ms, false, &keys);
             let shown = self.redact(&args);
-            match self.connector.command(from, &args).await {
+            match self
+                .connector
+                .command_with_timeout(from, &args, self.migrate_wait(timeout_ms))
+                .await
+            {
                 Ok(v) => {
                     self.audit(plan, n, step, &shown, &format!("ok: {}", reply_text(&v)))?;
                     total += u64::try_from(keys.len()).unwrap_or(0);
@@ -473,13 +494,27 @@ impl Executor {
                 Err(e) => {
                     let text = sanitize(&e.to_string(), self.connector.options().password.as_ref());
                     self.audit(plan, n, step, &shown, &format!("error: {text}"))?;
+                    let unknown = if matches!(e, CommandError::Timeout { .. } | CommandError::Io(_))
+                    {
+                        format!(
+                            " (this batch of {} key(s) may or may not have moved)",
+                            keys.len()
+                        )
+                    } else {
+                        String::new()
+                    };
                     return Err(StepError(format!(
-                        "MIGRATE from {from} to {to} failed: {text}; {total} key(s) moved before"
+                        "MIGRATE from {from} to {to} failed: {text}; {total} key(s) moved                          before{unknown}"
                     )));
                 }
             }
             last_batch = keys;
         }
+    }
+
+    /// The reply timeout for a `MIGRATE` / `DUMP` with this server-side timeout.
+    fn migrate_wait(&self, timeout_ms: u64) -> Duration {
+        migrate_reply_timeout(timeout_ms, self.connector.options().command_timeout)
     }
 
     fn migrate_args(
@@ -536,12 +571,20 @@ impl Executor {
 
     /// `DUMP key` on a node, with `ASKING` first so an importing node answers for a slot it
     /// does not own yet. `None` when the key does not exist there.
-    async fn dump(&self, ep: &Endpoint, key: &str) -> Result<Option<Vec<u8>>, CommandError> {
+    async fn dump(
+        &self,
+        ep: &Endpoint,
+        key: &str,
+        timeout_ms: u64,
+    ) -> Result<Option<Vec<u8>>, CommandError> {
         let cmds = vec![
             vec!["ASKING".to_owned()],
             vec!["DUMP".to_owned(), key.to_owned()],
         ];
-        let replies = self.connector.pipeline(ep, &cmds).await?;
+        let replies = self
+            .connector
+            .pipeline_with_timeout(ep, &cmds, self.migrate_wait(timeout_ms))
+            .await?;
         match replies.get(1) {
             Some(Value::Nil) => Ok(None),
             Some(Value::BulkString(b)) => Ok(Some(b.clone())),
@@ -571,12 +614,12 @@ impl Executor {
         let mut differ = Vec::new();
         for k in keys {
             let here = self
-                .dump(from, k)
+                .dump(from, k, timeout_ms)
                 .await
                 .map_err(|e| StepError(format!("DUMP {k} on {from}: {e}")))?;
             let Some(here) = here else { continue };
             let there = self
-                .dump(to, k)
+                .dump(to, k, timeout_ms)
                 .await
                 .map_err(|e| StepError(format!("DUMP {k} on {to}: {e}")))?;
             match there {
@@ -605,7 +648,11 @@ impl Executor {
         }
         let args = self.migrate_args(to, timeout_ms, true, &identical);
         let shown = self.redact(&args);
-        match self.connector.command(from, &args).await {
+        match self
+            .connector
+            .command_with_timeout(from, &args, self.migrate_wait(timeout_ms))
+            .await
+        {
             Ok(v) => {
                 self.audit(plan, n, step, &shown, &format!("ok: {}", reply_text(&v)))?;
                 Ok(u64::try_from(identical.len()).unwrap_or(0))
@@ -696,4 +743,25 @@ pub fn nodes_written(plan: &FixPlan) -> Vec<NodeId> {
     v.sort();
     v.dedup();
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrate_wait_outlasts_the_server_timeout() {
+        let short = Duration::from_secs(1);
+        assert_eq!(migrate_reply_timeout(5000, short), Duration::from_secs(12));
+        assert!(migrate_reply_timeout(5000, short) > Duration::from_millis(5000));
+        // Never shorter than the ordinary command timeout.
+        assert_eq!(
+            migrate_reply_timeout(0, Duration::from_secs(30)),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            migrate_reply_timeout(u64::MAX, short),
+            Duration::from_millis(u64::MAX).saturating_add(MIGRATE_REPLY_MARGIN)
+        );
+    }
 }

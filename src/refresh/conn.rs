@@ -136,6 +136,8 @@ pub fn classify_server_error(code: &str, message: &str) -> ProbeError {
 /// subcommand for container commands (`CLUSTER`, `CONFIG`, ...), see [`command_name`].
 const READ_COMMANDS: &[&str] = &[
     "PING",
+    // Only flags the connection so the next command is served for an importing slot.
+    "ASKING",
     "ECHO",
     "INFO",
     "TIME",
