@@ -35,6 +35,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
 
+    /// Audit log of every write a fix sends from the dashboard or the demo (JSON lines).
+    /// Default: audit.jsonl in the user's state directory. (`slotscope fix` has its own.)
+    #[arg(long, global = true, value_name = "PATH", env = "SLOTSCOPE_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
+
     /// Print help.
     #[arg(long, action = ArgAction::Help, global = true)]
     pub help: Option<bool>,
@@ -192,6 +197,31 @@ mod tests {
         assert_eq!(cli.conn.seed_strings(), vec!["127.0.0.1:6379"]);
         let cli = Cli::try_parse_from(["slotscope", "-h", "::1"]).expect("parse");
         assert_eq!(cli.conn.seed_strings(), vec!["[::1]:6379"]);
+    }
+
+    #[test]
+    fn audit_log_reaches_the_dashboard_and_the_demo_and_fix_keeps_its_own() {
+        let cli =
+            Cli::try_parse_from(["slotscope", "--audit-log", "/tmp/a.jsonl", "127.0.0.1:7000"])
+                .expect("parse");
+        assert_eq!(cli.audit_log, Some(PathBuf::from("/tmp/a.jsonl")));
+        let cli = Cli::try_parse_from(["slotscope", "demo", "--audit-log", "/tmp/b.jsonl"])
+            .expect("parse");
+        assert_eq!(cli.audit_log, Some(PathBuf::from("/tmp/b.jsonl")));
+        let cli = Cli::try_parse_from([
+            "slotscope",
+            "fix",
+            "--audit-log",
+            "/tmp/c.jsonl",
+            "127.0.0.1:7000",
+        ])
+        .expect("parse");
+        match cli.command {
+            Some(Command::Fix(f)) => {
+                assert_eq!(f.fix.audit_log, Some(PathBuf::from("/tmp/c.jsonl")));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
     }
 
     #[test]

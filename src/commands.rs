@@ -2,6 +2,7 @@
 //! terminal. Returns process exit codes; messages go to stdout / stderr.
 
 use std::io::{IsTerminal as _, Write as _};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use color_eyre::eyre::{Result, WrapErr as _};
@@ -20,12 +21,12 @@ use crate::refresh::{ConnectOptions, Connector, observe_once};
 pub async fn run(cli: Cli) -> Result<u8> {
     let code = match cli.command {
         Some(Command::Check(args)) => run_check(&args).await,
-        Some(Command::Demo(args)) => run_demo(&args, &cli.ui).await?,
+        Some(Command::Demo(args)) => run_demo(&args, &cli.ui, cli.audit_log.as_ref()).await?,
         Some(Command::Fix(args)) => match options_or_exit(&args.conn) {
             Ok(opts) => crate::fix::cli::run_fix_command(args.fix, opts).await?,
             Err(code) => code,
         },
-        None => run_live(&cli.conn, &cli.ui).await?,
+        None => run_live(&cli.conn, &cli.ui, cli.audit_log.as_ref()).await?,
     };
     Ok(u8::try_from(code).unwrap_or(1))
 }
@@ -100,7 +101,7 @@ fn interval(ui: &UiArgs) -> Result<Duration, String> {
 
 /// The live dashboard on a real cluster. Observes once first so that an unreachable seed or a
 /// wrong password is a clear message and exit code 3, not an empty screen.
-async fn run_live(conn: &ConnArgs, ui: &UiArgs) -> Result<i32> {
+async fn run_live(conn: &ConnArgs, ui: &UiArgs, audit_log: Option<&PathBuf>) -> Result<i32> {
     let opts = match options_or_exit(conn) {
         Ok(o) => o,
         Err(code) => return Ok(code),
@@ -132,6 +133,7 @@ async fn run_live(conn: &ConnArgs, ui: &UiArgs) -> Result<i32> {
         interval,
         color: ui.color,
         banner: None,
+        audit_log: audit_log.cloned(),
     })
     .await
     .wrap_err("dashboard")?;
@@ -139,7 +141,7 @@ async fn run_live(conn: &ConnArgs, ui: &UiArgs) -> Result<i32> {
 }
 
 /// `slotscope demo`.
-async fn run_demo(args: &DemoArgs, ui: &UiArgs) -> Result<i32> {
+async fn run_demo(args: &DemoArgs, ui: &UiArgs, audit_log: Option<&PathBuf>) -> Result<i32> {
     if args.list {
         print!("{}", demo::list_text());
         return Ok(0);
@@ -205,6 +207,7 @@ async fn run_demo(args: &DemoArgs, ui: &UiArgs) -> Result<i32> {
             color: ui.color,
             read_only: false,
             banner: Some(demo::banner(&report)),
+            audit_log: audit_log.cloned(),
         })
         .await
         .wrap_err("dashboard")?;

@@ -54,7 +54,7 @@ async fn plan_all(connector: &Connector) -> (ClusterModel, Vec<FixPlan>) {
     (m, p)
 }
 
-fn pick<'a>(plans: &'a [FixPlan], pred: impl Fn(&FixPlan) -> bool) -> &'a FixPlan {
+fn pick(plans: &[FixPlan], pred: impl Fn(&FixPlan) -> bool) -> &FixPlan {
     plans.iter().find(|p| pred(p)).unwrap_or_else(|| {
         panic!(
             "no matching plan among {:?}",
@@ -329,4 +329,644 @@ fn read_only_mode_sends_no_write() {
             "marker must still be there"
         );
     });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Repairs that need a fault built by hand.
+
+fn lab_with(replicas_per_master: usize, keys: usize) -> Lab {
+    Lab::start(LabOptions {
+        keys,
+        replicas_per_master,
+        node_timeout_ms: 1500,
+        ..LabOptions::default()
+    })
+    .unwrap()
+}
+
+fn wait_long() -> Duration {
+    Duration::from_secs(40)
+}
+
+/// Wait until replica `r` holds as many keys as its master `m`.
+fn wait_replicated(lab: &Lab, m: usize, r: usize) {
+    lab.wait_until("replica caught up", wait_long(), |lab| {
+        let (a, b) = (lab.dbsize(m)?, lab.dbsize(r)?);
+        Ok(if a == b {
+            Ok(())
+        } else {
+            Err(format!("master {a} keys, replica {b}"))
+        })
+    })
+    .unwrap();
+}
+
+/// Wait until every running node reports `cluster_state:<want>`.
+fn wait_state(lab: &Lab, want: &str) {
+    lab.wait_until(&format!("cluster_state:{want}"), wait_long(), |lab| {
+        for i in lab.running() {
+            let s = lab.cluster_state(i)?;
+            if s != want {
+                return Ok(Err(format!("node {i}: {s}")));
+            }
+        }
+        Ok(Ok(()))
+    })
+    .unwrap();
+}
+
+/// Wait until every running node shows `flag` (e.g. `fail`, `fail?`) on `target`; `flag`
+/// `"down"` accepts either.
+fn wait_flag(lab: &Lab, target: usize, flag: &str) {
+    lab.wait_until(
+        &format!("node {target} flagged {flag}"),
+        wait_long(),
+        |lab| {
+            for i in lab.running() {
+                let f = lab.flags_seen_by(i, target)?;
+                let hit = if flag == "down" {
+                    f.iter().any(|x| x == "fail" || x == "fail?")
+                } else {
+                    f.iter().any(|x| x == flag)
+                };
+                if !hit {
+                    return Ok(Err(format!("node {i} shows {f:?}")));
+                }
+            }
+            Ok(Ok(()))
+        },
+    )
+    .unwrap();
+}
+
+fn step_args(plan: &FixPlan) -> Vec<Vec<String>> {
+    plan.steps
+        .iter()
+        .filter_map(|s| match &s.action {
+            slotscope::fix::StepAction::Command { args, .. } => Some(args.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The failover plan that runs on replica `r`.
+fn failover_on<'a>(lab: &Lab, plans: &'a [FixPlan], r: usize) -> &'a FixPlan {
+    pick(plans, |p| {
+        p.kind == PlanKind::Failover
+            && p.steps
+                .first()
+                .is_some_and(|s| s.endpoint == lab.endpoint(r))
+    })
+}
+
+#[test]
+fn failover_force_on_a_replica_that_did_not_fail_over() {
+    let mut lab = lab_with(1, 300);
+    let m = lab.master_indices()[2];
+    let r = lab.replicas_of(m)[0];
+    lab.cmd(r, &["CONFIG", "SET", "cluster-replica-no-failover", "yes"])
+        .unwrap();
+    wait_replicated(&lab, m, r);
+    lab.kill(m).unwrap();
+    wait_flag(&lab, m, "fail");
+    wait_state(&lab, "fail");
+    // No automatic failover happened: the replica is still a replica, flagged nofailover.
+    assert_eq!(lab.current_role(r).unwrap(), "slave");
+    assert!(
+        lab.flags_seen_by(0, r)
+            .unwrap()
+            .iter()
+            .any(|f| f == "nofailover")
+    );
+    let rt = runtime();
+    rt.block_on(async {
+        let connector = Connector::shared(options(&lab, false));
+        let (_, plans) = plan_all(&connector).await;
+        let plan = failover_on(&lab, &plans, r).clone();
+        assert_eq!(
+            step_args(&plan)[0],
+            ["CLUSTER", "FAILOVER", "FORCE"],
+            "2 of 3 masters are alive: a vote can pass"
+        );
+        assert!(plan.recommended);
+        assert!(!plan.risk.loses_data);
+        let executor = Executor::new(Arc::clone(&connector), None);
+        let (outcome, events) = run(&executor, &plan).await;
+        assert!(outcome.is_success(), "{outcome:?} {events:#?}");
+        assert_whole(&lab, &connector).await;
+    });
+    assert_eq!(lab.current_role(r).unwrap(), "master");
+    let back = lab.read_back();
+    assert!(back.all_readable(), "keys lost: {:?}", back.missing);
+}
+
+#[test]
+fn failover_takeover_without_a_majority_then_force() {
+    let mut lab = lab_with(1, 300);
+    let masters = lab.master_indices();
+    let dead = [masters[1], masters[2]];
+    let reps: Vec<usize> = dead.iter().map(|&m| lab.replicas_of(m)[0]).collect();
+    for (&m, &r) in dead.iter().zip(&reps) {
+        lab.cmd(r, &["CONFIG", "SET", "cluster-replica-no-failover", "yes"])
+            .unwrap();
+        wait_replicated(&lab, m, r);
+    }
+    for &m in &dead {
+        lab.kill(m).unwrap();
+    }
+    // One master of three left: FAIL can never be agreed, the survivors stay down.
+    for &m in &dead {
+        wait_flag(&lab, m, "down");
+    }
+    wait_state(&lab, "fail");
+    let rt = runtime();
+    rt.block_on(async {
+        let connector = Connector::shared(options(&lab, false));
+        let executor = Executor::new(Arc::clone(&connector), None);
+        let (_, plans) = plan_all(&connector).await;
+        let first = failover_on(&lab, &plans, reps[0]).clone();
+        assert_eq!(step_args(&first)[0], ["CLUSTER", "FAILOVER", "TAKEOVER"]);
+        assert!(
+            first
+                .risk
+                .notes
+                .iter()
+                .any(|n| n.contains("no vote can pass")),
+            "the risk of TAKEOVER is explained: {:?}",
+            first.risk.notes
+        );
+        let other = failover_on(&lab, &plans, reps[1]);
+        assert_eq!(step_args(other)[0], ["CLUSTER", "FAILOVER", "TAKEOVER"]);
+        let (outcome, events) = run(&executor, &first).await;
+        assert!(outcome.is_success(), "{outcome:?} {events:#?}");
+        // Two of three masters are alive now: the second promotion can be voted on.
+        let (_, plans) = plan_all(&connector).await;
+        let second = failover_on(&lab, &plans, reps[1]).clone();
+        assert_eq!(step_args(&second)[0], ["CLUSTER", "FAILOVER", "FORCE"]);
+        let (outcome, events) = run(&executor, &second).await;
+        assert!(outcome.is_success(), "{outcome:?} {events:#?}");
+        assert_whole(&lab, &connector).await;
+    });
+    let back = lab.read_back();
+    assert!(back.all_readable(), "keys lost: {:?}", back.missing);
+}
+
+#[test]
+fn full_coverage_off_serves_the_rest_and_is_reverted() {
+    let (lab, report) = start(Scenario::DeletedSlots);
+    let deleted = report.slots[0];
+    let rt = runtime();
+    rt.block_on(async {
+        let connector = Connector::shared(options(&lab, false));
+        let executor = Executor::new(Arc::clone(&connector), None);
+        let (_, plans) = plan_all(&connector).await;
+        let off = pick(&plans, |p| p.kind == PlanKind::CoverageOff).clone();
+        assert!(!off.risk.loses_data);
+        let (outcome, events) = run(&executor, &off).await;
+        assert!(outcome.is_success(), "{outcome:?} {events:#?}");
+        // Served slots answer again; the deleted ones still do not.
+        wait_state(&lab, "ok");
+        for i in lab.running() {
+            let v = format!(
+                "{:?}",
+                lab.cmd(i, &["CONFIG", "GET", "cluster-require-full-coverage"])
+                    .unwrap()
+            );
+            assert!(v.contains("no"), "node {i}: {v}");
+        }
+        let back = lab.read_back();
+        let in_deleted =
+            |k: &str| deleted.contains(slotscope::lab::keyslot::key_slot(k.as_bytes()));
+        let expected_missing = lab.written().keys().filter(|k| in_deleted(k)).count();
+        assert!(expected_missing > 0);
+        assert_eq!(
+            back.missing.len(),
+            expected_missing,
+            "{:?}",
+            back.missing.first()
+        );
+        assert!(back.missing.iter().all(|(k, _)| in_deleted(k)));
+        // The revert is offered while the setting is off; fix the root cause first, then revert.
+        let (_, plans) = plan_all(&connector).await;
+        assert!(plans.iter().any(|p| p.kind == PlanKind::CoverageOn));
+        let reclaim = pick(&plans, |p| {
+            p.kind == PlanKind::ReclaimUncovered && !p.steps.is_empty()
+        })
+        .clone();
+        let (outcome, events) = run(&executor, &reclaim).await;
+        assert!(outcome.is_success(), "{outcome:?} {events:#?}");
+        let (_, plans) = plan_all(&connector).await;
+        let on = pick(&plans, |p| p.kind == PlanKind::CoverageOn).clone();
+        assert!(on.recommended, "nothing is unserved any more");
+        let (outcome, events) = run(&executor, &on).await;
+        assert!(outcome.is_success(), "{outcome:?} {events:#?}");
+        assert_whole(&lab, &connector).await;
+        let (_, plans) = plan_all(&connector).await;
+        assert!(
+            !plans
+                .iter()
+                .any(|p| matches!(p.kind, PlanKind::CoverageOn | PlanKind::CoverageOff)),
+            "{:?}",
+            plans.iter().map(|p| &p.id).collect::<Vec<_>>()
+        );
+    });
+    for i in lab.running() {
+        let v = format!(
+            "{:?}",
+            lab.cmd(i, &["CONFIG", "GET", "cluster-require-full-coverage"])
+                .unwrap()
+        );
+        assert!(v.contains("yes"), "node {i}: {v}");
+    }
+    let back = lab.read_back();
+    assert!(back.all_readable(), "keys lost: {:?}", back.missing);
+}
+
+/// Put a copy of `key` with `value` on node `i` for a slot it is importing (ASKING first).
+fn set_on_importing(lab: &Lab, i: usize, key: &str, value: &str) {
+    let mut con = lab.connect(i).unwrap();
+    let mut pipe = redis::pipe();
+    pipe.cmd("ASKING").cmd("SET").arg(key).arg(value);
+    let _: redis::Value = pipe.query(&mut con).unwrap();
+}
+
+/// The value of `key` stored on node `i` itself (`None` if absent; ASKING so an importing
+/// node answers, and an ASK redirect from a migrating node means "not here").
+fn get_on(lab: &Lab, i: usize, key: &str) -> Option<String> {
+    let mut con = lab.connect(i).unwrap();
+    let mut pipe = redis::pipe();
+    pipe.cmd("ASKING").cmd("GET").arg(key);
+    match pipe.query::<(redis::Value, Option<String>)>(&mut con) {
+        Ok((_, v)) => v,
+        Err(e) if e.to_string().contains("Ask") => None,
+        Err(e) => panic!("GET {key} on node {i}: {e}"),
+    }
+}
+
+/// A key of the open slot that is still on the source.
+fn key_left_on_source(lab: &Lab, report: &ScenarioReport) -> (String, String) {
+    let src = report.affected[0];
+    let slot = report.slots[0].start;
+    let key = lab
+        .written_in_slot(slot)
+        .into_iter()
+        .find(|k| get_on(lab, src, k).is_some())
+        .unwrap();
+    let value = lab.written()[&key].clone();
+    (key, value)
+}
+
+#[test]
+fn busykey_with_different_values_stops_and_overwrites_nothing() {
+    let (lab, report) = start(Scenario::InterruptedReshard);
+    let (src, dst) = (report.affected[0], report.affected[1]);
+    let (key, value) = key_left_on_source(&lab, &report);
+    set_on_importing(&lab, dst, &key, "a different value");
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = AuditLog::new(dir.path().join("audit.jsonl"));
+    rt.block_on(async {
+        let connector = Connector::shared(options(&lab, false));
+        let executor = Executor::new(Arc::clone(&connector), Some(audit.clone()));
+        let (_, plans) = plan_all(&connector).await;
+        let plan = pick(&plans, |p| p.kind == PlanKind::CompleteMigration).clone();
+        let (outcome, events) = run(&executor, &plan).await;
+        let FixOutcome::Failed {
+            error,
+            done,
+            not_done,
+            ..
+        } = &outcome
+        else {
+            panic!("expected a stop, got {outcome:?} {events:#?}");
+        };
+        assert!(error.contains("BUSYKEY") && error.contains(&key), "{error}");
+        assert!(error.contains("nothing was overwritten"), "{error}");
+        assert!(
+            not_done.iter().any(|l| l.contains("failed")),
+            "{not_done:?}"
+        );
+        assert!(
+            not_done.iter().any(|l| l.contains("SETSLOT")),
+            "binding is not done: {not_done:?}"
+        );
+        let _ = done;
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, FixEvent::StepFailed { .. }))
+        );
+        // Both copies are intact, and no REPLACE was ever sent.
+        assert_eq!(get_on(&lab, src, &key).as_deref(), Some(value.as_str()));
+        assert_eq!(
+            get_on(&lab, dst, &key).as_deref(),
+            Some("a different value")
+        );
+        let records = audit.read_all().unwrap();
+        assert!(
+            records.iter().all(|r| !r.command.contains("REPLACE")),
+            "{records:#?}"
+        );
+        assert!(
+            records.iter().any(|r| r.result.contains("BUSYKEY")),
+            "{records:#?}"
+        );
+
+        // The engineer decides the source's copy is right and deletes the other; run again.
+        let mut con = lab.connect(dst).unwrap();
+        let mut pipe = redis::pipe();
+        pipe.cmd("ASKING").cmd("DEL").arg(&key);
+        let _: redis::Value = pipe.query(&mut con).unwrap();
+        let (_, plans) = plan_all(&connector).await;
+        let plan = pick(&plans, |p| p.kind == PlanKind::CompleteMigration).clone();
+        let (outcome, events) = run(&executor, &plan).await;
+        assert!(outcome.is_success(), "{outcome:?} {events:#?}");
+        assert_whole(&lab, &connector).await;
+    });
+    let back = lab.read_back();
+    assert!(back.all_readable(), "keys lost: {:?}", back.missing);
+}
+
+#[test]
+fn busykey_with_identical_values_is_moved_with_replace() {
+    let (lab, report) = start(Scenario::InterruptedReshard);
+    let dst = report.affected[1];
+    let (key, value) = key_left_on_source(&lab, &report);
+    set_on_importing(&lab, dst, &key, &value);
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = AuditLog::new(dir.path().join("audit.jsonl"));
+    rt.block_on(async {
+        let connector = Connector::shared(options(&lab, false));
+        let executor = Executor::new(Arc::clone(&connector), Some(audit.clone()));
+        let (_, plans) = plan_all(&connector).await;
+        let plan = pick(&plans, |p| p.kind == PlanKind::CompleteMigration).clone();
+        let (outcome, events) = run(&executor, &plan).await;
+        assert!(outcome.is_success(), "{outcome:?} {events:#?}");
+        let records = audit.read_all().unwrap();
+        assert!(
+            records.iter().any(|r| r.result.contains("BUSYKEY")),
+            "{records:#?}"
+        );
+        let replaced: Vec<_> = records
+            .iter()
+            .filter(|r| r.command.contains("REPLACE"))
+            .collect();
+        assert_eq!(replaced.len(), 1, "{records:#?}");
+        assert!(
+            replaced[0].command.contains(&key),
+            "{}",
+            replaced[0].command
+        );
+        assert!(replaced[0].result.starts_with("ok"));
+        assert_whole(&lab, &connector).await;
+    });
+    let back = lab.read_back();
+    assert!(back.all_readable(), "keys lost: {:?}", back.missing);
+    assert_eq!(
+        lab.count_keys_in_slot(report.affected[0], report.slots[0].start)
+            .unwrap(),
+        0
+    );
+}
+
+#[test]
+fn ownership_dispute_resolved() {
+    let mut lab = lab_with(0, 300);
+    let m = lab.master_indices();
+    let (a, b, c) = (m[0], m[1], m[2]);
+    let slot = lab.initial_slots(a).unwrap().start + 42;
+    lab.write_keys_in_slot(slot, 5).unwrap();
+    let s = slot.to_string();
+    let (a_id, b_id) = (lab.node_id(a).to_owned(), lab.node_id(b).to_owned());
+    // Node c's view is frozen on a wrong owner: gossip never rebinds a slot that the receiver
+    // imports (redis-cluster.md §1.5), so c keeps believing b owns the slot.
+    lab.cmd(c, &["CLUSTER", "SETSLOT", &s, "IMPORTING", &a_id])
+        .unwrap();
+    lab.cmd(c, &["CLUSTER", "SETSLOT", &s, "NODE", &b_id])
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let owner_in_c = |lab: &Lab| {
+        lab.cluster_nodes(c)
+            .unwrap()
+            .into_iter()
+            .find(|p| p.owns(slot))
+            .map(|p| p.id)
+    };
+    assert_eq!(
+        owner_in_c(&lab).as_deref(),
+        Some(b_id.as_str()),
+        "the dispute persists"
+    );
+    assert_eq!(
+        lab.cluster_nodes(a)
+            .unwrap()
+            .into_iter()
+            .find(|p| p.owns(slot))
+            .map(|p| p.id),
+        Some(a_id.clone())
+    );
+    let rt = runtime();
+    rt.block_on(async {
+        let connector = Connector::shared(options(&lab, false));
+        let executor = Executor::new(Arc::clone(&connector), None);
+        let (model, plans) = plan_all(&connector).await;
+        assert!(
+            model
+                .disagreements
+                .iter()
+                .any(|d| d.node.0 == lab.node_id(c)),
+            "{:?}",
+            model.disagreements
+        );
+        let plan = pick(&plans, |p| p.kind == PlanKind::ResolveDispute).clone();
+        assert!(plan.nodes.iter().any(|n| n.0 == a_id), "owner listed");
+        assert!(
+            plan.nodes.iter().any(|n| n.0 == lab.node_id(c)),
+            "dissenter listed"
+        );
+        assert!(
+            plan.risk
+                .notes
+                .iter()
+                .any(|n| n.contains(&format!("slots {slot}"))),
+            "{:?}",
+            plan.risk.notes
+        );
+        // The stale importing marker that freezes c's view is cleared before the rebind.
+        let args = step_args(&plan);
+        let stable = args
+            .iter()
+            .position(|a| a == &["CLUSTER", "SETSLOT", s.as_str(), "STABLE"])
+            .unwrap_or_else(|| panic!("{args:?}"));
+        let bind = args
+            .iter()
+            .position(|a| a == &["CLUSTER", "SETSLOT", s.as_str(), "NODE", a_id.as_str()])
+            .unwrap_or_else(|| panic!("{args:?}"));
+        assert!(stable < bind, "{args:?}");
+        let (outcome, events) = run(&executor, &plan).await;
+        assert!(
+            outcome.is_success(),
+            "{outcome:?} {events:#?}\nplans: {plans:#?}"
+        );
+        assert_whole(&lab, &connector).await;
+    });
+    assert_eq!(owner_in_c(&lab).as_deref(), Some(a_id.as_str()));
+    let back = lab.read_back();
+    assert!(back.all_readable(), "keys lost: {:?}", back.missing);
+}
+
+#[test]
+fn node_dying_mid_migration_leaves_a_clear_report() {
+    let mut lab = lab_with(0, 200);
+    let masters = lab.master_indices();
+    let (src, dst) = (masters[0], masters[1]);
+    let slot = lab.initial_slots(src).unwrap().start + 500;
+    lab.write_keys_in_slot(slot, 3000).unwrap();
+    let s = slot.to_string();
+    let (src_id, dst_id) = (lab.node_id(src).to_owned(), lab.node_id(dst).to_owned());
+    lab.cmd(dst, &["CLUSTER", "SETSLOT", &s, "IMPORTING", &src_id])
+        .unwrap();
+    lab.cmd(src, &["CLUSTER", "SETSLOT", &s, "MIGRATING", &dst_id])
+        .unwrap();
+    // The reshard had started: a first batch of keys is on the target already.
+    let first: Vec<String> = lab.written_in_slot(slot).into_iter().take(10).collect();
+    let port = lab.endpoint(dst).port.to_string();
+    let mut args = vec!["MIGRATE", "127.0.0.1", &port, "", "0", "5000", "KEYS"];
+    args.extend(first.iter().map(String::as_str));
+    lab.cmd(src, &args).unwrap();
+    let dst_range = lab.initial_slots(dst).unwrap();
+    let lab = Arc::new(std::sync::Mutex::new(lab));
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = AuditLog::new(dir.path().join("audit.jsonl"));
+    let connector = Connector::shared(options(&lab.lock().unwrap(), false));
+    let executor = Executor::new(Arc::clone(&connector), Some(audit.clone()));
+    let plan = rt.block_on(async {
+        let (_, plans) = plan_all(&connector).await;
+        pick(&plans, |p| p.kind == PlanKind::CompleteMigration).clone()
+    });
+    assert!(plan.risk.keys_to_move >= 2900, "{:?}", plan.risk);
+    let mig_step = plan
+        .steps
+        .iter()
+        .position(|s| matches!(s.action, slotscope::fix::StepAction::MigrateSlotKeys { .. }))
+        .unwrap()
+        + 1;
+    // Kill the target as soon as the first batch has moved (capacity 1: the executor cannot
+    // run far ahead of this observer).
+    let (outcome, events) = rt.block_on(async {
+        let (tx, mut rx) = mpsc::channel(1);
+        let killer = Arc::clone(&lab);
+        let collector = tokio::spawn(async move {
+            let mut v = Vec::new();
+            let mut killed = false;
+            while let Some(e) = rx.recv().await {
+                if !killed && matches!(e, FixEvent::KeysMoved { .. }) {
+                    killer.lock().unwrap().kill(dst).unwrap();
+                    killed = true;
+                }
+                v.push(e);
+            }
+            v
+        });
+        let outcome = executor.execute(&plan, &tx).await;
+        drop(tx);
+        (outcome, collector.await.unwrap())
+    });
+    let FixOutcome::Failed {
+        step,
+        error,
+        done,
+        not_done,
+    } = &outcome
+    else {
+        panic!("expected a failed step, got {outcome:?}");
+    };
+    // The report says which step failed, why, how many keys had moved, and what is left.
+    assert_eq!(*step, mig_step, "{error}");
+    assert!(
+        error.contains("MIGRATE") && error.contains("key(s) moved before"),
+        "{error}"
+    );
+    assert_eq!(done.len(), mig_step - 1, "{done:?}");
+    assert!(not_done[0].contains("failed:"), "{not_done:?}");
+    assert_eq!(
+        not_done.len(),
+        plan.steps.len() - mig_step + 1,
+        "{not_done:?}"
+    );
+    assert!(
+        not_done
+            .iter()
+            .any(|l| l.contains("SETSLOT") && l.contains("NODE")),
+        "{not_done:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, FixEvent::StepFailed { .. }))
+    );
+    let moved_events: u64 = events
+        .iter()
+        .filter_map(|e| match e {
+            FixEvent::KeysMoved { batch, .. } => Some(*batch),
+            _ => None,
+        })
+        .sum();
+    assert!(moved_events > 0 && moved_events < 3000, "{moved_events}");
+    let records = audit.read_all().unwrap();
+    assert!(
+        records
+            .last()
+            .is_some_and(|r| r.result.starts_with("error")),
+        "{records:#?}"
+    );
+
+    // Bring the target back (empty: the lab keeps no data on disk) and finish the move.
+    let mut guard = lab.lock().unwrap();
+    let in_slot = guard.written_in_slot(slot).len();
+    let left_on_src = usize::try_from(guard.count_keys_in_slot(src, slot).unwrap()).unwrap();
+    let moved_and_lost = in_slot - left_on_src;
+    let lost_expected = guard
+        .written()
+        .keys()
+        .filter(|k| dst_range.contains(slotscope::lab::keyslot::key_slot(k.as_bytes())))
+        .count()
+        + moved_and_lost;
+    assert!(moved_and_lost > 0);
+    guard.restart(dst).unwrap();
+    let lab = guard;
+    lab.wait_until("every node ok again", wait_long(), |lab| {
+        for i in lab.running() {
+            let st = lab.cluster_state(i)?;
+            if st != "ok" {
+                return Ok(Err(format!("node {i}: {st}")));
+            }
+        }
+        Ok(Ok(()))
+    })
+    .unwrap();
+    rt.block_on(async {
+        let (_, plans) = plan_all(&connector).await;
+        // The target lost what it had, so no key may be split any more: closing the slot
+        // on the source (or completing, if offered) keeps every surviving key.
+        let plan = pick(&plans, |p| {
+            matches!(
+                p.kind,
+                PlanKind::CompleteMigration | PlanKind::StabiliseSlot
+            )
+        })
+        .clone();
+        let (outcome, events) = run(&executor, &plan).await;
+        assert!(outcome.is_success(), "{outcome:?} {events:#?}");
+        assert_whole(&lab, &connector).await;
+    });
+    let back = lab.read_back();
+    assert_eq!(
+        back.missing.len(),
+        lost_expected,
+        "{:?}",
+        back.missing.first()
+    );
 }

@@ -83,4 +83,7 @@ pub enum Effect {
     ExecuteFix(Box<FixPlan>),
     /// Ask the refresher for a cycle now (after a fix, to show its effect at once).
     RequestRefresh,
+    /// The user confirmed quitting while a fix runs: ask the executor to stop before its next
+    /// step, and leave once it has stopped.
+    AbandonFixAndQuit,
 }

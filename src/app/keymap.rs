@@ -29,6 +29,8 @@ pub enum Scope {
     /// While a confirmation dialog is open (it captures every key; in a plan that needs a
     /// typed word, printable keys are typed).
     Dialog,
+    /// While a fix runs (checked before `Dialog`, whose keys apply too).
+    Running,
 }
 
 impl Scope {
@@ -45,6 +47,7 @@ impl Scope {
             Self::Input => "Filter / command line",
             Self::Chooser => "Fix chooser (several plans fit)",
             Self::Dialog => "Fix dialog (confirmation, progress, result)",
+            Self::Running => "While a fix runs (the fix dialog keys apply too)",
         }
     }
 }
@@ -163,7 +166,13 @@ use Scope as S;
 
 /// The keymap. Order is the order of help, docs and hints.
 pub static KEYMAP: &[Binding] = &[
-    b(S::Always, Key::ctrl('c'), A::Quit, "quit at once", None),
+    b(
+        S::Always,
+        Key::ctrl('c'),
+        A::Quit,
+        "quit (while a fix runs: twice within 3 s, the fix stops after its current step)",
+        None,
+    ),
     b(S::Global, Key::ch('q'), A::Quit, "quit", Some("quit")),
     b(S::Global, Key::ch('?'), A::ToggleHelp, "help", Some("help")),
     b(
@@ -364,6 +373,26 @@ pub static KEYMAP: &[Binding] = &[
     ),
     b(S::Help, Key::ch('?'), A::ToggleHelp, "close help", None),
     b(S::Help, Key::ch('q'), A::Back, "close help", None),
+    b(S::Help, Key::plain(K::Up), A::MoveUp, "scroll up", None),
+    b(S::Help, Key::ch('k'), A::MoveUp, "scroll up", None),
+    b(
+        S::Help,
+        Key::plain(K::Down),
+        A::MoveDown,
+        "scroll down",
+        Some("scroll"),
+    ),
+    b(S::Help, Key::ch('j'), A::MoveDown, "scroll down", None),
+    b(S::Help, Key::plain(K::PageUp), A::PageUp, "page up", None),
+    b(
+        S::Help,
+        Key::plain(K::PageDown),
+        A::PageDown,
+        "page down",
+        None,
+    ),
+    b(S::Help, Key::ch('g'), A::MoveTop, "top", None),
+    b(S::Help, Key::ch('G'), A::MoveBottom, "bottom", None),
     b(
         S::Detail,
         Key::plain(K::Esc),
@@ -382,6 +411,16 @@ pub static KEYMAP: &[Binding] = &[
         Some("scroll"),
     ),
     b(S::Detail, Key::ch('j'), A::MoveDown, "scroll down", None),
+    b(S::Detail, Key::plain(K::PageUp), A::PageUp, "page up", None),
+    b(
+        S::Detail,
+        Key::plain(K::PageDown),
+        A::PageDown,
+        "page down",
+        None,
+    ),
+    b(S::Detail, Key::ch('g'), A::MoveTop, "top", None),
+    b(S::Detail, Key::ch('G'), A::MoveBottom, "bottom", None),
     b(
         S::Detail,
         Key::ch('x'),
@@ -486,6 +525,13 @@ pub static KEYMAP: &[Binding] = &[
         None,
     ),
     b(
+        S::Running,
+        Key::ch('q'),
+        A::Quit,
+        "quit: warns first; again (or Ctrl-C) within 3 s abandons the fix after its current step",
+        Some("quit"),
+    ),
+    b(
         S::Input,
         Key::plain(K::Esc),
         A::Back,
@@ -533,6 +579,8 @@ pub fn find_duplicates(table: &[Binding]) -> Vec<(Scope, Key)> {
                 (a, b),
                 (Scope::Global, Scope::Heatmap | Scope::Nodes)
                     | (Scope::Heatmap | Scope::Nodes, Scope::Global)
+                    | (Scope::Dialog, Scope::Running)
+                    | (Scope::Running, Scope::Dialog)
             )
     };
     let mut out = Vec::new();
@@ -597,6 +645,9 @@ pub fn markdown() -> String {
          In the filter and command lines, and in a fix dialog that asks for a typed word, every \
          other printable key is typed. The mouse is not captured.\n",
     );
+    s.push_str("\n");
+    s.push_str(crate::ui::help::QUIT_WHILE_FIXING);
+    s.push_str("\n");
     for (scope, rows) in help_rows() {
         s.push_str(&format!(
             "\n## {}\n\n| Key | Action |\n|---|---|\n",

@@ -253,6 +253,8 @@ pub struct App {
     pub timeline_cursor: usize,
     /// Scroll of the node detail view.
     pub detail_scroll: usize,
+    /// Scroll of the help overlay.
+    pub help_scroll: usize,
     /// Timeline, newest first.
     pub timeline: VecDeque<TimelineEvent>,
     /// Timeline length when frozen (newer entries are hidden until unfrozen).
@@ -314,6 +316,7 @@ impl App {
             migration_cursor: 0,
             timeline_cursor: 0,
             detail_scroll: 0,
+            help_scroll: 0,
             timeline: VecDeque::new(),
             timeline_frozen_len: None,
             migrations: BTreeMap::new(),
@@ -585,6 +588,7 @@ impl App {
                 self.mode = if self.mode == Mode::Help {
                     Mode::Normal
                 } else {
+                    self.help_scroll = 0;
                     Mode::Help
                 };
             }
@@ -729,7 +733,10 @@ impl App {
                 Ok(s) if usize::from(s) < SLOT_COUNT => self.jump_to_slot(usize::from(s)),
                 _ => self.message = Some(format!("not a slot number (0-16383): {a}")),
             },
-            ("help", _) => self.mode = Mode::Help,
+            ("help", _) => {
+                self.help_scroll = 0;
+                self.mode = Mode::Help;
+            }
             ("", _) => {}
             _ => {
                 self.message = Some(format!(
@@ -842,6 +849,20 @@ impl App {
     }
 
     fn move_by(&mut self, delta: isize, vertical: bool) {
+        // Overlays scroll; the panes under them keep their cursors.
+        match self.mode {
+            Mode::Help => {
+                let max = crate::ui::help::help_max_scroll(self);
+                self.help_scroll = self.help_scroll.saturating_add_signed(delta).min(max);
+                return;
+            }
+            Mode::NodeDetail(i) => {
+                let max = crate::ui::detail::detail_max_scroll(self, i);
+                self.detail_scroll = self.detail_scroll.saturating_add_signed(delta).min(max);
+                return;
+            }
+            _ => {}
+        }
         let step = |cur: usize, len: usize| -> usize {
             if len == 0 {
                 return 0;
@@ -887,11 +908,6 @@ impl App {
                 let n = self.visible_timeline().count();
                 self.timeline_cursor = step(self.timeline_cursor, n);
             }
-        }
-        if let Mode::NodeDetail(_) = self.mode {
-            self.detail_scroll = self
-                .detail_scroll
-                .saturating_add_signed(delta.clamp(-1000, 1000));
         }
     }
 

@@ -4,6 +4,7 @@
 //! terminal event.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,6 +38,9 @@ pub struct DashboardOptions {
     pub read_only: bool,
     /// Banner shown in the header (the demo names its cluster here).
     pub banner: Option<String>,
+    /// Where every write of a fix is audited (JSON lines); `None`: the default path under
+    /// the user's state directory ([`AuditLog::at_default_path`]).
+    pub audit_log: Option<PathBuf>,
 }
 
 /// Open the dashboard: set up the terminal, start the refresher, run the loop, restore the
@@ -54,7 +58,11 @@ pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<()> {
     let fixes = FixRunner::new(
         Arc::new(Executor::new(
             Arc::clone(handle.control.connector()),
-            Some(AuditLog::at_default_path()),
+            Some(
+                opts.audit_log
+                    .clone()
+                    .map_or_else(AuditLog::at_default_path, AuditLog::new),
+            ),
         )),
         Some(handle.control.clone()),
     );

@@ -283,7 +283,9 @@ impl ClusterModel {
 /// `unknown_to` lists, and O(views × (segments + ranges)) for the slot map, where a segment
 /// is a maximal run of slots on which no view changes its mind. No per-slot allocation.
 mod build {
+    use std::borrow::Cow;
     use std::collections::{BTreeMap, HashMap};
+    use std::hash::Hasher as _;
 
     use super::{
         ClusterModel, NodeIdx, NodeSummary, OpenSlot, PeerOpinion, Reachability, Role, SlotEntry,
@@ -314,11 +316,11 @@ mod build {
         /// (view index, line) for every peer view that lists it.
         peer_lines: Vec<(usize, &'a NodeLine)>,
         obs: Option<usize>,
-        failed: Option<ProbeError>,
+        failed: Option<Cow<'a, ProbeError>>,
     }
 
     /// The segment a view names an owner for, and the epoch it gives that owner.
-    #[derive(Clone, Copy)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
     struct Claim {
         range: SlotRange,
         owner: usize,
@@ -337,13 +339,14 @@ mod build {
     }
 
     impl Votes {
-        fn add(&mut self, owner: usize) {
+        /// `n` more views name `owner`.
+        fn add(&mut self, owner: usize, n: u32) {
             match &mut self.first {
-                None => self.first = Some((owner, 1)),
-                Some((o, n)) if *o == owner => *n += 1,
+                None => self.first = Some((owner, n)),
+                Some((o, c)) if *o == owner => *c += n,
                 Some(_) => match self.more.iter_mut().find(|(o, _)| *o == owner) {
-                    Some((_, n)) => *n += 1,
-                    None => self.more.push((owner, 1)),
+                    Some((_, c)) => *c += n,
+                    None => self.more.push((owner, n)),
                 },
             }
         }
@@ -379,6 +382,10 @@ mod build {
             self.add(u64::from(i));
         }
 
+        fn write_u64(&mut self, i: u64) {
+            self.add(i);
+        }
+
         fn write_usize(&mut self, i: usize) {
             self.add(i as u64);
         }
@@ -396,12 +403,37 @@ mod build {
 
     type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 
+    /// A node id as a map key, hashed on its first 16 bytes and length only: ids are random
+    /// hex (16 hex characters carry 64 bits), and a worst-case build looks up a million of
+    /// them. Equality still compares the whole id, so equal prefixes only cost speed.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    struct IdKey<'a>(&'a NodeId);
+
+    impl std::hash::Hash for IdKey<'_> {
+        fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+            let b = self.0.0.as_bytes();
+            let mut buf = [0u8; 16];
+            let n = b.len().min(16);
+            buf[..n].copy_from_slice(&b[..n]);
+            let (lo, hi) = buf.split_at(8);
+            let word = |x: &[u8]| {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(x);
+                u64::from_le_bytes(w)
+            };
+            state.write_u64(word(lo));
+            state.write_u64(word(hi) ^ b.len() as u64);
+        }
+    }
+
+    type IdMap<'a> = FxMap<IdKey<'a>, usize>;
+
     fn get_or_insert<'a>(
-        ids: &mut FxMap<&'a NodeId, usize>,
+        ids: &mut IdMap<'a>,
         protos: &mut Vec<Proto<'a>>,
         id: &'a NodeId,
     ) -> usize {
-        *ids.entry(id).or_insert_with(|| {
+        *ids.entry(IdKey(id)).or_insert_with(|| {
             protos.push(Proto {
                 id: Some(id),
                 ..Proto::default()
@@ -447,9 +479,8 @@ mod build {
                 .unwrap_or(0)
         };
 
-        let __t0 = std::time::Instant::now(); let __prof = std::env::var_os("PROF").is_some();
         // 1. Reachable views, one per node id (a node probed twice counts once).
-        let mut ids: FxMap<&NodeId, usize> = FxMap::default();
+        let mut ids: IdMap<'_> = IdMap::default();
         // Every table is about as large as the cluster: size the map for the largest one.
         let largest = snapshot
             .observations
@@ -460,19 +491,21 @@ mod build {
         ids.reserve(largest.max(snapshot.observations.len()));
         let mut protos: Vec<Proto<'_>> = Vec::new();
         let mut views: Vec<View<'_>> = Vec::new();
-        let mut leftovers: Vec<(usize, ProbeError)> = Vec::new();
+        let mut leftovers: Vec<(usize, Cow<'_, ProbeError>)> = Vec::new();
         for (oi, obs) in snapshot.observations.iter().enumerate() {
             let report = match &obs.result {
                 Ok(r) => r,
                 Err(e) => {
-                    leftovers.push((oi, e.clone()));
+                    leftovers.push((oi, Cow::Borrowed(e)));
                     continue;
                 }
             };
             let Some(me) = report.nodes.myself() else {
                 leftovers.push((
                     oi,
-                    ProbeError::Protocol("CLUSTER NODES has no `myself` line".into()),
+                    Cow::Owned(ProbeError::Protocol(
+                        "CLUSTER NODES has no `myself` line".into(),
+                    )),
                 ));
                 continue;
             };
@@ -495,21 +528,40 @@ mod build {
             });
         }
 
-        if __prof { eprintln!("T2 {:?}", __t0.elapsed()); }
-        // 2. Every node any view lists.
-        for (vi, view) in views.iter().enumerate() {
+        // 2. Every node any view lists. Each line's id is looked up once: `line_node[vi][li]`
+        // is the node of line `li` of view `vi`, reused for the slot claims. The peer lists
+        // are sized by a counting pass so that they never reallocate.
+        let mut line_node: Vec<Vec<usize>> = Vec::with_capacity(views.len());
+        let mut listed: Vec<usize> = Vec::new();
+        for view in &views {
+            let mut nodes = Vec::with_capacity(view.nodes.lines.len());
             for line in &view.nodes.lines {
-                if std::ptr::eq(line, view.me) {
-                    continue;
+                let idx = if std::ptr::eq(line, view.me) {
+                    view.node
+                } else {
+                    get_or_insert(&mut ids, &mut protos, &line.id)
+                };
+                nodes.push(idx);
+                if idx != view.node {
+                    if listed.len() <= idx {
+                        listed.resize(protos.len(), 0);
+                    }
+                    listed[idx] += 1;
                 }
-                let idx = get_or_insert(&mut ids, &mut protos, &line.id);
+            }
+            line_node.push(nodes);
+        }
+        for (p, &n) in protos.iter_mut().zip(&listed) {
+            p.peer_lines.reserve_exact(n);
+        }
+        for (vi, view) in views.iter().enumerate() {
+            for (line, &idx) in view.nodes.lines.iter().zip(&line_node[vi]) {
                 if idx != view.node {
                     protos[idx].peer_lines.push((vi, line));
                 }
             }
         }
 
-        if __prof { eprintln!("T3 {:?}", __t0.elapsed()); }
         // 3. Failed probes: attach to the node with that address, else an id-less node.
         let mut by_addr: FxMap<(&str, u16), usize> = FxMap::default();
         let passes: &[bool] = if leftovers.is_empty() {
@@ -520,10 +572,16 @@ mod build {
         for &pass_handshake in passes {
             for (idx, p) in protos.iter().enumerate() {
                 let own = p.view.map(|v| views[v].me);
+                let mut last: Option<&NodeAddr> = None;
                 for line in own.into_iter().chain(p.peer_lines.iter().map(|(_, l)| *l)) {
                     if line.flags.handshake != pass_handshake || line.addr.is_unknown() {
                         continue;
                     }
+                    // Most peers give a node the same address: insert it once.
+                    if last == Some(&line.addr) {
+                        continue;
+                    }
+                    last = Some(&line.addr);
                     by_addr
                         .entry((line.addr.ip.as_str(), line.addr.port))
                         .or_insert(idx);
@@ -549,7 +607,6 @@ mod build {
             }
         }
 
-        if __prof { eprintln!("T4 {:?}", __t0.elapsed()); }
         // 4. Summaries (internal order).
         let mut stamp: Vec<usize> = vec![usize::MAX; views.len()];
         let mut summaries: Vec<NodeSummary> = Vec::with_capacity(protos.len());
@@ -570,31 +627,51 @@ mod build {
         // Whether each node counts as failing for the slots it owns.
         let failing: Vec<bool> = summaries.iter().map(NodeSummary::is_failing).collect();
 
-        if __prof { eprintln!("T5 {:?}", __t0.elapsed()); }
         // 5. Slot map by segments.
-        let claims: Vec<Vec<Claim>> = views
-            .iter()
-            .map(|v| {
-                let mut c: Vec<Claim> = Vec::new();
-                for line in &v.nodes.lines {
-                    let owner = if std::ptr::eq(line, v.me) {
-                        v.node
-                    } else {
-                        match ids.get(&line.id) {
-                            Some(&i) => i,
-                            None => continue,
-                        }
-                    };
-                    c.extend(line.slots.iter().map(|&range| Claim {
-                        range,
-                        owner,
-                        epoch: line.config_epoch,
-                    }));
+        // Each view's claims as sorted ranges. Identical claim lists (the common case: every
+        // healthy view agrees) are kept once, with how many views hold them, so that voting and
+        // disagreements cost O(distinct lists × segments), not O(views × segments).
+        let mut claims: Vec<Vec<Claim>> = Vec::new();
+        let mut claims_of_view: Vec<usize> = Vec::with_capacity(views.len());
+        let mut by_hash: FxMap<u64, Vec<usize>> = FxMap::default();
+        for (vi, v) in views.iter().enumerate() {
+            let mut c: Vec<Claim> = Vec::new();
+            for (line, &owner) in v.nodes.lines.iter().zip(&line_node[vi]) {
+                c.extend(line.slots.iter().map(|&range| Claim {
+                    range,
+                    owner,
+                    epoch: line.config_epoch,
+                }));
+            }
+            c.sort_unstable_by_key(|c| (c.range.start, c.range.end, c.owner, c.epoch));
+            let mut h = FxHasher::default();
+            for x in &c {
+                h.write_u16(x.range.start);
+                h.write_u16(x.range.end);
+                h.write_usize(x.owner);
+                h.write_u64(x.epoch);
+            }
+            let same = by_hash.entry(h.finish()).or_default();
+            let d = match same.iter().copied().find(|&d| claims[d] == c) {
+                Some(d) => d,
+                None => {
+                    claims.push(c);
+                    same.push(claims.len() - 1);
+                    claims.len() - 1
                 }
-                c.sort_unstable_by_key(|c| (c.range.start, c.range.end, c.owner));
-                c
-            })
-            .collect();
+            };
+            claims_of_view.push(d);
+        }
+        // Per distinct list: how many views hold it, and how many of those are members (an
+        // isolated node's table proves nothing about ownership).
+        let mut weight: Vec<u32> = vec![0; claims.len()];
+        let mut member_weight: Vec<u32> = vec![0; claims.len()];
+        for (vi, &d) in claims_of_view.iter().enumerate() {
+            weight[d] += 1;
+            if !summaries[views[vi].node].isolated {
+                member_weight[d] += 1;
+            }
+        }
         let mut cut = vec![false; SLOT_COUNT + 1];
         cut[0] = true;
         cut[SLOT_COUNT] = true;
@@ -628,12 +705,10 @@ mod build {
         // Views (of cluster members: an isolated node's empty table proves nothing) that
         // bind the segment to no master.
         let mut unbound_by: Vec<u32> = vec![0; seg_starts.len()];
-        for (vi, c) in claims.iter().enumerate() {
-            let member = !summaries[views[vi].node].isolated;
+        for (d, c) in claims.iter().enumerate() {
             for_each_segment(c, &mut |k, claim| match claim {
-                Some(claim) => votes[k].add(claim.owner),
-                None if member => unbound_by[k] += 1,
-                None => {}
+                Some(claim) => votes[k].add(claim.owner, weight[d]),
+                None => unbound_by[k] += member_weight[d],
             });
         }
         let own_claims = |idx: usize| -> Option<&[SlotRange]> {
@@ -659,7 +734,6 @@ mod build {
             seg_disputed.push(v.distinct() > 1 || (owner.is_some() && unbound_by[k] > 0));
         }
 
-        if __prof { eprintln!("T5b {:?}", __t0.elapsed()); }
         // Markers (own views only) and open slots.
         let mut marked = vec![false; SLOT_COUNT];
         let mut open: BTreeMap<Slot, OpenSlot> = BTreeMap::new();
@@ -689,7 +763,6 @@ mod build {
             }
         }
 
-        if __prof { eprintln!("T6 {:?}", __t0.elapsed()); }
         // 6. Display order and the final slot map.
         let order = display_order(&summaries, &ids, &failing);
         let mut pos = vec![0 as NodeIdx; summaries.len()];
@@ -721,7 +794,6 @@ mod build {
             }
         }
 
-        if __prof { eprintln!("T6b {:?}", __t0.elapsed()); }
         // Key counts: open slots (every count) and uncovered slots (non-zero only), from
         // reachable masters.
         let mut uncovered_keys: BTreeMap<Slot, BTreeMap<NodeId, u64>> = BTreeMap::new();
@@ -756,47 +828,35 @@ mod build {
                 .and_then(|&i| summaries[i].id.clone());
         }
 
-        if __prof { eprintln!("T7 {:?}", __t0.elapsed()); }
         // 7. Disagreements: per view, ranges where it names another owner than the consensus.
+        // Computed once per distinct claim list, then stated for every view holding it.
+        let mut per_list: Vec<Option<Vec<ViewDisagreement>>> = vec![None; claims.len()];
         let mut disagreements = Vec::new();
-        for (vi, c) in claims.iter().enumerate() {
+        for (vi, &d) in claims_of_view.iter().enumerate() {
             // An isolated node's empty table disagrees everywhere; `isolated` says it all.
             let viewer = &summaries[views[vi].node];
-            let Some(node) = viewer.id.clone().filter(|_| !viewer.isolated) else {
+            let Some(node) = viewer.id.as_ref().filter(|_| !viewer.isolated) else {
                 continue;
             };
-            let mut groups: BTreeMap<OwnerPair, (Vec<SlotRange>, Option<u64>)> = BTreeMap::new();
-            for_each_segment(c, &mut |k, claim| {
-                let its = claim.map(|c| c.owner);
-                let cons = seg_owner[k];
-                if its == cons {
-                    return;
-                }
-                let range = seg_range(k);
-                let g = groups.entry((its, cons)).or_default();
-                match g.0.last_mut() {
-                    Some(last) if usize::from(last.end) + 1 == usize::from(range.start) => {
-                        last.end = range.end;
-                    }
-                    _ => g.0.push(range),
-                }
-                if g.1.is_none() {
-                    g.1 = claim.map(|c| c.epoch);
-                }
+            let list = per_list[d].get_or_insert_with(|| {
+                disagreements_of(&claims[d], &seg_owner, &for_each_segment, &seg_range)
+                    .into_iter()
+                    .map(|((its, cons), (ranges, its_epoch))| ViewDisagreement {
+                        node: NodeId(String::new()),
+                        slots: ranges,
+                        its_owner: its.and_then(|i| summaries[i].id.clone()),
+                        consensus_owner: cons.and_then(|i| summaries[i].id.clone()),
+                        its_owner_epoch: its_epoch,
+                        consensus_owner_epoch: cons.map(|i| summaries[i].config_epoch),
+                    })
+                    .collect()
             });
-            for ((its, cons), (ranges, its_epoch)) in groups {
-                disagreements.push(ViewDisagreement {
-                    node: node.clone(),
-                    slots: ranges,
-                    its_owner: its.and_then(|i| summaries[i].id.clone()),
-                    consensus_owner: cons.and_then(|i| summaries[i].id.clone()),
-                    its_owner_epoch: its_epoch,
-                    consensus_owner_epoch: cons.map(|i| summaries[i].config_epoch),
-                });
-            }
+            disagreements.extend(list.iter().map(|x| ViewDisagreement {
+                node: node.clone(),
+                ..x.clone()
+            }));
         }
 
-        if __prof { eprintln!("T8 {:?}", __t0.elapsed()); }
         // Permute the nodes into display order.
         // In place, following the permutation's cycles: `nodes[f] = summaries[order[f]]`.
         let mut nodes = summaries;
@@ -814,7 +874,6 @@ mod build {
             }
         }
 
-        if __prof { eprintln!("END {:?}", __t0.elapsed()); }
         ClusterModel {
             generation: snapshot.generation,
             taken_at_ms: snapshot.finished_at_ms,
@@ -824,6 +883,36 @@ mod build {
             disagreements,
             uncovered_keys,
         }
+    }
+
+    /// Ranges (merged) where one claim list names another owner than the consensus, grouped
+    /// by (its owner, consensus owner), with the epoch the list gives its owner.
+    fn disagreements_of(
+        claims: &[Claim],
+        seg_owner: &[Option<usize>],
+        for_each_segment: &dyn Fn(&[Claim], &mut dyn FnMut(usize, Option<&Claim>)),
+        seg_range: &dyn Fn(usize) -> SlotRange,
+    ) -> BTreeMap<OwnerPair, (Vec<SlotRange>, Option<u64>)> {
+        let mut groups: BTreeMap<OwnerPair, (Vec<SlotRange>, Option<u64>)> = BTreeMap::new();
+        for_each_segment(claims, &mut |k, claim| {
+            let its = claim.map(|c| c.owner);
+            let cons = seg_owner[k];
+            if its == cons {
+                return;
+            }
+            let range = seg_range(k);
+            let g = groups.entry((its, cons)).or_default();
+            match g.0.last_mut() {
+                Some(last) if usize::from(last.end) + 1 == usize::from(range.start) => {
+                    last.end = range.end;
+                }
+                _ => g.0.push(range),
+            }
+            if g.1.is_none() {
+                g.1 = claim.map(|c| c.epoch);
+            }
+        });
+        groups
     }
 
     /// Everything about one node except `isolated`.
@@ -840,7 +929,10 @@ mod build {
         let peer_lines = || p.peer_lines.iter().map(|(_, l)| *l);
 
         // Peer opinion.
-        let mut peers = PeerOpinion::default();
+        let mut peers = PeerOpinion {
+            known_by: Vec::with_capacity(p.peer_lines.len()),
+            ..PeerOpinion::default()
+        };
         for &(vi, line) in &p.peer_lines {
             let view = &views[vi];
             stamp[vi] = idx;
@@ -945,7 +1037,7 @@ mod build {
 
         let reachability = match (&p.failed, own) {
             (_, Some(_)) => Reachability::Ok,
-            (Some(e), None) => Reachability::Failed(e.clone()),
+            (Some(e), None) => Reachability::Failed(e.as_ref().clone()),
             (None, None) => Reachability::NotProbed,
         };
         let endpoint = obs.map(|o| o.endpoint.clone()).or_else(|| addr.endpoint());
@@ -978,7 +1070,7 @@ mod build {
     /// unknown masters, nodes of unknown role, and id-less endpoints.
     fn display_order(
         nodes: &[NodeSummary],
-        ids: &FxMap<&NodeId, usize>,
+        ids: &IdMap<'_>,
         failing: &[bool],
     ) -> Vec<usize> {
         let addr_key = |i: usize| (nodes[i].addr.ip.as_str(), nodes[i].addr.port, i);
@@ -993,7 +1085,7 @@ mod build {
                     match n
                         .master_id
                         .as_ref()
-                        .and_then(|m| ids.get(m))
+                        .and_then(|m| ids.get(&IdKey(m)))
                         .filter(|&&m| nodes[m].role == Role::Master)
                     {
                         Some(&m) => replicas_of[m].push(i),

@@ -142,6 +142,24 @@ impl FixOutcome {
     }
 }
 
+/// Asks a running plan to stop before its next step (the step under way finishes first).
+/// Clones share the request.
+#[derive(Clone, Debug, Default)]
+pub struct StopRequest(Arc<std::sync::atomic::AtomicBool>);
+
+impl StopRequest {
+    /// Ask the run to stop before its next step.
+    pub fn request(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether a stop was asked for.
+    #[must_use]
+    pub fn is_requested(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 /// Runs plans. Share one per cluster; it holds the connector and the audit log.
 #[derive(Debug)]
 pub struct Executor {
@@ -205,12 +223,30 @@ impl Executor {
     /// Run a plan that the user confirmed. Events go to `events` (bounded; a closed channel
     /// does not stop the run). The returned outcome is also sent as [`FixEvent::Finished`].
     pub async fn execute(&self, plan: &FixPlan, events: &mpsc::Sender<FixEvent>) -> FixOutcome {
-        let outcome = self.run(plan, events).await;
+        self.execute_stoppable(plan, events, &StopRequest::default())
+            .await
+    }
+
+    /// [`Executor::execute`] that also honours `stop`: once it is requested, no further step
+    /// is started (the one under way finishes), and the outcome says what ran and what did
+    /// not (`Refused` when no step ran yet, else `Failed` at the first step not run).
+    pub async fn execute_stoppable(
+        &self,
+        plan: &FixPlan,
+        events: &mpsc::Sender<FixEvent>,
+        stop: &StopRequest,
+    ) -> FixOutcome {
+        let outcome = self.run(plan, events, stop).await;
         emit(events, FixEvent::Finished(outcome.clone())).await;
         outcome
     }
 
-    async fn run(&self, plan: &FixPlan, events: &mpsc::Sender<FixEvent>) -> FixOutcome {
+    async fn run(
+        &self,
+        plan: &FixPlan,
+        events: &mpsc::Sender<FixEvent>,
+        stop: &StopRequest,
+    ) -> FixOutcome {
         if self.connector.options().read_only {
             return FixOutcome::Refused {
                 reason: "slotscope runs in read-only mode: fixes are disabled".to_owned(),
@@ -247,6 +283,20 @@ impl Executor {
         let of = plan.steps.len();
         for (i, step) in plan.steps.iter().enumerate() {
             let n = i + 1;
+            if stop.is_requested() {
+                if i == 0 {
+                    return FixOutcome::Refused {
+                        reason: "abandoned by the user before the first step; nothing was sent"
+                            .to_owned(),
+                    };
+                }
+                return FixOutcome::Failed {
+                    step: n,
+                    error: "abandoned by the user before this step".to_owned(),
+                    done: plan.steps[..i].iter().map(step_line).collect(),
+                    not_done: plan.steps[i..].iter().map(step_line).collect(),
+                };
+            }
             emit(
                 events,
                 FixEvent::StepStarted {
@@ -504,7 +554,7 @@ impl Executor {
                         String::new()
                     };
                     return Err(StepError(format!(
-                        "MIGRATE from {from} to {to} failed: {text}; {total} key(s) moved                          before{unknown}"
+                        "MIGRATE from {from} to {to} failed: {text}; {total} key(s) moved before{unknown}"
                     )));
                 }
             }
@@ -587,6 +637,14 @@ impl Executor {
             .await?;
         match replies.get(1) {
             Some(Value::Nil) => Ok(None),
+            // A migrating node redirects for a key it does not hold (any more).
+            Some(v)
+                if crate::refresh::conn::value_error(v).is_some_and(
+                    |e| matches!(&e, CommandError::Server { code, .. } if code == "ASK"),
+                ) =>
+            {
+                Ok(None)
+            }
             Some(Value::BulkString(b)) => Ok(Some(b.clone())),
             Some(v) => match crate::refresh::conn::value_error(v) {
                 Some(e) => Err(e),
@@ -598,7 +656,8 @@ impl Executor {
 
     /// After a `BUSYKEY`: compare each remaining key of the batch on both sides with `DUMP`.
     /// Identical copies are moved with `REPLACE` (nothing is lost); any difference stops the
-    /// run with the list of differing keys. Returns the number of keys moved here.
+    /// run with the list of differing keys. Returns the number of keys of the batch that moved
+    /// (by the failed `MIGRATE` itself, or by the `REPLACE` one).
     #[allow(clippy::too_many_arguments)]
     async fn resolve_busy(
         &self,
@@ -612,12 +671,18 @@ impl Executor {
     ) -> Result<u64, StepError> {
         let mut identical = Vec::new();
         let mut differ = Vec::new();
+        // MIGRATE moves (and deletes on the source) every key of the batch the target
+        // accepted; only the refused ones are still here.
+        let mut gone: u64 = 0;
         for k in keys {
             let here = self
                 .dump(from, k, timeout_ms)
                 .await
                 .map_err(|e| StepError(format!("DUMP {k} on {from}: {e}")))?;
-            let Some(here) = here else { continue };
+            let Some(here) = here else {
+                gone += 1;
+                continue;
+            };
             let there = self
                 .dump(to, k, timeout_ms)
                 .await
@@ -632,7 +697,8 @@ impl Executor {
             let shown: Vec<&str> = differ.iter().take(20).map(String::as_str).collect();
             return Err(StepError(format!(
                 "BUSYKEY: {} key(s) exist on both {from} and {to} with different values; nothing \
-                 was overwritten. Decide which copy is right, delete the other, and run again: {}{}",
+                 was overwritten ({gone} other key(s) of this batch did move). Decide which copy \
+                 is right, delete the other, and run again: {}{}",
                 differ.len(),
                 shown.join(", "),
                 if differ.len() > shown.len() {
@@ -644,7 +710,7 @@ impl Executor {
         }
         if identical.is_empty() {
             // The busy keys disappeared meanwhile; the next batch carries on.
-            return Ok(0);
+            return Ok(gone);
         }
         let args = self.migrate_args(to, timeout_ms, true, &identical);
         let shown = self.redact(&args);
@@ -655,7 +721,7 @@ impl Executor {
         {
             Ok(v) => {
                 self.audit(plan, n, step, &shown, &format!("ok: {}", reply_text(&v)))?;
-                Ok(u64::try_from(identical.len()).unwrap_or(0))
+                Ok(gone + u64::try_from(identical.len()).unwrap_or(0))
             }
             Err(e) => {
                 let text = sanitize(&e.to_string(), self.connector.options().password.as_ref());

@@ -1761,6 +1761,50 @@ impl Planner<'_> {
                 }
                 let count: usize = ranges_len(ranges);
                 if count <= 256 && nn.role == Role::Master {
+                    // A stale importing marker freezes the dissenter's view (gossip never
+                    // rebinds a slot it imports): clear it first, but only where it holds no
+                    // key of the slot (otherwise this is a half-moved slot for the open-slot
+                    // plans, and the dispute plan does not touch it).
+                    let frozen = self.model.open_slots.iter().filter(|o| {
+                        ranges.iter().any(|r| r.contains(o.slot))
+                            && o.keys.get(node).copied().unwrap_or(0) == 0
+                    });
+                    for (o, from) in frozen.flat_map(|o| {
+                        o.importing
+                            .iter()
+                            .filter(|(i, _)| i == node)
+                            .map(move |(_, from)| (o, from))
+                    }) {
+                        pre.push(Check::new(
+                            format!(
+                                "slot {} still importing on {} from {}",
+                                o.slot,
+                                nn.label(),
+                                self.label(from)
+                            ),
+                            Condition::SlotImporting {
+                                slot: o.slot,
+                                node: node.clone(),
+                                from: from.clone(),
+                            },
+                        ));
+                        steps.push(cmd_step(
+                            nep.clone(),
+                            Some(node.clone()),
+                            vec![
+                                "CLUSTER".into(),
+                                "SETSLOT".into(),
+                                o.slot.to_string(),
+                                "STABLE".into(),
+                            ],
+                            format!(
+                                "clear the stale importing marker of slot {} on {} (it holds \
+                                 no key there): it stops gossip from correcting this view",
+                                o.slot,
+                                nn.label()
+                            ),
+                        ));
+                    }
                     for s in ranges.iter().flat_map(SlotRange::iter) {
                         steps.push(FixStep {
                             endpoint: nep.clone(),

@@ -3,15 +3,17 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
 use crate::app::App;
 use crate::cluster::{
-    ClusterModel, NodeLine, NodeSummary, Reachability, format_ranges, ranges_len,
+    ClusterModel, ClusterNodes, MarkerKind, NodeLine, NodeSummary, OpenMarker, Reachability,
+    format_ranges, ranges_len,
 };
 
-use super::text::truncate_end;
+use super::text::{truncate_end, wrap};
 
 fn ids(model: &ClusterModel, v: &[crate::cluster::NodeId]) -> String {
     v.iter()
@@ -24,9 +26,13 @@ fn ids(model: &ClusterModel, v: &[crate::cluster::NodeId]) -> String {
         .join(", ")
 }
 
-/// Lines describing one node and its view (pure, so tests can read them).
+/// Width of the key column.
+const KEY_W: usize = 14;
+
+/// Lines describing one node and its view at `width` columns (pure, so tests can read them).
+/// Long values wrap under their key instead of being cut.
 #[must_use]
-pub fn detail_lines(app: &App, idx: usize) -> Vec<Line<'static>> {
+pub fn detail_lines(app: &App, idx: usize, width: u16) -> Vec<Line<'static>> {
     let t = &app.theme;
     let mut out = Vec::new();
     let Some(p) = &app.shown else { return out };
@@ -35,46 +41,73 @@ pub fn detail_lines(app: &App, idx: usize) -> Vec<Line<'static>> {
         out.push(Line::raw("node no longer in the model"));
         return out;
     };
-    let kv = |k: &str, v: String| {
-        Line::from(vec![
-            Span::styled(format!("{k:>14} "), t.text_dim),
-            Span::raw(v),
-        ])
+    let value_w = usize::from(width).saturating_sub(KEY_W + 1).max(20);
+    let kv_style = |out: &mut Vec<Line<'static>>, k: &str, v: String, style: Style| {
+        for (i, part) in wrap(&v, value_w).into_iter().enumerate() {
+            let key = if i == 0 { k } else { "" };
+            out.push(Line::from(vec![
+                Span::styled(format!("{key:>KEY_W$} "), t.text_dim),
+                Span::styled(part, style),
+            ]));
+        }
     };
-    out.push(kv("node", n.label()));
-    out.push(kv(
+    let kv = |out: &mut Vec<Line<'static>>, k: &str, v: String| kv_style(out, k, v, t.text);
+    kv(&mut out, "node", n.label());
+    kv(
+        &mut out,
         "id",
         n.id.as_ref()
             .map_or_else(|| "unknown".to_owned(), |i| i.0.clone()),
-    ));
-    out.push(kv("role", format!("{:?}", n.role).to_lowercase()));
-    out.push(kv(
+    );
+    kv(&mut out, "role", format!("{:?}", n.role).to_lowercase());
+    let rtt = n
+        .rtt_us
+        .map(|us| format!(" (PING {}.{} ms)", us / 1000, (us % 1000) / 100))
+        .unwrap_or_default();
+    kv(
+        &mut out,
         "reachability",
         match &n.reachability {
-            Reachability::Ok => "answers our probes".to_owned(),
-            Reachability::Failed(e) => format!("FAILED: {e}"),
+            Reachability::Ok => format!("answers our probes{rtt}"),
+            Reachability::Failed(_) => "does NOT answer our probes".to_owned(),
             Reachability::NotProbed => "not probed (no usable address)".to_owned(),
         },
-    ));
-    out.push(kv(
+    );
+    if let Reachability::Failed(e) = &n.reachability {
+        kv_style(&mut out, "probe error", e.to_string(), t.severity_critical);
+    }
+    kv(
+        &mut out,
         "cluster_state",
         match n.cluster_state_ok {
             Some(true) => "ok (its own view)".to_owned(),
             Some(false) => "fail (its own view)".to_owned(),
             None => "unknown".to_owned(),
         },
-    ));
-    out.push(kv(
+    );
+    kv(
+        &mut out,
         "slots",
         format!(
             "{} {}",
             ranges_len(&n.claimed_slots),
-            truncate_end(&format_ranges(&n.claimed_slots), 80)
+            truncate_end(&format_ranges(&n.claimed_slots), 3 * value_w)
         ),
-    ));
-    out.push(kv("config epoch", n.config_epoch.to_string()));
+    );
+    kv(&mut out, "config epoch", n.config_epoch.to_string());
+    let markers = n
+        .own_line
+        .as_ref()
+        .map_or(&[][..], |l| l.markers.as_slice());
+    if !markers.is_empty() {
+        for (i, m) in markers.iter().enumerate() {
+            let key = if i == 0 { "open slots" } else { "" };
+            kv_style(&mut out, key, marker_text(model, n, m), t.severity_warning);
+        }
+    }
     let pe = &n.peers;
-    out.push(kv(
+    kv(
+        &mut out,
         "peers",
         format!(
             "known by {}, unknown to {}{}",
@@ -86,18 +119,49 @@ pub fn detail_lines(app: &App, idx: usize) -> Vec<Line<'static>> {
                 format!(" ({})", ids(model, &pe.unknown_to))
             }
         ),
-    ));
+    );
     if !pe.pfail_by.is_empty() {
-        out.push(kv("PFAIL by", ids(model, &pe.pfail_by)));
+        kv_style(
+            &mut out,
+            "PFAIL by",
+            ids(model, &pe.pfail_by),
+            t.severity_warning,
+        );
     }
     if !pe.fail_by.is_empty() {
-        out.push(kv("FAIL by", ids(model, &pe.fail_by)));
+        kv_style(
+            &mut out,
+            "FAIL by",
+            ids(model, &pe.fail_by),
+            t.severity_critical,
+        );
     }
     if n.isolated {
-        out.push(kv(
+        kv(
+            &mut out,
             "membership",
             "not joined: its table holds only itself (needs CLUSTER MEET)".to_owned(),
-        ));
+        );
+    }
+    let table = n
+        .observation
+        .and_then(|o| p.snapshot.observations.get(o))
+        .and_then(|o| o.report())
+        .map(|r| &r.nodes);
+    if let Some(nodes) = table {
+        let flagged = flags_of_others(nodes);
+        if flagged.is_empty() {
+            kv(
+                &mut out,
+                "it flags",
+                "nobody: every peer is fine in its view".to_owned(),
+            );
+        } else {
+            for (i, (what, who)) in flagged.into_iter().enumerate() {
+                let key = if i == 0 { "it flags" } else { "" };
+                kv_style(&mut out, key, format!("{what}: {who}"), t.severity_warning);
+            }
+        }
     }
     out.push(Line::raw(""));
     // Disagreements of this node's view with the consensus.
@@ -136,11 +200,6 @@ pub fn detail_lines(app: &App, idx: usize) -> Vec<Line<'static>> {
         }
     }
     // Its own table.
-    let table = n
-        .observation
-        .and_then(|o| p.snapshot.observations.get(o))
-        .and_then(|o| o.report())
-        .map(|r| &r.nodes);
     match table {
         None => out.push(Line::styled(
             "No own view: the node did not answer.",
@@ -173,22 +232,70 @@ pub fn detail_lines(app: &App, idx: usize) -> Vec<Line<'static>> {
     out
 }
 
-fn view_line(model: &ClusterModel, me: &NodeSummary, l: &NodeLine) -> Line<'static> {
-    let f = l.flags;
-    let mut flags = Vec::new();
-    for (on, s) in [
-        (f.myself, "myself"),
-        (f.master, "master"),
-        (f.replica, "slave"),
-        (f.pfail, "fail?"),
-        (f.fail, "fail"),
-        (f.handshake, "handshake"),
-        (f.noaddr, "noaddr"),
+/// One open-slot marker of the node, as `CLUSTER NODES` prints it, with the peer's address
+/// and the keys the node holds in that slot (when counted).
+fn marker_text(model: &ClusterModel, n: &NodeSummary, m: &OpenMarker) -> String {
+    let peer = ids(model, std::slice::from_ref(&m.peer));
+    let keys =
+        n.id.as_ref()
+            .and_then(|id| {
+                model
+                    .open_slots
+                    .iter()
+                    .find(|o| o.slot == m.slot)
+                    .and_then(|o| o.keys.get(id))
+            })
+            .map(|k| format!(", {k} keys here"))
+            .unwrap_or_default();
+    match m.kind {
+        MarkerKind::Migrating => format!(
+            "[{}->-{}] migrating slot {} to {peer}{keys}",
+            m.slot,
+            m.peer.short(),
+            m.slot
+        ),
+        MarkerKind::Importing => format!(
+            "[{}-<-{}] importing slot {} from {peer}{keys}",
+            m.slot,
+            m.peer.short(),
+            m.slot
+        ),
+    }
+}
+
+/// What a node's own table says of the others: `(flag, addresses)` for `fail?`, `fail`,
+/// `handshake`, `noaddr` and links it reports down, in that order.
+fn flags_of_others(nodes: &ClusterNodes) -> Vec<(&'static str, String)> {
+    let others: Vec<&NodeLine> = nodes.lines.iter().filter(|l| !l.flags.myself).collect();
+    let list = |pick: &dyn Fn(&NodeLine) -> bool| -> String {
+        others
+            .iter()
+            .filter(|l| pick(l))
+            .map(|l| l.addr.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = Vec::new();
+    for (what, s) in [
+        ("fail? (PFAIL)", list(&|l| l.flags.pfail)),
+        ("fail (FAIL)", list(&|l| l.flags.fail)),
+        ("handshake", list(&|l| l.flags.handshake)),
+        ("noaddr", list(&|l| l.flags.noaddr)),
+        (
+            "link down",
+            list(&|l| !l.link_connected && !l.flags.fail && !l.flags.pfail),
+        ),
     ] {
-        if on {
-            flags.push(s);
+        if !s.is_empty() {
+            out.push((what, s));
         }
     }
+    out
+}
+
+fn view_line(model: &ClusterModel, me: &NodeSummary, l: &NodeLine) -> Line<'static> {
+    let f = l.flags;
+    let flags = f.names();
     let consensus = model.node(&l.id);
     let cons_slots = consensus.map(|c| ranges_len(&c.claimed_slots));
     let differs = match consensus {
@@ -201,11 +308,14 @@ fn view_line(model: &ClusterModel, me: &NodeSummary, l: &NodeLine) -> Line<'stat
     };
     let _ = me;
     let mark = if differs { "*" } else { " " };
-    let markers = if l.markers.is_empty() {
-        String::new()
-    } else {
-        format!(" markers {}", l.markers.len())
-    };
+    let markers: String = l
+        .markers
+        .iter()
+        .map(|m| match m.kind {
+            MarkerKind::Migrating => format!(" [{}->-{}]", m.slot, m.peer.short()),
+            MarkerKind::Importing => format!(" [{}-<-{}]", m.slot, m.peer.short()),
+        })
+        .collect();
     Line::raw(format!(
         "{mark} {} {:<21} {:<22} epoch {:<3} slots {}{}",
         l.id.short(),
@@ -217,17 +327,39 @@ fn view_line(model: &ClusterModel, me: &NodeSummary, l: &NodeLine) -> Line<'stat
     ))
 }
 
+/// Lines above the last screenful of a node's detail view (how far it can scroll).
+#[must_use]
+pub fn detail_max_scroll(app: &App, idx: usize) -> usize {
+    let area = Rect::new(0, 0, app.size.0, app.size.1);
+    let inner = Block::bordered().inner(super::areas(app, area).body);
+    detail_lines(app, idx, inner.width)
+        .len()
+        .saturating_sub(usize::from(inner.height))
+}
+
 /// Draw the node detail overlay.
 pub fn render_detail(buf: &mut Buffer, area: Rect, app: &App, idx: usize) {
     let t = &app.theme;
     Clear.render(area, buf);
-    let block = Block::bordered()
+    let inner = Block::bordered().inner(area);
+    let lines = detail_lines(app, idx, inner.width);
+    let max_scroll = lines.len().saturating_sub(usize::from(inner.height));
+    let scroll = app.detail_scroll.min(max_scroll);
+    let mut block = Block::bordered()
         .title(" node detail — its own view vs the consensus — Esc closes ")
         .border_style(t.dialog_border);
-    let inner = block.inner(area);
+    if scroll > 0 {
+        block = block
+            .title_bottom(Line::styled(format!(" ↑ {scroll} more above "), t.badge).left_aligned());
+    }
+    let below = max_scroll - scroll;
+    if below > 0 {
+        block = block.title_bottom(
+            Line::styled(format!(" ↓ {below} more below: j / ↓ / PgDn "), t.badge).right_aligned(),
+        );
+    }
     block.render(area, buf);
-    let lines = detail_lines(app, idx);
-    let max_scroll = lines.len().saturating_sub(usize::from(inner.height));
-    let scroll = u16::try_from(app.detail_scroll.min(max_scroll)).unwrap_or(0);
-    Paragraph::new(lines).scroll((scroll, 0)).render(inner, buf);
+    Paragraph::new(lines)
+        .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0))
+        .render(inner, buf);
 }

@@ -1,4 +1,5 @@
-//! Findings pane: one line per finding, most severe first; Enter expands the evidence.
+//! Findings pane: one line per finding, most severe first; Enter expands the selected one,
+//! its summary and evidence wrapped (never cut) so every word can be read.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -6,20 +7,116 @@ use ratatui::text::{Line, Span};
 
 use crate::app::{App, Pane};
 
-use super::text::truncate_end;
+use super::text::{truncate_end, wrap};
 use super::theme::severity_glyph;
+
+/// Indent of wrapped continuation and evidence lines.
+const DETAIL_INDENT: usize = 3;
+
+/// The pane's body lines at `width` columns: `(line, selected)`, and the index of the
+/// selected finding's first line. Pure, so the layout can size the pane by its content.
+#[must_use]
+pub fn finding_lines(app: &App, width: u16) -> (Vec<(Line<'static>, bool)>, usize) {
+    let t = &app.theme;
+    let findings = app.findings();
+    let w = usize::from(width);
+    let mut lines: Vec<(Line<'static>, bool)> = Vec::new();
+    let mut selected_line = 0;
+    for (i, f) in findings.iter().enumerate() {
+        let sel = i == app.finding_cursor;
+        if sel {
+            selected_line = lines.len();
+        }
+        let style = super::row_style(app, Pane::Findings, sel);
+        let expanded = sel && app.finding_expanded;
+        let summary = if expanded {
+            wrap(&f.summary, w.saturating_sub(DETAIL_INDENT))
+        } else {
+            vec![truncate_end(&f.summary, w.saturating_sub(DETAIL_INDENT))]
+        };
+        for (k, part) in summary.into_iter().enumerate() {
+            let lead = if k == 0 {
+                Span::styled(severity_glyph(f.severity), t.severity(f.severity))
+            } else {
+                Span::raw("  ")
+            };
+            let l = Line::from(vec![lead, Span::raw(" "), Span::raw(part)]).style(style);
+            lines.push((l, sel));
+        }
+        if expanded {
+            let mut detail: Vec<String> = Vec::new();
+            if !f.addresses.is_empty() {
+                detail.push(format!("nodes: {}", f.addresses.join(", ")));
+            }
+            if !f.slots.is_empty() {
+                let shown = &f.slots[..f.slots.len().min(8)];
+                let more = if f.slots.len() > 8 { ",…" } else { "" };
+                detail.push(format!(
+                    "slots: {}{more} ({} in all)",
+                    crate::cluster::format_ranges(shown),
+                    crate::cluster::ranges_len(&f.slots)
+                ));
+            }
+            detail.extend(f.evidence.iter().cloned());
+            let indent = " ".repeat(DETAIL_INDENT);
+            for d in detail {
+                // The first line of an item gets a bullet; its continuation lines align.
+                for (k, part) in wrap(&d, w.saturating_sub(DETAIL_INDENT + 2))
+                    .into_iter()
+                    .enumerate()
+                {
+                    let bullet = if k == 0 { "· " } else { "  " };
+                    lines.push((
+                        Line::styled(format!("{indent}{bullet}{part}"), t.text_dim),
+                        false,
+                    ));
+                }
+            }
+        }
+    }
+    (lines, selected_line)
+}
+
+/// Rows the pane's body wants at `width` columns (at least one: the "nothing wrong" line).
+#[must_use]
+pub fn content_rows(app: &App, width: u16) -> usize {
+    if app.shown.is_none() || app.findings().is_empty() {
+        return 1;
+    }
+    finding_lines(app, width).0.len().max(1)
+}
 
 /// Draw the findings pane.
 pub fn render_findings(buf: &mut Buffer, area: Rect, app: &App) {
     let t = &app.theme;
     let findings = app.findings();
+    let body = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    let (lines, selected_line) = finding_lines(app, body.width);
+    let h = usize::from(body.height);
+    let offset = super::scroll_offset(selected_line, h, lines.len());
+    // Keep the expanded finding, from its first line, in view when there is room.
+    let offset = if app.finding_expanded {
+        selected_line.min(lines.len().saturating_sub(h)).max(offset)
+    } else {
+        offset
+    };
+    let hidden_above = offset;
+    let hidden_below = lines.len().saturating_sub(offset + h);
     let right = if findings.is_empty() {
         Line::default()
     } else {
-        Line::styled(
-            format!("{}/{}", app.finding_cursor + 1, findings.len()),
-            t.text_dim,
-        )
+        let mut s = format!("{}/{}", app.finding_cursor + 1, findings.len());
+        if hidden_above > 0 {
+            s.push_str(&format!(" ↑{hidden_above}"));
+        }
+        if hidden_below > 0 {
+            s.push_str(&format!(" ↓{hidden_below} more"));
+        }
+        Line::styled(s, t.text_dim)
     };
     super::render_title(
         buf,
@@ -29,11 +126,6 @@ pub fn render_findings(buf: &mut Buffer, area: Rect, app: &App) {
         &findings.len().to_string(),
         right,
     );
-    let body = Rect {
-        y: area.y + 1,
-        height: area.height.saturating_sub(1),
-        ..area
-    };
     if body.height == 0 {
         return;
     }
@@ -50,58 +142,6 @@ pub fn render_findings(buf: &mut Buffer, area: Rect, app: &App) {
         );
         return;
     }
-    let w = usize::from(body.width);
-    // Build lines: each finding, and under the selected one its evidence when expanded.
-    let mut lines: Vec<(Line<'static>, bool)> = Vec::new();
-    let mut selected_line = 0;
-    for (i, f) in findings.iter().enumerate() {
-        let sel = i == app.finding_cursor;
-        if sel {
-            selected_line = lines.len();
-        }
-        let style = super::row_style(app, Pane::Findings, sel);
-        let text = truncate_end(&f.summary, w.saturating_sub(4));
-        let mut l = Line::from(vec![
-            Span::styled(severity_glyph(f.severity), t.severity(f.severity)),
-            Span::raw(" "),
-            Span::raw(text),
-        ]);
-        l = l.style(style);
-        lines.push((l, sel));
-        if sel && app.finding_expanded {
-            let mut detail: Vec<String> = Vec::new();
-            if !f.addresses.is_empty() {
-                detail.push(format!("nodes: {}", f.addresses.join(", ")));
-            }
-            if !f.slots.is_empty() {
-                let shown = &f.slots[..f.slots.len().min(8)];
-                let more = if f.slots.len() > 8 { ",…" } else { "" };
-                detail.push(format!(
-                    "slots: {} ({} in all){more}",
-                    crate::cluster::format_ranges(shown),
-                    crate::cluster::ranges_len(&f.slots)
-                ));
-            }
-            detail.extend(f.evidence.iter().cloned());
-            for d in detail {
-                lines.push((
-                    Line::styled(
-                        format!("   {}", truncate_end(&d, w.saturating_sub(3))),
-                        t.text_dim,
-                    ),
-                    false,
-                ));
-            }
-        }
-    }
-    let h = usize::from(body.height);
-    let offset = super::scroll_offset(selected_line, h, lines.len());
-    // Keep the expanded evidence in view when there is room.
-    let offset = if app.finding_expanded {
-        selected_line.min(lines.len().saturating_sub(h)).max(offset)
-    } else {
-        offset
-    };
     for (row, (line, sel)) in lines.iter().skip(offset).take(h).enumerate() {
         let y = body.y + u16::try_from(row).unwrap_or(0);
         if *sel {

@@ -12,10 +12,9 @@ use crate::cluster::{ClusterModel, SLOT_COUNT, Severity, SlotState};
 use super::heatmap::{self, HeatGrid, HeatMode};
 use super::text::{human_age_ms, human_count, truncate_end, truncate_middle};
 
-/// Header: verdict line (with badges) and the counts line.
-pub fn render_header(buf: &mut Buffer, area: Rect, app: &App) {
+fn verdict_and_style(app: &App) -> (String, Style) {
     let t = &app.theme;
-    let (verdict, style) = match &app.shown {
+    match &app.shown {
         None => (
             "waiting for the first refresh…".to_owned(),
             t.verdict_warning,
@@ -32,7 +31,11 @@ pub fn render_header(buf: &mut Buffer, area: Rect, app: &App) {
             };
             (p.verdict.clone(), style)
         }
-    };
+    }
+}
+
+fn badges(app: &App, width: u16) -> Vec<Span<'static>> {
+    let t = &app.theme;
     let mut badges: Vec<Span<'static>> = Vec::new();
     if app.refresher_stopped {
         badges.push(Span::styled(" NOT REFRESHING ", t.badge_alert));
@@ -51,15 +54,56 @@ pub fn render_header(buf: &mut Buffer, area: Rect, app: &App) {
         badges.push(Span::styled(" READ-ONLY ", t.badge));
     }
     if let Some(b) = &app.banner {
-        let room = usize::from(area.width / 5).max(12);
+        let room = usize::from(width / 5).max(12);
         badges.push(Span::styled(
             format!(" {} ", truncate_end(b, room)),
             t.badge,
         ));
     }
+    badges
+}
+
+/// The verdict as it is drawn at `width` columns: one line when it fits beside the badges,
+/// else two (the second line spans the full width); only text that does not fit in two
+/// lines is cut, with `…`.
+#[must_use]
+pub fn verdict_lines(app: &App, width: u16) -> Vec<String> {
+    let (verdict, _) = verdict_and_style(app);
+    let badges = badges(app, width);
+    let badges_w: usize = badges.iter().map(Span::width).sum::<usize>() + badges.len();
+    let room = usize::from(width).saturating_sub(badges_w + 1).max(1);
+    if unicode_width::UnicodeWidthStr::width(verdict.as_str()) <= room {
+        return vec![verdict];
+    }
+    let first = super::text::wrap(&verdict, room);
+    let head = first.first().cloned().unwrap_or_default();
+    let rest = match verdict.strip_prefix(head.as_str()) {
+        Some(r) => r.trim_start().to_owned(),
+        None => first.get(1..).unwrap_or_default().join(" "),
+    };
+    let second = truncate_end(&rest, usize::from(width));
+    vec![head, second]
+}
+
+/// Rows the header needs at `width` columns: the verdict (one or two lines) and the counts.
+#[must_use]
+pub fn header_height(app: &App, width: u16) -> u16 {
+    if verdict_lines(app, width).len() > 1 {
+        3
+    } else {
+        2
+    }
+}
+
+/// Header: verdict (one or two lines, badges on the first) and the counts line.
+pub fn render_header(buf: &mut Buffer, area: Rect, app: &App) {
+    let (_, style) = verdict_and_style(app);
+    let badges = badges(app, area.width);
     let badges_w: usize = badges.iter().map(Span::width).sum::<usize>() + badges.len();
     let room = usize::from(area.width).saturating_sub(badges_w + 1);
-    let mut first = vec![Span::styled(truncate_end(&verdict, room), style)];
+    let lines = verdict_lines(app, area.width);
+    let head = lines.first().cloned().unwrap_or_default();
+    let mut first = vec![Span::styled(truncate_end(&head, room), style)];
     let used: usize = first.iter().map(Span::width).sum();
     first.push(Span::raw(" ".repeat(room.saturating_sub(used) + 1)));
     for b in badges {
@@ -67,10 +111,26 @@ pub fn render_header(buf: &mut Buffer, area: Rect, app: &App) {
         first.push(Span::raw(" "));
     }
     buf.set_line(area.x, area.y, &Line::from(first), area.width);
-
-    if area.height < 2 {
+    let mut y = area.y + 1;
+    if let Some(second) = lines.get(1)
+        && area.height > 2
+    {
+        buf.set_line(area.x, y, &Line::styled(second.clone(), style), area.width);
+        y += 1;
+    }
+    if y >= area.bottom() {
         return;
     }
+    let mut second = counts_line(app, false);
+    if second.iter().map(Span::width).sum::<usize>() > usize::from(area.width) {
+        second = counts_line(app, true);
+    }
+    buf.set_line(area.x, y, &Line::from(second), area.width);
+}
+
+/// The counts line; `compact` uses short labels so that it fits 80 columns.
+fn counts_line(app: &App, compact: bool) -> Vec<Span<'static>> {
+    let t = &app.theme;
     let mut second: Vec<Span<'static>> = Vec::new();
     if let Some(age) = app.data_age_ms() {
         let st = if app.is_stale() {
@@ -84,7 +144,14 @@ pub fn render_header(buf: &mut Buffer, area: Rect, app: &App) {
         } else {
             human_age_ms(age - age % 1000)
         };
-        second.push(Span::styled(format!("{label} old"), st));
+        second.push(Span::styled(
+            if compact {
+                label
+            } else {
+                format!("{label} old")
+            },
+            st,
+        ));
         second.push(Span::styled(" · ", t.text_dim));
     }
     if let Some(m) = app.model() {
@@ -106,11 +173,22 @@ pub fn render_header(buf: &mut Buffer, area: Rect, app: &App) {
         let unprobed = m.nodes.len().saturating_sub(ok + failing);
         if unprobed > 0 {
             second.push(Span::styled(
-                format!(" / {unprobed} not probed"),
+                if compact {
+                    format!(" / {unprobed} unprobed")
+                } else {
+                    format!(" / {unprobed} not probed")
+                },
                 t.text_dim,
             ));
         }
-        second.push(Span::styled(" · slots served ", t.text_dim));
+        second.push(Span::styled(
+            if compact {
+                " · served "
+            } else {
+                " · slots served "
+            },
+            t.text_dim,
+        ));
         let sstyle = if served < SLOT_COUNT {
             t.severity_critical
         } else {
@@ -118,22 +196,35 @@ pub fn render_header(buf: &mut Buffer, area: Rect, app: &App) {
         };
         second.push(Span::styled(format!("{served}/{SLOT_COUNT}"), sstyle));
         if !m.open_slots.is_empty() {
-            second.push(Span::styled(" · open slots ", t.text_dim));
+            second.push(Span::styled(
+                if compact {
+                    " · open "
+                } else {
+                    " · open slots "
+                },
+                t.text_dim,
+            ));
             second.push(Span::styled(
                 m.open_slots.len().to_string(),
                 t.severity_warning,
             ));
         }
         second.push(Span::styled(" · ", t.text_dim));
-        second.push(Span::raw(format!("{masters} masters {replicas} replicas")));
+        second.push(Span::raw(if compact {
+            format!("{masters}M {replicas}R")
+        } else {
+            format!("{masters} masters {replicas} replicas")
+        }));
     }
-    if let Some(p) = &app.shown {
+    if let Some(p) = &app.shown
+        && !compact
+    {
         second.push(Span::styled(
             format!(" · #{}", p.snapshot.generation),
             t.text_dim,
         ));
     }
-    buf.set_line(area.x, area.y + 1, &Line::from(second), area.width);
+    second
 }
 
 /// The map rectangle inside the heatmap pane (below the title, above the cursor line).

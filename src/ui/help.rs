@@ -1,4 +1,5 @@
-//! Help overlay, rendered from the keymap table (the same rows dispatch uses).
+//! Help overlay, rendered from the keymap table (the same rows dispatch uses). It scrolls
+//! (↑↓ j k PgUp PgDn g G) when it does not fit, and says so in its frame.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
@@ -8,21 +9,28 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 use crate::app::{App, keymap};
 
 use super::heatmap::state_glyph;
+use super::text::wrap;
 use crate::cluster::SlotState;
 
-/// Draw the help overlay over `area`.
-pub fn render_help(buf: &mut Buffer, area: Rect, app: &App) {
-    let t = &app.theme;
-    let r = area.centered(
+/// What Ctrl-C and `q` do while a fix runs (also in `docs/keybindings.md`).
+pub const QUIT_WHILE_FIXING: &str = "While a fix runs, Ctrl-C (or q) first only warns: a second \
+    Ctrl-C within 3 s abandons the fix after the step under way (the rest is not sent) and \
+    quits. SIGTERM and SIGHUP end slotscope at once, terminal restored.";
+
+/// The overlay's rectangle inside `area` (the body).
+#[must_use]
+pub fn help_rect(area: Rect) -> Rect {
+    area.centered(
         Constraint::Length(area.width.saturating_sub(4).min(110)),
         Constraint::Length(area.height),
-    );
-    Clear.render(r, buf);
-    let block = Block::bordered()
-        .title(" slotscope help — Esc closes ")
-        .border_style(t.dialog_border);
-    let inner = block.inner(r);
-    block.render(r, buf);
+    )
+}
+
+/// The help text at `width` columns (inside the frame). Pure.
+#[must_use]
+pub fn help_lines(app: &App, width: u16) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let w = usize::from(width);
     let mut lines: Vec<Line<'static>> = Vec::new();
     for (scope, rows) in keymap::help_rows() {
         if matches!(scope, keymap::Scope::Dialog | keymap::Scope::Chooser) {
@@ -33,21 +41,26 @@ pub fn render_help(buf: &mut Buffer, area: Rect, app: &App) {
         let mut used = 0usize;
         for (keys, label) in rows {
             let item = format!("{keys:>9} {label}   ");
-            let w = unicode_width::UnicodeWidthStr::width(item.as_str());
-            if used + w > usize::from(inner.width) && !cur.is_empty() {
+            let iw = unicode_width::UnicodeWidthStr::width(item.as_str());
+            if used + iw > w && !cur.is_empty() {
                 lines.push(Line::from(std::mem::take(&mut cur)));
                 used = 0;
             }
             cur.push(Span::styled(format!("{keys:>9} "), t.hint_key));
             cur.push(Span::raw(format!("{label}   ")));
-            used += w;
+            used += iw;
         }
         if !cur.is_empty() {
             lines.push(Line::from(cur));
         }
     }
+    lines.push(Line::styled("Quitting while a fix runs", t.table_header));
+    for l in wrap(QUIT_WHILE_FIXING, w.saturating_sub(1)) {
+        lines.push(Line::raw(format!(" {l}")));
+    }
     lines.push(Line::styled("Slot states", t.table_header));
     let mut legend = Vec::new();
+    let mut used = 0usize;
     for s in [
         SlotState::Served,
         SlotState::Migrating,
@@ -55,12 +68,62 @@ pub fn render_help(buf: &mut Buffer, area: Rect, app: &App) {
         SlotState::OwnerFailing,
         SlotState::Uncovered,
     ] {
+        let item = format!(" {} {}  ", state_glyph(s), s.label());
+        let iw = unicode_width::UnicodeWidthStr::width(item.as_str());
+        if used + iw > w && !legend.is_empty() {
+            lines.push(Line::from(std::mem::take(&mut legend)));
+            used = 0;
+        }
         legend.push(Span::styled(format!(" {} ", state_glyph(s)), t.hint_key));
         legend.push(Span::raw(format!("{}  ", s.label())));
+        used += iw;
     }
     lines.push(Line::from(legend));
-    lines.push(Line::raw(
-        " Node status: ok · PF? suspected (PFAIL) · FAIL agreed · DOWN unreachable by us · ~ stale data · -- not probed",
-    ));
-    Paragraph::new(lines).render(inner, buf);
+    lines.push(Line::styled("Node status", t.table_header));
+    for l in wrap(
+        "ok · PF? suspected (PFAIL) · FAIL agreed · DOWN unreachable by us · ~ stale data · \
+         -- not probed",
+        w.saturating_sub(1),
+    ) {
+        lines.push(Line::raw(format!(" {l}")));
+    }
+    lines
+}
+
+/// Lines of help above the last screenful (how far it can scroll) for the app's terminal.
+#[must_use]
+pub fn help_max_scroll(app: &App) -> usize {
+    let area = Rect::new(0, 0, app.size.0, app.size.1);
+    let inner = Block::bordered().inner(help_rect(super::areas(app, area).body));
+    help_lines(app, inner.width)
+        .len()
+        .saturating_sub(usize::from(inner.height))
+}
+
+/// Draw the help overlay over `area`.
+pub fn render_help(buf: &mut Buffer, area: Rect, app: &App) {
+    let t = &app.theme;
+    let r = help_rect(area);
+    Clear.render(r, buf);
+    let inner = Block::bordered().inner(r);
+    let lines = help_lines(app, inner.width);
+    let max_scroll = lines.len().saturating_sub(usize::from(inner.height));
+    let scroll = app.help_scroll.min(max_scroll);
+    let mut block = Block::bordered()
+        .title(" slotscope help — Esc closes ")
+        .border_style(t.dialog_border);
+    if scroll > 0 {
+        block = block
+            .title_top(Line::styled(format!(" ↑ {scroll} more above "), t.badge).right_aligned());
+    }
+    let below = max_scroll - scroll;
+    if below > 0 {
+        block = block.title_bottom(
+            Line::styled(format!(" ↓ {below} more below: j / ↓ / PgDn "), t.badge).right_aligned(),
+        );
+    }
+    block.render(r, buf);
+    Paragraph::new(lines)
+        .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0))
+        .render(inner, buf);
 }

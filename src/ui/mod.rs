@@ -3,15 +3,17 @@
 //! Compact layout (below 120x40; 80x24 is the minimum):
 //! ```text
 //! ┌────────────────────────────────────────────────────────────┐
-//! │ CLUSTER DOWN: 5461 slots not served, master … failed  [RO] │ header (2 rows)
-//! │ nodes 5 ok / 1 failing · 3 masters 3 replicas · data 1s old│
+//! │ CLUSTER DOWN: 5461 slots not served, master    [READ-ONLY] │ header: the verdict on
+//! │ 127.0.0.1:7002 failed and has no replica                   │ one or two rows, then
+//! │ nodes 5 ok / 1 failing · 3 masters 3 replicas · data 1s old│ the counts
 //! │── 1 Slots · health ─────────────────────── legend ─────────│
 //! │    0 ▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀ │ heatmap
 //! │ slots 4096-4127 · owner 127.0.0.1:7001 · served · keys 31  │ cursor line
-//! │── 3 Findings ──────────────────────────────────────────────│
-//! │ !! 5461 slots not served (10923-16383)                     │
+//! │─▶ 3 Findings ──────────────────────────────────────────────│ focused pane: ▶, reversed
+//! │ !! 5461 slots not served (10923-16383)                     │ sized by its content
 //! │── 2 Nodes · grouped ───────────────────────────────────────│ lower pane: nodes, or the
 //! │ st  address          role   slots …                        │ focused migrations/timeline
+//! │                                                            │ (at least 5 rows)
 //! │ ?:help q:quit Tab:pane …                                   │ footer
 //! └────────────────────────────────────────────────────────────┘
 //! ```
@@ -70,11 +72,35 @@ pub struct Areas {
     pub body: Rect,
 }
 
+/// The fewest rows the lower pane of the compact layout may be squeezed to: what it needs
+/// (title, table header, one row per item) up to [`LOWER_MIN_ROWS`].
+fn lower_min_rows(app: &App) -> u16 {
+    let items = match app.focus {
+        Pane::Migrations => app.model().map_or(0, |m| m.open_slots.len()),
+        Pane::Timeline => app.visible_timeline().count(),
+        _ => app.node_order.len(),
+    };
+    let want = u16::try_from(items.max(1))
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
+    want.min(LOWER_MIN_ROWS)
+}
+
+/// The node table (or the migrations / timeline pane in its place) never gets fewer rows
+/// than this in the compact layout: title, column header and three rows.
+pub const LOWER_MIN_ROWS: u16 = 5;
+
 /// Compute the layout for a terminal area. Pure; the app uses it for cursor geometry.
+///
+/// The verdict gets a second header row when it does not fit on one. In the compact layout
+/// the findings pane is sized by its content (an expanded finding included): it gets every
+/// row it needs before the node table gets rows it would leave blank, down to the table's
+/// minimum of [`LOWER_MIN_ROWS`].
 #[must_use]
 pub fn areas(app: &App, area: Rect) -> Areas {
+    let header_h = header::header_height(app, area.width);
     let [header, body, footer] = area.layout(&Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(header_h),
         Constraint::Fill(1),
         Constraint::Length(1),
     ]));
@@ -106,13 +132,19 @@ pub fn areas(app: &App, area: Rect) -> Areas {
         }
         return a;
     }
-    let findings_rows = u16::try_from(app.findings().len().clamp(1, 4)).unwrap_or(4);
     if area.width >= WIDE_SIZE.0 && area.height >= WIDE_SIZE.1 {
-        let top_h = (body.height / 3).clamp(10, 20);
+        let bottom_h = (body.height / 4).clamp(6, 12);
+        let fnd_w = body.width - body.width * 62 / 100 - 1;
+        let fnd_want = u16::try_from(findings::content_rows(app, fnd_w))
+            .unwrap_or(u16::MAX)
+            .saturating_add(1);
+        let top_h = (body.height / 3)
+            .clamp(10, 20)
+            .max(fnd_want.min(body.height / 2));
         let [top, mid, bottom] = body.layout(&Layout::vertical([
             Constraint::Length(top_h),
             Constraint::Fill(1),
-            Constraint::Length((body.height / 4).clamp(6, 12)),
+            Constraint::Length(bottom_h),
         ]));
         let [heat, _gap, fnd] = top.layout(&Layout::horizontal([
             Constraint::Percentage(62),
@@ -130,10 +162,16 @@ pub fn areas(app: &App, area: Rect) -> Areas {
         a.migrations = Some(mig);
         a.timeline = Some(tl);
     } else {
-        let heat_rows = ((body.height.saturating_sub(8)) / 3).clamp(3, 12);
+        let heat_h = ((body.height.saturating_sub(8)) / 3).clamp(3, 12) + 2;
+        let avail = body.height.saturating_sub(heat_h);
+        let lower_min = lower_min_rows(app);
+        let fnd_want = u16::try_from(findings::content_rows(app, body.width))
+            .unwrap_or(u16::MAX)
+            .saturating_add(1);
+        let fnd_h = fnd_want.min(avail.saturating_sub(lower_min)).max(2);
         let [heat, fnd, lower] = body.layout(&Layout::vertical([
-            Constraint::Length(heat_rows + 2),
-            Constraint::Length(findings_rows + 1),
+            Constraint::Length(heat_h),
+            Constraint::Length(fnd_h),
             Constraint::Fill(1),
         ]));
         a.heatmap = Some(heat);
@@ -256,7 +294,8 @@ fn render_too_small(buf: &mut Buffer, area: Rect, app: &App) {
         .render(area, buf);
 }
 
-/// Draw a pane title line: `── 2 Nodes · extra ─────── right ─`; focused titles stand out.
+/// Draw a pane title line: `── 2 Nodes · extra ─────── right ─`; the focused title reads
+/// `─ ▶ 2 Nodes · extra ─` in reversed bold (the rule's DIM removed).
 pub fn render_title(
     buf: &mut Buffer,
     area: Rect,
@@ -277,10 +316,13 @@ pub fn render_title(
     } else {
         t.pane_title
     };
+    // The focused title carries a ▶ as well as its style, so focus shows in every colour
+    // mode (and in a plain-text capture of the screen).
+    let mark = if focused { "▶ " } else { "" };
     let title = if extra.is_empty() {
-        format!(" {} ", pane.title())
+        format!(" {mark}{} ", pane.title())
     } else {
-        format!(" {} · {extra} ", pane.title())
+        format!(" {mark}{} · {extra} ", pane.title())
     };
     let (x, _) = buf.set_stringn(
         area.x + 1,

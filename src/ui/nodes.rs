@@ -132,23 +132,13 @@ pub fn status_word(n: &NodeSummary) -> &'static str {
 }
 
 fn flags_text(n: &NodeSummary) -> String {
-    let f = n.flags;
-    let mut v = Vec::new();
-    if f.pfail {
-        v.push("fail?");
-    }
-    if f.fail {
-        v.push("fail");
-    }
-    if f.handshake {
-        v.push("handshake");
-    }
-    if f.noaddr {
-        v.push("noaddr");
-    }
-    if f.nofailover {
-        v.push("nofailover");
-    }
+    // The role is its own column; `myself` is an artefact of whose view it came from.
+    let mut v: Vec<&str> = n
+        .flags
+        .names()
+        .into_iter()
+        .filter(|f| !matches!(*f, "myself" | "master" | "slave"))
+        .collect();
     if !n.peers.unknown_to.is_empty() {
         v.push("partly-known");
     }

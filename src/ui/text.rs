@@ -68,6 +68,70 @@ pub fn truncate_end(s: &str, width: usize) -> String {
     out
 }
 
+/// Word-wrap `s` into lines of at most `width` columns (unicode-width aware). Words longer
+/// than a line are cut hard, so every word is shown in full across lines; never returns an
+/// empty vector (an empty string gives one empty line).
+#[must_use]
+pub fn wrap(s: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    let mut used = 0usize;
+    for word in s.split_whitespace() {
+        let ww = word.width();
+        let sep = usize::from(!line.is_empty());
+        if used + sep + ww <= width {
+            if sep == 1 {
+                line.push(' ');
+            }
+            line.push_str(word);
+            used += sep + ww;
+            continue;
+        }
+        if !line.is_empty() {
+            out.push(std::mem::take(&mut line));
+            used = 0;
+        }
+        if ww <= width {
+            line.push_str(word);
+            used = ww;
+            continue;
+        }
+        // A word longer than the line: cut it into line-sized pieces.
+        for c in word.chars() {
+            let cw = c.width().unwrap_or(0);
+            if used + cw > width && !line.is_empty() {
+                out.push(std::mem::take(&mut line));
+                used = 0;
+            }
+            line.push(c);
+            used += cw;
+        }
+    }
+    if !line.is_empty() || out.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
+/// [`wrap`] into at most `max_lines` lines; the last kept line ends with `…` when text was
+/// left out.
+#[must_use]
+pub fn wrap_max(s: &str, width: usize, max_lines: usize) -> Vec<String> {
+    let mut lines = wrap(s, width);
+    if max_lines > 0 && lines.len() > max_lines {
+        let rest = lines.split_off(max_lines - 1).join(" ");
+        lines.push(truncate_end(&format!("{rest} …"), width));
+        if let Some(last) = lines.last_mut()
+            && !last.ends_with('…')
+        {
+            *last = truncate_end(last, width.saturating_sub(1));
+            last.push('…');
+        }
+    }
+    lines
+}
+
 /// `1234567` → `1.2M`; small numbers unchanged.
 #[must_use]
 pub fn human_count(n: u64) -> String {
@@ -145,6 +209,41 @@ mod tests {
         for w in 0..40 {
             assert!(truncate_middle(s, w).width() <= w, "w={w}");
             assert!(truncate_end(s, w).width() <= w, "w={w}");
+        }
+    }
+
+    #[rstest]
+    #[case("", 10, vec![""])]
+    #[case("a bc def", 4, vec!["a bc", "def"])]
+    #[case("master 127.0.0.1:31001 failed", 12, vec!["master", "127.0.0.1:3", "1001 failed"])]
+    #[case("abcdefgh", 3, vec!["abc", "def", "gh"])]
+    fn wraps(#[case] s: &str, #[case] w: usize, #[case] want: Vec<&str>) {
+        let got = wrap(s, w);
+        assert_eq!(got, want);
+        assert!(got.iter().all(|l| l.width() <= w));
+    }
+
+    #[test]
+    fn wrap_keeps_every_word_and_wrap_max_marks_the_cut() {
+        let s = "CLUSTER DOWN: 5462 slots (10922-16383) not served: master 127.0.0.1:35365 failed and has no replica";
+        for w in 5..90 {
+            let lines = wrap(s, w);
+            assert!(lines.iter().all(|l| l.width() <= w), "w={w}");
+            assert_eq!(
+                lines.join(" ").replace(' ', "").len(),
+                s.replace(' ', "").len(),
+                "w={w}"
+            );
+            let two = wrap_max(s, w, 2);
+            assert!(
+                two.len() <= 2 && two.iter().all(|l| l.width() <= w),
+                "w={w}: {two:?}"
+            );
+            if lines.len() > 2 {
+                assert!(two[1].ends_with('…'), "w={w}: {two:?}");
+            } else {
+                assert_eq!(two, lines);
+            }
         }
     }
 

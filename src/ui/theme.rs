@@ -149,7 +149,9 @@ impl Theme {
             badge: Style::new().add_modifier(Modifier::REVERSED),
             badge_alert: fg(Color::Yellow).add_modifier(Modifier::REVERSED | bold),
             pane_title: fg(Color::Cyan),
-            pane_title_focused: fg(Color::Cyan).add_modifier(bold | Modifier::REVERSED),
+            pane_title_focused: fg(Color::Cyan)
+                .add_modifier(bold | Modifier::REVERSED)
+                .remove_modifier(Modifier::DIM),
             selection: Style::new().add_modifier(Modifier::REVERSED),
             node_row_stale: if mono {
                 Style::new().add_modifier(Modifier::DIM | Modifier::ITALIC)

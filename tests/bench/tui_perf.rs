@@ -10,6 +10,9 @@
 //!   the first full frame, a redraw after an identical snapshot (same content, new generation and
 //!   times), a redraw where only the age label changed, and a redraw with nothing changed; plus
 //!   which cells differ between the frames.
+//! - `frame`: frame build time at 200x60 for 1000 nodes as both wall time and this thread's CPU
+//!   time (`/proc/thread-self/stat`), so the figure can be read on a loaded machine, where
+//!   criterion's wall-clock figure (`benches/render.rs`) grows with the load.
 //! - `refresh`: time the UI spends per refresh cycle (`on_outcome`: model, diagnosis, timeline
 //!   diff, plus one frame) for a 6-node and a 1000-node snapshot.
 //!
@@ -39,10 +42,10 @@ use ratatui::{Terminal, TerminalOptions, Viewport};
 use slotscope::app::App;
 use slotscope::app::run::on_outcome;
 use slotscope::cluster::model::PeerOpinion;
+use slotscope::cluster::synthetic::{synthetic_cluster, synthetic_single_view};
 use slotscope::cluster::{
     ClusterModel, ClusterSnapshot, NodeId, NodeLine, NodeObservation, NodeSummary, diagnose,
 };
-use slotscope::cluster::synthetic::{synthetic_cluster, synthetic_single_view};
 use slotscope::refresh::RefreshOutcome;
 use slotscope::ui::theme::ColorDepth;
 
@@ -55,9 +58,12 @@ fn main() {
         Some("memory") => memory(),
         Some("bytes") => bytes(),
         Some("refresh") => refresh(),
-        Some(other) => eprintln!("tui_perf: unknown part {other:?} (memory, bytes, refresh)"),
+        Some("frame") => frame(),
+        Some(other) => {
+            eprintln!("tui_perf: unknown part {other:?} (memory, bytes, refresh, frame)");
+        }
         None => {
-            for part in ["memory", "bytes", "refresh"] {
+            for part in ["memory", "bytes", "refresh", "frame"] {
                 run_child(part, &[]);
             }
             run_child("memory", &[("TUI_PERF_VARIANT", "single")]);
@@ -387,7 +393,10 @@ fn print_changes(desc: &[String]) {
         println!("      {d}");
     }
     if desc.len() > SHOWN {
-        println!("      ... and {} more runs of changed cells", desc.len() - SHOWN);
+        println!(
+            "      ... and {} more runs of changed cells",
+            desc.len() - SHOWN
+        );
     }
 }
 
@@ -403,7 +412,10 @@ fn bytes_case(label: &str, masters: usize, w: u16, h: u16) -> io::Result<()> {
     let b0 = render_buf(&app, w, h);
     let full = screen.draw(&app)?;
     println!("bytes: {label}: {nodes} nodes at {w}x{h}, 16 colours");
-    println!("  A first frame (full screen):                     {:>6} bytes", full.len());
+    println!(
+        "  A first frame (full screen):                     {:>6} bytes",
+        full.len()
+    );
 
     // Nothing changed at all (e.g. a key that changes no state).
     let same = screen.draw(&app)?;
@@ -525,6 +537,89 @@ fn refresh() {
         let (rm, rlo, rhi) = spread(&mut frame);
         println!(
             "refresh: {nodes} nodes, {runs} cycles: on_outcome median {fm:.0} us (p10 {flo:.0}, p90 {fhi:.0}); frame {W}x{H} median {rm:.0} us (p10 {rlo:.0}, p90 {rhi:.0})"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// frame
+
+/// This thread's CPU time (user + system) in clock ticks.
+fn thread_cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    // Fields after the parenthesised command: state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(0))
+        .collect();
+    f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0)
+}
+
+fn clk_tck() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// Frame build time at 200x60 for 1000 nodes: batches of frames, wall and CPU time per frame.
+fn frame() {
+    use slotscope::ui::heatmap::HeatMode;
+    const BATCH: usize = 400;
+    const BATCHES: usize = 7;
+    let tck = clk_tck();
+    let area = Rect::new(0, 0, W, H);
+    for (name, depth, mode) in [
+        ("health_16", ColorDepth::Ansi16, HeatMode::Health),
+        ("owner_256", ColorDepth::Ansi256, HeatMode::Owner),
+        ("keys_16", ColorDepth::Ansi16, HeatMode::Keys),
+        ("health_mono", ColorDepth::Mono, HeatMode::Health),
+    ] {
+        let snap = synthetic_cluster(500, 1);
+        let at = snap.finished_at_ms;
+        let mut app = App::new(depth, Duration::from_secs(1), false, None);
+        app.on_resize(W, H);
+        on_outcome(&mut app, &outcome(snap));
+        app.on_tick(at + 500);
+        app.heat_mode = mode;
+        let mut buf = Buffer::empty(area);
+        // Warm up.
+        for _ in 0..50 {
+            buf.reset();
+            slotscope::ui::render(&mut buf, area, &app);
+        }
+        let mut wall = Vec::new();
+        let mut cpu = Vec::new();
+        for _ in 0..BATCHES {
+            let c0 = thread_cpu_ticks();
+            let t0 = Instant::now();
+            for _ in 0..BATCH {
+                buf.reset();
+                slotscope::ui::render(&mut buf, area, std::hint::black_box(&app));
+                std::hint::black_box(&buf);
+            }
+            #[allow(clippy::cast_precision_loss)]
+            let n = BATCH as f64;
+            wall.push(t0.elapsed().as_secs_f64() * 1e6 / n);
+            #[allow(clippy::cast_precision_loss)]
+            let ticks = thread_cpu_ticks().saturating_sub(c0) as f64;
+            cpu.push(ticks / tck * 1e6 / n);
+        }
+        let wm = median_f(&mut wall);
+        let cm = median_f(&mut cpu);
+        let range = |v: &[f64]| {
+            (
+                v.first().copied().unwrap_or(0.0),
+                v.last().copied().unwrap_or(0.0),
+            )
+        };
+        let (wlo, whi) = range(&wall);
+        let (clo, chi) = range(&cpu);
+        println!(
+            "frame: {name} 1000 nodes {W}x{H}, {BATCHES} batches of {BATCH}: wall median {wm:.0} us/frame (range {wlo:.0}-{whi:.0}); CPU median {cm:.0} us/frame (range {clo:.0}-{chi:.0}); target <= 1000 us"
         );
     }
 }
