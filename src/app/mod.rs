@@ -281,7 +281,15 @@ pub struct App {
     pub fix: Option<FixDialog>,
     /// Set by `Quit`.
     pub should_quit: bool,
+    /// When Ctrl-C / `q` was first pressed while a fix runs (a second press within
+    /// [`QUIT_CONFIRM_WINDOW`] abandons the fix).
+    pub quit_armed_at_ms: Option<u64>,
+    /// The user abandoned the running fix: it stops after its current step, then we quit.
+    pub abandoning_fix: bool,
 }
+
+/// How long a first Ctrl-C / `q` during a fix waits for the second one.
+pub const QUIT_CONFIRM_WINDOW: Duration = Duration::from_secs(3);
 
 impl App {
     /// A new app with nothing observed yet.
@@ -330,6 +338,8 @@ impl App {
             message: None,
             fix: None,
             should_quit: false,
+            quit_armed_at_ms: None,
+            abandoning_fix: false,
         }
     }
 
@@ -517,7 +527,16 @@ impl App {
         let before = self.data_age_ms().map(|a| a / 1000);
         let stale = self.is_stale();
         self.now_ms = now_ms;
-        before != self.data_age_ms().map(|a| a / 1000) || stale != self.is_stale()
+        let window = u64::try_from(QUIT_CONFIRM_WINDOW.as_millis()).unwrap_or(u64::MAX);
+        let disarmed = match self.quit_armed_at_ms {
+            Some(at) if now_ms.saturating_sub(at) > window => {
+                self.quit_armed_at_ms = None;
+                self.message = None;
+                true
+            }
+            _ => false,
+        };
+        disarmed || before != self.data_age_ms().map(|a| a / 1000) || stale != self.is_stale()
     }
 
     /// The refresher stopped publishing.
@@ -545,8 +564,56 @@ impl App {
             Mode::NodeDetail(_) => vec![Scope::Detail],
             Mode::Fix => match self.fix.as_ref().map(|d| d.stage) {
                 Some(FixStage::Choose) => vec![Scope::Chooser],
+                Some(FixStage::Running) => vec![Scope::Running, Scope::Dialog],
                 _ => vec![Scope::Dialog],
             },
+        }
+    }
+
+    /// Whether a confirmed fix is running right now.
+    #[must_use]
+    pub fn fix_running(&self) -> bool {
+        self.fix
+            .as_ref()
+            .is_some_and(|d| d.stage == FixStage::Running)
+    }
+
+    /// Ctrl-C / `q` while a fix runs: the first press warns, a second one within
+    /// [`QUIT_CONFIRM_WINDOW`] abandons the fix after its current step and quits.
+    fn on_quit_while_fixing(&mut self) -> Option<Effect> {
+        if self.abandoning_fix {
+            self.message = Some(
+                "abandoning the fix: waiting for the step under way to finish, then quitting…"
+                    .to_owned(),
+            );
+            return None;
+        }
+        let window = u64::try_from(QUIT_CONFIRM_WINDOW.as_millis()).unwrap_or(u64::MAX);
+        match self.quit_armed_at_ms {
+            Some(at) if self.now_ms.saturating_sub(at) <= window => {
+                self.quit_armed_at_ms = None;
+                self.abandoning_fix = true;
+                self.message = Some(
+                    "abandoning the fix after the step under way (the rest is not sent), then \
+                     quitting…"
+                        .to_owned(),
+                );
+                Some(Effect::AbandonFixAndQuit)
+            }
+            _ => {
+                self.quit_armed_at_ms = Some(self.now_ms);
+                let step = self
+                    .fix
+                    .as_ref()
+                    .and_then(|d| d.progress.step)
+                    .map_or_else(|| "starting".to_owned(), |(n, of)| format!("step {n}/{of}"));
+                self.message = Some(format!(
+                    "a fix is running ({step}): press Ctrl-C again within {} s to abandon it \
+                     after the current step",
+                    QUIT_CONFIRM_WINDOW.as_secs()
+                ));
+                None
+            }
         }
     }
 
@@ -580,6 +647,7 @@ impl App {
             return self.on_fix_action(action);
         }
         match action {
+            Action::Quit if self.fix_running() => return self.on_quit_while_fixing(),
             Action::Quit => {
                 self.should_quit = true;
                 return Some(Effect::Quit);

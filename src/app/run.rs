@@ -4,6 +4,7 @@
 //! terminal event.
 
 use std::future::Future;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +18,7 @@ use tokio::time::MissedTickBehavior;
 
 use super::terminal::TerminalGuard;
 use super::{App, Effect};
-use crate::fix::executor::EVENT_CHANNEL_CAPACITY;
+use crate::fix::executor::{EVENT_CHANNEL_CAPACITY, StopRequest};
 use crate::fix::{AuditLog, Executor, FixEvent, FixOutcome, FixPlan};
 use crate::refresh::{ConnectOptions, RefreshControl, RefreshOutcome, Refresher, now_ms};
 use crate::ui::theme::ColorChoice;
@@ -82,7 +83,57 @@ pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<()> {
     .await;
     abort.abort();
     drop(guard);
+    if let Some(note) = exit_note(&app) {
+        // stderr may be gone (SSH hang-up): never panic on printing.
+        let _ = writeln!(std::io::stderr(), "{note}");
+    }
     res
+}
+
+/// What to tell the user on the normal screen when the dashboard ends with a fix abandoned or
+/// still running: which steps ran and which did not, so the cluster can be checked.
+#[must_use]
+pub fn exit_note(app: &App) -> Option<String> {
+    use super::fix::FixStage;
+    use crate::fix::FixOutcome;
+    let d = app.fix.as_ref()?;
+    let title = d.plan().map_or("the fix", |p| p.title.as_str());
+    let p = &d.progress;
+    let step = p.step.map_or_else(
+        || "before its first step".to_owned(),
+        |(n, of)| format!("at step {n}/{of}"),
+    );
+    match (&p.outcome, d.stage) {
+        (_, FixStage::Running) => Some(format!(
+            "slotscope: quit while the fix \"{title}\" was running ({step}); no further step \
+             was started. Check the cluster now: slotscope check"
+        )),
+        (
+            Some(FixOutcome::Failed {
+                done,
+                not_done,
+                error,
+                ..
+            }),
+            _,
+        ) if app.abandoning_fix => {
+            let mut s = format!("slotscope: the fix \"{title}\" was abandoned: {error}.");
+            s.push_str("\n  done:");
+            for l in done {
+                s.push_str(&format!("\n    {l}"));
+            }
+            s.push_str("\n  not done:");
+            for l in not_done {
+                s.push_str(&format!("\n    {l}"));
+            }
+            Some(s)
+        }
+        (Some(o), _) if app.abandoning_fix => Some(format!(
+            "slotscope: the fix \"{title}\" ended: {}",
+            super::fix::outcome_words(o)
+        )),
+        _ => None,
+    }
 }
 
 /// Resolves on SIGTERM, SIGHUP (the SSH connection dropped) or SIGINT.
@@ -126,6 +177,8 @@ pub struct FixRunner {
     control: Option<RefreshControl>,
     tx: mpsc::Sender<FixEvent>,
     rx: Option<mpsc::Receiver<FixEvent>>,
+    /// The stop request of the latest run.
+    stop: StopRequest,
 }
 
 impl FixRunner {
@@ -139,15 +192,23 @@ impl FixRunner {
             control,
             tx,
             rx: Some(rx),
+            stop: StopRequest::default(),
         }
     }
 
-    fn spawn(&self, tasks: &mut JoinSet<()>, plan: FixPlan) {
+    fn spawn(&mut self, tasks: &mut JoinSet<()>, plan: FixPlan) {
         let ex = Arc::clone(&self.executor);
         let tx = self.tx.clone();
+        self.stop = StopRequest::default();
+        let stop = self.stop.clone();
         tasks.spawn(async move {
-            let _ = ex.execute(&plan, &tx).await;
+            let _ = ex.execute_stoppable(&plan, &tx, &stop).await;
         });
+    }
+
+    /// Ask the running fix (if any) to stop before its next step.
+    pub fn stop_running(&self) {
+        self.stop.request();
     }
 
     fn request_refresh(&self) {
@@ -160,12 +221,18 @@ impl FixRunner {
 /// Carry out an effect that is not `Quit`. Returns whether the screen changed.
 fn on_effect(
     app: &mut App,
-    fixes: Option<&FixRunner>,
+    fixes: Option<&mut FixRunner>,
     tasks: &mut JoinSet<()>,
     eff: Effect,
 ) -> bool {
     match (eff, fixes) {
         (Effect::Quit, _) => false,
+        (Effect::AbandonFixAndQuit, f) => {
+            if let Some(f) = f {
+                f.stop_running();
+            }
+            true
+        }
         (Effect::ExecuteFix(plan), Some(f)) => {
             f.spawn(tasks, *plan);
             true
@@ -228,12 +295,22 @@ where
         if app.should_quit {
             return Ok(());
         }
+        // Abandoned fix: leave once its task has stopped (after the step under way).
+        if app.abandoning_fix && fix_tasks.is_empty() {
+            return Ok(());
+        }
         if dirty {
             draw(app)?;
             dirty = false;
         }
         tokio::select! {
-            () = &mut shutdown => return Ok(()),
+            () = &mut shutdown => {
+                // SIGTERM / SIGHUP end the app at once; a running fix starts no further step.
+                if let Some(f) = fixes.as_ref() {
+                    f.stop_running();
+                }
+                return Ok(());
+            }
             ev = events.next(), if events_open => {
                 match ev {
                     Some(Ok(ev)) => {
@@ -241,7 +318,7 @@ where
                         dirty |= d;
                         match eff {
                             Some(Effect::Quit) => return Ok(()),
-                            Some(e) => dirty |= on_effect(app, fixes.as_ref(), &mut fix_tasks, e),
+                            Some(e) => dirty |= on_effect(app, fixes.as_mut(), &mut fix_tasks, e),
                             None => {}
                         }
                         // Drain whatever else is already queued before drawing.
@@ -250,7 +327,7 @@ where
                             dirty |= d;
                             match eff {
                                 Some(Effect::Quit) => return Ok(()),
-                                Some(e) => dirty |= on_effect(app, fixes.as_ref(), &mut fix_tasks, e),
+                                Some(e) => dirty |= on_effect(app, fixes.as_mut(), &mut fix_tasks, e),
                                 None => {}
                             }
                         }
@@ -291,7 +368,7 @@ where
                 }
                 for ev in pending {
                     if let Some(e) = app.on_fix_event(ev) {
-                        let _ = on_effect(app, fixes.as_ref(), &mut fix_tasks, e);
+                        let _ = on_effect(app, fixes.as_mut(), &mut fix_tasks, e);
                     }
                 }
                 dirty = true;

@@ -314,9 +314,21 @@ mod build {
         /// Index into `views` of its own view.
         view: Option<usize>,
         /// (view index, line) for every peer view that lists it.
-        peer_lines: Vec<(usize, &'a NodeLine)>,
+        peer_lines: Vec<PeerLine<'a>>,
         obs: Option<usize>,
         failed: Option<Cow<'a, ProbeError>>,
+    }
+
+    /// A peer's line about a node, with the fields every summary reads copied out of the
+    /// line (so that summaries read one compact array per node instead of chasing a million
+    /// lines spread over every view).
+    #[derive(Clone, Copy)]
+    struct PeerLine<'a> {
+        /// Index into `views` of the peer's view.
+        view: usize,
+        flags: NodeFlags,
+        pong_recv_ms: u64,
+        line: &'a NodeLine,
     }
 
     /// The segment a view names an owner for, and the epoch it gives that owner.
@@ -554,13 +566,28 @@ mod build {
         for (p, &n) in protos.iter_mut().zip(&listed) {
             p.peer_lines.reserve_exact(n);
         }
+        // Same walk: each view's slot claims (sorted and deduplicated in step 5).
+        let mut claims_by_view: Vec<Vec<Claim>> = Vec::with_capacity(views.len());
         for (vi, view) in views.iter().enumerate() {
+            let mut claims: Vec<Claim> = Vec::new();
             for (line, &idx) in view.nodes.lines.iter().zip(&line_node[vi]) {
                 if idx != view.node {
-                    protos[idx].peer_lines.push((vi, line));
+                    protos[idx].peer_lines.push(PeerLine {
+                        view: vi,
+                        flags: line.flags,
+                        pong_recv_ms: line.pong_recv_ms,
+                        line,
+                    });
                 }
+                claims.extend(line.slots.iter().map(|&range| Claim {
+                    range,
+                    owner: idx,
+                    epoch: line.config_epoch,
+                }));
             }
+            claims_by_view.push(claims);
         }
+        drop(line_node);
 
         // 3. Failed probes: attach to the node with that address, else an id-less node.
         let mut by_addr: FxMap<(&str, u16), usize> = FxMap::default();
@@ -573,7 +600,7 @@ mod build {
             for (idx, p) in protos.iter().enumerate() {
                 let own = p.view.map(|v| views[v].me);
                 let mut last: Option<&NodeAddr> = None;
-                for line in own.into_iter().chain(p.peer_lines.iter().map(|(_, l)| *l)) {
+                for line in own.into_iter().chain(p.peer_lines.iter().map(|pl| pl.line)) {
                     if line.flags.handshake != pass_handshake || line.addr.is_unknown() {
                         continue;
                     }
@@ -634,15 +661,7 @@ mod build {
         let mut claims: Vec<Vec<Claim>> = Vec::new();
         let mut claims_of_view: Vec<usize> = Vec::with_capacity(views.len());
         let mut by_hash: FxMap<u64, Vec<usize>> = FxMap::default();
-        for (vi, v) in views.iter().enumerate() {
-            let mut c: Vec<Claim> = Vec::new();
-            for (line, &owner) in v.nodes.lines.iter().zip(&line_node[vi]) {
-                c.extend(line.slots.iter().map(|&range| Claim {
-                    range,
-                    owner,
-                    epoch: line.config_epoch,
-                }));
-            }
+        for mut c in claims_by_view {
             c.sort_unstable_by_key(|c| (c.range.start, c.range.end, c.owner, c.epoch));
             let mut h = FxHasher::default();
             for x in &c {
@@ -926,31 +945,31 @@ mod build {
         let own = p.view.map(|v| views[v].me);
         let obs = p.obs.and_then(|o| snapshot.observations.get(o));
         let report = obs.and_then(|o| o.report()).filter(|_| own.is_some());
-        let peer_lines = || p.peer_lines.iter().map(|(_, l)| *l);
+        let peer_lines = || p.peer_lines.iter().map(|pl| pl.line);
 
         // Peer opinion.
         let mut peers = PeerOpinion {
             known_by: Vec::with_capacity(p.peer_lines.len()),
             ..PeerOpinion::default()
         };
-        for &(vi, line) in &p.peer_lines {
-            let view = &views[vi];
-            stamp[vi] = idx;
+        for pl in &p.peer_lines {
+            let view = &views[pl.view];
+            stamp[pl.view] = idx;
             let viewer = view.me.id.clone();
-            if line.flags.pfail {
+            if pl.flags.pfail {
                 peers.pfail_by.push(viewer.clone());
             }
-            if line.flags.fail {
+            if pl.flags.fail {
                 peers.fail_by.push(viewer.clone());
             }
-            if line.flags.handshake {
+            if pl.flags.handshake {
                 peers.handshake_by.push(viewer.clone());
             }
-            if line.flags.noaddr {
+            if pl.flags.noaddr {
                 peers.noaddr_by.push(viewer.clone());
             }
-            if line.pong_recv_ms > 0 {
-                let age = view.at_ms.saturating_sub(line.pong_recv_ms);
+            if pl.pong_recv_ms > 0 {
+                let age = view.at_ms.saturating_sub(pl.pong_recv_ms);
                 peers.max_pong_age_ms = Some(peers.max_pong_age_ms.map_or(age, |m| m.max(age)));
             }
             peers.known_by.push(viewer);

@@ -349,6 +349,29 @@ pub fn synthetic_single_view(
     finish(observations)
 }
 
+/// A snapshot of the same healthy synthetic cluster seen through one seed only: node `seed`
+/// answered with its full table and no other node was probed (they are known from the table
+/// alone, as `slotscope check` sees a cluster from one seed before fanning out). This is the
+/// "parse + model + diagnose one 1000-line `CLUSTER NODES`" case of the benchmarks.
+#[must_use]
+pub fn synthetic_seed_view(
+    masters: usize,
+    replicas_per_master: usize,
+    seed: usize,
+) -> ClusterSnapshot {
+    let mut lines = synthetic_lines(masters, replicas_per_master);
+    let seed = seed.min(lines.len().saturating_sub(1));
+    if let Some(me) = lines.get_mut(seed) {
+        me.flags.myself = true;
+    }
+    finish(vec![NodeObservation {
+        endpoint: synthetic_endpoint(seed),
+        observed_at_ms: SYNTHETIC_NOW_MS,
+        rtt_us: Some(150),
+        result: Ok(report_for(ClusterNodes { lines })),
+    }])
+}
+
 fn finish(mut observations: Vec<NodeObservation>) -> ClusterSnapshot {
     observations.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
     ClusterSnapshot {

@@ -1,19 +1,22 @@
-//! Benchmarks of the pure core: parse, model, diagnose.
+//! Benchmarks of the pure core: parse, model, diagnose. Figures and method:
+//! `docs/performance-core.md`.
 //!
 //! The issue's target is "parse + model + diagnose for a synthetic 1000-node CLUSTER NODES
-//! set: under 2 ms". The figures:
+//! set: under 2 ms". The cluster is 500 masters with one replica each (1000 nodes); every
+//! figure below is one call on it.
 //!
-//! - `parse/cluster_nodes_1000`: parse one 1000-line `CLUSTER NODES` text (500 masters with
-//!   one replica each).
-//! - `target/parse+model+diagnose_1000`: the target path, end to end. One node answered with
-//!   its 1000-line table (parsed inside the measured loop) and the 999 other probes failed
-//!   (connection refused), so the model is built from one full view while still placing all
-//!   1000 nodes, matching each failed probe to its node by address, and computing peer
-//!   opinions, the consensus slot map and disagreements; then the diagnosis runs on it.
-//! - `model/all_views_1000`: the worst case: every one of the 1000 nodes answered with its own
-//!   full 1000-line view (1M lines). Parsing those 1M lines is not included (it is 1000 × the
-//!   first figure).
-//! - `diagnose/*`: `diagnose` alone on the two models above.
+//! - `parse/cluster_nodes_1000`: parse one 1000-line `CLUSTER NODES` text.
+//! - `target/seed_view_1000`: **the target**, end to end: a healthy 1000-node cluster as seen
+//!   through one node's 1000-line table (the only observation, as when `check` has read its
+//!   seed): parse the text, build the model (999 nodes known from the table alone), diagnose.
+//!   `model/seed_view_1000` and `diagnose/seed_view_1000` split it.
+//! - `refused/*`: the same table, but the 999 other nodes were probed and refused the
+//!   connection: every failed probe is matched to its node by address and the diagnosis
+//!   writes one finding per unreachable node (1000 findings).
+//! - `worst_case/*`: every one of the 1000 nodes answered with its own full 1000-line view
+//!   (1M lines), which is what the refresher hands the model every second on a healthy
+//!   1000-node cluster. Parsing those 1M lines is not included (it is 1000 × the first
+//!   figure, spread over the probes).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -21,12 +24,36 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use slotscope::cluster::parse::parse_cluster_nodes;
 use slotscope::cluster::synthetic::{
-    synthetic_cluster, synthetic_nodes_text, synthetic_single_view,
+    synthetic_cluster, synthetic_nodes_text, synthetic_seed_view, synthetic_single_view,
 };
+use slotscope::cluster::types::ClusterSnapshot;
 use slotscope::cluster::{ClusterModel, NodeReport, diagnose};
 
 const MASTERS: usize = 500;
 const REPLICAS: usize = 1;
+
+/// Parse `text` into the one successful observation of `snapshot`, build, diagnose.
+fn parse_model_diagnose(snapshot: &mut ClusterSnapshot, reachable: usize, text: &str) -> usize {
+    let nodes = parse_cluster_nodes(black_box(text)).unwrap_or_default();
+    if let Some(Ok(NodeReport { nodes: slot, .. })) = snapshot
+        .observations
+        .get_mut(reachable)
+        .map(|o| o.result.as_mut())
+    {
+        *slot = nodes;
+    }
+    let model = ClusterModel::build(snapshot);
+    let findings = diagnose(&model);
+    black_box(model.nodes.len() + findings.len())
+}
+
+fn reachable_index(snapshot: &ClusterSnapshot) -> usize {
+    snapshot
+        .observations
+        .iter()
+        .position(|o| o.result.is_ok())
+        .unwrap_or(0)
+}
 
 fn bench_core(c: &mut Criterion) {
     let text = synthetic_nodes_text(MASTERS, REPLICAS, 0);
@@ -34,35 +61,32 @@ fn bench_core(c: &mut Criterion) {
         b.iter(|| parse_cluster_nodes(black_box(&text)));
     });
 
-    // The target path: the snapshot's single successful report carries an empty table that
-    // the loop replaces with the freshly parsed one, so parsing is inside the measurement.
-    let mut snapshot = synthetic_single_view(MASTERS, REPLICAS, 0);
-    let reachable = snapshot
-        .observations
-        .iter()
-        .position(|o| o.result.is_ok())
-        .unwrap_or(0);
-    c.bench_function("target/parse+model+diagnose_1000", |b| {
-        b.iter(|| {
-            let nodes = parse_cluster_nodes(black_box(&text)).unwrap_or_default();
-            if let Some(Ok(NodeReport { nodes: slot, .. })) = snapshot
-                .observations
-                .get_mut(reachable)
-                .map(|o| o.result.as_mut())
-            {
-                *slot = nodes;
-            }
-            let model = ClusterModel::build(&snapshot);
-            let findings = diagnose(&model);
-            black_box((model.nodes.len(), findings.len()))
-        });
+    // The target: the snapshot's single report is replaced by the freshly parsed table in
+    // every iteration, so parsing is inside the measurement.
+    let mut seed = synthetic_seed_view(MASTERS, REPLICAS, 0);
+    let seed_at = reachable_index(&seed);
+    c.bench_function("target/seed_view_1000", |b| {
+        b.iter(|| parse_model_diagnose(&mut seed, seed_at, &text));
     });
-    let single_model = ClusterModel::build(&snapshot);
-    c.bench_function("model/single_view_1000", |b| {
-        b.iter(|| ClusterModel::build(black_box(&snapshot)));
+    let seed_model = ClusterModel::build(&seed);
+    c.bench_function("model/seed_view_1000", |b| {
+        b.iter(|| ClusterModel::build(black_box(&seed)));
     });
-    c.bench_function("diagnose/single_view_1000", |b| {
-        b.iter(|| diagnose(black_box(&single_model)));
+    c.bench_function("diagnose/seed_view_1000", |b| {
+        b.iter(|| diagnose(black_box(&seed_model)));
+    });
+
+    let mut refused = synthetic_single_view(MASTERS, REPLICAS, 0);
+    let refused_at = reachable_index(&refused);
+    c.bench_function("refused/parse+model+diagnose_1000", |b| {
+        b.iter(|| parse_model_diagnose(&mut refused, refused_at, &text));
+    });
+    let refused_model = ClusterModel::build(&refused);
+    c.bench_function("refused/model_1000", |b| {
+        b.iter(|| ClusterModel::build(black_box(&refused)));
+    });
+    c.bench_function("refused/diagnose_1000", |b| {
+        b.iter(|| diagnose(black_box(&refused_model)));
     });
 
     let full = synthetic_cluster(MASTERS, REPLICAS);
