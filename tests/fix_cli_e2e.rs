@@ -275,6 +275,30 @@ fn data_losing_plan_needs_accept_data_loss() {
         .unwrap_or_else(|| panic!("no reassign plan: {plans:#?}"));
     assert_eq!(reassign["risk"]["loses_data"], true);
     assert_eq!(reassign["risk"]["level"], "high");
+    // The dead master's key count is unknown: null, flagged, with an estimate and its reason.
+    assert_eq!(reassign["risk"]["keys_at_risk"], Json::Null, "{reassign:#}");
+    assert_eq!(reassign["risk"]["keys_at_risk_known"], false);
+    assert_eq!(
+        reassign["risk"]["keys_at_risk_unknown_reason"],
+        "master unreachable"
+    );
+    assert!(
+        reassign["risk"]["keys_at_risk_estimate"]
+            .as_u64()
+            .is_some_and(|n| n > 0),
+        "{reassign:#}"
+    );
+    // The text says so too, never "0 key(s) at risk".
+    let listed = fix(&lab, &[]);
+    let (out, _) = text(&listed);
+    assert!(
+        out.contains(
+            "CAN LOSE DATA (an unknown number of keys at risk (master unreachable; about "
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("(0 key(s) at risk"), "{out}");
+    assert!(!out.contains("the an unknown"), "{out}");
     let id = reassign["id"].as_str().unwrap();
     let before = fingerprint(&lab, &report);
 
@@ -314,4 +338,74 @@ fn data_losing_plan_needs_accept_data_loss() {
     assert!(err.contains("Type lose-"), "{err}");
     assert!(audit_lines(&audit_path).is_empty());
     assert_eq!(fingerprint(&lab, &report), before);
+}
+
+/// An HTTP server on loopback (a web server on the wrong port): every read gets an HTTP error.
+/// Stops by itself once `stop` is set or after 60 s.
+fn http_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    use std::io::{Read as _, Write as _};
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let seed = listener.local_addr().unwrap().to_string();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&stop);
+    std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while !flag.load(Ordering::Relaxed) && std::time::Instant::now() < deadline {
+            let Ok((mut s, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            };
+            std::thread::spawn(move || {
+                let _ = s.set_nonblocking(false);
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut buf = [0u8; 1024];
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+                }
+            });
+        }
+    });
+    (seed, stop)
+}
+
+#[test]
+fn no_redis_answering_exits_3_like_check() {
+    let (seed, stop) = http_server();
+    let dir = tempfile::tempdir().unwrap();
+    let audit_path = dir.path().join("audit.jsonl");
+    let audit_arg = audit_path.to_str().unwrap();
+    for args in [
+        vec!["fix"],
+        vec!["fix", "--json"],
+        vec!["fix", "--dry-run", "some-plan"],
+        vec!["fix", "--apply", "some-plan", "--yes"],
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_slotscope"))
+            .args(&args)
+            .args(["--timeout", "500", "--audit-log", audit_arg, &seed])
+            .env("NO_COLOR", "1")
+            .env_remove("REDISCLI_AUTH")
+            .output()
+            .unwrap();
+        let (out, err) = text(&o);
+        assert_eq!(
+            o.status.code(),
+            Some(3),
+            "{args:?}\nstdout:\n{out}\nstderr:\n{err}"
+        );
+        assert!(
+            err.contains("could not observe the cluster: ") && err.contains(&seed),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!out.contains("No repair to offer"), "{out}");
+        assert!(!out.contains("\"plans\""), "{out}");
+    }
+    assert!(audit_lines(&audit_path).is_empty());
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
 }

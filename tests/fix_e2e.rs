@@ -33,9 +33,14 @@ fn options(lab: &Lab, read_only: bool) -> ConnectOptions {
 }
 
 fn start(s: Scenario) -> (Lab, ScenarioReport) {
+    start_with(s, LabOptions::default().replicas_per_master)
+}
+
+fn start_with(s: Scenario, replicas_per_master: usize) -> (Lab, ScenarioReport) {
     let base = LabOptions {
         keys: 300,
         node_timeout_ms: 1500,
+        replicas_per_master,
         ..LabOptions::default()
     };
     s.start(base)
@@ -116,7 +121,16 @@ async fn assert_whole(lab: &Lab, connector: &Connector) {
 
 /// Plan, execute, verify, for scenarios where no key may be lost.
 fn repair_without_loss(s: Scenario, choose: impl Fn(&FixPlan) -> bool) -> FixPlan {
-    let (lab, report) = start(s);
+    repair_without_loss_events(s, LabOptions::default().replicas_per_master, choose).0
+}
+
+/// [`repair_without_loss`], also returning the executor's events.
+fn repair_without_loss_events(
+    s: Scenario,
+    replicas_per_master: usize,
+    choose: impl Fn(&FixPlan) -> bool,
+) -> (FixPlan, Vec<FixEvent>) {
+    let (lab, report) = start_with(s, replicas_per_master);
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
     let audit = AuditLog::new(dir.path().join("audit.jsonl"));
@@ -143,17 +157,79 @@ fn repair_without_loss(s: Scenario, choose: impl Fn(&FixPlan) -> bool) -> FixPla
             plan.write_steps()
         );
         assert!(records.iter().all(|r| r.plan == plan.id));
-        plan
+        (plan, events)
     })
 }
 
 #[test]
 fn interrupted_reshard_completed() {
-    let plan = repair_without_loss(Scenario::InterruptedReshard, |p| {
+    // No replicas: every master has a "no replica" finding whose slots change with the move.
+    let (plan, events) = repair_without_loss_events(Scenario::InterruptedReshard, 0, |p| {
         p.kind == PlanKind::CompleteMigration
     });
     assert!(plan.recommended, "the markers' intent is to complete");
     assert!(plan.risk.keys_to_move > 0);
+    // Findings whose text changed only because slot counts moved (e.g. "no replica" of the
+    // two masters) are the same findings, not new ones.
+    let new: Vec<&String> = events
+        .iter()
+        .filter_map(|e| match e {
+            FixEvent::Verified { new_findings, .. } => Some(new_findings),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(new.is_empty(), "reported as new: {new:?}");
+}
+
+#[test]
+fn both_markers_without_moved_keys_completed_by_default() {
+    // An operator ran both SETSLOT IMPORTING and MIGRATING, then nothing: no key moved yet.
+    let (lab, _) = start(Scenario::Healthy);
+    let masters = lab.master_indices();
+    let (src, dst) = (masters[0], masters[1]);
+    let range = lab.initial_slots(src).unwrap();
+    let key = lab
+        .written()
+        .keys()
+        .find(|k| range.contains(slotscope::lab::keyslot::key_slot(k.as_bytes())))
+        .unwrap()
+        .clone();
+    let slot = slotscope::lab::keyslot::key_slot(key.as_bytes());
+    let in_slot = lab.written_in_slot(slot).len();
+    let s = slot.to_string();
+    lab.query(
+        dst,
+        &["CLUSTER", "SETSLOT", &s, "IMPORTING", lab.node_id(src)],
+    )
+    .unwrap();
+    lab.query(
+        src,
+        &["CLUSTER", "SETSLOT", &s, "MIGRATING", lab.node_id(dst)],
+    )
+    .unwrap();
+    let rt = runtime();
+    rt.block_on(async {
+        let connector = Connector::shared(options(&lab, false));
+        let (_, plans) = plan_all(&connector).await;
+        let complete = pick(&plans, |p| p.id == format!("complete-migration-{slot}")).clone();
+        let close = pick(&plans, |p| p.id == format!("stabilise-slot-{slot}"));
+        assert!(complete.recommended && !close.recommended);
+        assert_eq!(complete.group, close.group);
+        assert_eq!(complete.risk.keys_to_move, u64::try_from(in_slot).unwrap());
+        assert!(!plans.iter().any(|p| p.kind == PlanKind::RollBackMigration));
+        let executor = Executor::new(Arc::clone(&connector), None);
+        let (outcome, events) = run(&executor, &complete).await;
+        assert!(outcome.is_success(), "{outcome:?} {events:#?}");
+        assert_whole(&lab, &connector).await;
+    });
+    // Every key of the slot now lives on the target, and every key reads back.
+    assert_eq!(
+        lab.query(dst, &["CLUSTER", "COUNTKEYSINSLOT", &s]).unwrap(),
+        in_slot.to_string()
+    );
+    let back = lab.read_back();
+    assert!(back.all_readable(), "{:?}", back.missing);
 }
 
 #[test]
@@ -210,6 +286,28 @@ fn dead_master_slots_reassigned_with_exact_loss() {
         let plan = pick(&plans, |p| p.kind == PlanKind::ReassignSlots).clone();
         assert!(plan.risk.loses_data);
         let n = report.slots.iter().map(|r| r.len()).sum::<usize>();
+        // The dead master's key count cannot be read: unknown, never 0, with an estimate from
+        // the live masters' keys per slot (they hold every other written key).
+        assert_eq!(plan.risk.keys_at_risk.known(), None, "{:?}", plan.risk);
+        let estimate = plan
+            .risk
+            .keys_at_risk
+            .estimate()
+            .unwrap_or_else(|| panic!("no estimate: {:?}", plan.risk))
+            .keys;
+        let live_keys = lab.written().len() - lost_expected;
+        let live_slots = 16384 - n;
+        assert_eq!(
+            estimate,
+            u64::try_from((live_keys * n + live_slots / 2) / live_slots).unwrap(),
+            "{:?}",
+            plan.risk
+        );
+        assert!(
+            estimate.abs_diff(u64::try_from(lost_expected).unwrap()) * 4
+                <= u64::try_from(lost_expected).unwrap(),
+            "estimate {estimate} vs {lost_expected} keys really lost"
+        );
         assert_eq!(
             plan.confirmation,
             slotscope::fix::Confirmation::TypeWord(format!("lose-{n}-slots"))

@@ -243,6 +243,20 @@ fn fix_app(stage: &str, depth: ColorDepth, w: u16, h: u16) -> App {
     };
     press(&mut app, KeyCode::Char('x'));
     assert!(app.fix.is_some(), "x opens the dialog for {stage}");
+    if matches!(stage, "confirm" | "done" | "failed") {
+        // Slot 100 has both markers and no key moved: complete (recommended) or close. These
+        // screens show the close plan.
+        let d = app.fix.as_ref().expect("dialog");
+        let target = d
+            .plans
+            .iter()
+            .position(|p| p.kind == PlanKind::StabiliseSlot)
+            .expect("close plan");
+        while app.fix.as_ref().is_some_and(|d| d.chosen < target) {
+            press(&mut app, KeyCode::Down);
+        }
+        press(&mut app, KeyCode::Enter);
+    }
     match stage {
         "chooser" | "confirm" => {}
         "typeword" => {
@@ -398,4 +412,228 @@ fn fix_dialog_shows_every_command_and_starts_on_cancel() {
         }
         assert!(t.contains("▸[ Cancel ]◂"), "{t}");
     }
+}
+
+// ------------------------------------------------------------------------------------------
+// On-call polish: what must stay readable at 80x24.
+
+fn key(app: &mut App, code: KeyCode) {
+    let _ = app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+/// Every word of `s` appears on screen, in order, allowing line breaks between words.
+fn shows_every_word(screen: &str, s: &str) -> bool {
+    let flat: Vec<&str> = screen.split_whitespace().collect();
+    let flat = flat.join(" ");
+    let words: Vec<&str> = s.split_whitespace().collect();
+    let mut rest = flat.as_str();
+    for w in words {
+        match rest.find(w) {
+            Some(i) => rest = &rest[i + w.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[test]
+fn expanded_finding_wraps_its_summary_and_evidence_at_80_columns() {
+    for depth in [ColorDepth::Ansi16, ColorDepth::Mono] {
+        let mut app = app_for("master_down", depth, 80, 24);
+        key(&mut app, KeyCode::Char('3'));
+        let i = app
+            .findings()
+            .iter()
+            .position(|f| f.kind == FindingKind::MasterDown)
+            .expect("a master-down finding");
+        for _ in 0..i {
+            key(&mut app, KeyCode::Down);
+        }
+        key(&mut app, KeyCode::Enter);
+        assert!(app.finding_expanded);
+        let f = app.findings()[app.finding_cursor].clone();
+        let t = text(&draw(&app));
+        let body: String = t.lines().skip(3).collect::<Vec<_>>().join("\n");
+        assert!(shows_every_word(&body, &f.summary), "summary cut:\n{t}");
+        for e in &f.evidence {
+            assert!(shows_every_word(&body, e), "evidence {e:?} cut:\n{t}");
+        }
+        // The expanded lines carry no cut mark; the node table keeps its minimum.
+        let start = t
+            .lines()
+            .position(|l| l.contains("3 Findings"))
+            .unwrap_or(0);
+        let end = t.lines().position(|l| l.contains("2 Nodes")).unwrap_or(0);
+        assert!(end > start, "{t}");
+        // The table keeps title, header and the row of the node the finding names.
+        assert!(t.lines().count() - end >= 4, "{t}");
+        assert!(
+            t.lines().skip(end).any(|l| l.contains("127.0.0.1:31001")),
+            "the selected node stays in view:\n{t}"
+        );
+    }
+}
+
+#[test]
+fn findings_get_rows_before_the_node_table_gets_blank_ones() {
+    // master_down: 8 findings, 6 nodes. Every finding is visible at 80x24.
+    let app = app_for("master_down", ColorDepth::Mono, 80, 24);
+    let t = text(&draw(&app));
+    let n = app.findings().len();
+    let shown = t
+        .lines()
+        .filter(|l| l.starts_with("!! ") || l.starts_with("!  ") || l.starts_with("i  "))
+        .count();
+    assert_eq!(shown, n, "every finding has its row:\n{t}");
+    // pfail: 3 findings; no blank row between the findings and the node table.
+    let app = app_for("pfail", ColorDepth::Mono, 80, 24);
+    let t = text(&draw(&app));
+    let lines: Vec<&str> = t.lines().collect();
+    let f = lines
+        .iter()
+        .position(|l| l.contains("3 Findings"))
+        .unwrap_or(0);
+    let nodes = lines
+        .iter()
+        .position(|l| l.contains("2 Nodes"))
+        .unwrap_or(0);
+    assert_eq!(nodes - f - 1, app.findings().len(), "{t}");
+}
+
+#[test]
+fn the_focused_pane_is_marked_in_every_colour_mode() {
+    for depth in [ColorDepth::Ansi16, ColorDepth::Mono] {
+        let mut app = app_for("open_slots", depth, 80, 24);
+        for (k, title) in [
+            ('1', "▶ 1 Slots"),
+            ('3', "▶ 3 Findings"),
+            ('2', "▶ 2 Nodes"),
+            ('4', "▶ 4 Migrations"),
+            ('5', "▶ 5 Timeline"),
+        ] {
+            key(&mut app, KeyCode::Char(k));
+            let buf = draw(&app);
+            let t = text(&buf);
+            assert!(t.contains(title), "{depth:?} {title}:\n{t}");
+            assert_eq!(t.matches('▶').count(), 1, "one focus mark:\n{t}");
+            // The mark itself is reversed and bold, and not dimmed.
+            let (x, y) = (0..buf.area.height)
+                .find_map(|y| {
+                    (0..buf.area.width)
+                        .find(|x| buf[(*x, y)].symbol() == "▶")
+                        .map(|x| (x, y))
+                })
+                .expect("the mark");
+            let m = buf[(x, y)].modifier;
+            use ratatui::style::Modifier;
+            assert!(
+                m.contains(Modifier::REVERSED | Modifier::BOLD) && !m.contains(Modifier::DIM),
+                "{depth:?}: {m:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_long_verdict_gets_a_second_line_before_it_is_cut() {
+    let app = app_for("master_down", ColorDepth::Mono, 80, 24);
+    let verdict = app.shown.as_ref().expect("shown").verdict.clone();
+    assert!(
+        verdict.len() > 80,
+        "the fixture's verdict is long: {verdict}"
+    );
+    let t = text(&draw(&app));
+    let head: Vec<&str> = t.lines().take(2).collect();
+    assert!(
+        head[0].contains("127.0.0.1:31001") && !head[0].ends_with('…'),
+        "first line breaks at a word:\n{t}"
+    );
+    // Up to the cut (if any), the two lines hold the verdict's words in order.
+    let two = head.join(" ");
+    let kept = two.trim_end_matches('…');
+    let kept_words: Vec<&str> = kept.split_whitespace().collect();
+    let n = kept_words.len().saturating_sub(1);
+    let want: Vec<&str> = verdict.split_whitespace().take(n).collect();
+    assert_eq!(&kept_words[..n], &want[..], "{t}");
+    // The counts line follows on the third row, and fits.
+    assert!(
+        t.lines().nth(2).is_some_and(|l| l.starts_with("data ")),
+        "{t}"
+    );
+    // At 200 columns it fits on one line.
+    let wide = text(&draw(&app_for("master_down", ColorDepth::Mono, 200, 60)));
+    assert!(
+        wide.lines().nth(1).is_some_and(|l| l.starts_with("data ")),
+        "{wide}"
+    );
+}
+
+#[test]
+fn help_scrolls_at_80x24_and_says_more_below() {
+    let mut app = app_for("healthy", ColorDepth::Mono, 80, 24);
+    key(&mut app, KeyCode::Char('?'));
+    let first = text(&draw(&app));
+    assert!(first.contains("more below"), "{first}");
+    assert!(
+        !first.contains("cycle sort column"),
+        "sort keys are below the fold:\n{first}"
+    );
+    // Page through: every part of the help comes into view, and the end says so.
+    let mut seen = first.clone();
+    let mut last = usize::MAX;
+    while app.help_scroll != last {
+        last = app.help_scroll;
+        key(&mut app, KeyCode::PageDown);
+        seen.push_str(&text(&draw(&app)));
+    }
+    for needle in [
+        "cycle sort column",
+        "colour by health",
+        "Ctrl-C",
+        "Slot states",
+        "Node status",
+    ] {
+        assert!(seen.contains(needle), "{needle:?} never shown");
+    }
+    let end = text(&draw(&app));
+    assert!(
+        end.contains("more above") && !end.contains("more below"),
+        "{end}"
+    );
+    // Scrolling stops at the end: one step up moves at once.
+    let bottom = app.help_scroll;
+    key(&mut app, KeyCode::Char('G'));
+    assert_eq!(app.help_scroll, bottom);
+    key(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.help_scroll, bottom - 1);
+    key(&mut app, KeyCode::Char('g'));
+    assert_eq!(app.help_scroll, 0);
+    // Help keys do not move the panes underneath.
+    assert_eq!(app.heat_cursor, 0);
+}
+
+#[test]
+fn node_detail_shows_markers_what_it_flags_and_probe_errors() {
+    // open_slots: 127.0.0.1:31000 migrates slot 100 and 200.
+    let mut app = app_for("open_slots", ColorDepth::Mono, 120, 40);
+    assert!(app.run_command("node 127.0.0.1:31000").is_none());
+    key(&mut app, KeyCode::Enter);
+    let t = text(&draw(&app));
+    assert!(t.contains("open slots"), "{t}");
+    assert!(t.contains("[100->-"), "{t}");
+    assert!(t.contains("migrating slot 100 to 127.0.0.1:31001"), "{t}");
+    // master_down: 127.0.0.1:31000 flags the dead master and its replica.
+    let mut app = app_for("master_down", ColorDepth::Mono, 120, 40);
+    assert!(app.run_command("node 127.0.0.1:31000").is_none());
+    key(&mut app, KeyCode::Enter);
+    let t = text(&draw(&app));
+    assert!(t.contains("it flags"), "{t}");
+    assert!(t.contains("127.0.0.1:31001"), "{t}");
+    // And an unreachable node shows its probe error.
+    key(&mut app, KeyCode::Esc);
+    assert!(app.run_command("node 127.0.0.1:31001").is_none());
+    key(&mut app, KeyCode::Enter);
+    let t = text(&draw(&app));
+    assert!(t.contains("probe error"), "{t}");
+    assert!(t.contains("Connection refused"), "{t}");
 }

@@ -204,3 +204,121 @@ fn interrupted_reshard_is_fixed_from_the_dashboard() {
     assert!(!t.alive(), "slotscope did not exit on q");
     drop(lab);
 }
+
+/// Quitting the dashboard while a fix runs abandons it *after the step under way*: on a real
+/// cluster with a slot move interrupted halfway, the completion plan is stopped while its
+/// first step runs. The first step finishes, no later step reaches any server (the slot stays
+/// open, the audit log holds only step 1's writes), and the outcome lists what ran and what
+/// did not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abandoning_a_fix_stops_it_before_its_next_step() {
+    use std::sync::Arc;
+
+    use slotscope::cluster::{ClusterModel, diagnose};
+    use slotscope::fix::executor::StopRequest;
+    use slotscope::fix::{AuditLog, Executor, FixEvent, FixOutcome, PlanKind, plan_fixes};
+    use slotscope::refresh::{ConnectOptions, Connector, observe_once};
+
+    let (lab, report) = tokio::task::spawn_blocking(|| {
+        Scenario::InterruptedReshard
+            .start(LabOptions {
+                replicas_per_master: 0,
+                keys: 300,
+                node_timeout_ms: 1500,
+                ..LabOptions::default()
+            })
+            .expect("lab cluster starts and breaks")
+    })
+    .await
+    .expect("join");
+    let slot = report.slots.first().expect("the open slot").start;
+    let connector = Arc::new(Connector::new(ConnectOptions::new(lab.endpoints())));
+    let snap = observe_once(&connector, None).await.expect("observe");
+    let model = ClusterModel::build(&snap);
+    let plan = plan_fixes(&model, &diagnose(&model))
+        .into_iter()
+        .find(|p| p.kind == PlanKind::CompleteMigration && p.slots.iter().any(|r| r.contains(slot)))
+        .expect("a plan completing the move");
+    assert!(plan.steps.len() >= 3, "a multi-step plan: {plan:#?}");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let audit = dir.path().join("audit.jsonl");
+    let ex = Arc::new(Executor::new(
+        Arc::clone(&connector),
+        Some(AuditLog::new(&audit)),
+    ));
+    // Capacity 1: the executor cannot run ahead of what this test has read.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+    let stop = StopRequest::default();
+    let run = {
+        let (ex, plan, stop) = (Arc::clone(&ex), plan.clone(), stop.clone());
+        tokio::spawn(async move { ex.execute_stoppable(&plan, &tx, &stop).await })
+    };
+    loop {
+        match rx.recv().await {
+            Some(FixEvent::PreconditionsHold) => break,
+            Some(FixEvent::Finished(o)) => panic!("finished before any step: {o:?}"),
+            Some(_) => {}
+            None => panic!("the executor went away"),
+        }
+    }
+    // Once step 1 has been announced (its event waits in the channel), the executor is past
+    // its check for step 1: stop now, as a second Ctrl-C would.
+    while rx.is_empty() {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    stop.request();
+    let mut events = Vec::new();
+    while let Some(ev) = rx.recv().await {
+        events.push(ev);
+    }
+    let outcome = run.await.expect("the executor task");
+    let FixOutcome::Failed {
+        step,
+        error,
+        done,
+        not_done,
+    } = &outcome
+    else {
+        panic!("expected an abandoned run, got {outcome:?}\nevents: {events:#?}");
+    };
+    assert_eq!(*step, 2, "{outcome:?}");
+    assert!(error.contains("abandoned"), "{error}");
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert_eq!(not_done.len(), plan.steps.len() - 1, "{not_done:?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, FixEvent::StepDone { n: 1, .. })),
+        "step 1 finished: {events:#?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, FixEvent::StepStarted { n: 2, .. })),
+        "step 2 never started: {events:#?}"
+    );
+    // On the servers: the slot is still open (the SETSLOT steps were not sent), and every
+    // audited write belongs to step 1.
+    let lab = Arc::new(lab);
+    let l2 = Arc::clone(&lab);
+    let still_open = tokio::task::spawn_blocking(move || {
+        l2.running().into_iter().any(|i| {
+            l2.cluster_nodes(i)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|l| l.has_flag("myself"))
+                .any(|l| !l.markers.is_empty())
+        })
+    })
+    .await
+    .expect("join");
+    assert!(still_open, "the later steps must not have run");
+    let log = AuditLog::new(&audit).read_all().unwrap_or_default();
+    let step1 = &plan.steps[0];
+    for r in &log {
+        assert_eq!(r.step, 1, "only step 1 wrote: {r:?}");
+        assert_eq!(r.node, step1.endpoint.to_string(), "{r:?}");
+    }
+    drop(tokio::task::spawn_blocking(move || drop(lab)).await);
+}

@@ -497,6 +497,10 @@ impl super::App {
     /// A progress event from the executor task.
     pub fn on_fix_event(&mut self, ev: FixEvent) -> Option<Effect> {
         let effect = effect_after(&ev);
+        if matches!(ev, FixEvent::Finished(_)) && self.quit_armed_at_ms.take().is_some() {
+            // The run ended while a first Ctrl-C waited for its second: nothing to abandon.
+            self.message = None;
+        }
         match self.fix.as_mut() {
             Some(d) => d.on_event(ev),
             None => {

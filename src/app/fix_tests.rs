@@ -439,3 +439,95 @@ fn full_coverage_off_keeps_a_banner_and_offers_the_revert() {
     );
     assert!(screen(&a).contains("full-coverage is OFF") || screen(&a).contains("coverage OFF"));
 }
+
+fn ctrl_c(app: &mut App) -> Option<Effect> {
+    app.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL))
+}
+
+/// An app whose fix for slot 200 runs, reported at step 1 of 3.
+fn running_fix() -> App {
+    let mut a = app(open_slots(), false);
+    a.jump_to_slot(200);
+    ch(&mut a, 'x');
+    key(&mut a, KeyCode::Tab);
+    assert!(matches!(
+        key(&mut a, KeyCode::Enter),
+        Some(Effect::ExecuteFix(_))
+    ));
+    a.on_fix_event(FixEvent::StepStarted {
+        n: 1,
+        of: 3,
+        node: "127.0.0.1:31000".into(),
+        command: "CLUSTER SETSLOT 200 STABLE".into(),
+        description: String::new(),
+    });
+    assert!(a.fix_running());
+    a
+}
+
+#[test]
+fn ctrl_c_while_a_fix_runs_warns_then_abandons_after_the_step() {
+    let mut a = running_fix();
+    assert_eq!(ctrl_c(&mut a), None, "the first Ctrl-C does not quit");
+    assert!(!a.should_quit);
+    let m = a.message.clone().unwrap_or_default();
+    assert!(
+        m.contains("a fix is running (step 1/3)") && m.contains("Ctrl-C again within 3 s"),
+        "{m}"
+    );
+    assert!(screen(&a).contains("a fix is running (step 1/3)"));
+    // A scroll in between keeps the warning armed.
+    key(&mut a, KeyCode::Down);
+    a.now_ms += 2_000;
+    assert_eq!(ctrl_c(&mut a), Some(Effect::AbandonFixAndQuit));
+    assert!(a.abandoning_fix);
+    assert!(!a.should_quit, "the loop leaves once the executor stopped");
+    // More presses while it stops do nothing more.
+    assert_eq!(ctrl_c(&mut a), None);
+    assert_eq!(ch(&mut a, 'q'), None);
+    // The executor stops before step 2; the outcome is told after the terminal is restored.
+    a.on_fix_event(FixEvent::Finished(FixOutcome::Failed {
+        step: 2,
+        error: "abandoned by the user before this step".into(),
+        done: vec!["127.0.0.1:31000: CLUSTER SETSLOT 200 STABLE".into()],
+        not_done: vec!["127.0.0.1:31001: CLUSTER SETSLOT 200 STABLE".into()],
+    }));
+    let note = super::run::exit_note(&a).expect("an exit note");
+    assert!(
+        note.contains("abandoned") && note.contains("not done:"),
+        "{note}"
+    );
+    assert!(
+        note.contains("127.0.0.1:31001: CLUSTER SETSLOT 200 STABLE"),
+        "{note}"
+    );
+}
+
+#[test]
+fn the_quit_warning_expires_after_three_seconds_and_q_counts_like_ctrl_c() {
+    let mut a = running_fix();
+    assert_eq!(
+        ch(&mut a, 'q'),
+        None,
+        "q warns like Ctrl-C while a fix runs"
+    );
+    assert!(
+        a.message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("a fix is running")
+    );
+    let armed = a.now_ms;
+    assert!(a.on_tick(armed + 3_500), "the expiry redraws");
+    assert_eq!(a.message, None, "the warning goes away");
+    assert_eq!(
+        ctrl_c(&mut a),
+        None,
+        "too late: this press only warns again"
+    );
+    assert_eq!(ch(&mut a, 'q'), Some(Effect::AbandonFixAndQuit));
+    // Without a running fix, Ctrl-C quits at once as before.
+    let mut b = app(open_slots(), false);
+    assert_eq!(ctrl_c(&mut b), Some(Effect::Quit));
+    assert_eq!(super::run::exit_note(&b), None);
+}

@@ -170,7 +170,7 @@ pub static KEYMAP: &[Binding] = &[
         S::Always,
         Key::ctrl('c'),
         A::Quit,
-        "quit (while a fix runs: twice within 3 s, the fix stops after its current step)",
+        "quit (while a fix runs: press twice within 3 s)",
         None,
     ),
     b(S::Global, Key::ch('q'), A::Quit, "quit", Some("quit")),
@@ -528,7 +528,7 @@ pub static KEYMAP: &[Binding] = &[
         S::Running,
         Key::ch('q'),
         A::Quit,
-        "quit: warns first; again (or Ctrl-C) within 3 s abandons the fix after its current step",
+        "quit: warns; twice within 3 s abandons the fix after its step",
         Some("quit"),
     ),
     b(
@@ -645,9 +645,9 @@ pub fn markdown() -> String {
          In the filter and command lines, and in a fix dialog that asks for a typed word, every \
          other printable key is typed. The mouse is not captured.\n",
     );
-    s.push_str("\n");
+    s.push('\n');
     s.push_str(crate::ui::help::QUIT_WHILE_FIXING);
-    s.push_str("\n");
+    s.push('\n');
     for (scope, rows) in help_rows() {
         s.push_str(&format!(
             "\n## {}\n\n| Key | Action |\n|---|---|\n",

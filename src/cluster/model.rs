@@ -455,7 +455,17 @@ mod build {
     }
 
     /// The most frequent item (first seen wins ties), with its count.
-    fn mode<T: PartialEq + Copy>(items: impl Iterator<Item = T>) -> Option<(T, usize)> {
+    fn mode<T: PartialEq + Copy>(items: impl Iterator<Item = T> + Clone) -> Option<(T, usize)> {
+        // Fast path, no allocation: every peer says the same (the usual case).
+        let mut all = items.clone();
+        let first = all.next()?;
+        let mut n = 1;
+        if all.all(|x| {
+            n += 1;
+            x == first
+        }) {
+            return Some((first, n));
+        }
         let mut counts: Vec<(T, usize)> = Vec::new();
         for it in items {
             match counts.iter_mut().find(|(x, _)| *x == it) {
@@ -1087,11 +1097,7 @@ mod build {
     /// Masters with slots by first slot, each followed by its replicas; then slot-less
     /// healthy masters, then slot-less failing masters (each with replicas); then replicas of
     /// unknown masters, nodes of unknown role, and id-less endpoints.
-    fn display_order(
-        nodes: &[NodeSummary],
-        ids: &IdMap<'_>,
-        failing: &[bool],
-    ) -> Vec<usize> {
+    fn display_order(nodes: &[NodeSummary], ids: &IdMap<'_>, failing: &[bool]) -> Vec<usize> {
         let addr_key = |i: usize| (nodes[i].addr.ip.as_str(), nodes[i].addr.port, i);
         let mut replicas_of: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
         let mut orphans: Vec<usize> = Vec::new();
@@ -1876,6 +1882,83 @@ mod tests {
         let m = mk(&a_sus, &b_sus);
         assert!(m.node(&id("cccc")).unwrap().is_failing());
         assert_eq!(ranges_in(&m, SlotState::OwnerFailing), "10923-16383");
+    }
+
+    #[test]
+    fn identical_views_vote_with_their_weight_and_each_states_its_disagreement() {
+        // Three replicas share one stale table (C claims 0-99), two masters another: the three
+        // identical claim lists are kept once but still count three votes, and each of the
+        // three viewers gets its own disagreement.
+        let c_claims = "cccc 127.0.0.1:7002@17002 master - 0 100 9 connected 0-99 10923-16383";
+        let a_short = "aaaa 127.0.0.1:7000@17000 master - 0 100 1 connected 100-5460";
+        let stale = |me: &str| {
+            table(
+                "",
+                &[&format!("{me} myself,slave aaaa 0 100 1 connected")],
+                &[("c", c_claims), ("a", a_short)],
+            )
+        };
+        let (x, y, z) = (
+            stale("xxxx 127.0.0.1:7010@17010"),
+            stale("yyyy 127.0.0.1:7011@17011"),
+            stale("zzzz 127.0.0.1:7012@17012"),
+        );
+        let (a, b) = (table("a", &[], &[]), table("b", &[], &[]));
+        let m = ClusterModel::build(&snapshot_from_texts(&[
+            ("127.0.0.1:7000", Ok(&a)),
+            ("127.0.0.1:7001", Ok(&b)),
+            ("127.0.0.1:7010", Ok(&x)),
+            ("127.0.0.1:7011", Ok(&y)),
+            ("127.0.0.1:7012", Ok(&z)),
+        ]));
+        // 3 votes for C against 2 for A: C wins 0-99, disputed.
+        assert_eq!(owner_id(&m, 0), Some("cccc"));
+        assert_eq!(ranges_in(&m, SlotState::Disputed), "0-99");
+        let mut who: Vec<&str> = m.disagreements.iter().map(|d| d.node.0.as_str()).collect();
+        who.sort_unstable();
+        assert_eq!(who, ["aaaa", "bbbb"]);
+        // One more fresh view tips the vote back to A; the three stale ones each disagree.
+        let d = table(
+            "",
+            &["dddd 127.0.0.1:7003@17003 myself,slave aaaa 0 100 1 connected"],
+            &[],
+        );
+        let e = table(
+            "",
+            &["eeee 127.0.0.1:7004@17004 myself,slave bbbb 0 100 2 connected"],
+            &[],
+        );
+        let m = ClusterModel::build(&snapshot_from_texts(&[
+            ("127.0.0.1:7000", Ok(&a)),
+            ("127.0.0.1:7001", Ok(&b)),
+            ("127.0.0.1:7003", Ok(&d)),
+            ("127.0.0.1:7004", Ok(&e)),
+            ("127.0.0.1:7010", Ok(&x)),
+            ("127.0.0.1:7011", Ok(&y)),
+            ("127.0.0.1:7012", Ok(&z)),
+        ]));
+        assert_eq!(owner_id(&m, 0), Some("aaaa"));
+        let mut who: Vec<(&str, String)> = m
+            .disagreements
+            .iter()
+            .map(|d| (d.node.0.as_str(), format_ranges(&d.slots)))
+            .collect();
+        who.sort_unstable();
+        assert_eq!(
+            who,
+            [
+                ("xxxx", "0-99".to_owned()),
+                ("yyyy", "0-99".to_owned()),
+                ("zzzz", "0-99".to_owned())
+            ]
+        );
+        assert!(
+            m.disagreements
+                .iter()
+                .all(|d| d.its_owner == Some(id("cccc"))
+                    && d.its_owner_epoch == Some(9)
+                    && d.consensus_owner == Some(id("aaaa")))
+        );
     }
 
     fn arb_line() -> impl Strategy<Value = String> {

@@ -3,7 +3,12 @@
 //!
 //! Exit codes: 0 listed / dry-run shown / applied and verified; 1 applied but a step failed or
 //! the end state was not verified; 2 nothing was sent (unknown id, declined, refused, read-only,
-//! the cluster changed since planning, advice-only plan); 3 the cluster could not be observed.
+//! the cluster changed since planning, advice-only plan); 3 the cluster could not be observed
+//! (including when no node answered as a Redis server, as for `check`).
+//!
+//! In `--json`, a plan's `risk` never reports an unknown key count as 0: `keys_at_risk` is
+//! `null` and `keys_at_risk_known` is `false`, with `keys_at_risk_estimate` (or `null`),
+//! `keys_at_risk_estimate_basis` and `keys_at_risk_unknown_reason` (see [`super::Risk`]).
 
 use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
@@ -78,6 +83,15 @@ pub async fn run_fix_command(args: FixArgs, opts: ConnectOptions) -> color_eyre:
             return Ok(EXIT_UNOBSERVABLE);
         }
     };
+    // No node answered as a Redis server (refused, timed out, protocol errors): nothing to
+    // plan from, as for `check`.
+    if !snapshot.observed_anything() {
+        eprintln!(
+            "slotscope fix: could not observe the cluster: {}",
+            snapshot.failure_summary()
+        );
+        return Ok(EXIT_UNOBSERVABLE);
+    }
     let model = ClusterModel::build(&snapshot);
     let findings = diagnose(&model);
     let scope = scope_of(&args, &model);
@@ -395,7 +409,9 @@ fn risk_line(p: &FixPlan) -> String {
         parts.push(format!("{} slot(s) change owner", r.slots_changing_owner));
     }
     if r.loses_data {
-        parts.push(format!("CAN LOSE DATA ({} key(s) at risk)", r.keys_at_risk));
+        parts.push(format!("CAN LOSE DATA ({})", r.keys_at_risk.phrase()));
+    } else if r.keys_at_risk.may_lose_keys() {
+        parts.push(r.keys_at_risk.phrase());
     }
     parts.join(", ")
 }
@@ -474,6 +490,57 @@ mod tests {
         assert!(Wrapper::try_parse_from(["x", "--apply", "a", "--accept-data-loss"]).is_err());
         assert!(Wrapper::try_parse_from(["x", "--dry-run", "a", "--apply", "a"]).is_err());
         assert!(Wrapper::try_parse_from(["x", "--slot", "16384"]).is_err());
+    }
+
+    fn reassign_like(keys_at_risk: crate::fix::KeysAtRisk) -> FixPlan {
+        FixPlan {
+            id: "reassign-slots-x".into(),
+            kind: crate::fix::PlanKind::ReassignSlots,
+            title: "Hand the slots".into(),
+            why: "master down".into(),
+            finding: None,
+            group: None,
+            recommended: false,
+            slots: Vec::new(),
+            nodes: Vec::new(),
+            steps: Vec::new(),
+            advice: Vec::new(),
+            risk: crate::fix::Risk {
+                keys_at_risk,
+                slots_changing_owner: 5462,
+                loses_data: true,
+                ..crate::fix::Risk::default()
+            },
+            preconditions: Vec::new(),
+            expected: Vec::new(),
+            confirmation: Confirmation::TypeWord("lose-5462-slots".into()),
+        }
+    }
+
+    #[test]
+    fn risk_line_says_unknown_never_zero() {
+        let p = reassign_like(crate::fix::KeysAtRisk::unknown(
+            "master unreachable",
+            Some(crate::fix::KeyEstimate {
+                keys: 332,
+                basis: "if it held as many keys per slot as the live masters".into(),
+            }),
+        ));
+        let line = risk_line(&p);
+        assert_eq!(
+            line,
+            "high, 5462 slot(s) change owner, CAN LOSE DATA (an unknown number of keys at risk \
+             (master unreachable; about 332 if it held as many keys per slot as the live \
+             masters))"
+        );
+        assert!(!line.contains("(0 key"), "{line}");
+        let j = plan_json(&p, &CliAuth::default());
+        assert_eq!(j["risk"]["keys_at_risk"], Json::Null);
+        assert_eq!(j["risk"]["keys_at_risk_known"], false);
+        assert_eq!(j["risk"]["keys_at_risk_estimate"], 332);
+        assert_eq!(j["risk"]["level"], "high");
+        let known = reassign_like(crate::fix::KeysAtRisk::Known(12));
+        assert!(risk_line(&known).ends_with("CAN LOSE DATA (12 key(s) at risk)"));
     }
 
     #[test]

@@ -786,15 +786,33 @@ fn reply_text(v: &Value) -> String {
     }
 }
 
-/// Summaries of findings in `after` that have no counterpart (same kind, slots, nodes) before.
+/// Summaries of findings in `after` that have no counterpart before.
+///
+/// A counterpart has the same kind, the same set of nodes, and overlapping slots (or no slots
+/// on either side). Summary texts are not compared: they carry numbers (slot counts, key
+/// counts) that a fix changes on purpose, e.g. "no replica" for a master that gained slots in
+/// a reshard is the same finding, not a new one.
 fn new_findings(before: &[Finding], after: &[Finding]) -> Vec<String> {
-    let key = |f: &Finding| (f.kind, f.slots.clone(), f.nodes.clone());
-    let old: BTreeSet<_> = before.iter().map(key).collect();
     after
         .iter()
-        .filter(|f| !old.contains(&key(f)))
+        .filter(|f| !before.iter().any(|b| same_finding(b, f)))
         .map(|f| f.summary.clone())
         .collect()
+}
+
+/// Whether two findings are about the same problem (see [`new_findings`]).
+fn same_finding(a: &Finding, b: &Finding) -> bool {
+    fn nodes(f: &Finding) -> BTreeSet<&NodeId> {
+        f.nodes.iter().collect()
+    }
+    let slots_match = if a.slots.is_empty() || b.slots.is_empty() {
+        a.slots.is_empty() && b.slots.is_empty()
+    } else {
+        a.slots
+            .iter()
+            .any(|x| b.slots.iter().any(|y| x.start <= y.end && y.start <= x.end))
+    };
+    a.kind == b.kind && nodes(a) == nodes(b) && slots_match
 }
 
 /// The node ids a plan writes to (for the dialog).
@@ -814,6 +832,115 @@ pub fn nodes_written(plan: &FixPlan) -> Vec<NodeId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::types::SlotRange;
+    use crate::cluster::{FindingKind, Severity};
+
+    fn finding(
+        kind: FindingKind,
+        summary: &str,
+        slots: &[(Slot, Slot)],
+        nodes: &[&str],
+    ) -> Finding {
+        Finding {
+            kind,
+            severity: Severity::Warning,
+            summary: summary.to_owned(),
+            slots: slots.iter().map(|(a, b)| SlotRange::new(*a, *b)).collect(),
+            nodes: nodes.iter().map(|n| NodeId((*n).to_owned())).collect(),
+            addresses: Vec::new(),
+            evidence: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn findings_whose_text_changed_are_not_new() {
+        // After a reshard the masters' slot counts changed: same findings, new texts.
+        let before = [
+            finding(
+                FindingKind::NoReplica,
+                "a (5461 slots) has no replica",
+                &[(0, 5460)],
+                &["a"],
+            ),
+            finding(
+                FindingKind::NoReplica,
+                "b (5462 slots) has no replica",
+                &[(5461, 10922)],
+                &["b"],
+            ),
+            finding(FindingKind::OpenSlot, "slot 7 open", &[(7, 7)], &["a", "b"]),
+        ];
+        let after = [
+            finding(
+                FindingKind::NoReplica,
+                "a (5460 slots) has no replica",
+                &[(0, 5459)],
+                &["a"],
+            ),
+            finding(
+                FindingKind::NoReplica,
+                "b (5463 slots) has no replica",
+                &[(5460, 10922)],
+                &["b"],
+            ),
+            // Same kind and slot, nodes listed in another order: the same finding.
+            finding(
+                FindingKind::OpenSlot,
+                "slot 7 still open",
+                &[(7, 7)],
+                &["b", "a"],
+            ),
+        ];
+        assert!(
+            new_findings(&before, &after).is_empty(),
+            "{:?}",
+            new_findings(&before, &after)
+        );
+    }
+
+    #[test]
+    fn new_findings_differ_by_kind_nodes_or_slots() {
+        let before = [
+            finding(
+                FindingKind::NoReplica,
+                "a has no replica",
+                &[(0, 5460)],
+                &["a"],
+            ),
+            finding(FindingKind::OpenSlot, "slot 7 open", &[(7, 7)], &["a", "b"]),
+            finding(FindingKind::NodeNotJoined, "d alone", &[], &["d"]),
+        ];
+        let after = [
+            // Another node.
+            finding(
+                FindingKind::NoReplica,
+                "c has no replica",
+                &[(10923, 16383)],
+                &["c"],
+            ),
+            // Another kind on the same slots and nodes.
+            finding(
+                FindingKind::UncoveredSlots,
+                "0-5460 uncovered",
+                &[(0, 5460)],
+                &["a"],
+            ),
+            // Same kind and nodes, disjoint slots.
+            finding(FindingKind::OpenSlot, "slot 9 open", &[(9, 9)], &["a", "b"]),
+            // A slot-less finding matches only a slot-less one.
+            finding(FindingKind::NodeNotJoined, "d alone", &[], &["d"]),
+            finding(FindingKind::NodeNotJoined, "d alone", &[(1, 1)], &["d"]),
+        ];
+        assert_eq!(
+            new_findings(&before, &after),
+            [
+                "c has no replica",
+                "0-5460 uncovered",
+                "slot 9 open",
+                "d alone"
+            ]
+        );
+    }
 
     #[test]
     fn migrate_wait_outlasts_the_server_timeout() {

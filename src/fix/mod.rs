@@ -53,13 +53,125 @@ pub enum RiskLevel {
     High,
 }
 
+/// An estimate of a key count that could not be observed, and how it was made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyEstimate {
+    /// The estimated number of keys.
+    pub keys: u64,
+    /// How the estimate was made, in plain words, e.g. "if it held as many keys per slot as
+    /// the live masters (664 keys in 10922 slots)".
+    pub basis: String,
+}
+
+/// How many keys a plan could lose: counted, or explicitly unknown.
+///
+/// An unknown count is never shown as 0: [`fmt::Display`] gives `unknown (about 332)` or
+/// `unknown`, and the JSON of [`Risk`] gives `"keys_at_risk": null` with
+/// `"keys_at_risk_known": false`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeysAtRisk {
+    /// Counted when planning; 0 when the plan cannot lose a key.
+    Known(u64),
+    /// Not observable, e.g. the keys sit on an unreachable master.
+    Unknown {
+        /// Why the count is unknown, e.g. "master unreachable".
+        reason: String,
+        /// An estimate, when one can be made.
+        estimate: Option<KeyEstimate>,
+    },
+}
+
+impl Default for KeysAtRisk {
+    fn default() -> Self {
+        Self::Known(0)
+    }
+}
+
+impl KeysAtRisk {
+    /// An unknown count with its reason and an optional estimate.
+    #[must_use]
+    pub fn unknown(reason: impl Into<String>, estimate: Option<KeyEstimate>) -> Self {
+        Self::Unknown {
+            reason: reason.into(),
+            estimate,
+        }
+    }
+
+    /// The exact count, if known.
+    #[must_use]
+    pub fn known(&self) -> Option<u64> {
+        match self {
+            Self::Known(n) => Some(*n),
+            Self::Unknown { .. } => None,
+        }
+    }
+
+    /// The estimate of an unknown count, if any.
+    #[must_use]
+    pub fn estimate(&self) -> Option<&KeyEstimate> {
+        match self {
+            Self::Known(_) => None,
+            Self::Unknown { estimate, .. } => estimate.as_ref(),
+        }
+    }
+
+    /// Whether keys may be lost: a positive count, or an unknown one.
+    #[must_use]
+    pub fn may_lose_keys(&self) -> bool {
+        !matches!(self, Self::Known(0))
+    }
+
+    /// A phrase for sentences: "332 key(s) at risk", "an unknown number of keys at risk
+    /// (master unreachable; about 332 if it held as many keys per slot as the live masters)".
+    #[must_use]
+    pub fn phrase(&self) -> String {
+        match self {
+            Self::Known(n) => format!("{n} key(s) at risk"),
+            Self::Unknown {
+                reason,
+                estimate: Some(e),
+            } => format!(
+                "an unknown number of keys at risk ({reason}; about {} {})",
+                e.keys, e.basis
+            ),
+            Self::Unknown {
+                reason,
+                estimate: None,
+            } => format!("an unknown number of keys at risk ({reason})"),
+        }
+    }
+}
+
+impl fmt::Display for KeysAtRisk {
+    /// `332`, `unknown (about 332)` or `unknown`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Known(n) => write!(f, "{n}"),
+            Self::Unknown {
+                estimate: Some(e), ..
+            } => write!(f, "unknown (about {})", e.keys),
+            Self::Unknown { estimate: None, .. } => f.write_str("unknown"),
+        }
+    }
+}
+
 /// What a plan risks, in numbers.
+///
+/// JSON (as printed by `slotscope fix --json`): the key count at risk is flat and explicit about
+/// what is not known:
+/// - `keys_at_risk`: the exact count, or `null` when it is unknown (never 0 for unknown);
+/// - `keys_at_risk_known`: `false` when the count is unknown;
+/// - `keys_at_risk_estimate`: an estimate of an unknown count, or `null`;
+/// - `keys_at_risk_estimate_basis`: how the estimate was made, or `null`;
+/// - `keys_at_risk_unknown_reason`: why the count is unknown (e.g. "master unreachable"), or
+///   `null`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "RiskJson", from = "RiskJson")]
 pub struct Risk {
     /// Keys the plan will move between nodes (as counted when planning).
     pub keys_to_move: u64,
     /// Keys that could be lost (e.g. keys of a dead master whose slots are handed out).
-    pub keys_at_risk: u64,
+    pub keys_at_risk: KeysAtRisk,
     /// Slots whose owner changes.
     pub slots_changing_owner: u64,
     /// True when the plan can lose data; such plans need a typed confirmation.
@@ -68,11 +180,72 @@ pub struct Risk {
     pub notes: Vec<String>,
 }
 
+/// The JSON form of [`Risk`] (flat, see its documentation).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct RiskJson {
+    keys_to_move: u64,
+    keys_at_risk: Option<u64>,
+    keys_at_risk_known: bool,
+    keys_at_risk_estimate: Option<u64>,
+    keys_at_risk_estimate_basis: Option<String>,
+    keys_at_risk_unknown_reason: Option<String>,
+    slots_changing_owner: u64,
+    loses_data: bool,
+    notes: Vec<String>,
+}
+
+impl From<Risk> for RiskJson {
+    fn from(r: Risk) -> Self {
+        let (known, estimate, basis, reason) = match r.keys_at_risk {
+            KeysAtRisk::Known(n) => (Some(n), None, None, None),
+            KeysAtRisk::Unknown { reason, estimate } => {
+                let (keys, basis) = estimate.map(|e| (e.keys, e.basis)).unzip();
+                (None, keys, basis, Some(reason))
+            }
+        };
+        Self {
+            keys_to_move: r.keys_to_move,
+            keys_at_risk: known,
+            keys_at_risk_known: known.is_some(),
+            keys_at_risk_estimate: estimate,
+            keys_at_risk_estimate_basis: basis,
+            keys_at_risk_unknown_reason: reason,
+            slots_changing_owner: r.slots_changing_owner,
+            loses_data: r.loses_data,
+            notes: r.notes,
+        }
+    }
+}
+
+impl From<RiskJson> for Risk {
+    fn from(j: RiskJson) -> Self {
+        let keys_at_risk = match j.keys_at_risk {
+            Some(n) if j.keys_at_risk_known => KeysAtRisk::Known(n),
+            _ => KeysAtRisk::Unknown {
+                reason: j
+                    .keys_at_risk_unknown_reason
+                    .unwrap_or_else(|| "not counted".to_owned()),
+                estimate: j.keys_at_risk_estimate.map(|keys| KeyEstimate {
+                    keys,
+                    basis: j.keys_at_risk_estimate_basis.unwrap_or_default(),
+                }),
+            },
+        };
+        Self {
+            keys_to_move: j.keys_to_move,
+            keys_at_risk,
+            slots_changing_owner: j.slots_changing_owner,
+            loses_data: j.loses_data,
+            notes: j.notes,
+        }
+    }
+}
+
 impl Risk {
-    /// The coarse level derived from the numbers.
+    /// The coarse level derived from the numbers (an unknown key count at risk is high).
     #[must_use]
     pub fn level(&self) -> RiskLevel {
-        if self.loses_data || self.keys_at_risk > 0 {
+        if self.loses_data || self.keys_at_risk.may_lose_keys() {
             RiskLevel::High
         } else if self.keys_to_move > 0 || self.slots_changing_owner > 0 {
             RiskLevel::Medium
@@ -887,5 +1060,73 @@ mod tests {
             ..Risk::default()
         };
         assert_eq!(r.level(), RiskLevel::High);
+        // An unknown count at risk is high even without the flag.
+        let r = Risk {
+            keys_at_risk: KeysAtRisk::unknown("master unreachable", None),
+            ..Risk::default()
+        };
+        assert_eq!(r.level(), RiskLevel::High);
+    }
+
+    #[test]
+    fn unknown_keys_at_risk_are_never_zero() {
+        let known = KeysAtRisk::Known(0);
+        assert_eq!(known.to_string(), "0");
+        assert!(!known.may_lose_keys());
+        let bare = KeysAtRisk::unknown("master unreachable", None);
+        assert_eq!(bare.to_string(), "unknown");
+        assert_eq!(
+            bare.phrase(),
+            "an unknown number of keys at risk (master unreachable)"
+        );
+        let est = KeysAtRisk::unknown(
+            "master unreachable",
+            Some(KeyEstimate {
+                keys: 332,
+                basis: "if it held as many keys per slot as the live masters".into(),
+            }),
+        );
+        assert_eq!(est.to_string(), "unknown (about 332)");
+        assert_eq!(
+            est.phrase(),
+            "an unknown number of keys at risk (master unreachable; about 332 if it held as \
+             many keys per slot as the live masters)"
+        );
+        assert_eq!(KeysAtRisk::Known(7).phrase(), "7 key(s) at risk");
+    }
+
+    #[test]
+    fn risk_json_is_flat_and_explicit_about_unknown_counts() {
+        let r = Risk {
+            keys_at_risk: KeysAtRisk::unknown(
+                "master unreachable",
+                Some(KeyEstimate {
+                    keys: 332,
+                    basis: "per slot".into(),
+                }),
+            ),
+            slots_changing_owner: 5462,
+            loses_data: true,
+            ..Risk::default()
+        };
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["keys_at_risk"], serde_json::Value::Null);
+        assert_eq!(v["keys_at_risk_known"], false);
+        assert_eq!(v["keys_at_risk_estimate"], 332);
+        assert_eq!(v["keys_at_risk_estimate_basis"], "per slot");
+        assert_eq!(v["keys_at_risk_unknown_reason"], "master unreachable");
+        assert_eq!(v["slots_changing_owner"], 5462);
+        assert_eq!(serde_json::from_value::<Risk>(v).unwrap(), r);
+
+        let known = Risk {
+            keys_at_risk: KeysAtRisk::Known(0),
+            ..Risk::default()
+        };
+        let v = serde_json::to_value(&known).unwrap();
+        assert_eq!(v["keys_at_risk"], 0);
+        assert_eq!(v["keys_at_risk_known"], true);
+        assert_eq!(v["keys_at_risk_estimate"], serde_json::Value::Null);
+        assert_eq!(v["keys_at_risk_unknown_reason"], serde_json::Value::Null);
+        assert_eq!(serde_json::from_value::<Risk>(v).unwrap(), known);
     }
 }

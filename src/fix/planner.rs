@@ -21,7 +21,7 @@ use crate::cluster::{Finding, FindingKind};
 
 use super::{
     Check, Condition, Confirmation, DEFAULT_MIGRATE_BATCH, DEFAULT_MIGRATE_TIMEOUT_MS, FixPlan,
-    FixStep, PlanKind, Risk, StepAction,
+    FixStep, KeyEstimate, KeysAtRisk, PlanKind, Risk, StepAction,
 };
 
 /// How long a plan waits for gossip to settle after a step that needs it.
@@ -236,6 +236,36 @@ impl Planner<'_> {
         (live, owners.len())
     }
 
+    /// Keys that `nslots` slots would hold at the live masters' average density: every live
+    /// master with a known key count and at least one slot of its own counts. `None` when no
+    /// such master exists.
+    fn keys_per_slot_estimate(&self, nslots: u64) -> Option<KeyEstimate> {
+        let (keys, slots) = self
+            .live_masters()
+            .iter()
+            .filter_map(|m| {
+                let keys = m.info.as_ref().and_then(|i| i.keys)?;
+                let slots = u64_of(m.own_line.as_ref()?.slot_count());
+                (slots > 0).then_some((keys, slots))
+            })
+            .fold((0u64, 0u64), |(k, s), (mk, ms)| {
+                (k.saturating_add(mk), s.saturating_add(ms))
+            });
+        if slots == 0 {
+            return None;
+        }
+        let est =
+            (u128::from(keys) * u128::from(nslots) + u128::from(slots) / 2) / u128::from(slots);
+        Some(KeyEstimate {
+            keys: u64::try_from(est).unwrap_or(u64::MAX),
+            basis: format!(
+                "if it held as many keys per slot as the live masters ({} in {} slots)",
+                plural(keys, "key", "keys"),
+                slots
+            ),
+        })
+    }
+
     // ---------------------------------------------------------------- 9. not a cluster
 
     fn not_cluster(&mut self) {
@@ -331,6 +361,21 @@ impl Planner<'_> {
         };
         let src_keys = keys_on(&src);
         let dst_keys = keys_on(&dst);
+        // Keys a close plan would orphan on `side` (the node that loses the slot's keys):
+        // unknown, never 0, when COUNTKEYSINSLOT did not answer there.
+        let orphan_risk = |side: &NodeId| {
+            if o.keys.contains_key(side) {
+                KeysAtRisk::Known(0)
+            } else {
+                KeysAtRisk::unknown(
+                    format!(
+                        "the key count of slot {s} on {} could not be read",
+                        self.label(side)
+                    ),
+                    None,
+                )
+            }
+        };
         // Keys on any other master (not source, not target) in this slot: a different problem.
         let stray: u64 = o
             .keys
@@ -402,6 +447,13 @@ impl Planner<'_> {
         let mut nodes = vec![src.clone(), dst.clone()];
         nodes.dedup();
 
+        // Both markers name the same pair and both nodes are healthy: someone meant to move the
+        // slot. With no key moved yet, closing is safe but completing follows that intent, so
+        // both are offered and completing is the default.
+        let move_intended = src_marked && dst_marked && both_live;
+        // The close plan when it is offered beside "complete" (pushed after it).
+        let mut close_alternative: Option<FixPlan> = None;
+
         // 1. No key split: the target holds none of the slot's keys → close the markers.
         if dst_keys == 0 && stray == 0 && owner_is_src {
             let mut steps = Vec::new();
@@ -425,7 +477,29 @@ impl Planner<'_> {
                 format!("{} still reachable", self.label(&src)),
                 Condition::NodeReachable { node: src.clone() },
             ));
-            self.plans.push(FixPlan {
+            let at_risk = orphan_risk(&dst);
+            let mut notes = vec![if at_risk.may_lose_keys() {
+                format!(
+                    "the keys of slot {s} on {} could not be counted: any key it holds there \
+                     is orphaned when its marker is cleared",
+                    self.label(&dst)
+                )
+            } else {
+                format!(
+                    "{} keys stay on {}; {} holds none of them, so no key is orphaned.",
+                    src_keys,
+                    self.label(&src),
+                    self.label(&dst)
+                )
+            }];
+            if move_intended {
+                notes.push(format!(
+                    "both markers say slot {s} was meant to move to {}: closing abandons that \
+                     move (completing it is the default)",
+                    self.label(&dst)
+                ));
+            }
+            let close = FixPlan {
                 id: format!("stabilise-slot-{s}"),
                 kind: PlanKind::StabiliseSlot,
                 title: format!(
@@ -435,19 +509,15 @@ impl Planner<'_> {
                 ),
                 why: why.clone(),
                 finding: Some(FindingKind::OpenSlot),
-                group: Some(group),
-                recommended: true,
+                group: Some(group.clone()),
+                recommended: !move_intended,
                 slots: slots.clone(),
-                nodes,
+                nodes: nodes.clone(),
                 steps,
                 advice: Vec::new(),
                 risk: Risk {
-                    notes: vec![format!(
-                        "{} keys stay on {}; {} holds none of them, so no key is orphaned.",
-                        src_keys,
-                        self.label(&src),
-                        self.label(&dst)
-                    )],
+                    keys_at_risk: at_risk,
+                    notes,
                     ..Risk::default()
                 },
                 preconditions: pre,
@@ -467,8 +537,12 @@ impl Planner<'_> {
                     ),
                 ],
                 confirmation: Confirmation::Simple,
-            });
-            return;
+            };
+            if !move_intended {
+                self.plans.push(close);
+                return;
+            }
+            close_alternative = Some(close);
         }
         // 1b. Every key already on the target and the owner is the target: close the markers too.
         if src_keys == 0 && stray == 0 && owner.as_ref() == Some(&dst) {
@@ -503,7 +577,10 @@ impl Planner<'_> {
                 nodes,
                 steps,
                 advice: Vec::new(),
-                risk: Risk::default(),
+                risk: Risk {
+                    keys_at_risk: orphan_risk(&src),
+                    ..Risk::default()
+                },
                 preconditions: pre,
                 expected: vec![
                     Check::new(
@@ -610,6 +687,12 @@ impl Planner<'_> {
             ));
         }
         let intent_forward = src_marked || dst_marked;
+        if dst_keys == 0 {
+            notes.push(format!(
+                "no key has moved yet: all {src_keys} key(s) of slot {s} go to {}",
+                self.label(&dst)
+            ));
+        }
         self.plans.push(FixPlan {
             id: format!("complete-migration-{s}"),
             kind: PlanKind::CompleteMigration,
@@ -629,7 +712,7 @@ impl Planner<'_> {
             advice: Vec::new(),
             risk: Risk {
                 keys_to_move: src_keys,
-                keys_at_risk: 0,
+                keys_at_risk: KeysAtRisk::Known(0),
                 slots_changing_owner: 1,
                 loses_data: false,
                 notes,
@@ -652,6 +735,12 @@ impl Planner<'_> {
             ],
             confirmation: Confirmation::Simple,
         });
+
+        // Nothing to roll back when no key moved: closing is the alternative.
+        if let Some(close) = close_alternative {
+            self.plans.push(close);
+            return;
+        }
 
         // Roll back: the source must stop redirecting (a migrating source answers ASK even to
         // the target's RESTORE), so close it first, then let the target (kept open, so it may
@@ -737,7 +826,7 @@ impl Planner<'_> {
             advice: Vec::new(),
             risk: Risk {
                 keys_to_move: dst_keys,
-                keys_at_risk: 0,
+                keys_at_risk: KeysAtRisk::Known(0),
                 slots_changing_owner: 0,
                 loses_data: false,
                 notes: vec![
@@ -1059,7 +1148,7 @@ impl Planner<'_> {
                     )],
                     risk: Risk {
                         keys_to_move: 0,
-                        keys_at_risk: 0,
+                        keys_at_risk: KeysAtRisk::Known(0),
                         slots_changing_owner: nslots,
                         loses_data: false,
                         notes,
@@ -1256,10 +1345,36 @@ impl Planner<'_> {
             ));
         }
         let word = format!("lose-{nslots}-slots");
-        let keys_txt = dead_keys.map_or_else(
-            || "an unknown number of keys".to_owned(),
-            |k| plural(k, "key", "keys"),
-        );
+        let at_risk = match dead_keys {
+            Some(k) => KeysAtRisk::Known(k),
+            None => KeysAtRisk::unknown(
+                if matches!(dead.reachability, Reachability::Ok) {
+                    "its key count was not reported"
+                } else {
+                    "master unreachable"
+                },
+                self.keys_per_slot_estimate(nslots),
+            ),
+        };
+        let loss_note = match &at_risk {
+            KeysAtRisk::Known(k) => format!(
+                "The {nslots} slots start empty on their new owners: the {} stored on {} are \
+                 lost for good if it comes back (it deletes them when it sees the newer owners).",
+                plural(*k, "key", "keys"),
+                dead.label()
+            ),
+            KeysAtRisk::Unknown { reason, estimate } => format!(
+                "The {nslots} slots start empty on their new owners: every key stored on {} is \
+                 lost for good if it comes back (it deletes them when it sees the newer owners). \
+                 How many is unknown ({reason}){}.",
+                dead.label(),
+                estimate.as_ref().map_or_else(String::new, |e| format!(
+                    ": about {} {}",
+                    plural(e.keys, "key", "keys"),
+                    e.basis
+                ))
+            ),
+        };
         self.plans.push(FixPlan {
             id: format!("reassign-slots-{}", short(dead_id)),
             kind: PlanKind::ReassignSlots,
@@ -1282,16 +1397,11 @@ impl Planner<'_> {
             )],
             risk: Risk {
                 keys_to_move: 0,
-                keys_at_risk: dead_keys.unwrap_or(0),
+                keys_at_risk: at_risk,
                 slots_changing_owner: nslots,
                 loses_data: true,
                 notes: vec![
-                    format!(
-                        "The {nslots} slots start empty on their new owners: the {keys_txt} \
-                         stored on {} are lost for good if it comes back (it deletes them when it \
-                         sees the newer owners).",
-                        dead.label()
-                    ),
+                    loss_note,
                     if has_replica {
                         "A replica exists: promoting it keeps the data; prefer the failover plan."
                             .to_owned()
@@ -1540,7 +1650,7 @@ impl Planner<'_> {
             advice: Vec::new(),
             risk: Risk {
                 keys_to_move: 0,
-                keys_at_risk: 0,
+                keys_at_risk: KeysAtRisk::Known(0),
                 slots_changing_owner: nslots,
                 loses_data: false,
                 notes: vec![format!(
@@ -1681,7 +1791,7 @@ impl Planner<'_> {
             advice: Vec::new(),
             risk: Risk {
                 keys_to_move: 0,
-                keys_at_risk: 0,
+                keys_at_risk: KeysAtRisk::Known(0),
                 slots_changing_owner: n,
                 loses_data: loses,
                 notes,
@@ -1739,6 +1849,8 @@ impl Planner<'_> {
                 },
             )];
             let mut self_claim = false;
+            // Estimated keys the self-claiming dissenters hold in these slots (None: unknown).
+            let mut claim_estimate: Option<u64> = Some(0);
             for (node, ranges, its) in &dissent {
                 let Some(nn) = self.model.node(node) else {
                     continue;
@@ -1758,6 +1870,18 @@ impl Planner<'_> {
                 ));
                 if its.as_ref() == Some(node) {
                     self_claim = true;
+                    // Its keys in these slots were not counted: estimate them from its average.
+                    let own = nn.own_line.as_ref().map_or(0, |l| l.slot_count());
+                    claim_estimate = match (claim_estimate, nn.info.as_ref().and_then(|i| i.keys)) {
+                        (Some(acc), Some(k)) if own > 0 => {
+                            let share = u128::from(k) * u128::from(u64_of(ranges_len(ranges)))
+                                / u128::from(u64_of(own));
+                            Some(acc.saturating_add(
+                                u64::try_from(share.min(u128::from(k))).unwrap_or(k),
+                            ))
+                        }
+                        _ => None,
+                    };
                 }
                 let count: usize = ranges_len(ranges);
                 if count <= 256 && nn.role == Role::Master {
@@ -1883,7 +2007,19 @@ impl Planner<'_> {
                 advice: Vec::new(),
                 risk: Risk {
                     keys_to_move: 0,
-                    keys_at_risk: 0,
+                    keys_at_risk: if self_claim {
+                        KeysAtRisk::unknown(
+                            "the dissenting master's keys in these slots are not counted",
+                            claim_estimate.map(|keys| KeyEstimate {
+                                keys,
+                                basis: "if it holds as many keys per slot there as in all the \
+                                        slots it claims"
+                                    .to_owned(),
+                            }),
+                        )
+                    } else {
+                        KeysAtRisk::Known(0)
+                    },
                     slots_changing_owner: nslots,
                     loses_data: self_claim,
                     notes,
@@ -2001,14 +2137,18 @@ impl Planner<'_> {
                         .is_some_and(|o| o != &id)
                 })
                 .collect();
-            let keys = n.info.as_ref().and_then(|i| i.keys).unwrap_or(0);
+            let keys = n.info.as_ref().and_then(|i| i.keys);
             let mut notes = vec![format!(
                 "{} has {} and claims {} slot(s) in its own view",
                 n.label(),
-                plural(keys, "key", "keys"),
+                keys.map_or_else(
+                    || "an unknown number of keys".to_owned(),
+                    |k| plural(k, "key", "keys")
+                ),
                 ranges_len(&own)
             )];
-            let loses = !contested.is_empty() && keys > 0;
+            // An unknown key count may hide keys in the contested slots.
+            let loses = !contested.is_empty() && keys != Some(0);
             if loses {
                 notes.push(format!(
                     "it claims slots {} that the cluster gives to others: if their epoch is \
@@ -2052,7 +2192,13 @@ impl Planner<'_> {
                 },
                 risk: Risk {
                     keys_to_move: 0,
-                    keys_at_risk: if loses { keys } else { 0 },
+                    keys_at_risk: match (loses, keys) {
+                        (false, _) => KeysAtRisk::Known(0),
+                        (true, Some(k)) => KeysAtRisk::Known(k),
+                        (true, None) => {
+                            KeysAtRisk::unknown("its key count was not reported", None)
+                        }
+                    },
                     slots_changing_owner: 0,
                     loses_data: loses,
                     notes,

@@ -208,13 +208,13 @@ pub fn detail_lines(app: &App, idx: usize, width: u16) -> Vec<Line<'static>> {
         Some(nodes) => {
             out.push(Line::styled(
                 format!(
-                    "Its CLUSTER NODES ({} lines), * = differs from consensus:",
+                    "Its CLUSTER NODES ({} lines; * differs from the consensus):",
                     nodes.lines.len()
                 ),
                 t.table_header,
             ));
             for l in &nodes.lines {
-                out.push(view_line(model, n, l));
+                out.push(view_line(model, l, usize::from(width)));
             }
             let missing: Vec<&NodeSummary> = model
                 .nodes
@@ -293,9 +293,10 @@ fn flags_of_others(nodes: &ClusterNodes) -> Vec<(&'static str, String)> {
     out
 }
 
-fn view_line(model: &ClusterModel, me: &NodeSummary, l: &NodeLine) -> Line<'static> {
+/// One line of the node's own `CLUSTER NODES`, `*` when it differs from the consensus; cut
+/// to `width` with `…` (the slot ranges come last, the markers before them).
+fn view_line(model: &ClusterModel, l: &NodeLine, width: usize) -> Line<'static> {
     let f = l.flags;
-    let flags = f.names();
     let consensus = model.node(&l.id);
     let cons_slots = consensus.map(|c| ranges_len(&c.claimed_slots));
     let differs = match consensus {
@@ -306,25 +307,28 @@ fn view_line(model: &ClusterModel, me: &NodeSummary, l: &NodeLine) -> Line<'stat
                 || (!l.flags.myself && c.role == crate::cluster::Role::Master && f.replica)
         }
     };
-    let _ = me;
     let mark = if differs { "*" } else { " " };
     let markers: String = l
         .markers
         .iter()
         .map(|m| match m.kind {
-            MarkerKind::Migrating => format!(" [{}->-{}]", m.slot, m.peer.short()),
-            MarkerKind::Importing => format!(" [{}-<-{}]", m.slot, m.peer.short()),
+            MarkerKind::Migrating => format!("[{}->-{}] ", m.slot, m.peer.short()),
+            MarkerKind::Importing => format!("[{}-<-{}] ", m.slot, m.peer.short()),
         })
         .collect();
-    Line::raw(format!(
-        "{mark} {} {:<21} {:<22} epoch {:<3} slots {}{}",
+    let slots = if l.slots.is_empty() {
+        "-".to_owned()
+    } else {
+        format_ranges(&l.slots)
+    };
+    let text = format!(
+        "{mark} {} {:<21} {:<18} ep {:<3} {markers}{slots}",
         l.id.short(),
         l.addr.to_string(),
-        flags.join(","),
+        f.names().join(","),
         l.config_epoch,
-        truncate_end(&format_ranges(&l.slots), 30),
-        markers
-    ))
+    );
+    Line::raw(truncate_end(&text, width))
 }
 
 /// Lines above the last screenful of a node's detail view (how far it can scroll).

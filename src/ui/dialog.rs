@@ -225,14 +225,18 @@ pub fn plan_lines(app: &App, p: &FixPlan, width: usize) -> Vec<Line<'static>> {
     let numbers = format!(
         "{} · {} · {}",
         plural(r.keys_to_move, "key moves", "keys move"),
-        plural(r.keys_at_risk, "key at risk", "keys at risk"),
+        match r.keys_at_risk.known() {
+            Some(n) => plural(n, "key at risk", "keys at risk"),
+            // Never 0 when unknown: "keys at risk unknown (about 332)".
+            None => format!("keys at risk {}", r.keys_at_risk),
+        },
         plural(
             r.slots_changing_owner,
             "slot changes owner",
             "slots change owner"
         ),
     );
-    let risky = r.loses_data || r.keys_at_risk > 0;
+    let risky = r.loses_data || r.keys_at_risk.may_lose_keys();
     labelled(
         &mut out,
         "RISK",

@@ -17,6 +17,17 @@ const DETAIL_INDENT: usize = 3;
 /// selected finding's first line. Pure, so the layout can size the pane by its content.
 #[must_use]
 pub fn finding_lines(app: &App, width: u16) -> (Vec<(Line<'static>, bool)>, usize) {
+    build_lines(app, width, false)
+}
+
+/// Like [`finding_lines`], but every summary is wrapped (used when the pane has room for
+/// all of them, e.g. the side pane of the wide layout or the full-screen pane).
+#[must_use]
+pub fn finding_lines_wrapped(app: &App, width: u16) -> (Vec<(Line<'static>, bool)>, usize) {
+    build_lines(app, width, true)
+}
+
+fn build_lines(app: &App, width: u16, wrap_all: bool) -> (Vec<(Line<'static>, bool)>, usize) {
     let t = &app.theme;
     let findings = app.findings();
     let w = usize::from(width);
@@ -29,7 +40,7 @@ pub fn finding_lines(app: &App, width: u16) -> (Vec<(Line<'static>, bool)>, usiz
         }
         let style = super::row_style(app, Pane::Findings, sel);
         let expanded = sel && app.finding_expanded;
-        let summary = if expanded {
+        let summary = if expanded || wrap_all {
             wrap(&f.summary, w.saturating_sub(DETAIL_INDENT))
         } else {
             vec![truncate_end(&f.summary, w.saturating_sub(DETAIL_INDENT))]
@@ -95,8 +106,11 @@ pub fn render_findings(buf: &mut Buffer, area: Rect, app: &App) {
         height: area.height.saturating_sub(1),
         ..area
     };
-    let (lines, selected_line) = finding_lines(app, body.width);
     let h = usize::from(body.height);
+    let (mut lines, mut selected_line) = finding_lines_wrapped(app, body.width);
+    if lines.len() > h {
+        (lines, selected_line) = finding_lines(app, body.width);
+    }
     let offset = super::scroll_offset(selected_line, h, lines.len());
     // Keep the expanded finding, from its first line, in view when there is room.
     let offset = if app.finding_expanded {
@@ -115,6 +129,9 @@ pub fn render_findings(buf: &mut Buffer, area: Rect, app: &App) {
         }
         if hidden_below > 0 {
             s.push_str(&format!(" ↓{hidden_below} more"));
+            if app.finding_expanded && !app.fullscreen {
+                s.push_str(" · z: all");
+            }
         }
         Line::styled(s, t.text_dim)
     };

@@ -90,12 +90,16 @@ fn lower_min_rows(app: &App) -> u16 {
 /// than this in the compact layout: title, column header and three rows.
 pub const LOWER_MIN_ROWS: u16 = 5;
 
+/// The fewest map rows the compact heatmap keeps while an expanded finding needs room.
+const HEAT_MIN_ROWS: u16 = 2;
+
 /// Compute the layout for a terminal area. Pure; the app uses it for cursor geometry.
 ///
 /// The verdict gets a second header row when it does not fit on one. In the compact layout
 /// the findings pane is sized by its content (an expanded finding included): it gets every
 /// row it needs before the node table gets rows it would leave blank, down to the table's
-/// minimum of [`LOWER_MIN_ROWS`].
+/// minimum of [`LOWER_MIN_ROWS`]. While the focused finding is expanded, the heatmap and then
+/// the table give up more rows for its details.
 #[must_use]
 pub fn areas(app: &App, area: Rect) -> Areas {
     let header_h = header::header_height(app, area.width);
@@ -162,12 +166,23 @@ pub fn areas(app: &App, area: Rect) -> Areas {
         a.migrations = Some(mig);
         a.timeline = Some(tl);
     } else {
-        let heat_h = ((body.height.saturating_sub(8)) / 3).clamp(3, 12) + 2;
-        let avail = body.height.saturating_sub(heat_h);
-        let lower_min = lower_min_rows(app);
+        let mut heat_h = ((body.height.saturating_sub(8)) / 3).clamp(3, 12) + 2;
+        let mut lower_min = lower_min_rows(app);
         let fnd_want = u16::try_from(findings::content_rows(app, body.width))
             .unwrap_or(u16::MAX)
             .saturating_add(1);
+        if app.finding_expanded && app.focus == Pane::Findings {
+            // Reading a finding's details: the heatmap (down to 2 rows) and then the node
+            // table (down to title, header and one row) make room for them.
+            let short = fnd_want
+                .saturating_sub(body.height.saturating_sub(heat_h).saturating_sub(lower_min));
+            let from_heat = short.min(heat_h.saturating_sub(HEAT_MIN_ROWS + 2));
+            heat_h -= from_heat;
+            lower_min = lower_min
+                .saturating_sub(short - from_heat)
+                .max(lower_min.min(3));
+        }
+        let avail = body.height.saturating_sub(heat_h);
         let fnd_h = fnd_want.min(avail.saturating_sub(lower_min)).max(2);
         let [heat, fnd, lower] = body.layout(&Layout::vertical([
             Constraint::Length(heat_h),

@@ -215,7 +215,7 @@ mod tests {
     #[rstest]
     #[case("", 10, vec![""])]
     #[case("a bc def", 4, vec!["a bc", "def"])]
-    #[case("master 127.0.0.1:31001 failed", 12, vec!["master", "127.0.0.1:3", "1001 failed"])]
+    #[case("master 127.0.0.1:31001 failed", 12, vec!["master", "127.0.0.1:31", "001 failed"])]
     #[case("abcdefgh", 3, vec!["abc", "def", "gh"])]
     fn wraps(#[case] s: &str, #[case] w: usize, #[case] want: Vec<&str>) {
         let got = wrap(s, w);

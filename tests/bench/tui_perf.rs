@@ -23,6 +23,7 @@
 //! `TUI_PERF_PART=memory cargo bench --bench tui_perf`. `TUI_PERF_VARIANT=single` makes the
 //! memory part use a 1000-node snapshot in which only one node answered (one view instead of
 //! 1000), to separate the cost of the raw views from the cost of the model and the app.
+//! `TUI_PERF_MASTERS=M` sizes the memory part's cluster (M masters, M replicas; default 500).
 //! `TUI_PERF_REPEAT=N` repeats the memory part N times (default 3) and reports the median.
 
 use std::cell::RefCell;
@@ -144,11 +145,21 @@ fn outcome(s: ClusterSnapshot) -> Arc<RefreshOutcome> {
     })
 }
 
+/// Masters in the memory part's cluster (each with one replica): `TUI_PERF_MASTERS`, default
+/// 500 (1000 nodes).
+fn masters() -> usize {
+    std::env::var("TUI_PERF_MASTERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500usize)
+        .max(3)
+}
+
 fn build_snapshot(single: bool) -> ClusterSnapshot {
     if single {
-        synthetic_single_view(500, 1, 0)
+        synthetic_single_view(masters(), 1, 0)
     } else {
-        synthetic_cluster(500, 1)
+        synthetic_cluster(masters(), 1)
     }
 }
 
@@ -241,10 +252,12 @@ fn memory() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(3)
         .max(1);
+    let m = masters();
+    let n = 2 * m;
     let label = if single {
-        "1000 nodes (500 masters x 1 replica), one node answered (1 view)"
+        format!("{n} nodes ({m} masters x 1 replica), one node answered (1 view)")
     } else {
-        "1000 nodes (500 masters x 1 replica), every node answered (1000 views)"
+        format!("{n} nodes ({m} masters x 1 replica), every node answered ({n} views)")
     };
     if std::env::var("TUI_PERF_CHILD").is_ok() {
         let (rss, hwm) = memory_once(single, false);

@@ -9,7 +9,7 @@ use crate::cluster::model::{PeerOpinion, SlotEntry, ViewDisagreement};
 use crate::cluster::types::{
     MarkerKind, NodeAddr, NodeConfig, NodeFlags, NodeLine, OpenMarker, ServerInfo,
 };
-use crate::fix::{Condition, Confirmation, FixPlan, PlanKind, StepAction};
+use crate::fix::{Condition, Confirmation, FixPlan, KeysAtRisk, PlanKind, StepAction};
 
 fn id(c: char) -> NodeId {
     NodeId(std::iter::repeat_n(c, 40).collect())
@@ -282,7 +282,8 @@ fn healthy_cluster_has_no_plan() {
 
 #[rstest]
 // (migrating marker, importing marker, keys on a, keys on b) -> expected plan ids
-#[case(true, true, 10, 0, &["stabilise-slot-100"])]
+#[case(true, true, 10, 0, &["complete-migration-100", "stabilise-slot-100"])]
+#[case(true, true, 0, 0, &["complete-migration-100", "stabilise-slot-100"])]
 #[case(true, false, 10, 0, &["stabilise-slot-100"])]
 #[case(false, true, 10, 0, &["stabilise-slot-100"])]
 #[case(true, true, 6, 4, &["complete-migration-100", "rollback-migration-100"])]
@@ -318,6 +319,110 @@ fn stabilise_clears_only_marked_nodes() {
     assert_eq!(p.confirmation, Confirmation::Simple);
     // Preconditions hold on the model the plan came from.
     assert!(crate::fix::failed_checks(&p.preconditions, &m).is_empty());
+}
+
+#[test]
+fn both_markers_no_key_moved_offers_complete_by_default_and_close() {
+    let m = three()
+        .open(100, 'a', 'b', true, true, &[('a', 10), ('b', 0)])
+        .everyone_knows()
+        .build();
+    let plans = plan_fixes(&m, &[]);
+    let complete = plan(&plans, "complete-migration-100");
+    let close = plan(&plans, "stabilise-slot-100");
+    assert!(
+        complete.recommended && !close.recommended,
+        "both markers agree on a -> b: the intent is to move the slot"
+    );
+    assert_eq!(complete.group, close.group);
+    assert!(complete.group.is_some());
+    let b = id('b').0;
+    // Move every key, then SETSLOT NODE on the target first, the source, every other master.
+    assert_eq!(
+        commands(complete),
+        [
+            "7000 MIGRATE keys of slot 100 to 127.0.0.1:7001 in batches of 100 (GETKEYSINSLOT + MIGRATE)".to_owned(),
+            format!("7001 CLUSTER SETSLOT 100 NODE {b}"),
+            format!("7000 CLUSTER SETSLOT 100 NODE {b}"),
+            format!("7002 CLUSTER SETSLOT 100 NODE {b}"),
+        ]
+    );
+    assert_eq!(complete.risk.keys_to_move, 10);
+    assert_eq!(complete.risk.keys_at_risk, KeysAtRisk::Known(0));
+    assert!(
+        complete
+            .risk
+            .notes
+            .iter()
+            .any(|n| n.contains("no key has moved yet")),
+        "{:?}",
+        complete.risk.notes
+    );
+    // Closing: STABLE on both sides, nothing moves.
+    assert_eq!(
+        commands(close),
+        [
+            "7000 CLUSTER SETSLOT 100 STABLE",
+            "7001 CLUSTER SETSLOT 100 STABLE"
+        ]
+    );
+    assert_eq!(close.risk.keys_to_move, 0);
+    assert!(
+        close.risk.notes.iter().any(|n| n.contains("abandons")),
+        "{:?}",
+        close.risk.notes
+    );
+    // Nothing to roll back.
+    assert!(!plans.iter().any(|p| p.kind == PlanKind::RollBackMigration));
+    for p in [complete, close] {
+        assert!(
+            crate::fix::failed_checks(&p.preconditions, &m).is_empty(),
+            "{}",
+            p.id
+        );
+    }
+}
+
+#[test]
+fn both_markers_no_key_moved_with_a_failing_target_only_closes() {
+    let mut b = three()
+        .open(100, 'a', 'b', true, true, &[('a', 10), ('b', 0)])
+        .everyone_knows();
+    b.get('b').peers.fail_by = vec![id('a'), id('c')];
+    let m = b.build();
+    let plans = plan_fixes_for(&m, &[], &Scope::Slot(100));
+    let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["stabilise-slot-100"]);
+    assert!(plans[0].recommended);
+}
+
+#[test]
+fn close_with_an_uncounted_target_has_unknown_keys_at_risk() {
+    // COUNTKEYSINSLOT answered on a (10 keys) but not on b: b may hold keys that closing
+    // would orphan. Unknown, never 0.
+    let m = three()
+        .open(100, 'a', 'b', true, false, &[('a', 10)])
+        .everyone_knows()
+        .build();
+    let plans = plan_fixes(&m, &[]);
+    let p = plan(&plans, "stabilise-slot-100");
+    assert_eq!(p.risk.keys_at_risk.known(), None);
+    assert_eq!(p.risk.keys_at_risk.to_string(), "unknown");
+    assert_eq!(p.risk.level(), crate::fix::RiskLevel::High);
+    assert!(
+        p.risk.notes[0].contains("could not be counted"),
+        "{:?}",
+        p.risk.notes
+    );
+    // Counted on both sides: nothing at risk.
+    let m = three()
+        .open(100, 'a', 'b', true, false, &[('a', 10), ('b', 0)])
+        .everyone_knows()
+        .build();
+    let plans = plan_fixes(&m, &[]);
+    let p = plan(&plans, "stabilise-slot-100");
+    assert_eq!(p.risk.keys_at_risk, KeysAtRisk::Known(0));
+    assert_eq!(p.risk.level(), crate::fix::RiskLevel::Low);
 }
 
 #[test]
@@ -410,6 +515,7 @@ fn failed_master_with_replica_offers_failover_restart_and_reassign() {
         let c = b.get('c');
         c.reachability = Reachability::Failed(ProbeError::ConnectFailed("refused".into()));
         c.own_line = None;
+        c.info = None;
         c.flags.fail = true;
         for s in 10923..=16383usize {
             b.model.slots[s].state = SlotState::OwnerFailing;
@@ -430,6 +536,24 @@ fn failed_master_with_replica_offers_failover_restart_and_reassign() {
     );
     assert!(r.risk.loses_data);
     assert_eq!(r.risk.slots_changing_owner, 5461);
+    // c is unreachable: its key count is unknown, never 0. The live masters hold 100 keys
+    // each in 5461 and 5462 slots: about 100 keys for c's 5461 slots.
+    assert_eq!(r.risk.keys_at_risk.known(), None);
+    assert!(r.risk.keys_at_risk.may_lose_keys());
+    let KeysAtRisk::Unknown { reason, estimate } = &r.risk.keys_at_risk else {
+        panic!("{:?}", r.risk.keys_at_risk)
+    };
+    assert_eq!(reason, "master unreachable");
+    let e = estimate.as_ref().unwrap();
+    assert_eq!(e.keys, 100);
+    assert!(e.basis.contains("200 keys in 10923 slots"), "{}", e.basis);
+    assert_eq!(r.risk.keys_at_risk.to_string(), "unknown (about 100)");
+    let note = &r.risk.notes[0];
+    assert!(
+        note.contains("How many is unknown (master unreachable): about 100 keys if it held"),
+        "{note}"
+    );
+    assert!(!note.contains("the an "), "{note}");
     // Contiguous halves: a gets 10923-13653, b gets 13654-16383.
     let cmds = commands(r);
     assert!(
@@ -560,6 +684,96 @@ fn ownership_dispute_bumps_owner_and_corrects_dissenters() {
             ..
         })
     ));
+}
+
+#[test]
+fn dispute_clears_a_stale_importing_marker_before_setslot_node() {
+    // c believes slots 5-6 belong to b and still imports slot 5 from b, holding no key there:
+    // gossip never rebinds a slot a node imports, so STABLE must come before SETSLOT NODE.
+    let mut b = three().everyone_knows();
+    b.get('c')
+        .own_line
+        .as_mut()
+        .unwrap()
+        .markers
+        .push(OpenMarker {
+            slot: 5,
+            kind: MarkerKind::Importing,
+            peer: id('b'),
+        });
+    let mut m = b.build();
+    m.open_slots.push(OpenSlot {
+        slot: 5,
+        owner: Some(id('a')),
+        migrating: Vec::new(),
+        importing: vec![(id('c'), id('b'))],
+        on_replicas: Vec::new(),
+        keys: [(id('a'), 3), (id('c'), 0)].into_iter().collect(),
+    });
+    m.disagreements.push(ViewDisagreement {
+        node: id('c'),
+        slots: vec![SlotRange::new(5, 6)],
+        its_owner: Some(id('b')),
+        consensus_owner: Some(id('a')),
+        its_owner_epoch: Some(3),
+        consensus_owner_epoch: Some(2),
+    });
+    let plans = plan_fixes(&m, &[]);
+    let p = plan(&plans, &format!("resolve-dispute-{}", id('a').short()));
+    let a = id('a').0;
+    assert_eq!(
+        commands(p)[..4],
+        [
+            "7000 CLUSTER BUMPEPOCH".to_owned(),
+            "7002 CLUSTER SETSLOT 5 STABLE".to_owned(),
+            format!("7002 CLUSTER SETSLOT 5 NODE {a}"),
+            format!("7002 CLUSTER SETSLOT 6 NODE {a}"),
+        ]
+    );
+    // The marker is a precondition: if someone cleared or changed it, nothing runs.
+    assert!(p.preconditions.iter().any(|c| c.condition
+        == Condition::SlotImporting {
+            slot: 5,
+            node: id('c'),
+            from: id('b'),
+        }));
+    assert!(crate::fix::failed_checks(&p.preconditions, &m).is_empty());
+    let mut fresh = m.clone();
+    fresh.nodes[2].own_line.as_mut().unwrap().markers.clear();
+    assert_eq!(crate::fix::failed_checks(&p.preconditions, &fresh).len(), 1);
+    assert!(!p.risk.loses_data);
+
+    // Where the dissenter holds keys of that slot it is a half-moved slot: no STABLE here.
+    let mut with_keys = m.clone();
+    with_keys.open_slots[0].keys.insert(id('c'), 2);
+    let plans = plan_fixes(&with_keys, &[]);
+    let p = plan(&plans, &format!("resolve-dispute-{}", id('a').short()));
+    assert!(
+        !commands(p).iter().any(|c| c.contains("STABLE")),
+        "{:?}",
+        commands(p)
+    );
+}
+
+#[test]
+fn self_claiming_dissenter_has_unknown_keys_at_risk_with_an_estimate() {
+    // c claims slots 5-6 itself (its 100 keys over 5463 slots): accepting a's claim deletes
+    // its keys there, which were not counted.
+    let mut m = three().everyone_knows().build();
+    m.disagreements.push(ViewDisagreement {
+        node: id('c'),
+        slots: vec![SlotRange::new(5, 6)],
+        its_owner: Some(id('c')),
+        consensus_owner: Some(id('a')),
+        its_owner_epoch: Some(3),
+        consensus_owner_epoch: Some(2),
+    });
+    let plans = plan_fixes(&m, &[]);
+    let p = plan(&plans, &format!("resolve-dispute-{}", id('a').short()));
+    assert!(p.risk.loses_data);
+    assert_eq!(p.risk.keys_at_risk.known(), None);
+    assert_eq!(p.risk.keys_at_risk.estimate().map(|e| e.keys), Some(0));
+    assert_eq!(p.risk.keys_at_risk.to_string(), "unknown (about 0)");
 }
 
 #[test]
