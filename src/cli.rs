@@ -95,12 +95,12 @@ pub struct ConnArgs {
 /// Dashboard options.
 #[derive(Debug, Args, Clone)]
 pub struct UiArgs {
-    /// Refresh interval in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+    /// Refresh interval in seconds (also for `demo`).
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 1.0)]
     pub interval: f64,
 
-    /// Colour: auto (honours NO_COLOR), never, 16, 256, truecolor.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    /// Colour: auto (honours NO_COLOR), never, 16, 256, truecolor (also for `demo`).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 }
 
@@ -222,6 +222,35 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn ui_flags_reach_the_demo_and_the_dashboard() {
+        let cli = Cli::try_parse_from([
+            "slotscope",
+            "demo",
+            "--color",
+            "never",
+            "--interval",
+            "0.5",
+            "--scenario",
+            "healthy",
+        ])
+        .expect("parse");
+        assert_eq!(cli.ui.color, ColorChoice::Never);
+        assert!((cli.ui.interval - 0.5).abs() < f64::EPSILON);
+        assert!(matches!(cli.command, Some(Command::Demo(_))));
+        // Before the subcommand too, and on the dashboard itself.
+        let cli = Cli::try_parse_from(["slotscope", "--color", "16", "demo"]).expect("parse");
+        assert_eq!(cli.ui.color, ColorChoice::Ansi16);
+        let cli = Cli::try_parse_from(["slotscope", "--color", "never", "127.0.0.1:7000"])
+            .expect("parse");
+        assert_eq!(cli.ui.color, ColorChoice::Never);
+        assert_eq!(cli.conn.seed_strings(), vec!["127.0.0.1:7000"]);
+        // Defaults when not given.
+        let cli = Cli::try_parse_from(["slotscope", "demo"]).expect("parse");
+        assert_eq!(cli.ui.color, ColorChoice::Auto);
+        assert!((cli.ui.interval - 1.0).abs() < f64::EPSILON);
     }
 
     #[test]

@@ -133,3 +133,37 @@ fn verdict_names_the_killed_master_in_a_real_terminal() {
     assert!(!t.alive(), "slotscope did not exit on q");
     drop(lab);
 }
+
+/// The dashboard flags (`--color`, `--interval`) are accepted by `slotscope demo` too, and
+/// reach it: an out-of-range interval is refused by the demo itself (before any node starts),
+/// not by the argument parser.
+#[test]
+fn demo_takes_the_dashboard_flags() {
+    let bin = env!("CARGO_BIN_EXE_slotscope");
+    let out = Command::new(bin)
+        .args(["demo", "--list", "--color", "never", "--interval", "2"])
+        .output()
+        .expect("slotscope runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("dead-master-no-replica"));
+    let out = Command::new(bin)
+        .args([
+            "demo",
+            "--scenario",
+            "healthy",
+            "--color",
+            "never",
+            "--interval",
+            "0.01",
+        ])
+        .output()
+        .expect("slotscope runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("--interval 0.01 is out of range"), "{err}");
+    assert!(!err.contains("unexpected argument"), "{err}");
+}

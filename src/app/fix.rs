@@ -6,7 +6,7 @@
 //! supervised executor task and feeds its [`FixEvent`]s back through
 //! [`App::on_fix_event`](super::App::on_fix_event).
 
-use crate::cluster::{ClusterModel, Finding, NodeSummary, Reachability, Slot};
+use crate::cluster::{ClusterModel, Finding, FindingKind, NodeSummary, Reachability, Slot};
 use crate::fix::{Confirmation, FixEvent, FixOutcome, FixPlan, PlanKind, Scope, plan_fixes};
 
 use super::Effect;
@@ -310,7 +310,28 @@ pub fn plans_for(
                 .into_iter()
                 .filter(|p| overlaps(p))
                 .collect();
-            let plans = if same_kind.is_empty() {
+            let plans = if is_down_finding(f.kind) {
+                // Slots that are not served: every plan that addresses those slots (or, for a
+                // finding that names no slot, its nodes), whatever finding it was planned for:
+                // restart advice, failover, reassign, and coverage-off as temporary relief.
+                // Plans that merely touch one of the nodes elsewhere (an open slot towards the
+                // dead master) are not answers to "these slots are down".
+                let addresses = |p: &FixPlan| {
+                    if f.slots.is_empty() {
+                        overlaps(p)
+                    } else {
+                        f.slots.iter().any(|fr| {
+                            p.slots
+                                .iter()
+                                .any(|pr| pr.start <= fr.end && fr.start <= pr.end)
+                        })
+                    }
+                };
+                let mut plans: Vec<FixPlan> =
+                    all.iter().filter(|p| addresses(p)).cloned().collect();
+                plans.sort_by_key(down_rank);
+                plans
+            } else if same_kind.is_empty() {
                 all.iter()
                     .filter(|p| overlaps(p) && (!f.slots.is_empty() || !f.nodes.is_empty()))
                     .cloned()
@@ -340,6 +361,39 @@ pub fn plans_for(
         plans.push(revert.clone());
     }
     (label, plans)
+}
+
+/// Findings about slots that are not served: their chooser offers every plan that addresses
+/// those slots or nodes, not only the plans made for that kind of finding.
+#[must_use]
+pub fn is_down_finding(kind: FindingKind) -> bool {
+    matches!(
+        kind,
+        FindingKind::ClusterDown
+            | FindingKind::MasterDown
+            | FindingKind::UncoveredSlots
+            | FindingKind::MajorityLost
+    )
+}
+
+/// Chooser order for a down finding: repairs that bring the slots back (failover, restart
+/// advice, reassign, reclaim, cover, meet, dispute), the recommended ones first; then any other
+/// plan on those slots (e.g. an open slot inside them); the temporary relief
+/// (`cluster-require-full-coverage`) last. The sort is stable, so ties keep the planner's order
+/// (failover, restart advice, reassign).
+fn down_rank(p: &FixPlan) -> (u8, bool) {
+    let group = match p.kind {
+        PlanKind::Failover
+        | PlanKind::RestartAdvice
+        | PlanKind::ReassignSlots
+        | PlanKind::ReclaimUncovered
+        | PlanKind::CoverEmptySlots
+        | PlanKind::Meet
+        | PlanKind::ResolveDispute => 0,
+        PlanKind::CoverageOff | PlanKind::CoverageOn => 2,
+        _ => 1,
+    };
+    (group, !p.recommended)
 }
 
 /// Reachable nodes whose configuration says `cluster-require-full-coverage no`.

@@ -531,3 +531,123 @@ fn the_quit_warning_expires_after_three_seconds_and_q_counts_like_ctrl_c() {
     assert_eq!(ctrl_c(&mut b), Some(Effect::Quit));
     assert_eq!(super::run::exit_note(&b), None);
 }
+
+fn kinds(app: &App) -> Vec<PlanKind> {
+    dialog(app).plans.iter().map(|p| p.kind).collect()
+}
+
+#[test]
+fn a_down_finding_offers_every_plan_for_its_slots_with_coverage_off_last() {
+    for kind in [FindingKind::ClusterDown, FindingKind::MasterDown] {
+        let mut a = app(master_down(), false);
+        select_finding(&mut a, kind);
+        ch(&mut a, 'x');
+        let d = dialog(&a);
+        assert_eq!(
+            d.stage,
+            FixStage::Choose,
+            "{kind:?}: a chooser, not one plan"
+        );
+        let k = kinds(&a);
+        for want in [
+            PlanKind::RestartAdvice,
+            PlanKind::ReassignSlots,
+            PlanKind::CoverageOff,
+        ] {
+            assert!(k.contains(&want), "{kind:?}: {want:?} missing from {k:?}");
+        }
+        assert_eq!(
+            k.last(),
+            Some(&PlanKind::CoverageOff),
+            "{kind:?}: temporary relief comes last: {k:?}"
+        );
+        let first = d.plans.first().expect("plans");
+        assert!(first.recommended, "{kind:?}: recommended first: {k:?}");
+        assert_eq!(
+            first.kind,
+            PlanKind::RestartAdvice,
+            "{kind:?}: no replica left, so restarting is the answer: {k:?}"
+        );
+        // The open slots elsewhere (slot 100 towards the dead master) are not answers to
+        // "these slots are down".
+        assert!(
+            !k.contains(&PlanKind::StabiliseSlot)
+                && !k.contains(&PlanKind::CompleteMigration)
+                && !k.contains(&PlanKind::RollBackMigration),
+            "{kind:?}: {k:?}"
+        );
+        assert_eq!(d.chosen, 0, "the cursor starts on the recommended plan");
+        let s = screen(&a);
+        assert!(s.contains("★"), "{s}");
+    }
+}
+
+#[test]
+fn an_open_slot_finding_still_offers_only_its_own_plans() {
+    let mut a = app(open_slots(), false);
+    select_finding(&mut a, FindingKind::OpenSlot);
+    ch(&mut a, 'x');
+    let k = kinds(&a);
+    assert!(!k.contains(&PlanKind::CoverageOff), "{k:?}");
+    assert!(!k.is_empty());
+}
+
+#[test]
+fn an_estimate_of_zero_keys_is_plain_unknown() {
+    use crate::fix::{KeyEstimate, KeysAtRisk};
+    let zero = KeysAtRisk::unknown(
+        "master unreachable",
+        Some(KeyEstimate {
+            keys: 0,
+            basis: "if it held as many keys per slot as the live masters (0 keys)".to_owned(),
+        }),
+    );
+    assert_eq!(zero.to_string(), "unknown");
+    let some = KeysAtRisk::unknown(
+        "master unreachable",
+        Some(KeyEstimate {
+            keys: 332,
+            basis: String::new(),
+        }),
+    );
+    assert_eq!(some.to_string(), "unknown (about 332)");
+    assert_eq!(KeysAtRisk::unknown("x", None).to_string(), "unknown");
+    assert_eq!(KeysAtRisk::Known(0).to_string(), "0");
+}
+
+#[test]
+fn the_risk_header_claims_data_loss_only_for_data_losing_plans() {
+    use crate::fix::{KeysAtRisk, RiskLevel};
+    use crate::ui::dialog::risk_headline;
+    let mut a = app(master_down(), false);
+    select_finding(&mut a, FindingKind::MasterDown);
+    ch(&mut a, 'x');
+    let plans = dialog(&a).plans.clone();
+    let reassign = plans
+        .iter()
+        .find(|p| p.kind == PlanKind::ReassignSlots)
+        .expect("reassign");
+    assert!(matches!(reassign.confirmation, Confirmation::TypeWord(_)));
+    assert_eq!(risk_headline(reassign), "HIGH: CAN LOSE DATA");
+    // The same plan, high only because a key count could not be read, with a plain yes/no.
+    let mut unknown = reassign.clone();
+    unknown.confirmation = Confirmation::Simple;
+    unknown.risk.loses_data = false;
+    unknown.risk.keys_at_risk = KeysAtRisk::unknown("master unreachable", None);
+    assert_eq!(unknown.risk.level(), RiskLevel::High);
+    assert_eq!(risk_headline(&unknown), "HIGH: key count unknown");
+    unknown.risk.keys_at_risk = KeysAtRisk::Known(12);
+    assert_eq!(risk_headline(&unknown), "HIGH: 12 keys at risk");
+    // On screen: the dialog header of a plain-confirmation plan.
+    let d = a.fix.as_mut().expect("dialog");
+    d.plans = vec![{
+        let mut p = unknown.clone();
+        p.risk.keys_at_risk = KeysAtRisk::unknown("master unreachable", None);
+        p
+    }];
+    d.chosen = 0;
+    d.stage = FixStage::Confirm;
+    let s = screen(&a);
+    assert!(s.contains("risk HIGH: key count unknown"), "{s}");
+    assert!(!s.contains("CAN LOSE DATA"), "{s}");
+}

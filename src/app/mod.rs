@@ -166,12 +166,15 @@ pub fn migration_ends(o: &crate::cluster::OpenSlot) -> (Option<&NodeId>, Option<
 }
 
 /// What is presented: one snapshot, its model and its diagnosis.
+///
+/// The model is shared ([`Arc`]): the app keeps the previous model for the timeline diff by
+/// reference, never by copy.
 #[derive(Clone, Debug)]
 pub struct Presented {
     /// The raw snapshot (each node's own view lives here).
     pub snapshot: Arc<ClusterSnapshot>,
-    /// Its model.
-    pub model: ClusterModel,
+    /// Its model (shared with [`App`]'s timeline baseline).
+    pub model: Arc<ClusterModel>,
     /// Its findings, most severe first.
     pub findings: Vec<Finding>,
     /// The verdict in words.
@@ -187,13 +190,15 @@ impl Presented {
         Self::from_parts(snapshot, model, findings)
     }
 
-    /// Assemble from parts already computed (tests and benchmarks use this too).
+    /// Assemble from parts already computed (tests and benchmarks use this too). The model may
+    /// be given owned or already shared.
     #[must_use]
     pub fn from_parts(
         snapshot: Arc<ClusterSnapshot>,
-        model: ClusterModel,
+        model: impl Into<Arc<ClusterModel>>,
         findings: Vec<Finding>,
     ) -> Self {
+        let model = model.into();
         let verdict = crate::cluster::diagnose::verdict(&model, &findings);
         Self {
             snapshot,
@@ -261,8 +266,9 @@ pub struct App {
     pub timeline_frozen_len: Option<usize>,
     /// Progress per open slot.
     pub migrations: BTreeMap<Slot, MigrationProgress>,
-    /// Last model received (frozen or not), for timeline diffs.
-    last_model: Option<ClusterModel>,
+    /// Last model received (frozen or not), for timeline diffs: shared with the presented
+    /// (or pending) snapshot, so at most one earlier model stays alive.
+    last_model: Option<Arc<ClusterModel>>,
     /// Now (Unix ms), advanced by the clock.
     pub now_ms: u64,
     /// Refresh interval (for staleness).
@@ -346,7 +352,7 @@ impl App {
     /// The model on screen.
     #[must_use]
     pub fn model(&self) -> Option<&ClusterModel> {
-        self.shown.as_ref().map(|p| &p.model)
+        self.shown.as_ref().map(|p| &*p.model)
     }
 
     /// The findings on screen.
@@ -414,7 +420,8 @@ impl App {
             self.timeline.truncate(TIMELINE_CAPACITY);
         }
         self.track_migrations(&p.model, at);
-        self.last_model = Some(p.model.clone());
+        // Shared, not copied: the baseline for the next diff is the model just received.
+        self.last_model = Some(Arc::clone(&p.model));
         if self.frozen {
             self.pending = Some(p);
             self.frozen_behind += 1;

@@ -309,3 +309,71 @@ fn migration_rate_and_eta() {
     assert!(sc.contains("10/s"), "{sc}");
     assert!(sc.contains("2s"), "{sc}");
 }
+
+#[test]
+fn the_timeline_baseline_shares_the_model_instead_of_copying_it() {
+    let mut a = app_with(Scenario::MasterDown, 120, 40);
+    let shown = Arc::clone(&a.shown.as_ref().expect("shown").model);
+    let base = a.last_model.as_ref().expect("a baseline");
+    assert!(
+        Arc::ptr_eq(&shown, base),
+        "the baseline is the model on screen"
+    );
+    // shown + baseline + this test's handle: no copy anywhere.
+    assert_eq!(Arc::strong_count(&shown), 3);
+    drop(shown);
+    // A new refresh replaces both; the previous model is released.
+    let old = Arc::downgrade(&a.shown.as_ref().expect("shown").model);
+    a.on_presented(sample::presented(3, 1, Scenario::Healthy));
+    assert!(old.upgrade().is_none(), "the previous model is freed");
+    let m = &a.shown.as_ref().expect("shown").model;
+    assert!(Arc::ptr_eq(m, a.last_model.as_ref().expect("baseline")));
+    // Frozen: the pending model is the baseline; the frozen one stays on screen.
+    press(&mut a, 'f');
+    a.on_presented(sample::presented(3, 1, Scenario::MasterDown));
+    let pending = &a.pending.as_ref().expect("pending").model;
+    assert!(Arc::ptr_eq(
+        pending,
+        a.last_model.as_ref().expect("baseline")
+    ));
+    assert!(!Arc::ptr_eq(
+        pending,
+        &a.shown.as_ref().expect("shown").model
+    ));
+}
+
+#[test]
+fn an_age_change_rewrites_only_the_age_digits() {
+    let render = |age_ms: u64| {
+        let mut a = app_with(Scenario::Healthy, 120, 40);
+        let at = a.shown.as_ref().expect("shown").snapshot.finished_at_ms;
+        a.on_tick(at + age_ms);
+        let area = Rect::new(0, 0, 120, 40);
+        let mut buf = Buffer::empty(area);
+        crate::ui::render(&mut buf, area, &a);
+        buf
+    };
+    // Pairs on the same side of the staleness limit (3 s), which restyles the label.
+    for (from, to, max_cells) in [
+        (300, 2_000, 2),
+        (1_000, 2_000, 1),
+        (9_000, 12_000, 2),
+        (12_000, 59_000, 2),
+    ] {
+        let (before, after) = (render(from), render(to));
+        let changed = before.diff(&after);
+        assert!(
+            !changed.is_empty() && changed.len() <= max_cells,
+            "{from} ms -> {to} ms changed {} cells: {:?}",
+            changed.len(),
+            changed
+                .iter()
+                .map(|(x, y, c)| (*x, *y, c.symbol()))
+                .collect::<Vec<_>>()
+        );
+    }
+    assert_eq!(crate::ui::header::age_label(300), "<1s");
+    assert_eq!(crate::ui::header::age_label(2_500), " 2s");
+    assert_eq!(crate::ui::header::age_label(59_999), "59s");
+    assert_eq!(crate::ui::header::age_label(65_000), "1m05s");
+}

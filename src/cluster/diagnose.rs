@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::fasthash::{FxMap, IdKey};
 use super::model::{
     ClusterModel, NodeSummary, OpenSlot, Reachability, Role, SlotState, ViewDisagreement,
 };
@@ -286,7 +287,7 @@ struct Facts {
 
 struct Ctx<'a> {
     model: &'a ClusterModel,
-    by_id: HashMap<&'a NodeId, usize>,
+    by_id: FxMap<IdKey<'a>, usize>,
     facts: Vec<Facts>,
     /// Consensus-owned ranges per node index.
     owned: Vec<Vec<SlotRange>>,
@@ -310,10 +311,11 @@ struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     fn new(model: &'a ClusterModel) -> Self {
         let n = model.nodes.len();
-        let mut by_id = HashMap::with_capacity(n);
+        let mut by_id: FxMap<IdKey<'a>, usize> = FxMap::default();
+        by_id.reserve(n);
         for (i, node) in model.nodes.iter().enumerate() {
             if let Some(id) = &node.id {
-                by_id.entry(id).or_insert(i);
+                by_id.entry(IdKey(id)).or_insert(i);
             }
         }
         let facts: Vec<Facts> = model.nodes.iter().map(node_facts).collect();
@@ -321,18 +323,29 @@ impl<'a> Ctx<'a> {
         // One walk over the slot map.
         let mut owned: Vec<Vec<SlotRange>> = vec![Vec::new(); n];
         let mut uncovered = Vec::new();
-        for (s, entry) in model.slots.iter().enumerate() {
-            let Ok(slot) = Slot::try_from(s) else { break };
+        // Run by run of slots with the same owner, not slot by slot.
+        let mut start = 0usize;
+        while let Some(entry) = model.slots.get(start) {
+            let len = model.slots[start..]
+                .iter()
+                .position(|e| e.owner != entry.owner)
+                .unwrap_or(model.slots.len() - start);
+            let (Ok(first), Ok(last)) = (Slot::try_from(start), Slot::try_from(start + len - 1))
+            else {
+                break;
+            };
+            let range = SlotRange::new(first, last);
             match entry.owner.and_then(|o| owned.get_mut(o as usize)) {
-                Some(ranges) => push_slot(ranges, slot),
-                None => push_slot(&mut uncovered, slot),
+                Some(ranges) => push_range(ranges, range),
+                None => push_range(&mut uncovered, range),
             }
+            start += len;
         }
 
         let mut replicas: Vec<Vec<usize>> = vec![Vec::new(); n];
         for (i, node) in model.nodes.iter().enumerate() {
             if node.role == Role::Replica
-                && let Some(m) = node.master_id.as_ref().and_then(|m| by_id.get(m))
+                && let Some(m) = node.master_id.as_ref().and_then(|m| by_id.get(&IdKey(m)))
                 && let Some(list) = replicas.get_mut(*m)
                 && *m != i
             {
@@ -409,7 +422,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn index(&self, id: &NodeId) -> Option<usize> {
-        self.by_id.get(id).copied()
+        self.by_id.get(&IdKey(id)).copied()
     }
 
     /// `addr (shortid)` for an id, or `unknown node shortid`.
@@ -1994,18 +2007,21 @@ impl<'a> Ctx<'a> {
     }
 
     fn epoch_findings(&self, out: &mut Vec<Finding>) {
-        let mut by_epoch: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
-        for &i in &self.slot_masters {
-            if let Some(n) = self.node(i)
-                && n.role == Role::Master
-            {
-                by_epoch.entry(n.config_epoch).or_default().push(i);
-            }
-        }
-        for (epoch, idx) in by_epoch {
-            if idx.len() < 2 {
+        // (epoch, master) sorted by epoch, stable: masters keep their order within an epoch.
+        let mut by_epoch: Vec<(u64, usize)> = self
+            .slot_masters
+            .iter()
+            .filter_map(|&i| self.node(i).map(|n| (n, i)))
+            .filter(|(n, _)| n.role == Role::Master)
+            .map(|(n, i)| (n.config_epoch, i))
+            .collect();
+        by_epoch.sort_by_key(|&(e, _)| e);
+        for group in by_epoch.chunk_by(|a, b| a.0 == b.0) {
+            if group.len() < 2 {
                 continue;
             }
+            let epoch = group[0].0;
+            let idx: Vec<usize> = group.iter().map(|&(_, i)| i).collect();
             let mut f = Finding::new(
                 FindingKind::ConfigEpochCollision,
                 Severity::Warning,
@@ -2182,6 +2198,15 @@ fn unreachable_phrase(e: &ProbeError) -> String {
 }
 
 /// Append a slot to ranges built in ascending order.
+/// Append a range that starts after every range in `ranges`, merging it with the last one
+/// when they touch.
+fn push_range(ranges: &mut Vec<SlotRange>, range: SlotRange) {
+    match ranges.last_mut() {
+        Some(r) if u32::from(r.end) + 1 == u32::from(range.start) => r.end = range.end,
+        _ => ranges.push(range),
+    }
+}
+
 fn push_slot(ranges: &mut Vec<SlotRange>, slot: Slot) {
     match ranges.last_mut() {
         Some(r) if u32::from(r.end) + 1 == u32::from(slot) => r.end = slot,

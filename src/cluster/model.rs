@@ -284,8 +284,10 @@ impl ClusterModel {
 /// is a maximal run of slots on which no view changes its mind. No per-slot allocation.
 mod build {
     use std::borrow::Cow;
-    use std::collections::{BTreeMap, HashMap};
+    use std::collections::BTreeMap;
     use std::hash::Hasher as _;
+
+    use crate::cluster::fasthash::{FxHasher, FxMap, IdKey};
 
     use super::{
         ClusterModel, NodeIdx, NodeSummary, OpenSlot, PeerOpinion, Reachability, Role, SlotEntry,
@@ -339,6 +341,9 @@ mod build {
         epoch: u64,
     }
 
+    /// Walks one claim list segment by segment: `f(segment, claim naming it)`.
+    type SegmentWalk<'w> = dyn Fn(&[Claim], &mut dyn FnMut(usize, Option<&Claim>)) + 'w;
+
     /// (owner a view names, consensus owner), internal indices.
     type OwnerPair = (Option<usize>, Option<usize>);
 
@@ -369,72 +374,6 @@ mod build {
 
         fn distinct(&self) -> usize {
             usize::from(self.first.is_some()) + self.more.len()
-        }
-    }
-
-    /// A small fast hasher (FxHash) for the id and address maps: keys are random hex ids and
-    /// addresses, not attacker-chosen, and SipHash dominated the build time.
-    #[derive(Default, Clone, Copy)]
-    struct FxHasher(u64);
-
-    impl std::hash::Hasher for FxHasher {
-        fn write(&mut self, bytes: &[u8]) {
-            for chunk in bytes.chunks(8) {
-                let mut buf = [0u8; 8];
-                buf[..chunk.len()].copy_from_slice(chunk);
-                self.add(u64::from_le_bytes(buf));
-            }
-        }
-
-        fn write_u8(&mut self, i: u8) {
-            self.add(u64::from(i));
-        }
-
-        fn write_u16(&mut self, i: u16) {
-            self.add(u64::from(i));
-        }
-
-        fn write_u64(&mut self, i: u64) {
-            self.add(i);
-        }
-
-        fn write_usize(&mut self, i: usize) {
-            self.add(i as u64);
-        }
-
-        fn finish(&self) -> u64 {
-            self.0
-        }
-    }
-
-    impl FxHasher {
-        fn add(&mut self, word: u64) {
-            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-
-    type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
-
-    /// A node id as a map key, hashed on its first 16 bytes and length only: ids are random
-    /// hex (16 hex characters carry 64 bits), and a worst-case build looks up a million of
-    /// them. Equality still compares the whole id, so equal prefixes only cost speed.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    struct IdKey<'a>(&'a NodeId);
-
-    impl std::hash::Hash for IdKey<'_> {
-        fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-            let b = self.0.0.as_bytes();
-            let mut buf = [0u8; 16];
-            let n = b.len().min(16);
-            buf[..n].copy_from_slice(&b[..n]);
-            let (lo, hi) = buf.split_at(8);
-            let word = |x: &[u8]| {
-                let mut w = [0u8; 8];
-                w.copy_from_slice(x);
-                u64::from_le_bytes(w)
-            };
-            state.write_u64(word(lo));
-            state.write_u64(word(hi) ^ b.len() as u64);
         }
     }
 
@@ -919,7 +858,7 @@ mod build {
     fn disagreements_of(
         claims: &[Claim],
         seg_owner: &[Option<usize>],
-        for_each_segment: &dyn Fn(&[Claim], &mut dyn FnMut(usize, Option<&Claim>)),
+        for_each_segment: &SegmentWalk<'_>,
         seg_range: &dyn Fn(usize) -> SlotRange,
     ) -> BTreeMap<OwnerPair, (Vec<SlotRange>, Option<u64>)> {
         let mut groups: BTreeMap<OwnerPair, (Vec<SlotRange>, Option<u64>)> = BTreeMap::new();

@@ -125,7 +125,9 @@ pub fn parse_node_line(line: &str) -> Result<NodeLine, ParseError> {
 /// accepted so that hand-written tables with short ids still parse.
 fn parse_node_id(tok: &str) -> Result<NodeId, String> {
     // `fold` rather than `all`: no early exit, so the check over the 40 bytes vectorises.
-    let valid = tok.bytes().fold(true, |ok, b| ok & b.is_ascii_alphanumeric());
+    let valid = tok
+        .bytes()
+        .fold(true, |ok, b| ok & b.is_ascii_alphanumeric());
     if tok.is_empty() || tok.len() > 64 || !valid {
         return Err(format!("invalid node id `{}`", clip(tok)));
     }

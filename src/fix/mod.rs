@@ -143,14 +143,15 @@ impl KeysAtRisk {
 }
 
 impl fmt::Display for KeysAtRisk {
-    /// `332`, `unknown (about 332)` or `unknown`.
+    /// `332`, `unknown (about 332)` or `unknown`. An estimate of 0 adds nothing (the count is
+    /// still unknown, e.g. when the live masters hold no key), so it prints as plain `unknown`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Known(n) => write!(f, "{n}"),
             Self::Unknown {
                 estimate: Some(e), ..
-            } => write!(f, "unknown (about {})", e.keys),
-            Self::Unknown { estimate: None, .. } => f.write_str("unknown"),
+            } if e.keys > 0 => write!(f, "unknown (about {})", e.keys),
+            Self::Unknown { .. } => f.write_str("unknown"),
         }
     }
 }

@@ -26,7 +26,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::app::App;
 use crate::app::fix::{DialogButton, FixDialog, FixStage, ProgressLine, outcome_words};
-use crate::fix::{FixOutcome, FixPlan, RiskLevel};
+use crate::fix::{Confirmation, FixOutcome, FixPlan, KeysAtRisk, RiskLevel};
 
 use super::text::{human_count, truncate_end};
 
@@ -40,9 +40,9 @@ pub fn render_fix_dialog(buf: &mut Buffer, area: Rect, app: &App, d: &FixDialog)
     );
     Clear.render(r, buf);
     let risk = d.plan().map(|p| p.risk.level());
-    let right = match (d.stage, risk) {
+    let right = match (d.stage, d.plan()) {
         (FixStage::Choose, _) | (_, None) => String::new(),
-        (_, Some(l)) => format!(" risk {} ", risk_word(l)),
+        (_, Some(p)) => format!(" risk {} ", risk_headline(p)),
     };
     let room = usize::from(r.width).saturating_sub(right.width() + 12);
     let title = format!(" FIX · {} ", truncate_end(&d.target, room));
@@ -115,6 +115,24 @@ fn risk_word(l: RiskLevel) -> &'static str {
         RiskLevel::Low => "LOW",
         RiskLevel::Medium => "MEDIUM",
         RiskLevel::High => "HIGH: CAN LOSE DATA",
+    }
+}
+
+/// The dialog header's risk words for a plan. "CAN LOSE DATA" only for plans that are marked
+/// data-losing (and so need a typed word); a plan that is high risk because a key count could
+/// not be read says so instead of claiming certain loss.
+#[must_use]
+pub fn risk_headline(p: &FixPlan) -> String {
+    let level = p.risk.level();
+    if level != RiskLevel::High {
+        return risk_word(level).to_owned();
+    }
+    if p.risk.loses_data || matches!(p.confirmation, Confirmation::TypeWord(_)) {
+        return risk_word(level).to_owned();
+    }
+    match &p.risk.keys_at_risk {
+        KeysAtRisk::Unknown { .. } => "HIGH: key count unknown".to_owned(),
+        KeysAtRisk::Known(n) => format!("HIGH: {} at risk", plural(*n, "key", "keys")),
     }
 }
 

@@ -128,6 +128,24 @@ pub fn render_header(buf: &mut Buffer, area: Rect, app: &App) {
     buf.set_line(area.x, y, &Line::from(second), area.width);
 }
 
+/// Width the data age label is padded to: "<1s", " 2s" and "59s" take the same cells, so
+/// while refreshes arrive a new age rewrites only its own digits, never the rest of the counts
+/// line (which would shift by one column between "<1s" and "2s"). No wider, so that the full
+/// counts line still fits 80 columns.
+pub const AGE_LABEL_WIDTH: usize = 3;
+
+/// The data age, right-aligned in [`AGE_LABEL_WIDTH`] cells: `"<1s"`, `" 2s"`, `"59s"`.
+/// Ages of a minute and more (`"1m05s"`) are wider; the data is stale by then and flagged.
+#[must_use]
+pub fn age_label(age_ms: u64) -> String {
+    let label = if age_ms < 1000 {
+        "<1s".to_owned()
+    } else {
+        human_age_ms(age_ms - age_ms % 1000)
+    };
+    format!("{label:>AGE_LABEL_WIDTH$}")
+}
+
 /// The counts line; `compact` uses short labels so that it fits 80 columns.
 fn counts_line(app: &App, compact: bool) -> Vec<Span<'static>> {
     let t = &app.theme;
@@ -139,11 +157,7 @@ fn counts_line(app: &App, compact: bool) -> Vec<Span<'static>> {
             t.text
         };
         second.push(Span::styled("data ", t.text_dim));
-        let label = if age < 1000 {
-            "<1s".to_owned()
-        } else {
-            human_age_ms(age - age % 1000)
-        };
+        let label = age_label(age);
         second.push(Span::styled(
             if compact {
                 label
@@ -163,10 +177,15 @@ fn counts_line(app: &App, compact: bool) -> Vec<Span<'static>> {
             .count();
         second.push(Span::styled("nodes ", t.text_dim));
         second.push(Span::styled(format!("{ok} ok"), t.text));
+        let slash = if compact { "/" } else { " / " };
         if failing > 0 {
-            second.push(Span::styled(" / ", t.text_dim));
+            second.push(Span::styled(slash, t.text_dim));
             second.push(Span::styled(
-                format!("{failing} failing"),
+                if compact {
+                    format!("{failing} fail")
+                } else {
+                    format!("{failing} failing")
+                },
                 t.severity_critical,
             ));
         }
@@ -174,9 +193,9 @@ fn counts_line(app: &App, compact: bool) -> Vec<Span<'static>> {
         if unprobed > 0 {
             second.push(Span::styled(
                 if compact {
-                    format!(" / {unprobed} unprobed")
+                    format!("{slash}{unprobed} unprobed")
                 } else {
-                    format!(" / {unprobed} not probed")
+                    format!("{slash}{unprobed} not probed")
                 },
                 t.text_dim,
             ));
