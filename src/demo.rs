@@ -128,6 +128,10 @@ pub fn describe(lab: &Lab, report: &ScenarioReport) -> String {
 }
 
 /// Text printed after the dashboard closes: did the keys survive?
+///
+/// Keys that cannot be read are split by cause, because "0 readable" on a cluster that is
+/// still down means "refused", not "lost": the count of written keys still stored on a running
+/// node says how many a repair can bring back.
 #[must_use]
 pub fn survival_text(lab: &Lab) -> String {
     let rb = lab.read_back();
@@ -135,17 +139,45 @@ pub fn survival_text(lab: &Lab) -> String {
         "keys written before the fault: {}, readable now with the right value: {}",
         rb.written, rb.readable
     );
-    if !rb.all_readable() {
+    if rb.all_readable() {
+        return out;
+    }
+    let (mut refused, mut absent, mut wrong, mut other) = (0usize, 0usize, 0usize, 0usize);
+    for (_, reason) in &rb.missing {
+        if reason.contains("CLUSTERDOWN") {
+            refused += 1;
+        } else if reason == "absent" {
+            absent += 1;
+        } else if reason.starts_with("wrong value") {
+            wrong += 1;
+        } else {
+            other += 1;
+        }
+    }
+    let parts: Vec<String> = [
+        (refused, "refused with CLUSTERDOWN"),
+        (absent, "absent"),
+        (wrong, "with another value"),
+        (other, "owner unreachable or other error"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    let _ = write!(out, "\n  not readable: {}", parts.join(", "));
+    let examples: Vec<&str> = rb.missing.iter().take(3).map(|(k, _)| k.as_str()).collect();
+    let _ = write!(out, " (e.g. {})", examples.join(", "));
+    let stored = lab.stored_written_keys();
+    let _ = write!(
+        out,
+        "\n  still stored on a running node: {stored} of {} (CLUSTER COUNTKEYSINSLOT)",
+        rb.written
+    );
+    let gone = rb.written.saturating_sub(stored);
+    if gone > 0 {
         let _ = write!(
             out,
-            " ({} missing or different, e.g. {})",
-            rb.written.saturating_sub(rb.readable),
-            rb.missing
-                .iter()
-                .take(3)
-                .map(|(k, _)| k.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            "; {gone} on no running node (they were on a stopped or killed node, or deleted)"
         );
     }
     out

@@ -2,7 +2,7 @@
 //! real cluster and breaks it; `slotscope check --json` on it reports the expected finding; a
 //! signal stops the demo, and every process it started is gone and its directory removed.
 
-use std::io::{BufRead as _, BufReader};
+use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -107,8 +107,9 @@ impl Demo {
         (code, json)
     }
 
-    /// Send `sig`, wait for the demo to exit, assert nothing is left behind.
-    fn stop_with(mut self, sig: Signal) {
+    /// Send `sig`, wait for the demo to exit, assert nothing is left behind; returns what the
+    /// demo printed on stdout.
+    fn stop_with(mut self, sig: Signal) -> String {
         kill(
             Pid::from_raw(i32::try_from(self.child.id()).expect("pid")),
             sig,
@@ -131,6 +132,11 @@ impl Demo {
             assert!(gone, "redis-server pid {pid} still running after {sig:?}");
         }
         assert!(!self.dir.exists(), "{} still exists", self.dir.display());
+        let mut stdout = String::new();
+        if let Some(mut out) = self.child.stdout.take() {
+            out.read_to_string(&mut stdout).expect("read stdout");
+        }
+        stdout
     }
 }
 
@@ -193,7 +199,41 @@ fn scenario_shows_finding_and_cleans_up(
         );
     }
     assert_eq!(json["exit_code"].as_i64(), Some(i64::from(code)));
-    demo.stop_with(sig);
+    let stdout = demo.stop_with(sig);
+    assert!(
+        stdout.contains("keys written before the fault: "),
+        "{scenario}: {stdout}"
+    );
+}
+
+/// After the drill, the demo says how many keys survived, and tells "refused because the
+/// cluster is down" apart from "gone": a third of the keys died with the master, the rest
+/// are still stored on the live masters.
+#[test]
+fn survival_report_splits_refused_from_lost_keys() {
+    let demo = Demo::start("dead-master-no-replica");
+    let stdout = demo.stop_with(Signal::SIGINT);
+    assert!(
+        stdout.contains("readable now with the right value: 0"),
+        "{stdout}"
+    );
+    // Live masters refuse with CLUSTERDOWN; the dead master's keys cannot even be asked for.
+    assert!(stdout.contains(" refused with CLUSTERDOWN"), "{stdout}");
+    assert!(stdout.contains(" owner unreachable"), "{stdout}");
+    let stored: usize = stdout
+        .split("still stored on a running node: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no stored count: {stdout}"));
+    assert!(
+        (100..190).contains(&stored),
+        "two of three masters live: {stored}\n{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("{} on no running node", 200 - stored)),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -226,6 +226,42 @@ impl Lab {
         out
     }
 
+    /// How many of the written keys are still physically stored on a running node, whatever
+    /// the cluster state: per slot that holds written keys, the largest
+    /// `CLUSTER COUNTKEYSINSLOT` over the running nodes, capped at the keys written there.
+    /// Answers even while the cluster refuses reads with `CLUSTERDOWN`. One connection per
+    /// node; a node that does not answer counts as holding nothing.
+    #[must_use]
+    pub fn stored_written_keys(&self) -> usize {
+        let mut per_slot: BTreeMap<Slot, usize> = BTreeMap::new();
+        for k in self.written.keys() {
+            *per_slot.entry(key_slot(k.as_bytes())).or_default() += 1;
+        }
+        let mut cons: Vec<redis::Connection> = self
+            .running()
+            .into_iter()
+            .filter_map(|i| self.node(i).ok().map(|n| n.port))
+            .filter_map(|port| conn::connect(port, self.password(), SHORT).ok())
+            .collect();
+        let mut stored = 0usize;
+        for (slot, written) in per_slot {
+            let mut best = 0usize;
+            let mut dead = Vec::new();
+            for (ci, con) in cons.iter_mut().enumerate() {
+                let cmd = conn::command(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
+                match cmd.query::<u64>(con) {
+                    Ok(n) => best = best.max(usize::try_from(n).unwrap_or(usize::MAX)),
+                    Err(_) => dead.push(ci),
+                }
+            }
+            for ci in dead.into_iter().rev() {
+                cons.remove(ci);
+            }
+            stored += best.min(written);
+        }
+        stored
+    }
+
     /// `CLUSTER COUNTKEYSINSLOT slot` on node `i`: keys physically stored there, whoever owns
     /// the slot and whatever the cluster state.
     ///
