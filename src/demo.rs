@@ -143,9 +143,12 @@ pub fn survival_text(lab: &Lab) -> String {
         return out;
     }
     let (mut refused, mut absent, mut wrong, mut other) = (0usize, 0usize, 0usize, 0usize);
+    let mut unbound = 0usize;
     for (_, reason) in &rb.missing {
         if reason.contains("CLUSTERDOWN") {
             refused += 1;
+        } else if reason.contains("has no owner") {
+            unbound += 1;
         } else if reason == "absent" {
             absent += 1;
         } else if reason.starts_with("wrong value") {
@@ -156,6 +159,7 @@ pub fn survival_text(lab: &Lab) -> String {
     }
     let parts: Vec<String> = [
         (refused, "refused with CLUSTERDOWN"),
+        (unbound, "in slots bound to no master"),
         (absent, "absent"),
         (wrong, "with another value"),
         (other, "owner unreachable or other error"),
