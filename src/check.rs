@@ -141,10 +141,10 @@ pub fn report<'a>(
             .nodes
             .iter()
             .map(|n| JsonNode {
-                id: n.id.as_ref().map(|i| i.0.clone()),
+                id: n.id.as_ref().map(|i| i.0.to_string()),
                 address: n.addr.to_string(),
                 role: n.role,
-                master_id: n.master_id.as_ref().map(|i| i.0.clone()),
+                master_id: n.master_id.as_ref().map(|i| i.0.to_string()),
                 flags: n
                     .flags
                     .names()

@@ -326,7 +326,12 @@ fn dead_master_slots_reassigned_with_exact_loss() {
         // The dead node stays in the tables as failed and slot-less: forget it too.
         let (_, plans) = plan_all(&connector).await;
         let forget = pick(&plans, |p| p.kind == PlanKind::Forget).clone();
-        assert!(forget.nodes.iter().any(|id| id.0 == lab.node_id(dead)));
+        assert!(
+            forget
+                .nodes
+                .iter()
+                .any(|id| id.as_str() == lab.node_id(dead))
+        );
         let (outcome, events) = run(&executor, &forget).await;
         assert!(outcome.is_success(), "{outcome:?} {events:#?}");
         assert_whole(&lab, &connector).await;
@@ -878,14 +883,17 @@ fn ownership_dispute_resolved() {
             model
                 .disagreements
                 .iter()
-                .any(|d| d.node.0 == lab.node_id(c)),
+                .any(|d| d.node.as_str() == lab.node_id(c)),
             "{:?}",
             model.disagreements
         );
         let plan = pick(&plans, |p| p.kind == PlanKind::ResolveDispute).clone();
-        assert!(plan.nodes.iter().any(|n| n.0 == a_id), "owner listed");
         assert!(
-            plan.nodes.iter().any(|n| n.0 == lab.node_id(c)),
+            plan.nodes.iter().any(|n| n.as_str() == a_id),
+            "owner listed"
+        );
+        assert!(
+            plan.nodes.iter().any(|n| n.as_str() == lab.node_id(c)),
             "dissenter listed"
         );
         assert!(

@@ -30,7 +30,7 @@ pub enum Scenario {
 pub const T0_MS: u64 = 1_714_532_400_000;
 
 fn id(i: usize) -> NodeId {
-    NodeId(format!("{i:08x}{}", "e".repeat(32)))
+    NodeId::from(format!("{i:08x}{}", "e".repeat(32)))
 }
 
 /// A model of `masters` masters with `replicas` replicas each, broken as `scenario` says.

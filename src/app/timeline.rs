@@ -74,7 +74,7 @@ impl Health {
 
 fn key(n: &NodeSummary) -> String {
     n.id.as_ref()
-        .map_or_else(|| format!("addr:{}", n.addr), |i| i.0.clone())
+        .map_or_else(|| format!("addr:{}", n.addr), |i| i.0.to_string())
 }
 
 fn cluster_state(m: &ClusterModel) -> Option<bool> {

@@ -810,7 +810,7 @@ mod build {
                 disagreements_of(&claims[d], &seg_owner, &for_each_segment, &seg_range)
                     .into_iter()
                     .map(|((its, cons), (ranges, its_epoch))| ViewDisagreement {
-                        node: NodeId(String::new()),
+                        node: NodeId::from(""),
                         slots: ranges,
                         its_owner: its.and_then(|i| summaries[i].id.clone()),
                         consensus_owner: cons.and_then(|i| summaries[i].id.clone()),
@@ -1116,7 +1116,7 @@ mod tests {
     const NEW_B: &str = "613d8165e65e99d532d3ca916f43ad6e03879341"; // 31001 restarted
 
     fn id(s: &str) -> NodeId {
-        NodeId(s.to_owned())
+        NodeId::from(s)
     }
 
     fn refused() -> ProbeError {
@@ -1158,7 +1158,7 @@ mod tests {
     fn owner_id(m: &ClusterModel, slot: Slot) -> Option<&str> {
         m.owner_of(slot)
             .and_then(|n| n.id.as_ref())
-            .map(|i| i.0.as_str())
+            .map(|i| i.as_str())
     }
 
     fn order(m: &ClusterModel) -> Vec<String> {
@@ -1523,7 +1523,7 @@ mod tests {
         assert_eq!(m.disagreements.len(), 1);
         let d = &m.disagreements[0];
         assert_eq!(
-            (d.node.0.as_str(), format_ranges(&d.slots)),
+            (d.node.as_str(), format_ranges(&d.slots)),
             ("cccc", "0-99".to_owned())
         );
         assert_eq!(
@@ -1853,7 +1853,7 @@ mod tests {
         // 3 votes for C against 2 for A: C wins 0-99, disputed.
         assert_eq!(owner_id(&m, 0), Some("cccc"));
         assert_eq!(ranges_in(&m, SlotState::Disputed), "0-99");
-        let mut who: Vec<&str> = m.disagreements.iter().map(|d| d.node.0.as_str()).collect();
+        let mut who: Vec<&str> = m.disagreements.iter().map(|d| d.node.as_str()).collect();
         who.sort_unstable();
         assert_eq!(who, ["aaaa", "bbbb"]);
         // One more fresh view tips the vote back to A; the three stale ones each disagree.
@@ -1880,7 +1880,7 @@ mod tests {
         let mut who: Vec<(&str, String)> = m
             .disagreements
             .iter()
-            .map(|d| (d.node.0.as_str(), format_ranges(&d.slots)))
+            .map(|d| (d.node.as_str(), format_ranges(&d.slots)))
             .collect();
         who.sort_unstable();
         assert_eq!(

@@ -131,7 +131,7 @@ fn parse_node_id(tok: &str) -> Result<NodeId, String> {
     if tok.is_empty() || tok.len() > 64 || !valid {
         return Err(format!("invalid node id `{}`", clip(tok)));
     }
-    Ok(NodeId(tok.to_owned()))
+    Ok(NodeId::from(tok))
 }
 
 /// `ip:port@cport[,hostname[,aux=value…]]`, parsed from the right of the `@`.
@@ -422,7 +422,7 @@ mod tests {
     const C: &str = "0a63eccdde112d339111f24cef3020a0432998fe";
 
     fn id(s: &str) -> NodeId {
-        NodeId(s.to_owned())
+        NodeId::from(s)
     }
 
     /// (fixture text, lines, myself id prefix, slots claimed by myself, markers on myself)

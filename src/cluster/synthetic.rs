@@ -198,7 +198,7 @@ pub fn synthetic_id(i: usize) -> NodeId {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     };
-    NodeId(format!("{:016x}{:016x}{:08x}", mix(), mix(), i))
+    NodeId::from(format!("{:016x}{:016x}{:08x}", mix(), mix(), i))
 }
 
 /// Endpoint of synthetic node `i`: 10.0.x.y:7000+…, one node per address.
@@ -273,7 +273,7 @@ pub fn synthetic_nodes_text(masters: usize, replicas_per_master: usize, myself: 
             flags.push("myself");
         }
         flags.push(if l.flags.master { "master" } else { "slave" });
-        let master = l.master_id.as_ref().map_or("-", |m| m.0.as_str());
+        let master = l.master_id.as_ref().map_or("-", |m| m.as_str());
         let _ = write!(
             s,
             "{} {}:{}@{} {} {} {} {} {} connected",

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -14,15 +15,36 @@ pub const SLOT_COUNT: usize = 16384;
 pub type Slot = u16;
 
 /// A 40-hex-character node id (handshake nodes carry a temporary random one).
+///
+/// Shared (`Arc<str>`): a 1000-node cluster names every id in every node's view, so the model
+/// copies ids a million times per refresh; a clone is a reference count, not an allocation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct NodeId(pub String);
+pub struct NodeId(pub Arc<str>);
 
 impl NodeId {
     /// The first eight characters, as `redis-cli` prints them.
     #[must_use]
     pub fn short(&self) -> &str {
         self.0.get(..8).unwrap_or(&self.0)
+    }
+
+    /// The whole id.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for NodeId {
+    fn from(s: &str) -> Self {
+        Self(Arc::from(s))
+    }
+}
+
+impl From<String> for NodeId {
+    fn from(s: String) -> Self {
+        Self(Arc::from(s))
     }
 }
 

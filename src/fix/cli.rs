@@ -177,7 +177,7 @@ fn scope_of(args: &FixArgs, model: &ClusterModel) -> Scope {
             .filter_map(|n| n.id.as_ref())
             .find(|id| id.0.starts_with(prefix.as_str()))
             .cloned()
-            .unwrap_or_else(|| NodeId(prefix.clone()));
+            .unwrap_or_else(|| NodeId::from(prefix.as_str()));
         return Scope::Node(id);
     }
     Scope::All

@@ -846,7 +846,7 @@ mod tests {
             severity: Severity::Warning,
             summary: summary.to_owned(),
             slots: slots.iter().map(|(a, b)| SlotRange::new(*a, *b)).collect(),
-            nodes: nodes.iter().map(|n| NodeId((*n).to_owned())).collect(),
+            nodes: nodes.iter().map(|n| NodeId::from(*n)).collect(),
             addresses: Vec::new(),
             evidence: Vec::new(),
         }

@@ -640,7 +640,7 @@ impl Planner<'_> {
                     "SETSLOT".into(),
                     s.to_string(),
                     "IMPORTING".into(),
-                    src.0.clone(),
+                    src.0.to_string(),
                 ],
                 format!("mark slot {s} importing on the target {}", self.label(&dst)),
             ));
@@ -654,7 +654,7 @@ impl Planner<'_> {
                     "SETSLOT".into(),
                     s.to_string(),
                     "MIGRATING".into(),
-                    dst.0.clone(),
+                    dst.0.to_string(),
                 ],
                 format!("mark slot {s} migrating on the source {}", self.label(&src)),
             ));
@@ -755,7 +755,7 @@ impl Planner<'_> {
                     "SETSLOT".into(),
                     s.to_string(),
                     "IMPORTING".into(),
-                    src.0.clone(),
+                    src.0.to_string(),
                 ],
                 format!(
                     "open slot {s} on {} so it may send its keys back",
@@ -875,7 +875,7 @@ impl Planner<'_> {
                     "SETSLOT".into(),
                     s.to_string(),
                     "NODE".into(),
-                    new.0.clone(),
+                    new.0.to_string(),
                 ],
                 tolerate,
             },
@@ -1939,7 +1939,7 @@ impl Planner<'_> {
                                     "SETSLOT".into(),
                                     s.to_string(),
                                     "NODE".into(),
-                                    owner.0.clone(),
+                                    owner.0.to_string(),
                                 ],
                                 tolerate: Vec::new(),
                             },
@@ -2255,7 +2255,7 @@ impl Planner<'_> {
                 steps.push(cmd_step(
                     kep,
                     Some(k.clone()),
-                    vec!["CLUSTER".into(), "FORGET".into(), id.0.clone()],
+                    vec!["CLUSTER".into(), "FORGET".into(), id.0.to_string()],
                     format!("{} forgets {}", kn.label(), n.label()),
                 ));
             }

@@ -36,6 +36,7 @@ pub use conn::{CommandError, Connector, NodeConn};
 pub use probe::{now_ms, probe_node};
 pub use target::{ConnectOptions, Secret, SeedError, parse_seed};
 
+use crate::cluster::intern::IdPool;
 use crate::cluster::types::{
     ClusterSnapshot, Endpoint, NodeId, NodeObservation, ProbeError, SLOT_COUNT, Slot,
 };
@@ -231,7 +232,12 @@ pub async fn observe_once(
         }
     }
     let mut observations: Vec<NodeObservation> = Vec::new();
-    while let Some(obs) = pending.next().await {
+    // Equal ids across all views share one allocation (N² ids at N nodes).
+    let mut ids = IdPool::new();
+    while let Some(mut obs) = pending.next().await {
+        if let Ok(report) = obs.result.as_mut() {
+            ids.intern_view(&mut report.nodes);
+        }
         if let Some(report) = obs.report() {
             for line in &report.nodes.lines {
                 if line.flags.noaddr {

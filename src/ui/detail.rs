@@ -57,7 +57,7 @@ pub fn detail_lines(app: &App, idx: usize, width: u16) -> Vec<Line<'static>> {
         &mut out,
         "id",
         n.id.as_ref()
-            .map_or_else(|| "unknown".to_owned(), |i| i.0.clone()),
+            .map_or_else(|| "unknown".to_owned(), |i| i.0.to_string()),
     );
     kv(&mut out, "role", format!("{:?}", n.role).to_lowercase());
     let rtt = n

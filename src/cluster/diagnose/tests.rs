@@ -14,7 +14,7 @@ use crate::cluster::types::{Endpoint, NodeAddr, NodeConfig, NodeFlags, SLOT_COUN
 // and address 127.0.0.1:(7000+n).
 
 fn nid(n: u16) -> NodeId {
-    NodeId(format!("{n:02x}").repeat(20))
+    NodeId::from(format!("{n:02x}").repeat(20))
 }
 
 fn new_node(n: u16, role: Role) -> NodeSummary {
@@ -1025,7 +1025,7 @@ fn big_model(masters: u16, replicas: u16) -> ClusterModel {
     let per = SLOT_COUNT / usize::from(masters);
     for k in 0..masters {
         let mut m = new_node(k, Role::Master);
-        m.id = Some(NodeId(format!("{k:040x}")));
+        m.id = Some(NodeId::from(format!("{k:040x}")));
         m.config_epoch = u64::from(k) + 1;
         let idx = u32::try_from(nodes.len()).unwrap_or(0);
         let count = if k + 1 == masters {
@@ -1042,11 +1042,11 @@ fn big_model(masters: u16, replicas: u16) -> ClusterModel {
         nodes.push(m);
         for r in 0..replicas {
             let mut rep = new_node(k, Role::Replica);
-            rep.id = Some(NodeId(format!(
+            rep.id = Some(NodeId::from(format!(
                 "{:040x}",
                 100_000 + u32::from(k) * 10 + u32::from(r)
             )));
-            rep.master_id = Some(NodeId(format!("{k:040x}")));
+            rep.master_id = Some(NodeId::from(format!("{k:040x}")));
             nodes.push(rep);
         }
     }

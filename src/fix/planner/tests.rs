@@ -12,7 +12,7 @@ use crate::cluster::types::{
 use crate::fix::{Condition, Confirmation, FixPlan, KeysAtRisk, PlanKind, StepAction};
 
 fn id(c: char) -> NodeId {
-    NodeId(std::iter::repeat_n(c, 40).collect())
+    NodeId::from(std::iter::repeat_n(c, 40).collect::<String>())
 }
 
 fn port(c: char) -> u16 {
