@@ -208,6 +208,10 @@ fn run_reports_progress_then_verification_and_refreshes() {
     assert!(s.contains("✓ DONE AND VERIFIED"), "{s}");
     assert!(s.contains("the finding is gone"), "{s}");
     assert!(s.contains("no new finding appeared"), "{s}");
+    // The result has its own keys: the footer offers closing, not Cancel/Run.
+    assert_eq!(a.scopes(), vec![crate::app::keymap::Scope::Result]);
+    assert!(s.contains("Enter:close"), "{s}");
+    assert!(!s.contains("Tab:switch"), "{s}");
     assert_eq!(key(&mut a, KeyCode::Enter), None);
     assert_eq!(a.mode, Mode::Normal);
 }

@@ -31,6 +31,8 @@ pub enum Scope {
     Dialog,
     /// While a fix runs (checked before `Dialog`, whose keys apply too).
     Running,
+    /// The fix dialog once the run is over: its result (done, refused, failed) stays on screen.
+    Result,
 }
 
 impl Scope {
@@ -48,6 +50,7 @@ impl Scope {
             Self::Chooser => "Fix chooser (several plans fit)",
             Self::Dialog => "Fix dialog (confirmation, progress, result)",
             Self::Running => "While a fix runs (the fix dialog keys apply too)",
+            Self::Result => "Fix result (after a run)",
         }
     }
 }
@@ -530,6 +533,39 @@ pub static KEYMAP: &[Binding] = &[
         A::Quit,
         "quit: warns; twice within 3 s abandons the fix after its step",
         Some("quit"),
+    ),
+    b(
+        S::Result,
+        Key::plain(K::Enter),
+        A::Submit,
+        "close the result",
+        Some("close"),
+    ),
+    b(
+        S::Result,
+        Key::plain(K::Esc),
+        A::Back,
+        "close the result",
+        None,
+    ),
+    b(S::Result, Key::ch('q'), A::Back, "close the result", None),
+    b(S::Result, Key::plain(K::Up), A::MoveUp, "scroll up", None),
+    b(
+        S::Result,
+        Key::plain(K::Down),
+        A::MoveDown,
+        "scroll down",
+        Some("scroll"),
+    ),
+    b(S::Result, Key::ch('k'), A::MoveUp, "scroll up", None),
+    b(S::Result, Key::ch('j'), A::MoveDown, "scroll down", None),
+    b(S::Result, Key::plain(K::PageUp), A::PageUp, "page up", None),
+    b(
+        S::Result,
+        Key::plain(K::PageDown),
+        A::PageDown,
+        "page down",
+        None,
     ),
     b(
         S::Input,

@@ -572,6 +572,7 @@ impl App {
             Mode::Fix => match self.fix.as_ref().map(|d| d.stage) {
                 Some(FixStage::Choose) => vec![Scope::Chooser],
                 Some(FixStage::Running) => vec![Scope::Running, Scope::Dialog],
+                Some(FixStage::Done) => vec![Scope::Result],
                 _ => vec![Scope::Dialog],
             },
         }

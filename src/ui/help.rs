@@ -33,7 +33,10 @@ pub fn help_lines(app: &App, width: u16) -> Vec<Line<'static>> {
     let w = usize::from(width);
     let mut lines: Vec<Line<'static>> = Vec::new();
     for (scope, rows) in keymap::help_rows() {
-        if matches!(scope, keymap::Scope::Dialog | keymap::Scope::Chooser) {
+        if matches!(
+            scope,
+            keymap::Scope::Dialog | keymap::Scope::Chooser | keymap::Scope::Result
+        ) {
             continue;
         }
         lines.push(Line::styled(scope.title().to_owned(), t.table_header));
