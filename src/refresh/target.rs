@@ -152,6 +152,15 @@ pub enum SeedError {
     InvalidEscape,
     /// Two seeds name different users or passwords.
     ConflictingCredentials,
+    /// A bare IPv6 address whose last group could be a port (`::1:6379`).
+    AmbiguousIpv6 {
+        /// What was given.
+        given: String,
+        /// The address if the last group is a port.
+        host: String,
+        /// That port.
+        port: u16,
+    },
 }
 
 impl fmt::Display for SeedError {
@@ -169,6 +178,11 @@ impl fmt::Display for SeedError {
             Self::InvalidPort(p) => write!(f, "invalid port `{p}`: expected a number 1-65535"),
             Self::MissingHost(s) => write!(f, "missing host in `{s}`"),
             Self::InvalidHost(s) => write!(f, "invalid host in `{s}`"),
+            Self::AmbiguousIpv6 { given, host, port } => write!(
+                f,
+                "ambiguous IPv6 seed `{given}`: write [{host}]:{port} for port {port}, or \
+                 [{given}] for the whole address on port {DEFAULT_PORT}"
+            ),
             Self::NonZeroDb(db) => write!(
                 f,
                 "database `{db}` requested, but a Redis Cluster only has database 0"
@@ -258,8 +272,21 @@ fn parse_host_port(s: &str) -> Result<Endpoint, SeedError> {
         };
         return Ok(Endpoint::new(host, port));
     }
-    // More than one colon without brackets: a bare IPv6 address, default port.
+    // More than one colon without brackets: a bare IPv6 address, default port. When the last
+    // group could as well be a port (`::1:6379`), guessing could send traffic to another
+    // address than meant: ask for brackets instead.
     if s.matches(':').count() > 1 {
+        if let Some((head, tail)) = s.rsplit_once(':')
+            && head.parse::<std::net::Ipv6Addr>().is_ok()
+            && let Ok(port) = tail.parse::<u16>()
+            && port > 0
+        {
+            return Err(SeedError::AmbiguousIpv6 {
+                given: s.to_owned(),
+                host: head.to_owned(),
+                port,
+            });
+        }
         return Ok(Endpoint::new(s, DEFAULT_PORT));
     }
     match s.split_once(':') {
@@ -376,6 +403,8 @@ mod tests {
     #[case("h:0", SeedError::InvalidPort("0".into()))]
     #[case("h:70000", SeedError::InvalidPort("70000".into()))]
     #[case(":7000", SeedError::MissingHost(":7000".into()))]
+    #[case("::1:6379", SeedError::AmbiguousIpv6 { given: "::1:6379".into(), host: "::1".into(), port: 6379 })]
+    #[case("redis://::1:7000", SeedError::AmbiguousIpv6 { given: "::1:7000".into(), host: "::1".into(), port: 7000 })]
     #[case("[::1", SeedError::InvalidHost("[::1".into()))]
     #[case("[::1]x", SeedError::InvalidHost("[::1]x".into()))]
     #[case("redis://h:7000/3", SeedError::NonZeroDb("3".into()))]
