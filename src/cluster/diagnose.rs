@@ -100,6 +100,9 @@ pub enum FindingKind {
     NoReplica,
     /// A replica whose master is failing.
     ReplicaMasterFailing,
+    /// A replica whose replication link to its live master is down: it does not have the
+    /// master's data, so a failover to it would lose writes.
+    ReplicaNotSyncing,
     /// `cluster-require-full-coverage no` while slots are uncovered.
     FullCoverageOff,
     /// The server is not in cluster mode.
@@ -130,9 +133,10 @@ impl FindingKind {
             Self::HandshakeOrNoaddr => 13,
             Self::ReplicaOfUnknownMaster => 14,
             Self::ReplicaMasterFailing => 15,
-            Self::ConfigEpochCollision => 16,
-            Self::NoReplica => 17,
-            Self::DataAnomaly => 18,
+            Self::ReplicaNotSyncing => 16,
+            Self::ConfigEpochCollision => 17,
+            Self::NoReplica => 18,
+            Self::DataAnomaly => 19,
         }
     }
 }
@@ -1089,6 +1093,9 @@ impl<'a> Ctx<'a> {
             {
                 out.push(self.no_replica(i, n));
             }
+            if let Some(f) = self.replica_not_syncing(i, n) {
+                out.push(f);
+            }
             if let Some(info) = &n.info
                 && matches!(n.reachability, Reachability::Ok)
                 && info.keys_other_dbs > 0
@@ -1531,6 +1538,112 @@ impl<'a> Ctx<'a> {
         if f.kind != FindingKind::HandshakeOrNoaddr {
             f.evidence.extend(self.handshake_notes(n));
         }
+        Some(f)
+    }
+
+    /// A reachable replica whose own `INFO replication` says its link to a live, reachable
+    /// master is not up. (A replica of a failing master is `ReplicaMasterFailing` or part of
+    /// the master's own finding.)
+    fn replica_not_syncing(&self, i: usize, n: &NodeSummary) -> Option<Finding> {
+        if n.role != Role::Replica || !matches!(n.reachability, Reachability::Ok) {
+            return None;
+        }
+        let info = n.info.as_ref()?;
+        let status = info.master_link_status.as_deref()?;
+        if status == "up" {
+            return None;
+        }
+        let mi = self.index(n.master_id.as_ref()?)?;
+        let master = self.node(mi)?;
+        if self.fact(mi).down || !matches!(master.reachability, Reachability::Ok) || mi == i {
+            return None;
+        }
+        let owned = self.owned(mi);
+        let in_sync = self
+            .replicas_of(mi)
+            .iter()
+            .filter(|&&r| {
+                r != i
+                    && self.node(r).is_some_and(|rn| {
+                        rn.info
+                            .as_ref()
+                            .and_then(|ri| ri.master_link_status.as_deref())
+                            == Some("up")
+                    })
+            })
+            .count();
+        let consequence = if owned.is_empty() {
+            String::new()
+        } else if in_sync == 0 {
+            format!(
+                "; {} has no replica in sync, so losing it loses {}",
+                label(master),
+                slots_phrase(owned)
+            )
+        } else {
+            format!(
+                "; {} still has {} in sync",
+                label(master),
+                plural(in_sync, "other replica", "other replicas")
+            )
+        };
+        let syncing = info.master_sync_in_progress == Some(true);
+        let (severity, summary) = if syncing {
+            (
+                Severity::Info,
+                format!(
+                    "replica {} is still copying its master {} (full sync in progress, \
+                     master_link_status:{status}): until it finishes, a failover to it would \
+                     lose data{consequence}",
+                    label(n),
+                    label(master)
+                ),
+            )
+        } else {
+            (
+                Severity::Warning,
+                format!(
+                    "replica {} is not replicating from its master {} \
+                     (master_link_status:{status}): a failover to it would lose the writes \
+                     since the link broke{consequence}",
+                    label(n),
+                    label(master)
+                ),
+            )
+        };
+        let mut f = Finding::new(FindingKind::ReplicaNotSyncing, severity, summary);
+        f.slots = owned.to_vec();
+        f.evidence.push(format!(
+            "INFO replication of {}: master_host:{} master_port:{} master_link_status:{status}",
+            label(n),
+            info.master_host.as_deref().unwrap_or("?"),
+            info.master_port
+                .map_or_else(|| "?".to_owned(), |p| p.to_string()),
+        ));
+        if let Some(secs) = info.master_link_down_since_s {
+            f.evidence.push(format!("link down for {secs} s"));
+        }
+        if let (Some(mo), Some(ro)) = (
+            master.info.as_ref().and_then(|mi| mi.master_repl_offset),
+            info.slave_repl_offset,
+        ) {
+            f.evidence.push(format!(
+                "replication offsets: master {mo}, replica {ro} ({} bytes behind)",
+                mo.saturating_sub(ro).max(0)
+            ));
+        }
+        if !syncing {
+            f.evidence.push(
+                "common causes: masterauth / ACL user of the replica no longer accepted by the \
+                 master, the master unreachable from the replica's host, or a full sync that \
+                 keeps failing (see both nodes' logs)"
+                    .to_owned(),
+            );
+        }
+        let mut b = Nodes::default();
+        b.add(Some(n));
+        b.add(Some(master));
+        b.finish(&mut f);
         Some(f)
     }
 

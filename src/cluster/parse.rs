@@ -357,6 +357,10 @@ pub fn parse_info(text: &str) -> ServerInfo {
             "master_host" => s.master_host = Some(value.to_owned()),
             "master_port" => s.master_port = value.parse().ok(),
             "slave_repl_offset" => s.slave_repl_offset = value.parse().ok(),
+            "master_sync_in_progress" => s.master_sync_in_progress = parse_flag01(value),
+            "master_link_down_since_seconds" => {
+                s.master_link_down_since_s = value.parse().ok();
+            }
             "connected_slaves" => s.connected_slaves = value.parse().ok(),
             "cluster_enabled" => s.cluster_enabled = parse_flag01(value),
             "loading" => s.loading = parse_flag01(value),
@@ -723,6 +727,8 @@ mod tests {
         assert_eq!(r.master_link_status.as_deref(), Some("up"));
         assert_eq!(r.slave_repl_offset, Some(3555));
         assert_eq!(r.master_repl_offset, Some(3555));
+        assert_eq!(r.master_sync_in_progress, Some(false));
+        assert_eq!(r.master_link_down_since_s, None);
     }
 
     #[test]

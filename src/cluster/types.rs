@@ -313,6 +313,10 @@ pub struct ServerInfo {
     pub master_port: Option<u16>,
     /// Replica's own processed offset (`slave_repl_offset`).
     pub slave_repl_offset: Option<i64>,
+    /// `master_sync_in_progress` on a replica: a full sync from its master is under way.
+    pub master_sync_in_progress: Option<bool>,
+    /// `master_link_down_since_seconds` on a replica whose link is down.
+    pub master_link_down_since_s: Option<u64>,
     pub connected_slaves: Option<u64>,
     /// Keys in db0.
     pub keys: Option<u64>,
