@@ -167,3 +167,58 @@ fn demo_takes_the_dashboard_flags() {
     assert!(err.contains("--interval 0.01 is out of range"), "{err}");
     assert!(!err.contains("unexpected argument"), "{err}");
 }
+
+/// Every key is answered at once, not at the next clock tick or refresh: `?` toggles the help
+/// overlay six times, 300 ms apart, and the median time until the screen shows the change
+/// must be far below the 1 s clock period (a lost wake-up once made it 0.4-0.7 s).
+#[test]
+fn keys_are_answered_at_once_not_at_the_next_tick() {
+    let lab = slotscope::lab::Lab::start(LabOptions {
+        masters: 3,
+        replicas_per_master: 0,
+        keys: 10,
+        ..LabOptions::default()
+    })
+    .expect("lab cluster starts");
+    let seed = lab.endpoint(0).to_string();
+    let bin = env!("CARGO_BIN_EXE_slotscope");
+    let session = format!("slotscope-keys-{}", std::process::id());
+    // Refreshes every 30 s: only the 1 s clock could wake a loop that missed a key.
+    let t = Tmux::start(
+        &session,
+        100,
+        30,
+        &format!("{bin} {seed} --interval 30 --color never"),
+    );
+    t.wait_for("the first picture", Duration::from_secs(30), |s| {
+        s.contains("slots served 16384/16384")
+    });
+    let mut latencies = Vec::new();
+    for i in 0..6 {
+        std::thread::sleep(Duration::from_millis(300));
+        let want_help = i % 2 == 0;
+        let start = Instant::now();
+        t.keys("?");
+        loop {
+            let shown = t.capture().contains("Everywhere");
+            if shown == want_help {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "`?` was never answered:\n{}",
+                t.capture()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        latencies.push(start.elapsed());
+    }
+    latencies.sort();
+    let median = latencies[latencies.len() / 2];
+    assert!(
+        median < Duration::from_millis(250),
+        "keys wait for a tick: latencies {latencies:?}"
+    );
+    t.keys("q");
+    drop(lab);
+}

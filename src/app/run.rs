@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use color_eyre::eyre::eyre;
-use futures::{FutureExt, Stream, StreamExt};
+use futures::{Stream, StreamExt};
 use ratatui::crossterm::event::{Event, EventStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
@@ -321,8 +321,16 @@ where
                             Some(e) => dirty |= on_effect(app, fixes.as_mut(), &mut fix_tasks, e),
                             None => {}
                         }
-                        // Drain whatever else is already queued before drawing.
-                        while let Some(Some(Ok(ev))) = events.next().now_or_never() {
+                        // Drain whatever else is already queued before drawing. The stream is
+                        // polled with this task's waker (not `now_or_never`'s no-op one):
+                        // crossterm's event stream keeps the waker of the poll that found
+                        // nothing, so a no-op waker there would leave the next key unnoticed
+                        // until another branch (the clock, a refresh) woke the loop.
+                        while let Some(Some(Ok(ev))) = tokio::select! {
+                            biased;
+                            ev = events.next() => Some(ev),
+                            () = std::future::ready(()) => None,
+                        } {
                             let (d, eff) = on_event(app, &ev);
                             dirty |= d;
                             match eff {
