@@ -175,6 +175,7 @@ fn kinds(json: &Value) -> Vec<String> {
 #[case::node_must_rejoin("node-must-rejoin", &["node_not_joined"], 2, Signal::SIGHUP)]
 #[case::stopped_node("stopped-node", &["node_unreachable"], 1, Signal::SIGINT)]
 #[case::majority_lost("majority-lost", &["majority_lost"], 2, Signal::SIGTERM)]
+#[case::replica_not_syncing("replica-not-syncing", &["replica_not_syncing"], 1, Signal::SIGINT)]
 fn scenario_shows_finding_and_cleans_up(
     #[case] scenario: &str,
     #[case] expected: &[&str],

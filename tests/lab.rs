@@ -243,7 +243,7 @@ fn scenario_names_round_trip() {
         assert!(names.insert(s.name()));
     }
     assert_eq!(Scenario::from_name("nope"), None);
-    assert_eq!(names.len(), 11);
+    assert_eq!(names.len(), 12);
 }
 
 fn run(s: Scenario) -> (Lab, slotscope::lab::ScenarioReport) {
@@ -433,4 +433,18 @@ fn scenario_stopped_node() {
     for i in lab.running() {
         assert!(must(lab.flags_seen_by(i, victim)).contains(&"fail".to_owned()));
     }
+}
+
+#[test]
+fn scenario_replica_not_syncing() {
+    let (lab, r) = run(Scenario::ReplicaNotSyncing);
+    let (replica, master) = (r.affected[0], r.affected[1]);
+    assert_eq!(lab.replicas_of(master), vec![replica]);
+    let info = text(&lab, replica, &["INFO", "replication"]);
+    assert!(info.contains("master_link_status:down"), "{info}");
+    // The cluster itself still says ok, and every key still reads.
+    for i in lab.running() {
+        assert_eq!(must(lab.cluster_state(i)), "ok");
+    }
+    assert!(lab.read_back().all_readable());
 }

@@ -39,6 +39,9 @@ pub enum Scenario {
     StoppedNode,
     /// Most masters killed: the survivors are a minority.
     MajorityLost,
+    /// A replica's replication link broken (its `masterauth` no longer accepted): the cluster
+    /// looks healthy, but that replica holds stale data.
+    ReplicaNotSyncing,
 }
 
 /// What a scenario did, so tests and the demo can assert on it and tell the user.
@@ -101,6 +104,7 @@ impl Scenario {
             Self::NodeMustRejoin,
             Self::StoppedNode,
             Self::MajorityLost,
+            Self::ReplicaNotSyncing,
         ]
     }
 
@@ -119,6 +123,7 @@ impl Scenario {
             Self::NodeMustRejoin => "node-must-rejoin",
             Self::StoppedNode => "stopped-node",
             Self::MajorityLost => "majority-lost",
+            Self::ReplicaNotSyncing => "replica-not-syncing",
         }
     }
 
@@ -146,6 +151,9 @@ impl Scenario {
                 "a master with slots was forgotten (CLUSTER FORGET) by every peer; needs CLUSTER MEET"
             }
             Self::StoppedNode => "a master is paused (SIGSTOP): TCP accepts, nothing answers",
+            Self::ReplicaNotSyncing => {
+                "a replica's masterauth is wrong: its link is down, the cluster still says ok"
+            }
             Self::MajorityLost => "most masters are killed: the survivors are a minority",
         }
     }
@@ -174,6 +182,13 @@ impl Scenario {
             Self::MajorityLost => LabOptions {
                 replicas_per_master: 0,
                 unreplicated_masters: 0,
+                ..base
+            },
+            Self::ReplicaNotSyncing => LabOptions {
+                replicas_per_master: base.replicas_per_master.max(1),
+                unreplicated_masters: base
+                    .unreplicated_masters
+                    .min(base.masters.saturating_sub(1)),
                 ..base
             },
             _ => base,
@@ -299,6 +314,36 @@ impl Scenario {
                     },
                 )?;
                 wait_state_on(lab, &others, "fail")?;
+            }
+            Self::ReplicaNotSyncing => {
+                let master = master_where(lab, |lab, m| !lab.replicas_of(m).is_empty())
+                    .ok_or_else(|| needs("a master with a replica"))?;
+                let replica = lab
+                    .replicas_of(master)
+                    .first()
+                    .copied()
+                    .ok_or_else(|| needs("a replica"))?;
+                r.affected = vec![replica, master];
+                r.actions.push(format!(
+                    "CONFIG SET masterauth <wrong password> on replica {replica} ({}), then \
+                     CLIENT KILL TYPE master: it cannot log in to master {master} ({}) again",
+                    lab.endpoint(replica),
+                    lab.endpoint(master)
+                ));
+                lab.cmd(
+                    replica,
+                    &["CONFIG", "SET", "masterauth", "not-the-password"],
+                )?;
+                lab.cmd(replica, &["CLIENT", "KILL", "TYPE", "master"])?;
+                lab.wait_until("the replica's link to go down", settle(lab), |lab| {
+                    let info = lab.query(replica, &["INFO", "replication"])?;
+                    Ok(if info.contains("master_link_status:down") {
+                        Ok(())
+                    } else {
+                        Err("master_link_status still up".to_owned())
+                    })
+                })?;
+                wait_state_everywhere(lab, "ok")?;
             }
             Self::StoppedNode => {
                 let victim = lab
