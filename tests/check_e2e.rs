@@ -409,4 +409,31 @@ fn replica_with_a_broken_replication_link_is_a_warning() {
         assert!(text.contains(&who.to_string()), "names {who}: {}", c.why());
     }
     assert!(text.contains("master_link_status:down"), "{}", c.why());
+
+    // `slotscope fix` offers advice with the exact commands, and nothing to run.
+    let out = Command::new(env!("CARGO_BIN_EXE_slotscope"))
+        .arg("fix")
+        .arg("--json")
+        .args(&seeds)
+        .output()
+        .expect("slotscope fix runs");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "fix --json printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let plans = doc["plans"].as_array().cloned().unwrap_or_default();
+    let advice = plans
+        .iter()
+        .find(|p| p["kind"] == "replica_link_advice")
+        .unwrap_or_else(|| panic!("no replica_link_advice plan: {doc:#}"));
+    assert!(
+        advice["steps"].as_array().is_some_and(Vec::is_empty),
+        "{advice:#}"
+    );
+    assert!(
+        advice.to_string().contains("CONFIG SET masterauth"),
+        "{advice:#}"
+    );
 }

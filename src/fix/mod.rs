@@ -542,6 +542,8 @@ pub enum PlanKind {
     CoverageOn,
     /// Advice: the server is not in cluster mode.
     NotClusterAdvice,
+    /// Advice: a replica's replication link to its master is down or still syncing.
+    ReplicaLinkAdvice,
 }
 
 /// A complete repair, as data.
