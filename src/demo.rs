@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::lab::{KeptLab, Lab, LabError, LabOptions, Scenario, ScenarioReport};
+use crate::lab::{KeptLab, KeyError, Lab, LabError, LabOptions, Scenario, ScenarioReport};
 
 /// Options of `slotscope demo`.
 #[derive(Debug, Args, Clone)]
@@ -142,19 +142,14 @@ pub fn survival_text(lab: &Lab) -> String {
     if rb.all_readable() {
         return out;
     }
-    let (mut refused, mut absent, mut wrong, mut other) = (0usize, 0usize, 0usize, 0usize);
-    let mut unbound = 0usize;
-    for (_, reason) in &rb.missing {
-        if reason.contains("CLUSTERDOWN") {
-            refused += 1;
-        } else if reason.contains("has no owner") {
-            unbound += 1;
-        } else if reason == "absent" {
-            absent += 1;
-        } else if reason.starts_with("wrong value") {
-            wrong += 1;
-        } else {
-            other += 1;
+    let (mut refused, mut unbound, mut absent, mut wrong, mut other) = (0, 0, 0, 0, 0usize);
+    for (_, why) in &rb.missing {
+        match why {
+            KeyError::ClusterDown(_) => refused += 1,
+            KeyError::NoOwner(_) => unbound += 1,
+            KeyError::Absent => absent += 1,
+            KeyError::WrongValue(_) => wrong += 1,
+            KeyError::Failed(_) => other += 1,
         }
     }
     let parts: Vec<String> = [

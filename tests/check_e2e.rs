@@ -379,28 +379,9 @@ fn wrong_password_cannot_observe() {
 /// in `CLUSTER NODES`; only its own `INFO replication` tells. The check names it and its master.
 #[test]
 fn replica_with_a_broken_replication_link_is_a_warning() {
-    let lab = must(Lab::start(base()));
-    let master = lab.master_indices()[0];
-    let replica = lab.replicas_of(master)[0];
-    must(lab.cmd(
-        replica,
-        &["CONFIG", "SET", "masterauth", "not-the-password"],
-    ));
-    must(lab.cmd(replica, &["CLIENT", "KILL", "TYPE", "master"]));
-    must(lab.wait_until(
-        "the replica's link to go down",
-        Duration::from_secs(20),
-        |lab| {
-            let info = lab.query(replica, &["INFO", "replication"])?;
-            Ok(if info.contains("master_link_status:down") {
-                Ok(())
-            } else {
-                Err("link still up".to_owned())
-            })
-        },
-    ));
+    let (lab, r, c) = scenario(Scenario::ReplicaNotSyncing, true);
+    let (replica, master) = (r.affected[0], r.affected[1]);
     let seeds: Vec<String> = lab.endpoints().iter().map(ToString::to_string).collect();
-    let c = check(&seeds, &[]);
     assert_eq!(c.code, 1, "a warning, not an outage: {}", c.why());
     let found = c.findings_of("replica_not_syncing");
     assert_eq!(found.len(), 1, "{}", c.why());

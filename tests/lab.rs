@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use slotscope::lab::keyslot::key_slot;
-use slotscope::lab::{Lab, LabError, LabOptions, ProcessState, Scenario};
+use slotscope::lab::{KeyError, Lab, LabError, LabOptions, ProcessState, Scenario};
 
 fn base() -> LabOptions {
     LabOptions {
@@ -276,7 +276,7 @@ fn scenario_dead_master_no_replica() {
     assert!(
         rb.missing
             .iter()
-            .any(|(_, why)| why.contains("CLUSTERDOWN")),
+            .any(|(_, why)| matches!(why, KeyError::ClusterDown(m) if m.contains("CLUSTERDOWN"))),
         "{:?}",
         &rb.missing[..rb.missing.len().min(3)]
     );

@@ -298,11 +298,10 @@ pub fn plans_for(
     let (label, mut plans) = match target {
         FixTarget::Finding(f) => {
             let overlaps = |p: &FixPlan| {
-                let slots = f.slots.iter().any(|fr| {
-                    p.slots
-                        .iter()
-                        .any(|pr| pr.start <= fr.end && fr.start <= pr.end)
-                });
+                let slots = f
+                    .slots
+                    .iter()
+                    .any(|fr| p.slots.iter().any(|pr| pr.overlaps(fr)));
                 let nodes = f.nodes.iter().any(|n| p.nodes.contains(n));
                 slots || nodes || (f.slots.is_empty() && f.nodes.is_empty())
             };
@@ -320,11 +319,9 @@ pub fn plans_for(
                     if f.slots.is_empty() {
                         overlaps(p)
                     } else {
-                        f.slots.iter().any(|fr| {
-                            p.slots
-                                .iter()
-                                .any(|pr| pr.start <= fr.end && fr.start <= pr.end)
-                        })
+                        f.slots
+                            .iter()
+                            .any(|fr| p.slots.iter().any(|pr| pr.overlaps(fr)))
                     }
                 };
                 let mut plans: Vec<FixPlan> =

@@ -2310,7 +2310,6 @@ fn unreachable_phrase(e: &ProbeError) -> String {
     }
 }
 
-/// Append a slot to ranges built in ascending order.
 /// Append a range that starts after every range in `ranges`, merging it with the last one
 /// when they touch.
 fn push_range(ranges: &mut Vec<SlotRange>, range: SlotRange) {
@@ -2320,6 +2319,8 @@ fn push_range(ranges: &mut Vec<SlotRange>, range: SlotRange) {
     }
 }
 
+/// Append a slot to ranges built in ascending order (a slot already in the last range is
+/// ignored).
 fn push_slot(ranges: &mut Vec<SlotRange>, slot: Slot) {
     match ranges.last_mut() {
         Some(r) if u32::from(r.end) + 1 == u32::from(slot) => r.end = slot,

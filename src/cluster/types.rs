@@ -187,6 +187,12 @@ impl SlotRange {
         self.start <= slot && slot <= self.end
     }
 
+    /// Whether the two ranges share at least one slot.
+    #[must_use]
+    pub fn overlaps(&self, other: &SlotRange) -> bool {
+        self.start <= other.end && other.start <= self.end
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = Slot> + use<> {
         self.start..=self.end
     }

@@ -810,7 +810,7 @@ fn same_finding(a: &Finding, b: &Finding) -> bool {
     } else {
         a.slots
             .iter()
-            .any(|x| b.slots.iter().any(|y| x.start <= y.end && y.start <= x.end))
+            .any(|x| b.slots.iter().any(|y| x.overlaps(y)))
     };
     a.kind == b.kind && nodes(a) == nodes(b) && slots_match
 }

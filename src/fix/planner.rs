@@ -206,11 +206,9 @@ impl Planner<'_> {
             .iter()
             .filter(|f| kinds.contains(&f.kind))
             .find(|f| {
-                let slot_hit = slots.iter().any(|r| {
-                    f.slots
-                        .iter()
-                        .any(|fr| fr.start <= r.end && r.start <= fr.end)
-                });
+                let slot_hit = slots
+                    .iter()
+                    .any(|r| f.slots.iter().any(|fr| fr.overlaps(r)));
                 let node_hit = node.is_some_and(|n| f.nodes.contains(n));
                 slot_hit || node_hit || (slots.is_empty() && node.is_none())
             })

@@ -1,6 +1,7 @@
 //! Sample data: write keys routed to their owners, read them back, fill one slot.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 
 use redis::{ErrorKind, ServerErrorKind};
 
@@ -12,6 +13,32 @@ use crate::cluster::types::{SLOT_COUNT, Slot};
 /// Redirects followed per key before giving up.
 const MAX_HOPS: usize = 5;
 
+/// Why one key could not be read back (or written).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyError {
+    /// The owner answered: no such key.
+    Absent,
+    /// The owner answered with another value (shown quoted).
+    WrongValue(String),
+    /// The owner refused with `CLUSTERDOWN` (the key may still be stored).
+    ClusterDown(String),
+    /// No master owns the key's slot in the routing table.
+    NoOwner(Slot),
+    /// The owner could not be reached, or another error (the message).
+    Failed(String),
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Absent => f.write_str("absent"),
+            Self::WrongValue(v) => write!(f, "wrong value {v}"),
+            Self::ClusterDown(m) | Self::Failed(m) => f.write_str(m),
+            Self::NoOwner(slot) => write!(f, "slot {slot} has no owner"),
+        }
+    }
+}
+
 /// The result of reading back every key the lab wrote.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReadBack {
@@ -19,9 +46,8 @@ pub struct ReadBack {
     pub written: usize,
     /// Keys that returned exactly the value written.
     pub readable: usize,
-    /// Keys that could not be read (absent, wrong value, or an error such as CLUSTERDOWN),
-    /// with the reason, sorted by key.
-    pub missing: Vec<(String, String)>,
+    /// Keys that could not be read, with the reason, sorted by key.
+    pub missing: Vec<(String, KeyError)>,
 }
 
 impl ReadBack {
@@ -64,33 +90,37 @@ impl<'a> Router<'a> {
         }
     }
 
-    fn con(&mut self, port: u16) -> Result<&mut redis::Connection, String> {
+    fn con(&mut self, port: u16) -> Result<&mut redis::Connection, KeyError> {
         if !self.cons.contains_key(&port) {
             let c = conn::connect(port, self.lab.password(), SHORT)
-                .map_err(|e| format!("127.0.0.1:{port}: {e}"))?;
+                .map_err(|e| KeyError::Failed(format!("127.0.0.1:{port}: {e}")))?;
             self.cons.insert(port, c);
         }
         self.cons
             .get_mut(&port)
-            .ok_or_else(|| format!("127.0.0.1:{port}: no connection"))
+            .ok_or_else(|| KeyError::Failed(format!("127.0.0.1:{port}: no connection")))
     }
 
     /// Run a single-key command, following MOVED and ASK redirects.
-    fn run<T: redis::FromRedisValue>(&mut self, key: &str, cmd: &redis::Cmd) -> Result<T, String> {
+    fn run<T: redis::FromRedisValue>(
+        &mut self,
+        key: &str,
+        cmd: &redis::Cmd,
+    ) -> Result<T, KeyError> {
         let slot = key_slot(key.as_bytes());
         let mut port = self
             .owner
             .get(usize::from(slot))
             .copied()
             .flatten()
-            .ok_or_else(|| format!("slot {slot} has no owner"))?;
+            .ok_or(KeyError::NoOwner(slot))?;
         let mut asking = false;
         for _ in 0..MAX_HOPS {
             let con = self.con(port)?;
             if asking {
                 redis::cmd("ASKING")
                     .query::<()>(con)
-                    .map_err(|e| format!("ASKING on 127.0.0.1:{port}: {e}"))?;
+                    .map_err(|e| KeyError::Failed(format!("ASKING on 127.0.0.1:{port}: {e}")))?;
             }
             match cmd.query::<T>(con) {
                 Ok(v) => return Ok(v),
@@ -113,13 +143,25 @@ impl<'a> Router<'a> {
                             if e.is_io_error() || e.is_timeout() {
                                 self.cons.remove(&port);
                             }
-                            return Err(format!("127.0.0.1:{port}: {}", conn::describe(&e)));
+                            let message = format!("127.0.0.1:{port}: {}", conn::describe(&e));
+                            return Err(
+                                if matches!(
+                                    e.kind(),
+                                    ErrorKind::Server(ServerErrorKind::ClusterDown)
+                                ) {
+                                    KeyError::ClusterDown(message)
+                                } else {
+                                    KeyError::Failed(message)
+                                },
+                            );
                         }
                     }
                 }
             }
         }
-        Err(format!("more than {MAX_HOPS} redirects for slot {slot}"))
+        Err(KeyError::Failed(format!(
+            "more than {MAX_HOPS} redirects for slot {slot}"
+        )))
     }
 }
 
@@ -175,7 +217,7 @@ impl Lab {
                 Err(e) => {
                     failure = Some(LabError::Redis {
                         context: format!("writing {k}"),
-                        message: e,
+                        message: e.to_string(),
                     });
                     break;
                 }
@@ -218,8 +260,8 @@ impl Lab {
                 Ok(Some(got)) if got == *v => out.readable += 1,
                 Ok(Some(got)) => out
                     .missing
-                    .push((k.clone(), format!("wrong value {got:?}"))),
-                Ok(None) => out.missing.push((k.clone(), "absent".into())),
+                    .push((k.clone(), KeyError::WrongValue(format!("{got:?}")))),
+                Ok(None) => out.missing.push((k.clone(), KeyError::Absent)),
                 Err(e) => out.missing.push((k.clone(), e)),
             }
         }
@@ -245,18 +287,16 @@ impl Lab {
             .collect();
         let mut stored = 0usize;
         for (slot, written) in per_slot {
+            let cmd = conn::command(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
             let mut best = 0usize;
-            let mut dead = Vec::new();
-            for (ci, con) in cons.iter_mut().enumerate() {
-                let cmd = conn::command(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
-                match cmd.query::<u64>(con) {
-                    Ok(n) => best = best.max(usize::try_from(n).unwrap_or(usize::MAX)),
-                    Err(_) => dead.push(ci),
+            // A node that fails once is not asked again.
+            cons.retain_mut(|con| match cmd.query::<u64>(con) {
+                Ok(n) => {
+                    best = best.max(usize::try_from(n).unwrap_or(usize::MAX));
+                    true
                 }
-            }
-            for ci in dead.into_iter().rev() {
-                cons.remove(ci);
-            }
+                Err(_) => false,
+            });
             stored += best.min(written);
         }
         stored

@@ -33,7 +33,7 @@ use nix::unistd::Pid;
 use crate::cluster::types::{Endpoint, SLOT_COUNT, SlotRange};
 
 pub use conn::{PeerLine, parse_peers};
-pub use data::ReadBack;
+pub use data::{KeyError, ReadBack};
 pub use process::{REDIS_SERVER_ENV, find_redis_server};
 pub use scenario::{Scenario, ScenarioReport};
 

@@ -172,7 +172,7 @@ impl Scenario {
                 unreplicated_masters: base.unreplicated_masters.max(1),
                 ..base
             },
-            Self::DeadMasterFailover => LabOptions {
+            Self::DeadMasterFailover | Self::ReplicaNotSyncing => LabOptions {
                 replicas_per_master: base.replicas_per_master.max(1),
                 unreplicated_masters: base
                     .unreplicated_masters
@@ -182,13 +182,6 @@ impl Scenario {
             Self::MajorityLost => LabOptions {
                 replicas_per_master: 0,
                 unreplicated_masters: 0,
-                ..base
-            },
-            Self::ReplicaNotSyncing => LabOptions {
-                replicas_per_master: base.replicas_per_master.max(1),
-                unreplicated_masters: base
-                    .unreplicated_masters
-                    .min(base.masters.saturating_sub(1)),
                 ..base
             },
             _ => base,
