@@ -297,13 +297,14 @@ pub fn plans_for(
     };
     let (label, mut plans) = match target {
         FixTarget::Finding(f) => {
-            let overlaps = |p: &FixPlan| {
-                let slots = f
-                    .slots
+            let on_slots = |p: &FixPlan| {
+                f.slots
                     .iter()
-                    .any(|fr| p.slots.iter().any(|pr| pr.overlaps(fr)));
+                    .any(|fr| p.slots.iter().any(|pr| pr.overlaps(fr)))
+            };
+            let overlaps = |p: &FixPlan| {
                 let nodes = f.nodes.iter().any(|n| p.nodes.contains(n));
-                slots || nodes || (f.slots.is_empty() && f.nodes.is_empty())
+                on_slots(p) || nodes || (f.slots.is_empty() && f.nodes.is_empty())
             };
             let same_kind: Vec<FixPlan> = filter(&Scope::Finding(f.kind))
                 .into_iter()
@@ -319,9 +320,7 @@ pub fn plans_for(
                     if f.slots.is_empty() {
                         overlaps(p)
                     } else {
-                        f.slots
-                            .iter()
-                            .any(|fr| p.slots.iter().any(|pr| pr.overlaps(fr)))
+                        on_slots(p)
                     }
                 };
                 let mut plans: Vec<FixPlan> =

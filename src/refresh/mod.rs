@@ -237,8 +237,6 @@ pub async fn observe_once(
     while let Some(mut obs) = pending.next().await {
         if let Ok(report) = obs.result.as_mut() {
             ids.intern_view(&mut report.nodes);
-        }
-        if let Some(report) = obs.report() {
             for line in &report.nodes.lines {
                 if line.flags.noaddr {
                     continue;

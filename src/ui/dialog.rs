@@ -124,10 +124,10 @@ fn risk_word(l: RiskLevel) -> &'static str {
 #[must_use]
 pub fn risk_headline(p: &FixPlan) -> String {
     let level = p.risk.level();
-    if level != RiskLevel::High {
-        return risk_word(level).to_owned();
-    }
-    if p.risk.loses_data || matches!(p.confirmation, Confirmation::TypeWord(_)) {
+    if level != RiskLevel::High
+        || p.risk.loses_data
+        || matches!(p.confirmation, Confirmation::TypeWord(_))
+    {
         return risk_word(level).to_owned();
     }
     match &p.risk.keys_at_risk {
