@@ -333,7 +333,7 @@ impl Planner<'_> {
                 continue;
             };
             let cli = |args: &str| format!("    redis-cli -h {} -p {} {args}", rep.host, rep.port);
-            let syncing = f.severity == crate::cluster::Severity::Info;
+            let syncing = r.info.as_ref().and_then(|i| i.master_sync_in_progress) == Some(true);
             let advice = if syncing {
                 vec![
                     format!(
