@@ -317,6 +317,34 @@ impl Lab {
         }
     }
 
+    /// Wait until every replica holds as many keys as its master. Replication is
+    /// asynchronous: a fault injected right after a write (a killed master, a half-done
+    /// MIGRATE) must find the keys on the replicas, or a failover loses keys that the replica
+    /// simply had not received yet, and whoever looks next sees replication still catching up.
+    ///
+    /// # Errors
+    /// [`LabError::Timeout`] after 30 s, or a node that does not answer.
+    pub fn wait_replicas_caught_up(&self) -> Result<(), LabError> {
+        let pairs: Vec<(usize, usize)> = self
+            .master_indices()
+            .into_iter()
+            .flat_map(|m| self.replicas_of(m).into_iter().map(move |r| (m, r)))
+            .collect();
+        self.wait_until(
+            "replicas to hold their master's keys",
+            std::time::Duration::from_secs(30),
+            |lab| {
+                for &(m, r) in &pairs {
+                    let (want, got) = (lab.dbsize(m)?, lab.dbsize(r)?);
+                    if want != got {
+                        return Ok(Err(format!("replica {r} holds {got} of {want} keys")));
+                    }
+                }
+                Ok(Ok(()))
+            },
+        )
+    }
+
     /// `DBSIZE` on node `i`.
     ///
     /// # Errors

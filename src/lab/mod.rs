@@ -255,6 +255,7 @@ impl Lab {
         lab.create_cluster()?;
         if lab.opts.keys > 0 {
             lab.write_keys(lab.opts.keys)?;
+            lab.wait_replicas_caught_up()?;
         }
         Ok(lab)
     }

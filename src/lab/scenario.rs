@@ -529,24 +529,9 @@ fn open_slot(lab: &mut Lab, scenario: Scenario, r: &mut ScenarioReport) -> Resul
         r.keys_by_node.insert(m, lab.count_keys_in_slot(m, slot)?);
     }
     // The replicas of both sides hold what their master holds before the scenario counts as
-    // injected: replication is asynchronous, and whoever looks next (a test, the dashboard)
-    // must see the fault, not the tail of the replication stream.
-    let want: Vec<(usize, u64)> = [src, dst]
-        .iter()
-        .flat_map(|&m| {
-            let n = r.keys_by_node.get(&m).copied().unwrap_or(0);
-            lab.replicas_of(m).into_iter().map(move |rep| (rep, n))
-        })
-        .collect();
-    lab.wait_until("replicas to hold the slot's keys", settle(lab), |lab| {
-        for &(rep, n) in &want {
-            let got = lab.count_keys_in_slot(rep, slot)?;
-            if got != n {
-                return Ok(Err(format!("replica {rep} holds {got} of {n} keys")));
-            }
-        }
-        Ok(Ok(()))
-    })?;
+    // injected: whoever looks next (a test, the dashboard) must see the fault, not the tail of
+    // the replication stream.
+    lab.wait_replicas_caught_up()?;
     Ok(())
 }
 
