@@ -356,10 +356,12 @@ impl Planner<'_> {
                     ),
                     format!(
                         "If {mas} requires a password (requirepass or an ACL user), give the \
-                         replica that password, and keep it in its config file:"
+                         replica that password:"
                     ),
                     cli("CONFIG SET masterauth <password of the master>"),
-                    cli("CONFIG SET masteruser <ACL user>      # only with ACL users"),
+                    "and, only when the master uses an ACL user for replicas:".to_owned(),
+                    cli("CONFIG SET masteruser <ACL user>"),
+                    "then keep it across restarts:".to_owned(),
                     cli("CONFIG REWRITE"),
                     format!(
                         "Otherwise check that the replica's host reaches {mas} (the address in \
