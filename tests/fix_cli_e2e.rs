@@ -219,7 +219,12 @@ fn list_dry_run_apply_with_password_and_audit() {
     let raw = std::fs::read_to_string(&audit_path).unwrap();
     assert!(!raw.contains(PASSWORD), "password in the audit log:\n{raw}");
     let records = AuditLog::new(audit_path.clone()).read_all().unwrap();
-    assert_eq!(records.len(), lines.len(), "one JSON object per line");
+    // Write-ahead: each write is one line before it is sent and one with its result.
+    assert_eq!(
+        lines.len(),
+        2 * records.len(),
+        "two JSON lines per write:\n{raw}"
+    );
     // The keys fit in one MIGRATE batch, so every write step is exactly one audited command.
     let writes: Vec<&Json> = steps.iter().filter(|s| s["writes"] == true).collect();
     let commands: Vec<&Json> = writes

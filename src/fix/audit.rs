@@ -1,5 +1,10 @@
-//! The audit log: every write a fix sends is appended as one JSON line (time, OS user, cluster,
+//! The audit log: every write a fix sends is appended as JSON lines (time, OS user, cluster,
 //! plan, node, command with secrets masked, result).
+//!
+//! Write-ahead: a write is recorded (`"phase":"sending"`, result `pending`) and flushed to disk
+//! before the command goes out, then completed by a second line with its result
+//! (`"phase":"done"`). A process killed while a command is in flight leaves the first line
+//! alone: [`AuditLog::read_all`] reports such a write as possibly applied.
 //!
 //! Default path: the user's state directory (`$XDG_STATE_HOME/slotscope/audit.jsonl` on Linux,
 //! via the `directories` crate), falling back to `~/.local/state/slotscope/audit.jsonl`.
@@ -12,6 +17,21 @@ use serde::{Deserialize, Serialize};
 
 /// File name of the audit log inside the state directory.
 pub const AUDIT_FILE: &str = "audit.jsonl";
+
+/// Which half of a write a line records.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditPhase {
+    /// Written before the command is sent.
+    Sending,
+    /// Written after the reply (or the error); lines without a phase are of this kind.
+    #[default]
+    Done,
+}
+
+/// Result given by [`AuditLog::read_all`] to a write whose reply was never recorded.
+pub const RESULT_UNKNOWN: &str =
+    "unknown: sent, but no result was recorded (slotscope stopped); it may have been applied";
 
 /// One audited write.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,8 +54,11 @@ pub struct AuditRecord {
     pub node_id: Option<String>,
     /// The command, secrets masked.
     pub command: String,
-    /// `ok`, or `error: …` (secrets masked).
+    /// `ok`, or `error: …` (secrets masked); `pending` on a [`AuditPhase::Sending`] line.
     pub result: String,
+    /// Before or after sending.
+    #[serde(default)]
+    pub phase: AuditPhase,
 }
 
 /// An append-only JSON-lines audit log.
@@ -82,7 +105,9 @@ impl AuditLog {
             .map_err(|e| with_path(e, &self.path))
     }
 
-    /// Append one record as one line (a single `write` call, so lines never interleave).
+    /// Append one record as one line (a single `write` call, so lines never interleave), and
+    /// make it durable before returning: a [`AuditPhase::Sending`] line must survive a crash
+    /// of the machine during the write it announces.
     ///
     /// # Errors
     /// The I/O or serialisation error.
@@ -92,14 +117,15 @@ impl AuditLog {
         let mut f = self.open()?;
         f.write_all(line.as_bytes())
             .map_err(|e| with_path(e, &self.path))?;
-        f.flush()
+        f.flush()?;
+        f.sync_data().map_err(|e| with_path(e, &self.path))
     }
 
-    /// Read every record back (for tests and `slotscope` tooling). Unparsable lines are skipped.
+    /// Every line as written (both halves of each write). Unparsable lines are skipped.
     ///
     /// # Errors
     /// The I/O error when the file cannot be read.
-    pub fn read_all(&self) -> io::Result<Vec<AuditRecord>> {
+    pub fn read_lines(&self) -> io::Result<Vec<AuditRecord>> {
         let text = match fs::read_to_string(&self.path) {
             Ok(t) => t,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -110,6 +136,49 @@ impl AuditLog {
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect())
     }
+
+    /// One record per write: each [`AuditPhase::Sending`] line joined with the
+    /// [`AuditPhase::Done`] line that completes it (same plan, step, node and command, in
+    /// order). A write that was announced and never completed is reported with the result
+    /// [`RESULT_UNKNOWN`].
+    ///
+    /// # Errors
+    /// The I/O error when the file cannot be read.
+    pub fn read_all(&self) -> io::Result<Vec<AuditRecord>> {
+        Ok(join_phases(self.read_lines()?))
+    }
+}
+
+/// See [`AuditLog::read_all`].
+fn join_phases(lines: Vec<AuditRecord>) -> Vec<AuditRecord> {
+    let same = |a: &AuditRecord, b: &AuditRecord| {
+        a.plan == b.plan && a.step == b.step && a.node == b.node && a.command == b.command
+    };
+    let mut out: Vec<AuditRecord> = Vec::with_capacity(lines.len());
+    // Indexes into `out` of announced writes still waiting for their result.
+    let mut open: Vec<usize> = Vec::new();
+    for rec in lines {
+        match rec.phase {
+            AuditPhase::Sending => {
+                open.push(out.len());
+                out.push(AuditRecord {
+                    result: RESULT_UNKNOWN.to_owned(),
+                    ..rec
+                });
+            }
+            AuditPhase::Done => {
+                let pending = open.iter().position(|&i| same(&out[i], &rec));
+                match pending {
+                    Some(k) => {
+                        let i = open.remove(k);
+                        out[i] = rec;
+                    }
+                    None => out.push(rec),
+                }
+            }
+        }
+    }
+    out
 }
 
 fn with_path(e: io::Error, path: &Path) -> io::Error {
@@ -193,6 +262,7 @@ mod tests {
             node_id: None,
             command: "CLUSTER SETSLOT 5 STABLE".into(),
             result: "ok".into(),
+            phase: AuditPhase::Done,
         };
         log.append(&rec).unwrap();
         log.append(&rec).unwrap();
@@ -200,6 +270,40 @@ mod tests {
         assert_eq!(text.lines().count(), 2);
         assert_eq!(log.read_all().unwrap(), vec![rec.clone(), rec]);
         assert!(!os_user().is_empty());
+    }
+
+    #[test]
+    fn a_write_is_announced_before_it_is_sent_and_joined_with_its_result() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::new(dir.path().join("audit.jsonl"));
+        let rec = |step: usize, result: &str, phase: AuditPhase| AuditRecord {
+            time: rfc3339_ms(1000),
+            time_ms: 1000,
+            user: "u".into(),
+            cluster: "c".into(),
+            plan: "p".into(),
+            step,
+            node: "127.0.0.1:7000".into(),
+            node_id: None,
+            command: format!("CMD {step}"),
+            result: result.into(),
+            phase,
+        };
+        log.append(&rec(1, "pending", AuditPhase::Sending)).unwrap();
+        log.append(&rec(1, "ok: OK", AuditPhase::Done)).unwrap();
+        // Killed while step 2 was in flight: only its announcement is there.
+        log.append(&rec(2, "pending", AuditPhase::Sending)).unwrap();
+        assert_eq!(log.read_lines().unwrap().len(), 3);
+        let all = log.read_all().unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].result, "ok: OK");
+        assert_eq!(all[1].step, 2);
+        assert_eq!(all[1].result, RESULT_UNKNOWN);
+        // A line written before phases existed reads as a completed write.
+        let old = r#"{"time":"t","time_ms":1,"user":"u","cluster":"c","plan":"p","step":3,"node":"n","node_id":null,"command":"X","result":"ok"}"#;
+        let joined = join_phases(vec![serde_json::from_str(old).unwrap()]);
+        assert_eq!(joined[0].phase, AuditPhase::Done);
+        assert_eq!(joined[0].result, "ok");
     }
 
     #[test]

@@ -3,10 +3,13 @@
 //!
 //! Order of work:
 //! 1. refuse at once in read-only mode or for advice-only plans (nothing sent);
-//! 2. re-observe the cluster and re-check every precondition on the fresh model; if anything
-//!    changed, stop without writing and say what;
+//! 2. observe the cluster, lock every node of it against a second slotscope on this host
+//!    ([`super::lock`]), observe again and re-check every precondition on that fresh model; if
+//!    anything changed, or keys of the plan's slots moved between the two observations (a
+//!    reshard that slotscope did not start), stop without writing and say what;
 //! 3. run the steps one by one, emitting [`FixEvent`]s on a bounded channel; every write is
-//!    appended to the audit log; stop at the first error, never retry a write;
+//!    recorded in the audit log before it is sent (flushed to disk) and completed with its
+//!    result after; stop at the first error, never retry a write;
 //! 4. re-observe until the expected end state holds (bounded), and report whether the finding is
 //!    gone and what new findings appeared.
 
@@ -18,10 +21,11 @@ use redis::Value;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use super::audit::{AuditLog, AuditRecord, os_user, rfc3339_ms};
+use super::audit::{AuditLog, AuditPhase, AuditRecord, os_user, rfc3339_ms};
+use super::lock::FixLock;
 use super::{Condition, FixPlan, FixStep, StepAction, failed_checks};
 use crate::cluster::model::ClusterModel;
-use crate::cluster::types::{ClusterSnapshot, Endpoint, NodeId, Slot};
+use crate::cluster::types::{ClusterSnapshot, Endpoint, NodeId, Slot, SlotRange};
 use crate::cluster::{Finding, diagnose};
 use crate::refresh::conn::{redact_args, sanitize, value_text};
 use crate::refresh::{CommandError, Connector, now_ms, observe_once};
@@ -31,6 +35,10 @@ pub const DEFAULT_CONVERGE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Pause between observations while waiting.
 const POLL: Duration = Duration::from_millis(300);
+
+/// Pause between the two observations that must agree before the first write: keys moving
+/// between nodes in that window mean that something else is resharding.
+const MOVE_WINDOW: Duration = Duration::from_millis(500);
 
 /// Added to a `MIGRATE`'s own timeout to get how long we wait for its reply.
 const MIGRATE_REPLY_MARGIN: Duration = Duration::from_secs(2);
@@ -167,6 +175,7 @@ pub struct Executor {
     audit: Option<AuditLog>,
     cluster: String,
     converge_timeout: Duration,
+    lock_dir: std::path::PathBuf,
 }
 
 /// Why one step failed.
@@ -189,7 +198,16 @@ impl Executor {
             audit,
             cluster,
             converge_timeout: DEFAULT_CONVERGE_TIMEOUT,
+            lock_dir: super::lock::default_dir(),
         }
+    }
+
+    /// Keep the per-node lock files in `dir` instead of the shared default
+    /// ([`super::lock::default_dir`]). Runs that should exclude each other must use one dir.
+    #[must_use]
+    pub fn with_lock_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.lock_dir = dir.into();
+        self
     }
 
     /// Change how long the final verification waits for convergence.
@@ -265,17 +283,13 @@ impl Executor {
             };
         }
 
-        // Fresh data and preconditions.
+        // Fresh data, one writer, preconditions, nothing else moving keys.
         emit(events, FixEvent::CheckingPreconditions).await;
         let mut previous: Option<ClusterSnapshot> = None;
-        let before = match self.observe(&mut previous).await {
-            Ok(m) => m,
-            Err(error) => return FixOutcome::Unobservable { error },
+        let (before, _lock) = match self.prepare(plan, &mut previous).await {
+            Ok(ready) => ready,
+            Err(outcome) => return outcome,
         };
-        let changes = failed_checks(&plan.preconditions, &before);
-        if !changes.is_empty() {
-            return FixOutcome::Changed { changes };
-        }
         emit(events, FixEvent::PreconditionsHold).await;
         let findings_before = diagnose(&before);
 
@@ -406,6 +420,64 @@ impl Executor {
         }
     }
 
+    /// Observe, lock every node of the cluster, wait [`MOVE_WINDOW`], observe again, and check
+    /// the preconditions and that no key of the plan's slots moved between the observations.
+    /// Returns the fresh model and the held lock, or the outcome that stops the run.
+    async fn prepare(
+        &self,
+        plan: &FixPlan,
+        previous: &mut Option<ClusterSnapshot>,
+    ) -> Result<(ClusterModel, FixLock), FixOutcome> {
+        let first = self
+            .observe(previous)
+            .await
+            .map_err(|error| FixOutcome::Unobservable { error })?;
+        let first_snapshot = previous.clone();
+        let ms = now_ms();
+        let holder = format!(
+            "pid {}, user {}, plan {}, since {}",
+            std::process::id(),
+            os_user(),
+            plan.id,
+            rfc3339_ms(ms)
+        );
+        let ids = first.nodes.iter().filter_map(|n| n.id.as_ref());
+        let lock =
+            FixLock::acquire(&self.lock_dir, ids, &holder).map_err(|e| FixOutcome::Refused {
+                reason: format!("{e}; nothing was sent"),
+            })?;
+        tokio::time::sleep(MOVE_WINDOW).await;
+        let before = self
+            .observe(previous)
+            .await
+            .map_err(|error| FixOutcome::Unobservable { error })?;
+        let mut changes = failed_checks(&plan.preconditions, &before);
+        if let (Some(a), Some(b)) = (first_snapshot.as_ref(), previous.as_ref()) {
+            changes.extend(keys_moving(&plan.slots, a, b));
+        }
+        if !changes.is_empty() {
+            return Err(FixOutcome::Changed { changes });
+        }
+        Ok((before, lock))
+    }
+
+    /// Record a write before it is sent (flushed): if slotscope dies while the command is in
+    /// flight, the log still says it may have been applied. Nothing is sent when this fails.
+    fn audit_intent(
+        &self,
+        plan: &FixPlan,
+        n: usize,
+        step: &FixStep,
+        command: &str,
+    ) -> Result<(), StepError> {
+        self.append_audit(plan, n, step, command, "pending", AuditPhase::Sending)
+            .map_err(|e| {
+                StepError(format!(
+                    "the audit log could not be written ({e}); the command was not sent"
+                ))
+            })
+    }
+
     fn audit(
         &self,
         plan: &FixPlan,
@@ -414,6 +486,19 @@ impl Executor {
         command: &str,
         result: &str,
     ) -> Result<(), StepError> {
+        self.append_audit(plan, n, step, command, result, AuditPhase::Done)
+            .map_err(|e| StepError(format!("the write was sent but the audit log failed: {e}")))
+    }
+
+    fn append_audit(
+        &self,
+        plan: &FixPlan,
+        n: usize,
+        step: &FixStep,
+        command: &str,
+        result: &str,
+        phase: AuditPhase,
+    ) -> std::io::Result<()> {
         let Some(log) = &self.audit else {
             return Ok(());
         };
@@ -429,8 +514,8 @@ impl Executor {
             node_id: step.node_id.as_ref().map(ToString::to_string),
             command: command.to_owned(),
             result: result.to_owned(),
+            phase,
         })
-        .map_err(|e| StepError(format!("the write was sent but the audit log failed: {e}")))
     }
 
     fn redact(&self, args: &[String]) -> String {
@@ -446,6 +531,10 @@ impl Executor {
         tolerate: &[String],
     ) -> Result<String, StepError> {
         let shown = self.redact(args);
+        // Commands the central guard refuses are never sent, so never recorded.
+        if crate::refresh::conn::check_allowed(self.connector.options().read_only, args).is_ok() {
+            self.audit_intent(plan, n, step, &shown)?;
+        }
         let r = self.connector.command(&step.endpoint, args).await;
         let sent = !matches!(r, Err(CommandError::ReadOnlyRefused { .. }));
         let (result, outcome) = match r {
@@ -512,20 +601,29 @@ impl Executor {
             }
             let args = self.migrate_args(to, timeout_ms, false, &keys);
             let shown = self.redact(&args);
+            self.audit_intent(plan, n, step, &shown)?;
             match self
                 .connector
                 .command_with_timeout(from, &args, self.migrate_wait(timeout_ms))
                 .await
             {
                 Ok(v) => {
-                    self.audit(plan, n, step, &shown, &format!("ok: {}", reply_text(&v)))?;
-                    total += u64::try_from(keys.len()).unwrap_or(0);
+                    let reply = reply_text(&v);
+                    self.audit(plan, n, step, &shown, &format!("ok: {reply}"))?;
+                    // NOKEY: none of the batch was still there (someone else moved them):
+                    // this run moved nothing, and counts nothing.
+                    let moved = if reply.contains("NOKEY") {
+                        0
+                    } else {
+                        u64::try_from(keys.len()).unwrap_or(0)
+                    };
+                    total += moved;
                     emit(
                         events,
                         FixEvent::KeysMoved {
                             n,
                             slot,
-                            batch: u64::try_from(keys.len()).unwrap_or(0),
+                            batch: moved,
                             total,
                         },
                     )
@@ -714,6 +812,7 @@ impl Executor {
         }
         let args = self.migrate_args(to, timeout_ms, true, &identical);
         let shown = self.redact(&args);
+        self.audit_intent(plan, n, step, &shown)?;
         match self
             .connector
             .command_with_timeout(from, &args, self.migrate_wait(timeout_ms))
@@ -763,6 +862,55 @@ impl Executor {
             tokio::time::sleep(POLL).await;
         }
     }
+}
+
+/// Keys of `slots` that moved between two observations: for one slot, the count fell on one
+/// node and rose on another (client writes only add, deletes only remove). Each line names the
+/// slot and both counts on every node whose count changed.
+#[must_use]
+pub fn keys_moving(slots: &[SlotRange], a: &ClusterSnapshot, b: &ClusterSnapshot) -> Vec<String> {
+    let counts = |snap: &ClusterSnapshot, slot: Slot| -> Vec<(Endpoint, u64)> {
+        snap.observations
+            .iter()
+            .filter_map(|o| {
+                let n = o.report()?.slot_keys.get(&slot)?;
+                Some((o.endpoint.clone(), *n))
+            })
+            .collect()
+    };
+    let mut out = Vec::new();
+    for slot in slots.iter().flat_map(SlotRange::iter) {
+        let before = counts(a, slot);
+        let after = counts(b, slot);
+        let mut fell = false;
+        let mut rose = false;
+        let mut parts = Vec::new();
+        for (ep, was) in &before {
+            let Some((_, now)) = after.iter().find(|(e, _)| e == ep) else {
+                continue;
+            };
+            if now < was {
+                fell = true;
+            } else if now > was {
+                rose = true;
+            } else {
+                continue;
+            }
+            parts.push(format!("{ep} {was} -> {now}"));
+        }
+        if fell && rose {
+            out.push(format!(
+                "keys of slot {slot} are moving between nodes ({}): another tool (a reshard, \
+                 redis-cli --cluster fix, another slotscope) seems to be migrating it; wait until \
+                 it finishes, then look again",
+                parts.join(", ")
+            ));
+        }
+        if out.len() >= 5 {
+            break;
+        }
+    }
+    out
 }
 
 fn step_line(s: &FixStep) -> String {
@@ -850,6 +998,74 @@ mod tests {
             addresses: Vec::new(),
             evidence: Vec::new(),
         }
+    }
+
+    /// Two nodes, with these key counts of slot 5 (`None`: not counted).
+    fn counted(a: Option<u64>, b: Option<u64>) -> ClusterSnapshot {
+        let nodes = "aaaa 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-8191\n\
+                     bbbb 127.0.0.1:7001@17001 master - 0 0 2 connected 8192-16383\n";
+        let mut snap = crate::cluster::synthetic::snapshot_from_texts(&[
+            ("127.0.0.1:7000", Ok(nodes)),
+            ("127.0.0.1:7001", Ok(nodes)),
+        ]);
+        for (obs, n) in snap.observations.iter_mut().zip([a, b]) {
+            if let (Ok(r), Some(n)) = (obs.result.as_mut(), n) {
+                r.slot_keys.insert(5, n);
+            }
+        }
+        snap
+    }
+
+    #[test]
+    fn keys_falling_on_one_node_and_rising_on_another_are_moving() {
+        let slots = [SlotRange::single(5)];
+        let moving = keys_moving(
+            &slots,
+            &counted(Some(100), Some(0)),
+            &counted(Some(90), Some(10)),
+        );
+        assert_eq!(moving.len(), 1, "{moving:?}");
+        assert!(
+            moving[0].contains("keys of slot 5 are moving"),
+            "{moving:?}"
+        );
+        assert!(moving[0].contains("127.0.0.1:7000 100 -> 90"), "{moving:?}");
+        // Clients writing (only rising) or deleting (only falling) is not a mover.
+        assert!(
+            keys_moving(
+                &slots,
+                &counted(Some(100), Some(0)),
+                &counted(Some(120), Some(0))
+            )
+            .is_empty()
+        );
+        assert!(
+            keys_moving(
+                &slots,
+                &counted(Some(100), Some(5)),
+                &counted(Some(80), Some(5))
+            )
+            .is_empty()
+        );
+        // Not counted on one side: nothing to compare.
+        assert!(
+            keys_moving(
+                &slots,
+                &counted(Some(100), None),
+                &counted(Some(90), Some(10))
+            )
+            .is_empty()
+        );
+        // Other slots are not looked at.
+        let other = [SlotRange::single(6)];
+        assert!(
+            keys_moving(
+                &other,
+                &counted(Some(100), Some(0)),
+                &counted(Some(90), Some(10))
+            )
+            .is_empty()
+        );
     }
 
     #[test]

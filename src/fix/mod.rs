@@ -13,6 +13,7 @@ use std::fmt;
 pub mod audit;
 pub mod cli;
 pub mod executor;
+pub mod lock;
 pub mod planner;
 
 pub use audit::{AuditLog, AuditRecord};

@@ -1,0 +1,217 @@
+//! End to end, against real local clusters: one writer at a time. Two repairs of one slot
+//! started together never both write; a repair refuses to start while something else is
+//! moving the slot's keys; every write is in the audit log before it is sent.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use slotscope::cluster::diagnose;
+use slotscope::cluster::model::ClusterModel;
+use slotscope::fix::audit::{AuditLog, AuditPhase};
+use slotscope::fix::executor::{Executor, FixOutcome};
+use slotscope::fix::{FixPlan, PlanKind, plan_fixes};
+use slotscope::lab::{Lab, LabOptions, Scenario, ScenarioReport};
+use slotscope::refresh::{ConnectOptions, Connector, Secret, observe_once};
+use tokio::sync::mpsc;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn options(lab: &Lab) -> ConnectOptions {
+    let mut o = ConnectOptions::new(lab.endpoints());
+    o.password = lab.password().map(Secret::new);
+    o.command_timeout = Duration::from_secs(3);
+    o
+}
+
+fn start(s: Scenario) -> (Lab, ScenarioReport) {
+    let base = LabOptions {
+        keys: 300,
+        node_timeout_ms: 1500,
+        replicas_per_master: 0,
+        ..LabOptions::default()
+    };
+    s.start(base)
+        .unwrap_or_else(|e| panic!("scenario {s} did not start: {e}"))
+}
+
+async fn plans(connector: &Connector) -> Vec<FixPlan> {
+    let snap = observe_once(connector, None).await.unwrap();
+    let m = ClusterModel::build(&snap);
+    plan_fixes(&m, &diagnose(&m))
+}
+
+fn pick(plans: &[FixPlan], kind: PlanKind) -> FixPlan {
+    plans
+        .iter()
+        .find(|p| p.kind == kind)
+        .unwrap_or_else(|| {
+            panic!(
+                "no {kind:?} plan among {:?}",
+                plans.iter().map(|p| &p.id).collect::<Vec<_>>()
+            )
+        })
+        .clone()
+}
+
+async fn execute(executor: &Executor, plan: &FixPlan) -> FixOutcome {
+    let (tx, mut rx) = mpsc::channel(64);
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let outcome = executor.execute(plan, &tx).await;
+    drop(tx);
+    drain.await.unwrap();
+    outcome
+}
+
+#[test]
+fn complete_and_rollback_started_together_never_both_write() {
+    let (lab, report) = start(Scenario::InterruptedReshard);
+    let dir = tempfile::tempdir().unwrap();
+    let locks = dir.path().join("locks");
+    let rt = runtime();
+    rt.block_on(async {
+        // Two separate slotscope runs: own connections, own audit logs, one lock directory
+        // (the host's).
+        let c1 = Connector::shared(options(&lab));
+        let c2 = Connector::shared(options(&lab));
+        let all = plans(&c1).await;
+        let complete = pick(&all, PlanKind::CompleteMigration);
+        let rollback = pick(&all, PlanKind::RollBackMigration);
+        let a1 = AuditLog::new(dir.path().join("a1.jsonl"));
+        let a2 = AuditLog::new(dir.path().join("a2.jsonl"));
+        let e1 = Executor::new(Arc::clone(&c1), Some(a1.clone())).with_lock_dir(&locks);
+        let e2 = Executor::new(Arc::clone(&c2), Some(a2.clone())).with_lock_dir(&locks);
+        let (o1, o2) = tokio::join!(execute(&e1, &complete), execute(&e2, &rollback));
+        let wrote1 = !a1.read_lines().unwrap().is_empty();
+        let wrote2 = !a2.read_lines().unwrap().is_empty();
+        assert!(
+            wrote1 ^ wrote2,
+            "exactly one run may write: complete {o1:?}, roll back {o2:?}"
+        );
+        let (winner, loser) = if wrote1 { (&o1, &o2) } else { (&o2, &o1) };
+        assert!(winner.is_success(), "{winner:?}");
+        match loser {
+            FixOutcome::Refused { reason } => {
+                assert!(reason.contains("another slotscope"), "{reason}");
+                assert!(reason.contains("pid "), "the holder is named: {reason}");
+            }
+            other => panic!("the second run must be refused, got {other:?}"),
+        }
+    });
+    let back = lab.read_back();
+    assert!(back.all_readable(), "keys lost: {:?}", back.missing);
+    // The slot is closed on both sides of the move.
+    let slot = report.slots[0].start;
+    for &i in &report.affected {
+        let nodes = lab.query(i, &["CLUSTER", "NODES"]).unwrap();
+        assert!(!nodes.contains(&format!("[{slot}-")), "{nodes}");
+    }
+}
+
+#[test]
+fn a_repair_refuses_to_start_while_another_tool_moves_the_slot() {
+    let (lab, report) = start(Scenario::InterruptedReshard);
+    let (src, dst) = (report.affected[0], report.affected[1]);
+    let slot = report.slots[0].start;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = AuditLog::new(dir.path().join("audit.jsonl"));
+    let rt = runtime();
+    let plan = rt.block_on(async {
+        let c = Connector::shared(options(&lab));
+        pick(&plans(&c).await, PlanKind::RollBackMigration)
+    });
+    // Another tool carries on with the reshard: one key at a time, as `redis-cli --cluster
+    // reshard` does in batches.
+    let keys_left = lab.count_keys_in_slot(src, slot).unwrap();
+    assert!(
+        keys_left >= 5,
+        "the source must still hold keys: {keys_left}"
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let mover = {
+        let stop = Arc::clone(&stop);
+        let to = lab.endpoint(dst);
+        let mut conn = lab.connect(src).unwrap();
+        std::thread::spawn(move || {
+            let mut moved = 0_u64;
+            while !stop.load(Ordering::SeqCst) {
+                let keys: Vec<String> = redis::cmd("CLUSTER")
+                    .arg("GETKEYSINSLOT")
+                    .arg(slot)
+                    .arg(1)
+                    .query(&mut conn)
+                    .unwrap();
+                let Some(key) = keys.first() else { break };
+                let _: redis::Value = redis::cmd("MIGRATE")
+                    .arg(&to.host)
+                    .arg(to.port)
+                    .arg(key)
+                    .arg(0)
+                    .arg(5000)
+                    .query(&mut conn)
+                    .unwrap();
+                moved += 1;
+                std::thread::sleep(Duration::from_millis(60));
+            }
+            moved
+        })
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let outcome = rt.block_on(async {
+        let c = Connector::shared(options(&lab));
+        let e = Executor::new(c, Some(audit.clone())).with_lock_dir(dir.path().join("locks"));
+        execute(&e, &plan).await
+    });
+    stop.store(true, Ordering::SeqCst);
+    let moved = mover.join().unwrap();
+    assert!(moved > 0, "the other tool moved keys meanwhile");
+    let FixOutcome::Changed { changes } = &outcome else {
+        panic!("expected Changed (keys moving), got {outcome:?}");
+    };
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.contains(&format!("keys of slot {slot} are moving"))),
+        "{changes:?}"
+    );
+    assert!(
+        audit.read_lines().unwrap().is_empty(),
+        "nothing may be sent"
+    );
+    let back = lab.read_back();
+    assert!(back.all_readable(), "keys lost: {:?}", back.missing);
+}
+
+#[test]
+fn every_write_is_announced_in_the_audit_log_before_its_result() {
+    let (lab, _) = start(Scenario::MigratingOnly);
+    let dir = tempfile::tempdir().unwrap();
+    let audit = AuditLog::new(dir.path().join("audit.jsonl"));
+    let rt = runtime();
+    rt.block_on(async {
+        let c = Connector::shared(options(&lab));
+        let plan = pick(&plans(&c).await, PlanKind::StabiliseSlot);
+        let e = Executor::new(c, Some(audit.clone())).with_lock_dir(dir.path().join("locks"));
+        let outcome = execute(&e, &plan).await;
+        assert!(outcome.is_success(), "{outcome:?}");
+    });
+    let lines = audit.read_lines().unwrap();
+    assert!(!lines.is_empty());
+    assert_eq!(lines.len() % 2, 0, "{lines:#?}");
+    for pair in lines.chunks(2) {
+        assert_eq!(pair[0].phase, AuditPhase::Sending, "{pair:#?}");
+        assert_eq!(pair[0].result, "pending");
+        assert_eq!(pair[1].phase, AuditPhase::Done, "{pair:#?}");
+        assert_eq!(pair[0].command, pair[1].command);
+        assert!(pair[0].time_ms <= pair[1].time_ms);
+        assert!(pair[1].result.starts_with("ok"), "{pair:#?}");
+    }
+    assert_eq!(audit.read_all().unwrap().len(), lines.len() / 2);
+}
