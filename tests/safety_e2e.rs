@@ -215,3 +215,64 @@ fn every_write_is_announced_in_the_audit_log_before_its_result() {
     }
     assert_eq!(audit.read_all().unwrap().len(), lines.len() / 2);
 }
+
+/// `slotscope SUBCOMMAND ARGS... SEEDS...` with no password and no colour.
+fn slotscope(args: &[&str], seeds: &[String]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_slotscope"))
+        .args(args)
+        .args(["--timeout", "2000", "--connect-timeout", "1000"])
+        .args(seeds)
+        .env_remove("REDISCLI_AUTH")
+        .env_remove("SLOTSCOPE_AUDIT_LOG")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn seeds_of_two_clusters_are_refused_and_nothing_is_planned_across_them() {
+    let opts = LabOptions {
+        keys: 100,
+        replicas_per_master: 0,
+        ..LabOptions::default()
+    };
+    let a = Lab::start(opts.clone()).unwrap();
+    let b = Lab::start(opts).unwrap();
+    let seeds = vec![a.endpoint(0).to_string(), b.endpoint(0).to_string()];
+    let dbsize = |lab: &Lab| -> Vec<String> {
+        lab.running()
+            .into_iter()
+            .map(|i| lab.query(i, &["DBSIZE"]).unwrap())
+            .collect()
+    };
+    let (keys_a, keys_b) = (dbsize(&a), dbsize(&b));
+
+    let o = slotscope(&["check"], &seeds);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(o.status.code(), Some(3), "stdout:\n{out}\nstderr:\n{err}");
+    let text = format!("{out}{err}");
+    assert!(text.contains("2 different clusters"), "{text}");
+    assert!(text.contains(&seeds[0]) && text.contains(&seeds[1]), "{text}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let audit_arg = audit.to_str().unwrap();
+    let o = slotscope(&["fix", "--json"], &seeds);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Even asked for a plan by id with --yes, nothing is sent.
+    let o = slotscope(
+        &["fix", "--apply", "meet-any", "--yes", "--audit-log", audit_arg],
+        &seeds,
+    );
+    assert_ne!(o.status.code(), Some(0));
+    assert!(!audit.exists() || std::fs::read_to_string(&audit).unwrap().is_empty());
+    assert_eq!((dbsize(&a), dbsize(&b)), (keys_a, keys_b));
+    assert!(a.read_back().all_readable() && b.read_back().all_readable());
+}

@@ -2,6 +2,7 @@
 
 pub mod diagnose;
 mod fasthash;
+pub mod identity;
 pub mod intern;
 pub mod model;
 pub mod parse;

@@ -16,6 +16,10 @@
 //! not parse — is a successful observation carrying that error, because the diagnosis has
 //! something to say about it. The error still carries the (all-failed) snapshot so callers can
 //! show the per-node errors.
+//!
+//! A cycle also fails when the answering nodes belong to two or more different clusters (seeds
+//! of two clusters given together, see [`crate::cluster::identity`]): nothing may be diagnosed
+//! or planned across them, so the error names the groups and the snapshot is not used.
 
 pub mod conn;
 pub mod probe;
@@ -36,6 +40,7 @@ pub use conn::{CommandError, Connector, NodeConn};
 pub use probe::{now_ms, probe_node};
 pub use target::{ConnectOptions, Secret, SeedError, parse_seed};
 
+use crate::cluster::identity::{ClusterGroup, separate_clusters};
 use crate::cluster::intern::IdPool;
 use crate::cluster::types::{
     ClusterSnapshot, Endpoint, NodeId, NodeObservation, ProbeError, SLOT_COUNT, Slot,
@@ -50,8 +55,10 @@ pub const MAX_ENDPOINTS: usize = 4096;
 pub struct ObserveError {
     /// Every probed endpoint with its error, sorted by endpoint.
     pub failures: Vec<(Endpoint, ProbeError)>,
-    /// The cycle's snapshot (every observation failed).
+    /// The cycle's snapshot (every observation failed, or they span several clusters).
     pub snapshot: ClusterSnapshot,
+    /// Set when the answering nodes belong to different clusters: each group, largest first.
+    pub clusters: Vec<ClusterGroup>,
 }
 
 impl ObserveError {
@@ -68,6 +75,21 @@ impl ObserveError {
 
 impl fmt::Display for ObserveError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.clusters.len() > 1 {
+            let groups: Vec<String> = self
+                .clusters
+                .iter()
+                .enumerate()
+                .map(|(i, g)| format!("cluster {} = {g}", i + 1))
+                .collect();
+            return write!(
+                f,
+                "the seeds belong to {} different clusters: {}. Give seeds of one cluster: \
+                 nothing is diagnosed or repaired across clusters",
+                self.clusters.len(),
+                groups.join("; ")
+            );
+        }
         if self.failures.is_empty() {
             return f.write_str("could not observe the cluster: no seed address to connect to");
         }
@@ -283,7 +305,18 @@ pub async fn observe_once(
                     .map(|e| (o.endpoint.clone(), e.clone()))
             })
             .collect();
-        return Err(ObserveError { failures, snapshot });
+        return Err(ObserveError {
+            failures,
+            snapshot,
+            clusters: Vec::new(),
+        });
+    }
+    if let Some(clusters) = separate_clusters(&snapshot) {
+        return Err(ObserveError {
+            failures: Vec::new(),
+            snapshot,
+            clusters,
+        });
     }
     Ok(snapshot)
 }
@@ -706,6 +739,7 @@ mod tests {
                 ProbeError::ConnectFailed("connection refused".into()),
             )],
             snapshot: ClusterSnapshot::default(),
+            clusters: Vec::new(),
         };
         assert_eq!(
             e.to_string(),
@@ -720,6 +754,7 @@ mod tests {
                 ),
             )],
             snapshot: ClusterSnapshot::default(),
+            clusters: Vec::new(),
         };
         assert_eq!(
             e.to_string(),
