@@ -5,6 +5,7 @@ mod fasthash;
 pub mod intern;
 pub mod model;
 pub mod parse;
+pub mod slots;
 pub mod synthetic;
 pub mod types;
 
