@@ -1,5 +1,9 @@
 //! The cluster model: the union of every node's view, a consensus slot map, open slots and
 //! disagreements, built from one [`ClusterSnapshot`]. Pure code: no I/O.
+//!
+//! This file holds the model's public types and accessors; the construction,
+//! [`ClusterModel::build`], lives in `build/`, one file per step. The model's tests sit
+//! beside the step they exercise; their shared fixtures are in `testkit.rs`.
 
 use std::collections::BTreeMap;
 

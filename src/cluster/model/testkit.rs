@@ -1,8 +1,6 @@
 //! Test helpers shared by the model's tests: captured fixtures, views of a table as seen by
 //! another node, hand-written tables, and short ways to read a model.
 
-#![allow(clippy::unwrap_used)]
-
 pub(super) use crate::cluster::model::{ClusterModel, Reachability, Role, SlotState};
 pub(super) use crate::cluster::synthetic::snapshot_from_texts;
 pub(super) use crate::cluster::types::{

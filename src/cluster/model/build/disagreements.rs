@@ -73,7 +73,6 @@ fn disagreements_of(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use crate::cluster::model::testkit::*;
 

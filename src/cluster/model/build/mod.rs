@@ -153,7 +153,6 @@ pub(super) fn build(snapshot: &ClusterSnapshot) -> ClusterModel {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use crate::cluster::model::testkit::*;
     use crate::cluster::synthetic::{synthetic_cluster, synthetic_single_view};

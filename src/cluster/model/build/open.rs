@@ -96,7 +96,6 @@ pub(super) fn name_owners(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use crate::cluster::model::testkit::*;
     use crate::cluster::synthetic::set_slot_keys;
