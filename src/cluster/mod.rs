@@ -6,6 +6,7 @@ pub mod identity;
 pub mod intern;
 pub mod model;
 pub mod parse;
+pub mod slots;
 pub mod synthetic;
 pub mod types;
 

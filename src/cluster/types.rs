@@ -8,11 +8,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-/// Number of hash slots in a Redis Cluster.
-pub const SLOT_COUNT: usize = 16384;
-
-/// A hash slot number, `0..SLOT_COUNT`.
-pub type Slot = u16;
+// Slots and slot ranges live in `cluster::slots`; these paths stay for existing callers.
+pub use super::slots::{SLOT_COUNT, Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges};
 
 /// A 40-hex-character node id (handshake nodes carry a temporary random one).
 ///
@@ -147,64 +144,6 @@ impl NodeFlags {
         .into_iter()
         .filter_map(|(on, name)| on.then_some(name))
         .collect()
-    }
-}
-
-/// An inclusive range of slots.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct SlotRange {
-    pub start: Slot,
-    pub end: Slot,
-}
-
-impl SlotRange {
-    #[must_use]
-    pub fn new(start: Slot, end: Slot) -> Self {
-        Self { start, end }
-    }
-
-    #[must_use]
-    pub fn single(slot: Slot) -> Self {
-        Self {
-            start: slot,
-            end: slot,
-        }
-    }
-
-    /// Number of slots in the range.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        usize::from(self.end) - usize::from(self.start) + 1
-    }
-
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        false
-    }
-
-    #[must_use]
-    pub fn contains(&self, slot: Slot) -> bool {
-        self.start <= slot && slot <= self.end
-    }
-
-    /// Whether the two ranges share at least one slot.
-    #[must_use]
-    pub fn overlaps(&self, other: &SlotRange) -> bool {
-        self.start <= other.end && other.start <= self.end
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = Slot> + use<> {
-        self.start..=self.end
-    }
-}
-
-impl fmt::Display for SlotRange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.start == self.end {
-            write!(f, "{}", self.start)
-        } else {
-            write!(f, "{}-{}", self.start, self.end)
-        }
     }
 }
 
@@ -482,50 +421,9 @@ impl ClusterSnapshot {
     }
 }
 
-/// Compress a sorted list of slots into ranges.
-#[must_use]
-pub fn slots_to_ranges(slots: impl IntoIterator<Item = Slot>) -> Vec<SlotRange> {
-    let mut out: Vec<SlotRange> = Vec::new();
-    for s in slots {
-        match out.last_mut() {
-            Some(r) if u32::from(r.end) + 1 == u32::from(s) => r.end = s,
-            Some(r) if r.end >= s && r.start <= s => {}
-            _ => out.push(SlotRange::single(s)),
-        }
-    }
-    out
-}
-
-/// Format ranges as `0-5460,5462` (no spaces), or `none`.
-#[must_use]
-pub fn format_ranges(ranges: &[SlotRange]) -> String {
-    if ranges.is_empty() {
-        return "none".to_owned();
-    }
-    ranges
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// Total number of slots in a list of ranges.
-#[must_use]
-pub fn ranges_len(ranges: &[SlotRange]) -> usize {
-    ranges.iter().map(SlotRange::len).sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ranges_compress() {
-        let r = slots_to_ranges([0, 1, 2, 5, 7, 8]);
-        assert_eq!(format_ranges(&r), "0-2,5,7-8");
-        assert_eq!(ranges_len(&r), 6);
-        assert_eq!(format_ranges(&[]), "none");
-    }
 
     #[test]
     fn endpoint_display_brackets_ipv6() {

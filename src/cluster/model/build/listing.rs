@@ -1,0 +1,62 @@
+//! Step 2 of the build: every node any view lists, the lines its peers give about it, and
+//! each view's slot claims.
+
+use super::{Claim, IdMap, PeerLine, Proto, View, get_or_insert};
+
+/// Registers every node the views list and records each peer line on the node it is about;
+/// returns each view's slot claims (unsorted; step 5 sorts and deduplicates them).
+///
+/// Each line's id is looked up once: `line_node[vi][li]` is the node of line `li` of view
+/// `vi`, reused for the slot claims. The peer lists are sized by a counting pass so that
+/// they never reallocate.
+pub(super) fn list_nodes<'a>(
+    views: &[View<'a>],
+    ids: &mut IdMap<'a>,
+    protos: &mut Vec<Proto<'a>>,
+) -> Vec<Vec<Claim>> {
+    let mut line_node: Vec<Vec<usize>> = Vec::with_capacity(views.len());
+    let mut listed: Vec<usize> = Vec::new();
+    for view in views {
+        let mut nodes = Vec::with_capacity(view.nodes.lines.len());
+        for line in &view.nodes.lines {
+            let idx = if std::ptr::eq(line, view.me) {
+                view.node
+            } else {
+                get_or_insert(ids, protos, &line.id)
+            };
+            nodes.push(idx);
+            if idx != view.node {
+                if listed.len() <= idx {
+                    listed.resize(protos.len(), 0);
+                }
+                listed[idx] += 1;
+            }
+        }
+        line_node.push(nodes);
+    }
+    for (p, &n) in protos.iter_mut().zip(&listed) {
+        p.peer_lines.reserve_exact(n);
+    }
+    // Same walk: each view's slot claims.
+    let mut claims_by_view: Vec<Vec<Claim>> = Vec::with_capacity(views.len());
+    for (vi, view) in views.iter().enumerate() {
+        let mut claims: Vec<Claim> = Vec::new();
+        for (line, &idx) in view.nodes.lines.iter().zip(&line_node[vi]) {
+            if idx != view.node {
+                protos[idx].peer_lines.push(PeerLine {
+                    view: vi,
+                    flags: line.flags,
+                    pong_recv_ms: line.pong_recv_ms,
+                    line,
+                });
+            }
+            claims.extend(line.slots.iter().map(|&range| Claim {
+                range,
+                owner: idx,
+                epoch: line.config_epoch,
+            }));
+        }
+        claims_by_view.push(claims);
+    }
+    claims_by_view
+}

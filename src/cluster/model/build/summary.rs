@@ -1,0 +1,363 @@
+//! Step 4 of the build: one [`NodeSummary`] per node, from its own line when it answered and
+//! from what most of its peers say otherwise.
+
+use super::{Proto, View};
+use crate::cluster::model::{NodeSummary, PeerOpinion, Reachability, Role};
+use crate::cluster::types::{
+    ClusterSnapshot, ClusterState, NodeAddr, NodeFlags, NodeId, NodeLine, NodeObservation,
+    SlotRange,
+};
+
+/// Every node's summary, in internal order, `isolated` included.
+pub(super) fn summarize_all(
+    protos: &[Proto<'_>],
+    views: &[View<'_>],
+    snapshot: &ClusterSnapshot,
+) -> Vec<NodeSummary> {
+    let mut stamp: Vec<usize> = vec![usize::MAX; views.len()];
+    let mut summaries: Vec<NodeSummary> = Vec::with_capacity(protos.len());
+    for (idx, p) in protos.iter().enumerate() {
+        summaries.push(summarize(idx, p, views, snapshot, &mut stamp));
+    }
+    let total_nodes = summaries.len();
+    for (idx, p) in protos.iter().enumerate() {
+        if let Some(v) = p.view {
+            let view = &views[v];
+            let s = &mut summaries[idx];
+            s.isolated = total_nodes > 1
+                && view.nodes.lines.len() == 1
+                && (view.me.slots.is_empty() || s.peers.known_by.is_empty());
+        }
+    }
+    summaries
+}
+
+/// What a node is, from its own line or its peers' lines.
+struct Portrait {
+    role: Role,
+    flags: NodeFlags,
+    master_id: Option<NodeId>,
+    addr: NodeAddr,
+    claimed_slots: Vec<SlotRange>,
+    config_epoch: u64,
+}
+
+/// Everything about one node except `isolated`.
+fn summarize(
+    idx: usize,
+    p: &Proto<'_>,
+    views: &[View<'_>],
+    snapshot: &ClusterSnapshot,
+    stamp: &mut [usize],
+) -> NodeSummary {
+    let own = p.view.map(|v| views[v].me);
+    let obs = p.obs.and_then(|o| snapshot.observations.get(o));
+    let report = obs.and_then(|o| o.report()).filter(|_| own.is_some());
+    let peers = peer_opinion(idx, p, views, stamp);
+    let Portrait {
+        role,
+        flags,
+        master_id,
+        addr,
+        claimed_slots,
+        config_epoch,
+    } = match own {
+        Some(own) => own_portrait(own),
+        None => portrait_by_peers(p, obs),
+    };
+    let reachability = match (&p.failed, own) {
+        (_, Some(_)) => Reachability::Ok,
+        (Some(e), None) => Reachability::Failed(e.as_ref().clone()),
+        (None, None) => Reachability::NotProbed,
+    };
+    let endpoint = obs.map(|o| o.endpoint.clone()).or_else(|| addr.endpoint());
+    NodeSummary {
+        id: p.id.cloned(),
+        addr,
+        endpoint,
+        role,
+        master_id,
+        flags,
+        reachability,
+        own_line: own.cloned(),
+        claimed_slots,
+        config_epoch,
+        peers,
+        info: report.map(|r| r.info.clone()),
+        config: report.map(|r| r.config.clone()),
+        cluster_state_ok: report
+            .and_then(|r| r.cluster_info.as_ref())
+            .map(|ci| ci.state == ClusterState::Ok),
+        rtt_us: obs.and_then(|o| o.rtt_us),
+        observed_at_ms: obs.map(|o| o.observed_at_ms),
+        observation: p.obs,
+        isolated: false,
+    }
+}
+
+/// What the peers' views say of node `idx`. Marks in `stamp` every view that lists it.
+fn peer_opinion(idx: usize, p: &Proto<'_>, views: &[View<'_>], stamp: &mut [usize]) -> PeerOpinion {
+    let mut peers = PeerOpinion {
+        known_by: Vec::with_capacity(p.peer_lines.len()),
+        ..PeerOpinion::default()
+    };
+    for pl in &p.peer_lines {
+        let view = &views[pl.view];
+        stamp[pl.view] = idx;
+        let viewer = view.me.id.clone();
+        if pl.flags.pfail {
+            peers.pfail_by.push(viewer.clone());
+        }
+        if pl.flags.fail {
+            peers.fail_by.push(viewer.clone());
+        }
+        if pl.flags.handshake {
+            peers.handshake_by.push(viewer.clone());
+        }
+        if pl.flags.noaddr {
+            peers.noaddr_by.push(viewer.clone());
+        }
+        if pl.pong_recv_ms > 0 {
+            let age = view.at_ms.saturating_sub(pl.pong_recv_ms);
+            peers.max_pong_age_ms = Some(peers.max_pong_age_ms.map_or(age, |m| m.max(age)));
+        }
+        peers.known_by.push(viewer);
+    }
+    if p.id.is_some() {
+        for (vi, view) in views.iter().enumerate() {
+            if view.node != idx && stamp[vi] != idx {
+                peers.unknown_to.push(view.me.id.clone());
+            }
+        }
+    }
+    peers
+}
+
+fn role_of(f: &NodeFlags) -> Role {
+    if f.master {
+        Role::Master
+    } else if f.replica {
+        Role::Replica
+    } else {
+        Role::Unknown
+    }
+}
+
+/// A node that answered, as its own `myself` line describes it.
+fn own_portrait(own: &NodeLine) -> Portrait {
+    Portrait {
+        role: role_of(&own.flags),
+        flags: own.flags,
+        master_id: own.master_id.clone(),
+        addr: own.addr.clone(),
+        claimed_slots: own.slots.clone(),
+        config_epoch: own.config_epoch,
+    }
+}
+
+/// A node that did not answer, as most of its peers describe it (its probed endpoint gives
+/// the address when nobody lists it).
+fn portrait_by_peers(p: &Proto<'_>, obs: Option<&NodeObservation>) -> Portrait {
+    let peer_lines = || p.peer_lines.iter().map(|pl| pl.line);
+    let listers = p.peer_lines.len();
+    let majority = |n: usize| n * 2 > listers;
+    let role = mode(
+        peer_lines()
+            .map(|l| role_of(&l.flags))
+            .filter(|r| *r != Role::Unknown),
+    )
+    .map_or(Role::Unknown, |(r, _)| r);
+    let count = |f: fn(&NodeFlags) -> bool| peer_lines().filter(|l| f(&l.flags)).count();
+    let flags = NodeFlags {
+        myself: false,
+        master: role == Role::Master,
+        replica: role == Role::Replica,
+        pfail: majority(count(|f| f.pfail)),
+        fail: majority(count(|f| f.fail)),
+        handshake: majority(count(|f| f.handshake)),
+        noaddr: majority(count(|f| f.noaddr)),
+        nofailover: majority(count(|f| f.nofailover)),
+    };
+    let master_id = mode(peer_lines().filter_map(|l| l.master_id.as_ref())).map(|(m, _)| m.clone());
+    let addr = mode(peer_lines().map(|l| &l.addr).filter(|a| !a.is_unknown()))
+        .map(|(a, _)| a.clone())
+        .or_else(|| peer_lines().next().map(|l| l.addr.clone()))
+        .or_else(|| {
+            obs.map(|o| NodeAddr {
+                ip: o.endpoint.host.clone(),
+                port: o.endpoint.port,
+                cport: 0,
+                hostname: None,
+            })
+        })
+        .unwrap_or_default();
+    // The slot list most peers give it; ties go to the line with the higher epoch.
+    let mut best: Option<(&NodeLine, usize)> = None;
+    for l in peer_lines() {
+        let n = peer_lines().filter(|x| x.slots == l.slots).count();
+        let better = match best {
+            None => true,
+            Some((b, bn)) => n > bn || (n == bn && l.config_epoch > b.config_epoch),
+        };
+        if better {
+            best = Some((l, n));
+        }
+        if n * 2 > listers {
+            break;
+        }
+    }
+    Portrait {
+        role,
+        flags,
+        master_id,
+        addr,
+        claimed_slots: best.map(|(l, _)| l.slots.clone()).unwrap_or_default(),
+        config_epoch: peer_lines().map(|l| l.config_epoch).max().unwrap_or(0),
+    }
+}
+
+/// The most frequent item (first seen wins ties), with its count.
+fn mode<T: PartialEq + Copy>(items: impl Iterator<Item = T> + Clone) -> Option<(T, usize)> {
+    // Fast path, no allocation: every peer says the same (the usual case).
+    let mut all = items.clone();
+    let first = all.next()?;
+    let mut n = 1;
+    if all.all(|x| {
+        n += 1;
+        x == first
+    }) {
+        return Some((first, n));
+    }
+    let mut counts: Vec<(T, usize)> = Vec::new();
+    for it in items {
+        match counts.iter_mut().find(|(x, _)| *x == it) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((it, 1)),
+        }
+    }
+    let mut best: Option<(T, usize)> = None;
+    for (x, n) in counts {
+        if best.is_none_or(|(_, bn)| n > bn) {
+            best = Some((x, n));
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use crate::cluster::model::testkit::*;
+    use crate::cluster::synthetic::set_slot_keys;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn node_known_by_only_some_peers() {
+        let d = "dddd 127.0.0.1:7003@17003 slave aaaa 0 100 1 connected";
+        let a = table("a", &[d], &[]);
+        let b = table("b", &[], &[]);
+        let c = table("c", &[], &[]);
+        let dv = table("", &[&d.replacen(" slave ", " myself,slave ", 1)], &[]);
+        let s = snapshot_from_texts(&[
+            ("127.0.0.1:7000", Ok(&a)),
+            ("127.0.0.1:7001", Ok(&b)),
+            ("127.0.0.1:7002", Ok(&c)),
+            ("127.0.0.1:7003", Ok(&dv)),
+        ]);
+        let m = ClusterModel::build(&s);
+        let dn = m.node(&id("dddd")).unwrap();
+        assert_eq!(dn.peers.known_by, vec![id("aaaa")]);
+        let mut unknown = dn.peers.unknown_to.clone();
+        unknown.sort();
+        assert_eq!(unknown, vec![id("bbbb"), id("cccc")]);
+        assert!(!dn.isolated);
+        assert_eq!(order(&m), ["aaaa", "dddd", "bbbb", "cccc"]);
+        assert!(m.node(&id("aaaa")).unwrap().peers.unknown_to.is_empty());
+    }
+
+    #[test]
+    fn deleted_slots_noaddr_and_isolated_node() {
+        let mut s = snapshot_from_texts(&[
+            ("127.0.0.1:31000", Ok(fixture!("delslots_nodes_31000.txt"))),
+            ("127.0.0.1:31001", Ok(fixture!("isolated_nodes_31001.txt"))),
+            ("127.0.0.1:31002", Err(refused())),
+            ("127.0.0.1:31003", Ok(fixture!("delslots_nodes_31003.txt"))),
+            ("127.0.0.1:31004", Err(refused())),
+            ("127.0.0.1:31005", Ok(fixture!("delslots_nodes_31005.txt"))),
+        ]);
+        set_slot_keys(&mut s, "127.0.0.1:31005", &[(16001, 3), (16002, 0)]);
+        set_slot_keys(&mut s, "127.0.0.1:31000", &[(16001, 0), (16003, 2)]);
+        let m = ClusterModel::build(&s);
+        // C' stopped claiming 16000-16383; its peers still bind them to it, but the owner's
+        // own view is authoritative: the slots are uncovered.
+        assert_eq!(ranges_in(&m, SlotState::Uncovered), "16000-16383");
+        assert_eq!(owner_id(&m, 16000), None);
+        assert_eq!(owner_id(&m, 15999), Some(C1));
+        assert_eq!(
+            m.uncovered_keys,
+            BTreeMap::from([
+                (16001, BTreeMap::from([(id(C1), 3)])),
+                (16003, BTreeMap::from([(id(A), 2)])),
+            ])
+        );
+        type Row<'a> = (
+            &'a str,
+            String,
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<u64>,
+        );
+        let mut dis: Vec<Row<'_>> = m
+            .disagreements
+            .iter()
+            .map(|d| {
+                (
+                    d.node.short(),
+                    format_ranges(&d.slots),
+                    d.its_owner.as_ref().map(|i| i.short()),
+                    d.consensus_owner.as_ref().map(|i| i.short()),
+                    d.its_owner_epoch,
+                )
+            })
+            .collect();
+        dis.sort();
+        assert_eq!(
+            dis,
+            [
+                (
+                    "239f1fdb",
+                    "16000-16383".to_owned(),
+                    Some("3f3fd9e9"),
+                    None,
+                    Some(7)
+                ),
+                (
+                    "d756d113",
+                    "16000-16383".to_owned(),
+                    Some("3f3fd9e9"),
+                    None,
+                    Some(7)
+                ),
+            ]
+        );
+        // The old B: noaddr, no address, never probed; its slots have a failing owner.
+        let b = m.node(&id(B)).unwrap();
+        assert_eq!(b.reachability, Reachability::NotProbed);
+        assert!(b.addr.is_unknown() && b.endpoint.is_none());
+        assert_eq!(b.peers.noaddr_by.len(), 3);
+        assert_eq!(ranges_in(&m, SlotState::OwnerFailing), "5461-10922");
+        // The restarted 31001 is a new node that knows only itself.
+        let nb = m.node(&id(NEW_B)).unwrap();
+        assert!(nb.isolated);
+        assert_eq!(nb.reachability, Reachability::Ok);
+        assert!(nb.peers.known_by.is_empty());
+        assert_eq!(nb.peers.unknown_to.len(), 3);
+        assert_eq!(m.nodes.iter().filter(|n| n.isolated).count(), 1);
+        // Failed probe of 31002 attached to C by address.
+        assert_eq!(
+            m.node(&id(C)).unwrap().reachability,
+            Reachability::Failed(refused())
+        );
+        assert_eq!(m.nodes.len(), 7);
+    }
+}
