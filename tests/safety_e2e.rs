@@ -253,7 +253,10 @@ fn seeds_of_two_clusters_are_refused_and_nothing_is_planned_across_them() {
     assert_eq!(o.status.code(), Some(3), "stdout:\n{out}\nstderr:\n{err}");
     let text = format!("{out}{err}");
     assert!(text.contains("2 different clusters"), "{text}");
-    assert!(text.contains(&seeds[0]) && text.contains(&seeds[1]), "{text}");
+    assert!(
+        text.contains(&seeds[0]) && text.contains(&seeds[1]),
+        "{text}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
@@ -268,7 +271,14 @@ fn seeds_of_two_clusters_are_refused_and_nothing_is_planned_across_them() {
     );
     // Even asked for a plan by id with --yes, nothing is sent.
     let o = slotscope(
-        &["fix", "--apply", "meet-any", "--yes", "--audit-log", audit_arg],
+        &[
+            "fix",
+            "--apply",
+            "meet-any",
+            "--yes",
+            "--audit-log",
+            audit_arg,
+        ],
         &seeds,
     );
     assert_ne!(o.status.code(), Some(0));

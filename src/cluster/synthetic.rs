@@ -113,6 +113,7 @@ fn report_for(nodes: ClusterNodes) -> NodeReport {
             error: None,
         },
         slot_keys: BTreeMap::new(),
+        census: None,
         nodes,
     }
 }

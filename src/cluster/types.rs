@@ -352,6 +352,10 @@ pub struct NodeReport {
     pub config: NodeConfig,
     /// `CLUSTER COUNTKEYSINSLOT` for the slots that needed it (open or uncovered).
     pub slot_keys: BTreeMap<Slot, u64>,
+    /// The key census of a master (see [`crate::cluster::census`]); `None` when not counted
+    /// (a replica, or the count failed: unknown, never zero).
+    #[serde(default)]
+    pub census: Option<crate::cluster::census::NodeCensus>,
 }
 
 /// One node's observation in one refresh cycle.

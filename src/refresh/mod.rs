@@ -21,6 +21,7 @@
 //! of two clusters given together, see [`crate::cluster::identity`]): nothing may be diagnosed
 //! or planned across them, so the error names the groups and the snapshot is not used.
 
+pub mod census;
 pub mod conn;
 pub mod probe;
 pub mod target;
@@ -278,6 +279,7 @@ pub async fn observe_once(
     observations.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
 
     count_keys(connector, &mut observations).await;
+    census::take_census(connector, &mut observations, previous).await;
 
     // Forget connections to endpoints that are no longer part of the picture.
     let probed: HashSet<&Endpoint> = observations.iter().map(|o| &o.endpoint).collect();
@@ -629,6 +631,7 @@ mod tests {
                 info: ServerInfo::default(),
                 config: crate::cluster::types::NodeConfig::default(),
                 slot_keys: Default::default(),
+                census: None,
             }),
         }
     }

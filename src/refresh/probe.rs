@@ -115,6 +115,7 @@ async fn probe_inner(
             info,
             config,
             slot_keys: std::collections::BTreeMap::new(),
+            census: None,
         }),
     )
 }

@@ -1,0 +1,232 @@
+//! Counting the key census ([`crate::cluster::census`]) on every answering master.
+//!
+//! Per master, one pipeline: `DBSIZE`, `CLUSTER COUNTKEYSINSLOT` for every slot it serves or
+//! imports, `DBSIZE` again. When both `DBSIZE`s agree with the sum, the master stores nothing
+//! elsewhere and no sweep is needed. Otherwise the other slots are swept with more pipelined
+//! `COUNTKEYSINSLOT`s: all of them when there is no previous snapshot (`check`, `fix`), or
+//! [`SWEEP_BUDGET`] per refresh, carried on from the previous snapshot's census, in the
+//! dashboard. A master with no key (`INFO keyspace`) costs nothing. A failed count leaves the
+//! census absent: unknown, never zero.
+
+use std::time::Duration;
+
+use crate::cluster::census::{NodeCensus, SWEEP_BUDGET, expected_slots, sweep_chunk};
+use crate::cluster::types::{
+    ClusterSnapshot, MarkerKind, NodeId, NodeObservation, SLOT_COUNT, Slot,
+};
+
+use super::conn::{self, CommandError, Connector};
+use super::now_ms;
+
+/// Commands per pipeline.
+const CHUNK: usize = 4096;
+
+/// Count the census of every answering master, concurrently. `previous` carries a sweep on.
+pub async fn take_census(
+    connector: &Connector,
+    observations: &mut [NodeObservation],
+    previous: Option<&ClusterSnapshot>,
+) {
+    let budget = if previous.is_some() {
+        SWEEP_BUDGET
+    } else {
+        usize::MAX
+    };
+    let jobs: Vec<(usize, Job)> = observations
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| Job::of(o, previous).map(|j| (i, j)))
+        .collect();
+    let results = futures::future::join_all(jobs.into_iter().map(|(i, job)| {
+        let ep = observations[i].endpoint.clone();
+        async move {
+            let r = job.count(connector, &ep, budget).await;
+            if let Err(e) = &r {
+                tracing::debug!(endpoint = %ep, error = %e, "key census failed");
+            }
+            (i, r.ok())
+        }
+    }))
+    .await;
+    for (i, census) in results {
+        if let Some(Ok(report)) = observations.get_mut(i).map(|o| o.result.as_mut()) {
+            report.census = census;
+        }
+    }
+}
+
+/// What to count on one master.
+struct Job {
+    expected: Vec<bool>,
+    expected_list: Vec<Slot>,
+    /// Keys known to be 0 from `INFO keyspace`: nothing to count.
+    empty: bool,
+    /// The previous census of the same node, to carry a sweep on.
+    previous: Option<NodeCensus>,
+}
+
+impl Job {
+    fn of(o: &NodeObservation, previous: Option<&ClusterSnapshot>) -> Option<Self> {
+        let report = o.report()?;
+        let me = report.nodes.myself()?;
+        if !me.flags.master {
+            return None;
+        }
+        let importing: Vec<Slot> = me
+            .markers
+            .iter()
+            .filter(|m| m.kind == MarkerKind::Importing)
+            .map(|m| m.slot)
+            .collect();
+        let expected = expected_slots(&me.slots, &importing);
+        let expected_list = expected
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| **e)
+            .filter_map(|(s, _)| Slot::try_from(s).ok())
+            .collect();
+        Some(Self {
+            expected,
+            expected_list,
+            empty: report.info.keys == Some(0),
+            previous: previous.and_then(|p| previous_census(p, &o.endpoint, &me.id)),
+        })
+    }
+
+    async fn count(
+        &self,
+        connector: &Connector,
+        ep: &crate::cluster::types::Endpoint,
+        budget: usize,
+    ) -> Result<NodeCensus, CommandError> {
+        let at_ms = now_ms();
+        if self.empty {
+            return Ok(NodeCensus {
+                at_ms,
+                ..NodeCensus::default()
+            });
+        }
+        let (db_keys, owned_keys, agree) = self.count_owned(connector, ep).await?;
+        let mut census = NodeCensus {
+            db_keys,
+            owned_keys,
+            at_ms,
+            ..NodeCensus::default()
+        };
+        if agree {
+            return Ok(census);
+        }
+        // Carry on the previous sweep, if there was one.
+        let (mut next, mut complete) = (0_u32, false);
+        if let Some(p) = &self.previous
+            && let Some(n) = p.sweep_next
+        {
+            census.stray.clone_from(&p.stray);
+            next = n;
+            complete = p.sweep_complete;
+        }
+        let (slots, after) = sweep_chunk(&self.expected, next, budget);
+        let counts = count_slots(connector, ep, &slots).await?;
+        for (slot, n) in slots.iter().zip(counts) {
+            if n > 0 {
+                census.stray.insert(*slot, n);
+            } else {
+                census.stray.remove(slot);
+            }
+        }
+        // A slot that became expected (claimed meanwhile) is not stray any more.
+        census
+            .stray
+            .retain(|s, _| !self.expected.get(usize::from(*s)).copied().unwrap_or(false));
+        if after as usize >= SLOT_COUNT {
+            complete = true;
+            next = 0;
+        } else {
+            next = after;
+        }
+        census.sweep_next = Some(next);
+        census.sweep_complete = complete;
+        Ok(census)
+    }
+
+    /// `DBSIZE`, the expected slots' counts, `DBSIZE`: (keys, keys in expected slots, whether
+    /// they agree with no write in between).
+    async fn count_owned(
+        &self,
+        connector: &Connector,
+        ep: &crate::cluster::types::Endpoint,
+    ) -> Result<(u64, u64, bool), CommandError> {
+        let before = dbsize(connector, ep).await?;
+        let owned: u64 = count_slots(connector, ep, &self.expected_list)
+            .await?
+            .into_iter()
+            .sum();
+        let after = dbsize(connector, ep).await?;
+        Ok((after, owned, before == after && owned == after))
+    }
+}
+
+fn previous_census(
+    p: &ClusterSnapshot,
+    ep: &crate::cluster::types::Endpoint,
+    id: &NodeId,
+) -> Option<NodeCensus> {
+    p.observations
+        .iter()
+        .find(|o| &o.endpoint == ep && o.node_id() == Some(id))
+        .and_then(|o| o.report())
+        .and_then(|r| r.census.clone())
+}
+
+async fn dbsize(
+    connector: &Connector,
+    ep: &crate::cluster::types::Endpoint,
+) -> Result<u64, CommandError> {
+    let v = connector.command(ep, &["DBSIZE".to_owned()]).await?;
+    let n = conn::value_int(&v)?;
+    u64::try_from(n).map_err(|_| CommandError::Protocol(format!("DBSIZE replied {n}")))
+}
+
+/// `CLUSTER COUNTKEYSINSLOT` for each slot, pipelined in chunks; one count per slot.
+async fn count_slots(
+    connector: &Connector,
+    ep: &crate::cluster::types::Endpoint,
+    slots: &[Slot],
+) -> Result<Vec<u64>, CommandError> {
+    let mut out = Vec::with_capacity(slots.len());
+    // A big pipeline gets a proportionally longer reply timeout (a zero one is the pool's).
+    let per_chunk = connector
+        .options()
+        .command_timeout
+        .max(Duration::from_secs(1));
+    for chunk in slots.chunks(CHUNK) {
+        let cmds: Vec<Vec<String>> = chunk
+            .iter()
+            .map(|s| {
+                vec![
+                    "CLUSTER".to_owned(),
+                    "COUNTKEYSINSLOT".to_owned(),
+                    s.to_string(),
+                ]
+            })
+            .collect();
+        let values = connector
+            .pipeline_with_timeout(ep, &cmds, per_chunk)
+            .await?;
+        if values.len() != chunk.len() {
+            return Err(CommandError::Protocol(format!(
+                "{} replies to {} COUNTKEYSINSLOT",
+                values.len(),
+                chunk.len()
+            )));
+        }
+        for v in &values {
+            if let Some(e) = conn::value_error(v) {
+                return Err(e);
+            }
+            let n = conn::value_int(v)?;
+            out.push(u64::try_from(n).unwrap_or(0));
+        }
+    }
+    Ok(out)
+}
