@@ -42,7 +42,6 @@ mod replication;
 mod uncovered;
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod coverage_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -51,13 +50,11 @@ mod disputes_tests;
 #[allow(clippy::unwrap_used)]
 mod failover_tests;
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod membership_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod open_slots_tests;
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod replication_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -66,7 +63,6 @@ mod test_kit;
 #[allow(clippy::unwrap_used)]
 mod tests;
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod uncovered_tests;
 
 /// How long a plan waits for gossip to settle after a step that needs it.
