@@ -391,3 +391,6 @@ impl<'a> Ctx<'a> {
         out.push(f);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -263,3 +263,6 @@ impl<'a> Ctx<'a> {
 fn epoch_part(e: Option<u64>) -> String {
     e.map_or_else(String::new, |e| format!(", epoch {e}"))
 }
+
+#[cfg(test)]
+mod tests;

@@ -279,3 +279,6 @@ impl Ctx<'_> {
             })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -171,3 +171,6 @@ impl Ctx<'_> {
         ev
     }
 }
+
+#[cfg(test)]
+mod tests;

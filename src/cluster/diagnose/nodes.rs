@@ -356,3 +356,6 @@ fn data_anomaly(n: &NodeSummary) -> Option<Finding> {
     );
     Some(f)
 }
+
+#[cfg(test)]
+mod tests;

@@ -384,3 +384,6 @@ fn dedup_keep_order(ids: &mut Vec<NodeId>) {
     let mut seen = HashSet::new();
     ids.retain(|id| seen.insert(id.clone()));
 }
+
+#[cfg(test)]
+mod tests;

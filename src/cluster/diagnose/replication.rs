@@ -181,3 +181,6 @@ fn link_evidence(
     }
     evidence
 }
+
+#[cfg(test)]
+mod tests;
