@@ -25,6 +25,7 @@ pub(super) struct Facts {
     pub(super) down: bool,
 }
 
+/// Everything the diagnosis derives once from the model; each family adds its methods.
 pub(super) struct Ctx<'a> {
     pub(super) model: &'a ClusterModel,
     by_id: FxMap<IdKey<'a>, usize>,
@@ -252,6 +253,7 @@ fn unserved_ranges(
     merge_ranges(unserved)
 }
 
+/// Whether a node failed by agreement, and whether it counts as down.
 fn node_facts(n: &NodeSummary) -> Facts {
     let reachable = matches!(n.reachability, Reachability::Ok);
     let agreed_fail = !n.peers.fail_by.is_empty() || (!reachable && n.flags.fail);
@@ -271,6 +273,7 @@ fn node_facts(n: &NodeSummary) -> Facts {
     Facts { agreed_fail, down }
 }
 
+/// The most frequent value (the smallest among ties).
 fn most_common(values: impl Iterator<Item = u64>) -> Option<u64> {
     let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
     for v in values {

@@ -189,6 +189,7 @@ impl Ctx<'_> {
         }
     }
 
+    /// One finding for a group of open slots with the same markers.
     fn open_finding(&self, key: &OpenKey, g: &OpenGroup) -> Finding {
         let what = slots_phrase(&g.slots);
         let all_matched = key.all_matched();
@@ -380,6 +381,7 @@ fn sorted_unique<T: Ord + Clone>(items: &[T]) -> Vec<T> {
     v
 }
 
+/// Drop repeated ids, keeping the first of each.
 fn dedup_keep_order(ids: &mut Vec<NodeId>) {
     let mut seen = HashSet::new();
     ids.retain(|id| seen.insert(id.clone()));

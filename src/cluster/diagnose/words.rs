@@ -28,6 +28,7 @@ pub(super) fn label(n: &NodeSummary) -> String {
     }
 }
 
+/// Why slotscope could not observe a node, in words that follow its label.
 pub(super) fn unreachable_phrase(e: &ProbeError) -> String {
     match e {
         ProbeError::ConnectFailed(d) => {
@@ -54,18 +55,22 @@ pub(super) fn unreachable_phrase(e: &ProbeError) -> String {
     }
 }
 
+/// `one` when `n` is 1, else `many`.
 pub(super) fn plural<'s>(n: usize, one: &'s str, many: &'s str) -> &'s str {
     if n == 1 { one } else { many }
 }
 
+/// [`plural`] for a `u64` count.
 pub(super) fn plural_u64<'s>(n: u64, one: &'s str, many: &'s str) -> &'s str {
     if n == 1 { one } else { many }
 }
 
+/// `1 node`, `3 nodes`.
 pub(super) fn count_nodes(n: usize) -> String {
     format!("{n} {}", plural(n, "node", "nodes"))
 }
 
+/// The text with its first letter in upper case.
 pub(super) fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
