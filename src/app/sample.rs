@@ -196,6 +196,7 @@ fn summary(
             max_pong_age_ms: Some(if failing { 31_000 } else { 400 }),
             ..PeerOpinion::default()
         },
+        census: None,
         info: (!failing).then(|| ServerInfo {
             redis_version: Some("7.0.15".into()),
             role: Some(

@@ -27,6 +27,8 @@ pub struct NodeCensus {
     pub db_keys: u64,
     /// Keys in the slots the node serves or imports (its own view), summed.
     pub owned_keys: u64,
+    /// Keys per slot the node serves or imports (non-zero counts only).
+    pub slots: BTreeMap<Slot, u64>,
     /// Keys in slots the node neither serves nor imports, per slot (non-zero counts only),
     /// as far as the sweep got.
     pub stray: BTreeMap<Slot, u64>,
@@ -50,6 +52,21 @@ impl NodeCensus {
     #[must_use]
     pub fn stray_total(&self) -> u64 {
         self.stray.values().sum()
+    }
+
+    /// Keys the node stores in `slot`, served or stray: `None` when the slot is stray-unknown
+    /// (outside its slots and not swept yet).
+    #[must_use]
+    pub fn keys_in(&self, slot: Slot) -> Option<u64> {
+        if let Some(n) = self.slots.get(&slot).or_else(|| self.stray.get(&slot)) {
+            return Some(*n);
+        }
+        if self.db_keys == 0 || self.is_complete() {
+            return Some(0);
+        }
+        // Not counted: a served slot with 0 keys is absent from `slots` too, so only a
+        // stray slot the sweep has not reached is unknown.
+        None
     }
 }
 

@@ -8,6 +8,7 @@
 //! dashboard. A master with no key (`INFO keyspace`) costs nothing. A failed count leaves the
 //! census absent: unknown, never zero.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::cluster::census::{NodeCensus, SWEEP_BUDGET, expected_slots, sweep_chunk};
@@ -106,10 +107,11 @@ impl Job {
                 ..NodeCensus::default()
             });
         }
-        let (db_keys, owned_keys, agree) = self.count_owned(connector, ep).await?;
+        let (db_keys, slots, agree) = self.count_owned(connector, ep).await?;
         let mut census = NodeCensus {
             db_keys,
-            owned_keys,
+            owned_keys: slots.values().sum(),
+            slots,
             at_ms,
             ..NodeCensus::default()
         };
@@ -149,20 +151,25 @@ impl Job {
         Ok(census)
     }
 
-    /// `DBSIZE`, the expected slots' counts, `DBSIZE`: (keys, keys in expected slots, whether
-    /// they agree with no write in between).
+    /// `DBSIZE`, the expected slots' counts, `DBSIZE`: (keys, non-zero counts of expected
+    /// slots, whether they add up with no write in between).
     async fn count_owned(
         &self,
         connector: &Connector,
         ep: &crate::cluster::types::Endpoint,
-    ) -> Result<(u64, u64, bool), CommandError> {
+    ) -> Result<(u64, BTreeMap<Slot, u64>, bool), CommandError> {
         let before = dbsize(connector, ep).await?;
-        let owned: u64 = count_slots(connector, ep, &self.expected_list)
-            .await?
-            .into_iter()
-            .sum();
+        let counts = count_slots(connector, ep, &self.expected_list).await?;
         let after = dbsize(connector, ep).await?;
-        Ok((after, owned, before == after && owned == after))
+        let slots: BTreeMap<Slot, u64> = self
+            .expected_list
+            .iter()
+            .copied()
+            .zip(counts)
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        let owned: u64 = slots.values().sum();
+        Ok((after, slots, before == after && owned == after))
     }
 }
 

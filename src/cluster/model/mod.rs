@@ -137,6 +137,8 @@ pub struct NodeSummary {
     pub config_epoch: u64,
     pub peers: PeerOpinion,
     pub info: Option<ServerInfo>,
+    /// Its key census, if it is a master that answered and could be counted.
+    pub census: Option<crate::cluster::census::NodeCensus>,
     pub config: Option<NodeConfig>,
     /// `cluster_state` is ok in its own view.
     pub cluster_state_ok: Option<bool>,

@@ -105,6 +105,7 @@ impl M {
             claimed_slots: ranges,
             config_epoch: 1,
             peers: PeerOpinion::default(),
+            census: None,
             info: Some(ServerInfo {
                 keys: Some(100),
                 ..ServerInfo::default()

@@ -52,6 +52,7 @@ pub(crate) fn new_node(n: u16, role: Role) -> NodeSummary {
         claimed_slots: Vec::new(),
         config_epoch: 0,
         peers: PeerOpinion::default(),
+        census: None,
         info: Some(ServerInfo::default()),
         config: Some(NodeConfig {
             require_full_coverage: Some(true),

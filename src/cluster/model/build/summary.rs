@@ -84,6 +84,7 @@ fn summarize(
         config_epoch,
         peers,
         info: report.map(|r| r.info.clone()),
+        census: report.and_then(|r| r.census.clone()),
         config: report.map(|r| r.config.clone()),
         cluster_state_ok: report
             .and_then(|r| r.cluster_info.as_ref())
