@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+use crate::app::color::ColorChoice;
 use crate::refresh::{ConnectOptions, Secret};
-use crate::ui::theme::ColorChoice;
 
 /// slotscope: see why a Redis Cluster is down, and fix it safely.
 #[derive(Debug, Parser)]
@@ -100,8 +100,39 @@ pub struct UiArgs {
     pub interval: f64,
 
     /// Colour: auto (honours NO_COLOR), never, 16, 256, truecolor (also for `demo`).
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+}
+
+/// The `--color` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorArg {
+    /// 16 named colours unless `NO_COLOR` is set.
+    #[default]
+    Auto,
+    /// No colour at all: modifiers and glyphs only.
+    Never,
+    /// The 16 named ANSI colours.
+    #[value(name = "16")]
+    Ansi16,
+    /// 256-colour ramps.
+    #[value(name = "256")]
+    Ansi256,
+    /// 24-bit ramps.
+    #[value(name = "truecolor")]
+    TrueColor,
+}
+
+impl From<ColorArg> for ColorChoice {
+    fn from(c: ColorArg) -> Self {
+        match c {
+            ColorArg::Auto => Self::Auto,
+            ColorArg::Never => Self::Never,
+            ColorArg::Ansi16 => Self::Ansi16,
+            ColorArg::Ansi256 => Self::Ansi256,
+            ColorArg::TrueColor => Self::TrueColor,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -237,19 +268,19 @@ mod tests {
             "healthy",
         ])
         .expect("parse");
-        assert_eq!(cli.ui.color, ColorChoice::Never);
+        assert_eq!(ColorChoice::from(cli.ui.color), ColorChoice::Never);
         assert!((cli.ui.interval - 0.5).abs() < f64::EPSILON);
         assert!(matches!(cli.command, Some(Command::Demo(_))));
         // Before the subcommand too, and on the dashboard itself.
         let cli = Cli::try_parse_from(["slotscope", "--color", "16", "demo"]).expect("parse");
-        assert_eq!(cli.ui.color, ColorChoice::Ansi16);
+        assert_eq!(ColorChoice::from(cli.ui.color), ColorChoice::Ansi16);
         let cli = Cli::try_parse_from(["slotscope", "--color", "never", "127.0.0.1:7000"])
             .expect("parse");
-        assert_eq!(cli.ui.color, ColorChoice::Never);
+        assert_eq!(ColorChoice::from(cli.ui.color), ColorChoice::Never);
         assert_eq!(cli.conn.seed_strings(), vec!["127.0.0.1:7000"]);
         // Defaults when not given.
         let cli = Cli::try_parse_from(["slotscope", "demo"]).expect("parse");
-        assert_eq!(cli.ui.color, ColorChoice::Auto);
+        assert_eq!(ColorChoice::from(cli.ui.color), ColorChoice::Auto);
         assert!((cli.ui.interval - 1.0).abs() < f64::EPSILON);
     }
 

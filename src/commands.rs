@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use color_eyre::eyre::{Result, WrapErr as _};
 
-use crate::app::{DashboardOptions, run_dashboard};
+use crate::tui::{DashboardOptions, run_dashboard};
 use crate::check::{self, EXIT_UNOBSERVABLE, TextStyle};
 use crate::cli::{CheckArgs, Cli, Command, ConnArgs, UiArgs};
 use crate::cluster::{ClusterModel, diagnose};
@@ -131,7 +131,7 @@ async fn run_live(conn: &ConnArgs, ui: &UiArgs, audit_log: Option<&PathBuf>) -> 
         read_only: opts.read_only,
         connect: opts,
         interval,
-        color: ui.color,
+        color: ui.color.into(),
         banner: None,
         audit_log: audit_log.cloned(),
     })
@@ -162,7 +162,7 @@ async fn run_demo(args: &DemoArgs, ui: &UiArgs, audit_log: Option<&PathBuf>) -> 
     };
     // Signals during start-up must not kill the process before the lab can stop its nodes.
     let mut stop =
-        Box::pin(crate::app::run::shutdown_signal().wrap_err("installing signal handlers")?);
+        Box::pin(crate::tui::run::shutdown_signal().wrap_err("installing signal handlers")?);
     eprintln!(
         "slotscope demo: starting a throwaway cluster ({} masters, {} replica(s) each) and injecting '{}'...",
         args.masters,
@@ -204,7 +204,7 @@ async fn run_demo(args: &DemoArgs, ui: &UiArgs, audit_log: Option<&PathBuf>) -> 
         run_dashboard(DashboardOptions {
             connect,
             interval,
-            color: ui.color,
+            color: ui.color.into(),
             read_only: false,
             banner: Some(demo::banner(&report)),
             audit_log: audit_log.cloned(),

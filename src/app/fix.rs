@@ -414,8 +414,8 @@ impl super::App {
     #[must_use]
     pub fn fix_target(&self) -> FixTarget {
         use super::{Mode, Pane};
-        if let Mode::NodeDetail(i) = self.mode {
-            return FixTarget::Node(i);
+        if let Mode::NodeDetail(_) = self.mode {
+            return self.detail_node().map_or(FixTarget::Nothing, FixTarget::Node);
         }
         match self.focus {
             Pane::Findings => self

@@ -13,6 +13,7 @@ use crate::cluster::{
     format_ranges, ranges_len,
 };
 
+use super::theme::Theme;
 use super::text::{truncate_end, wrap};
 
 fn ids(model: &ClusterModel, v: &[crate::cluster::NodeId]) -> String {
@@ -33,7 +34,7 @@ const KEY_W: usize = 14;
 /// Long values wrap under their key instead of being cut.
 #[must_use]
 pub fn detail_lines(app: &App, idx: usize, width: u16) -> Vec<Line<'static>> {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let mut out = Vec::new();
     let Some(p) = &app.shown else { return out };
     let model = &p.model;
@@ -331,23 +332,17 @@ fn view_line(model: &ClusterModel, l: &NodeLine, width: usize) -> Line<'static> 
     Line::raw(truncate_end(&text, width))
 }
 
-/// Lines above the last screenful of a node's detail view (how far it can scroll).
-#[must_use]
-pub fn detail_max_scroll(app: &App, idx: usize) -> usize {
-    let area = Rect::new(0, 0, app.size.0, app.size.1);
-    let inner = Block::bordered().inner(super::areas(app, area).body);
-    detail_lines(app, idx, inner.width)
-        .len()
-        .saturating_sub(usize::from(inner.height))
-}
-
 /// Draw the node detail overlay.
-pub fn render_detail(buf: &mut Buffer, area: Rect, app: &App, idx: usize) {
-    let t = &app.theme;
+pub fn render_detail(buf: &mut Buffer, area: Rect, app: &App) {
+    let t = &Theme::of(app);
     Clear.render(area, buf);
     let inner = Block::bordered().inner(area);
-    let lines = detail_lines(app, idx, inner.width);
+    let lines = app.detail_node().map_or_else(
+        || vec![Line::raw("node no longer in the model")],
+        |idx| detail_lines(app, idx, inner.width),
+    );
     let max_scroll = lines.len().saturating_sub(usize::from(inner.height));
+    app.viewport.record_detail_max_scroll(max_scroll);
     let scroll = app.detail_scroll.min(max_scroll);
     let mut block = Block::bordered()
         .title(" node detail — its own view vs the consensus — Esc closes ")

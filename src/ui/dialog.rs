@@ -28,11 +28,12 @@ use crate::app::App;
 use crate::app::fix::{DialogButton, FixDialog, FixStage, ProgressLine, outcome_words};
 use crate::fix::{Confirmation, FixOutcome, FixPlan, KeysAtRisk, RiskLevel};
 
+use super::theme::Theme;
 use super::text::{human_count, truncate_end};
 
 /// Draw the fix dialog over `area` (the body below the header).
 pub fn render_fix_dialog(buf: &mut Buffer, area: Rect, app: &App, d: &FixDialog) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     // The whole body: a half-covered dashboard behind the dialog only distracts.
     let r = area.centered(
         Constraint::Length(area.width.min(140)),
@@ -137,7 +138,7 @@ pub fn risk_headline(p: &FixPlan) -> String {
 }
 
 fn risk_style(app: &App, l: Option<RiskLevel>) -> Style {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     match l {
         Some(RiskLevel::High) => t.danger.add_modifier(Modifier::REVERSED),
         Some(RiskLevel::Medium) => t.severity_warning.add_modifier(Modifier::REVERSED),
@@ -227,7 +228,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 /// The whole plan, line by line, as the confirmation shows it.
 #[must_use]
 pub fn plan_lines(app: &App, p: &FixPlan, width: usize) -> Vec<Line<'static>> {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let label = t.table_header.add_modifier(Modifier::BOLD);
     let mut out: Vec<Line<'static>> = Vec::new();
     push_wrapped(
@@ -343,7 +344,7 @@ pub fn plan_lines(app: &App, p: &FixPlan, width: usize) -> Vec<Line<'static>> {
 }
 
 fn chooser_lines(app: &App, d: &FixDialog, width: usize) -> Vec<Line<'static>> {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let mut out: Vec<Line<'static>> = vec![
         Line::styled(
             truncate_end(
@@ -402,7 +403,7 @@ fn chooser_lines(app: &App, d: &FixDialog, width: usize) -> Vec<Line<'static>> {
 }
 
 fn progress_lines(app: &App, d: &FixDialog, width: usize) -> Vec<Line<'static>> {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let label = t.table_header.add_modifier(Modifier::BOLD);
     let p = &d.progress;
     let mut out: Vec<Line<'static>> = Vec::new();
@@ -502,7 +503,7 @@ fn progress_lines(app: &App, d: &FixDialog, width: usize) -> Vec<Line<'static>> 
 }
 
 fn render_gate(buf: &mut Buffer, area: Rect, app: &App, d: &FixDialog) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let Some(word) = d.required_word() else {
         return;
     };
@@ -526,7 +527,7 @@ fn render_gate(buf: &mut Buffer, area: Rect, app: &App, d: &FixDialog) {
 }
 
 fn button(label: &str, focused: bool, enabled: bool, app: &App) -> Span<'static> {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let style = if !enabled {
         t.text_dim.add_modifier(Modifier::CROSSED_OUT)
     } else if focused {
@@ -543,7 +544,7 @@ fn button(label: &str, focused: bool, enabled: bool, app: &App) -> Span<'static>
 }
 
 fn render_buttons(buf: &mut Buffer, area: Rect, app: &App, d: &FixDialog) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let mut spans: Vec<Span<'static>> = Vec::new();
     let hint: &str = match d.stage {
         FixStage::Choose => {

@@ -11,6 +11,7 @@ use crate::cluster::{
     ClusterModel, NodeSummary, ProbeError, Reachability, Role, format_ranges, ranges_len,
 };
 
+use super::theme::Theme;
 use super::text::{human_age_ms, human_bytes, human_count, truncate_end, truncate_middle};
 
 /// A column of the node table.
@@ -264,7 +265,7 @@ pub fn short_error(e: &ProbeError) -> &'static str {
 
 /// Draw the node table pane.
 pub fn render_nodes(buf: &mut Buffer, area: Rect, app: &App) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let Some(model) = app.model() else {
         super::render_title(buf, area, app, Pane::Nodes, "", Line::default());
         return;
