@@ -6,11 +6,9 @@
 //! throwaway local clusters for the demo and the tests.
 
 pub mod app;
-pub mod check;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
-pub mod demo;
 pub mod fix;
 pub mod lab;
 pub mod refresh;

@@ -73,7 +73,14 @@ fn the_node_detail_follows_its_node_when_a_refresh_reorders_the_nodes() {
     a.on_presented(Presented::from_parts(Arc::new(s), m, f));
     let after = a.detail_node().expect("the detail still shows a node");
     assert_ne!(before, after, "the node moved in the model");
-    let shown = a.model().and_then(|m| m.nodes.get(after)).expect("the node");
+    let shown = a
+        .model()
+        .and_then(|m| m.nodes.get(after))
+        .expect("the node");
     assert_eq!((shown.id.clone(), shown.addr.clone()), picked);
-    assert_eq!(a.fix_target(), FixTarget::Node(after), "x acts on the same node");
+    assert_eq!(
+        a.fix_target(),
+        FixTarget::Node(after),
+        "x acts on the same node"
+    );
 }

@@ -11,7 +11,7 @@
 use std::fmt;
 
 pub mod audit;
-pub mod cli;
+pub mod describe;
 pub mod executor;
 pub mod planner;
 

@@ -25,11 +25,13 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::app::App;
-use crate::app::fix::{DialogButton, FixDialog, FixStage, ProgressLine, outcome_words};
-use crate::fix::{Confirmation, FixOutcome, FixPlan, KeysAtRisk, RiskLevel};
+use crate::app::fix::{DialogButton, FixDialog, FixStage, ProgressLine};
+pub use crate::fix::describe::risk_headline;
+use crate::fix::describe::{outcome_words, plural, risk_word};
+use crate::fix::{FixOutcome, FixPlan, RiskLevel};
 
-use super::theme::Theme;
 use super::text::{human_count, truncate_end};
+use super::theme::Theme;
 
 /// Draw the fix dialog over `area` (the body below the header).
 pub fn render_fix_dialog(buf: &mut Buffer, area: Rect, app: &App, d: &FixDialog) {
@@ -109,32 +111,6 @@ pub fn render_fix_dialog(buf: &mut Buffer, area: Rect, app: &App, d: &FixDialog)
         render_gate(buf, gate, app, d);
     }
     render_buttons(buf, buttons, app, d);
-}
-
-fn risk_word(l: RiskLevel) -> &'static str {
-    match l {
-        RiskLevel::Low => "LOW",
-        RiskLevel::Medium => "MEDIUM",
-        RiskLevel::High => "HIGH: CAN LOSE DATA",
-    }
-}
-
-/// The dialog header's risk words for a plan. "CAN LOSE DATA" only for plans that are marked
-/// data-losing (and so need a typed word); a plan that is high risk because a key count could
-/// not be read says so instead of claiming certain loss.
-#[must_use]
-pub fn risk_headline(p: &FixPlan) -> String {
-    let level = p.risk.level();
-    if level != RiskLevel::High
-        || p.risk.loses_data
-        || matches!(p.confirmation, Confirmation::TypeWord(_))
-    {
-        return risk_word(level).to_owned();
-    }
-    match &p.risk.keys_at_risk {
-        KeysAtRisk::Unknown { .. } => "HIGH: key count unknown".to_owned(),
-        KeysAtRisk::Known(n) => format!("HIGH: {} at risk", plural(*n, "key", "keys")),
-    }
 }
 
 fn risk_style(app: &App, l: Option<RiskLevel>) -> Style {
@@ -219,10 +195,6 @@ fn labelled(
             out.push(Line::styled(l, style));
         }
     }
-}
-
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{} {}", human_count(n), if n == 1 { one } else { many })
 }
 
 /// The whole plan, line by line, as the confirmation shows it.

@@ -143,7 +143,6 @@ pub fn key_level(keys: Option<u64>, max: u64) -> u8 {
 /// Shade glyphs for key levels in mono: ` ░▒▓█`.
 pub const SHADES: [char; 5] = [' ', '░', '▒', '▓', '█'];
 
-
 /// One pixel: its colour (colour modes) and its glyph (mono; also used for the cursor).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pixel {
@@ -293,8 +292,8 @@ pub fn clamp_slot(slot: usize) -> Slot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ratatui::layout::Rect;
     use proptest::prelude::*;
+    use ratatui::layout::Rect;
 
     const ALL: [SlotState; 5] = [
         SlotState::Served,

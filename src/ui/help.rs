@@ -6,12 +6,12 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
-use crate::app::keymap::{self, QUIT_WHILE_FIXING};
 use crate::app::App;
+use crate::app::keymap::{self, QUIT_WHILE_FIXING};
 
-use super::theme::Theme;
 use super::heatmap::state_glyph;
 use super::text::wrap;
+use super::theme::Theme;
 use crate::cluster::SlotState;
 
 /// The overlay's rectangle inside `area` (the body).

@@ -9,8 +9,8 @@ use ratatui::widgets::{Cell, Row, Table, Widget};
 use crate::app::{App, Pane, migration_ends};
 use crate::cluster::{ClusterModel, NodeId};
 
-use super::theme::Theme;
 use super::text::{human_age_ms, human_count, truncate_middle};
+use super::theme::Theme;
 
 fn addr(model: &ClusterModel, id: Option<&NodeId>, w: usize) -> String {
     match id {

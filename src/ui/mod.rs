@@ -216,9 +216,7 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     let a = areas(app, area);
     // Cursor keys move by the heatmap's drawn geometry; while the heatmap is not on screen
     // they assume a map eight rows high across the terminal.
-    let heat = a
-        .heatmap
-        .unwrap_or(Rect::new(0, 0, area.width, 8));
+    let heat = a.heatmap.unwrap_or(Rect::new(0, 0, area.width, 8));
     app.viewport.record_heat_map(heat_pane::heat_map_rect(heat));
     if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
         render_too_small(buf, area, app);

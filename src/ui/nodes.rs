@@ -11,8 +11,8 @@ use crate::cluster::{
     ClusterModel, NodeSummary, ProbeError, Reachability, Role, format_ranges, ranges_len,
 };
 
-use super::theme::Theme;
 use super::text::{human_age_ms, human_bytes, human_count, truncate_end, truncate_middle};
+use super::theme::Theme;
 
 /// A column of the node table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

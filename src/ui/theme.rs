@@ -9,8 +9,8 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-pub use crate::app::color::{ColorChoice, ColorDepth};
 use crate::app::App;
+pub use crate::app::color::{ColorChoice, ColorDepth};
 use crate::cluster::{Severity, SlotState};
 
 /// Named owner colours for the 16-colour palette (no red: red means trouble).

@@ -6,8 +6,8 @@ use ratatui::text::{Line, Span};
 
 use crate::app::{App, ChangeKind, Pane};
 
-use super::theme::Theme;
 use super::text::{clock_hms, truncate_end};
+use super::theme::Theme;
 
 /// Glyph of a change kind (reads without colour).
 #[must_use]

@@ -41,13 +41,13 @@ use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 
 use slotscope::app::App;
-use slotscope::tui::run::on_outcome;
 use slotscope::cluster::model::PeerOpinion;
 use slotscope::cluster::synthetic::{synthetic_cluster, synthetic_single_view};
 use slotscope::cluster::{
     ClusterModel, ClusterSnapshot, NodeId, NodeLine, NodeObservation, NodeSummary, diagnose,
 };
 use slotscope::refresh::RefreshOutcome;
+use slotscope::tui::run::on_outcome;
 use slotscope::ui::theme::ColorDepth;
 
 const PART_ENV: &str = "TUI_PERF_PART";
