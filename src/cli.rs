@@ -1,11 +1,16 @@
-//! Command-line interface (clap). Connection flags follow redis-cli habits.
+//! Command-line interface: the only place that knows clap. Connection flags follow redis-cli
+//! habits. Parsed values become plain settings here ([`ConnectOptions`],
+//! [`DashboardSettings`], [`DemoOptions`], [`FixOptions`]) before a command sees them.
 
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+use crate::app::color::ColorChoice;
+use crate::commands::DashboardSettings;
+use crate::commands::demo::DemoOptions;
+use crate::commands::fix::FixOptions;
 use crate::refresh::{ConnectOptions, Secret};
-use crate::ui::theme::ColorChoice;
 
 /// slotscope: see why a Redis Cluster is down, and fix it safely.
 #[derive(Debug, Parser)]
@@ -52,7 +57,7 @@ pub enum Command {
     /// List, show (--dry-run ID) or apply (--apply ID) the repairs for the current findings.
     Fix(FixCommandArgs),
     /// Start a throwaway local cluster, break it, and open the dashboard on it.
-    Demo(crate::demo::DemoArgs),
+    Demo(DemoArgs),
 }
 
 /// How to reach the cluster.
@@ -100,8 +105,39 @@ pub struct UiArgs {
     pub interval: f64,
 
     /// Colour: auto (honours NO_COLOR), never, 16, 256, truecolor (also for `demo`).
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+}
+
+/// The `--color` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorArg {
+    /// 16 named colours unless `NO_COLOR` is set.
+    #[default]
+    Auto,
+    /// No colour at all: modifiers and glyphs only.
+    Never,
+    /// The 16 named ANSI colours.
+    #[value(name = "16")]
+    Ansi16,
+    /// 256-colour ramps.
+    #[value(name = "256")]
+    Ansi256,
+    /// 24-bit ramps.
+    #[value(name = "truecolor")]
+    TrueColor,
+}
+
+impl From<ColorArg> for ColorChoice {
+    fn from(c: ColorArg) -> Self {
+        match c {
+            ColorArg::Auto => Self::Auto,
+            ColorArg::Never => Self::Never,
+            ColorArg::Ansi16 => Self::Ansi16,
+            ColorArg::Ansi256 => Self::Ansi256,
+            ColorArg::TrueColor => Self::TrueColor,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -120,7 +156,116 @@ pub struct FixCommandArgs {
     pub conn: ConnArgs,
 
     #[command(flatten)]
-    pub fix: crate::fix::cli::FixArgs,
+    pub fix: FixArgs,
+}
+
+/// Options of `slotscope demo`.
+#[derive(Debug, Args, Clone)]
+pub struct DemoArgs {
+    /// The fault to inject (see --list).
+    #[arg(long, value_name = "NAME", default_value = "dead-master-no-replica")]
+    pub scenario: String,
+
+    /// List the scenarios, one per line, name first, and exit.
+    #[arg(long)]
+    pub list: bool,
+
+    /// Masters that own slots (at least 3).
+    #[arg(long, value_name = "M", default_value_t = 3)]
+    pub masters: usize,
+
+    /// Replicas per master (a scenario may need fewer on one master).
+    #[arg(long, value_name = "R", default_value_t = 1)]
+    pub replicas: usize,
+
+    /// Sample keys written before the fault.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub keys: usize,
+
+    /// Leave the cluster running on exit and print how to reach and stop it.
+    #[arg(long)]
+    pub keep: bool,
+
+    /// Only start and break the cluster, print how to reach it, and wait for Ctrl-C
+    /// (no dashboard): for driving the demo cluster from another terminal.
+    #[arg(long)]
+    pub no_dashboard: bool,
+}
+
+/// Options of `slotscope fix` (flatten into the subcommand; seeds and credentials come from
+/// the shared connection options).
+#[derive(Args, Clone, Debug, Default, PartialEq, Eq)]
+pub struct FixArgs {
+    /// Print the plans (or the dry run) as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Print the commands of plan ID without running anything.
+    #[arg(long, value_name = "ID", conflicts_with = "apply")]
+    pub dry_run: Option<String>,
+    /// Run plan ID after a confirmation on the terminal.
+    #[arg(long, value_name = "ID")]
+    pub apply: Option<String>,
+    /// Do not ask for confirmation (refuses plans that can lose data unless
+    /// --accept-data-loss is given too).
+    #[arg(long, requires = "apply")]
+    pub yes: bool,
+    /// With --yes: also run plans that can lose data.
+    #[arg(long, requires = "yes")]
+    pub accept_data_loss: bool,
+    /// Only plans touching this slot.
+    #[arg(long, value_name = "SLOT", value_parser = clap::value_parser!(u16).range(0..16384))]
+    pub slot: Option<u16>,
+    /// Only plans touching this node (id or id prefix).
+    #[arg(long, value_name = "NODE")]
+    pub node: Option<String>,
+    /// Audit log path (JSON lines). Default: the user's state directory.
+    #[arg(long, value_name = "PATH", env = "SLOTSCOPE_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
+}
+
+impl Cli {
+    /// What the dashboard (live or on the demo cluster) takes from the command line.
+    #[must_use]
+    pub fn dashboard_settings(&self) -> DashboardSettings {
+        DashboardSettings {
+            interval_secs: self.ui.interval,
+            color: self.ui.color.into(),
+            audit_log: self.audit_log.clone(),
+        }
+    }
+}
+
+impl DemoArgs {
+    /// The demo's settings.
+    #[must_use]
+    pub fn options(&self) -> DemoOptions {
+        DemoOptions {
+            scenario: self.scenario.clone(),
+            list: self.list,
+            masters: self.masters,
+            replicas: self.replicas,
+            keys: self.keys,
+            keep: self.keep,
+            no_dashboard: self.no_dashboard,
+        }
+    }
+}
+
+impl FixArgs {
+    /// The fix command's settings.
+    #[must_use]
+    pub fn options(self) -> FixOptions {
+        FixOptions {
+            json: self.json,
+            dry_run: self.dry_run,
+            apply: self.apply,
+            yes: self.yes,
+            accept_data_loss: self.accept_data_loss,
+            slot: self.slot,
+            node: self.node,
+            audit_log: self.audit_log,
+        }
+    }
 }
 
 impl ConnArgs {
@@ -183,6 +328,27 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
 
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        fix: FixArgs,
+    }
+
+    #[test]
+    fn fix_args_are_consistent_and_guarded() {
+        Wrapper::command().debug_assert();
+        let w = Wrapper::try_parse_from(["x", "--apply", "p1", "--yes"]).expect("parse");
+        assert_eq!(w.fix.apply.as_deref(), Some("p1"));
+        assert!(w.fix.yes && !w.fix.accept_data_loss);
+        assert!(
+            Wrapper::try_parse_from(["x", "--yes"]).is_err(),
+            "--yes needs --apply"
+        );
+        assert!(Wrapper::try_parse_from(["x", "--apply", "a", "--accept-data-loss"]).is_err());
+        assert!(Wrapper::try_parse_from(["x", "--dry-run", "a", "--apply", "a"]).is_err());
+        assert!(Wrapper::try_parse_from(["x", "--slot", "16384"]).is_err());
+    }
+
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
@@ -237,19 +403,19 @@ mod tests {
             "healthy",
         ])
         .expect("parse");
-        assert_eq!(cli.ui.color, ColorChoice::Never);
+        assert_eq!(ColorChoice::from(cli.ui.color), ColorChoice::Never);
         assert!((cli.ui.interval - 0.5).abs() < f64::EPSILON);
         assert!(matches!(cli.command, Some(Command::Demo(_))));
         // Before the subcommand too, and on the dashboard itself.
         let cli = Cli::try_parse_from(["slotscope", "--color", "16", "demo"]).expect("parse");
-        assert_eq!(cli.ui.color, ColorChoice::Ansi16);
+        assert_eq!(ColorChoice::from(cli.ui.color), ColorChoice::Ansi16);
         let cli = Cli::try_parse_from(["slotscope", "--color", "never", "127.0.0.1:7000"])
             .expect("parse");
-        assert_eq!(cli.ui.color, ColorChoice::Never);
+        assert_eq!(ColorChoice::from(cli.ui.color), ColorChoice::Never);
         assert_eq!(cli.conn.seed_strings(), vec!["127.0.0.1:7000"]);
         // Defaults when not given.
         let cli = Cli::try_parse_from(["slotscope", "demo"]).expect("parse");
-        assert_eq!(cli.ui.color, ColorChoice::Auto);
+        assert_eq!(ColorChoice::from(cli.ui.color), ColorChoice::Auto);
         assert!((cli.ui.interval - 1.0).abs() < f64::EPSILON);
     }
 

@@ -44,10 +44,10 @@ fn main() -> ExitCode {
                 ErrorKind::DisplayHelp
                 | ErrorKind::DisplayVersion
                 | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
-                _ => slotscope::check::EXIT_UNOBSERVABLE,
+                _ => slotscope::commands::ExitCode::UNOBSERVABLE.code(),
             };
             let _ = e.print();
-            return ExitCode::from(u8::try_from(code).unwrap_or(1));
+            return ExitCode::from(code);
         }
     };
     if let Err(e) = color_eyre::install() {
@@ -68,7 +68,7 @@ fn main() -> ExitCode {
     // Do not wait for lingering blocking tasks (a hung node's socket) on exit.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     match result {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => code.into(),
         Err(report) => {
             eprintln!("slotscope: {report:?}");
             ExitCode::from(1)

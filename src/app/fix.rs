@@ -7,6 +7,8 @@
 //! [`App::on_fix_event`](super::App::on_fix_event).
 
 use crate::cluster::{ClusterModel, Finding, FindingKind, NodeSummary, Reachability, Slot};
+pub use crate::fix::describe::outcome_words;
+use crate::fix::describe::{Tone, dialog_lines};
 use crate::fix::{Confirmation, FixEvent, FixOutcome, FixPlan, PlanKind, Scope, plan_fixes};
 
 use super::Effect;
@@ -168,51 +170,35 @@ impl FixDialog {
         };
     }
 
-    /// A progress event from the executor.
+    /// A progress event from the executor: logged in the dialog's words, and kept as state
+    /// where the dialog shows it as such (step, keys moved, verification, the outcome).
     pub fn on_event(&mut self, ev: FixEvent) {
         let p = &mut self.progress;
+        p.lines.extend(
+            dialog_lines(&ev)
+                .into_iter()
+                .map(|(tone, text)| match tone {
+                    Tone::Info => ProgressLine::Info(text),
+                    Tone::Good => ProgressLine::Good(text),
+                    Tone::Bad => ProgressLine::Bad(text),
+                }),
+        );
         match ev {
-            FixEvent::CheckingPreconditions => p.lines.push(ProgressLine::Info(
-                "re-observing the cluster to re-check the preconditions…".to_owned(),
-            )),
-            FixEvent::PreconditionsHold => p.lines.push(ProgressLine::Good(
-                "preconditions hold on fresh data".to_owned(),
-            )),
-            FixEvent::StepStarted {
-                n,
-                of,
-                node,
-                command,
-                ..
-            } => {
+            FixEvent::StepStarted { n, of, .. } | FixEvent::StepDone { n, of, .. } => {
                 p.step = Some((n, of));
-                p.lines.push(ProgressLine::Info(format!(
-                    "step {n}/{of}  {node}  {command}"
-                )));
             }
             FixEvent::KeysMoved { total, .. } => p.keys_moved = p.keys_moved.max(total),
-            FixEvent::StepDone { n, of, reply } => {
-                p.step = Some((n, of));
-                p.lines
-                    .push(ProgressLine::Good(format!("step {n}/{of} done: {reply}")));
-            }
             FixEvent::StepFailed {
                 n,
                 of,
-                error,
                 done,
                 not_done,
+                ..
             } => {
                 p.step = Some((n, of));
-                p.lines.push(ProgressLine::Bad(format!(
-                    "STOPPED at step {n}/{of}: {error}"
-                )));
                 p.done = done;
                 p.not_done = not_done;
             }
-            FixEvent::Verifying => p.lines.push(ProgressLine::Info(
-                "verifying: waiting for the cluster to converge…".to_owned(),
-            )),
             FixEvent::Verified {
                 finding_gone,
                 unmet,
@@ -220,22 +206,6 @@ impl FixDialog {
             } => p.verified = Some((finding_gone, unmet, new_findings)),
             FixEvent::Finished(outcome) => {
                 match &outcome {
-                    FixOutcome::Refused { reason } => {
-                        p.lines
-                            .push(ProgressLine::Bad(format!("refused: {reason}")));
-                    }
-                    FixOutcome::Changed { changes } => {
-                        p.lines.push(ProgressLine::Bad(
-                            "the cluster changed since the plan was made; nothing was sent:"
-                                .to_owned(),
-                        ));
-                        for c in changes {
-                            p.lines.push(ProgressLine::Bad(format!("  {c}")));
-                        }
-                    }
-                    FixOutcome::Unobservable { error } => p.lines.push(ProgressLine::Bad(format!(
-                        "could not observe the cluster; nothing was sent: {error}"
-                    ))),
                     FixOutcome::Failed { done, not_done, .. } => {
                         if p.done.is_empty() && p.not_done.is_empty() {
                             p.done.clone_from(done);
@@ -251,10 +221,15 @@ impl FixDialog {
                             p.verified = Some((*verified, unmet.clone(), new_findings.clone()));
                         }
                     }
+                    FixOutcome::Refused { .. }
+                    | FixOutcome::Changed { .. }
+                    | FixOutcome::Unobservable { .. } => {}
                 }
                 p.outcome = Some(outcome);
                 self.stage = FixStage::Done;
                 self.focus = DialogButton::Cancel;
+            }
+            FixEvent::CheckingPreconditions | FixEvent::PreconditionsHold | FixEvent::Verifying => {
             }
         }
     }
@@ -414,8 +389,10 @@ impl super::App {
     #[must_use]
     pub fn fix_target(&self) -> FixTarget {
         use super::{Mode, Pane};
-        if let Mode::NodeDetail(i) = self.mode {
-            return FixTarget::Node(i);
+        if let Mode::NodeDetail(_) = self.mode {
+            return self
+                .detail_node()
+                .map_or(FixTarget::Nothing, FixTarget::Node);
         }
         match self.focus {
             Pane::Findings => self
@@ -561,20 +538,5 @@ impl super::App {
             }
         }
         effect
-    }
-}
-
-/// One line about how a run ended.
-#[must_use]
-pub fn outcome_words(o: &FixOutcome) -> String {
-    match o {
-        FixOutcome::Refused { reason } => format!("refused, nothing sent: {reason}"),
-        FixOutcome::Changed { .. } => "the cluster changed; nothing was sent".to_owned(),
-        FixOutcome::Unobservable { error } => format!("nothing sent: {error}"),
-        FixOutcome::Failed { step, error, .. } => format!("stopped at step {step}: {error}"),
-        FixOutcome::Completed { verified: true, .. } => "done and verified".to_owned(),
-        FixOutcome::Completed {
-            verified: false, ..
-        } => "all steps ran, but the end state is not reached yet".to_owned(),
     }
 }

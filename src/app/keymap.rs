@@ -7,6 +7,11 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
 
+/// What Ctrl-C and `q` do while a fix runs (the help overlay and `docs/keybindings.md`).
+pub const QUIT_WHILE_FIXING: &str = "While a fix runs, Ctrl-C (or q) first only warns: a second \
+    Ctrl-C within 3 s abandons the fix after the step under way (the rest is not sent) and \
+    quits. SIGTERM and SIGHUP end slotscope at once, terminal restored.";
+
 /// Where a binding applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
@@ -682,7 +687,7 @@ pub fn markdown() -> String {
          other printable key is typed. The mouse is not captured.\n",
     );
     s.push('\n');
-    s.push_str(crate::ui::help::QUIT_WHILE_FIXING);
+    s.push_str(QUIT_WHILE_FIXING);
     s.push('\n');
     for (scope, rows) in help_rows() {
         s.push_str(&format!(

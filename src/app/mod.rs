@@ -1,15 +1,21 @@
-//! The dashboard: [`App`] owns every piece of view state and applies [`Action`]s; the event
-//! loop ([`run`]) feeds it keys, snapshots and a slow clock; [`crate::ui`] draws `&App`.
+//! The dashboard's state: [`App`] owns every piece of view state and applies [`Action`]s.
+//! The event loop (in the terminal shell) feeds it keys, snapshots and a slow clock; the
+//! drawing code draws `&App`.
 //!
-//! The app does no I/O. Work that needs I/O is returned as an [`Effect`].
+//! The app does no I/O and knows nothing of drawing. Work that needs I/O is returned as an
+//! [`Effect`]; what a key needs to know of the last drawn screen (heatmap geometry, how far an
+//! overlay scrolls) is read from the [`Viewport`] the draw records.
 
 pub mod action;
+pub mod color;
 pub mod fix;
+pub mod heat;
 pub mod keymap;
-pub mod run;
+mod navigate;
+mod node_order;
 pub mod sample;
-pub mod terminal;
 pub mod timeline;
+pub mod viewport;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -20,15 +26,15 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent};
 pub use action::{Action, Effect};
 pub use fix::{DialogButton, FixDialog, FixStage, FixTarget};
 pub use keymap::{KEYMAP, Key, Scope};
-pub use run::{DashboardOptions, run_dashboard};
 pub use timeline::{ChangeKind, TimelineEvent, diff_models};
+pub use viewport::Viewport;
 
 use crate::cluster::{
-    ClusterModel, ClusterSnapshot, Finding, NodeId, NodeSummary, Reachability, Role, SLOT_COUNT,
-    Severity, Slot, diagnose,
+    ClusterModel, ClusterSnapshot, Finding, NodeAddr, NodeId, NodeSummary, Reachability, Role,
+    SLOT_COUNT, Severity, Slot, diagnose,
 };
-use crate::ui::heatmap::HeatMode;
-use crate::ui::theme::{ColorDepth, Theme};
+use color::ColorDepth;
+use heat::HeatMode;
 
 /// Timeline entries kept in memory.
 pub const TIMELINE_CAPACITY: usize = 500;
@@ -86,10 +92,41 @@ pub enum Mode {
     Filter,
     /// Typing a `:` command.
     Command,
-    /// One node's own view of the cluster (index into the model's nodes).
-    NodeDetail(usize),
+    /// One node's own view of the cluster (the node, found again in every new model).
+    NodeDetail(NodeKey),
     /// The fix dialog ([`App::fix`]): it captures every key.
     Fix,
+}
+
+/// A node as the user picked it, stable across refreshes (a failover reorders the model's
+/// nodes): its id, or its address while no id is known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeKey {
+    /// The node's cluster id.
+    Id(NodeId),
+    /// The node's address (no id known yet).
+    Addr(NodeAddr),
+}
+
+impl NodeKey {
+    /// The key of a node.
+    #[must_use]
+    pub fn of(n: &NodeSummary) -> Self {
+        n.id.clone()
+            .map_or_else(|| Self::Addr(n.addr.clone()), Self::Id)
+    }
+
+    /// Where the node is in a model's nodes, if it is still there.
+    #[must_use]
+    pub fn find(&self, model: &ClusterModel) -> Option<usize> {
+        match self {
+            Self::Id(id) => model.nodes.iter().position(|n| n.id.as_ref() == Some(id)),
+            Self::Addr(a) => model
+                .nodes
+                .iter()
+                .position(|n| n.id.is_none() && n.addr == *a),
+        }
+    }
 }
 
 /// Sort order of the node table.
@@ -212,8 +249,10 @@ impl Presented {
 /// All dashboard state. Drawing reads it; only [`App::update`] and the `on_*` handlers change it.
 #[derive(Debug)]
 pub struct App {
-    /// Semantic theme.
-    pub theme: Theme,
+    /// The colour depth drawing uses.
+    pub depth: ColorDepth,
+    /// What the last draw learnt about the screen (read by the next key).
+    pub viewport: Viewport,
     /// What is on screen.
     pub shown: Option<Presented>,
     /// Snapshots received while frozen (the newest is kept).
@@ -307,7 +346,8 @@ impl App {
         banner: Option<String>,
     ) -> Self {
         Self {
-            theme: Theme::new(depth),
+            depth,
+            viewport: Viewport::default(),
             shown: None,
             pending: None,
             frozen_behind: 0,
@@ -346,6 +386,21 @@ impl App {
             should_quit: false,
             quit_armed_at_ms: None,
             abandoning_fix: false,
+        }
+    }
+
+    /// Whether drawing may use no colour at all.
+    #[must_use]
+    pub fn is_mono(&self) -> bool {
+        self.depth == ColorDepth::Mono
+    }
+
+    /// The node of an open detail view, as an index into the model on screen.
+    #[must_use]
+    pub fn detail_node(&self) -> Option<usize> {
+        match &self.mode {
+            Mode::NodeDetail(k) => self.model().and_then(|m| k.find(m)),
+            _ => None,
         }
     }
 
@@ -475,47 +530,6 @@ impl App {
         {
             self.node_cursor = pos;
         }
-        self.clamp_cursors();
-    }
-
-    /// Recompute the node table order from filter and sort.
-    pub fn rebuild_node_order(&mut self) {
-        let Some(m) = self.model() else {
-            self.node_order.clear();
-            return;
-        };
-        let needle = self.filter.to_lowercase();
-        let mut order: Vec<usize> = m
-            .nodes
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| needle.is_empty() || node_matches(n, &needle))
-            .map(|(i, _)| i)
-            .collect();
-        let health = |n: &NodeSummary| -> u8 {
-            if n.is_failing() {
-                0
-            } else if n.flags.pfail || !n.peers.pfail_by.is_empty() {
-                1
-            } else {
-                2
-            }
-        };
-        let keys = |n: &NodeSummary| n.info.as_ref().and_then(|i| i.keys).unwrap_or(0);
-        let slots = |n: &NodeSummary| crate::cluster::ranges_len(&n.claimed_slots);
-        let nodes = &m.nodes;
-        let get = |i: &usize| nodes.get(*i);
-        match self.node_sort {
-            NodeSort::Grouped => {}
-            NodeSort::Health => order.sort_by_key(|i| get(i).map(health)),
-            NodeSort::Address => order.sort_by_key(|i| get(i).map(|n| n.addr.to_string())),
-            NodeSort::Slots => order.sort_by_key(|i| std::cmp::Reverse(get(i).map(slots))),
-            NodeSort::Keys => order.sort_by_key(|i| std::cmp::Reverse(get(i).map(keys))),
-            NodeSort::Latency => {
-                order.sort_by_key(|i| std::cmp::Reverse(get(i).and_then(|n| n.rtt_us)));
-            }
-        }
-        self.node_order = order;
         self.clamp_cursors();
     }
 
@@ -665,6 +679,7 @@ impl App {
                     Mode::Normal
                 } else {
                     self.help_scroll = 0;
+                    self.viewport.forget_overlay();
                     Mode::Help
                 };
             }
@@ -790,203 +805,6 @@ impl App {
         None
     }
 
-    /// Run a `:` command.
-    pub fn run_command(&mut self, cmd: &str) -> Option<Effect> {
-        let mut parts = cmd.split_whitespace();
-        let head = parts.next().unwrap_or("");
-        let arg = parts.next();
-        match (head, arg) {
-            ("q" | "q!" | "quit" | "qa", _) => {
-                self.should_quit = true;
-                return Some(Effect::Quit);
-            }
-            ("node" | "n", Some(a)) => {
-                if !self.select_node_matching(a) {
-                    self.message = Some(format!("no node matches {a:?}"));
-                }
-            }
-            ("slot" | "s", Some(a)) => match a.parse::<u16>() {
-                Ok(s) if usize::from(s) < SLOT_COUNT => self.jump_to_slot(usize::from(s)),
-                _ => self.message = Some(format!("not a slot number (0-16383): {a}")),
-            },
-            ("help", _) => {
-                self.help_scroll = 0;
-                self.mode = Mode::Help;
-            }
-            ("", _) => {}
-            _ => {
-                self.message = Some(format!(
-                    "unknown command :{cmd} (try :q, :node ADDR, :slot N)"
-                ))
-            }
-        }
-        None
-    }
-
-    fn select_node_matching(&mut self, needle: &str) -> bool {
-        let needle = needle.to_lowercase();
-        let Some(m) = self.model() else { return false };
-        let Some(idx) = m.nodes.iter().position(|n| node_matches(n, &needle)) else {
-            return false;
-        };
-        if !self.node_order.contains(&idx) {
-            self.filter.clear();
-            self.rebuild_node_order();
-        }
-        if let Some(pos) = self.node_order.iter().position(|i| *i == idx) {
-            self.node_cursor = pos;
-        }
-        self.focus = Pane::Nodes;
-        true
-    }
-
-    /// Move the heatmap cursor to a slot (widening the window if needed) and select its owner.
-    pub fn jump_to_slot(&mut self, slot: usize) {
-        let slot = slot.min(SLOT_COUNT - 1);
-        self.heat_cursor = slot;
-        if slot < self.heat_start || slot >= self.heat_start + self.heat_len {
-            self.heat_start = (slot / self.heat_len) * self.heat_len;
-        }
-        let owner = self
-            .model()
-            .and_then(|m| m.slots.get(slot))
-            .and_then(|e| e.owner)
-            .map(|i| i as usize);
-        if let Some(o) = owner
-            && let Some(pos) = self.node_order.iter().position(|i| *i == o)
-        {
-            self.node_cursor = pos;
-        }
-        self.focus = Pane::Heatmap;
-    }
-
-    fn on_activate(&mut self) {
-        match self.focus {
-            Pane::Nodes => {
-                if let Some(i) = self.selected_node() {
-                    self.mode = Mode::NodeDetail(i);
-                    self.detail_scroll = 0;
-                }
-            }
-            Pane::Findings => {
-                let Some(f) = self.findings().get(self.finding_cursor).cloned() else {
-                    return;
-                };
-                self.finding_expanded = !self.finding_expanded;
-                if let Some(r) = f.slots.first() {
-                    let slot = usize::from(r.start);
-                    self.heat_cursor = slot;
-                    if slot < self.heat_start || slot >= self.heat_start + self.heat_len {
-                        self.heat_start = 0;
-                        self.heat_len = SLOT_COUNT;
-                    }
-                }
-                if let Some(id) = f.nodes.first() {
-                    let _ = self.select_node_matching(&id.0);
-                    self.focus = Pane::Findings;
-                } else if let Some(a) = f.addresses.first() {
-                    let _ = self.select_node_matching(a);
-                    self.focus = Pane::Findings;
-                }
-            }
-            Pane::Heatmap => self.zoom(true),
-            Pane::Migrations => {
-                let slot = self
-                    .model()
-                    .and_then(|m| m.open_slots.get(self.migration_cursor))
-                    .map(|o| usize::from(o.slot));
-                if let Some(s) = slot {
-                    self.jump_to_slot(s);
-                }
-            }
-            Pane::Timeline => {}
-        }
-    }
-
-    fn heat_grid(&self) -> crate::ui::heatmap::HeatGrid {
-        crate::ui::heat_grid(self)
-    }
-
-    fn zoom(&mut self, zoom_in: bool) {
-        let grid = self.heat_grid();
-        if zoom_in {
-            if grid.bucket <= 1 {
-                self.message = Some("fully zoomed in: one slot per cell".to_owned());
-                return;
-            }
-            let new_len = (self.heat_len / 4).max(1);
-            self.heat_len = new_len;
-        } else {
-            self.heat_len = (self.heat_len * 4).min(SLOT_COUNT);
-        }
-        let start = self.heat_cursor.saturating_sub(self.heat_len / 2);
-        let start = start - start % (self.heat_len / 4).max(1);
-        self.heat_start = start.min(SLOT_COUNT - self.heat_len);
-    }
-
-    fn move_by(&mut self, delta: isize, vertical: bool) {
-        // Overlays scroll; the panes under them keep their cursors.
-        match self.mode {
-            Mode::Help => {
-                let max = crate::ui::help::help_max_scroll(self);
-                self.help_scroll = self.help_scroll.saturating_add_signed(delta).min(max);
-                return;
-            }
-            Mode::NodeDetail(i) => {
-                let max = crate::ui::detail::detail_max_scroll(self, i);
-                self.detail_scroll = self.detail_scroll.saturating_add_signed(delta).min(max);
-                return;
-            }
-            _ => {}
-        }
-        let step = |cur: usize, len: usize| -> usize {
-            if len == 0 {
-                return 0;
-            }
-            cur.saturating_add_signed(delta).min(len - 1)
-        };
-        match self.focus {
-            Pane::Heatmap => {
-                let g = self.heat_grid();
-                let unit = if vertical {
-                    g.bucket * g.cols()
-                } else {
-                    g.bucket
-                };
-                let units = isize::try_from(unit).unwrap_or(1);
-                let lo = self.heat_start;
-                let hi = self.heat_start + self.heat_len - 1;
-                let next = self
-                    .heat_cursor
-                    .saturating_add_signed(delta.saturating_mul(units))
-                    .clamp(lo, hi);
-                let next = if delta.unsigned_abs() > SLOT_COUNT {
-                    if delta < 0 { lo } else { hi }
-                } else {
-                    next
-                };
-                self.heat_cursor = next;
-            }
-            Pane::Nodes => self.node_cursor = step(self.node_cursor, self.node_order.len()),
-            Pane::Findings => {
-                let n = self.findings().len();
-                let before = self.finding_cursor;
-                self.finding_cursor = step(self.finding_cursor, n);
-                if before != self.finding_cursor {
-                    self.finding_expanded = false;
-                }
-            }
-            Pane::Migrations => {
-                let n = self.model().map_or(0, |m| m.open_slots.len());
-                self.migration_cursor = step(self.migration_cursor, n);
-            }
-            Pane::Timeline => {
-                let n = self.visible_timeline().count();
-                self.timeline_cursor = step(self.timeline_cursor, n);
-            }
-        }
-    }
-
     /// Counts for the header: nodes ok (answering, not flagged), failing (flagged or
     /// unreachable), masters, replicas. Nodes not probed are in neither of the first two.
     #[must_use]
@@ -1016,23 +834,5 @@ impl App {
     }
 }
 
-fn node_matches(n: &NodeSummary, needle: &str) -> bool {
-    let role = match n.role {
-        Role::Master => "master",
-        Role::Replica => "replica",
-        Role::Unknown => "unknown",
-    };
-    n.addr.to_string().to_lowercase().contains(needle)
-        || n.id
-            .as_ref()
-            .is_some_and(|i| i.0.to_lowercase().starts_with(needle))
-        || role.contains(needle)
-        || (needle == "fail" && n.is_failing())
-}
-
 #[cfg(test)]
 mod tests;
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
-mod fix_tests;

@@ -13,12 +13,13 @@
 //! - `condition`: the facts a plan relies on and their check on a model;
 //! - `marker`: the words and commands for either side of a slot migration;
 //! - `planner`: from a model and its findings to plans, one file per family of repairs;
-//! - `executor`, `audit`, `lock`, `cli`: running a plan (one writer at a time), recording it,
-//!   and `slotscope fix`.
+//! - `executor`, `audit`, `lock`: running a plan (one writer at a time) and recording it;
+//! - `describe`: the words for plans, progress and outcomes, shared by the dashboard and
+//!   `slotscope fix` (which lives in `commands/fix.rs`).
 
 pub mod audit;
-pub mod cli;
 mod condition;
+pub mod describe;
 pub mod executor;
 pub mod lock;
 mod marker;

@@ -14,6 +14,7 @@ use crate::cluster::{
 };
 
 use super::text::{truncate_end, wrap};
+use super::theme::Theme;
 
 fn ids(model: &ClusterModel, v: &[crate::cluster::NodeId]) -> String {
     v.iter()
@@ -33,14 +34,36 @@ const KEY_W: usize = 14;
 /// Long values wrap under their key instead of being cut.
 #[must_use]
 pub fn detail_lines(app: &App, idx: usize, width: u16) -> Vec<Line<'static>> {
-    let t = &app.theme;
-    let mut out = Vec::new();
-    let Some(p) = &app.shown else { return out };
+    let t = &Theme::of(app);
+    let Some(p) = &app.shown else {
+        return Vec::new();
+    };
     let model = &p.model;
     let Some(n) = model.nodes.get(idx) else {
-        out.push(Line::raw("node no longer in the model"));
-        return out;
+        return vec![Line::raw("node no longer in the model")];
     };
+    let table = n
+        .observation
+        .and_then(|o| p.snapshot.observations.get(o))
+        .and_then(|o| o.report())
+        .map(|r| &r.nodes);
+    let mut out = node_facts(t, model, n, table, width);
+    out.push(Line::raw(""));
+    out.extend(disagreement_lines(t, model, n));
+    out.extend(own_table_lines(t, model, table, width));
+    out
+}
+
+/// The node's facts, one `key value` row each: who it is, whether it answers, its slots and
+/// markers, what its peers say of it and whom it flags.
+fn node_facts(
+    t: &Theme,
+    model: &ClusterModel,
+    n: &NodeSummary,
+    table: Option<&ClusterNodes>,
+    width: u16,
+) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
     let value_w = usize::from(width).saturating_sub(KEY_W + 1).max(20);
     let kv_style = |out: &mut Vec<Line<'static>>, k: &str, v: String, style: Style| {
         for (i, part) in wrap(&v, value_w).into_iter().enumerate() {
@@ -143,11 +166,6 @@ pub fn detail_lines(app: &App, idx: usize, width: u16) -> Vec<Line<'static>> {
             "not joined: its table holds only itself (needs CLUSTER MEET)".to_owned(),
         );
     }
-    let table = n
-        .observation
-        .and_then(|o| p.snapshot.observations.get(o))
-        .and_then(|o| o.report())
-        .map(|r| &r.nodes);
     if let Some(nodes) = table {
         let flagged = flags_of_others(nodes);
         if flagged.is_empty() {
@@ -163,8 +181,12 @@ pub fn detail_lines(app: &App, idx: usize, width: u16) -> Vec<Line<'static>> {
             }
         }
     }
-    out.push(Line::raw(""));
-    // Disagreements of this node's view with the consensus.
+    out
+}
+
+/// Where the node's view of slot ownership differs from the consensus.
+fn disagreement_lines(t: &Theme, model: &ClusterModel, n: &NodeSummary) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
     let mine: Vec<_> = model
         .disagreements
         .iter()
@@ -199,7 +221,17 @@ pub fn detail_lines(app: &App, idx: usize, width: u16) -> Vec<Line<'static>> {
             )));
         }
     }
-    // Its own table.
+    out
+}
+
+/// The node's own `CLUSTER NODES` table, each line marked where it differs from the consensus.
+fn own_table_lines(
+    t: &Theme,
+    model: &ClusterModel,
+    table: Option<&ClusterNodes>,
+    width: u16,
+) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
     match table {
         None => out.push(Line::styled(
             "No own view: the node did not answer.",
@@ -331,23 +363,17 @@ fn view_line(model: &ClusterModel, l: &NodeLine, width: usize) -> Line<'static> 
     Line::raw(truncate_end(&text, width))
 }
 
-/// Lines above the last screenful of a node's detail view (how far it can scroll).
-#[must_use]
-pub fn detail_max_scroll(app: &App, idx: usize) -> usize {
-    let area = Rect::new(0, 0, app.size.0, app.size.1);
-    let inner = Block::bordered().inner(super::areas(app, area).body);
-    detail_lines(app, idx, inner.width)
-        .len()
-        .saturating_sub(usize::from(inner.height))
-}
-
 /// Draw the node detail overlay.
-pub fn render_detail(buf: &mut Buffer, area: Rect, app: &App, idx: usize) {
-    let t = &app.theme;
+pub fn render_detail(buf: &mut Buffer, area: Rect, app: &App) {
+    let t = &Theme::of(app);
     Clear.render(area, buf);
     let inner = Block::bordered().inner(area);
-    let lines = detail_lines(app, idx, inner.width);
+    let lines = app.detail_node().map_or_else(
+        || vec![Line::raw("node no longer in the model")],
+        |idx| detail_lines(app, idx, inner.width),
+    );
     let max_scroll = lines.len().saturating_sub(usize::from(inner.height));
+    app.viewport.record_detail_max_scroll(max_scroll);
     let scroll = app.detail_scroll.min(max_scroll);
     let mut block = Block::bordered()
         .title(" node detail — its own view vs the consensus — Esc closes ")

@@ -25,14 +25,17 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::app::App;
-use crate::app::fix::{DialogButton, FixDialog, FixStage, ProgressLine, outcome_words};
-use crate::fix::{Confirmation, FixOutcome, FixPlan, KeysAtRisk, RiskLevel};
+use crate::app::fix::{DialogButton, FixDialog, FixStage, ProgressLine};
+pub use crate::fix::describe::risk_headline;
+use crate::fix::describe::{outcome_words, plural, risk_word};
+use crate::fix::{FixOutcome, FixPlan, RiskLevel};
 
 use super::text::{human_count, truncate_end};
+use super::theme::Theme;
 
 /// Draw the fix dialog over `area` (the body below the header).
 pub fn render_fix_dialog(buf: &mut Buffer, area: Rect, app: &App, d: &FixDialog) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     // The whole body: a half-covered dashboard behind the dialog only distracts.
     let r = area.centered(
         Constraint::Length(area.width.min(140)),
@@ -110,34 +113,8 @@ pub fn render_fix_dialog(buf: &mut Buffer, area: Rect, app: &App, d: &FixDialog)
     render_buttons(buf, buttons, app, d);
 }
 
-fn risk_word(l: RiskLevel) -> &'static str {
-    match l {
-        RiskLevel::Low => "LOW",
-        RiskLevel::Medium => "MEDIUM",
-        RiskLevel::High => "HIGH: CAN LOSE DATA",
-    }
-}
-
-/// The dialog header's risk words for a plan. "CAN LOSE DATA" only for plans that are marked
-/// data-losing (and so need a typed word); a plan that is high risk because a key count could
-/// not be read says so instead of claiming certain loss.
-#[must_use]
-pub fn risk_headline(p: &FixPlan) -> String {
-    let level = p.risk.level();
-    if level != RiskLevel::High
-        || p.risk.loses_data
-        || matches!(p.confirmation, Confirmation::TypeWord(_))
-    {
-        return risk_word(level).to_owned();
-    }
-    match &p.risk.keys_at_risk {
-        KeysAtRisk::Unknown { .. } => "HIGH: key count unknown".to_owned(),
-        KeysAtRisk::Known(n) => format!("HIGH: {} at risk", plural(*n, "key", "keys")),
-    }
-}
-
 fn risk_style(app: &App, l: Option<RiskLevel>) -> Style {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     match l {
         Some(RiskLevel::High) => t.danger.add_modifier(Modifier::REVERSED),
         Some(RiskLevel::Medium) => t.severity_warning.add_modifier(Modifier::REVERSED),
@@ -220,14 +197,10 @@ fn labelled(
     }
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{} {}", human_count(n), if n == 1 { one } else { many })
-}
-
 /// The whole plan, line by line, as the confirmation shows it.
 #[must_use]
 pub fn plan_lines(app: &App, p: &FixPlan, width: usize) -> Vec<Line<'static>> {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let label = t.table_header.add_modifier(Modifier::BOLD);
     let mut out: Vec<Line<'static>> = Vec::new();
     push_wrapped(
@@ -343,7 +316,7 @@ pub fn plan_lines(app: &App, p: &FixPlan, width: usize) -> Vec<Line<'static>> {
 }
 
 fn chooser_lines(app: &App, d: &FixDialog, width: usize) -> Vec<Line<'static>> {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let mut out: Vec<Line<'static>> = vec![
         Line::styled(
             truncate_end(
@@ -402,7 +375,7 @@ fn chooser_lines(app: &App, d: &FixDialog, width: usize) -> Vec<Line<'static>> {
 }
 
 fn progress_lines(app: &App, d: &FixDialog, width: usize) -> Vec<Line<'static>> {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let label = t.table_header.add_modifier(Modifier::BOLD);
     let p = &d.progress;
     let mut out: Vec<Line<'static>> = Vec::new();
@@ -502,7 +475,7 @@ fn progress_lines(app: &App, d: &FixDialog, width: usize) -> Vec<Line<'static>> 
 }
 
 fn render_gate(buf: &mut Buffer, area: Rect, app: &App, d: &FixDialog) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let Some(word) = d.required_word() else {
         return;
     };
@@ -526,7 +499,7 @@ fn render_gate(buf: &mut Buffer, area: Rect, app: &App, d: &FixDialog) {
 }
 
 fn button(label: &str, focused: bool, enabled: bool, app: &App) -> Span<'static> {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let style = if !enabled {
         t.text_dim.add_modifier(Modifier::CROSSED_OUT)
     } else if focused {
@@ -543,7 +516,7 @@ fn button(label: &str, focused: bool, enabled: bool, app: &App) -> Span<'static>
 }
 
 fn render_buttons(buf: &mut Buffer, area: Rect, app: &App, d: &FixDialog) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let mut spans: Vec<Span<'static>> = Vec::new();
     let hint: &str = match d.stage {
         FixStage::Choose => {

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use crate::app::{App, Pane};
 
 use super::text::{truncate_end, wrap};
-use super::theme::severity_glyph;
+use super::theme::{Theme, severity_glyph};
 
 /// Indent of wrapped continuation and evidence lines.
 const DETAIL_INDENT: usize = 3;
@@ -28,7 +28,7 @@ pub fn finding_lines_wrapped(app: &App, width: u16) -> (Vec<(Line<'static>, bool
 }
 
 fn build_lines(app: &App, width: u16, wrap_all: bool) -> (Vec<(Line<'static>, bool)>, usize) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let findings = app.findings();
     let w = usize::from(width);
     let mut lines: Vec<(Line<'static>, bool)> = Vec::new();
@@ -99,7 +99,7 @@ pub fn content_rows(app: &App, width: u16) -> usize {
 
 /// Draw the findings pane.
 pub fn render_findings(buf: &mut Buffer, area: Rect, app: &App) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let findings = app.findings();
     let body = Rect {
         y: area.y + 1,

@@ -6,16 +6,13 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
-use crate::app::{App, keymap};
+use crate::app::App;
+use crate::app::keymap::{self, QUIT_WHILE_FIXING};
 
 use super::heatmap::state_glyph;
 use super::text::wrap;
+use super::theme::Theme;
 use crate::cluster::SlotState;
-
-/// What Ctrl-C and `q` do while a fix runs (also in `docs/keybindings.md`).
-pub const QUIT_WHILE_FIXING: &str = "While a fix runs, Ctrl-C (or q) first only warns: a second \
-    Ctrl-C within 3 s abandons the fix after the step under way (the rest is not sent) and \
-    quits. SIGTERM and SIGHUP end slotscope at once, terminal restored.";
 
 /// The overlay's rectangle inside `area` (the body).
 #[must_use]
@@ -29,7 +26,7 @@ pub fn help_rect(area: Rect) -> Rect {
 /// The help text at `width` columns (inside the frame). Pure.
 #[must_use]
 pub fn help_lines(app: &App, width: u16) -> Vec<Line<'static>> {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let w = usize::from(width);
     let mut lines: Vec<Line<'static>> = Vec::new();
     for (scope, rows) in keymap::help_rows() {
@@ -93,24 +90,15 @@ pub fn help_lines(app: &App, width: u16) -> Vec<Line<'static>> {
     lines
 }
 
-/// Lines of help above the last screenful (how far it can scroll) for the app's terminal.
-#[must_use]
-pub fn help_max_scroll(app: &App) -> usize {
-    let area = Rect::new(0, 0, app.size.0, app.size.1);
-    let inner = Block::bordered().inner(help_rect(super::areas(app, area).body));
-    help_lines(app, inner.width)
-        .len()
-        .saturating_sub(usize::from(inner.height))
-}
-
 /// Draw the help overlay over `area`.
 pub fn render_help(buf: &mut Buffer, area: Rect, app: &App) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let r = help_rect(area);
     Clear.render(r, buf);
     let inner = Block::bordered().inner(r);
     let lines = help_lines(app, inner.width);
     let max_scroll = lines.len().saturating_sub(usize::from(inner.height));
+    app.viewport.record_help_max_scroll(max_scroll);
     let scroll = app.help_scroll.min(max_scroll);
     let mut block = Block::bordered()
         .title(" slotscope help — Esc closes ")

@@ -10,6 +10,7 @@ use crate::app::{App, Pane, migration_ends};
 use crate::cluster::{ClusterModel, NodeId};
 
 use super::text::{human_age_ms, human_count, truncate_middle};
+use super::theme::Theme;
 
 fn addr(model: &ClusterModel, id: Option<&NodeId>, w: usize) -> String {
     match id {
@@ -23,7 +24,7 @@ fn addr(model: &ClusterModel, id: Option<&NodeId>, w: usize) -> String {
 
 /// Draw the migrations pane.
 pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let Some(model) = app.model() else {
         super::render_title(buf, area, app, Pane::Migrations, "", Line::default());
         return;

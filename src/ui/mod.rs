@@ -1,4 +1,6 @@
-//! Drawing. Every function here reads `&App` and writes into the frame; nothing mutates the app.
+//! Drawing. Every function here reads `&App` and writes into the frame; nothing mutates the
+//! app's state. The draw records what the next key needs to know of the screen (heatmap
+//! geometry, how far an overlay scrolls) in the app's [`Viewport`](crate::app::Viewport).
 //!
 //! Compact layout (below 120x40; 80x24 is the minimum):
 //! ```text
@@ -26,6 +28,7 @@ pub mod detail;
 pub mod dialog;
 pub mod findings;
 pub mod header;
+pub mod heat_pane;
 pub mod heatmap;
 pub mod help;
 pub mod migrations;
@@ -42,6 +45,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Widget};
 
 use crate::app::{App, Mode, Pane, keymap};
+
+use theme::Theme;
 
 /// Smallest usable terminal.
 pub const MIN_SIZE: (u16, u16) = (80, 24);
@@ -93,7 +98,7 @@ pub const LOWER_MIN_ROWS: u16 = 5;
 /// The fewest map rows the compact heatmap keeps while an expanded finding needs room.
 const HEAT_MIN_ROWS: u16 = 2;
 
-/// Compute the layout for a terminal area. Pure; the app uses it for cursor geometry.
+/// Compute the layout for a terminal area. Pure.
 ///
 /// The verdict gets a second header row when it does not fit on one. In the compact layout
 /// the findings pane is sized by its content (an expanded finding included): it gets every
@@ -200,21 +205,6 @@ pub fn areas(app: &App, area: Rect) -> Areas {
     a
 }
 
-/// The heatmap grid for the app's current terminal size (used to move the cursor).
-#[must_use]
-pub fn heat_grid(app: &App) -> heatmap::HeatGrid {
-    let area = Rect::new(0, 0, app.size.0, app.size.1);
-    let heat = areas(app, area)
-        .heatmap
-        .unwrap_or(Rect::new(0, 0, area.width, 8));
-    heatmap::HeatGrid::new(
-        header::heat_map_rect(heat),
-        app.heat_start,
-        app.heat_len,
-        app.theme.is_mono(),
-    )
-}
-
 /// Draw the whole screen.
 pub fn draw(frame: &mut Frame<'_>, app: &App) {
     let area = frame.area();
@@ -223,17 +213,21 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
 
 /// Draw the whole screen into a buffer (benchmarks and tests call this directly).
 pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
+    let a = areas(app, area);
+    // Cursor keys move by the heatmap's drawn geometry; while the heatmap is not on screen
+    // they assume a map eight rows high across the terminal.
+    let heat = a.heatmap.unwrap_or(Rect::new(0, 0, area.width, 8));
+    app.viewport.record_heat_map(heat_pane::heat_map_rect(heat));
     if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
         render_too_small(buf, area, app);
         return;
     }
-    let a = areas(app, area);
     header::render_header(buf, a.header, app);
     if let Some(r) = a.banner {
         render_coverage_banner(buf, r, app);
     }
     if let Some(r) = a.heatmap {
-        header::render_heatmap_pane(buf, r, app);
+        heat_pane::render_heatmap_pane(buf, r, app);
     }
     if let Some(r) = a.findings {
         findings::render_findings(buf, r, app);
@@ -250,7 +244,7 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     render_footer(buf, a.footer, app);
     match app.mode {
         Mode::Help => help::render_help(buf, a.body, app),
-        Mode::NodeDetail(i) => detail::render_detail(buf, a.body, app, i),
+        Mode::NodeDetail(_) => detail::render_detail(buf, a.body, app),
         Mode::Fix => {
             if let Some(d) = &app.fix {
                 dialog::render_fix_dialog(buf, a.body, app, d);
@@ -262,7 +256,7 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
 
 /// The banner that stays on screen while `cluster-require-full-coverage` is off anywhere.
 fn render_coverage_banner(buf: &mut Buffer, area: Rect, app: &App) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let nodes = app.full_coverage_off();
     let revert = if app.read_only {
         "revert: slotscope fix (not in read-only mode)"
@@ -301,7 +295,7 @@ fn render_too_small(buf: &mut Buffer, area: Rect, app: &App) {
         .map(|p| p.verdict.clone())
         .unwrap_or_default();
     let lines = vec![
-        Line::styled(msg, app.theme.verdict_warning),
+        Line::styled(msg, Theme::of(app).verdict_warning),
         Line::raw(verdict),
     ];
     Paragraph::new(lines)
@@ -322,7 +316,7 @@ pub fn render_title(
     if area.height == 0 {
         return;
     }
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let line = "─".repeat(usize::from(area.width));
     buf.set_string(area.x, area.y, line, t.text_dim);
     let focused = app.focus == pane;
@@ -354,7 +348,7 @@ pub fn render_title(
 }
 
 fn render_footer(buf: &mut Buffer, area: Rect, app: &App) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let line = match app.mode {
         Mode::Filter | Mode::Command => {
             let prefix = if app.mode == Mode::Filter { "/" } else { ":" };
@@ -377,7 +371,7 @@ fn render_footer(buf: &mut Buffer, area: Rect, app: &App) {
 }
 
 fn hint_spans(app: &App, width: u16) -> Vec<Span<'static>> {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let mut spans = Vec::new();
     let mut used = 0usize;
     for (k, word) in keymap::hints(&app.scopes()) {
@@ -401,7 +395,7 @@ pub fn row_style(app: &App, pane: Pane, selected: bool) -> Style {
     if !selected {
         Style::new()
     } else if app.focus == pane && app.mode == Mode::Normal {
-        app.theme.selection
+        Theme::of(app).selection
     } else {
         Style::new().add_modifier(ratatui::style::Modifier::UNDERLINED)
     }

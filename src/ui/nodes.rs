@@ -12,6 +12,7 @@ use crate::cluster::{
 };
 
 use super::text::{human_age_ms, human_bytes, human_count, truncate_end, truncate_middle};
+use super::theme::Theme;
 
 /// A column of the node table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -264,7 +265,7 @@ pub fn short_error(e: &ProbeError) -> &'static str {
 
 /// Draw the node table pane.
 pub fn render_nodes(buf: &mut Buffer, area: Rect, app: &App) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let Some(model) = app.model() else {
         super::render_title(buf, area, app, Pane::Nodes, "", Line::default());
         return;

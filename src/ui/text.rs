@@ -2,6 +2,8 @@
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+pub use crate::fix::describe::human_count;
+
 /// Shorten `s` to at most `width` terminal columns by cutting out its middle, so that
 /// `10.0.0.12:6379` keeps both ends (`10.0…:6379`). Returns `s` unchanged when it fits.
 #[must_use]
@@ -130,22 +132,6 @@ pub fn wrap_max(s: &str, width: usize, max_lines: usize) -> Vec<String> {
         }
     }
     lines
-}
-
-/// `1234567` → `1.2M`; small numbers unchanged.
-#[must_use]
-pub fn human_count(n: u64) -> String {
-    #[allow(clippy::cast_precision_loss)]
-    let f = n as f64;
-    if n < 10_000 {
-        n.to_string()
-    } else if n < 1_000_000 {
-        format!("{:.1}k", f / 1e3)
-    } else if n < 1_000_000_000 {
-        format!("{:.1}M", f / 1e6)
-    } else {
-        format!("{:.1}G", f / 1e9)
-    }
 }
 
 /// Bytes as `12.3M` (binary units).

@@ -9,63 +9,9 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
+use crate::app::App;
+pub use crate::app::color::{ColorChoice, ColorDepth};
 use crate::cluster::{Severity, SlotState};
-
-/// The `--color` choice of the user.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum ColorChoice {
-    /// 16 named colours unless `NO_COLOR` is set.
-    #[default]
-    Auto,
-    /// No colour at all: modifiers and glyphs only.
-    Never,
-    /// The 16 named ANSI colours.
-    #[value(name = "16")]
-    Ansi16,
-    /// 256-colour ramps.
-    #[value(name = "256")]
-    Ansi256,
-    /// 24-bit ramps.
-    #[value(name = "truecolor")]
-    TrueColor,
-}
-
-/// The colour depth actually used for drawing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ColorDepth {
-    /// No colours (NO_COLOR): modifiers and glyphs carry all meaning.
-    Mono,
-    /// 16 named ANSI colours.
-    Ansi16,
-    /// xterm 256-colour palette.
-    Ansi256,
-    /// 24-bit RGB.
-    TrueColor,
-}
-
-impl ColorChoice {
-    /// Resolve the choice against the environment. `no_color` is whether `NO_COLOR` is set to a
-    /// non-empty value; it wins over everything because crossterm drops colours when it is set.
-    #[must_use]
-    pub fn resolve(self, no_color: bool) -> ColorDepth {
-        if no_color {
-            return ColorDepth::Mono;
-        }
-        match self {
-            Self::Never => ColorDepth::Mono,
-            Self::Auto | Self::Ansi16 => ColorDepth::Ansi16,
-            Self::Ansi256 => ColorDepth::Ansi256,
-            Self::TrueColor => ColorDepth::TrueColor,
-        }
-    }
-
-    /// Resolve against the process environment (`NO_COLOR` set and non-empty).
-    #[must_use]
-    pub fn resolve_env(self) -> ColorDepth {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        self.resolve(no_color)
-    }
-}
 
 /// Named owner colours for the 16-colour palette (no red: red means trouble).
 const OWNER_ANSI16: [Color; 6] = [
@@ -169,6 +115,12 @@ impl Theme {
         }
     }
 
+    /// The theme for the app's colour depth.
+    #[must_use]
+    pub fn of(app: &App) -> Self {
+        Self::new(app.depth)
+    }
+
     /// True when no colour may be emitted.
     #[must_use]
     pub fn is_mono(&self) -> bool {
@@ -259,22 +211,6 @@ pub fn severity_glyph(s: Severity) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn no_color_wins_over_any_choice() {
-        for c in [
-            ColorChoice::Auto,
-            ColorChoice::Never,
-            ColorChoice::Ansi16,
-            ColorChoice::Ansi256,
-            ColorChoice::TrueColor,
-        ] {
-            assert_eq!(c.resolve(true), ColorDepth::Mono);
-        }
-        assert_eq!(ColorChoice::Auto.resolve(false), ColorDepth::Ansi16);
-        assert_eq!(ColorChoice::Never.resolve(false), ColorDepth::Mono);
-        assert_eq!(ColorChoice::TrueColor.resolve(false), ColorDepth::TrueColor);
-    }
 
     #[test]
     fn mono_theme_never_names_a_colour() {

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use crate::app::{App, ChangeKind, Pane};
 
 use super::text::{clock_hms, truncate_end};
+use super::theme::Theme;
 
 /// Glyph of a change kind (reads without colour).
 #[must_use]
@@ -26,7 +27,7 @@ pub fn change_glyph(k: ChangeKind) -> &'static str {
 
 /// Draw the timeline pane.
 pub fn render_timeline(buf: &mut Buffer, area: Rect, app: &App) {
-    let t = &app.theme;
+    let t = &Theme::of(app);
     let n = app.visible_timeline().count();
     super::render_title(
         buf,

@@ -2,7 +2,7 @@
 //!
 //! - `memory`: resident memory (VmRSS / VmHWM from `/proc/self/status`) of a process that builds
 //!   a synthetic 1000-node snapshot, feeds it to the `App` the way the run loop does
-//!   (`app::run::on_outcome`), renders frames at 200x60 into a ratatui `Buffer`, then goes
+//!   (`tui::run::on_outcome`), renders frames at 200x60 into a ratatui `Buffer`, then goes
 //!   through further refresh cycles the way the live dashboard does (the previous outcome stays
 //!   alive in the watch channel while the next snapshot is built).
 //! - `bytes`: bytes written to the terminal per redraw through the real draw path
@@ -41,13 +41,13 @@ use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 
 use slotscope::app::App;
-use slotscope::app::run::on_outcome;
 use slotscope::cluster::model::PeerOpinion;
 use slotscope::cluster::synthetic::{synthetic_cluster, synthetic_single_view};
 use slotscope::cluster::{
     ClusterModel, ClusterSnapshot, NodeId, NodeLine, NodeObservation, NodeSummary, diagnose,
 };
 use slotscope::refresh::RefreshOutcome;
+use slotscope::tui::run::on_outcome;
 use slotscope::ui::theme::ColorDepth;
 
 const PART_ENV: &str = "TUI_PERF_PART";
@@ -331,7 +331,7 @@ impl Sink {
     }
 }
 
-/// The dashboard's draw path (`app::terminal::TerminalGuard::draw`) over a fixed viewport, so no
+/// The dashboard's draw path (`tui::terminal::TerminalGuard::draw`) over a fixed viewport, so no
 /// TTY is needed.
 struct Screen {
     term: Terminal<CrosstermBackend<Sink>>,

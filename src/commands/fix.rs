@@ -8,7 +8,7 @@
 //!
 //! In `--json`, a plan's `risk` never reports an unknown key count as 0: `keys_at_risk` is
 //! `null` and `keys_at_risk_known` is `false`, with `keys_at_risk_estimate` (or `null`),
-//! `keys_at_risk_estimate_basis` and `keys_at_risk_unknown_reason` (see [`super::Risk`]).
+//! `keys_at_risk_estimate_basis` and `keys_at_risk_unknown_reason` (see [`crate::fix::Risk`]).
 
 use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
@@ -16,52 +16,36 @@ use std::path::PathBuf;
 use serde_json::{Value as Json, json};
 use tokio::sync::mpsc;
 
-use super::audit::{self, AuditLog};
-use super::executor::{EVENT_CHANNEL_CAPACITY, Executor, FixEvent, FixOutcome};
-use super::planner::{Scope, plan_fixes_for};
-use super::{CliAuth, Confirmation, FixPlan, FixStep};
+use super::ExitCode;
 use crate::cluster::model::ClusterModel;
 use crate::cluster::types::NodeId;
 use crate::cluster::{diagnose, format_ranges};
+use crate::fix::audit::{self, AuditLog};
+use crate::fix::describe::{event_line, risk_line};
+use crate::fix::executor::{EVENT_CHANNEL_CAPACITY, Executor, FixOutcome};
+use crate::fix::planner::{Scope, plan_fixes_for};
+use crate::fix::{CliAuth, Confirmation, FixPlan, FixStep};
 use crate::refresh::{ConnectOptions, Connector, observe_once};
 
-/// Exit code: success.
-pub const EXIT_OK: i32 = 0;
-/// Exit code: a step failed or the end state was not verified.
-pub const EXIT_FAILED: i32 = 1;
-/// Exit code: nothing was sent.
-pub const EXIT_NOTHING_SENT: i32 = 2;
-/// Exit code: the cluster could not be observed.
-pub const EXIT_UNOBSERVABLE: i32 = 3;
-
-/// Options of `slotscope fix` (flatten into the subcommand; seeds and credentials come from
-/// the shared connection options).
-#[derive(clap::Args, Clone, Debug, Default, PartialEq, Eq)]
-pub struct FixArgs {
+/// What `slotscope fix` was asked to do.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FixOptions {
     /// Print the plans (or the dry run) as JSON.
-    #[arg(long)]
     pub json: bool,
-    /// Print the commands of plan ID without running anything.
-    #[arg(long, value_name = "ID", conflicts_with = "apply")]
+    /// Print the commands of this plan without running anything.
     pub dry_run: Option<String>,
-    /// Run plan ID after a confirmation on the terminal.
-    #[arg(long, value_name = "ID")]
+    /// Run this plan after a confirmation on the terminal.
     pub apply: Option<String>,
     /// Do not ask for confirmation (refuses plans that can lose data unless
-    /// --accept-data-loss is given too).
-    #[arg(long, requires = "apply")]
+    /// `accept_data_loss` too).
     pub yes: bool,
-    /// With --yes: also run plans that can lose data.
-    #[arg(long, requires = "yes")]
+    /// With `yes`: also run plans that can lose data.
     pub accept_data_loss: bool,
     /// Only plans touching this slot.
-    #[arg(long, value_name = "SLOT", value_parser = clap::value_parser!(u16).range(0..16384))]
     pub slot: Option<u16>,
     /// Only plans touching this node (id or id prefix).
-    #[arg(long, value_name = "NODE")]
     pub node: Option<String>,
-    /// Audit log path (JSON lines). Default: the user's state directory.
-    #[arg(long, value_name = "PATH", env = "SLOTSCOPE_AUDIT_LOG")]
+    /// Audit log path (JSON lines); `None`: the user's state directory.
     pub audit_log: Option<PathBuf>,
 }
 
@@ -69,7 +53,7 @@ pub struct FixArgs {
 ///
 /// # Errors
 /// Only for failures of the terminal itself (stdout closed); cluster problems are exit codes.
-pub async fn run_fix_command(args: FixArgs, opts: ConnectOptions) -> color_eyre::Result<i32> {
+pub async fn run(args: FixOptions, opts: ConnectOptions) -> color_eyre::Result<ExitCode> {
     let auth = CliAuth {
         user: opts.user.clone(),
         password: opts.password.is_some(),
@@ -80,7 +64,7 @@ pub async fn run_fix_command(args: FixArgs, opts: ConnectOptions) -> color_eyre:
         Ok(s) => s,
         Err(e) => {
             eprintln!("slotscope fix: {e}");
-            return Ok(EXIT_UNOBSERVABLE);
+            return Ok(ExitCode::UNOBSERVABLE);
         }
     };
     // No node answered as a Redis server (refused, timed out, protocol errors): nothing to
@@ -90,7 +74,7 @@ pub async fn run_fix_command(args: FixArgs, opts: ConnectOptions) -> color_eyre:
             "slotscope fix: could not observe the cluster: {}",
             snapshot.failure_summary()
         );
-        return Ok(EXIT_UNOBSERVABLE);
+        return Ok(ExitCode::UNOBSERVABLE);
     }
     let model = ClusterModel::build(&snapshot);
     let findings = diagnose(&model);
@@ -109,9 +93,9 @@ pub async fn run_fix_command(args: FixArgs, opts: ConnectOptions) -> color_eyre:
             )?;
         }
         return Ok(if args.apply.is_some() || args.dry_run.is_some() {
-            EXIT_NOTHING_SENT
+            ExitCode::NOTHING_SENT
         } else {
-            EXIT_OK
+            ExitCode::OK
         });
     }
 
@@ -129,7 +113,7 @@ pub async fn run_fix_command(args: FixArgs, opts: ConnectOptions) -> color_eyre:
         } else {
             write!(out, "{}", render_plan(plan, &auth))?;
         }
-        return Ok(EXIT_OK);
+        return Ok(ExitCode::OK);
     }
     if let Some(id) = &args.apply {
         let Some(plan) = find(id) else {
@@ -140,10 +124,10 @@ pub async fn run_fix_command(args: FixArgs, opts: ConnectOptions) -> color_eyre:
         drop(out);
         if plan.is_advice_only() {
             eprintln!("plan {id} is advice only: nothing to run");
-            return Ok(EXIT_NOTHING_SENT);
+            return Ok(ExitCode::NOTHING_SENT);
         }
         if !confirm(plan, &args).await? {
-            return Ok(EXIT_NOTHING_SENT);
+            return Ok(ExitCode::NOTHING_SENT);
         }
         let audit = AuditLog::new(args.audit_log.clone().unwrap_or_else(audit::default_path));
         let executor = Executor::new(connector, Some(audit));
@@ -163,10 +147,10 @@ pub async fn run_fix_command(args: FixArgs, opts: ConnectOptions) -> color_eyre:
     } else {
         write!(out, "{}", render_list(&plans))?;
     }
-    Ok(EXIT_OK)
+    Ok(ExitCode::OK)
 }
 
-fn scope_of(args: &FixArgs, model: &ClusterModel) -> Scope {
+fn scope_of(args: &FixOptions, model: &ClusterModel) -> Scope {
     if let Some(s) = args.slot {
         return Scope::Slot(s);
     }
@@ -183,7 +167,7 @@ fn scope_of(args: &FixArgs, model: &ClusterModel) -> Scope {
     Scope::All
 }
 
-fn unknown_plan(id: &str, plans: &[FixPlan]) -> color_eyre::Result<i32> {
+fn unknown_plan(id: &str, plans: &[FixPlan]) -> color_eyre::Result<ExitCode> {
     let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
     eprintln!(
         "slotscope fix: no plan {id:?} for the current state of the cluster (available: {})",
@@ -193,22 +177,22 @@ fn unknown_plan(id: &str, plans: &[FixPlan]) -> color_eyre::Result<i32> {
             ids.join(", ")
         }
     );
-    Ok(EXIT_NOTHING_SENT)
+    Ok(ExitCode::NOTHING_SENT)
 }
 
 /// The exit code for an outcome.
 #[must_use]
-pub fn exit_code(outcome: &FixOutcome) -> i32 {
+pub fn exit_code(outcome: &FixOutcome) -> ExitCode {
     match outcome {
-        FixOutcome::Completed { verified: true, .. } => EXIT_OK,
-        FixOutcome::Completed { .. } | FixOutcome::Failed { .. } => EXIT_FAILED,
-        FixOutcome::Refused { .. } | FixOutcome::Changed { .. } => EXIT_NOTHING_SENT,
-        FixOutcome::Unobservable { .. } => EXIT_UNOBSERVABLE,
+        FixOutcome::Completed { verified: true, .. } => ExitCode::OK,
+        FixOutcome::Completed { .. } | FixOutcome::Failed { .. } => ExitCode::FAILED,
+        FixOutcome::Refused { .. } | FixOutcome::Changed { .. } => ExitCode::NOTHING_SENT,
+        FixOutcome::Unobservable { .. } => ExitCode::UNOBSERVABLE,
     }
 }
 
 /// Ask on the terminal (or honour `--yes`). Returns whether to run.
-async fn confirm(plan: &FixPlan, args: &FixArgs) -> color_eyre::Result<bool> {
+async fn confirm(plan: &FixPlan, args: &FixOptions) -> color_eyre::Result<bool> {
     if args.yes {
         if plan.risk.loses_data && !args.accept_data_loss {
             eprintln!(
@@ -254,83 +238,6 @@ pub async fn execute_printing(executor: &Executor, plan: &FixPlan) -> FixOutcome
     drop(tx);
     let _ = printer.await;
     outcome
-}
-
-/// One line per event, for the terminal.
-#[must_use]
-pub fn event_line(ev: &FixEvent) -> String {
-    match ev {
-        FixEvent::CheckingPreconditions => "checking the preconditions on fresh data…".to_owned(),
-        FixEvent::PreconditionsHold => "preconditions hold".to_owned(),
-        FixEvent::StepStarted {
-            n,
-            of,
-            node,
-            command,
-            ..
-        } => format!("[{n}/{of}] {node}: {command}"),
-        FixEvent::KeysMoved {
-            n, batch, total, ..
-        } => format!("[{n}] moved {batch} key(s), {total} so far"),
-        FixEvent::StepDone { n, of, reply } => format!("[{n}/{of}] done: {reply}"),
-        FixEvent::StepFailed {
-            n,
-            of,
-            error,
-            done,
-            not_done,
-        } => {
-            let mut s = format!("[{n}/{of}] FAILED: {error}\n  done:");
-            if done.is_empty() {
-                s.push_str(" nothing");
-            }
-            for d in done {
-                s.push_str("\n    ");
-                s.push_str(d);
-            }
-            s.push_str("\n  not done:");
-            for d in not_done {
-                s.push_str("\n    ");
-                s.push_str(d);
-            }
-            s
-        }
-        FixEvent::Verifying => "verifying the end state…".to_owned(),
-        FixEvent::Verified {
-            finding_gone,
-            unmet,
-            new_findings,
-        } => {
-            let mut s = if *finding_gone {
-                "verified: the expected end state holds".to_owned()
-            } else {
-                format!("NOT verified: {}", unmet.join("; "))
-            };
-            for f in new_findings {
-                s.push_str("\n  new finding: ");
-                s.push_str(f);
-            }
-            s
-        }
-        FixEvent::Finished(outcome) => match outcome {
-            FixOutcome::Refused { reason } => format!("refused: {reason}"),
-            FixOutcome::Changed { changes } => format!(
-                "stopped before writing anything, the cluster changed:\n  {}",
-                changes.join("\n  ")
-            ),
-            FixOutcome::Unobservable { error } => {
-                format!("stopped before writing anything: {error}")
-            }
-            FixOutcome::Failed { step, .. } => format!("stopped at step {step}"),
-            FixOutcome::Completed { verified, .. } => {
-                if *verified {
-                    "finished".to_owned()
-                } else {
-                    "finished, but the end state was not reached".to_owned()
-                }
-            }
-        },
-    }
 }
 
 fn step_json(s: &FixStep, auth: &CliAuth) -> Json {
@@ -399,23 +306,6 @@ pub fn render_list(plans: &[FixPlan]) -> String {
     s
 }
 
-fn risk_line(p: &FixPlan) -> String {
-    let r = &p.risk;
-    let mut parts = vec![format!("{:?}", r.level()).to_lowercase()];
-    if r.keys_to_move > 0 {
-        parts.push(format!("{} key(s) to move", r.keys_to_move));
-    }
-    if r.slots_changing_owner > 0 {
-        parts.push(format!("{} slot(s) change owner", r.slots_changing_owner));
-    }
-    if r.loses_data {
-        parts.push(format!("CAN LOSE DATA ({})", r.keys_at_risk.phrase()));
-    } else if r.keys_at_risk.may_lose_keys() {
-        parts.push(r.keys_at_risk.phrase());
-    }
-    parts.join(", ")
-}
-
 /// One plan in full, as text (the dry run).
 #[must_use]
 pub fn render_plan(p: &FixPlan, auth: &CliAuth) -> String {
@@ -467,30 +357,7 @@ pub fn render_plan(p: &FixPlan, auth: &CliAuth) -> String {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use clap::{CommandFactory, Parser};
-
     use super::*;
-
-    #[derive(Parser)]
-    struct Wrapper {
-        #[command(flatten)]
-        fix: FixArgs,
-    }
-
-    #[test]
-    fn args_are_consistent_and_guarded() {
-        Wrapper::command().debug_assert();
-        let w = Wrapper::try_parse_from(["x", "--apply", "p1", "--yes"]).unwrap();
-        assert_eq!(w.fix.apply.as_deref(), Some("p1"));
-        assert!(w.fix.yes && !w.fix.accept_data_loss);
-        assert!(
-            Wrapper::try_parse_from(["x", "--yes"]).is_err(),
-            "--yes needs --apply"
-        );
-        assert!(Wrapper::try_parse_from(["x", "--apply", "a", "--accept-data-loss"]).is_err());
-        assert!(Wrapper::try_parse_from(["x", "--dry-run", "a", "--apply", "a"]).is_err());
-        assert!(Wrapper::try_parse_from(["x", "--slot", "16384"]).is_err());
-    }
 
     fn reassign_like(keys_at_risk: crate::fix::KeysAtRisk) -> FixPlan {
         FixPlan {
@@ -547,7 +414,7 @@ mod tests {
     fn exit_codes() {
         assert_eq!(
             exit_code(&FixOutcome::Changed { changes: vec![] }),
-            EXIT_NOTHING_SENT
+            ExitCode::NOTHING_SENT
         );
         assert_eq!(
             exit_code(&FixOutcome::Completed {
@@ -555,7 +422,7 @@ mod tests {
                 unmet: vec![],
                 new_findings: vec![]
             }),
-            EXIT_OK
+            ExitCode::OK
         );
         assert_eq!(
             exit_code(&FixOutcome::Completed {
@@ -563,7 +430,7 @@ mod tests {
                 unmet: vec!["x".into()],
                 new_findings: vec![]
             }),
-            EXIT_FAILED
+            ExitCode::FAILED
         );
     }
 }

@@ -3,42 +3,32 @@
 //! removed on exit (normal quit, Ctrl-C, SIGTERM, SIGHUP, panic), unless `--keep`.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::time::Duration;
 
-use clap::Args;
+use color_eyre::eyre::{Result, WrapErr as _};
 
+use super::{DashboardSettings, ExitCode};
 use crate::lab::{KeptLab, KeyError, Lab, LabError, LabOptions, Scenario, ScenarioReport};
+use crate::refresh::{ConnectOptions, Secret};
+use crate::tui::{DashboardOptions, run_dashboard};
 
-/// Options of `slotscope demo`.
-#[derive(Debug, Args, Clone)]
-pub struct DemoArgs {
-    /// The fault to inject (see --list).
-    #[arg(long, value_name = "NAME", default_value = "dead-master-no-replica")]
+/// What `slotscope demo` was asked to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoOptions {
+    /// The fault to inject (a scenario name).
     pub scenario: String,
-
-    /// List the scenarios, one per line, name first, and exit.
-    #[arg(long)]
+    /// Only list the scenarios.
     pub list: bool,
-
     /// Masters that own slots (at least 3).
-    #[arg(long, value_name = "M", default_value_t = 3)]
     pub masters: usize,
-
-    /// Replicas per master (a scenario may need fewer on one master).
-    #[arg(long, value_name = "R", default_value_t = 1)]
+    /// Replicas per master.
     pub replicas: usize,
-
     /// Sample keys written before the fault.
-    #[arg(long, value_name = "N", default_value_t = 1000)]
     pub keys: usize,
-
-    /// Leave the cluster running on exit and print how to reach and stop it.
-    #[arg(long)]
+    /// Leave the cluster running on exit.
     pub keep: bool,
-
-    /// Only start and break the cluster, print how to reach it, and wait for Ctrl-C
-    /// (no dashboard): for driving the demo cluster from another terminal.
-    #[arg(long)]
+    /// Only start and break the cluster, and wait for Ctrl-C.
     pub no_dashboard: bool,
 }
 
@@ -56,7 +46,7 @@ pub fn list_text() -> String {
 ///
 /// # Errors
 /// Unknown scenario name, or fewer than 3 masters.
-pub fn scenario_of(args: &DemoArgs) -> Result<Scenario, String> {
+pub fn scenario_of(args: &DemoOptions) -> Result<Scenario, String> {
     if args.masters < 3 {
         return Err(format!(
             "--masters {} is too few: a cluster needs at least 3 masters",
@@ -74,7 +64,7 @@ pub fn scenario_of(args: &DemoArgs) -> Result<Scenario, String> {
 
 /// Lab options for the demo arguments.
 #[must_use]
-pub fn lab_options(args: &DemoArgs) -> LabOptions {
+pub fn lab_options(args: &DemoOptions) -> LabOptions {
     LabOptions {
         masters: args.masters,
         replicas_per_master: args.replicas,
@@ -88,7 +78,7 @@ pub fn lab_options(args: &DemoArgs) -> LabOptions {
 ///
 /// # Errors
 /// `redis-server` missing, a node that does not start, or a fault that does not settle.
-pub fn start(args: &DemoArgs, scenario: Scenario) -> Result<(Lab, ScenarioReport), LabError> {
+pub fn start(args: &DemoOptions, scenario: Scenario) -> Result<(Lab, ScenarioReport), LabError> {
     scenario.start(lab_options(args))
 }
 
@@ -203,6 +193,105 @@ pub fn kept_text(kept: &KeptLab) -> String {
 /// How long the demo waits for the lab to settle before giving up.
 pub const START_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// `slotscope demo`: start and break the cluster, open the dashboard on it, then report
+/// whether the keys survived and stop every node (unless `--keep`).
+///
+/// # Errors
+/// Terminal or runtime failures of the dashboard.
+pub async fn run(args: &DemoOptions, settings: &DashboardSettings) -> Result<ExitCode> {
+    if args.list {
+        print!("{}", list_text());
+        return Ok(ExitCode::OK);
+    }
+    let scenario = match scenario_of(args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("slotscope demo: {e}");
+            return Ok(ExitCode::UNOBSERVABLE);
+        }
+    };
+    let interval = match settings.interval() {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("slotscope demo: {e}");
+            return Ok(ExitCode::UNOBSERVABLE);
+        }
+    };
+    // Signals during start-up must not kill the process before the lab can stop its nodes.
+    let mut stop =
+        Box::pin(crate::tui::run::shutdown_signal().wrap_err("installing signal handlers")?);
+    eprintln!(
+        "slotscope demo: starting a throwaway cluster ({} masters, {} replica(s) each) and injecting '{}'...",
+        args.masters,
+        args.replicas,
+        scenario.name()
+    );
+    let a = args.clone();
+    let mut started = tokio::task::spawn_blocking(move || start(&a, scenario));
+    let (lab, report) = tokio::select! {
+        joined = &mut started => match joined {
+            Ok(Ok(pair)) => pair,
+            Ok(Err(e)) => {
+                eprintln!("slotscope demo: {e}");
+                return Ok(ExitCode::FAILED);
+            }
+            Err(e) => {
+                eprintln!("slotscope demo: start-up failed: {e}");
+                return Ok(ExitCode::FAILED);
+            }
+        },
+        () = &mut stop => {
+            // The blocking start-up owns the lab; when it returns, dropping the result stops
+            // every process it started. Wait for that, bounded.
+            eprintln!("slotscope demo: interrupted during start-up; stopping the nodes...");
+            if let Ok(Ok(Ok((lab, _)))) = tokio::time::timeout(START_TIMEOUT, started).await {
+                drop(tokio::task::spawn_blocking(move || drop(lab)).await);
+            }
+            return Ok(ExitCode::INTERRUPTED);
+        }
+    };
+    eprint!("{}", describe(&lab, &report));
+    if args.no_dashboard {
+        eprintln!("slotscope demo: press Ctrl-C to stop the cluster");
+        stop.await;
+    } else {
+        let seeds = lab.endpoints();
+        let mut connect = ConnectOptions::new(seeds);
+        connect.password = lab.password().map(Secret::new);
+        run_dashboard(DashboardOptions {
+            connect,
+            interval,
+            color: settings.color,
+            read_only: false,
+            banner: Some(banner(&report)),
+            audit_log: settings.audit_log.clone(),
+        })
+        .await
+        .wrap_err("dashboard")?;
+    }
+    let lab2 = tokio::task::spawn_blocking(move || {
+        let text = survival_text(&lab);
+        (lab, text)
+    })
+    .await;
+    match lab2 {
+        Ok((lab, text)) => {
+            // stdout may be gone (SSH hang-up): never panic on printing, always stop the lab.
+            let mut out = std::io::stdout();
+            let _ = writeln!(out, "{text}");
+            if args.keep {
+                let _ = write!(out, "{}", kept_text(&lab.keep()));
+            } else {
+                let dir = lab.dir().to_path_buf();
+                drop(tokio::task::spawn_blocking(move || drop(lab)).await);
+                let _ = writeln!(out, "stopped every node and removed {}", dir.display());
+            }
+        }
+        Err(e) => eprintln!("slotscope demo: {e}"),
+    }
+    Ok(ExitCode::OK)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,7 +308,7 @@ mod tests {
 
     #[test]
     fn unknown_scenario_is_a_clear_error() {
-        let args = DemoArgs {
+        let args = DemoOptions {
             scenario: "nope".into(),
             list: false,
             masters: 3,
@@ -230,7 +319,7 @@ mod tests {
         };
         let err = scenario_of(&args).expect_err("must fail");
         assert!(err.contains("unknown scenario 'nope'"));
-        let few = DemoArgs {
+        let few = DemoOptions {
             scenario: "healthy".into(),
             masters: 2,
             ..args

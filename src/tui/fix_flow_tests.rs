@@ -9,11 +9,11 @@ use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 
-use super::*;
+use crate::app::color::ColorDepth;
+use crate::app::*;
 use crate::cluster::synthetic::snapshot_from_texts;
 use crate::cluster::{ClusterSnapshot, FindingKind, ProbeError};
 use crate::fix::{Confirmation, FixEvent, FixOutcome, PlanKind};
-use crate::ui::theme::ColorDepth;
 
 fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/{name}.txt", env!("CARGO_MANIFEST_DIR"));

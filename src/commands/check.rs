@@ -1,9 +1,14 @@
-//! `slotscope check`: the diagnosis as readable text or a stable JSON document, and the exit
-//! code. Pure formatting over a [`ClusterModel`] and its findings; the caller does the I/O.
+//! `slotscope check`: observe once, then print the diagnosis as readable text or a stable JSON
+//! document, and exit with a code for the worst finding. [`run`] does the I/O; the rest is
+//! pure formatting over a [`ClusterModel`] and its findings.
 
 use std::fmt::Write as _;
+use std::io::IsTerminal as _;
 
 use serde::Serialize;
+
+use super::ExitCode;
+use crate::refresh::{ConnectOptions, Connector, observe_once};
 
 use crate::cluster::diagnose::{self, Finding, Severity};
 use crate::cluster::model::{ClusterModel, Reachability, Role, SlotState};
@@ -12,22 +17,60 @@ use crate::cluster::types::{ClusterSnapshot, SLOT_COUNT, SlotRange, format_range
 /// Version tag of the JSON document; bumped only on incompatible changes.
 pub const JSON_SCHEMA: &str = "slotscope.check/v1";
 
-/// Exit code: healthy.
-pub const EXIT_OK: i32 = 0;
-/// Exit code: warnings only.
-pub const EXIT_WARNING: i32 = 1;
-/// Exit code: at least one critical finding.
-pub const EXIT_CRITICAL: i32 = 2;
-/// Exit code: the cluster could not be observed at all (or bad arguments).
-pub const EXIT_UNOBSERVABLE: i32 = 3;
+/// `slotscope check`: observe the cluster once and print the diagnosis.
+pub async fn run(opts: ConnectOptions, json: bool) -> ExitCode {
+    let connector = Connector::new(opts);
+    match observe_once(&connector, None).await {
+        Err(e) => {
+            eprintln!("slotscope: {e}");
+            ExitCode::UNOBSERVABLE
+        }
+        Ok(snapshot) if !snapshot.observed_anything() => {
+            eprintln!(
+                "slotscope: could not observe the cluster: {}",
+                snapshot.failure_summary()
+            );
+            ExitCode::UNOBSERVABLE
+        }
+        Ok(snapshot) => {
+            let model = ClusterModel::build(&snapshot);
+            let findings = diagnose::diagnose(&model);
+            if json {
+                match render_json(&snapshot, &model, &findings) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => {
+                        eprintln!("slotscope: could not encode JSON: {e}");
+                        return ExitCode::UNOBSERVABLE;
+                    }
+                }
+            } else {
+                print!(
+                    "{}",
+                    render_text(&snapshot, &model, &findings, text_style())
+                );
+            }
+            exit_code(&findings)
+        }
+    }
+}
+
+/// ANSI colours only on a terminal and without `NO_COLOR`.
+fn text_style() -> TextStyle {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if std::io::stdout().is_terminal() && !no_color {
+        TextStyle::Ansi
+    } else {
+        TextStyle::Plain
+    }
+}
 
 /// Exit code for a set of findings.
 #[must_use]
-pub fn exit_code(findings: &[Finding]) -> i32 {
+pub fn exit_code(findings: &[Finding]) -> ExitCode {
     match diagnose::worst(findings) {
-        None | Some(Severity::Info) => EXIT_OK,
-        Some(Severity::Warning) => EXIT_WARNING,
-        Some(Severity::Critical) => EXIT_CRITICAL,
+        None | Some(Severity::Info) => ExitCode::OK,
+        Some(Severity::Warning) => ExitCode::WARNING,
+        Some(Severity::Critical) => ExitCode::CRITICAL,
     }
 }
 
@@ -78,7 +121,7 @@ pub struct CheckReport<'a> {
     pub duration_ms: u64,
     pub seeds: Vec<String>,
     pub status: &'static str,
-    pub exit_code: i32,
+    pub exit_code: ExitCode,
     pub verdict: String,
     pub summary: Summary,
     pub nodes: Vec<JsonNode>,
@@ -169,10 +212,10 @@ pub fn report<'a>(
     }
 }
 
-fn status_word(code: i32) -> &'static str {
+fn status_word(code: ExitCode) -> &'static str {
     match code {
-        EXIT_OK => "ok",
-        EXIT_WARNING => "warning",
+        ExitCode::OK => "ok",
+        ExitCode::WARNING => "warning",
         _ => "critical",
     }
 }
@@ -229,8 +272,8 @@ pub fn render_text(
         s.nodes, s.nodes_reachable, s.masters, s.replicas, rep.duration_ms
     );
     let verdict_code = match rep.exit_code {
-        EXIT_OK => "1;32",
-        EXIT_WARNING => "1;33",
+        ExitCode::OK => "1;32",
+        ExitCode::WARNING => "1;33",
         _ => "1;31",
     };
     let _ = writeln!(out, "{}", paint(style, verdict_code, &rep.verdict));
@@ -297,8 +340,8 @@ pub fn render_text(
         "\nexit {}: {}",
         rep.exit_code,
         match rep.exit_code {
-            EXIT_OK => "healthy",
-            EXIT_WARNING => "warnings only",
+            ExitCode::OK => "healthy",
+            ExitCode::WARNING => "warnings only",
             _ => "critical findings",
         }
     );
@@ -324,15 +367,15 @@ mod tests {
 
     #[test]
     fn exit_codes_follow_worst_severity() {
-        assert_eq!(exit_code(&[]), EXIT_OK);
-        assert_eq!(exit_code(&[finding(Severity::Info)]), EXIT_OK);
+        assert_eq!(exit_code(&[]), ExitCode::OK);
+        assert_eq!(exit_code(&[finding(Severity::Info)]), ExitCode::OK);
         assert_eq!(
             exit_code(&[finding(Severity::Info), finding(Severity::Warning)]),
-            EXIT_WARNING
+            ExitCode::WARNING
         );
         assert_eq!(
             exit_code(&[finding(Severity::Critical), finding(Severity::Warning)]),
-            EXIT_CRITICAL
+            ExitCode::CRITICAL
         );
     }
 

@@ -12,16 +12,16 @@ use std::time::Duration;
 use color_eyre::eyre::eyre;
 use futures::{Stream, StreamExt};
 use ratatui::crossterm::event::{Event, EventStream};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::MissedTickBehavior;
 
+use super::fixes::{FixRunner, on_effect};
 use super::terminal::TerminalGuard;
-use super::{App, Effect};
-use crate::fix::executor::{EVENT_CHANNEL_CAPACITY, StopRequest};
-use crate::fix::{AuditLog, Executor, FixEvent, FixOutcome, FixPlan};
-use crate::refresh::{ConnectOptions, RefreshControl, RefreshOutcome, Refresher, now_ms};
-use crate::ui::theme::ColorChoice;
+use crate::app::color::{ColorChoice, ColorDepth};
+use crate::app::{App, Effect};
+use crate::fix::{AuditLog, Executor};
+use crate::refresh::{ConnectOptions, RefreshOutcome, Refresher, now_ms};
 
 /// How often the age label is refreshed.
 pub const CLOCK_PERIOD: Duration = Duration::from_secs(1);
@@ -50,7 +50,7 @@ pub struct DashboardOptions {
 /// # Errors
 /// Terminal setup or drawing failed, or the refresher task panicked.
 pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<()> {
-    let depth = opts.color.resolve_env();
+    let depth = color_depth(opts.color);
     let mut app = App::new(depth, opts.interval, opts.read_only, opts.banner.clone());
     let mut connect = opts.connect.clone();
     connect.read_only |= opts.read_only;
@@ -90,11 +90,18 @@ pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<()> {
     res
 }
 
+/// Resolve the colour choice against the process environment (`NO_COLOR` set and non-empty).
+#[must_use]
+pub fn color_depth(choice: ColorChoice) -> ColorDepth {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    choice.resolve(no_color)
+}
+
 /// What to tell the user on the normal screen when the dashboard ends with a fix abandoned or
 /// still running: which steps ran and which did not, so the cluster can be checked.
 #[must_use]
 pub fn exit_note(app: &App) -> Option<String> {
-    use super::fix::FixStage;
+    use crate::app::fix::FixStage;
     use crate::fix::FixOutcome;
     let d = app.fix.as_ref()?;
     let title = d.plan().map_or("the fix", |p| p.title.as_str());
@@ -130,7 +137,7 @@ pub fn exit_note(app: &App) -> Option<String> {
         }
         (Some(o), _) if app.abandoning_fix => Some(format!(
             "slotscope: the fix \"{title}\" ended: {}",
-            super::fix::outcome_words(o)
+            crate::app::fix::outcome_words(o)
         )),
         _ => None,
     }
@@ -166,89 +173,6 @@ pub fn on_event(app: &mut App, ev: &Event) -> (bool, Option<Effect>) {
             (true, None)
         }
         _ => (false, None),
-    }
-}
-
-/// Runs confirmed plans for the loop: each in its own task of a [`JoinSet`] (a panic there ends
-/// the dashboard cleanly), progress over a bounded channel, refresh requests to the refresher.
-#[derive(Debug)]
-pub struct FixRunner {
-    executor: Arc<Executor>,
-    control: Option<RefreshControl>,
-    tx: mpsc::Sender<FixEvent>,
-    rx: Option<mpsc::Receiver<FixEvent>>,
-    /// The stop request of the latest run.
-    stop: StopRequest,
-}
-
-impl FixRunner {
-    /// A runner around an executor; `control` (when given) gets a refresh request after each
-    /// run.
-    #[must_use]
-    pub fn new(executor: Arc<Executor>, control: Option<RefreshControl>) -> Self {
-        let (tx, rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
-        Self {
-            executor,
-            control,
-            tx,
-            rx: Some(rx),
-            stop: StopRequest::default(),
-        }
-    }
-
-    fn spawn(&mut self, tasks: &mut JoinSet<()>, plan: FixPlan) {
-        let ex = Arc::clone(&self.executor);
-        let tx = self.tx.clone();
-        self.stop = StopRequest::default();
-        let stop = self.stop.clone();
-        tasks.spawn(async move {
-            let _ = ex.execute_stoppable(&plan, &tx, &stop).await;
-        });
-    }
-
-    /// Ask the running fix (if any) to stop before its next step.
-    pub fn stop_running(&self) {
-        self.stop.request();
-    }
-
-    fn request_refresh(&self) {
-        if let Some(c) = &self.control {
-            c.request();
-        }
-    }
-}
-
-/// Carry out an effect that is not `Quit`. Returns whether the screen changed.
-fn on_effect(
-    app: &mut App,
-    fixes: Option<&mut FixRunner>,
-    tasks: &mut JoinSet<()>,
-    eff: Effect,
-) -> bool {
-    match (eff, fixes) {
-        (Effect::Quit, _) => false,
-        (Effect::AbandonFixAndQuit, f) => {
-            if let Some(f) = f {
-                f.stop_running();
-            }
-            true
-        }
-        (Effect::ExecuteFix(plan), Some(f)) => {
-            f.spawn(tasks, *plan);
-            true
-        }
-        (Effect::ExecuteFix(_), None) => {
-            let _ = app.on_fix_event(FixEvent::Finished(FixOutcome::Refused {
-                reason: "no executor in this session".to_owned(),
-            }));
-            true
-        }
-        (Effect::RequestRefresh, f) => {
-            if let Some(f) = f {
-                f.request_refresh();
-            }
-            false
-        }
     }
 }
 

@@ -7,7 +7,7 @@ use ratatui::DefaultTerminal;
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 
-use super::App;
+use crate::app::App;
 
 /// Owns the terminal in raw mode on the alternate screen; restores it when dropped.
 ///

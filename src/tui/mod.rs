@@ -1,0 +1,17 @@
+//! The terminal shell, the only part of the dashboard that does I/O: the event loop
+//! ([`run`]) that feeds the app keys, snapshots, fix progress and a clock, the terminal guard
+//! ([`terminal`]) that draws the app with [`crate::ui`], and the runner of confirmed fixes
+//! ([`fixes`]).
+
+pub mod fixes;
+pub mod run;
+pub mod terminal;
+
+pub use run::{DashboardOptions, run_dashboard};
+
+#[cfg(test)]
+mod flow_tests;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod fix_flow_tests;
