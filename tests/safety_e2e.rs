@@ -286,3 +286,159 @@ fn seeds_of_two_clusters_are_refused_and_nothing_is_planned_across_them() {
     assert_eq!((dbsize(&a), dbsize(&b)), (keys_a, keys_b));
     assert!(a.read_back().all_readable() && b.read_back().all_readable());
 }
+
+/// Keys written straight into `holder` for a slot that `owner` serves: the holder imports the
+/// slot for a moment (`ASKING` writes), then closes it again. Returns the keys and values.
+fn plant_stray_keys(
+    lab: &Lab,
+    holder: usize,
+    owner: usize,
+    n: usize,
+) -> (u16, Vec<(String, String)>) {
+    let range = lab.initial_slots(owner).unwrap();
+    let slot = range.start + 7;
+    let keys: Vec<(String, String)> = (0..)
+        .map(|i| format!("stray:{i}"))
+        .filter(|k| slotscope::lab::keyslot::key_slot(k.as_bytes()) == slot)
+        .take(n)
+        .map(|k| {
+            let v = format!("value of {k}");
+            (k, v)
+        })
+        .collect();
+    let s = slot.to_string();
+    lab.query(
+        holder,
+        &["CLUSTER", "SETSLOT", &s, "IMPORTING", lab.node_id(owner)],
+    )
+    .unwrap();
+    let mut conn = lab.connect(holder).unwrap();
+    for (k, v) in &keys {
+        let _: () = redis::pipe()
+            .cmd("ASKING")
+            .ignore()
+            .cmd("SET")
+            .arg(k)
+            .arg(v)
+            .ignore()
+            .query(&mut conn)
+            .unwrap();
+    }
+    lab.query(holder, &["CLUSTER", "SETSLOT", &s, "STABLE"])
+        .unwrap();
+    (slot, keys)
+}
+
+fn json_of(o: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+}
+
+#[test]
+fn keys_on_a_node_that_does_not_own_their_slot_are_found_and_returned() {
+    let lab = Lab::start(LabOptions {
+        keys: 100,
+        replicas_per_master: 0,
+        ..LabOptions::default()
+    })
+    .unwrap();
+    let masters = lab.master_indices();
+    let (owner, holder) = (masters[0], masters[1]);
+    let (slot, stray) = plant_stray_keys(&lab, holder, owner, 25);
+    let seeds = vec![lab.endpoint(holder).to_string()];
+    let slot_arg = slot.to_string();
+    let count = |i: usize| -> u64 {
+        lab.query(i, &["CLUSTER", "COUNTKEYSINSLOT", &slot_arg])
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(count(holder), 25);
+
+    // check finds them: critical (only the holder has them), naming holder, slot and count.
+    let o = slotscope(&["check", "--json"], &seeds);
+    let doc = json_of(&o);
+    assert_eq!(o.status.code(), Some(2), "{doc:#}");
+    let finding = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "stray_keys")
+        .unwrap_or_else(|| panic!("no stray_keys finding: {doc:#}"));
+    assert_eq!(finding["severity"], "critical");
+    let summary = finding["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(&lab.endpoint(holder).to_string()),
+        "{summary}"
+    );
+    assert!(summary.contains("25 keys"), "{summary}");
+    assert!(
+        summary.contains(&format!("slot {slot}")) || summary.contains(&slot_arg),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&lab.endpoint(owner).to_string()),
+        "{summary}"
+    );
+
+    // A lossless repair is offered with a plain yes.
+    let o = slotscope(&["fix", "--json"], &seeds);
+    let plans = json_of(&o);
+    let plan = plans["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "return_stray_keys")
+        .unwrap_or_else(|| panic!("no return_stray_keys plan: {plans:#}"))
+        .clone();
+    assert_eq!(plan["risk"]["loses_data"], false, "{plan:#}");
+    assert_eq!(plan["risk"]["keys_at_risk"], 0, "{plan:#}");
+    assert_eq!(plan["risk"]["keys_to_move"], 25, "{plan:#}");
+    let id = plan["id"].as_str().unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let o = slotscope(
+        &[
+            "fix",
+            "--apply",
+            id,
+            "--yes",
+            "--audit-log",
+            audit.to_str().unwrap(),
+        ],
+        &seeds,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(count(holder), 0);
+    // Every planted key now reads back through the cluster, from its owner.
+    let mut conn = lab.connect(owner).unwrap();
+    for (k, v) in &stray {
+        let got: Option<String> = redis::cmd("GET").arg(k).query(&mut conn).unwrap();
+        assert_eq!(got.as_deref(), Some(v.as_str()), "{k}");
+    }
+    assert!(lab.read_back().all_readable());
+    // Nothing stray is left (the masters have no replica, so check still warns about that).
+    let o = slotscope(&["check", "--json"], &seeds);
+    let doc = json_of(&o);
+    assert_eq!(o.status.code(), Some(1), "{doc:#}");
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["kind"] == "no_replica"),
+        "{doc:#}"
+    );
+}

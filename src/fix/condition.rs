@@ -72,6 +72,8 @@ pub enum Condition {
     FullCoverage { value: bool },
     /// No reachable master holds keys in these slots except `node` (key counts as observed).
     KeysOnlyOn { slots: Vec<SlotRange>, node: NodeId },
+    /// The key census of `node` counts no key in these slots (it stores none of them).
+    NoKeysStoredOn { slots: Vec<SlotRange>, node: NodeId },
 }
 
 /// A condition with its plain-language statement.
@@ -151,6 +153,7 @@ impl Condition {
             Self::FullyServed => fully_served(model),
             Self::FullCoverage { value } => full_coverage(model, *value),
             Self::KeysOnlyOn { slots, node } => keys_only_on(model, slots, node),
+            Self::NoKeysStoredOn { slots, node } => no_keys_stored_on(model, slots, node),
         }
     }
 }
@@ -516,6 +519,38 @@ fn keys_only_on(model: &ClusterModel, slots: &[SlotRange], node: &NodeId) -> Res
         others.truncate(5);
         Err(others.join("; "))
     }
+}
+
+fn no_keys_stored_on(
+    model: &ClusterModel,
+    slots: &[SlotRange],
+    node: &NodeId,
+) -> Result<(), String> {
+    let label = node_label(model, node);
+    let census = model
+        .node(node)
+        .and_then(|n| n.census.as_ref())
+        .ok_or_else(|| format!("the keys stored on {label} could not be counted"))?;
+    let mut held: Vec<String> = Vec::new();
+    let mut unknown: Vec<Slot> = Vec::new();
+    for s in all_slots(slots) {
+        match census.keys_in(s) {
+            Some(0) => {}
+            Some(n) => held.push(format!("{n} key(s) in slot {s}")),
+            None => unknown.push(s),
+        }
+    }
+    if !held.is_empty() {
+        held.truncate(5);
+        return Err(format!("{label} still stores {}", held.join(", ")));
+    }
+    if !unknown.is_empty() {
+        return Err(format!(
+            "the keys of {label} in {} are not counted yet",
+            slots_text(unknown)
+        ));
+    }
+    Ok(())
 }
 
 /// Whether `viewer`'s own table lists `node` (as recorded in the node's peer opinion).

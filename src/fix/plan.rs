@@ -451,6 +451,8 @@ pub enum PlanKind {
     NotClusterAdvice,
     /// Advice: a replica's replication link to its master is down or still syncing.
     ReplicaLinkAdvice,
+    /// Move keys stored on a master that does not own their slot to the slot's owner.
+    ReturnStrayKeys,
 }
 
 /// A complete repair, as data.

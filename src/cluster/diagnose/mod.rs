@@ -34,6 +34,7 @@
 //! * `replication`: replica relations (`ReplicaNotSyncing`, `ReplicaMasterFailing`,
 //!   `ReplicaOfUnknownMaster`).
 //! * `open_slots`: migrating / importing markers.
+//! * `stray`: keys the census found on a master that does not own their slot.
 //! * `disputes`: views that disagree about owners, and config epoch collisions.
 //! * `ranges` and `words`: slot-range and phrase helpers.
 
@@ -56,6 +57,7 @@ mod nodes;
 mod open_slots;
 mod ranges;
 mod replication;
+mod stray;
 mod words;
 
 #[cfg(test)]
@@ -130,6 +132,9 @@ pub enum FindingKind {
     NodeUnreachable,
     /// Keys stored in databases other than 0, or other anomalies of data.
     DataAnomaly,
+    /// Keys stored on a master that does not own their slot (clients are redirected to the
+    /// owner and cannot read them).
+    StrayKeys,
 }
 
 impl FindingKind {
@@ -144,18 +149,19 @@ impl FindingKind {
             Self::UncoveredSlots => 5,
             Self::SlotOwnershipDispute => 6,
             Self::OpenSlot => 7,
-            Self::NodeUnreachable => 8,
-            Self::NodeDown => 9,
-            Self::LingeringFailedNode => 10,
-            Self::NodeNotJoined => 11,
-            Self::PartiallyKnownNode => 12,
-            Self::HandshakeOrNoaddr => 13,
-            Self::ReplicaOfUnknownMaster => 14,
-            Self::ReplicaMasterFailing => 15,
-            Self::ReplicaNotSyncing => 16,
-            Self::ConfigEpochCollision => 17,
-            Self::NoReplica => 18,
-            Self::DataAnomaly => 19,
+            Self::StrayKeys => 8,
+            Self::NodeUnreachable => 9,
+            Self::NodeDown => 10,
+            Self::LingeringFailedNode => 11,
+            Self::NodeNotJoined => 12,
+            Self::PartiallyKnownNode => 13,
+            Self::HandshakeOrNoaddr => 14,
+            Self::ReplicaOfUnknownMaster => 15,
+            Self::ReplicaMasterFailing => 16,
+            Self::ReplicaNotSyncing => 17,
+            Self::ConfigEpochCollision => 18,
+            Self::NoReplica => 19,
+            Self::DataAnomaly => 20,
         }
     }
 }
@@ -213,6 +219,7 @@ pub fn diagnose(model: &ClusterModel) -> Vec<Finding> {
     ctx.slot_findings(&mut out);
     ctx.node_findings(&mut out);
     ctx.open_slot_findings(&mut out);
+    ctx.stray_key_findings(&mut out);
     ctx.dispute_findings(&mut out);
     ctx.epoch_findings(&mut out);
     sort_findings(&mut out);

@@ -19,7 +19,8 @@
 //! - `uncovered`: uncovered slots (reclaim by the key holder, cover the empty ones);
 //! - `disputes`: nodes that disagree about who owns a slot;
 //! - `coverage`: `cluster-require-full-coverage`;
-//! - `replication`: replicas whose replication link is down.
+//! - `replication`: replicas whose replication link is down;
+//! - `stray`: keys stored on a master that does not own their slot, back to the owner.
 //!
 //! Tests sit beside each family in `<family>_tests.rs`, on models from `test_kit`.
 
@@ -39,6 +40,7 @@ mod membership;
 mod migration;
 mod open_slots;
 mod replication;
+mod stray;
 mod uncovered;
 
 #[cfg(test)]
@@ -91,6 +93,7 @@ pub fn plan_fixes(model: &ClusterModel, findings: &[Finding]) -> Vec<FixPlan> {
     };
     p.not_cluster();
     p.open_slots();
+    p.stray_keys();
     p.failed_masters();
     p.unclaimed_and_uncovered();
     p.disputes();
