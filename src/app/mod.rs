@@ -7,6 +7,7 @@ pub mod action;
 pub mod fix;
 pub mod keymap;
 pub mod run;
+#[cfg(any(test, feature = "testkit"))]
 pub mod sample;
 pub mod terminal;
 pub mod timeline;

@@ -5,6 +5,7 @@ mod fasthash;
 pub mod intern;
 pub mod model;
 pub mod parse;
+#[cfg(any(test, feature = "testkit"))]
 pub mod synthetic;
 pub mod types;
 
