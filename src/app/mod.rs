@@ -1035,5 +1035,4 @@ fn node_matches(n: &NodeSummary, needle: &str) -> bool {
 mod tests;
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod fix_tests;

@@ -1088,7 +1088,6 @@ mod build {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::cluster::synthetic::{

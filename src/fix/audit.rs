@@ -165,7 +165,6 @@ pub fn rfc3339_ms(ms: u64) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1003,7 +1003,6 @@ pub fn failed_checks(checks: &[Check], model: &ClusterModel) -> Vec<String> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -2523,5 +2523,4 @@ impl Planner<'_> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests;

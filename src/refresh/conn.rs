@@ -779,7 +779,6 @@ pub(crate) fn micros(d: Duration) -> u64 {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
