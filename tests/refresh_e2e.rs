@@ -1,7 +1,6 @@
 //! End-to-end tests of the connection layer and the refresher against real `redis-server`
 //! processes started here (127.0.0.1 only), stopped by pid on drop even when a test panics.
 
-
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
