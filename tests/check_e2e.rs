@@ -2,22 +2,19 @@
 //! on it, and assert the finding kinds and the exit code (0 healthy, 1 warnings only,
 //! 2 critical, 3 could not observe).
 
+mod common;
+
 use std::io::Read as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use slotscope::lab::{Lab, LabError, LabOptions, Scenario, ScenarioReport};
+use slotscope::lab::{Lab, LabOptions, Scenario, ScenarioReport};
+
+use common::{BIN, must};
 
 /// Longest a `check` may take, even with a hung node.
 const CHECK_DEADLINE: Duration = Duration::from_secs(20);
-
-fn must<T>(r: Result<T, LabError>) -> T {
-    match r {
-        Ok(v) => v,
-        Err(e) => panic!("lab error: {e}"),
-    }
-}
 
 /// The outcome of one `slotscope check --json` run.
 #[derive(Debug)]
@@ -78,7 +75,7 @@ impl Check {
 
 /// Run `slotscope check --json SEEDS…` with a hard deadline.
 fn check(seeds: &[String], env: &[(&str, &str)]) -> Check {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_slotscope"));
+    let mut cmd = Command::new(BIN);
     cmd.arg("check").arg("--json").args(seeds);
     cmd.env_remove("REDISCLI_AUTH").env("NO_COLOR", "1");
     for (k, v) in env {
@@ -392,7 +389,7 @@ fn replica_with_a_broken_replication_link_is_a_warning() {
     assert!(text.contains("master_link_status:down"), "{}", c.why());
 
     // `slotscope fix` offers advice with the exact commands, and nothing to run.
-    let out = Command::new(env!("CARGO_BIN_EXE_slotscope"))
+    let out = Command::new(BIN)
         .arg("fix")
         .arg("--json")
         .args(&seeds)

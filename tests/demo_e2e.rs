@@ -2,6 +2,8 @@
 //! real cluster and breaks it; `slotscope check --json` on it reports the expected finding; a
 //! signal stops the demo, and every process it started is gone and its directory removed.
 
+mod common;
+
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -13,7 +15,7 @@ use nix::unistd::Pid;
 use rstest::rstest;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_slotscope");
+use common::BIN;
 
 /// A running `slotscope demo --no-dashboard`, killed on drop if a test fails half way.
 struct Demo {

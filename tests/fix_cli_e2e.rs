@@ -4,7 +4,9 @@
 //! Covers: `--json` plan list, `--dry-run` (prints commands, changes nothing), `--apply --yes`
 //! (repairs, exit 0, one audit line per write, no secret anywhere), refusal of a data-losing
 //! plan without `--accept-data-loss`, unknown ids, and `--read-only`.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used)] // helpers outside `#[test]` fns unwrap too
+
+mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -13,6 +15,8 @@ use std::time::Duration;
 use serde_json::Value as Json;
 use slotscope::fix::AuditLog;
 use slotscope::lab::{Lab, LabOptions, Scenario, ScenarioReport};
+
+use common::fake_server::{FakeServer, http};
 
 /// A password nobody would print by accident: it must never reach stdout, stderr or the log.
 const PASSWORD: &str = "Pw-e2e-7f3a91c";
@@ -31,7 +35,7 @@ fn start(s: Scenario, password: bool) -> (Lab, ScenarioReport) {
 /// Run `slotscope fix <args> <seed>` with the lab's password in `REDISCLI_AUTH` (never argv).
 fn fix(lab: &Lab, args: &[&str]) -> Output {
     let seed = lab.endpoint(lab.running()[0]).to_string();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_slotscope"));
+    let mut cmd = Command::new(common::BIN);
     cmd.arg("fix")
         .args(["--timeout", "2000", "--connect-timeout", "1000"])
         .args(args)
@@ -324,7 +328,7 @@ fn data_losing_plan_needs_accept_data_loss() {
 
     // Without --yes, a wrong typed word (stdin) refuses too.
     let seed = lab.endpoint(lab.running()[0]).to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_slotscope"))
+    let mut child = Command::new(common::BIN)
         .args(["fix", "--apply", id, "--audit-log", audit_arg, &seed])
         .env("REDISCLI_AUTH", PASSWORD)
         .stdin(std::process::Stdio::piped())
@@ -345,42 +349,10 @@ fn data_losing_plan_needs_accept_data_loss() {
     assert_eq!(fingerprint(&lab, &report), before);
 }
 
-/// An HTTP server on loopback (a web server on the wrong port): every read gets an HTTP error.
-/// Stops by itself once `stop` is set or after 60 s.
-fn http_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicBool>) {
-    use std::io::{Read as _, Write as _};
-    use std::sync::atomic::Ordering;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let seed = listener.local_addr().unwrap().to_string();
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = std::sync::Arc::clone(&stop);
-    std::thread::spawn(move || {
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while !flag.load(Ordering::Relaxed) && std::time::Instant::now() < deadline {
-            let Ok((mut s, _)) = listener.accept() else {
-                std::thread::sleep(Duration::from_millis(10));
-                continue;
-            };
-            std::thread::spawn(move || {
-                let _ = s.set_nonblocking(false);
-                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut buf = [0u8; 1024];
-                while let Ok(n) = s.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
-                }
-            });
-        }
-    });
-    (seed, stop)
-}
-
 #[test]
 fn no_redis_answering_exits_3_like_check() {
-    let (seed, stop) = http_server();
+    let server = FakeServer::start(http);
+    let seed = server.seed();
     let dir = tempfile::tempdir().unwrap();
     let audit_path = dir.path().join("audit.jsonl");
     let audit_arg = audit_path.to_str().unwrap();
@@ -390,7 +362,7 @@ fn no_redis_answering_exits_3_like_check() {
         vec!["fix", "--dry-run", "some-plan"],
         vec!["fix", "--apply", "some-plan", "--yes"],
     ] {
-        let o = Command::new(env!("CARGO_BIN_EXE_slotscope"))
+        let o = Command::new(common::BIN)
             .args(&args)
             .args(["--timeout", "500", "--audit-log", audit_arg, &seed])
             .env("NO_COLOR", "1")
@@ -412,5 +384,5 @@ fn no_redis_answering_exits_3_like_check() {
         assert!(!out.contains("\"plans\""), "{out}");
     }
     assert!(audit_lines(&audit_path).is_empty());
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    drop(server);
 }

@@ -2,7 +2,7 @@
 //! cluster is whole again — every node `cluster_state:ok`, 16384 slots served, no open slot,
 //! all views agree, and every key written before the fault reads back (except losses the plan
 //! declared and the user accepted, counted exactly).
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used)] // helpers outside `#[test]` fns unwrap too
 
 use std::sync::Arc;
 use std::time::Duration;

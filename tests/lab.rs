@@ -1,23 +1,20 @@
 //! The cluster lab against real `redis-server` processes: creation, data, node control,
 //! every scenario, and cleanup (no process or directory outlives a `Lab`).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use slotscope::lab::keyslot::key_slot;
-use slotscope::lab::{KeyError, Lab, LabError, LabOptions, ProcessState, Scenario};
+use slotscope::lab::{KeyError, Lab, LabOptions, ProcessState, Scenario};
+
+use common::must;
 
 fn base() -> LabOptions {
     LabOptions {
         node_timeout_ms: 1000,
         keys: 300,
         ..LabOptions::default()
-    }
-}
-
-fn must<T>(r: Result<T, LabError>) -> T {
-    match r {
-        Ok(v) => v,
-        Err(e) => panic!("lab error: {e}"),
     }
 }
 

@@ -1,187 +1,45 @@
 //! End-to-end tests of the connection layer and the refresher against real `redis-server`
 //! processes started here (127.0.0.1 only), stopped by pid on drop even when a test panics.
 
-#![allow(clippy::unwrap_used)]
+mod common;
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::thread;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 use redis::Value;
 use slotscope::cluster::types::{Endpoint, NodeObservation, ProbeError};
+use slotscope::lab::{Lab, LabOptions, unused_port};
 use slotscope::refresh::{
     CommandError, ConnectOptions, Connector, Refresher, Secret, observe_once,
 };
 
-const REDIS_SERVER: &str = "redis-server";
-const REDIS_CLI: &str = "redis-cli";
+use common::must;
 
-/// One `redis-server` process; killed (by pid) and reaped on drop.
-struct Server {
-    port: u16,
-    child: Child,
-    password: Option<String>,
+/// A cluster of three masters (slots split evenly), no replicas, no keys.
+fn cluster(password: Option<&str>) -> Lab {
+    must(Lab::start(LabOptions {
+        masters: 3,
+        replicas_per_master: 0,
+        keys: 0,
+        node_timeout_ms: 2000,
+        password: password.map(str::to_owned),
+        ..LabOptions::default()
+    }))
 }
 
-impl Server {
-    fn pid(&self) -> Pid {
-        Pid::from_raw(i32::try_from(self.child.id()).unwrap())
-    }
-
-    fn endpoint(&self) -> Endpoint {
-        Endpoint::new("127.0.0.1", self.port)
-    }
-
-    fn cli(&self, args: &[&str]) -> String {
-        let mut cmd = Command::new(REDIS_CLI);
-        cmd.args(["-h", "127.0.0.1", "-p", &self.port.to_string()]);
-        if let Some(pw) = &self.password {
-            cmd.env("REDISCLI_AUTH", pw);
-        }
-        let out = cmd.args(args).stderr(Stdio::null()).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
-
-    fn kill(&mut self) {
-        let _ = kill(self.pid(), Signal::SIGKILL);
-        let _ = self.child.wait();
-    }
+/// Connect options with node `seed` of the lab as the only seed.
+fn seed_opts(lab: &Lab, seed: usize) -> ConnectOptions {
+    ConnectOptions::new(vec![lab.endpoint(seed)])
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
+/// Run a command on node `i` and read the reply as text.
+fn text(lab: &Lab, i: usize, args: &[&str]) -> String {
+    must(lab.query(i, args))
 }
 
-/// A port P such that P and P+10000 (the cluster bus) are free right now.
-fn free_port() -> u16 {
-    for _ in 0..200 {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let p = l.local_addr().unwrap().port();
-        if p < 55000 && TcpListener::bind(("127.0.0.1", p + 10000)).is_ok() {
-            return p;
-        }
-    }
-    panic!("no free port pair");
-}
-
-struct Dir(tempfile::TempDir);
-
-fn start_server(dir: &Dir, cluster: bool, password: Option<&str>) -> Server {
-    start_server_bind(dir, cluster, password, "127.0.0.1")
-}
-
-fn start_server_bind(dir: &Dir, cluster: bool, password: Option<&str>, bind: &str) -> Server {
-    for _attempt in 0..5 {
-        let port = free_port();
-        let path: PathBuf = dir.0.path().to_owned();
-        let mut cmd = Command::new(REDIS_SERVER);
-        cmd.args(["--port", &port.to_string()])
-            .args(["--bind", bind])
-            .args(["--dir", path.to_str().unwrap()])
-            .args(["--save", ""])
-            .args(["--appendonly", "no"])
-            .args(["--logfile", &format!("{port}.log")])
-            .args(["--dbfilename", &format!("{port}.rdb")]);
-        if cluster {
-            cmd.args(["--cluster-enabled", "yes"])
-                .args(["--cluster-config-file", &format!("nodes-{port}.conf")])
-                .args(["--cluster-node-timeout", "2000"]);
-        }
-        if let Some(pw) = password {
-            cmd.args(["--requirepass", pw, "--masterauth", pw]);
-        }
-        let child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut s = Server {
-            port,
-            child,
-            password: password.map(str::to_owned),
-        };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if s.cli(&["PING"]) == "PONG" {
-                return s;
-            }
-            if s.child.try_wait().unwrap().is_some() {
-                break; // port taken meanwhile: try another
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-        s.kill();
-    }
-    panic!("could not start redis-server");
-}
-
-/// A cluster of `n` masters (slots split evenly), created with ADDSLOTSRANGE + MEET.
-struct Cluster {
-    nodes: Vec<Server>,
-    _dir: Dir,
-}
-
-impl Cluster {
-    fn start(n: usize, password: Option<&str>) -> Self {
-        let dir = Dir(tempfile::tempdir().unwrap());
-        let nodes: Vec<Server> = (0..n).map(|_| start_server(&dir, true, password)).collect();
-        let per = 16384 / n;
-        for (i, s) in nodes.iter().enumerate() {
-            let start = i * per;
-            let end = if i + 1 == n { 16383 } else { (i + 1) * per - 1 };
-            assert_eq!(
-                s.cli(&[
-                    "CLUSTER",
-                    "ADDSLOTSRANGE",
-                    &start.to_string(),
-                    &end.to_string()
-                ]),
-                "OK"
-            );
-        }
-        for s in &nodes[1..] {
-            assert_eq!(
-                s.cli(&["CLUSTER", "MEET", "127.0.0.1", &nodes[0].port.to_string()]),
-                "OK"
-            );
-        }
-        let c = Self { nodes, _dir: dir };
-        c.wait_ok();
-        c
-    }
-
-    fn wait_ok(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let n = self.nodes.len();
-        loop {
-            let ok = self.nodes.iter().all(|s| {
-                let info = s.cli(&["CLUSTER", "INFO"]);
-                let lines: Vec<&str> = info.lines().map(str::trim).collect();
-                lines.contains(&"cluster_state:ok")
-                    && lines.contains(&format!("cluster_known_nodes:{n}").as_str())
-            });
-            if ok {
-                return;
-            }
-            assert!(Instant::now() < deadline, "cluster did not become ok");
-            thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn opts(&self, seed: usize) -> ConnectOptions {
-        ConnectOptions::new(vec![self.nodes[seed].endpoint()])
-    }
-
-    fn node_id(&self, i: usize) -> String {
-        self.nodes[i].cli(&["CLUSTER", "MYID"])
-    }
+/// Client port of node `i`.
+fn port(lab: &Lab, i: usize) -> u16 {
+    lab.nodes()[i].port
 }
 
 fn ports_ok(obs: &[NodeObservation]) -> Vec<u16> {
@@ -191,16 +49,16 @@ fn ports_ok(obs: &[NodeObservation]) -> Vec<u16> {
         .collect()
 }
 
-fn sorted_ports(c: &Cluster) -> Vec<u16> {
-    let mut v: Vec<u16> = c.nodes.iter().map(|s| s.port).collect();
+fn sorted_ports(lab: &Lab) -> Vec<u16> {
+    let mut v: Vec<u16> = lab.nodes().iter().map(|n| n.port).collect();
     v.sort_unstable();
     v
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discovers_every_node_from_one_seed() {
-    let c = Cluster::start(3, None);
-    let conn = Connector::new(c.opts(1));
+    let c = cluster(None);
+    let conn = Connector::new(seed_opts(&c, 1));
     let snap = observe_once(&conn, None).await.unwrap();
     assert_eq!(snap.generation, 1);
     assert_eq!(ports_ok(&snap.observations), sorted_ports(&c));
@@ -224,14 +82,14 @@ async fn discovers_every_node_from_one_seed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn losing_the_seed_changes_nothing() {
-    let mut c = Cluster::start(3, None);
-    let seed_port = c.nodes[0].port;
-    let h = Refresher::spawn(Connector::shared(c.opts(0)), Duration::from_secs(60));
+    let mut c = cluster(None);
+    let seed_port = port(&c, 0);
+    let h = Refresher::spawn(Connector::shared(seed_opts(&c, 0)), Duration::from_secs(60));
     let first = h.control.refresh_now().await.unwrap();
     assert!(first.error.is_none());
     assert_eq!(ports_ok(&first.snapshot.observations).len(), 3);
 
-    c.nodes[0].kill();
+    must(c.kill(0));
     let next = h.control.refresh_now().await.unwrap();
     assert!(next.generation() > first.generation());
     assert!(next.error.is_none(), "{:?}", next.error);
@@ -257,19 +115,19 @@ async fn losing_the_seed_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_node_is_unresponsive_after_the_timeout_and_the_rest_is_on_time() {
-    let c = Cluster::start(3, None);
+    let mut c = cluster(None);
     let timeout = Duration::from_millis(1000);
     let opts = ConnectOptions {
         connect_timeout: timeout,
         command_timeout: timeout,
-        ..c.opts(0)
+        ..seed_opts(&c, 0)
     };
     let conn = Connector::new(opts.clone());
     let first = observe_once(&conn, None).await.unwrap();
     assert_eq!(ports_ok(&first.observations).len(), 3);
 
-    let stopped = &c.nodes[2];
-    kill(stopped.pid(), Signal::SIGSTOP).unwrap();
+    let stopped = port(&c, 2);
+    must(c.stop(2));
     let result = std::panic::AssertUnwindSafe(async {
         // With the long-lived connection already open.
         let t0 = Instant::now();
@@ -286,7 +144,7 @@ async fn a_stopped_node_is_unresponsive_after_the_timeout_and_the_rest_is_on_tim
         let hung = snap
             .observations
             .iter()
-            .find(|o| o.endpoint.port == stopped.port)
+            .find(|o| o.endpoint.port == stopped)
             .unwrap();
         assert!(
             matches!(&hung.result, Err(ProbeError::Unresponsive(_))),
@@ -308,7 +166,7 @@ async fn a_stopped_node_is_unresponsive_after_the_timeout_and_the_rest_is_on_tim
         let hung = snap
             .observations
             .iter()
-            .find(|o| o.endpoint.port == stopped.port)
+            .find(|o| o.endpoint.port == stopped)
             .unwrap();
         assert!(
             matches!(&hung.result, Err(ProbeError::Unresponsive(_))),
@@ -318,7 +176,7 @@ async fn a_stopped_node_is_unresponsive_after_the_timeout_and_the_rest_is_on_tim
         assert_eq!(ports_ok(&snap.observations).len(), 2);
     });
     let outcome = futures::FutureExt::catch_unwind(result).await;
-    let _ = kill(stopped.pid(), Signal::SIGCONT);
+    let _ = c.cont(2);
     if let Err(p) = outcome {
         std::panic::resume_unwind(p);
     }
@@ -331,11 +189,11 @@ async fn a_stopped_node_is_unresponsive_after_the_timeout_and_the_rest_is_on_tim
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_password_is_auth_failed_and_never_shown() {
-    let c = Cluster::start(3, Some("right-horse"));
+    let c = cluster(Some("right-horse"));
     let secret = "hunter2-battery-staple";
     let opts = ConnectOptions {
         password: Some(Secret::new(secret)),
-        ..c.opts(0)
+        ..seed_opts(&c, 0)
     };
     let err = observe_once(&Connector::new(opts), None).await.unwrap_err();
     assert!(err.is_auth());
@@ -344,7 +202,7 @@ async fn wrong_password_is_auth_failed_and_never_shown() {
         msg,
         format!(
             "authentication failed at 127.0.0.1:{} (WRONGPASS)",
-            c.nodes[0].port
+            port(&c, 0)
         )
     );
     assert!(matches!(&err.failures[0].1, ProbeError::AuthFailed(m) if m.starts_with("WRONGPASS")));
@@ -361,7 +219,7 @@ async fn wrong_password_is_auth_failed_and_never_shown() {
     let opts = ConnectOptions {
         user: Some("nobody".into()),
         password: Some(Secret::new(secret)),
-        ..c.opts(0)
+        ..seed_opts(&c, 0)
     };
     let err = observe_once(&Connector::new(opts), None).await.unwrap_err();
     assert!(err.is_auth(), "{err}");
@@ -372,7 +230,7 @@ async fn wrong_password_is_auth_failed_and_never_shown() {
         let opts = ConnectOptions {
             user,
             password: Some(Secret::new("right-horse")),
-            ..c.opts(0)
+            ..seed_opts(&c, 0)
         };
         let snap = observe_once(&Connector::new(opts), None).await.unwrap();
         assert_eq!(ports_ok(&snap.observations), sorted_ports(&c));
@@ -381,14 +239,16 @@ async fn wrong_password_is_auth_failed_and_never_shown() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_password_against_a_protected_node_is_noauth() {
-    let dir = Dir(tempfile::tempdir().unwrap());
-    let s = start_server(&dir, true, Some("sesame"));
-    let err = observe_once(
-        &Connector::new(ConnectOptions::new(vec![s.endpoint()])),
-        None,
-    )
-    .await
-    .unwrap_err();
+    let s = must(Lab::start_unjoined(
+        1,
+        LabOptions {
+            password: Some("sesame".to_owned()),
+            ..LabOptions::default()
+        },
+    ));
+    let err = observe_once(&Connector::new(seed_opts(&s, 0)), None)
+        .await
+        .unwrap_err();
     assert_eq!(err.failures.len(), 1);
     assert_eq!(err.failures[0].1, ProbeError::AuthRequired);
     assert!(err.to_string().contains("NOAUTH"), "{err}");
@@ -396,14 +256,10 @@ async fn no_password_against_a_protected_node_is_noauth() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plain_redis_is_not_a_cluster() {
-    let dir = Dir(tempfile::tempdir().unwrap());
-    let s = start_server(&dir, false, None);
-    let snap = observe_once(
-        &Connector::new(ConnectOptions::new(vec![s.endpoint()])),
-        None,
-    )
-    .await
-    .expect("a server that answers is an observation, not an ObserveError");
+    let s = must(Lab::start_standalone(None));
+    let snap = observe_once(&Connector::new(seed_opts(&s, 0)), None)
+        .await
+        .expect("a server that answers is an observation, not an ObserveError");
     assert_eq!(snap.observations.len(), 1);
     match &snap.observations[0].result {
         Err(ProbeError::NotCluster { version }) => {
@@ -415,7 +271,7 @@ async fn a_plain_redis_is_not_a_cluster() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_seed_is_an_observe_error() {
-    let port = free_port(); // nothing listens there
+    let port = must(unused_port()); // nothing listens there
     let err = observe_once(
         &Connector::new(ConnectOptions::new(vec![Endpoint::new("127.0.0.1", port)])),
         None,
@@ -431,18 +287,17 @@ async fn an_unreachable_seed_is_an_observe_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_mode_refuses_writes_before_sending() {
-    let c = Cluster::start(3, None);
+    let c = cluster(None);
     // Find the owner of key `guarded` so a write would succeed there if it were sent.
-    let slot: u16 = c.nodes[0]
-        .cli(&["CLUSTER", "KEYSLOT", "guarded"])
+    let slot: u16 = text(&c, 0, &["CLUSTER", "KEYSLOT", "guarded"])
         .parse()
         .unwrap();
-    let owner = &c.nodes[(usize::from(slot) / (16384 / 3)).min(2)];
+    let owner = (usize::from(slot) / (16384 / 3)).min(2);
     let ro = Connector::new(ConnectOptions {
         read_only: true,
-        ..c.opts(0)
+        ..seed_opts(&c, 0)
     });
-    let ep = owner.endpoint();
+    let ep = c.endpoint(owner);
     let r = ro.command_strs(&ep, &["SET", "guarded", "x"]).await;
     assert_eq!(
         r,
@@ -455,7 +310,7 @@ async fn read_only_mode_refuses_writes_before_sending() {
         .await;
     assert!(matches!(r, Err(CommandError::ReadOnlyRefused { .. })));
     assert_eq!(
-        owner.cli(&["EXISTS", "guarded"]),
+        text(&c, owner, &["EXISTS", "guarded"]),
         "0",
         "the key must not have been written"
     );
@@ -467,12 +322,12 @@ async fn read_only_mode_refuses_writes_before_sending() {
 
     // The same write without read-only goes through, and the error reply of a bad command
     // comes back as a server error (the connection stays).
-    let rw = Connector::new(c.opts(0));
+    let rw = Connector::new(seed_opts(&c, 0));
     assert_eq!(
         rw.command_strs(&ep, &["SET", "guarded", "x"]).await,
         Ok(Value::Okay)
     );
-    assert_eq!(owner.cli(&["GET", "guarded"]), "x");
+    assert_eq!(text(&c, owner, &["GET", "guarded"]), "x");
     let r = rw.command_strs(&ep, &["CLUSTER", "NOSUCHSUB"]).await;
     assert!(
         matches!(&r, Err(CommandError::Server { code, .. }) if code == "ERR"),
@@ -483,41 +338,48 @@ async fn read_only_mode_refuses_writes_before_sending() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn key_counts_are_fetched_for_open_and_uncovered_slots() {
-    let c = Cluster::start(3, None);
+    let c = cluster(None);
     // Slot of `{tag}`: write three keys there on its owner, then open it towards another node.
-    let slot: u16 = c.nodes[0]
-        .cli(&["CLUSTER", "KEYSLOT", "{tag}"])
+    let slot: u16 = text(&c, 0, &["CLUSTER", "KEYSLOT", "{tag}"])
         .parse()
         .unwrap();
     let src = usize::from(slot) / (16384 / 3);
     let src = src.min(2);
     let dst = (src + 1) % 3;
     for k in ["{tag}1", "{tag}2", "{tag}3"] {
-        assert_eq!(c.nodes[src].cli(&["SET", k, "v"]), "OK");
+        assert_eq!(text(&c, src, &["SET", k, "v"]), "OK");
     }
     let s = slot.to_string();
     assert_eq!(
-        c.nodes[dst].cli(&["CLUSTER", "SETSLOT", &s, "IMPORTING", &c.node_id(src)]),
+        text(
+            &c,
+            dst,
+            &["CLUSTER", "SETSLOT", &s, "IMPORTING", c.node_id(src)]
+        ),
         "OK"
     );
     assert_eq!(
-        c.nodes[src].cli(&["CLUSTER", "SETSLOT", &s, "MIGRATING", &c.node_id(dst)]),
+        text(
+            &c,
+            src,
+            &["CLUSTER", "SETSLOT", &s, "MIGRATING", c.node_id(dst)]
+        ),
         "OK"
     );
     // Uncovered: slot 0 deleted everywhere.
-    for n in &c.nodes {
-        assert_eq!(n.cli(&["CLUSTER", "DELSLOTS", "0"]), "OK");
+    for n in 0..c.nodes().len() {
+        assert_eq!(text(&c, n, &["CLUSTER", "DELSLOTS", "0"]), "OK");
     }
 
     let conn = Arc::new(Connector::new(ConnectOptions {
         read_only: true, // COUNTKEYSINSLOT is a read
-        ..c.opts(0)
+        ..seed_opts(&c, 0)
     }));
     let snap = observe_once(&conn, None).await.unwrap();
     for o in &snap.observations {
         let r = o.report().unwrap();
         let idx = c
-            .nodes
+            .nodes()
             .iter()
             .position(|n| n.port == o.endpoint.port)
             .unwrap();
@@ -530,24 +392,34 @@ async fn key_counts_are_fetched_for_open_and_uncovered_slots() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ipv6_seed_alias_is_merged_with_the_advertised_address() {
-    let dir = Dir(tempfile::tempdir().unwrap());
-    let s = start_server_bind(&dir, true, None, "127.0.0.1 ::1");
-    assert_eq!(s.cli(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]), "OK");
-    // The node learns its own address only from a peer; MEET it with a second node.
-    let peer = start_server(&dir, true, None);
+    let s = must(Lab::start_unjoined(
+        1,
+        LabOptions {
+            listen_ipv6: true,
+            ..LabOptions::default()
+        },
+    ));
+    let s_port = port(&s, 0);
     assert_eq!(
-        peer.cli(&["CLUSTER", "MEET", "127.0.0.1", &s.port.to_string()]),
+        text(&s, 0, &["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]),
+        "OK"
+    );
+    // The node learns its own address only from a peer; MEET it with a second node.
+    let peer = must(Lab::start_unjoined(1, LabOptions::default()));
+    assert_eq!(
+        text(
+            &peer,
+            0,
+            &["CLUSTER", "MEET", "127.0.0.1", &s_port.to_string()]
+        ),
         "OK"
     );
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !s
-        .cli(&["CLUSTER", "NODES"])
-        .contains(&format!("127.0.0.1:{}@", s.port))
-    {
+    while !text(&s, 0, &["CLUSTER", "NODES"]).contains(&format!("127.0.0.1:{s_port}@")) {
         assert!(Instant::now() < deadline, "node never learnt its address");
-        thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(50));
     }
-    let seed = slotscope::refresh::parse_seed(&format!("[::1]:{}", s.port))
+    let seed = slotscope::refresh::parse_seed(&format!("[::1]:{s_port}"))
         .unwrap()
         .0;
     let snap = observe_once(&Connector::new(ConnectOptions::new(vec![seed])), None)
@@ -560,8 +432,8 @@ async fn an_ipv6_seed_alias_is_merged_with_the_advertised_address() {
         .collect();
     got.sort();
     let mut want = vec![
-        format!("127.0.0.1:{}", s.port),
-        format!("127.0.0.1:{}", peer.port),
+        format!("127.0.0.1:{s_port}"),
+        format!("127.0.0.1:{}", port(&peer, 0)),
     ];
     want.sort();
     assert_eq!(
@@ -573,8 +445,11 @@ async fn an_ipv6_seed_alias_is_merged_with_the_advertised_address() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_refresher_ticks_publishes_increasing_generations_and_stops_when_unwatched() {
-    let c = Cluster::start(3, None);
-    let h = Refresher::spawn(Connector::shared(c.opts(0)), Duration::from_millis(200));
+    let c = cluster(None);
+    let h = Refresher::spawn(
+        Connector::shared(seed_opts(&c, 0)),
+        Duration::from_millis(200),
+    );
     let slotscope::refresh::RefreshHandle {
         mut updates,
         control,

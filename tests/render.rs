@@ -11,6 +11,7 @@ use ratatui::buffer::Buffer;
 use ratatui::style::Color;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use rstest::rstest;
 use slotscope::app::{App, DialogButton};
 use slotscope::cluster::ClusterSnapshot;
 use slotscope::cluster::FindingKind;
@@ -93,16 +94,6 @@ fn scenario(name: &str) -> ClusterSnapshot {
     }
 }
 
-const SCENARIOS: [&str; 6] = [
-    "healthy",
-    "master_down",
-    "open_slots",
-    "pfail",
-    "failover",
-    "delslots",
-];
-const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 60)];
-
 fn app_for(name: &str, depth: ColorDepth, w: u16, h: u16) -> App {
     let snap = scenario(name);
     let at = snap.finished_at_ms;
@@ -151,37 +142,69 @@ fn style_digest(buf: &Buffer) -> String {
     out
 }
 
-#[test]
-fn screens_text_every_class_size_and_depth() {
-    for name in SCENARIOS {
-        for (w, h) in SIZES {
-            for (depth, tag) in [(ColorDepth::Ansi16, "color"), (ColorDepth::Mono, "mono")] {
-                let app = app_for(name, depth, w, h);
-                let buf = draw(&app);
-                insta::assert_snapshot!(format!("{name}_{w}x{h}_{tag}"), text(&buf));
-            }
-        }
+/// The word a colour depth has in snapshot names.
+fn tag(depth: ColorDepth) -> &'static str {
+    match depth {
+        ColorDepth::Mono => "mono",
+        _ => "color",
     }
 }
 
-#[test]
-fn colour_digest_at_80x24() {
-    for name in SCENARIOS {
-        let app = app_for(name, ColorDepth::Ansi16, 80, 24);
-        insta::assert_snapshot!(format!("{name}_80x24_styles"), style_digest(&draw(&app)));
-    }
+#[rstest]
+fn screens_text_every_class_size_and_depth(
+    #[values(
+        "healthy",
+        "master_down",
+        "open_slots",
+        "pfail",
+        "failover",
+        "delslots"
+    )]
+    name: &str,
+    #[values((80, 24), (120, 40), (200, 60))] size: (u16, u16),
+    #[values(ColorDepth::Ansi16, ColorDepth::Mono)] depth: ColorDepth,
+) {
+    let (w, h) = size;
+    let tag = tag(depth);
+    let app = app_for(name, depth, w, h);
+    let buf = draw(&app);
+    insta::assert_snapshot!(format!("{name}_{w}x{h}_{tag}"), text(&buf));
 }
 
-#[test]
-fn mono_never_emits_a_colour() {
-    for name in SCENARIOS {
-        for (w, h) in SIZES {
-            let buf = draw(&app_for(name, ColorDepth::Mono, w, h));
-            for c in &buf.content {
-                assert_eq!(c.fg, Color::Reset, "{name} {w}x{h}: {c:?}");
-                assert_eq!(c.bg, Color::Reset, "{name} {w}x{h}: {c:?}");
-            }
-        }
+#[rstest]
+fn colour_digest_at_80x24(
+    #[values(
+        "healthy",
+        "master_down",
+        "open_slots",
+        "pfail",
+        "failover",
+        "delslots"
+    )]
+    name: &str,
+) {
+    let app = app_for(name, ColorDepth::Ansi16, 80, 24);
+    insta::assert_snapshot!(format!("{name}_80x24_styles"), style_digest(&draw(&app)));
+}
+
+#[rstest]
+fn mono_never_emits_a_colour(
+    #[values(
+        "healthy",
+        "master_down",
+        "open_slots",
+        "pfail",
+        "failover",
+        "delslots"
+    )]
+    name: &str,
+    #[values((80, 24), (120, 40), (200, 60))] size: (u16, u16),
+) {
+    let (w, h) = size;
+    let buf = draw(&app_for(name, ColorDepth::Mono, w, h));
+    for c in &buf.content {
+        assert_eq!(c.fg, Color::Reset, "{name} {w}x{h}: {c:?}");
+        assert_eq!(c.bg, Color::Reset, "{name} {w}x{h}: {c:?}");
     }
 }
 
@@ -196,21 +219,20 @@ fn verdict_names_what_is_wrong() {
     assert!(first("healthy").contains("OK"), "{}", first("healthy"));
 }
 
-#[test]
-fn every_size_is_usable() {
+#[rstest]
+fn every_size_is_usable(#[values((80, 24), (120, 40), (200, 60))] size: (u16, u16)) {
     // Header, heatmap, findings, nodes and the footer hints are on screen at every size.
-    for (w, h) in SIZES {
-        let t = text(&draw(&app_for("master_down", ColorDepth::Ansi16, w, h)));
-        for needle in [
-            "1 Slots",
-            "3 Findings",
-            "2 Nodes",
-            "?:help",
-            "127.0.0.1:31001",
-            "data",
-        ] {
-            assert!(t.contains(needle), "{w}x{h} lacks {needle:?}:\n{t}");
-        }
+    let (w, h) = size;
+    let t = text(&draw(&app_for("master_down", ColorDepth::Ansi16, w, h)));
+    for needle in [
+        "1 Slots",
+        "3 Findings",
+        "2 Nodes",
+        "?:help",
+        "127.0.0.1:31001",
+        "data",
+    ] {
+        assert!(t.contains(needle), "{w}x{h} lacks {needle:?}:\n{t}");
     }
 }
 
@@ -366,52 +388,51 @@ fn fix_app(stage: &str, depth: ColorDepth, w: u16, h: u16) -> App {
     app
 }
 
-#[test]
-fn fix_dialog_screens() {
-    for stage in ["chooser", "confirm", "typeword", "done", "failed"] {
-        for (w, h) in [(80, 24), (120, 40)] {
-            for (depth, tag) in [(ColorDepth::Ansi16, "color"), (ColorDepth::Mono, "mono")] {
-                let buf = draw(&fix_app(stage, depth, w, h));
-                insta::assert_snapshot!(format!("fix_{stage}_{w}x{h}_{tag}"), text(&buf));
-                if depth == ColorDepth::Mono {
-                    for c in &buf.content {
-                        assert_eq!(c.fg, Color::Reset, "{stage} {w}x{h}: {c:?}");
-                        assert_eq!(c.bg, Color::Reset, "{stage} {w}x{h}: {c:?}");
-                    }
-                }
-            }
+#[rstest]
+fn fix_dialog_screens(
+    #[values("chooser", "confirm", "typeword", "done", "failed")] stage: &str,
+    #[values((80, 24), (120, 40))] size: (u16, u16),
+    #[values(ColorDepth::Ansi16, ColorDepth::Mono)] depth: ColorDepth,
+) {
+    let (w, h) = size;
+    let tag = tag(depth);
+    let buf = draw(&fix_app(stage, depth, w, h));
+    insta::assert_snapshot!(format!("fix_{stage}_{w}x{h}_{tag}"), text(&buf));
+    if depth == ColorDepth::Mono {
+        for c in &buf.content {
+            assert_eq!(c.fg, Color::Reset, "{stage} {w}x{h}: {c:?}");
+            assert_eq!(c.bg, Color::Reset, "{stage} {w}x{h}: {c:?}");
         }
     }
 }
 
-#[test]
-fn fix_dialog_colour_digest_at_80x24() {
-    for stage in ["confirm", "typeword"] {
-        let app = fix_app(stage, ColorDepth::Ansi16, 80, 24);
-        insta::assert_snapshot!(
-            format!("fix_{stage}_80x24_styles"),
-            style_digest(&draw(&app))
+#[rstest]
+fn fix_dialog_colour_digest_at_80x24(#[values("confirm", "typeword")] stage: &str) {
+    let app = fix_app(stage, ColorDepth::Ansi16, 80, 24);
+    insta::assert_snapshot!(
+        format!("fix_{stage}_80x24_styles"),
+        style_digest(&draw(&app))
+    );
+}
+
+#[rstest]
+fn fix_dialog_shows_every_command_and_starts_on_cancel(
+    #[values((80, 24), (120, 40))] size: (u16, u16),
+) {
+    let (w, h) = size;
+    let app = fix_app("confirm", ColorDepth::Ansi16, w, h);
+    let d = app.fix.as_ref().expect("dialog");
+    assert_eq!(d.focus, DialogButton::Cancel);
+    let plan = d.plan().expect("plan");
+    let t = text(&draw(&app));
+    for s in &plan.steps {
+        assert!(
+            t.contains(&s.redis_cli_line()),
+            "{w}x{h} lacks {}:\n{t}",
+            s.redis_cli_line()
         );
     }
-}
-
-#[test]
-fn fix_dialog_shows_every_command_and_starts_on_cancel() {
-    for (w, h) in [(80, 24), (120, 40)] {
-        let app = fix_app("confirm", ColorDepth::Ansi16, w, h);
-        let d = app.fix.as_ref().expect("dialog");
-        assert_eq!(d.focus, DialogButton::Cancel);
-        let plan = d.plan().expect("plan");
-        let t = text(&draw(&app));
-        for s in &plan.steps {
-            assert!(
-                t.contains(&s.redis_cli_line()),
-                "{w}x{h} lacks {}:\n{t}",
-                s.redis_cli_line()
-            );
-        }
-        assert!(t.contains("▸[ Cancel ]◂"), "{t}");
-    }
+    assert!(t.contains("▸[ Cancel ]◂"), "{t}");
 }
 
 // ------------------------------------------------------------------------------------------

@@ -1,77 +1,14 @@
 //! End to end: the real binary in a real terminal (tmux) against a real broken local cluster.
 //! The verdict line must name the master that was killed; `q` must end the program.
 
+mod common;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use slotscope::lab::{LabOptions, Scenario};
 
-struct Tmux(String);
-
-impl Tmux {
-    fn start(name: &str, w: u16, h: u16, cmd: &str) -> Self {
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                name,
-                "-x",
-                &w.to_string(),
-                "-y",
-                &h.to_string(),
-                cmd,
-            ])
-            .status()
-            .expect("tmux runs");
-        assert!(ok.success(), "tmux new-session failed");
-        Self(name.to_owned())
-    }
-
-    fn capture(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.0])
-            .output()
-            .expect("tmux capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &str) {
-        let _ = Command::new("tmux")
-            .args(["send-keys", "-t", &self.0, keys])
-            .status();
-    }
-
-    fn alive(&self) -> bool {
-        Command::new("tmux")
-            .args(["has-session", "-t", &self.0])
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-
-    fn wait_for(&self, what: &str, timeout: Duration, f: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.capture();
-            if f(&screen) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < timeout,
-                "timed out waiting for {what}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(250));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .status();
-    }
-}
+use common::tmux::Tmux;
 
 #[test]
 fn verdict_names_the_killed_master_in_a_real_terminal() {
@@ -90,7 +27,7 @@ fn verdict_names_the_killed_master_in_a_real_terminal() {
         .find(|i| *i != victim)
         .expect("a live master");
     let seed = lab.endpoint(alive).to_string();
-    let bin = env!("CARGO_BIN_EXE_slotscope");
+    let bin = common::BIN;
     let session = format!("slotscope-e2e-{}", std::process::id());
     let t = Tmux::start(&session, 120, 40, &format!("{bin} {seed} --interval 1"));
 
@@ -126,11 +63,10 @@ fn verdict_names_the_killed_master_in_a_real_terminal() {
 
     // q quits and the program ends (tmux closes the session with it).
     t.keys("q");
-    let start = Instant::now();
-    while t.alive() && start.elapsed() < Duration::from_secs(5) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert!(!t.alive(), "slotscope did not exit on q");
+    assert!(
+        t.wait_exit(Duration::from_secs(5)),
+        "slotscope did not exit on q"
+    );
     drop(lab);
 }
 
@@ -139,7 +75,7 @@ fn verdict_names_the_killed_master_in_a_real_terminal() {
 /// not by the argument parser.
 #[test]
 fn demo_takes_the_dashboard_flags() {
-    let bin = env!("CARGO_BIN_EXE_slotscope");
+    let bin = common::BIN;
     let out = Command::new(bin)
         .args(["demo", "--list", "--color", "never", "--interval", "2"])
         .output()
@@ -181,7 +117,7 @@ fn keys_are_answered_at_once_not_at_the_next_tick() {
     })
     .expect("lab cluster starts");
     let seed = lab.endpoint(0).to_string();
-    let bin = env!("CARGO_BIN_EXE_slotscope");
+    let bin = common::BIN;
     let session = format!("slotscope-keys-{}", std::process::id());
     // Refreshes every 30 s: only the 1 s clock could wake a loop that missed a key.
     let t = Tmux::start(

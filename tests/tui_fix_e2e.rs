@@ -5,83 +5,13 @@
 //! that every key written before the fault reads back, and that the screen shows the
 //! verification.
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Duration;
 
 use slotscope::lab::{LabOptions, Scenario};
 
-struct Tmux(String);
-
-impl Tmux {
-    fn start(name: &str, w: u16, h: u16, cmd: &str) -> Self {
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                name,
-                "-x",
-                &w.to_string(),
-                "-y",
-                &h.to_string(),
-                cmd,
-            ])
-            .status()
-            .expect("tmux runs");
-        assert!(ok.success(), "tmux new-session failed");
-        Self(name.to_owned())
-    }
-
-    fn capture(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.0])
-            .output()
-            .expect("tmux capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &str) {
-        let _ = Command::new("tmux")
-            .args(["send-keys", "-t", &self.0, keys])
-            .status();
-    }
-
-    fn literal(&self, text: &str) {
-        let _ = Command::new("tmux")
-            .args(["send-keys", "-t", &self.0, "-l", text])
-            .status();
-    }
-
-    fn alive(&self) -> bool {
-        Command::new("tmux")
-            .args(["has-session", "-t", &self.0])
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-
-    fn wait_for(&self, what: &str, timeout: Duration, f: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.capture();
-            if f(&screen) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < timeout,
-                "timed out waiting for {what}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .status();
-    }
-}
+use common::tmux::Tmux;
 
 #[test]
 fn interrupted_reshard_is_fixed_from_the_dashboard() {
@@ -116,7 +46,7 @@ fn interrupted_reshard_is_fixed_from_the_dashboard() {
 
     let state = tempfile::tempdir().expect("temp dir");
     let seed = lab.endpoint(lab.master_indices()[0]).to_string();
-    let bin = env!("CARGO_BIN_EXE_slotscope");
+    let bin = common::BIN;
     let session = format!("slotscope-fix-e2e-{}", std::process::id());
     let t = Tmux::start(
         &session,
@@ -197,11 +127,10 @@ fn interrupted_reshard_is_fixed_from_the_dashboard() {
         !s.contains("FIX · slot")
     });
     t.keys("q");
-    let start = Instant::now();
-    while t.alive() && start.elapsed() < Duration::from_secs(5) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert!(!t.alive(), "slotscope did not exit on q");
+    assert!(
+        t.wait_exit(Duration::from_secs(5)),
+        "slotscope did not exit on q"
+    );
     drop(lab);
 }
 

@@ -13,6 +13,7 @@ pub mod heat;
 pub mod keymap;
 mod navigate;
 mod node_order;
+#[cfg(any(test, feature = "testkit"))]
 pub mod sample;
 pub mod timeline;
 pub mod viewport;

@@ -66,7 +66,6 @@ impl IdPool {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::cluster::parse::parse_cluster_nodes;

@@ -404,7 +404,7 @@ fn keyspace_keys(v: &str) -> u64 {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments)]
 mod tests {
     use super::*;
     use crate::cluster::types::{ClusterState, MarkerKind, NodeId, SlotRange};

@@ -355,7 +355,6 @@ pub fn render_plan(p: &FixPlan, auth: &CliAuth) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -234,7 +234,6 @@ pub fn rfc3339_ms(ms: u64) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -34,7 +34,7 @@ use crate::cluster::types::{Endpoint, SLOT_COUNT, SlotRange};
 
 pub use conn::{PeerLine, parse_peers};
 pub use data::{KeyError, ReadBack};
-pub use process::{REDIS_SERVER_ENV, find_redis_server};
+pub use process::{REDIS_SERVER_ENV, find_redis_server, unused_port};
 pub use scenario::{Scenario, ScenarioReport};
 
 /// How a lab cluster is laid out and configured.
@@ -56,6 +56,8 @@ pub struct LabOptions {
     pub require_full_coverage: bool,
     /// Path of `redis-server`; `None` = `$REDIS_SERVER`, else `PATH`.
     pub redis_server: Option<PathBuf>,
+    /// Also listen on the IPv6 loopback `::1` (the lab itself always talks to 127.0.0.1).
+    pub listen_ipv6: bool,
 }
 
 impl Default for LabOptions {
@@ -69,6 +71,7 @@ impl Default for LabOptions {
             keys: 1000,
             require_full_coverage: true,
             redis_server: None,
+            listen_ipv6: false,
         }
     }
 }
@@ -164,6 +167,8 @@ pub enum LabRole {
     },
     /// A server that is not in cluster mode.
     Standalone,
+    /// A cluster-mode node that was never joined to a cluster: no slots, no peers.
+    Unjoined,
 }
 
 /// Whether a node's process is running, paused or gone.
@@ -277,6 +282,21 @@ impl Lab {
         Ok(lab)
     }
 
+    /// Start `count` cluster-mode nodes that are not joined into a cluster: no slots, no MEET,
+    /// each knows only itself. For tests that build a cluster (or a half of one) by hand. The
+    /// layout options (`masters`, replicas, `keys`) are ignored; the rest apply to every node.
+    ///
+    /// # Errors
+    /// Missing `redis-server` or a server that does not start.
+    pub fn start_unjoined(count: usize, opts: LabOptions) -> Result<Self, LabError> {
+        let mut lab = Self::prepare(opts, true)?;
+        for _ in 0..count {
+            let i = lab.spawn_new(LabRole::Unjoined)?;
+            lab.nodes[i].id = lab.query(i, &["CLUSTER", "MYID"])?;
+        }
+        Ok(lab)
+    }
+
     fn prepare(opts: LabOptions, cluster: bool) -> Result<Self, LabError> {
         let server = find_redis_server(opts.redis_server.as_deref())?;
         let dir = tempfile::Builder::new()
@@ -305,6 +325,7 @@ impl Lab {
             node_timeout_ms: self.opts.node_timeout_ms,
             require_full_coverage: self.opts.require_full_coverage,
             password: self.opts.password.as_deref(),
+            listen_ipv6: self.opts.listen_ipv6,
         }
     }
 
@@ -554,7 +575,8 @@ impl Lab {
     #[must_use]
     pub fn initial_slots(&self, i: usize) -> Option<SlotRange> {
         let masters = self.opts.masters;
-        if !self.cluster || i >= masters {
+        let created_master = self.nodes.get(i).map(|n| n.role) == Some(LabRole::Master);
+        if !self.cluster || i >= masters || !created_master {
             return None;
         }
         let per = SLOT_COUNT / masters;

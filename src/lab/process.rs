@@ -101,6 +101,15 @@ pub(crate) fn reserve_port() -> Result<u16, LabError> {
     ))
 }
 
+/// A 127.0.0.1 port that nothing listens on right now and that no lab of this process will
+/// use, for "connection refused" checks. It stays reserved until the process ends.
+///
+/// # Errors
+/// No free port pair was found.
+pub fn unused_port() -> Result<u16, LabError> {
+    reserve_port()
+}
+
 /// Give a port back to the process-wide pool.
 pub(crate) fn release_port(port: u16) {
     if let Ok(mut set) = reserved().lock() {
@@ -117,6 +126,7 @@ pub(crate) struct NodeConf<'a> {
     pub node_timeout_ms: u64,
     pub require_full_coverage: bool,
     pub password: Option<&'a str>,
+    pub listen_ipv6: bool,
 }
 
 fn quote(s: &str) -> String {
@@ -139,7 +149,12 @@ pub(crate) fn render_conf(c: &NodeConf<'_>) -> String {
     let dir = c.dir.display().to_string();
     let mut s = String::new();
     let _ = writeln!(s, "port {}", c.port);
-    let _ = writeln!(s, "bind 127.0.0.1");
+    let bind = if c.listen_ipv6 {
+        "127.0.0.1 ::1"
+    } else {
+        "127.0.0.1"
+    };
+    let _ = writeln!(s, "bind {bind}");
     let _ = writeln!(s, "protected-mode no");
     let _ = writeln!(s, "daemonize no");
     let _ = writeln!(s, "dir {}", quote(&dir));
@@ -273,6 +288,7 @@ mod tests {
             node_timeout_ms: 1500,
             require_full_coverage: false,
             password: Some("p\"w"),
+            listen_ipv6: false,
         };
         let s = render_conf(&c);
         assert!(s.contains("port 7000\n"));
@@ -281,6 +297,14 @@ mod tests {
         assert!(s.contains("cluster-require-full-coverage no\n"));
         assert!(s.contains("requirepass \"p\\\"w\"\n"));
         assert!(s.contains("masterauth \"p\\\"w\"\n"));
+        assert!(s.contains("bind 127.0.0.1\n"));
+        assert!(
+            render_conf(&NodeConf {
+                listen_ipv6: true,
+                ..c.clone()
+            })
+            .contains("bind 127.0.0.1 ::1\n")
+        );
         let standalone = render_conf(&NodeConf {
             cluster: false,
             password: None,

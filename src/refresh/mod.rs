@@ -588,7 +588,6 @@ async fn run_loop(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::cluster::types::{

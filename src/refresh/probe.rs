@@ -227,7 +227,6 @@ fn config_value(v: &Value, param: &str) -> Result<Option<String>, CommandError> 
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -396,7 +396,6 @@ pub(crate) fn micros(d: Duration) -> u64 {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
