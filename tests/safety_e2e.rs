@@ -1,7 +1,7 @@
 //! End to end, against real local clusters: one writer at a time. Two repairs of one slot
 //! started together never both write; a repair refuses to start while something else is
 //! moving the slot's keys; every write is in the audit log before it is sent.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used)] // helpers outside `#[test]` fns unwrap too
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -137,7 +137,6 @@ pub fn separate_clusters(snapshot: &ClusterSnapshot) -> Option<Vec<ClusterGroup>
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::cluster::synthetic::snapshot_from_texts;

@@ -146,7 +146,6 @@ fn set_mode(path: &Path, mode: u32) {
 fn set_mode(_path: &Path, _mode: u32) {}
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -287,7 +287,6 @@ impl ClusterModel {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use crate::cluster::model::testkit::*;
 

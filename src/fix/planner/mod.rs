@@ -46,23 +46,18 @@ mod uncovered;
 #[cfg(test)]
 mod coverage_tests;
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod disputes_tests;
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod failover_tests;
 #[cfg(test)]
 mod membership_tests;
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod open_slots_tests;
 #[cfg(test)]
 mod replication_tests;
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod test_kit;
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests;
 #[cfg(test)]
 mod uncovered_tests;

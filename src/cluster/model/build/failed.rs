@@ -69,7 +69,6 @@ fn nodes_by_address<'a>(views: &[View<'a>], protos: &[Proto<'a>]) -> AddrMap<'a>
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use crate::cluster::model::testkit::*;
 

@@ -127,7 +127,6 @@ pub(super) fn permute(summaries: Vec<NodeSummary>, order: Vec<usize>) -> Vec<Nod
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use crate::cluster::model::testkit::*;
 

@@ -209,7 +209,6 @@ pub(super) fn elect_owners(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use crate::cluster::model::testkit::*;
 

@@ -246,7 +246,6 @@ fn mode<T: PartialEq + Copy>(items: impl Iterator<Item = T> + Clone) -> Option<(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use crate::cluster::model::testkit::*;
     use crate::cluster::synthetic::set_slot_keys;
