@@ -364,6 +364,9 @@ pub fn parse_info(text: &str) -> ServerInfo {
             "connected_slaves" => s.connected_slaves = value.parse().ok(),
             "cluster_enabled" => s.cluster_enabled = parse_flag01(value),
             "loading" => s.loading = parse_flag01(value),
+            "aof_enabled" => s.aof_enabled = parse_flag01(value),
+            "rdb_changes_since_last_save" => s.rdb_changes_since_last_save = value.parse().ok(),
+            "rdb_last_save_time" => s.rdb_last_save_time = value.parse().ok(),
             k if is_db_key(k) => {
                 let n = keyspace_keys(value);
                 if k == "db0" {

@@ -110,6 +110,8 @@ fn report_for(nodes: ClusterNodes) -> NodeReport {
         config: NodeConfig {
             require_full_coverage: Some(true),
             node_timeout_ms: Some(15_000),
+            save: None,
+            appendonly: None,
             error: None,
         },
         slot_keys: BTreeMap::new(),

@@ -269,6 +269,12 @@ pub struct ServerInfo {
     pub keys_other_dbs: u64,
     pub cluster_enabled: Option<bool>,
     pub loading: Option<bool>,
+    /// `aof_enabled` (INFO persistence).
+    pub aof_enabled: Option<bool>,
+    /// `rdb_changes_since_last_save` (INFO persistence): writes a restart from the RDB loses.
+    pub rdb_changes_since_last_save: Option<u64>,
+    /// `rdb_last_save_time` (INFO persistence), Unix seconds.
+    pub rdb_last_save_time: Option<u64>,
 }
 
 /// Configuration read with `CONFIG GET` (absent when CONFIG is renamed or refused).
@@ -276,8 +282,56 @@ pub struct ServerInfo {
 pub struct NodeConfig {
     pub require_full_coverage: Option<bool>,
     pub node_timeout_ms: Option<u64>,
+    /// `save` (RDB snapshot rules; empty: no automatic snapshot).
+    #[serde(default)]
+    pub save: Option<String>,
+    /// `appendonly`.
+    #[serde(default)]
+    pub appendonly: Option<bool>,
     /// Why CONFIG GET could not be read, if it could not.
     pub error: Option<String>,
+}
+
+/// Whether a node's keys survive a restart, from `CONFIG GET save|appendonly` and
+/// `INFO persistence`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Persistence {
+    /// AOF on: a restart reloads every acknowledged write (up to `appendfsync`).
+    AppendOnly,
+    /// RDB snapshots only: a restart loses the writes since the last snapshot.
+    Snapshots,
+    /// `save ""` and `appendonly no`: a restart comes back empty.
+    None,
+}
+
+impl Persistence {
+    /// From what was read; `None` when it could not be told.
+    #[must_use]
+    pub fn of(info: Option<&ServerInfo>, config: Option<&NodeConfig>) -> Option<Self> {
+        let aof = config
+            .and_then(|c| c.appendonly)
+            .or_else(|| info.and_then(|i| i.aof_enabled));
+        if aof == Some(true) {
+            return Some(Self::AppendOnly);
+        }
+        let save = config.and_then(|c| c.save.as_deref())?;
+        match (aof, save.trim().is_empty()) {
+            (Some(false), true) => Some(Self::None),
+            (_, false) => Some(Self::Snapshots),
+            (None | Some(true), true) => None,
+        }
+    }
+
+    /// Plain words: `AOF on`, `RDB snapshots only`, `no persistence (save "", appendonly no)`.
+    #[must_use]
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::AppendOnly => "AOF on",
+            Self::Snapshots => "RDB snapshots only",
+            Self::None => "no persistence (save \"\", appendonly no)",
+        }
+    }
 }
 
 /// Why a node could not be observed. Per-node failures are data, never fatal.

@@ -13,6 +13,8 @@
 //! - `condition`: the facts a plan relies on and their check on a model;
 //! - `marker`: the words and commands for either side of a slot migration;
 //! - `planner`: from a model and its findings to plans, one file per family of repairs;
+//! - `effects`: what a plan's commands do to keys, replayed on the census; decides every
+//!   plan's data risk and confirmation (the safety invariant);
 //! - `executor`, `audit`, `lock`: running a plan (one writer at a time) and recording it;
 //! - `describe`: the words for plans, progress and outcomes, shared by the dashboard and
 //!   `slotscope fix` (which lives in `commands/fix.rs`).
@@ -20,6 +22,7 @@
 pub mod audit;
 mod condition;
 pub mod describe;
+pub mod effects;
 pub mod executor;
 pub mod lock;
 mod marker;

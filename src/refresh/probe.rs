@@ -1,5 +1,5 @@
 //! Probe one node: `PING` (round-trip time), then concurrently on the same connection
-//! `CLUSTER NODES`, `CLUSTER INFO`, `INFO …`, and two `CONFIG GET`s. Every failure becomes
+//! `CLUSTER NODES`, `CLUSTER INFO`, `INFO …`, and four `CONFIG GET`s. Every failure becomes
 //! data in the returned [`NodeObservation`]; nothing here panics or returns early with `?`
 //! past the observation.
 
@@ -155,12 +155,15 @@ async fn read_info(c: &Connector, ep: &Endpoint) -> Result<String, CommandError>
     }
 }
 
-/// `CONFIG GET` of `cluster-require-full-coverage` and `cluster-node-timeout`. A renamed or
+/// `CONFIG GET` of `cluster-require-full-coverage`, `cluster-node-timeout`, `save` and
+/// `appendonly`. A renamed or
 /// refused `CONFIG` ends up in [`NodeConfig::error`], never as a probe failure.
 async fn read_config(c: &Connector, ep: &Endpoint) -> NodeConfig {
-    let (cov, timeout) = futures::join!(
+    let (cov, timeout, save, aof) = futures::join!(
         config_get(c, ep, "cluster-require-full-coverage"),
         config_get(c, ep, "cluster-node-timeout"),
+        config_get(c, ep, "save"),
+        config_get(c, ep, "appendonly"),
     );
     let mut cfg = NodeConfig::default();
     let mut errors: Vec<String> = Vec::new();
@@ -177,6 +180,19 @@ async fn read_config(c: &Connector, ep: &Endpoint) -> NodeConfig {
         Ok(Some(v)) => match v.parse::<u64>() {
             Ok(ms) => cfg.node_timeout_ms = Some(ms),
             Err(_) => errors.push(format!("cluster-node-timeout = {v:?}")),
+        },
+        Ok(None) => {}
+        Err(e) => errors.push(e.to_string()),
+    }
+    match save {
+        Ok(v) => cfg.save = v,
+        Err(e) => errors.push(e.to_string()),
+    }
+    match aof {
+        Ok(Some(v)) => match v.to_ascii_lowercase().as_str() {
+            "yes" => cfg.appendonly = Some(true),
+            "no" => cfg.appendonly = Some(false),
+            other => errors.push(format!("appendonly = {other:?}")),
         },
         Ok(None) => {}
         Err(e) => errors.push(e.to_string()),

@@ -4,7 +4,9 @@
 
 use crate::cluster::FindingKind;
 use crate::cluster::model::{NodeSummary, Reachability, Role};
-use crate::cluster::types::{NodeId, Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges};
+use crate::cluster::types::{
+    NodeId, Persistence, Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges,
+};
 use crate::fix::{Check, Condition, Confirmation, FixPlan, FixStep, KeysAtRisk, PlanKind, Risk};
 
 use super::{
@@ -70,7 +72,7 @@ impl Planner<'_> {
                     first = false;
                 }
             }
-            let restart = Self::restart_advice(&dead, replicas.is_empty());
+            let restart = self.restart_advice(&dead, replicas.is_empty());
             self.plans.push(restart);
             if let Some(reassign) = self.reassign_plan(&dead, !replicas.is_empty()) {
                 self.plans.push(reassign);
@@ -245,19 +247,99 @@ impl Planner<'_> {
         )
     }
 
-    /// (b) Restart advice, always; recommended when no replica can take over.
-    fn restart_advice(dead: &DeadMaster<'_>, recommended: bool) -> FixPlan {
+    /// (b) Restart advice, always; recommended when no replica can take over and a restart
+    /// can bring the keys back: never when the master ran without persistence (it would come
+    /// back empty), as far as its own last reading or, while it is down, the live masters'
+    /// settings tell.
+    fn restart_advice(&self, dead: &DeadMaster<'_>, no_replica: bool) -> FixPlan {
         let dl = dead.node.label();
         let dead_ep =
             endpoint_of(dead.node).map_or_else(|| dead.node.addr.to_string(), |e| e.to_string());
+        let (own, peers) = self.persistence_of(dead.node);
+        let judged = own.or(peers);
+        let ranges = format_ranges(&dead.ranges);
+        let (outcome, loses) = match (own, judged) {
+            (Some(Persistence::AppendOnly), _) => (
+                format!(
+                    "It keeps its id, reloads its keys from its AOF and serves slots {ranges} \
+                     again; the cluster returns to ok without any key lost."
+                ),
+                false,
+            ),
+            (Some(Persistence::Snapshots), _) => (
+                format!(
+                    "It keeps its id, reloads its keys from its last RDB snapshot and serves \
+                     slots {ranges} again; writes since that snapshot are lost."
+                ),
+                true,
+            ),
+            (Some(Persistence::None), _) => (
+                format!(
+                    "It ran with {}: it comes back EMPTY, and every key of slots {ranges} is \
+                     lost. Restarting restores service, not data.",
+                    Persistence::None.words()
+                ),
+                true,
+            ),
+            (None, Some(Persistence::None)) => (
+                format!(
+                    "Its persistence cannot be read while it is down, and the live masters run \
+                     with {}: if it did too, it comes back EMPTY and every key of slots \
+                     {ranges} is lost. Check its redis.conf (save, appendonly) before counting \
+                     on a restart.",
+                    Persistence::None.words()
+                ),
+                true,
+            ),
+            (None, Some(p)) => (
+                format!(
+                    "Its persistence cannot be read while it is down; the live masters run \
+                     with {}. If it did too, it reloads its keys and serves slots {ranges} \
+                     again{}.",
+                    p.words(),
+                    if p == Persistence::Snapshots {
+                        ", losing the writes since its last snapshot"
+                    } else {
+                        " without any key lost"
+                    }
+                ),
+                p == Persistence::Snapshots,
+            ),
+            (None, None) => (
+                format!(
+                    "It keeps its id and serves slots {ranges} again; whether its keys come \
+                     back depends on its persistence (RDB or AOF), which slotscope cannot read \
+                     while it is down."
+                ),
+                false,
+            ),
+        };
+        let empty = matches!(judged, Some(Persistence::None));
+        let mut risk = Risk::default();
+        if loses {
+            risk.keys_at_risk = KeysAtRisk::unknown(
+                if empty {
+                    "a master without persistence comes back empty"
+                } else {
+                    "writes since the last snapshot"
+                },
+                None,
+            );
+            risk.loses_data = empty;
+            risk.notes.push(outcome.clone());
+        }
         FixPlan {
             id: format!("restart-{}", short(&dead.id)),
             kind: PlanKind::RestartAdvice,
-            title: format!("Restart {dl} with its data and nodes.conf intact"),
+            title: if empty {
+                format!("Restart {dl} (it comes back empty: no persistence)")
+            } else {
+                format!("Restart {dl} with its data and nodes.conf intact")
+            },
             why: dead.why.clone(),
             finding: Some(FindingKind::MasterDown),
             group: Some(dead.group.clone()),
-            recommended,
+            recommended: no_replica && !empty,
             slots: dead.ranges.clone(),
             nodes: vec![dead.id.clone()],
             steps: Vec::new(),
@@ -266,18 +348,31 @@ impl Planner<'_> {
                     "Start redis-server for {dead_ep} again from the same directory, with \
                      the same nodes.conf, RDB/AOF files and port; do not delete nodes.conf."
                 ),
-                format!(
-                    "It keeps its id, reloads its keys and serves slots {} again; the \
-                     cluster returns to ok without any key lost.",
-                    format_ranges(&dead.ranges)
-                ),
+                outcome,
                 "If the machine is gone for good, use the failover or reassign plan.".to_owned(),
             ],
-            risk: Risk::default(),
+            risk,
             preconditions: Vec::new(),
             expected: Vec::new(),
             confirmation: Confirmation::Simple,
         }
+    }
+
+    /// A node's own persistence (when it was read), and what the live masters agree on.
+    fn persistence_of(&self, node: &NodeSummary) -> (Option<Persistence>, Option<Persistence>) {
+        let own = Persistence::of(node.info.as_ref(), node.config.as_ref());
+        let mut seen: Vec<Option<Persistence>> = self
+            .live_masters()
+            .into_iter()
+            .filter(|m| m.id != node.id)
+            .map(|m| Persistence::of(m.info.as_ref(), m.config.as_ref()))
+            .collect();
+        seen.dedup();
+        let peers = match seen.as_slice() {
+            [Some(p)] => Some(*p),
+            _ => None,
+        };
+        (own, peers)
     }
 
     /// (c) Reassign the dead master's slots to the live masters, contiguous and even.

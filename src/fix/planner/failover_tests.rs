@@ -100,3 +100,51 @@ fn failover_uses_takeover_without_majority() {
     // No coverage-off without a majority: it would not bring the cluster back.
     assert!(!plans.iter().any(|p| p.id == "coverage-off"));
 }
+
+/// A dead master without replica among masters configured with `save` and `appendonly`.
+fn dead_c_among(save: &str, appendonly: bool) -> crate::cluster::model::ClusterModel {
+    use crate::cluster::types::NodeConfig;
+    let mut b = three().everyone_knows();
+    for n in ['a', 'b'] {
+        b.get(n).config = Some(NodeConfig {
+            save: Some(save.to_owned()),
+            appendonly: Some(appendonly),
+            ..NodeConfig::default()
+        });
+    }
+    let c = b.get('c');
+    c.reachability = Reachability::Failed(ProbeError::ConnectFailed("refused".into()));
+    c.own_line = None;
+    c.info = None;
+    c.config = None;
+    c.flags.fail = true;
+    for s in 10923..=16383usize {
+        b.model.slots[s].state = SlotState::OwnerFailing;
+    }
+    b.build()
+}
+
+#[test]
+fn restarting_a_master_without_persistence_is_never_advised_as_lossless() {
+    let plans = plan_fixes(&dead_c_among("", false), &[]);
+    let restart = plan(&plans, &format!("restart-{}", id('c').short()));
+    assert!(!restart.recommended, "it would come back empty");
+    assert!(restart.title.contains("comes back empty"), "{}", restart.title);
+    let text = restart.advice.join(" ");
+    assert!(text.contains("EMPTY") && !text.contains("without any key lost"), "{text}");
+    assert!(restart.risk.loses_data);
+    assert!(restart.risk.keys_at_risk.may_lose_keys());
+}
+
+#[test]
+fn restarting_a_master_like_its_aof_peers_is_advised() {
+    let plans = plan_fixes(&dead_c_among("", true), &[]);
+    let restart = plan(&plans, &format!("restart-{}", id('c').short()));
+    assert!(restart.recommended);
+    assert!(!restart.risk.loses_data);
+    assert!(restart.advice.join(" ").contains("AOF on"), "{:?}", restart.advice);
+    // RDB snapshots only: recommended, but the writes since the snapshot are stated as lost.
+    let plans = plan_fixes(&dead_c_among("3600 1", false), &[]);
+    let restart = plan(&plans, &format!("restart-{}", id('c').short()));
+    assert!(restart.advice.join(" ").contains("since its last snapshot"));
+}

@@ -98,6 +98,12 @@ pub fn plan_fixes(model: &ClusterModel, findings: &[Finding]) -> Vec<FixPlan> {
     p.replica_links();
     let mut seen = BTreeSet::new();
     p.plans.retain(|plan| seen.insert(plan.id.clone()));
+    // Whatever a family said, the data risk is decided by replaying each plan's commands on
+    // the measured key counts.
+    for plan in &mut p.plans {
+        super::effects::enforce(plan, model);
+    }
+    super::effects::rebalance(&mut p.plans);
     p.plans
 }
 

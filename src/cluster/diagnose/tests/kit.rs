@@ -57,7 +57,7 @@ pub(crate) fn new_node(n: u16, role: Role) -> NodeSummary {
         config: Some(NodeConfig {
             require_full_coverage: Some(true),
             node_timeout_ms: Some(2000),
-            error: None,
+            ..NodeConfig::default()
         }),
         cluster_state_ok: Some(true),
         rtt_us: Some(100),
