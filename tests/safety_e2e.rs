@@ -442,3 +442,109 @@ fn keys_on_a_node_that_does_not_own_their_slot_are_found_and_returned() {
         "{doc:#}"
     );
 }
+
+/// `slotscope fix --json` plans, polled until `until` holds (at most 40 s).
+fn plans_until(
+    seeds: &[String],
+    until: impl Fn(&[serde_json::Value]) -> bool,
+) -> Vec<serde_json::Value> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(40);
+    loop {
+        let o = slotscope(&["fix", "--json"], seeds);
+        let plans = json_of(&o)["plans"].as_array().cloned().unwrap_or_default();
+        if until(&plans) || std::time::Instant::now() > deadline {
+            return plans;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn a_paused_node_is_never_offered_for_forget() {
+    let (lab, report) = Scenario::StoppedNode
+        .start(LabOptions {
+            keys: 100,
+            node_timeout_ms: 1500,
+            ..LabOptions::default()
+        })
+        .unwrap();
+    let victim = report.affected[0];
+    let short = &lab.node_id(victim)[..8];
+    let seeds = vec![lab.endpoint(lab.running()[0]).to_string()];
+    // Once its replica has taken over, the paused master owns no slot.
+    let plans = plans_until(&seeds, |p| {
+        p.iter().any(|p| p["id"] == format!("resume-{short}"))
+    });
+    let ids: Vec<&str> = plans.iter().filter_map(|p| p["id"].as_str()).collect();
+    assert!(ids.contains(&format!("resume-{short}").as_str()), "{ids:?}");
+    assert!(
+        !ids.contains(&format!("forget-{short}").as_str()),
+        "a live (paused) node must not be offered for FORGET: {ids:?}"
+    );
+    let resume = plans
+        .iter()
+        .find(|p| p["id"] == format!("resume-{short}"))
+        .unwrap();
+    let advice = resume["advice"].to_string();
+    assert!(advice.contains("kill -CONT"), "{advice}");
+    assert!(advice.contains("Do not CLUSTER FORGET"), "{advice}");
+}
+
+#[test]
+fn forgetting_the_last_copy_of_a_dead_master_needs_the_typed_word() {
+    let mut lab = Lab::start(LabOptions {
+        keys: 200,
+        node_timeout_ms: 1500,
+        replicas_per_master: 1,
+        ..LabOptions::default()
+    })
+    .unwrap();
+    let master = lab.master_indices()[0];
+    let replica = lab.replicas_of(master)[0];
+    let short = lab.node_id(replica)[..8].to_owned();
+    // The replica dies first (no failover to it), then its master: the replica's files are
+    // the last copy of the master's slots.
+    lab.kill(replica).unwrap();
+    lab.wait_until("replica flagged fail", Duration::from_secs(20), |lab| {
+        let others: Vec<usize> = lab.running();
+        for i in others {
+            if !lab.flags_seen_by(i, replica)?.contains(&"fail".to_owned()) {
+                return Ok(Err(format!("node {i} does not flag it yet")));
+            }
+        }
+        Ok(Ok(()))
+    })
+    .unwrap();
+    lab.kill(master).unwrap();
+    let seeds = vec![lab.endpoint(lab.running()[0]).to_string()];
+    let plans = plans_until(&seeds, |p| {
+        p.iter().any(|p| p["id"] == format!("forget-{short}"))
+    });
+    let forget = plans
+        .iter()
+        .find(|p| p["id"] == format!("forget-{short}"))
+        .unwrap_or_else(|| panic!("no forget plan: {plans:#?}"));
+    assert_eq!(forget["risk"]["loses_data"], true, "{forget:#}");
+    assert_eq!(forget["recommended"], false, "{forget:#}");
+    assert_eq!(forget["confirmation"]["kind"], "type_word", "{forget:#}");
+    assert!(
+        forget["risk"]["notes"].to_string().contains("last copy"),
+        "{forget:#}"
+    );
+    // --yes alone refuses it, and nothing is sent.
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let o = slotscope(
+        &[
+            "fix",
+            "--apply",
+            &format!("forget-{short}"),
+            "--yes",
+            "--audit-log",
+            audit.to_str().unwrap(),
+        ],
+        &seeds,
+    );
+    assert_ne!(o.status.code(), Some(0));
+    assert!(!audit.exists() || std::fs::read_to_string(&audit).unwrap().is_empty());
+}

@@ -160,6 +160,10 @@ pub fn enforce(plan: &mut FixPlan, model: &ClusterModel) {
     if !plan.risk.notes.contains(&note) {
         plan.risk.notes.push(note);
     }
+    // Clean-up that loses data is never the recommended answer.
+    if plan.kind == super::PlanKind::Forget {
+        plan.recommended = false;
+    }
     if plan.confirmation == Confirmation::Simple {
         plan.confirmation = Confirmation::TypeWord(match plan.risk.keys_at_risk.known() {
             Some(n) => format!("lose-{n}-keys"),

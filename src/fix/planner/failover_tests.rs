@@ -129,9 +129,16 @@ fn restarting_a_master_without_persistence_is_never_advised_as_lossless() {
     let plans = plan_fixes(&dead_c_among("", false), &[]);
     let restart = plan(&plans, &format!("restart-{}", id('c').short()));
     assert!(!restart.recommended, "it would come back empty");
-    assert!(restart.title.contains("comes back empty"), "{}", restart.title);
+    assert!(
+        restart.title.contains("comes back empty"),
+        "{}",
+        restart.title
+    );
     let text = restart.advice.join(" ");
-    assert!(text.contains("EMPTY") && !text.contains("without any key lost"), "{text}");
+    assert!(
+        text.contains("EMPTY") && !text.contains("without any key lost"),
+        "{text}"
+    );
     assert!(restart.risk.loses_data);
     assert!(restart.risk.keys_at_risk.may_lose_keys());
 }
@@ -142,7 +149,11 @@ fn restarting_a_master_like_its_aof_peers_is_advised() {
     let restart = plan(&plans, &format!("restart-{}", id('c').short()));
     assert!(restart.recommended);
     assert!(!restart.risk.loses_data);
-    assert!(restart.advice.join(" ").contains("AOF on"), "{:?}", restart.advice);
+    assert!(
+        restart.advice.join(" ").contains("AOF on"),
+        "{:?}",
+        restart.advice
+    );
     // RDB snapshots only: recommended, but the writes since the snapshot are stated as lost.
     let plans = plan_fixes(&dead_c_among("3600 1", false), &[]);
     let restart = plan(&plans, &format!("restart-{}", id('c').short()));

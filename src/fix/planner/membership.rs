@@ -292,6 +292,12 @@ impl Planner<'_> {
             if !(ghost || dead) || !n.claimed_slots.is_empty() {
                 continue;
             }
+            // It accepts connections but answers nothing: it is alive (paused, swapping,
+            // stuck). A FORGET would not stick, and the node would still hold its data.
+            if let Reachability::Failed(ProbeError::Unresponsive(_)) = &n.reachability {
+                plans.push(resume_advice(n, &id));
+                continue;
+            }
             // Replicas of it that are alive would refuse to forget their master.
             let has_live_replicas = self
                 .model
@@ -371,7 +377,11 @@ impl Planner<'_> {
                     n.label()
                 )],
                 risk: Risk {
-                    notes: vec!["owns no slot: no key is affected".to_owned()],
+                    notes: vec![
+                        "it owns no slot; what forgetting it does to keys is replayed on the \
+                         key census below"
+                            .to_owned(),
+                    ],
                     ..Risk::default()
                 },
                 preconditions: pre,
@@ -383,5 +393,45 @@ impl Planner<'_> {
             });
         }
         self.plans.extend(plans);
+    }
+}
+
+/// Advice for a node that accepts connections and answers nothing: resume or restart it;
+/// never forget a live node.
+fn resume_advice(n: &NodeSummary, id: &NodeId) -> FixPlan {
+    let ep = endpoint_of(n).map_or_else(|| n.addr.to_string(), |e| e.to_string());
+    FixPlan {
+        id: format!("resume-{}", short(id)),
+        kind: PlanKind::RestartAdvice,
+        title: format!(
+            "Resume or restart {} (it accepts connections, answers nothing)",
+            n.label()
+        ),
+        why: format!(
+            "{} accepts TCP connections but answers no command: it is alive but stopped \
+             (SIGSTOP, a debugger, a swap storm) or overloaded",
+            n.label()
+        ),
+        finding: Some(FindingKind::NodeUnreachable),
+        group: None,
+        recommended: true,
+        slots: Vec::new(),
+        nodes: vec![id.clone()],
+        steps: Vec::new(),
+        advice: vec![
+            format!(
+                "On the host of {ep}: find the process (ss -ltnp 'sport = :{}') and resume \
+                 it with kill -CONT <pid> if it was stopped; if it is stuck, restart it with \
+                 its data and nodes.conf intact.",
+                n.addr.port
+            ),
+            "Do not CLUSTER FORGET it while it is alive: it still holds its data and would \
+             come back through gossip."
+                .to_owned(),
+        ],
+        risk: Risk::default(),
+        preconditions: Vec::new(),
+        expected: Vec::new(),
+        confirmation: Confirmation::Simple,
     }
 }
