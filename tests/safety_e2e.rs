@@ -548,3 +548,100 @@ fn forgetting_the_last_copy_of_a_dead_master_needs_the_typed_word() {
     assert_ne!(o.status.code(), Some(0));
     assert!(!audit.exists() || std::fs::read_to_string(&audit).unwrap().is_empty());
 }
+
+#[test]
+fn a_dispute_counts_both_sides_and_recommends_the_side_that_keeps_the_keys() {
+    let (lab, report) = Scenario::NodeMustRejoin
+        .start(LabOptions {
+            keys: 300,
+            node_timeout_ms: 1500,
+            ..LabOptions::default()
+        })
+        .unwrap();
+    let victim = report.affected[0];
+    let range = lab.initial_slots(victim).unwrap();
+    let other = lab
+        .master_indices()
+        .into_iter()
+        .find(|&m| m != victim)
+        .unwrap();
+    // The forgotten master's slots, unbound for the rest, handed to another (empty) master.
+    lab.query(
+        other,
+        &[
+            "CLUSTER",
+            "ADDSLOTSRANGE",
+            &range.start.to_string(),
+            &range.end.to_string(),
+        ],
+    )
+    .unwrap();
+    let seeds = vec![
+        lab.endpoint(victim).to_string(),
+        lab.endpoint(other).to_string(),
+    ];
+    let victim_keys: u64 = (range.start..=range.end)
+        .map(|s| {
+            lab.query(victim, &["CLUSTER", "COUNTKEYSINSLOT", &s.to_string()])
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        })
+        .sum();
+    assert!(victim_keys > 0);
+    let plans = plans_until(&seeds, |p| p.iter().any(|p| p["kind"] == "meet"));
+    let find = |kind: &str| {
+        plans
+            .iter()
+            .find(|p| p["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} plan: {plans:#?}"))
+            .clone()
+    };
+    // Joining the forgotten master back keeps every key: its config epoch is the higher one,
+    // so the empty claimant gives the slots up. Measured on both sides, it needs a plain yes.
+    let meet = find("meet");
+    assert_eq!(meet["risk"]["loses_data"], false, "{meet:#}");
+    assert_eq!(meet["risk"]["keys_at_risk"], 0, "{meet:#}");
+    assert_eq!(meet["confirmation"]["kind"], "simple", "{meet:#}");
+    assert_eq!(meet["recommended"], true, "{meet:#}");
+    // Making the empty claimant win deletes the forgotten master's keys: counted, typed word.
+    let dispute = find("resolve_dispute");
+    assert_eq!(dispute["risk"]["loses_data"], true, "{dispute:#}");
+    assert_eq!(dispute["risk"]["keys_at_risk"], victim_keys, "{dispute:#}");
+    assert_eq!(dispute["confirmation"]["kind"], "type_word", "{dispute:#}");
+    assert_eq!(dispute["recommended"], false, "{dispute:#}");
+
+    // Applied with --yes alone, the recommended plan keeps every key.
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let o = slotscope(
+        &[
+            "fix",
+            "--apply",
+            meet["id"].as_str().unwrap(),
+            "--yes",
+            "--audit-log",
+            audit.to_str().unwrap(),
+        ],
+        &seeds,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    lab.wait_until("every node ok", Duration::from_secs(30), |lab| {
+        for i in lab.running() {
+            let s = lab.cluster_state(i)?;
+            if s != "ok" {
+                return Ok(Err(format!("node {i}: {s}")));
+            }
+        }
+        Ok(Ok(()))
+    })
+    .unwrap();
+    let back = lab.read_back();
+    assert!(back.all_readable(), "keys lost: {:?}", back.missing);
+}

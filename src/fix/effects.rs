@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::cluster::model::{ClusterModel, NodeSummary, Reachability, Role};
 use crate::cluster::types::{MarkerKind, NodeId, Slot, SlotRange};
 
-use super::{Confirmation, FixPlan, FixStep, KeyEstimate, KeysAtRisk, StepAction};
+use super::{Confirmation, FixPlan, FixStep, KeyEstimate, KeysAtRisk, PlanKind, StepAction};
 
 /// Keys counted, plus the reasons of what could not be counted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -34,8 +34,10 @@ pub struct Tally {
     pub known: u64,
     /// What could not be counted, in words (empty when everything was counted).
     pub unknown: Vec<String>,
-    /// Where the keys are, in words ("12 key(s) of slot 5 on 127.0.0.1:7001").
+    /// Where the counted keys are, in words.
     pub places: Vec<String>,
+    /// Per (node label, why): keys counted, the slots, and whether some count is unknown.
+    by_node: BTreeMap<(String, String), (u64, Vec<Slot>, bool)>,
 }
 
 impl Tally {
@@ -57,11 +59,78 @@ impl Tally {
         }
     }
 
+    /// Keys of one slot on one node, gathered per node into slot ranges.
+    fn add_slot(&mut self, n: Option<u64>, slot: Slot, label: &str, why: &str) {
+        if n == Some(0) {
+            return;
+        }
+        let e = self
+            .by_node
+            .entry((label.to_owned(), why.to_owned()))
+            .or_default();
+        match n {
+            Some(n) => {
+                self.known += n;
+                e.0 += n;
+            }
+            None => e.2 = true,
+        }
+        e.1.push(slot);
+    }
+
+    /// Reasons for what could not be counted, per node first.
+    fn unknown_reasons(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .by_node
+            .iter()
+            .filter(|(_, (_, _, unknown))| *unknown)
+            .map(|((label, _), (_, slots, _))| {
+                format!(
+                    "the keys of {label} in slot(s) {} cannot be counted",
+                    crate::cluster::types::format_ranges(&crate::cluster::types::slots_to_ranges(
+                        sorted(slots)
+                    ))
+                )
+            })
+            .collect();
+        out.extend(self.unknown.iter().cloned());
+        out
+    }
+
+    /// Every place, in words.
+    fn describe(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .by_node
+            .iter()
+            .map(|((label, why), (n, slots, unknown))| {
+                let ranges = crate::cluster::types::format_ranges(
+                    &crate::cluster::types::slots_to_ranges(sorted(slots)),
+                );
+                let count = match (*n, *unknown) {
+                    (n, false) => format!("{n} key(s)"),
+                    (0, true) => "an unknown number of keys".to_owned(),
+                    (n, true) => format!("{n} key(s) or more"),
+                };
+                format!("{count} of slot(s) {ranges} on {label}{why}")
+            })
+            .collect();
+        out.extend(self.places.iter().cloned());
+        out.extend(self.unknown.iter().cloned());
+        out
+    }
+
     /// True when nothing at all is affected.
     #[must_use]
     pub fn is_none(&self) -> bool {
-        self.known == 0 && self.unknown.is_empty()
+        self.known == 0 && self.unknown.is_empty() && self.by_node.values().all(|v| !v.2)
     }
+}
+
+fn sorted(slots: &[Slot]) -> Vec<Slot> {
+    let mut v = slots.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 /// What replaying a plan's steps does to keys.
@@ -76,17 +145,11 @@ impl Assessment {
     #[must_use]
     pub fn at_risk(&self) -> KeysAtRisk {
         let known = self.deleted.known + self.hidden.known;
-        if self.deleted.unknown.is_empty() && self.hidden.unknown.is_empty() {
+        let mut reasons = self.deleted.unknown_reasons();
+        reasons.extend(self.hidden.unknown_reasons());
+        let Some(reason) = reasons.into_iter().next() else {
             return KeysAtRisk::Known(known);
-        }
-        let reason = self
-            .deleted
-            .unknown
-            .iter()
-            .chain(&self.hidden.unknown)
-            .next()
-            .cloned()
-            .unwrap_or_default();
+        };
         let estimate = (known > 0).then(|| KeyEstimate {
             keys: known,
             basis: "counted so far, plus what could not be counted".to_owned(),
@@ -107,37 +170,13 @@ impl Assessment {
             return None;
         }
         let mut parts = Vec::new();
-        let deleted: Vec<&String> = self
-            .deleted
-            .places
-            .iter()
-            .chain(&self.deleted.unknown)
-            .collect();
+        let deleted = self.deleted.describe();
         if !deleted.is_empty() {
-            parts.push(format!(
-                "deletes {}",
-                deleted
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ));
+            parts.push(format!("deletes {}", deleted.join("; ")));
         }
-        let hidden: Vec<&String> = self
-            .hidden
-            .places
-            .iter()
-            .chain(&self.hidden.unknown)
-            .collect();
+        let hidden = self.hidden.describe();
         if !hidden.is_empty() {
-            parts.push(format!(
-                "makes unreadable {}",
-                hidden
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ));
+            parts.push(format!("makes unreadable {}", hidden.join("; ")));
         }
         Some(format!(
             "replayed on the measured key counts, this plan {}",
@@ -153,15 +192,31 @@ pub fn enforce(plan: &mut FixPlan, model: &ClusterModel) {
         return;
     }
     let a = assess(plan, model);
-    let Some(note) = a.note() else { return };
+    let Some(note) = a.note() else {
+        if replay_decides(plan.kind) && measured(plan, model) {
+            // Every effect of these commands is modelled: measured to lose nothing, the plan
+            // needs no typed word, whatever its family estimated.
+            plan.risk.keys_at_risk = KeysAtRisk::Known(0);
+            plan.risk.loses_data = false;
+            plan.risk.notes.push(
+                "replayed on the measured key counts: no key is deleted or hidden".to_owned(),
+            );
+            plan.confirmation = Confirmation::Simple;
+        }
+        return;
+    };
     let at_risk = a.at_risk();
-    plan.risk.keys_at_risk = worse(&plan.risk.keys_at_risk, at_risk);
+    plan.risk.keys_at_risk = if replay_decides(plan.kind) {
+        at_risk
+    } else {
+        worse(&plan.risk.keys_at_risk, at_risk)
+    };
     plan.risk.loses_data = true;
     if !plan.risk.notes.contains(&note) {
         plan.risk.notes.push(note);
     }
     // Clean-up that loses data is never the recommended answer.
-    if plan.kind == super::PlanKind::Forget {
+    if plan.kind == PlanKind::Forget {
         plan.recommended = false;
     }
     if plan.confirmation == Confirmation::Simple {
@@ -172,31 +227,59 @@ pub fn enforce(plan: &mut FixPlan, model: &ClusterModel) {
     }
 }
 
-/// Within each group of alternatives, the recommended plan must not lose data when another
-/// plan of the group that writes does not: move the recommendation there.
+/// Every master the plan names has a key census: the replay worked on measured counts only.
+fn measured(plan: &FixPlan, model: &ClusterModel) -> bool {
+    plan.nodes.iter().all(|id| {
+        model
+            .node(id)
+            .is_some_and(|n| n.role != Role::Master || n.census.is_some())
+    })
+}
+
+/// Plan kinds whose every effect on keys the replay models, so that its measured result
+/// replaces the family's estimate in both directions. For the others (a failover's replication
+/// lag, the keys of a dead master whose slots are handed out) the replay can only add risk.
+fn replay_decides(kind: PlanKind) -> bool {
+    matches!(
+        kind,
+        PlanKind::Meet
+            | PlanKind::ResolveDispute
+            | PlanKind::StabiliseSlot
+            | PlanKind::CompleteMigration
+            | PlanKind::RollBackMigration
+            | PlanKind::ReturnStrayKeys
+    )
+}
+
+/// The recommended plans must not lose data when another plan for the same problem (same
+/// group, or overlapping slots) writes and loses nothing: the recommendation moves there.
 pub fn rebalance(plans: &mut [FixPlan]) {
-    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, p) in plans.iter().enumerate() {
-        if let Some(g) = &p.group {
-            groups.entry(g.clone()).or_default().push(i);
-        }
-    }
-    for members in groups.values() {
-        let Some(&rec) = members.iter().find(|&&i| plans[i].recommended) else {
-            continue;
-        };
-        if !plans[rec].risk.loses_data {
+    let n = plans.len();
+    for rec in 0..n {
+        if !plans[rec].recommended || !plans[rec].risk.loses_data {
             continue;
         }
-        let safe = members
-            .iter()
-            .copied()
-            .find(|&i| !plans[i].risk.loses_data && !plans[i].steps.is_empty());
-        if let Some(safe) = safe {
+        let alternative = (0..n).find(|&i| {
+            i != rec
+                && !plans[i].risk.loses_data
+                && !plans[i].steps.is_empty()
+                && same_problem(&plans[rec], &plans[i])
+        });
+        if let Some(safe) = alternative {
             plans[rec].recommended = false;
             plans[safe].recommended = true;
         }
     }
+}
+
+/// Two plans answer the same problem: same group, or they touch a common slot.
+fn same_problem(a: &FixPlan, b: &FixPlan) -> bool {
+    if a.group.is_some() && a.group == b.group {
+        return true;
+    }
+    a.slots
+        .iter()
+        .any(|r| b.slots.iter().any(|o| r.overlaps(o)))
 }
 
 /// The larger of two risks; unknown wins over a count.
@@ -371,7 +454,7 @@ impl<'a> Sim<'a> {
                     if was && !self.readable(&m, s) {
                         let k = self.keys(&m, s);
                         let label = self.label(&m);
-                        out.hidden.add(k, || format!("of slot {s} on {label}"));
+                        out.hidden.add_slot(k, s, &label, "");
                     }
                 }
             }
@@ -469,6 +552,7 @@ impl<'a> Sim<'a> {
             ["CLUSTER", "REPLICATE", _] => self.replicate(node, out),
             ["CLUSTER", "FAILOVER", ..] => self.failover(node),
             ["CLUSTER", "MEET", ..] => self.meet(args, out),
+            ["CLUSTER", "BUMPEPOCH"] => self.bump_epoch(node, out),
             _ => {}
         }
     }
@@ -476,15 +560,15 @@ impl<'a> Sim<'a> {
     /// `SETSLOT s NODE x` sent to `node`.
     fn setslot_node(&mut self, node: &NodeId, s: Slot, x: &NodeId, out: &mut Assessment) {
         if node == x {
-            // The claimant bumps its epoch: the previous owner deletes what it still holds.
-            if let Some(prev) = self.owner(s)
-                && &prev != x
-                && !matches!(self.marker(&prev, s), Some((MarkerKind::Importing, _)))
-            {
+            // The claimant bumps its epoch: every other master that serves the slot (by
+            // consensus or in its own view) deletes what it still holds there.
+            for prev in self.claimants(s) {
+                if &prev == x || matches!(self.marker(&prev, s), Some((MarkerKind::Importing, _))) {
+                    continue;
+                }
                 let k = self.keys(&prev, s);
                 let label = self.label(&prev);
-                out.deleted
-                    .add(k, || format!("of slot {s} left on {label}"));
+                out.deleted.add_slot(k, s, &label, "");
                 self.set_keys(&prev, s, Some(0));
             }
             self.owner.insert(s, Some(x.clone()));
@@ -497,6 +581,69 @@ impl<'a> Sim<'a> {
         } else if matches!(self.marker(node, s), Some((MarkerKind::Migrating, _))) {
             self.markers.insert((node.clone(), s), None);
         }
+    }
+
+    /// `CLUSTER BUMPEPOCH` on `node`: it gets the highest config epoch, so every other master
+    /// serving one of its slots gives it up and deletes its keys there.
+    fn bump_epoch(&mut self, node: &NodeId, out: &mut Assessment) {
+        let Some(n) = self.model.node(node) else {
+            return;
+        };
+        let mut slots: Vec<Slot> = n.claimed_slots.iter().flat_map(SlotRange::iter).collect();
+        slots.extend(
+            self.model
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| {
+                    e.owner
+                        .and_then(|i| self.model.nodes.get(i as usize))
+                        .is_some_and(|o| o.id.as_ref() == Some(node))
+                })
+                .filter_map(|(s, _)| Slot::try_from(s).ok()),
+        );
+        slots.extend(
+            self.owner
+                .iter()
+                .filter(|(_, o)| o.as_ref() == Some(node))
+                .map(|(s, _)| *s),
+        );
+        slots.sort_unstable();
+        slots.dedup();
+        for s in slots {
+            for other in self.claimants(s) {
+                if &other == node
+                    || matches!(self.marker(&other, s), Some((MarkerKind::Importing, _)))
+                {
+                    continue;
+                }
+                let k = self.keys(&other, s);
+                let label = self.label(&other);
+                out.deleted
+                    .add_slot(k, s, &label, " (the lower config epoch)");
+                self.set_keys(&other, s, Some(0));
+            }
+            self.owner.insert(s, Some(node.clone()));
+        }
+    }
+
+    /// Masters serving `s`: the consensus owner, and every master whose own view claims it.
+    fn claimants(&self, s: Slot) -> Vec<NodeId> {
+        let mut out: Vec<NodeId> = self.owner(s).into_iter().collect();
+        if self.owner.contains_key(&s) {
+            return out;
+        }
+        for n in &self.model.nodes {
+            let Some(id) = n.id.as_ref() else { continue };
+            let claims = n
+                .own_line
+                .as_ref()
+                .is_some_and(|l| l.flags.master && l.slots.iter().any(|r| r.contains(s)));
+            if claims && !out.contains(id) {
+                out.push(id.clone());
+            }
+        }
+        out
     }
 
     /// `CLUSTER FORGET x` sent to `node`: its markers pointing at `x` are cleared; forgetting
@@ -625,7 +772,7 @@ impl<'a> Sim<'a> {
                 };
                 let label = self.label(&l);
                 out.deleted
-                    .add(k, || format!("of slot {s} on {label} (lower config epoch)"));
+                    .add_slot(k, s, &label, " (the lower config epoch)");
                 if !either {
                     self.set_keys(&l, s, Some(0));
                 }
@@ -765,7 +912,7 @@ mod tests {
             p.risk
                 .notes
                 .iter()
-                .any(|n| n.contains("deletes 40 key(s) of slot 5 left on 127.0.0.1:7000")),
+                .any(|n| n.contains("deletes 40 key(s) of slot(s) 5 on 127.0.0.1:7000")),
             "{:?}",
             p.risk.notes
         );
