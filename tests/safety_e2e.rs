@@ -329,6 +329,37 @@ fn plant_stray_keys(
     (slot, keys)
 }
 
+/// One stray key in each of `n` slots that `owner` serves, stored on `holder`.
+fn plant_stray_slots(lab: &Lab, holder: usize, owner: usize, n: u16) -> Vec<u16> {
+    let range = lab.initial_slots(owner).unwrap();
+    let slots: Vec<u16> = (range.start + 1..=range.end).take(usize::from(n)).collect();
+    let mut conn = lab.connect(holder).unwrap();
+    for &slot in &slots {
+        let key = (0..)
+            .map(|i| format!("stray:{i}"))
+            .find(|k| slotscope::lab::keyslot::key_slot(k.as_bytes()) == slot)
+            .unwrap();
+        let s = slot.to_string();
+        lab.query(
+            holder,
+            &["CLUSTER", "SETSLOT", &s, "IMPORTING", lab.node_id(owner)],
+        )
+        .unwrap();
+        let _: () = redis::pipe()
+            .cmd("ASKING")
+            .ignore()
+            .cmd("SET")
+            .arg(&key)
+            .arg("v")
+            .ignore()
+            .query(&mut conn)
+            .unwrap();
+        lab.query(holder, &["CLUSTER", "SETSLOT", &s, "STABLE"])
+            .unwrap();
+    }
+    slots
+}
+
 fn json_of(o: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
         panic!(
@@ -644,4 +675,76 @@ fn a_dispute_counts_both_sides_and_recommends_the_side_that_keeps_the_keys() {
     .unwrap();
     let back = lab.read_back();
     assert!(back.all_readable(), "keys lost: {:?}", back.missing);
+}
+
+#[test]
+fn the_first_interrupt_stops_a_cli_fix_after_its_current_step_and_says_what_ran() {
+    use std::io::{BufRead, BufReader};
+    let lab = Lab::start(LabOptions {
+        keys: 50,
+        replicas_per_master: 0,
+        ..LabOptions::default()
+    })
+    .unwrap();
+    let masters = lab.master_indices();
+    let (owner, holder) = (masters[0], masters[1]);
+    plant_stray_slots(&lab, holder, owner, 150);
+    let seeds = vec![lab.endpoint(holder).to_string()];
+    let id = format!("return-stray-keys-{}", &lab.node_id(holder)[..8]);
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_slotscope"))
+        .args(["fix", "--apply", &id, "--yes", "--audit-log"])
+        .arg(&audit)
+        .args(&seeds)
+        .env_remove("REDISCLI_AUTH")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let started = line.starts_with("[1/");
+        seen.push(line);
+        if started {
+            break;
+        }
+    }
+    assert!(seen.iter().any(|l| l.starts_with("[1/")), "{seen:#?}");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    seen.extend(lines.map(Result::unwrap));
+    let status = child.wait().unwrap();
+    let out = seen.join("\n");
+    assert_eq!(status.code(), Some(130), "{out}");
+    assert!(
+        out.contains("interrupted: stopped before the next step"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  done:") && out.contains("  not done:"),
+        "{out}"
+    );
+    // Every write that went out is in the audit log with its result; none is left pending.
+    let log = AuditLog::new(&audit);
+    let lines = log.read_lines().unwrap();
+    let joined = log.read_all().unwrap();
+    assert!(!joined.is_empty(), "the first step ran");
+    assert!(
+        joined.len() < 450,
+        "the run stopped early: {} writes",
+        joined.len()
+    );
+    assert_eq!(
+        lines.len(),
+        2 * joined.len(),
+        "a result for every announced write"
+    );
 }

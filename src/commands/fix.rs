@@ -22,7 +22,7 @@ use crate::cluster::types::NodeId;
 use crate::cluster::{diagnose, format_ranges};
 use crate::fix::audit::{self, AuditLog};
 use crate::fix::describe::{event_line, risk_line};
-use crate::fix::executor::{EVENT_CHANNEL_CAPACITY, Executor, FixOutcome};
+use crate::fix::executor::{EVENT_CHANNEL_CAPACITY, Executor, FixOutcome, StopRequest};
 use crate::fix::planner::{Scope, plan_fixes_for};
 use crate::fix::{CliAuth, Confirmation, FixPlan, FixStep};
 use crate::refresh::{ConnectOptions, Connector, observe_once};
@@ -131,7 +131,11 @@ pub async fn run(args: FixOptions, opts: ConnectOptions) -> color_eyre::Result<E
         }
         let audit = AuditLog::new(args.audit_log.clone().unwrap_or_else(audit::default_path));
         let executor = Executor::new(connector, Some(audit));
-        let outcome = execute_printing(&executor, plan).await;
+        let (outcome, interrupted) = execute_printing(&executor, plan).await;
+        if interrupted {
+            print_interrupted(&outcome);
+            return Ok(ExitCode::INTERRUPTED);
+        }
         return Ok(exit_code(&outcome));
     }
 
@@ -226,18 +230,80 @@ async fn confirm(plan: &FixPlan, args: &FixOptions) -> color_eyre::Result<bool> 
     Ok(ok)
 }
 
-/// Run a plan, printing every event as a line on stdout.
-pub async fn execute_printing(executor: &Executor, plan: &FixPlan) -> FixOutcome {
+/// Run a plan, printing every event as a line on stdout. The first Ctrl-C (or SIGTERM) asks
+/// the run to stop after the step under way; a second one leaves at once. Returns the outcome
+/// and whether the user interrupted it.
+pub async fn execute_printing(executor: &Executor, plan: &FixPlan) -> (FixOutcome, bool) {
     let (tx, mut rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
     let printer = tokio::spawn(async move {
         while let Some(ev) = rx.recv().await {
             println!("{}", event_line(&ev));
         }
     });
-    let outcome = executor.execute(plan, &tx).await;
+    let stop = StopRequest::default();
+    let watcher = tokio::spawn(watch_interrupts(stop.clone()));
+    let outcome = executor.execute_stoppable(plan, &tx, &stop).await;
+    watcher.abort();
     drop(tx);
     let _ = printer.await;
-    outcome
+    (outcome, stop.is_requested())
+}
+
+/// First interrupt: stop after the current step. Second: leave now (the step under way may
+/// or may not complete; the audit log has announced it).
+async fn watch_interrupts(stop: StopRequest) {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    interrupt(term.as_mut()).await;
+    stop.request();
+    eprintln!(
+        "slotscope: interrupted: stopping after the step under way (interrupt again to leave \
+         at once)"
+    );
+    interrupt(term.as_mut()).await;
+    eprintln!(
+        "slotscope: left during a step: it may or may not have been applied; the audit log \
+         records it as sent"
+    );
+    std::process::exit(i32::from(ExitCode::INTERRUPTED.code()));
+}
+
+/// The next Ctrl-C or SIGTERM.
+async fn interrupt(term: Option<&mut tokio::signal::unix::Signal>) {
+    match term {
+        Some(t) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = t.recv() => {}
+            }
+        }
+        None => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// What ran and what did not, after an interrupted run.
+fn print_interrupted(outcome: &FixOutcome) {
+    match outcome {
+        FixOutcome::Failed { done, not_done, .. } => {
+            println!("interrupted: stopped before the next step");
+            println!("  done:");
+            if done.is_empty() {
+                println!("    nothing");
+            }
+            for d in done {
+                println!("    {d}");
+            }
+            println!("  not done:");
+            for d in not_done {
+                println!("    {d}");
+            }
+        }
+        other => println!(
+            "interrupted: {}",
+            crate::fix::describe::outcome_words(other)
+        ),
+    }
 }
 
 fn step_json(s: &FixStep, auth: &CliAuth) -> Json {
