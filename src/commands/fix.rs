@@ -23,7 +23,7 @@ use crate::cluster::{diagnose, format_ranges};
 use crate::fix::audit::{self, AuditLog};
 use crate::fix::describe::{event_line, risk_line};
 use crate::fix::executor::{EVENT_CHANNEL_CAPACITY, Executor, FixOutcome};
-use crate::fix::planner::{Scope, plan_fixes_for};
+use crate::fix::planner::{PlanScope, plan_fixes_for};
 use crate::fix::{CliAuth, Confirmation, FixPlan, FixStep};
 use crate::refresh::{ConnectOptions, Connector, observe_once};
 
@@ -150,9 +150,9 @@ pub async fn run(args: FixOptions, opts: ConnectOptions) -> color_eyre::Result<E
     Ok(ExitCode::OK)
 }
 
-fn scope_of(args: &FixOptions, model: &ClusterModel) -> Scope {
+fn scope_of(args: &FixOptions, model: &ClusterModel) -> PlanScope {
     if let Some(s) = args.slot {
-        return Scope::Slot(s);
+        return PlanScope::Slot(s);
     }
     if let Some(prefix) = &args.node {
         let id = model
@@ -162,9 +162,9 @@ fn scope_of(args: &FixOptions, model: &ClusterModel) -> Scope {
             .find(|id| id.0.starts_with(prefix.as_str()))
             .cloned()
             .unwrap_or_else(|| NodeId::from(prefix.as_str()));
-        return Scope::Node(id);
+        return PlanScope::Node(id);
     }
-    Scope::All
+    PlanScope::All
 }
 
 fn unknown_plan(id: &str, plans: &[FixPlan]) -> color_eyre::Result<ExitCode> {

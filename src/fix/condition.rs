@@ -1,5 +1,5 @@
 //! Facts about the cluster that a plan relies on ([`Condition`], stated in words by a
-//! [`Check`]): checked on a fresh [`ClusterModel`] just before a plan runs (preconditions) and
+//! [`Requirement`]): checked on a fresh [`ClusterModel`] just before a plan runs (preconditions) and
 //! after it ran (the expected end state).
 
 use serde::{Deserialize, Serialize};
@@ -78,17 +78,17 @@ pub enum Condition {
 
 /// A condition with its plain-language statement.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Check {
+pub struct Requirement {
     /// E.g. "slot 1234 still migrating on 127.0.0.1:7000 and importing on 127.0.0.1:7001".
     pub description: String,
     pub condition: Condition,
 }
 
 /// A precondition of a plan (checked on fresh data just before running).
-pub type Precondition = Check;
+pub type Precondition = Requirement;
 
 /// One element of the expected end state (checked after running).
-pub type Expectation = Check;
+pub type Expectation = Requirement;
 
 /// The node's label (`host:port`), or its short id when the model no longer knows it.
 fn node_label(model: &ClusterModel, id: &NodeId) -> String {
@@ -561,8 +561,8 @@ fn model_view_lists(model: &ClusterModel, viewer: &NodeSummary, node: &NodeId) -
     n.peers.known_by.iter().any(|k| k == vid)
 }
 
-impl Check {
-    /// A check with its description.
+impl Requirement {
+    /// A requirement with its description.
     #[must_use]
     pub fn new(description: impl Into<String>, condition: Condition) -> Self {
         Self {
@@ -584,7 +584,7 @@ impl Check {
 
 /// Check every precondition of a plan; returns the list of those that no longer hold.
 #[must_use]
-pub fn failed_checks(checks: &[Check], model: &ClusterModel) -> Vec<String> {
+pub fn failed_checks(checks: &[Requirement], model: &ClusterModel) -> Vec<String> {
     checks
         .iter()
         .filter_map(|c| c.verify(model).err())

@@ -31,7 +31,7 @@ use crate::cluster::types::{Endpoint, MarkerKind, NodeId, Slot, SlotRange};
 use crate::cluster::{Finding, FindingKind};
 
 use super::marker::MarkerSide;
-use super::{Check, Condition, FixPlan, FixStep, KeyEstimate, StepAction};
+use super::{Condition, FixPlan, FixStep, KeyEstimate, Requirement, StepAction};
 
 mod coverage;
 mod disputes;
@@ -67,7 +67,7 @@ const SETTLE_TIMEOUT_MS: u64 = 15_000;
 
 /// What the user selected in the dashboard, to narrow the plans.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Scope {
+pub enum PlanScope {
     /// Every plan.
     All,
     /// Plans touching this slot.
@@ -103,14 +103,18 @@ pub fn plan_fixes(model: &ClusterModel, findings: &[Finding]) -> Vec<FixPlan> {
 
 /// The plans touching a selected slot, node or finding kind.
 #[must_use]
-pub fn plan_fixes_for(model: &ClusterModel, findings: &[Finding], scope: &Scope) -> Vec<FixPlan> {
+pub fn plan_fixes_for(
+    model: &ClusterModel,
+    findings: &[Finding],
+    scope: &PlanScope,
+) -> Vec<FixPlan> {
     plan_fixes(model, findings)
         .into_iter()
         .filter(|plan| match scope {
-            Scope::All => true,
-            Scope::Slot(s) => plan.slots.iter().any(|r| r.contains(*s)),
-            Scope::Node(id) => plan.nodes.contains(id),
-            Scope::Finding(kind) => plan.finding == Some(*kind),
+            PlanScope::All => true,
+            PlanScope::Slot(s) => plan.slots.iter().any(|r| r.contains(*s)),
+            PlanScope::Node(id) => plan.nodes.contains(id),
+            PlanScope::Finding(kind) => plan.finding == Some(*kind),
         })
         .collect()
 }
@@ -304,8 +308,14 @@ impl Planner<'_> {
     }
 
     /// `node` still holds its marker of `kind` for `slot` with `peer`, as observed.
-    fn marker_held(&self, kind: MarkerKind, slot: Slot, node: &NodeId, peer: &NodeId) -> Check {
-        Check::new(
+    fn marker_held(
+        &self,
+        kind: MarkerKind,
+        slot: Slot,
+        node: &NodeId,
+        peer: &NodeId,
+    ) -> Requirement {
+        Requirement::new(
             format!(
                 "slot {slot} still {} on {} {} {}",
                 kind.verb(),

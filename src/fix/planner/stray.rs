@@ -13,8 +13,8 @@ use crate::cluster::FindingKind;
 use crate::cluster::types::{Endpoint, NodeId, Slot, SlotRange};
 use crate::fix::marker::setslot_args;
 use crate::fix::{
-    Check, Condition, Confirmation, DEFAULT_MIGRATE_BATCH, DEFAULT_MIGRATE_TIMEOUT_MS, FixPlan,
-    FixStep, KeysAtRisk, PlanKind, Risk, StepAction,
+    Condition, Confirmation, DEFAULT_MIGRATE_BATCH, DEFAULT_MIGRATE_TIMEOUT_MS, FixPlan, FixStep,
+    KeysAtRisk, PlanKind, Requirement as Check, Risk, StepAction,
 };
 
 use super::{Planner, cmd_step, endpoint_of, is_live};
