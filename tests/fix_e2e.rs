@@ -7,8 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use slotscope::cluster::diagnose;
 use slotscope::cluster::model::ClusterModel;
-use slotscope::cluster::{SLOT_COUNT, diagnose};
+use slotscope::cluster::slots::SLOT_COUNT;
 use slotscope::fix::audit::AuditLog;
 use slotscope::fix::executor::{Executor, FixEvent, FixOutcome};
 use slotscope::fix::{FixPlan, PlanKind, plan_fixes};

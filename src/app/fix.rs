@@ -6,7 +6,8 @@
 //! supervised executor task and feeds its [`FixEvent`]s back through
 //! [`App::on_fix_event`](super::App::on_fix_event).
 
-use crate::cluster::{ClusterModel, Finding, FindingKind, NodeSummary, Reachability, Slot};
+use crate::cluster::slots::Slot;
+use crate::cluster::{ClusterModel, Finding, FindingKind, NodeSummary, Reachability};
 pub use crate::fix::describe::outcome_words;
 use crate::fix::describe::{Tone, dialog_lines};
 use crate::fix::{Confirmation, FixEvent, FixOutcome, FixPlan, PlanKind, PlanScope, plan_fixes};

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::cluster::model::PeerOpinion;
+use crate::cluster::slots::{SLOT_COUNT, SlotRange};
 use crate::cluster::{
     ClusterModel, ClusterSnapshot, Endpoint, Finding, FindingKind, NodeAddr, NodeFlags, NodeId,
-    NodeSummary, OpenSlot, ProbeError, Reachability, Role, SLOT_COUNT, ServerInfo, Severity,
-    SlotEntry, SlotRange, SlotState,
+    NodeSummary, OpenSlot, ProbeError, Reachability, Role, ServerInfo, Severity, SlotEntry,
+    SlotState,
 };
 
 use super::Presented;

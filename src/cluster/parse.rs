@@ -8,9 +8,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::slots::{SLOT_COUNT, Slot, SlotRange};
 use super::types::{
     ClusterInfo, ClusterNodes, ClusterState, MarkerKind, NodeAddr, NodeFlags, NodeId, NodeLine,
-    OpenMarker, SLOT_COUNT, ServerInfo, Slot, SlotRange,
+    OpenMarker, ServerInfo,
 };
 
 /// A reply that could not be parsed: which line and why.
@@ -407,7 +408,8 @@ fn keyspace_keys(v: &str) -> u64 {
 #[allow(clippy::too_many_arguments)]
 mod tests {
     use super::*;
-    use crate::cluster::types::{ClusterState, MarkerKind, NodeId, SlotRange};
+    use crate::cluster::slots::SlotRange;
+    use crate::cluster::types::{ClusterState, MarkerKind, NodeId};
     use proptest::prelude::*;
     use rstest::rstest;
 

@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::parse::parse_cluster_nodes;
+use super::slots::{SLOT_COUNT, Slot, SlotRange};
 use super::types::{
     ClusterInfo, ClusterNodes, ClusterSnapshot, ClusterState, Endpoint, NodeAddr, NodeConfig,
-    NodeFlags, NodeId, NodeLine, NodeObservation, NodeReport, ProbeError, SLOT_COUNT, ServerInfo,
-    Slot, SlotRange,
+    NodeFlags, NodeId, NodeLine, NodeObservation, NodeReport, ProbeError, ServerInfo,
 };
 
 /// Time stamp used by [`synthetic_cluster`] views (`observed_at_ms`, pongs).

@@ -17,9 +17,10 @@ use serde_json::{Value as Json, json};
 use tokio::sync::mpsc;
 
 use super::ExitCode;
+use crate::cluster::diagnose;
 use crate::cluster::model::ClusterModel;
+use crate::cluster::slots::format_ranges;
 use crate::cluster::types::NodeId;
-use crate::cluster::{diagnose, format_ranges};
 use crate::fix::audit::{self, AuditLog};
 use crate::fix::describe::{event_line, risk_line};
 use crate::fix::executor::{EVENT_CHANNEL_CAPACITY, Executor, FixOutcome};

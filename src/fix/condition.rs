@@ -5,9 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::model::{ClusterModel, NodeSummary, Reachability, Role, SlotEntry, SlotState};
-use crate::cluster::types::{
-    MarkerKind, NodeId, SLOT_COUNT, Slot, SlotRange, format_ranges, slots_to_ranges,
+use crate::cluster::slots::{
+    SLOT_COUNT, Slot, SlotRange, format_ranges, ranges_to_slots, slots_to_ranges,
 };
+use crate::cluster::types::{MarkerKind, NodeId};
 
 use super::marker::MarkerSide;
 
@@ -97,11 +98,6 @@ fn node_label(model: &ClusterModel, id: &NodeId) -> String {
         .map_or_else(|| id.short().to_owned(), NodeSummary::label)
 }
 
-/// Every slot of the ranges.
-fn all_slots(ranges: &[SlotRange]) -> impl Iterator<Item = Slot> + '_ {
-    ranges.iter().flat_map(SlotRange::iter)
-}
-
 /// The marker `node` holds for `slot` in its own view: its kind and its peer.
 fn own_marker(model: &ClusterModel, node: &NodeId, slot: Slot) -> Option<(MarkerKind, NodeId)> {
     model
@@ -170,7 +166,7 @@ fn bad_slots(
     ranges: &[SlotRange],
     bad: impl Fn(&SlotEntry) -> bool,
 ) -> Vec<Slot> {
-    all_slots(ranges)
+    ranges_to_slots(ranges)
         .filter(|s| model.slots.get(usize::from(*s)).is_none_or(&bad))
         .collect()
 }
@@ -233,7 +229,7 @@ fn slots_claimed_by(
     let Some(line) = model.node(node).and_then(|n| n.own_line.as_ref()) else {
         return Err(format!("{} cannot be observed", node_label(model, node)));
     };
-    let missing: Vec<Slot> = all_slots(slots)
+    let missing: Vec<Slot> = ranges_to_slots(slots)
         .filter(|s| !line.slots.iter().any(|r| r.contains(*s)))
         .collect();
     if missing.is_empty() {
@@ -501,7 +497,7 @@ fn full_coverage(model: &ClusterModel, value: bool) -> Result<(), String> {
 
 fn keys_only_on(model: &ClusterModel, slots: &[SlotRange], node: &NodeId) -> Result<(), String> {
     let mut others: Vec<String> = Vec::new();
-    for s in all_slots(slots) {
+    for s in ranges_to_slots(slots) {
         if let Some(per_node) = model.uncovered_keys.get(&s) {
             for (holder, count) in per_node {
                 if holder != node && *count > 0 {
@@ -533,7 +529,7 @@ fn no_keys_stored_on(
         .ok_or_else(|| format!("the keys stored on {label} could not be counted"))?;
     let mut held: Vec<String> = Vec::new();
     let mut unknown: Vec<Slot> = Vec::new();
-    for s in all_slots(slots) {
+    for s in ranges_to_slots(slots) {
         match census.keys_in(s) {
             Some(0) => {}
             Some(n) => held.push(format!("{n} key(s) in slot {s}")),

@@ -6,7 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::{Lab, LabError, LabOptions};
-use crate::cluster::types::{Slot, SlotRange, format_ranges};
+use crate::cluster::slots::{Slot, SlotRange, format_ranges};
 
 /// Keys written into the slot that a reshard scenario leaves open.
 const OPEN_SLOT_KEYS: usize = 10;

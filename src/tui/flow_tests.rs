@@ -9,7 +9,8 @@ use ratatui::layout::Rect;
 use crate::app::color::ColorDepth;
 use crate::app::sample::{self, SampleCase};
 use crate::app::*;
-use crate::cluster::{NodeSummary, SLOT_COUNT};
+use crate::cluster::NodeSummary;
+use crate::cluster::slots::SLOT_COUNT;
 
 fn app_with(scenario: SampleCase, w: u16, h: u16) -> App {
     let mut app = App::new(ColorDepth::Ansi16, Duration::from_secs(1), false, None);

@@ -44,7 +44,8 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use super::model::{ClusterModel, Reachability, Role, SlotState};
-use super::types::{NodeId, SlotRange};
+use super::slots::SlotRange;
+use super::types::NodeId;
 use ctx::Ctx;
 use words::plural;
 

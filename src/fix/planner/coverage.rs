@@ -3,7 +3,8 @@
 
 use crate::cluster::FindingKind;
 use crate::cluster::model::{NodeSummary, SlotState};
-use crate::cluster::types::{NodeId, SLOT_COUNT, Slot, format_ranges, slots_to_ranges};
+use crate::cluster::slots::{SLOT_COUNT, Slot, format_ranges, slots_to_ranges};
+use crate::cluster::types::NodeId;
 use crate::fix::{Condition, Confirmation, FixPlan, FixStep, PlanKind, Requirement, Risk};
 
 use super::{Planner, cmd_step, endpoint_of, is_live};

@@ -7,9 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cluster::FindingKind;
 use crate::cluster::model::{NodeSummary, Role};
-use crate::cluster::types::{
-    Endpoint, MarkerKind, NodeId, Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges,
-};
+use crate::cluster::slots::{Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges};
+use crate::cluster::types::{Endpoint, MarkerKind, NodeId};
 use crate::fix::marker::setslot_args;
 use crate::fix::{
     Condition, Confirmation, FixPlan, FixStep, KeyEstimate, KeysAtRisk, PlanKind, Requirement, Risk,

@@ -4,7 +4,8 @@
 
 use crate::cluster::FindingKind;
 use crate::cluster::model::{NodeSummary, Reachability, Role};
-use crate::cluster::types::{NodeId, Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges};
+use crate::cluster::slots::{Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges};
+use crate::cluster::types::NodeId;
 use crate::fix::{
     Condition, Confirmation, FixPlan, FixStep, KeysAtRisk, PlanKind, Requirement, Risk,
 };

@@ -3,9 +3,8 @@
 
 use crate::cluster::FindingKind;
 use crate::cluster::model::{NodeSummary, Reachability};
-use crate::cluster::types::{
-    Endpoint, NodeId, ProbeError, Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges,
-};
+use crate::cluster::slots::{Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges};
+use crate::cluster::types::{Endpoint, NodeId, ProbeError};
 use crate::fix::{
     Condition, Confirmation, FixPlan, FixStep, KeysAtRisk, PlanKind, Requirement, Risk,
 };

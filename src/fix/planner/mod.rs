@@ -27,7 +27,8 @@
 use std::collections::BTreeSet;
 
 use crate::cluster::model::{ClusterModel, NodeSummary, Reachability, Role};
-use crate::cluster::types::{Endpoint, MarkerKind, NodeId, Slot, SlotRange};
+use crate::cluster::slots::{Slot, SlotRange};
+use crate::cluster::types::{Endpoint, MarkerKind, NodeId};
 use crate::cluster::{Finding, FindingKind};
 
 use super::marker::MarkerSide;

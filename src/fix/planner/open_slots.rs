@@ -6,7 +6,8 @@
 
 use crate::cluster::FindingKind;
 use crate::cluster::model::OpenSlot;
-use crate::cluster::types::{Endpoint, MarkerKind, NodeId, Slot, SlotRange};
+use crate::cluster::slots::{Slot, SlotRange};
+use crate::cluster::types::{Endpoint, MarkerKind, NodeId};
 use crate::fix::marker::{MarkerSide, setslot_args};
 use crate::fix::{
     Condition, Confirmation, FixPlan, FixStep, KeysAtRisk, PlanKind, Requirement, Risk,

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use crate::cluster::model::{
     ClusterModel, NodeSummary, OpenSlot, PeerOpinion, Reachability, Role, SlotEntry, SlotState,
 };
+use crate::cluster::slots::{SLOT_COUNT, Slot, SlotRange, slots_to_ranges};
 use crate::cluster::types::{
     MarkerKind, NodeAddr, NodeConfig, NodeFlags, NodeId, NodeLine, OpenMarker, ProbeError,
-    SLOT_COUNT, ServerInfo, Slot, SlotRange, slots_to_ranges,
+    ServerInfo,
 };
 use crate::fix::FixPlan;
 

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cluster::FindingKind;
 use crate::cluster::model::Reachability;
-use crate::cluster::types::{NodeId, Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges};
+use crate::cluster::slots::{Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges};
+use crate::cluster::types::NodeId;
 use crate::fix::{Condition, Confirmation, FixPlan, KeysAtRisk, PlanKind, Requirement, Risk};
 
 use super::{

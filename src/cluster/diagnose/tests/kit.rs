@@ -14,10 +14,10 @@ pub(crate) use crate::cluster::model::{
     ClusterModel, NodeSummary, OpenSlot, PeerOpinion, Reachability, Role, SlotEntry, SlotState,
     ViewDisagreement,
 };
+pub(crate) use crate::cluster::slots::{SLOT_COUNT, Slot, SlotRange};
 pub(crate) use crate::cluster::synthetic::{snapshot_from_texts, synthetic_cluster};
 pub(crate) use crate::cluster::types::{
-    Endpoint, NodeAddr, NodeConfig, NodeFlags, NodeId, ProbeError, SLOT_COUNT, ServerInfo, Slot,
-    SlotRange,
+    Endpoint, NodeAddr, NodeConfig, NodeFlags, NodeId, ProbeError, ServerInfo,
 };
 pub(crate) use FindingKind as K;
 pub(crate) use Severity::{Critical as C, Warning as W};
