@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::cluster::model::PeerOpinion;
 use crate::cluster::slots::{SLOT_COUNT, SlotRange};
@@ -12,7 +13,8 @@ use crate::cluster::{
     SlotState,
 };
 
-use super::Presented;
+use super::color::ColorDepth;
+use super::{App, Presented};
 
 /// What is broken in a sample cluster.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,6 +154,17 @@ pub fn model(
 pub fn presented(masters: usize, replicas: usize, scenario: SampleCase) -> Presented {
     let (s, m, f) = model(masters, replicas, scenario);
     Presented::from_parts(Arc::new(s), m, f)
+}
+
+/// A dashboard of `width` x `height` columns and rows showing a 3-master, 1-replica sample
+/// broken as `case` says, 1.2 s after the sample was taken (16 colours, writes allowed).
+#[must_use]
+pub fn app(case: SampleCase, width: u16, height: u16) -> App {
+    let mut app = App::new(ColorDepth::Ansi16, Duration::from_secs(1), false, None);
+    app.on_resize(width, height);
+    app.on_presented(presented(3, 1, case));
+    app.on_tick(T0_MS + 1200);
+    app
 }
 
 fn summary(

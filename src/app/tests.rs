@@ -2,21 +2,11 @@
 //! with the terminal shell).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::color::ColorDepth;
 use super::sample::{self, SampleCase};
 use super::*;
-
-fn app_with(scenario: SampleCase, w: u16, h: u16) -> App {
-    let mut app = App::new(ColorDepth::Ansi16, Duration::from_secs(1), false, None);
-    app.on_resize(w, h);
-    app.on_presented(sample::presented(3, 1, scenario));
-    app.on_tick(sample::T0_MS + 1200);
-    app
-}
 
 fn press(app: &mut App, c: char) -> Option<Effect> {
     app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
@@ -24,7 +14,7 @@ fn press(app: &mut App, c: char) -> Option<Effect> {
 
 #[test]
 fn the_timeline_baseline_shares_the_model_instead_of_copying_it() {
-    let mut a = app_with(SampleCase::MasterDown, 120, 40);
+    let mut a = sample::app(SampleCase::MasterDown, 120, 40);
     let shown = Arc::clone(&a.shown.as_ref().expect("shown").model);
     let base = a.last_model.as_ref().expect("a baseline");
     assert!(
@@ -56,7 +46,7 @@ fn the_timeline_baseline_shares_the_model_instead_of_copying_it() {
 
 #[test]
 fn the_node_detail_follows_its_node_when_a_refresh_reorders_the_nodes() {
-    let mut a = app_with(SampleCase::Healthy, 120, 40);
+    let mut a = sample::app(SampleCase::Healthy, 120, 40);
     press(&mut a, '2');
     press(&mut a, 'j');
     let picked = a
