@@ -36,8 +36,8 @@ pub fn parse_endpoint(text: &str) -> Endpoint {
     }
 }
 
-/// A `CLUSTER INFO` consistent with one node's table, following the server's rules
-/// (`redis-cluster.md` §1.6): `fail` if a slot is unbound or bound to a `fail` node, or if
+/// A `CLUSTER INFO` consistent with one node's table, following the rules each server applies
+/// to itself under the default `cluster-require-full-coverage yes`: `fail` if a slot is unbound or bound to a `fail` node, or if
 /// fewer than a majority of slot-owning masters are free of `fail?`/`fail`.
 #[must_use]
 pub fn cluster_info_for(nodes: &ClusterNodes) -> ClusterInfo {

@@ -1,7 +1,8 @@
 //! The pure planner: from a [`ClusterModel`] (and the findings of its diagnosis) to a list of
 //! [`FixPlan`]s. No I/O. The same plans feed the dashboard and `slotscope fix`.
 //!
-//! Differences from `redis-cli --cluster fix` (see `redis-cluster.md` §3-4), on purpose:
+//! Differences from `redis-cli --cluster fix` (which settles a half-moved slot by key count and
+//! hands empty uncovered slots to a master picked at random per second), on purpose:
 //! - the direction of a half-moved slot follows the markers' intent, and both directions are
 //!   offered, with the key counts on each side;
 //! - stabilising is offered only when it orphans no key;
