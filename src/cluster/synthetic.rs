@@ -37,8 +37,9 @@ pub fn parse_endpoint(text: &str) -> Endpoint {
 }
 
 /// A `CLUSTER INFO` consistent with one node's table, following the rules each server applies
-/// to itself under the default `cluster-require-full-coverage yes`: `fail` if a slot is unbound or bound to a `fail` node, or if
-/// fewer than a majority of slot-owning masters are free of `fail?`/`fail`.
+/// to itself under the default `cluster-require-full-coverage yes`: `fail` if a slot is unbound
+/// or bound to a `fail` node, or if fewer than a majority of slot-owning masters are free of
+/// `fail?`/`fail`.
 #[must_use]
 pub fn cluster_info_for(nodes: &ClusterNodes) -> ClusterInfo {
     let mut assigned = 0u32;
