@@ -1,6 +1,7 @@
 //! Tests of the whole diagnosis: canonical order, the verdict line, scale, and that no model
-//! makes it panic. The builder and the named scenarios every family shares are in `kit` and
-//! `scenarios`; each family's own tests sit beside it (`coverage/tests.rs`, …).
+//! makes it panic. The helpers (over the model builder of `cluster::testkit`) and the named
+//! scenarios every family shares are in `kit` and `scenarios`; each family's own tests sit
+//! beside it (`coverage/tests.rs`, …).
 
 pub(super) mod kit;
 pub(super) mod scenarios;

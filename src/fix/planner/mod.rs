@@ -23,7 +23,8 @@
 //! - `replication`: replicas whose replication link is down;
 //! - `stray`: keys stored on a master that does not own their slot, back to the owner.
 //!
-//! Tests sit beside each family in `<family>_tests.rs`, on models from `test_kit`.
+//! Tests sit beside each family in `<family>_tests.rs`, on models built with
+//! `cluster::testkit` (the three-master start and plan helpers are in `test_kit`).
 
 use std::collections::BTreeSet;
 
