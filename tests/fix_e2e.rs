@@ -7,8 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use slotscope::cluster::diagnose;
 use slotscope::cluster::model::ClusterModel;
-use slotscope::cluster::{SLOT_COUNT, diagnose};
+use slotscope::cluster::slots::SLOT_COUNT;
 use slotscope::fix::audit::AuditLog;
 use slotscope::fix::executor::{Executor, FixEvent, FixOutcome};
 use slotscope::fix::{FixPlan, PlanKind, plan_fixes};
@@ -848,7 +849,7 @@ fn ownership_dispute_resolved() {
     let s = slot.to_string();
     let (a_id, b_id) = (lab.node_id(a).to_owned(), lab.node_id(b).to_owned());
     // Node c's view is frozen on a wrong owner: gossip never rebinds a slot that the receiver
-    // imports (redis-cluster.md §1.5), so c keeps believing b owns the slot.
+    // imports, so c keeps believing b owns the slot.
     lab.cmd(c, &["CLUSTER", "SETSLOT", &s, "IMPORTING", &a_id])
         .unwrap();
     lab.cmd(c, &["CLUSTER", "SETSLOT", &s, "NODE", &b_id])

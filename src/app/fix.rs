@@ -6,10 +6,11 @@
 //! supervised executor task and feeds its [`FixEvent`]s back through
 //! [`App::on_fix_event`](super::App::on_fix_event).
 
-use crate::cluster::{ClusterModel, Finding, FindingKind, NodeSummary, Reachability, Slot};
+use crate::cluster::slots::Slot;
+use crate::cluster::{ClusterModel, Finding, FindingKind, NodeSummary, Reachability};
 pub use crate::fix::describe::outcome_words;
 use crate::fix::describe::{Tone, dialog_lines};
-use crate::fix::{Confirmation, FixEvent, FixOutcome, FixPlan, PlanKind, Scope, plan_fixes};
+use crate::fix::{Confirmation, FixEvent, FixOutcome, FixPlan, PlanKind, PlanScope, plan_fixes};
 
 use super::Effect;
 
@@ -259,13 +260,13 @@ pub fn plans_for(
     target: &FixTarget,
 ) -> (String, Vec<FixPlan>) {
     let all = plan_fixes(model, findings);
-    let filter = |scope: &Scope| -> Vec<FixPlan> {
+    let filter = |scope: &PlanScope| -> Vec<FixPlan> {
         all.iter()
             .filter(|p| match scope {
-                Scope::All => true,
-                Scope::Slot(s) => p.slots.iter().any(|r| r.contains(*s)),
-                Scope::Node(id) => p.nodes.contains(id),
-                Scope::Finding(k) => p.finding == Some(*k),
+                PlanScope::All => true,
+                PlanScope::Slot(s) => p.slots.iter().any(|r| r.contains(*s)),
+                PlanScope::Node(id) => p.nodes.contains(id),
+                PlanScope::Finding(k) => p.finding == Some(*k),
             })
             .cloned()
             .collect()
@@ -281,7 +282,7 @@ pub fn plans_for(
                 let nodes = f.nodes.iter().any(|n| p.nodes.contains(n));
                 on_slots(p) || nodes || (f.slots.is_empty() && f.nodes.is_empty())
             };
-            let same_kind: Vec<FixPlan> = filter(&Scope::Finding(f.kind))
+            let same_kind: Vec<FixPlan> = filter(&PlanScope::Finding(f.kind))
                 .into_iter()
                 .filter(|p| overlaps(p))
                 .collect();
@@ -312,11 +313,11 @@ pub fn plans_for(
             };
             (f.summary.clone(), plans)
         }
-        FixTarget::Slot(s) => (format!("slot {s}"), filter(&Scope::Slot(*s))),
+        FixTarget::Slot(s) => (format!("slot {s}"), filter(&PlanScope::Slot(*s))),
         FixTarget::Node(i) => match model.nodes.get(*i) {
             Some(n) => {
                 let plans = match &n.id {
-                    Some(id) => filter(&Scope::Node(id.clone())),
+                    Some(id) => filter(&PlanScope::Node(id.clone())),
                     None => Vec::new(),
                 };
                 (format!("node {}", n.label()), plans)

@@ -4,7 +4,7 @@
 
 use ratatui::layout::Rect;
 
-use crate::cluster::SLOT_COUNT;
+use crate::cluster::slots::SLOT_COUNT;
 
 /// What the heatmap colours by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

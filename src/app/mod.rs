@@ -30,9 +30,10 @@ pub use keymap::{KEYMAP, Key, Scope};
 pub use timeline::{ChangeKind, TimelineEvent, diff_models};
 pub use viewport::Viewport;
 
+use crate::cluster::slots::{SLOT_COUNT, Slot};
 use crate::cluster::{
     ClusterModel, ClusterSnapshot, Finding, NodeAddr, NodeId, NodeSummary, Reachability, Role,
-    SLOT_COUNT, Severity, Slot, diagnose,
+    Severity, diagnose,
 };
 use color::ColorDepth;
 use heat::HeatMode;

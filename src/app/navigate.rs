@@ -7,7 +7,7 @@ use super::heat::HeatGrid;
 use super::node_order::node_matches;
 use super::viewport::scroll_by;
 use super::{App, Effect, Mode, NodeKey, Pane};
-use crate::cluster::SLOT_COUNT;
+use crate::cluster::slots::SLOT_COUNT;
 
 impl App {
     /// Run a `:` command.

@@ -28,7 +28,7 @@ impl App {
             }
         };
         let keys = |n: &NodeSummary| n.info.as_ref().and_then(|i| i.keys).unwrap_or(0);
-        let slots = |n: &NodeSummary| crate::cluster::ranges_len(&n.claimed_slots);
+        let slots = |n: &NodeSummary| crate::cluster::slots::ranges_len(&n.claimed_slots);
         let nodes = &m.nodes;
         let get = |i: &usize| nodes.get(*i);
         match self.node_sort {

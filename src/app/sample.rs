@@ -3,19 +3,22 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::cluster::model::PeerOpinion;
+use crate::cluster::slots::{SLOT_COUNT, SlotRange};
 use crate::cluster::{
     ClusterModel, ClusterSnapshot, Endpoint, Finding, FindingKind, NodeAddr, NodeFlags, NodeId,
-    NodeSummary, OpenSlot, ProbeError, Reachability, Role, SLOT_COUNT, ServerInfo, Severity,
-    SlotEntry, SlotRange, SlotState,
+    NodeSummary, OpenSlot, ProbeError, Reachability, Role, ServerInfo, Severity, SlotEntry,
+    SlotState,
 };
 
-use super::Presented;
+use super::color::ColorDepth;
+use super::{App, Presented};
 
 /// What is broken in a sample cluster.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scenario {
+pub enum SampleCase {
     /// Everything fine.
     Healthy,
     /// The last master is unreachable and FAIL, no replica took over.
@@ -38,7 +41,7 @@ fn id(i: usize) -> NodeId {
 pub fn model(
     masters: usize,
     replicas: usize,
-    scenario: Scenario,
+    scenario: SampleCase,
 ) -> (ClusterSnapshot, ClusterModel, Vec<Finding>) {
     let masters = masters.max(1);
     let per = SLOT_COUNT / masters;
@@ -63,11 +66,11 @@ pub fn model(
             u16::try_from(start).unwrap_or(0),
             u16::try_from(end).unwrap_or(u16::MAX),
         );
-        let failing = scenario == Scenario::MasterDown && m == down;
+        let failing = scenario == SampleCase::MasterDown && m == down;
         let idx = u32::try_from(nodes.len()).unwrap_or(0);
         for entry in &mut slots[start..=end] {
             *entry = match scenario {
-                Scenario::Uncovered if m == down => SlotEntry {
+                SampleCase::Uncovered if m == down => SlotEntry {
                     owner: None,
                     state: SlotState::Uncovered,
                 },
@@ -81,7 +84,7 @@ pub fn model(
                 },
             };
         }
-        let claimed = if scenario == Scenario::Uncovered && m == down {
+        let claimed = if scenario == SampleCase::Uncovered && m == down {
             Vec::new()
         } else {
             vec![range]
@@ -109,7 +112,7 @@ pub fn model(
         }
     }
     let mut open_slots = Vec::new();
-    if scenario == Scenario::OpenSlot && masters > 1 {
+    if scenario == SampleCase::OpenSlot && masters > 1 {
         let (a, b) = (id(0), id(1 + replicas));
         slots[100].state = SlotState::Migrating;
         open_slots.push(OpenSlot {
@@ -121,9 +124,9 @@ pub fn model(
             keys: BTreeMap::from([(a, 40), (b, 22)]),
         });
     }
-    if scenario != Scenario::Healthy {
+    if scenario != SampleCase::Healthy {
         for node in &mut nodes {
-            node.cluster_state_ok = Some(scenario == Scenario::OpenSlot);
+            node.cluster_state_ok = Some(scenario == SampleCase::OpenSlot);
         }
     }
     let model = ClusterModel {
@@ -148,9 +151,20 @@ pub fn model(
 
 /// The same as [`model`], wrapped for [`super::App::on_presented`].
 #[must_use]
-pub fn presented(masters: usize, replicas: usize, scenario: Scenario) -> Presented {
+pub fn presented(masters: usize, replicas: usize, scenario: SampleCase) -> Presented {
     let (s, m, f) = model(masters, replicas, scenario);
     Presented::from_parts(Arc::new(s), m, f)
+}
+
+/// A dashboard of `width` x `height` columns and rows showing a 3-master, 1-replica sample
+/// broken as `case` says, 1.2 s after the sample was taken (16 colours, writes allowed).
+#[must_use]
+pub fn app(case: SampleCase, width: u16, height: u16) -> App {
+    let mut app = App::new(ColorDepth::Ansi16, Duration::from_secs(1), false, None);
+    app.on_resize(width, height);
+    app.on_presented(presented(3, 1, case));
+    app.on_tick(T0_MS + 1200);
+    app
 }
 
 fn summary(
@@ -226,7 +240,7 @@ fn summary(
 
 fn findings(
     model: &ClusterModel,
-    scenario: Scenario,
+    scenario: SampleCase,
     masters: usize,
     replicas: usize,
 ) -> Vec<Finding> {
@@ -244,7 +258,7 @@ fn findings(
     let addr = last.addr.to_string();
     let lid = last.id.clone().into_iter().collect::<Vec<_>>();
     match scenario {
-        Scenario::Healthy if replicas == 0 => vec![Finding {
+        SampleCase::Healthy if replicas == 0 => vec![Finding {
             kind: FindingKind::NoReplica,
             severity: Severity::Warning,
             summary: format!("{masters} masters have no replica: losing one loses its slots"),
@@ -253,8 +267,8 @@ fn findings(
             addresses: Vec::new(),
             evidence: Vec::new(),
         }],
-        Scenario::Healthy => Vec::new(),
-        Scenario::MasterDown => vec![
+        SampleCase::Healthy => Vec::new(),
+        SampleCase::MasterDown => vec![
             Finding {
                 kind: FindingKind::MasterDown,
                 severity: Severity::Critical,
@@ -283,7 +297,7 @@ fn findings(
                 evidence: Vec::new(),
             },
         ],
-        Scenario::Uncovered => vec![Finding {
+        SampleCase::Uncovered => vec![Finding {
             kind: FindingKind::UncoveredSlots,
             severity: Severity::Critical,
             summary: format!("{} slots ({range}) are bound to no master", range.len()),
@@ -292,7 +306,7 @@ fn findings(
             addresses: Vec::new(),
             evidence: vec!["no reachable master holds keys in them".to_owned()],
         }],
-        Scenario::OpenSlot => vec![Finding {
+        SampleCase::OpenSlot => vec![Finding {
             kind: FindingKind::OpenSlot,
             severity: Severity::Warning,
             summary: "slot 100 is half-migrated 127.0.0.1:7000 → 127.0.0.1:7002: 40 keys at source, 22 at target".to_owned(),

@@ -2,21 +2,11 @@
 //! with the terminal shell).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::color::ColorDepth;
-use super::sample::{self, Scenario};
+use super::sample::{self, SampleCase};
 use super::*;
-
-fn app_with(scenario: Scenario, w: u16, h: u16) -> App {
-    let mut app = App::new(ColorDepth::Ansi16, Duration::from_secs(1), false, None);
-    app.on_resize(w, h);
-    app.on_presented(sample::presented(3, 1, scenario));
-    app.on_tick(sample::T0_MS + 1200);
-    app
-}
 
 fn press(app: &mut App, c: char) -> Option<Effect> {
     app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
@@ -24,7 +14,7 @@ fn press(app: &mut App, c: char) -> Option<Effect> {
 
 #[test]
 fn the_timeline_baseline_shares_the_model_instead_of_copying_it() {
-    let mut a = app_with(Scenario::MasterDown, 120, 40);
+    let mut a = sample::app(SampleCase::MasterDown, 120, 40);
     let shown = Arc::clone(&a.shown.as_ref().expect("shown").model);
     let base = a.last_model.as_ref().expect("a baseline");
     assert!(
@@ -36,13 +26,13 @@ fn the_timeline_baseline_shares_the_model_instead_of_copying_it() {
     drop(shown);
     // A new refresh replaces both; the previous model is released.
     let old = Arc::downgrade(&a.shown.as_ref().expect("shown").model);
-    a.on_presented(sample::presented(3, 1, Scenario::Healthy));
+    a.on_presented(sample::presented(3, 1, SampleCase::Healthy));
     assert!(old.upgrade().is_none(), "the previous model is freed");
     let m = &a.shown.as_ref().expect("shown").model;
     assert!(Arc::ptr_eq(m, a.last_model.as_ref().expect("baseline")));
     // Frozen: the pending model is the baseline; the frozen one stays on screen.
     press(&mut a, 'f');
-    a.on_presented(sample::presented(3, 1, Scenario::MasterDown));
+    a.on_presented(sample::presented(3, 1, SampleCase::MasterDown));
     let pending = &a.pending.as_ref().expect("pending").model;
     assert!(Arc::ptr_eq(
         pending,
@@ -56,7 +46,7 @@ fn the_timeline_baseline_shares_the_model_instead_of_copying_it() {
 
 #[test]
 fn the_node_detail_follows_its_node_when_a_refresh_reorders_the_nodes() {
-    let mut a = app_with(Scenario::Healthy, 120, 40);
+    let mut a = sample::app(SampleCase::Healthy, 120, 40);
     press(&mut a, '2');
     press(&mut a, 'j');
     let picked = a
@@ -68,7 +58,7 @@ fn the_node_detail_follows_its_node_when_a_refresh_reorders_the_nodes() {
     assert!(matches!(a.mode, Mode::NodeDetail(_)));
     let before = a.detail_node().expect("the detail shows a node");
     // A failover reorders the model's nodes: the same node now sits elsewhere.
-    let (s, mut m, f) = sample::model(3, 1, Scenario::Healthy);
+    let (s, mut m, f) = sample::model(3, 1, SampleCase::Healthy);
     m.nodes.reverse();
     a.on_presented(Presented::from_parts(Arc::new(s), m, f));
     let after = a.detail_node().expect("the detail still shows a node");

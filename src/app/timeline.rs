@@ -2,9 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::cluster::{
-    ClusterModel, NodeId, NodeSummary, Reachability, Role, Slot, SlotRange, slots_to_ranges,
-};
+use crate::cluster::slots::{Slot, SlotRange, slots_to_ranges};
+use crate::cluster::{ClusterModel, NodeId, NodeSummary, Reachability, Role};
 
 /// What kind of change happened (drives the glyph and colour).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -206,7 +205,7 @@ pub fn diff_models(old: &ClusterModel, new: &ClusterModel, at_ms: u64) -> Vec<Ti
             format!(
                 "{} slot(s) {} moved {} → {}",
                 slots.len(),
-                crate::cluster::format_ranges(&ranges[..ranges.len().min(4)]),
+                crate::cluster::slots::format_ranges(&ranges[..ranges.len().min(4)]),
                 label(old, a),
                 label(new, b)
             ),

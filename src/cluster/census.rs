@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::types::{SLOT_COUNT, Slot, SlotRange};
+use super::slots::{SLOT_COUNT, Slot, SlotRange};
 
 /// Slots of the sweep counted per master per dashboard refresh.
 pub const SWEEP_BUDGET: usize = 4096;

@@ -12,7 +12,8 @@
 
 use std::collections::HashMap;
 
-use super::types::{ClusterSnapshot, Endpoint, NodeId, ranges_len};
+use super::slots::ranges_len;
+use super::types::{ClusterSnapshot, Endpoint, NodeId};
 
 /// The answering nodes of one cluster, as far as the views link them.
 #[derive(Clone, Debug, PartialEq, Eq)]

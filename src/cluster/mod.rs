@@ -10,6 +10,8 @@ pub mod parse;
 pub mod slots;
 #[cfg(any(test, feature = "testkit"))]
 pub mod synthetic;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 pub mod types;
 
 pub use diagnose::{Finding, FindingKind, Severity, diagnose};

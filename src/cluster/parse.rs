@@ -1,16 +1,19 @@
 //! Parsers for `CLUSTER NODES`, `CLUSTER INFO` and `INFO` text. Pure; never panic on any input.
 //!
-//! The formats are described in `redis-cluster.md` §1.1 and §1.2. The parsers are strict about
-//! what they understand (numbers, slot ranges, markers) and lenient about what may legitimately
-//! vary between versions and forks (unknown flags, unknown `INFO`/`CLUSTER INFO` fields,
-//! trailing whitespace, CRLF line ends, blank lines).
+//! `CLUSTER NODES` is one line per known node (id, `ip:port@cport[,hostname]`, flags, master id,
+//! ping sent, pong received, config epoch, link state, slots, and open-slot markers on the
+//! `myself` line only); `CLUSTER INFO` and `INFO` are `key:value` lines. The parsers are strict
+//! about what they understand (numbers, slot ranges, markers) and lenient about what may
+//! legitimately vary between versions and forks (unknown flags, unknown `INFO`/`CLUSTER INFO`
+//! fields, trailing whitespace, CRLF line ends, blank lines).
 
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::slots::{SLOT_COUNT, Slot, SlotRange};
 use super::types::{
     ClusterInfo, ClusterNodes, ClusterState, MarkerKind, NodeAddr, NodeFlags, NodeId, NodeLine,
-    OpenMarker, SLOT_COUNT, ServerInfo, Slot, SlotRange,
+    OpenMarker, ServerInfo,
 };
 
 /// A reply that could not be parsed: which line and why.
@@ -410,7 +413,8 @@ fn keyspace_keys(v: &str) -> u64 {
 #[allow(clippy::too_many_arguments)]
 mod tests {
     use super::*;
-    use crate::cluster::types::{ClusterState, MarkerKind, NodeId, SlotRange};
+    use crate::cluster::slots::SlotRange;
+    use crate::cluster::types::{ClusterState, MarkerKind, NodeId};
     use proptest::prelude::*;
     use rstest::rstest;
 

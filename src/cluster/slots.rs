@@ -82,6 +82,11 @@ pub fn slots_to_ranges(slots: impl IntoIterator<Item = Slot>) -> Vec<SlotRange> 
     out
 }
 
+/// Every slot of the ranges, in the ranges' order (the inverse of [`slots_to_ranges`]).
+pub fn ranges_to_slots(ranges: &[SlotRange]) -> impl Iterator<Item = Slot> + '_ {
+    ranges.iter().flat_map(SlotRange::iter)
+}
+
 /// Append a slot to ranges built in ascending order (a slot already in the last range is
 /// ignored).
 pub fn push_slot(ranges: &mut Vec<SlotRange>, slot: Slot) {

@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::parse::parse_cluster_nodes;
+use super::slots::{SLOT_COUNT, Slot, SlotRange};
 use super::types::{
     ClusterInfo, ClusterNodes, ClusterSnapshot, ClusterState, Endpoint, NodeAddr, NodeConfig,
-    NodeFlags, NodeId, NodeLine, NodeObservation, NodeReport, ProbeError, SLOT_COUNT, ServerInfo,
-    Slot, SlotRange,
+    NodeFlags, NodeId, NodeLine, NodeObservation, NodeReport, ProbeError, ServerInfo,
 };
 
 /// Time stamp used by [`synthetic_cluster`] views (`observed_at_ms`, pongs).
@@ -36,9 +36,10 @@ pub fn parse_endpoint(text: &str) -> Endpoint {
     }
 }
 
-/// A `CLUSTER INFO` consistent with one node's table, following the server's rules
-/// (`redis-cluster.md` §1.6): `fail` if a slot is unbound or bound to a `fail` node, or if
-/// fewer than a majority of slot-owning masters are free of `fail?`/`fail`.
+/// A `CLUSTER INFO` consistent with one node's table, following the rules each server applies
+/// to itself under the default `cluster-require-full-coverage yes`: `fail` if a slot is unbound
+/// or bound to a `fail` node, or if fewer than a majority of slot-owning masters are free of
+/// `fail?`/`fail`.
 #[must_use]
 pub fn cluster_info_for(nodes: &ClusterNodes) -> ClusterInfo {
     let mut assigned = 0u32;

@@ -8,8 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-// Slots and slot ranges live in `cluster::slots`; these paths stay for existing callers.
-pub use super::slots::{SLOT_COUNT, Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges};
+use super::slots::{Slot, SlotRange};
 
 /// A 40-hex-character node id (handshake nodes carry a temporary random one).
 ///

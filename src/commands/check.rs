@@ -12,7 +12,8 @@ use crate::refresh::{ConnectOptions, Connector, observe_once};
 
 use crate::cluster::diagnose::{self, Finding, Severity};
 use crate::cluster::model::{ClusterModel, Reachability, Role, SlotState};
-use crate::cluster::types::{ClusterSnapshot, SLOT_COUNT, SlotRange, format_ranges};
+use crate::cluster::slots::{SLOT_COUNT, SlotRange, format_ranges};
+use crate::cluster::types::ClusterSnapshot;
 
 /// Version tag of the JSON document; bumped only on incompatible changes.
 pub const JSON_SCHEMA: &str = "slotscope.check/v1";
@@ -296,7 +297,7 @@ pub fn render_text(
                 out,
                 "          slots: {} ({} slots)",
                 format_ranges(&f.slots),
-                crate::cluster::ranges_len(&f.slots)
+                crate::cluster::slots::ranges_len(&f.slots)
             );
         }
         for e in &f.evidence {

@@ -17,13 +17,14 @@ use serde_json::{Value as Json, json};
 use tokio::sync::mpsc;
 
 use super::ExitCode;
+use crate::cluster::diagnose;
 use crate::cluster::model::ClusterModel;
+use crate::cluster::slots::format_ranges;
 use crate::cluster::types::NodeId;
-use crate::cluster::{diagnose, format_ranges};
 use crate::fix::audit::{self, AuditLog};
 use crate::fix::describe::{event_line, risk_line};
 use crate::fix::executor::{EVENT_CHANNEL_CAPACITY, Executor, FixOutcome, StopRequest};
-use crate::fix::planner::{Scope, plan_fixes_for};
+use crate::fix::planner::{PlanScope, plan_fixes_for};
 use crate::fix::{CliAuth, Confirmation, FixPlan, FixStep};
 use crate::refresh::{ConnectOptions, Connector, observe_once};
 
@@ -154,9 +155,9 @@ pub async fn run(args: FixOptions, opts: ConnectOptions) -> color_eyre::Result<E
     Ok(ExitCode::OK)
 }
 
-fn scope_of(args: &FixOptions, model: &ClusterModel) -> Scope {
+fn scope_of(args: &FixOptions, model: &ClusterModel) -> PlanScope {
     if let Some(s) = args.slot {
-        return Scope::Slot(s);
+        return PlanScope::Slot(s);
     }
     if let Some(prefix) = &args.node {
         let id = model
@@ -166,9 +167,9 @@ fn scope_of(args: &FixOptions, model: &ClusterModel) -> Scope {
             .find(|id| id.0.starts_with(prefix.as_str()))
             .cloned()
             .unwrap_or_else(|| NodeId::from(prefix.as_str()));
-        return Scope::Node(id);
+        return PlanScope::Node(id);
     }
-    Scope::All
+    PlanScope::All
 }
 
 fn unknown_plan(id: &str, plans: &[FixPlan]) -> color_eyre::Result<ExitCode> {

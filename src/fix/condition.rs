@@ -1,13 +1,14 @@
 //! Facts about the cluster that a plan relies on ([`Condition`], stated in words by a
-//! [`Check`]): checked on a fresh [`ClusterModel`] just before a plan runs (preconditions) and
+//! [`Requirement`]): checked on a fresh [`ClusterModel`] just before a plan runs (preconditions) and
 //! after it ran (the expected end state).
 
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::model::{ClusterModel, NodeSummary, Reachability, Role, SlotEntry, SlotState};
-use crate::cluster::types::{
-    MarkerKind, NodeId, SLOT_COUNT, Slot, SlotRange, format_ranges, slots_to_ranges,
+use crate::cluster::slots::{
+    SLOT_COUNT, Slot, SlotRange, format_ranges, ranges_to_slots, slots_to_ranges,
 };
+use crate::cluster::types::{MarkerKind, NodeId};
 
 use super::marker::MarkerSide;
 
@@ -78,28 +79,23 @@ pub enum Condition {
 
 /// A condition with its plain-language statement.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Check {
+pub struct Requirement {
     /// E.g. "slot 1234 still migrating on 127.0.0.1:7000 and importing on 127.0.0.1:7001".
     pub description: String,
     pub condition: Condition,
 }
 
 /// A precondition of a plan (checked on fresh data just before running).
-pub type Precondition = Check;
+pub type Precondition = Requirement;
 
 /// One element of the expected end state (checked after running).
-pub type Expectation = Check;
+pub type Expectation = Requirement;
 
 /// The node's label (`host:port`), or its short id when the model no longer knows it.
 fn node_label(model: &ClusterModel, id: &NodeId) -> String {
     model
         .node(id)
         .map_or_else(|| id.short().to_owned(), NodeSummary::label)
-}
-
-/// Every slot of the ranges.
-fn all_slots(ranges: &[SlotRange]) -> impl Iterator<Item = Slot> + '_ {
-    ranges.iter().flat_map(SlotRange::iter)
 }
 
 /// The marker `node` holds for `slot` in its own view: its kind and its peer.
@@ -170,7 +166,7 @@ fn bad_slots(
     ranges: &[SlotRange],
     bad: impl Fn(&SlotEntry) -> bool,
 ) -> Vec<Slot> {
-    all_slots(ranges)
+    ranges_to_slots(ranges)
         .filter(|s| model.slots.get(usize::from(*s)).is_none_or(&bad))
         .collect()
 }
@@ -233,7 +229,7 @@ fn slots_claimed_by(
     let Some(line) = model.node(node).and_then(|n| n.own_line.as_ref()) else {
         return Err(format!("{} cannot be observed", node_label(model, node)));
     };
-    let missing: Vec<Slot> = all_slots(slots)
+    let missing: Vec<Slot> = ranges_to_slots(slots)
         .filter(|s| !line.slots.iter().any(|r| r.contains(*s)))
         .collect();
     if missing.is_empty() {
@@ -501,7 +497,7 @@ fn full_coverage(model: &ClusterModel, value: bool) -> Result<(), String> {
 
 fn keys_only_on(model: &ClusterModel, slots: &[SlotRange], node: &NodeId) -> Result<(), String> {
     let mut others: Vec<String> = Vec::new();
-    for s in all_slots(slots) {
+    for s in ranges_to_slots(slots) {
         if let Some(per_node) = model.uncovered_keys.get(&s) {
             for (holder, count) in per_node {
                 if holder != node && *count > 0 {
@@ -533,7 +529,7 @@ fn no_keys_stored_on(
         .ok_or_else(|| format!("the keys stored on {label} could not be counted"))?;
     let mut held: Vec<String> = Vec::new();
     let mut unknown: Vec<Slot> = Vec::new();
-    for s in all_slots(slots) {
+    for s in ranges_to_slots(slots) {
         match census.keys_in(s) {
             Some(0) => {}
             Some(n) => held.push(format!("{n} key(s) in slot {s}")),
@@ -561,8 +557,8 @@ fn model_view_lists(model: &ClusterModel, viewer: &NodeSummary, node: &NodeId) -
     n.peers.known_by.iter().any(|k| k == vid)
 }
 
-impl Check {
-    /// A check with its description.
+impl Requirement {
+    /// A requirement with its description.
     #[must_use]
     pub fn new(description: impl Into<String>, condition: Condition) -> Self {
         Self {
@@ -584,7 +580,7 @@ impl Check {
 
 /// Check every precondition of a plan; returns the list of those that no longer hold.
 #[must_use]
-pub fn failed_checks(checks: &[Check], model: &ClusterModel) -> Vec<String> {
+pub fn failed_checks(checks: &[Requirement], model: &ClusterModel) -> Vec<String> {
     checks
         .iter()
         .filter_map(|c| c.verify(model).err())

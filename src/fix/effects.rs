@@ -23,7 +23,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::cluster::model::{ClusterModel, NodeSummary, Reachability, Role};
-use crate::cluster::types::{MarkerKind, NodeId, Slot, SlotRange};
+use crate::cluster::slots::{Slot, SlotRange};
+use crate::cluster::types::{MarkerKind, NodeId};
 
 use super::{Confirmation, FixPlan, FixStep, KeyEstimate, KeysAtRisk, PlanKind, StepAction};
 
@@ -87,7 +88,7 @@ impl Tally {
             .map(|((label, _), (_, slots, _))| {
                 format!(
                     "the keys of {label} in slot(s) {} cannot be counted",
-                    crate::cluster::types::format_ranges(&crate::cluster::types::slots_to_ranges(
+                    crate::cluster::slots::format_ranges(&crate::cluster::slots::slots_to_ranges(
                         sorted(slots)
                     ))
                 )
@@ -103,8 +104,8 @@ impl Tally {
             .by_node
             .iter()
             .map(|((label, why), (n, slots, unknown))| {
-                let ranges = crate::cluster::types::format_ranges(
-                    &crate::cluster::types::slots_to_ranges(sorted(slots)),
+                let ranges = crate::cluster::slots::format_ranges(
+                    &crate::cluster::slots::slots_to_ranges(sorted(slots)),
                 );
                 let count = match (*n, *unknown) {
                     (n, false) => format!("{n} key(s)"),
@@ -676,7 +677,7 @@ impl<'a> Sim<'a> {
         });
         if !other_copy && !master.claimed_slots.is_empty() {
             let label = self.label(x);
-            let slots = crate::cluster::types::format_ranges(&master.claimed_slots);
+            let slots = crate::cluster::slots::format_ranges(&master.claimed_slots);
             out.deleted.add(None, || {
                 format!("of slots {slots}: {label} is the last copy of its dead master's data")
             });

@@ -25,7 +25,8 @@ use super::audit::{AuditLog, AuditPhase, AuditRecord, os_user, rfc3339_ms};
 use super::lock::FixLock;
 use super::{Condition, FixPlan, FixStep, StepAction, failed_checks};
 use crate::cluster::model::ClusterModel;
-use crate::cluster::types::{ClusterSnapshot, Endpoint, NodeId, Slot, SlotRange};
+use crate::cluster::slots::{Slot, SlotRange};
+use crate::cluster::types::{ClusterSnapshot, Endpoint, NodeId};
 use crate::cluster::{Finding, diagnose};
 use crate::refresh::conn::{redact_args, sanitize, value_text};
 use crate::refresh::{CommandError, Connector, now_ms, observe_once};
@@ -980,7 +981,7 @@ pub fn nodes_written(plan: &FixPlan) -> Vec<NodeId> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::types::SlotRange;
+    use crate::cluster::slots::SlotRange;
     use crate::cluster::{FindingKind, Severity};
 
     fn finding(

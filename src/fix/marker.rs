@@ -3,7 +3,8 @@
 //! (`[S-<-ID]`). The words, the `CLUSTER SETSLOT` arguments and the [`Condition`] for a marker
 //! are written once here and serve either side.
 
-use crate::cluster::types::{MarkerKind, NodeId, Slot};
+use crate::cluster::slots::Slot;
+use crate::cluster::types::{MarkerKind, NodeId};
 
 use super::Condition;
 

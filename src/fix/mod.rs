@@ -30,10 +30,10 @@ mod plan;
 pub mod planner;
 
 pub use audit::{AuditLog, AuditRecord};
-pub use condition::{Check, Condition, Expectation, Precondition, failed_checks};
+pub use condition::{Condition, Expectation, Precondition, Requirement, failed_checks};
 pub use executor::{Executor, FixEvent, FixOutcome};
 pub use plan::{
     CliAuth, Confirmation, DEFAULT_MIGRATE_BATCH, DEFAULT_MIGRATE_TIMEOUT_MS, FixPlan, FixStep,
     KeyEstimate, KeysAtRisk, PlanKind, Risk, RiskLevel, StepAction,
 };
-pub use planner::{Scope, plan_fixes, plan_fixes_for};
+pub use planner::{PlanScope, plan_fixes, plan_fixes_for};

@@ -6,7 +6,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::FindingKind;
-use crate::cluster::types::{Endpoint, NodeId, Slot, SlotRange};
+use crate::cluster::slots::{Slot, SlotRange};
+use crate::cluster::types::{Endpoint, NodeId};
 
 use super::condition::{Condition, Expectation, Precondition};
 

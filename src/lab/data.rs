@@ -8,7 +8,7 @@ use redis::{ErrorKind, ServerErrorKind};
 use super::conn::{self, SHORT};
 use super::keyslot::{key_slot, tag_for_slot};
 use super::{Lab, LabError};
-use crate::cluster::types::{SLOT_COUNT, Slot};
+use crate::cluster::slots::{SLOT_COUNT, Slot};
 
 /// Redirects followed per key before giving up.
 const MAX_HOPS: usize = 5;

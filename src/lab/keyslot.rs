@@ -2,7 +2,7 @@
 //!
 //! Used by the lab to route keys to their owner and to build keys that land in one chosen slot.
 
-use crate::cluster::types::{SLOT_COUNT, Slot};
+use crate::cluster::slots::{SLOT_COUNT, Slot};
 
 /// CRC16/XMODEM (polynomial 0x1021, initial value 0, no reflection), the checksum Redis Cluster
 /// uses for key hashing.

@@ -30,7 +30,8 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::cluster::types::{Endpoint, SLOT_COUNT, SlotRange};
+use crate::cluster::slots::{SLOT_COUNT, SlotRange};
+use crate::cluster::types::Endpoint;
 
 pub use conn::{PeerLine, parse_peers};
 pub use data::{KeyError, ReadBack};

@@ -6,7 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::{Lab, LabError, LabOptions};
-use crate::cluster::types::{Slot, SlotRange, format_ranges};
+use crate::cluster::slots::{Slot, SlotRange, format_ranges};
 
 /// Keys written into the slot that a reshard scenario leaves open.
 const OPEN_SLOT_KEYS: usize = 10;
@@ -210,53 +210,9 @@ impl Scenario {
                 wait_state_everywhere(lab, "ok")?;
                 r.actions.push("nothing broken".into());
             }
-            Self::DeadMasterNoReplica => {
-                let victim = master_where(lab, |lab, m| lab.replicas_of(m).is_empty())
-                    .ok_or_else(|| needs("a master without replica"))?;
-                record_master(lab, victim, &mut r);
-                lab.kill(victim)?;
-                r.actions.push(format!(
-                    "killed master {victim} ({}) with SIGKILL; it has no replica",
-                    lab.endpoint(victim)
-                ));
-                wait_flag_everywhere(lab, victim, "fail")?;
-                wait_state_everywhere(lab, "fail")?;
-            }
-            Self::DeadMasterFailover => {
-                let victim = master_where(lab, |lab, m| !lab.replicas_of(m).is_empty())
-                    .ok_or_else(|| needs("a master with a replica"))?;
-                record_master(lab, victim, &mut r);
-                lab.kill(victim)?;
-                r.actions.push(format!(
-                    "killed master {victim} ({}) with SIGKILL",
-                    lab.endpoint(victim)
-                ));
-                let promoted = wait_promotion(lab, victim)?;
-                r.promoted = Some(promoted);
-                r.actions.push(format!(
-                    "replica {promoted} ({}) was promoted",
-                    lab.endpoint(promoted)
-                ));
-                wait_flag_everywhere(lab, victim, "fail")?;
-                wait_state_everywhere(lab, "ok")?;
-            }
-            Self::MajorityLost => {
-                let masters = lab.master_indices();
-                let victims: Vec<usize> = masters
-                    .iter()
-                    .copied()
-                    .take(masters.len() / 2 + 1)
-                    .collect();
-                for &v in &victims {
-                    record_master(lab, v, &mut r);
-                }
-                for &v in &victims {
-                    lab.kill(v)?;
-                    r.actions
-                        .push(format!("killed master {v} ({})", lab.endpoint(v)));
-                }
-                wait_state_everywhere(lab, "fail")?;
-            }
+            Self::DeadMasterNoReplica => kill_lonely_master(lab, &mut r)?,
+            Self::DeadMasterFailover => kill_replicated_master(lab, &mut r)?,
+            Self::MajorityLost => kill_majority(lab, &mut r)?,
             Self::InterruptedReshard | Self::MigratingOnly | Self::ImportingOnly => {
                 open_slot(lab, self, &mut r)?;
             }
@@ -276,96 +232,163 @@ impl Scenario {
                 };
                 wait_state_everywhere(lab, want)?;
             }
-            Self::NodeMustRejoin => {
-                let victim = master_where(lab, |lab, m| lab.replicas_of(m).is_empty())
-                    .ok_or_else(|| needs("a master without replica"))?;
-                record_master(lab, victim, &mut r);
-                let id = lab.node_id(victim).to_owned();
-                // FORGET bans the id for 60 s on each node; send it everywhere quickly so no
-                // peer gossips the node back in.
-                let others: Vec<usize> =
-                    lab.running().into_iter().filter(|&i| i != victim).collect();
-                for &i in &others {
-                    lab.cmd(i, &["CLUSTER", "FORGET", &id])?;
-                }
-                r.actions.push(format!(
-                    "CLUSTER FORGET {} (master {victim}, {}) on all {} other nodes",
-                    &id[..id.len().min(8)],
-                    lab.endpoint(victim),
-                    others.len()
-                ));
-                lab.wait_until(
-                    "every peer to have forgotten the node",
-                    settle(lab),
-                    |lab| {
-                        for &i in &others {
-                            if lab.cluster_nodes(i)?.iter().any(|p| p.id == id) {
-                                return Ok(Err(format!("node {i} still lists it")));
-                            }
-                        }
-                        Ok(Ok(()))
-                    },
-                )?;
-                wait_state_on(lab, &others, "fail")?;
-            }
-            Self::ReplicaNotSyncing => {
-                let master = master_where(lab, |lab, m| !lab.replicas_of(m).is_empty())
-                    .ok_or_else(|| needs("a master with a replica"))?;
-                let replica = lab
-                    .replicas_of(master)
-                    .first()
-                    .copied()
-                    .ok_or_else(|| needs("a replica"))?;
-                r.affected = vec![replica, master];
-                r.actions.push(format!(
-                    "CONFIG SET masterauth <wrong password> on replica {replica} ({}), then \
-                     CLIENT KILL TYPE master: it cannot log in to master {master} ({}) again",
-                    lab.endpoint(replica),
-                    lab.endpoint(master)
-                ));
-                lab.cmd(
-                    replica,
-                    &["CONFIG", "SET", "masterauth", "not-the-password"],
-                )?;
-                lab.cmd(replica, &["CLIENT", "KILL", "TYPE", "master"])?;
-                lab.wait_until("the replica's link to go down", settle(lab), |lab| {
-                    let info = lab.query(replica, &["INFO", "replication"])?;
-                    Ok(if info.contains("master_link_status:down") {
-                        Ok(())
-                    } else {
-                        Err("master_link_status still up".to_owned())
-                    })
-                })?;
-                wait_state_everywhere(lab, "ok")?;
-            }
-            Self::StoppedNode => {
-                let victim = lab
-                    .master_indices()
-                    .first()
-                    .copied()
-                    .ok_or_else(|| needs("a master"))?;
-                record_master(lab, victim, &mut r);
-                lab.stop(victim)?;
-                r.actions.push(format!(
-                    "paused master {victim} ({}) with SIGSTOP",
-                    lab.endpoint(victim)
-                ));
-                wait_flag_everywhere(lab, victim, "fail")?;
-                if lab.replicas_of(victim).is_empty() {
-                    wait_state_everywhere(lab, "fail")?;
-                } else {
-                    let promoted = wait_promotion(lab, victim)?;
-                    r.promoted = Some(promoted);
-                    r.actions.push(format!(
-                        "replica {promoted} ({}) was promoted",
-                        lab.endpoint(promoted)
-                    ));
-                    wait_state_everywhere(lab, "ok")?;
-                }
-            }
+            Self::NodeMustRejoin => forget_everywhere(lab, &mut r)?,
+            Self::ReplicaNotSyncing => break_replication(lab, &mut r)?,
+            Self::StoppedNode => pause_master(lab, &mut r)?,
         }
         Ok(r)
     }
+}
+
+/// Kill a master that has no replica; the cluster goes down.
+fn kill_lonely_master(lab: &mut Lab, r: &mut ScenarioReport) -> Result<(), LabError> {
+    let victim = master_where(lab, |lab, m| lab.replicas_of(m).is_empty())
+        .ok_or_else(|| needs("a master without replica"))?;
+    record_master(lab, victim, r);
+    lab.kill(victim)?;
+    r.actions.push(format!(
+        "killed master {victim} ({}) with SIGKILL; it has no replica",
+        lab.endpoint(victim)
+    ));
+    wait_flag_everywhere(lab, victim, "fail")?;
+    wait_state_everywhere(lab, "fail")?;
+    Ok(())
+}
+
+/// Kill a master that has a replica and wait for its promotion.
+fn kill_replicated_master(lab: &mut Lab, r: &mut ScenarioReport) -> Result<(), LabError> {
+    let victim = master_where(lab, |lab, m| !lab.replicas_of(m).is_empty())
+        .ok_or_else(|| needs("a master with a replica"))?;
+    record_master(lab, victim, r);
+    lab.kill(victim)?;
+    r.actions.push(format!(
+        "killed master {victim} ({}) with SIGKILL",
+        lab.endpoint(victim)
+    ));
+    let promoted = wait_promotion(lab, victim)?;
+    r.promoted = Some(promoted);
+    r.actions.push(format!(
+        "replica {promoted} ({}) was promoted",
+        lab.endpoint(promoted)
+    ));
+    wait_flag_everywhere(lab, victim, "fail")?;
+    wait_state_everywhere(lab, "ok")?;
+    Ok(())
+}
+
+/// Kill a majority of the masters.
+fn kill_majority(lab: &mut Lab, r: &mut ScenarioReport) -> Result<(), LabError> {
+    let masters = lab.master_indices();
+    let victims: Vec<usize> = masters
+        .iter()
+        .copied()
+        .take(masters.len() / 2 + 1)
+        .collect();
+    for &v in &victims {
+        record_master(lab, v, r);
+    }
+    for &v in &victims {
+        lab.kill(v)?;
+        r.actions
+            .push(format!("killed master {v} ({})", lab.endpoint(v)));
+    }
+    wait_state_everywhere(lab, "fail")?;
+    Ok(())
+}
+
+/// Make every other node forget a master without replica.
+fn forget_everywhere(lab: &mut Lab, r: &mut ScenarioReport) -> Result<(), LabError> {
+    let victim = master_where(lab, |lab, m| lab.replicas_of(m).is_empty())
+        .ok_or_else(|| needs("a master without replica"))?;
+    record_master(lab, victim, r);
+    let id = lab.node_id(victim).to_owned();
+    // FORGET bans the id for 60 s on each node; send it everywhere quickly so no
+    // peer gossips the node back in.
+    let others: Vec<usize> = lab.running().into_iter().filter(|&i| i != victim).collect();
+    for &i in &others {
+        lab.cmd(i, &["CLUSTER", "FORGET", &id])?;
+    }
+    r.actions.push(format!(
+        "CLUSTER FORGET {} (master {victim}, {}) on all {} other nodes",
+        &id[..id.len().min(8)],
+        lab.endpoint(victim),
+        others.len()
+    ));
+    lab.wait_until(
+        "every peer to have forgotten the node",
+        settle(lab),
+        |lab| {
+            for &i in &others {
+                if lab.cluster_nodes(i)?.iter().any(|p| p.id == id) {
+                    return Ok(Err(format!("node {i} still lists it")));
+                }
+            }
+            Ok(Ok(()))
+        },
+    )?;
+    wait_state_on(lab, &others, "fail")?;
+    Ok(())
+}
+
+/// Lock a replica out of its master with a wrong `masterauth`.
+fn break_replication(lab: &mut Lab, r: &mut ScenarioReport) -> Result<(), LabError> {
+    let master = master_where(lab, |lab, m| !lab.replicas_of(m).is_empty())
+        .ok_or_else(|| needs("a master with a replica"))?;
+    let replica = lab
+        .replicas_of(master)
+        .first()
+        .copied()
+        .ok_or_else(|| needs("a replica"))?;
+    r.affected = vec![replica, master];
+    r.actions.push(format!(
+        "CONFIG SET masterauth <wrong password> on replica {replica} ({}), then \
+         CLIENT KILL TYPE master: it cannot log in to master {master} ({}) again",
+        lab.endpoint(replica),
+        lab.endpoint(master)
+    ));
+    lab.cmd(
+        replica,
+        &["CONFIG", "SET", "masterauth", "not-the-password"],
+    )?;
+    lab.cmd(replica, &["CLIENT", "KILL", "TYPE", "master"])?;
+    lab.wait_until("the replica's link to go down", settle(lab), |lab| {
+        let info = lab.query(replica, &["INFO", "replication"])?;
+        Ok(if info.contains("master_link_status:down") {
+            Ok(())
+        } else {
+            Err("master_link_status still up".to_owned())
+        })
+    })?;
+    wait_state_everywhere(lab, "ok")?;
+    Ok(())
+}
+
+/// Pause the first master with SIGSTOP and wait for the cluster to react.
+fn pause_master(lab: &mut Lab, r: &mut ScenarioReport) -> Result<(), LabError> {
+    let victim = lab
+        .master_indices()
+        .first()
+        .copied()
+        .ok_or_else(|| needs("a master"))?;
+    record_master(lab, victim, r);
+    lab.stop(victim)?;
+    r.actions.push(format!(
+        "paused master {victim} ({}) with SIGSTOP",
+        lab.endpoint(victim)
+    ));
+    wait_flag_everywhere(lab, victim, "fail")?;
+    if lab.replicas_of(victim).is_empty() {
+        wait_state_everywhere(lab, "fail")?;
+    } else {
+        let promoted = wait_promotion(lab, victim)?;
+        r.promoted = Some(promoted);
+        r.actions.push(format!(
+            "replica {promoted} ({}) was promoted",
+            lab.endpoint(promoted)
+        ));
+        wait_state_everywhere(lab, "ok")?;
+    }
+    Ok(())
 }
 
 fn needs(what: &str) -> LabError {

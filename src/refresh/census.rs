@@ -12,9 +12,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::cluster::census::{NodeCensus, SWEEP_BUDGET, expected_slots, sweep_chunk};
-use crate::cluster::types::{
-    ClusterSnapshot, MarkerKind, NodeId, NodeObservation, SLOT_COUNT, Slot,
-};
+use crate::cluster::slots::{SLOT_COUNT, Slot};
+use crate::cluster::types::{ClusterSnapshot, MarkerKind, NodeId, NodeObservation};
 
 use super::conn::{self, CommandError, Connector};
 use super::now_ms;

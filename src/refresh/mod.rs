@@ -43,9 +43,8 @@ pub use target::{ConnectOptions, Secret, SeedError, parse_seed};
 
 use crate::cluster::identity::{ClusterGroup, separate_clusters};
 use crate::cluster::intern::IdPool;
-use crate::cluster::types::{
-    ClusterSnapshot, Endpoint, NodeId, NodeObservation, ProbeError, SLOT_COUNT, Slot,
-};
+use crate::cluster::slots::{SLOT_COUNT, Slot};
+use crate::cluster::types::{ClusterSnapshot, Endpoint, NodeId, NodeObservation, ProbeError};
 
 /// Upper bound on the endpoints probed in one cycle (a runaway view cannot make us connect to
 /// an unbounded number of addresses).
@@ -186,7 +185,7 @@ pub fn slots_needing_key_counts(observations: &[NodeObservation]) -> Vec<Slot> {
     let mut bound = vec![false; SLOT_COUNT];
     let mut want: BTreeSet<Slot> = BTreeSet::new();
     // Each answering node's own claim, by id.
-    let mut own: HashMap<&NodeId, &[crate::cluster::types::SlotRange]> = HashMap::new();
+    let mut own: HashMap<&NodeId, &[crate::cluster::slots::SlotRange]> = HashMap::new();
     for r in &reports {
         if let Some(me) = r.nodes.myself() {
             own.insert(&me.id, &me.slots);
@@ -590,9 +589,9 @@ async fn run_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::slots::SlotRange;
     use crate::cluster::types::{
-        ClusterNodes, MarkerKind, NodeAddr, NodeFlags, NodeLine, NodeReport, OpenMarker,
-        ServerInfo, SlotRange,
+        ClusterNodes, MarkerKind, NodeAddr, NodeFlags, NodeLine, NodeReport, OpenMarker, ServerInfo,
     };
 
     fn line(id: &str, port: u16, myself: bool, slots: &[(u16, u16)]) -> NodeLine {

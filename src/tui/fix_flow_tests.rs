@@ -5,15 +5,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::layout::Rect;
 
 use crate::app::color::ColorDepth;
 use crate::app::*;
 use crate::cluster::synthetic::snapshot_from_texts;
 use crate::cluster::{ClusterSnapshot, FindingKind, ProbeError};
 use crate::fix::{Confirmation, FixEvent, FixOutcome, PlanKind};
+use crate::ui::screen;
 
 fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/{name}.txt", env!("CARGO_MANIFEST_DIR"));
@@ -61,20 +60,6 @@ fn app(snap: ClusterSnapshot, read_only: bool) -> App {
     a.on_snapshot(Arc::new(snap));
     a.on_tick(at + 1000);
     a
-}
-
-fn screen(app: &App) -> String {
-    let area = Rect::new(0, 0, app.size.0, app.size.1);
-    let mut buf = Buffer::empty(area);
-    crate::ui::render(&mut buf, area, app);
-    let mut s = String::new();
-    for y in 0..area.height {
-        for x in 0..area.width {
-            s.push_str(buf[(x, y)].symbol());
-        }
-        s.push('\n');
-    }
-    s
 }
 
 fn key(app: &mut App, code: KeyCode) -> Option<Effect> {

@@ -1,37 +1,15 @@
 //! Flows: sample models + key presses → mode, focus, selection, effects, screen text.
 
-use std::time::Duration;
-
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 
 use crate::app::color::ColorDepth;
-use crate::app::sample::{self, Scenario};
+use crate::app::sample::{self, SampleCase};
 use crate::app::*;
-use crate::cluster::{NodeSummary, SLOT_COUNT};
-
-fn app_with(scenario: Scenario, w: u16, h: u16) -> App {
-    let mut app = App::new(ColorDepth::Ansi16, Duration::from_secs(1), false, None);
-    app.on_resize(w, h);
-    app.on_presented(sample::presented(3, 1, scenario));
-    app.on_tick(sample::T0_MS + 1200);
-    app
-}
-
-fn screen(app: &App) -> String {
-    let area = Rect::new(0, 0, app.size.0, app.size.1);
-    let mut buf = Buffer::empty(area);
-    crate::ui::render(&mut buf, area, app);
-    let mut s = String::new();
-    for y in 0..area.height {
-        for x in 0..area.width {
-            s.push_str(buf[(x, y)].symbol());
-        }
-        s.push('\n');
-    }
-    s
-}
+use crate::cluster::NodeSummary;
+use crate::cluster::slots::SLOT_COUNT;
+use crate::ui::screen;
 
 fn press(app: &mut App, c: char) -> Option<Effect> {
     app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
@@ -44,24 +22,24 @@ fn press_code(app: &mut App, c: KeyCode) -> Option<Effect> {
 #[test]
 fn dump_screens() {
     for (w, h) in [(80, 24), (120, 40)] {
-        for sc in [Scenario::MasterDown, Scenario::OpenSlot] {
-            println!("{}", screen(&app_with(sc, w, h)));
+        for sc in [SampleCase::MasterDown, SampleCase::OpenSlot] {
+            println!("{}", screen(&sample::app(sc, w, h)));
         }
     }
-    let mut a = app_with(Scenario::MasterDown, 80, 24);
+    let mut a = sample::app(SampleCase::MasterDown, 80, 24);
     a.depth = ColorDepth::Mono;
     println!("{}", screen(&a));
 }
 
 #[test]
 fn quit_keys() {
-    let mut a = app_with(Scenario::Healthy, 80, 24);
+    let mut a = sample::app(SampleCase::Healthy, 80, 24);
     assert_eq!(press(&mut a, 'q'), Some(Effect::Quit));
-    let mut a = app_with(Scenario::Healthy, 80, 24);
+    let mut a = sample::app(SampleCase::Healthy, 80, 24);
     let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
     a.mode = Mode::Help;
     assert_eq!(a.on_key(ctrl_c), Some(Effect::Quit));
-    let mut a = app_with(Scenario::Healthy, 80, 24);
+    let mut a = sample::app(SampleCase::Healthy, 80, 24);
     press(&mut a, ':');
     press(&mut a, 'q');
     assert_eq!(
@@ -74,7 +52,7 @@ fn quit_keys() {
 
 #[test]
 fn verdict_names_the_failed_master() {
-    let a = app_with(Scenario::MasterDown, 80, 24);
+    let a = sample::app(SampleCase::MasterDown, 80, 24);
     let s = screen(&a);
     let first = s.lines().next().unwrap_or_default();
     assert!(
@@ -86,7 +64,7 @@ fn verdict_names_the_failed_master() {
 
 #[test]
 fn command_slot_moves_cursor_and_selects_owner() {
-    let mut a = app_with(Scenario::MasterDown, 120, 40);
+    let mut a = sample::app(SampleCase::MasterDown, 120, 40);
     a.run_command("slot 12000");
     assert_eq!(a.heat_cursor, 12000);
     let owner = a
@@ -102,7 +80,7 @@ fn command_slot_moves_cursor_and_selects_owner() {
 
 #[test]
 fn command_node_selects_and_unknown_reports() {
-    let mut a = app_with(Scenario::Healthy, 80, 24);
+    let mut a = sample::app(SampleCase::Healthy, 80, 24);
     a.run_command("node 7003");
     assert_eq!(a.focus, Pane::Nodes);
     let n = a
@@ -127,7 +105,7 @@ fn command_node_selects_and_unknown_reports() {
 
 #[test]
 fn filter_narrows_table_and_esc_clears() {
-    let mut a = app_with(Scenario::Healthy, 80, 24);
+    let mut a = sample::app(SampleCase::Healthy, 80, 24);
     assert_eq!(a.node_order.len(), 6);
     press(&mut a, '/');
     for c in "replica".chars() {
@@ -144,7 +122,7 @@ fn filter_narrows_table_and_esc_clears() {
 
 #[test]
 fn heatmap_cursor_zoom_and_bounds() {
-    let mut a = app_with(Scenario::Healthy, 80, 24);
+    let mut a = sample::app(SampleCase::Healthy, 80, 24);
     let _ = screen(&a);
     let g = a.heat_grid();
     press(&mut a, 'l');
@@ -174,7 +152,7 @@ fn heatmap_cursor_zoom_and_bounds() {
 
 #[test]
 fn map_modes_cycle_and_show_legend() {
-    let mut a = app_with(Scenario::MasterDown, 120, 40);
+    let mut a = sample::app(SampleCase::MasterDown, 120, 40);
     press(&mut a, 'm');
     let s = screen(&a);
     assert!(s.contains("owner"), "{s}");
@@ -187,7 +165,7 @@ fn map_modes_cycle_and_show_legend() {
 
 #[test]
 fn finding_enter_moves_cursor_and_selection() {
-    let mut a = app_with(Scenario::MasterDown, 120, 40);
+    let mut a = sample::app(SampleCase::MasterDown, 120, 40);
     press(&mut a, '3');
     assert_eq!(a.focus, Pane::Findings);
     press_code(&mut a, KeyCode::Enter);
@@ -202,10 +180,10 @@ fn finding_enter_moves_cursor_and_selection() {
 
 #[test]
 fn freeze_holds_the_picture() {
-    let mut a = app_with(Scenario::Healthy, 80, 24);
+    let mut a = sample::app(SampleCase::Healthy, 80, 24);
     press(&mut a, 'f');
     assert!(a.frozen);
-    a.on_presented(sample::presented(3, 1, Scenario::MasterDown));
+    a.on_presented(sample::presented(3, 1, SampleCase::MasterDown));
     assert!(!screen(&a).contains("CLUSTER DOWN"));
     assert!(screen(&a).contains("FROZEN +1"));
     press(&mut a, 'f');
@@ -214,7 +192,7 @@ fn freeze_holds_the_picture() {
 
 #[test]
 fn stale_data_is_flagged() {
-    let mut a = app_with(Scenario::Healthy, 80, 24);
+    let mut a = sample::app(SampleCase::Healthy, 80, 24);
     assert!(!screen(&a).contains("STALE"));
     assert!(a.on_tick(sample::T0_MS + 10_000));
     let s = screen(&a);
@@ -226,14 +204,14 @@ fn stale_data_is_flagged() {
 
 #[test]
 fn too_small_says_so() {
-    let a = app_with(Scenario::Healthy, 70, 20);
+    let a = sample::app(SampleCase::Healthy, 70, 20);
     let s = screen(&a);
     assert!(s.contains("have 70x20, need 80x24"), "{s}");
 }
 
 #[test]
 fn help_lists_keymap_and_esc_closes() {
-    let mut a = app_with(Scenario::Healthy, 80, 24);
+    let mut a = sample::app(SampleCase::Healthy, 80, 24);
     press(&mut a, '?');
     assert_eq!(a.mode, Mode::Help);
     let s = screen(&a);
@@ -244,7 +222,7 @@ fn help_lists_keymap_and_esc_closes() {
 
 #[test]
 fn node_detail_opens_on_enter() {
-    let mut a = app_with(Scenario::MasterDown, 120, 40);
+    let mut a = sample::app(SampleCase::MasterDown, 120, 40);
     a.run_command("node 7004");
     press_code(&mut a, KeyCode::Enter);
     assert!(matches!(a.mode, Mode::NodeDetail(_)));
@@ -257,7 +235,7 @@ fn node_detail_opens_on_enter() {
 
 #[test]
 fn sort_cycles() {
-    let mut a = app_with(Scenario::MasterDown, 120, 40);
+    let mut a = sample::app(SampleCase::MasterDown, 120, 40);
     press(&mut a, '2');
     press(&mut a, 's');
     assert_eq!(a.node_sort, NodeSort::Health);
@@ -270,9 +248,9 @@ fn sort_cycles() {
 
 #[test]
 fn timeline_records_failure_and_recovery() {
-    let mut a = app_with(Scenario::Healthy, 120, 40);
-    a.on_presented(sample::presented(3, 1, Scenario::MasterDown));
-    a.on_presented(sample::presented(3, 1, Scenario::Healthy));
+    let mut a = sample::app(SampleCase::Healthy, 120, 40);
+    a.on_presented(sample::presented(3, 1, SampleCase::MasterDown));
+    a.on_presented(sample::presented(3, 1, SampleCase::Healthy));
     let texts: Vec<&str> = a.timeline.iter().map(|e| e.text.as_str()).collect();
     assert!(texts.iter().any(|t| t.contains("ok → FAIL")), "{texts:?}");
     assert!(texts.iter().any(|t| t.contains("FAIL → ok")), "{texts:?}");
@@ -292,8 +270,8 @@ fn timeline_records_failure_and_recovery() {
 
 #[test]
 fn migration_rate_and_eta() {
-    let mut a = app_with(Scenario::OpenSlot, 120, 40);
-    let (s, mut m, f) = sample::model(3, 1, Scenario::OpenSlot);
+    let mut a = sample::app(SampleCase::OpenSlot, 120, 40);
+    let (s, mut m, f) = sample::model(3, 1, SampleCase::OpenSlot);
     let mut s2 = s.clone();
     s2.finished_at_ms += 2000;
     if let Some(o) = m.open_slots.first_mut() {
@@ -315,7 +293,7 @@ fn migration_rate_and_eta() {
 #[test]
 fn an_age_change_rewrites_only_the_age_digits() {
     let render = |age_ms: u64| {
-        let mut a = app_with(Scenario::Healthy, 120, 40);
+        let mut a = sample::app(SampleCase::Healthy, 120, 40);
         let at = a.shown.as_ref().expect("shown").snapshot.finished_at_ms;
         a.on_tick(at + age_ms);
         let area = Rect::new(0, 0, 120, 40);

@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
 use crate::app::App;
+use crate::cluster::slots::{format_ranges, ranges_len};
 use crate::cluster::{
     ClusterModel, ClusterNodes, MarkerKind, NodeLine, NodeSummary, OpenMarker, Reachability,
-    format_ranges, ranges_len,
 };
 
 use super::text::{truncate_end, wrap};

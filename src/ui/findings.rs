@@ -64,8 +64,8 @@ fn build_lines(app: &App, width: u16, wrap_all: bool) -> (Vec<(Line<'static>, bo
                 let more = if f.slots.len() > 8 { ",…" } else { "" };
                 detail.push(format!(
                     "slots: {}{more} ({} in all)",
-                    crate::cluster::format_ranges(shown),
-                    crate::cluster::ranges_len(&f.slots)
+                    crate::cluster::slots::format_ranges(shown),
+                    crate::cluster::slots::ranges_len(&f.slots)
                 ));
             }
             detail.extend(f.evidence.iter().cloned());

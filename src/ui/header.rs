@@ -6,7 +6,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use crate::app::App;
-use crate::cluster::{SLOT_COUNT, Severity, SlotState};
+use crate::cluster::slots::SLOT_COUNT;
+use crate::cluster::{Severity, SlotState};
 
 use super::text::{human_age_ms, truncate_end};
 use super::theme::Theme;

@@ -12,7 +12,8 @@
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::cluster::{ClusterModel, SLOT_COUNT, Slot, SlotState};
+use crate::cluster::slots::{SLOT_COUNT, Slot};
+use crate::cluster::{ClusterModel, SlotState};
 
 pub use crate::app::heat::{AXIS_WIDTH, HeatGrid, HeatMode, bucket_size};
 

@@ -211,6 +211,24 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     render(frame.buffer_mut(), area, app);
 }
 
+/// The text of the whole screen as [`render`] draws it, one line per row, untrimmed (the
+/// screen helper of the tests).
+#[cfg(any(test, feature = "testkit"))]
+#[must_use]
+pub fn screen(app: &App) -> String {
+    let area = Rect::new(0, 0, app.size.0, app.size.1);
+    let mut buf = Buffer::empty(area);
+    render(&mut buf, area, app);
+    let mut s = String::new();
+    for y in 0..area.height {
+        for x in 0..area.width {
+            s.push_str(buf[(x, y)].symbol());
+        }
+        s.push('\n');
+    }
+    s
+}
+
 /// Draw the whole screen into a buffer (benchmarks and tests call this directly).
 pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     let a = areas(app, area);

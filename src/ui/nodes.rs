@@ -7,9 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table, Widget};
 
 use crate::app::{App, NodeSort, Pane};
-use crate::cluster::{
-    ClusterModel, NodeSummary, ProbeError, Reachability, Role, format_ranges, ranges_len,
-};
+use crate::cluster::slots::{format_ranges, ranges_len};
+use crate::cluster::{ClusterModel, NodeSummary, ProbeError, Reachability, Role};
 
 use super::text::{human_age_ms, human_bytes, human_count, truncate_end, truncate_middle};
 use super::theme::Theme;

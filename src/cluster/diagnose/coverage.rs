@@ -5,11 +5,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::ctx::{Ctx, Nodes};
 use super::masters::DownReason;
-use super::ranges::{brief_ranges, merge_ranges, push_slot, slots_phrase};
+use super::ranges::{brief_ranges, slots_phrase};
 use super::words::{EVIDENCE_NODES, SUMMARY_NODES, capitalize, label, plural};
 use super::{Finding, FindingKind, Severity};
 use crate::cluster::model::NodeSummary;
-use crate::cluster::types::{NodeId, SlotRange};
+use crate::cluster::slots::{SlotRange, merge_ranges, push_slot};
+use crate::cluster::types::NodeId;
 
 impl<'a> Ctx<'a> {
     pub(super) fn slot_findings(&self, out: &mut Vec<Finding>) {

@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use super::Finding;
-use super::ranges::{merge_ranges, push_range};
 use super::words::{addr_of, label};
 use crate::cluster::fasthash::{FxMap, IdKey};
 use crate::cluster::model::{ClusterModel, NodeSummary, Reachability, Role};
-use crate::cluster::types::{NodeId, ProbeError, Slot, SlotRange};
+use crate::cluster::slots::{Slot, SlotRange, merge_ranges, push_range};
+use crate::cluster::types::{NodeId, ProbeError};
 
 /// `cluster-node-timeout` assumed when no node let us read it (the Redis default).
 const DEFAULT_NODE_TIMEOUT: Duration = Duration::from_secs(15);

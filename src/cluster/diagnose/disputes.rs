@@ -8,7 +8,8 @@ use super::ranges::slots_phrase;
 use super::words::{EVIDENCE_NODES, SUMMARY_NODES};
 use super::{Finding, FindingKind, Severity};
 use crate::cluster::model::{Reachability, Role, ViewDisagreement};
-use crate::cluster::types::{NodeId, SlotRange};
+use crate::cluster::slots::SlotRange;
+use crate::cluster::types::NodeId;
 
 /// One group of nodes that agree with each other about some slots but not with the consensus.
 #[derive(Clone, Copy)]

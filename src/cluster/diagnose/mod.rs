@@ -5,8 +5,9 @@
 //!
 //! * A node is **down** when its peers agree it failed (`fail`), or when slotscope cannot
 //!   observe it *and* at least one peer suspects it (`fail?`). A `fail?` from a peer about a node
-//!   that answers slotscope is only a suspicion and is never reported on its own
-//!   (`redis-cluster.md` §1.1). A node only slotscope cannot reach is *unreachable*, not down.
+//!   that answers slotscope is only a suspicion and is never reported on its own (`fail?` is
+//!   one peer's local suspicion; only `fail` is agreed by a majority of masters). A node only
+//!   slotscope cannot reach is *unreachable*, not down.
 //! * Slots are **not served** when no master owns them (consensus map) or when their consensus
 //!   owner is down.
 //! * Every node gets at most one "node status" finding (the most specific one); further facts
@@ -44,7 +45,8 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use super::model::{ClusterModel, Reachability, Role, SlotState};
-use super::types::{NodeId, SlotRange};
+use super::slots::SlotRange;
+use super::types::NodeId;
 use ctx::Ctx;
 use words::plural;
 

@@ -6,11 +6,12 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::ctx::{Ctx, Nodes};
-use super::ranges::{push_slot, slots_phrase};
+use super::ranges::slots_phrase;
 use super::words::{EVIDENCE_NODES, SUMMARY_NODES, capitalize, plural, plural_u64};
 use super::{Finding, FindingKind, Severity};
 use crate::cluster::model::OpenSlot;
-use crate::cluster::types::{NodeId, SlotRange};
+use crate::cluster::slots::{SlotRange, push_slot};
+use crate::cluster::types::NodeId;
 
 /// The side of a slot move a marker is on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,11 +8,12 @@
 use std::collections::BTreeMap;
 
 use super::ctx::{Ctx, Nodes};
-use super::ranges::{brief_ranges, push_slot};
+use super::ranges::brief_ranges;
 use super::words::{label, plural_u64};
 use super::{Finding, FindingKind, Severity};
 use crate::cluster::model::NodeSummary;
-use crate::cluster::types::{NodeId, Slot, SlotRange};
+use crate::cluster::slots::{Slot, SlotRange, push_slot};
+use crate::cluster::types::NodeId;
 
 /// The stray keys of one node that belong to one owner.
 struct ToOwner {

@@ -1,6 +1,7 @@
 //! Tests of the whole diagnosis: canonical order, the verdict line, scale, and that no model
-//! makes it panic. The builder and the named scenarios every family shares are in `kit` and
-//! `scenarios`; each family's own tests sit beside it (`coverage/tests.rs`, …).
+//! makes it panic. The helpers (over the model builder of `cluster::testkit`) and the named
+//! scenarios every family shares are in `kit` and `scenarios`; each family's own tests sit
+//! beside it (`coverage/tests.rs`, …).
 
 pub(super) mod kit;
 pub(super) mod scenarios;
@@ -26,16 +27,16 @@ fn findings_per_scenario(
 
 #[test]
 fn ordering_is_severity_then_kind_then_slot() {
-    let mut lab = Lab::healthy(4, 0).kill(3).all_fail();
-    lab.m.open_slots.push(OpenSlot {
+    let mut lab = ModelBuilder::healthy(4, 0).kill(3).all_fail();
+    lab.model.open_slots.push(OpenSlot {
         slot: 9,
-        owner: Some(nid(0)),
-        migrating: vec![(nid(0), nid(1))],
+        owner: Some(id(0)),
+        migrating: vec![(id(0), id(1))],
         importing: vec![],
         on_replicas: vec![],
         keys: BTreeMap::new(),
     });
-    let f = diagnose(&lab.finish());
+    let f = diagnose(&lab.build());
     let sev: Vec<Severity> = f.iter().map(|x| x.severity).collect();
     let mut sorted = sev.clone();
     sorted.sort_by(|a, b| b.cmp(a));
@@ -241,10 +242,10 @@ mod prop {
                 x.reachability = reach.clone();
                 x.flags.fail = *fail;
                 x.isolated = *iso;
-                x.master_id = Some(nid(*master));
-                x.peers.pfail_by = pf.iter().map(|p| nid(*p)).collect();
-                x.peers.fail_by = if *fail { vec![nid(0)] } else { vec![] };
-                x.peers.unknown_to = pf.iter().map(|p| nid(*p + 1)).collect();
+                x.master_id = Some(id(*master));
+                x.peers.pfail_by = pf.iter().map(|p| id(*p)).collect();
+                x.peers.fail_by = if *fail { vec![id(0)] } else { vec![] };
+                x.peers.unknown_to = pf.iter().map(|p| id(*p + 1)).collect();
                 x.cluster_state_ok = *ok;
                 x.config_epoch = *epoch;
                 x
@@ -257,17 +258,17 @@ mod prop {
                 .collect();
             m.open_slots = opens.iter().map(|(slot, a, b, mig)| OpenSlot {
                 slot: *slot,
-                owner: Some(nid(*a)),
-                migrating: if *mig { vec![(nid(*a), nid(*b))] } else { vec![] },
-                importing: vec![(nid(*b), nid(*a))],
+                owner: Some(id(*a)),
+                migrating: if *mig { vec![(id(*a), id(*b))] } else { vec![] },
+                importing: vec![(id(*b), id(*a))],
                 on_replicas: vec![],
-                keys: BTreeMap::from([(nid(*a), 1)]),
+                keys: BTreeMap::from([(id(*a), 1)]),
             }).collect();
             m.disagreements = opens.iter().map(|(slot, a, b, mig)| ViewDisagreement {
-                node: nid(*a),
+                node: id(*a),
                 slots: vec![SlotRange::single(*slot)],
-                its_owner: mig.then(|| nid(*b)),
-                consensus_owner: Some(nid(*a)),
+                its_owner: mig.then(|| id(*b)),
+                consensus_owner: Some(id(*a)),
                 its_owner_epoch: None,
                 consensus_owner_epoch: Some(1),
             }).collect();

@@ -13,9 +13,10 @@ mod build;
 #[cfg(test)]
 mod testkit;
 
+use super::slots::{Slot, SlotRange};
 use super::types::{
     ClusterSnapshot, Endpoint, NodeAddr, NodeConfig, NodeFlags, NodeId, NodeLine, ProbeError,
-    ServerInfo, Slot, SlotRange,
+    ServerInfo,
 };
 
 /// State of one slot in the consensus map. The order is the severity order used by the

@@ -2,11 +2,11 @@
 //! another node, hand-written tables, and short ways to read a model.
 
 pub(super) use crate::cluster::model::{ClusterModel, Reachability, Role, SlotState};
-pub(super) use crate::cluster::synthetic::snapshot_from_texts;
-pub(super) use crate::cluster::types::{
-    ClusterSnapshot, Endpoint, NodeId, ProbeError, SLOT_COUNT, Slot, SlotRange, format_ranges,
-    slots_to_ranges,
+pub(super) use crate::cluster::slots::{
+    SLOT_COUNT, Slot, SlotRange, format_ranges, slots_to_ranges,
 };
+pub(super) use crate::cluster::synthetic::snapshot_from_texts;
+pub(super) use crate::cluster::types::{ClusterSnapshot, Endpoint, NodeId, ProbeError};
 
 macro_rules! fixture {
     ($name:literal) => {

@@ -3,8 +3,9 @@
 
 use crate::cluster::FindingKind;
 use crate::cluster::model::{NodeSummary, SlotState};
-use crate::cluster::types::{NodeId, SLOT_COUNT, Slot, format_ranges, slots_to_ranges};
-use crate::fix::{Check, Condition, Confirmation, FixPlan, FixStep, PlanKind, Risk};
+use crate::cluster::slots::{SLOT_COUNT, Slot, format_ranges, slots_to_ranges};
+use crate::cluster::types::NodeId;
+use crate::fix::{Condition, Confirmation, FixPlan, FixStep, PlanKind, Requirement, Risk};
 
 use super::{Planner, cmd_step, endpoint_of, is_live};
 
@@ -80,7 +81,7 @@ impl Planner<'_> {
                     ..Risk::default()
                 },
                 preconditions: Vec::new(),
-                expected: vec![Check::new(
+                expected: vec![Requirement::new(
                     "cluster-require-full-coverage is no everywhere",
                     Condition::FullCoverage { value: false },
                 )],
@@ -117,7 +118,7 @@ impl Planner<'_> {
                     ..Risk::default()
                 },
                 preconditions: Vec::new(),
-                expected: vec![Check::new(
+                expected: vec![Requirement::new(
                     "cluster-require-full-coverage is yes everywhere",
                     Condition::FullCoverage { value: true },
                 )],

@@ -7,12 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cluster::FindingKind;
 use crate::cluster::model::{NodeSummary, Role};
-use crate::cluster::types::{
-    Endpoint, MarkerKind, NodeId, Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges,
-};
+use crate::cluster::slots::{Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges};
+use crate::cluster::types::{Endpoint, MarkerKind, NodeId};
 use crate::fix::marker::setslot_args;
 use crate::fix::{
-    Check, Condition, Confirmation, FixPlan, FixStep, KeyEstimate, KeysAtRisk, PlanKind, Risk,
+    Condition, Confirmation, FixPlan, FixStep, KeyEstimate, KeysAtRisk, PlanKind, Requirement, Risk,
 };
 
 use super::{Planner, cmd_step, endpoint_of, is_live, is_live_master, short, u64_of, wait_step};
@@ -34,7 +33,7 @@ struct Resolution {
     /// The owner, then every live dissenter.
     nodes: Vec<NodeId>,
     notes: Vec<String>,
-    pre: Vec<Check>,
+    pre: Vec<Requirement>,
     /// A dissenting master claims the slots itself (it drops its keys in them).
     self_claim: bool,
     /// Estimated keys the self-claiming dissenters hold in these slots (None: unknown).
@@ -89,7 +88,7 @@ impl Planner<'_> {
             all: BTreeSet::new(),
             nodes: vec![owner.id.clone()],
             notes: Vec::new(),
-            pre: vec![Check::new(
+            pre: vec![Requirement::new(
                 format!("{} still reachable", on.label()),
                 Condition::NodeReachable {
                     node: owner.id.clone(),
@@ -105,7 +104,7 @@ impl Planner<'_> {
             return None;
         }
         let ranges = slots_to_ranges(res.all.iter().copied());
-        res.pre.push(Check::new(
+        res.pre.push(Requirement::new(
             format!(
                 "slots {} still owned by {}",
                 format_ranges(&ranges),
@@ -182,14 +181,14 @@ impl Planner<'_> {
             },
             preconditions: res.pre,
             expected: vec![
-                Check::new(
+                Requirement::new(
                     format!("slots {} served by {}", format_ranges(&ranges), on.label()),
                     Condition::SlotsServedBy {
                         slots: ranges,
                         node: owner.id.clone(),
                     },
                 ),
-                Check::new(
+                Requirement::new(
                     "every node agrees about slot ownership",
                     Condition::AllViewsAgree,
                 ),

@@ -1,7 +1,8 @@
 //! Tests of the slot-ownership dispute plans.
 
 use crate::cluster::model::{OpenSlot, ViewDisagreement};
-use crate::cluster::types::{MarkerKind, OpenMarker, SlotRange};
+use crate::cluster::slots::SlotRange;
+use crate::cluster::types::{MarkerKind, OpenMarker};
 use crate::fix::{Condition, StepAction};
 
 use super::plan_fixes;

@@ -4,10 +4,11 @@
 
 use crate::cluster::FindingKind;
 use crate::cluster::model::{NodeSummary, Reachability, Role};
-use crate::cluster::types::{
-    NodeId, Persistence, Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges,
+use crate::cluster::slots::{Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges};
+use crate::cluster::types::{NodeId, Persistence};
+use crate::fix::{
+    Condition, Confirmation, FixPlan, FixStep, KeysAtRisk, PlanKind, Requirement, Risk,
 };
-use crate::fix::{Check, Condition, Confirmation, FixPlan, FixStep, KeysAtRisk, PlanKind, Risk};
 
 use super::{
     Planner, cmd_step, endpoint_of, even_chunks, is_live, plural, range_args, short, u64_of,
@@ -42,8 +43,8 @@ impl Majority {
 /// The steps and checks that hand a dead master's slots to the live masters.
 struct Handout {
     steps: Vec<FixStep>,
-    pre: Vec<Check>,
-    expected: Vec<Check>,
+    pre: Vec<Requirement>,
+    expected: Vec<Requirement>,
     /// The dead master, then every receiving master.
     nodes: Vec<NodeId>,
 }
@@ -203,14 +204,14 @@ impl Planner<'_> {
                 notes,
             },
             preconditions: vec![
-                Check::new(
+                Requirement::new(
                     format!("{dl} still down"),
                     Condition::NodeFailing {
                         node: dead.id.clone(),
                     },
                 ),
                 Self::still_bound(dead),
-                Check::new(
+                Requirement::new(
                     format!("{} still a replica of {dl}", r.label()),
                     Condition::NodeIsReplicaOf {
                         node: rid.clone(),
@@ -219,11 +220,11 @@ impl Planner<'_> {
                 ),
             ],
             expected: vec![
-                Check::new(
+                Requirement::new(
                     format!("{} is a master", r.label()),
                     Condition::NodeIsMaster { node: rid.clone() },
                 ),
-                Check::new(
+                Requirement::new(
                     format!("slots {} served by {}", format_ranges(ranges), r.label()),
                     served_by_replica,
                 ),
@@ -233,8 +234,8 @@ impl Planner<'_> {
     }
 
     /// The dead master's slots are still bound to it.
-    fn still_bound(dead: &DeadMaster<'_>) -> Check {
-        Check::new(
+    fn still_bound(dead: &DeadMaster<'_>) -> Requirement {
+        Requirement::new(
             format!(
                 "slots {} still bound to {}",
                 format_ranges(&dead.ranges),
@@ -438,7 +439,7 @@ impl Planner<'_> {
         let mut out = Handout {
             steps: Vec::new(),
             pre: vec![
-                Check::new(
+                Requirement::new(
                     format!("{dl} still down"),
                     Condition::NodeUnreachable {
                         node: dead.id.clone(),
@@ -461,7 +462,7 @@ impl Planner<'_> {
             let bound_elsewhere = chunk
                 .iter()
                 .any(|s| view_owner(self.model, &mid, *s).as_ref() != Some(&dead.id));
-            out.pre.push(Check::new(
+            out.pre.push(Requirement::new(
                 format!("{} still answers as a master", m.label()),
                 Condition::NodeIsMaster { node: mid.clone() },
             ));
@@ -493,7 +494,7 @@ impl Planner<'_> {
                     m.label()
                 ),
             ));
-            out.expected.push(Check::new(
+            out.expected.push(Requirement::new(
                 format!("slots {} served by {}", format_ranges(&part), m.label()),
                 Condition::SlotsServedBy {
                     slots: part,

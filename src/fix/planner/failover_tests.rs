@@ -5,7 +5,7 @@ use crate::cluster::types::ProbeError;
 use crate::fix::{Confirmation, KeysAtRisk};
 
 use super::plan_fixes;
-use super::test_kit::{M, commands, id, plan, three};
+use super::test_kit::{ModelBuilder, commands, id, plan, three};
 
 #[test]
 fn failed_master_with_replica_offers_failover_restart_and_reassign() {
@@ -14,7 +14,7 @@ fn failed_master_with_replica_offers_failover_restart_and_reassign() {
         .replica_of('e', 'c', true)
         .build();
     let m = {
-        let mut b = M { model: m };
+        let mut b = ModelBuilder { model: m };
         let c = b.get('c');
         c.reachability = Reachability::Failed(ProbeError::ConnectFailed("refused".into()));
         c.own_line = None;

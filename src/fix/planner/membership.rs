@@ -3,10 +3,11 @@
 
 use crate::cluster::FindingKind;
 use crate::cluster::model::{NodeSummary, Reachability};
-use crate::cluster::types::{
-    Endpoint, NodeId, ProbeError, Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges,
+use crate::cluster::slots::{Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges};
+use crate::cluster::types::{Endpoint, NodeId, ProbeError};
+use crate::fix::{
+    Condition, Confirmation, FixPlan, FixStep, KeysAtRisk, PlanKind, Requirement, Risk,
 };
-use crate::fix::{Check, Condition, Confirmation, FixPlan, FixStep, KeysAtRisk, PlanKind, Risk};
 
 use super::{Planner, cmd_step, endpoint_of, is_live, plural, short, wait_step};
 
@@ -124,12 +125,12 @@ impl Planner<'_> {
             .unwrap_or_default();
         let risk = self.meet_risk(n, &id, &own);
         let loses = risk.loses_data;
-        let mut pre = vec![Check::new(
+        let mut pre = vec![Requirement::new(
             format!("{} still reachable", n.label()),
             Condition::NodeReachable { node: id.clone() },
         )];
         if n.isolated {
-            pre.push(Check::new(
+            pre.push(Requirement::new(
                 format!("{} still outside the cluster", n.label()),
                 Condition::NodeIsolated { node: id.clone() },
             ));
@@ -172,7 +173,7 @@ impl Planner<'_> {
             },
             risk,
             preconditions: pre,
-            expected: vec![Check::new(
+            expected: vec![Requirement::new(
                 format!("every node knows {}", n.label()),
                 Condition::NodeJoined { node: id.clone() },
             )],
@@ -308,7 +309,7 @@ impl Planner<'_> {
                 continue;
             }
             let mut steps = Vec::new();
-            let mut pre = vec![Check::new(
+            let mut pre = vec![Requirement::new(
                 format!("{} still unreachable and owns no slot", n.label()),
                 Condition::NodeUnreachable { node: id.clone() },
             )];
@@ -330,7 +331,7 @@ impl Planner<'_> {
             if steps.is_empty() {
                 continue;
             }
-            pre.push(Check::new(
+            pre.push(Requirement::new(
                 format!("{} still owns no slot", n.label()),
                 Condition::NodeOwnsNoSlot { node: id.clone() },
             ));
@@ -385,7 +386,7 @@ impl Planner<'_> {
                     ..Risk::default()
                 },
                 preconditions: pre,
-                expected: vec![Check::new(
+                expected: vec![Requirement::new(
                     format!("no node lists {}", n.label()),
                     Condition::NodeForgotten { node: id.clone() },
                 )],

@@ -4,7 +4,7 @@ use crate::cluster::model::{Reachability, Role};
 use crate::cluster::types::ProbeError;
 
 use super::plan_fixes;
-use super::test_kit::{M, commands, id, plan, three};
+use super::test_kit::{ModelBuilder, commands, id, plan, three};
 
 #[test]
 fn isolated_node_gets_meet_from_a_healthy_master() {
@@ -43,7 +43,7 @@ fn lingering_failed_node_is_forgotten_everywhere() {
 
 #[test]
 fn not_cluster_is_advice_only() {
-    let mut b = M::new().node('a', Role::Unknown, &[], true);
+    let mut b = ModelBuilder::new().node('a', Role::Unknown, &[], true);
     let n = b.get('a');
     n.reachability = Reachability::Failed(ProbeError::NotCluster {
         version: Some("7.0.15".into()),

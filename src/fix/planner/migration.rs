@@ -3,7 +3,8 @@
 //! (roll back). Both directions use the same [`Side`] steps with source and target swapped.
 
 use crate::cluster::FindingKind;
-use crate::cluster::types::{Endpoint, NodeId, Slot};
+use crate::cluster::slots::Slot;
+use crate::cluster::types::{Endpoint, NodeId};
 use crate::fix::marker::{MarkerSide, set_marker_args, setslot_args};
 use crate::fix::{
     Confirmation, DEFAULT_MIGRATE_BATCH, DEFAULT_MIGRATE_TIMEOUT_MS, FixPlan, FixStep, KeysAtRisk,

@@ -1,7 +1,8 @@
 //! The pure planner: from a [`ClusterModel`] (and the findings of its diagnosis) to a list of
 //! [`FixPlan`]s. No I/O. The same plans feed the dashboard and `slotscope fix`.
 //!
-//! Differences from `redis-cli --cluster fix` (see `redis-cluster.md` §3-4), on purpose:
+//! Differences from `redis-cli --cluster fix` (which settles a half-moved slot by key count and
+//! hands empty uncovered slots to a master picked at random per second), on purpose:
 //! - the direction of a half-moved slot follows the markers' intent, and both directions are
 //!   offered, with the key counts on each side;
 //! - stabilising is offered only when it orphans no key;
@@ -22,16 +23,18 @@
 //! - `replication`: replicas whose replication link is down;
 //! - `stray`: keys stored on a master that does not own their slot, back to the owner.
 //!
-//! Tests sit beside each family in `<family>_tests.rs`, on models from `test_kit`.
+//! Tests sit beside each family in `<family>_tests.rs`, on models built with
+//! `cluster::testkit` (the three-master start and plan helpers are in `test_kit`).
 
 use std::collections::BTreeSet;
 
 use crate::cluster::model::{ClusterModel, NodeSummary, Reachability, Role};
-use crate::cluster::types::{Endpoint, MarkerKind, NodeId, Slot, SlotRange};
+use crate::cluster::slots::{Slot, SlotRange};
+use crate::cluster::types::{Endpoint, MarkerKind, NodeId};
 use crate::cluster::{Finding, FindingKind};
 
 use super::marker::MarkerSide;
-use super::{Check, Condition, FixPlan, FixStep, KeyEstimate, StepAction};
+use super::{Condition, FixPlan, FixStep, KeyEstimate, Requirement, StepAction};
 
 mod coverage;
 mod disputes;
@@ -67,7 +70,7 @@ const SETTLE_TIMEOUT_MS: u64 = 15_000;
 
 /// What the user selected in the dashboard, to narrow the plans.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Scope {
+pub enum PlanScope {
     /// Every plan.
     All,
     /// Plans touching this slot.
@@ -109,14 +112,18 @@ pub fn plan_fixes(model: &ClusterModel, findings: &[Finding]) -> Vec<FixPlan> {
 
 /// The plans touching a selected slot, node or finding kind.
 #[must_use]
-pub fn plan_fixes_for(model: &ClusterModel, findings: &[Finding], scope: &Scope) -> Vec<FixPlan> {
+pub fn plan_fixes_for(
+    model: &ClusterModel,
+    findings: &[Finding],
+    scope: &PlanScope,
+) -> Vec<FixPlan> {
     plan_fixes(model, findings)
         .into_iter()
         .filter(|plan| match scope {
-            Scope::All => true,
-            Scope::Slot(s) => plan.slots.iter().any(|r| r.contains(*s)),
-            Scope::Node(id) => plan.nodes.contains(id),
-            Scope::Finding(kind) => plan.finding == Some(*kind),
+            PlanScope::All => true,
+            PlanScope::Slot(s) => plan.slots.iter().any(|r| r.contains(*s)),
+            PlanScope::Node(id) => plan.nodes.contains(id),
+            PlanScope::Finding(kind) => plan.finding == Some(*kind),
         })
         .collect()
 }
@@ -310,8 +317,14 @@ impl Planner<'_> {
     }
 
     /// `node` still holds its marker of `kind` for `slot` with `peer`, as observed.
-    fn marker_held(&self, kind: MarkerKind, slot: Slot, node: &NodeId, peer: &NodeId) -> Check {
-        Check::new(
+    fn marker_held(
+        &self,
+        kind: MarkerKind,
+        slot: Slot,
+        node: &NodeId,
+        peer: &NodeId,
+    ) -> Requirement {
+        Requirement::new(
             format!(
                 "slot {slot} still {} on {} {} {}",
                 kind.verb(),

@@ -6,9 +6,12 @@
 
 use crate::cluster::FindingKind;
 use crate::cluster::model::OpenSlot;
-use crate::cluster::types::{Endpoint, MarkerKind, NodeId, Slot, SlotRange};
+use crate::cluster::slots::{Slot, SlotRange};
+use crate::cluster::types::{Endpoint, MarkerKind, NodeId};
 use crate::fix::marker::{MarkerSide, setslot_args};
-use crate::fix::{Check, Condition, Confirmation, FixPlan, FixStep, KeysAtRisk, PlanKind, Risk};
+use crate::fix::{
+    Condition, Confirmation, FixPlan, FixStep, KeysAtRisk, PlanKind, Requirement, Risk,
+};
 
 use super::{Planner, cmd_step, endpoint_of, is_live_master};
 
@@ -66,7 +69,7 @@ pub(super) struct OpenMove {
     /// Slots the source owns in its own view.
     pub(super) src_slot_count: usize,
     /// Preconditions shared by every plan for this slot: markers exactly as observed.
-    pub(super) pre: Vec<Check>,
+    pub(super) pre: Vec<Requirement>,
 }
 
 impl OpenMove {
@@ -168,7 +171,7 @@ impl Planner<'_> {
         ];
         let slots = vec![SlotRange::single(s)];
         if let Some(ow) = &o.owner {
-            pre.push(Check::new(
+            pre.push(Requirement::new(
                 format!("slot {s} still owned by {}", self.label(ow)),
                 Condition::SlotsOwnedBy {
                     slots: slots.clone(),
@@ -195,11 +198,11 @@ impl Planner<'_> {
     }
 
     /// The side still holds its marker with `peer` exactly as observed, or still has none.
-    fn marker_check(&self, s: Slot, side: &Side, peer: &NodeId) -> Check {
+    fn marker_check(&self, s: Slot, side: &Side, peer: &NodeId) -> Requirement {
         if side.marked {
             self.marker_held(side.kind, s, &side.id, peer)
         } else {
-            Check::new(
+            Requirement::new(
                 format!("slot {s} still has no marker on {}", self.label(&side.id)),
                 Condition::SlotNotMarkedOn {
                     slot: s,
@@ -212,14 +215,14 @@ impl Planner<'_> {
     /// Before moving keys either way: both sides still reachable, the target still a master.
     fn require_both_sides(&self, mv: &mut OpenMove) {
         for side in [&mv.src, &mv.dst] {
-            mv.pre.push(Check::new(
+            mv.pre.push(Requirement::new(
                 format!("{} still reachable", self.label(&side.id)),
                 Condition::NodeReachable {
                     node: side.id.clone(),
                 },
             ));
         }
-        mv.pre.push(Check::new(
+        mv.pre.push(Requirement::new(
             format!("{} still a master", self.label(&mv.dst.id)),
             Condition::NodeIsMaster {
                 node: mv.dst.id.clone(),
@@ -260,16 +263,16 @@ impl Planner<'_> {
     }
 
     /// The expected end state of every plan for an open slot: closed, and served by `side`.
-    pub(super) fn closed_and_served_by(&self, mv: &OpenMove, side: &Side) -> Vec<Check> {
+    pub(super) fn closed_and_served_by(&self, mv: &OpenMove, side: &Side) -> Vec<Requirement> {
         let s = mv.s;
         vec![
-            Check::new(
+            Requirement::new(
                 format!("slot {s} is no longer open"),
                 Condition::SlotsClosed {
                     slots: mv.slots.clone(),
                 },
             ),
-            Check::new(
+            Requirement::new(
                 format!("slot {s} served by {}", self.label(&side.id)),
                 Condition::SlotsServedBy {
                     slots: mv.slots.clone(),
@@ -283,7 +286,7 @@ impl Planner<'_> {
     fn close_at_source(&self, mv: &OpenMove, move_intended: bool) -> FixPlan {
         let (s, src, dst) = (mv.s, &mv.src, &mv.dst);
         let mut pre = mv.pre.clone();
-        pre.push(Check::new(
+        pre.push(Requirement::new(
             format!("{} still reachable", self.label(&src.id)),
             Condition::NodeReachable {
                 node: src.id.clone(),

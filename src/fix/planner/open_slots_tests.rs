@@ -5,7 +5,7 @@ use rstest::rstest;
 use crate::fix::{Confirmation, KeysAtRisk, PlanKind, StepAction};
 
 use super::test_kit::{commands, id, plan, three};
-use super::{Scope, plan_fixes, plan_fixes_for};
+use super::{PlanScope, plan_fixes, plan_fixes_for};
 
 #[rstest]
 // (migrating marker, importing marker, keys on a, keys on b) -> expected plan ids
@@ -117,7 +117,7 @@ fn both_markers_no_key_moved_with_a_failing_target_only_closes() {
         .everyone_knows();
     b.get('b').peers.fail_by = vec![id('a'), id('c')];
     let m = b.build();
-    let plans = plan_fixes_for(&m, &[], &Scope::Slot(100));
+    let plans = plan_fixes_for(&m, &[], &PlanScope::Slot(100));
     let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(ids, ["stabilise-slot-100"]);
     assert!(plans[0].recommended);

@@ -10,11 +10,12 @@
 use std::collections::BTreeMap;
 
 use crate::cluster::FindingKind;
-use crate::cluster::types::{Endpoint, NodeId, Slot, SlotRange};
+use crate::cluster::slots::{Slot, SlotRange};
+use crate::cluster::types::{Endpoint, NodeId};
 use crate::fix::marker::setslot_args;
 use crate::fix::{
-    Check, Condition, Confirmation, DEFAULT_MIGRATE_BATCH, DEFAULT_MIGRATE_TIMEOUT_MS, FixPlan,
-    FixStep, KeysAtRisk, PlanKind, Risk, StepAction,
+    Condition, Confirmation, DEFAULT_MIGRATE_BATCH, DEFAULT_MIGRATE_TIMEOUT_MS, FixPlan, FixStep,
+    KeysAtRisk, PlanKind, Requirement as Check, Risk, StepAction,
 };
 
 use super::{Planner, cmd_step, endpoint_of, is_live};
@@ -96,12 +97,12 @@ impl Planner<'_> {
         let mut all: Vec<SlotRange> = Vec::new();
         let mut keys = 0_u64;
         for o in &owners {
-            let ranges = crate::cluster::types::slots_to_ranges(o.slots.iter().map(|(s, _)| *s));
+            let ranges = crate::cluster::slots::slots_to_ranges(o.slots.iter().map(|(s, _)| *s));
             pre.push(Check::new(
                 format!(
                     "{} still owns slot(s) {}",
                     self.label(&o.id),
-                    crate::cluster::types::format_ranges(&ranges)
+                    crate::cluster::slots::format_ranges(&ranges)
                 ),
                 Condition::SlotsOwnedBy {
                     slots: ranges.clone(),
@@ -121,8 +122,8 @@ impl Planner<'_> {
                 steps.extend(self.return_slot_steps(slot, n, holder, &ep, o));
             }
         }
-        let slots = crate::cluster::types::slots_to_ranges(all.iter().map(|r| r.start));
-        let shown = crate::cluster::types::format_ranges(&slots);
+        let slots = crate::cluster::slots::slots_to_ranges(all.iter().map(|r| r.start));
+        let shown = crate::cluster::slots::format_ranges(&slots);
         let mut nodes = vec![holder.clone()];
         nodes.extend(owners.iter().map(|o| o.id.clone()));
         let why = self

@@ -1,7 +1,7 @@
 //! Tests of the planner as a whole: a healthy cluster, scopes, and the JSON of plans.
 
 use super::test_kit::{id, three};
-use super::{Scope, plan_fixes, plan_fixes_for};
+use super::{PlanScope, plan_fixes, plan_fixes_for};
 
 #[test]
 fn healthy_cluster_has_no_plan() {
@@ -21,12 +21,12 @@ fn scope_filters_by_slot_and_node() {
         .open(9000, 'b', 'c', true, false, &[('b', 1)])
         .everyone_knows()
         .build();
-    let only = plan_fixes_for(&m, &[], &Scope::Slot(9000));
+    let only = plan_fixes_for(&m, &[], &PlanScope::Slot(9000));
     assert_eq!(
         only.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
         ["stabilise-slot-9000"]
     );
-    let by_node = plan_fixes_for(&m, &[], &Scope::Node(id('a')));
+    let by_node = plan_fixes_for(&m, &[], &PlanScope::Node(id('a')));
     assert_eq!(
         by_node.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
         ["stabilise-slot-100"]

@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cluster::FindingKind;
 use crate::cluster::model::Reachability;
-use crate::cluster::types::{NodeId, Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges};
-use crate::fix::{Check, Condition, Confirmation, FixPlan, KeysAtRisk, PlanKind, Risk};
+use crate::cluster::slots::{Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges};
+use crate::cluster::types::NodeId;
+use crate::fix::{Condition, Confirmation, FixPlan, KeysAtRisk, PlanKind, Requirement, Risk};
 
 use super::{
     Planner, cmd_step, endpoint_of, even_chunks, is_live, plural, range_args, short, u64_of,
@@ -296,11 +297,11 @@ impl Planner<'_> {
                 )],
             },
             preconditions: vec![
-                Check::new(
+                Requirement::new(
                     format!("{} still reachable", n.label()),
                     Condition::NodeReachable { node: id.clone() },
                 ),
-                Check::new(
+                Requirement::new(
                     format!(
                         "no other master holds keys in slots {}",
                         format_ranges(&ranges)
@@ -312,14 +313,14 @@ impl Planner<'_> {
                 ),
             ],
             expected: vec![
-                Check::new(
+                Requirement::new(
                     format!("slots {} served by {}", format_ranges(&ranges), n.label()),
                     Condition::SlotsServedBy {
                         slots: ranges.clone(),
                         node: id.clone(),
                     },
                 ),
-                Check::new(
+                Requirement::new(
                     format!("{} claims slots {}", n.label(), format_ranges(&ranges)),
                     Condition::SlotsClaimedBy {
                         slots: ranges,
@@ -347,7 +348,7 @@ impl Planner<'_> {
         let chunks = even_chunks(empty, masters.len());
         let mut steps = Vec::new();
         let mut expected = Vec::new();
-        let mut pre = vec![Check::new(
+        let mut pre = vec![Requirement::new(
             format!("slots {} still uncovered", format_ranges(&all)),
             Condition::SlotsUncovered { slots: all.clone() },
         )];
@@ -376,14 +377,14 @@ impl Planner<'_> {
                 vec!["CLUSTER".into(), "BUMPEPOCH".into()],
                 format!("make the claim of {} win everywhere", m.label()),
             ));
-            pre.push(Check::new(
+            pre.push(Requirement::new(
                 format!("no master holds keys in slots {}", format_ranges(&part)),
                 Condition::KeysOnlyOn {
                     slots: part.clone(),
                     node: mid.clone(),
                 },
             ));
-            expected.push(Check::new(
+            expected.push(Requirement::new(
                 format!("slots {} served by {}", format_ranges(&part), m.label()),
                 Condition::SlotsServedBy {
                     slots: part,

@@ -78,7 +78,7 @@ fn cluster_down_lists_failing_nodes_and_unserved_slots() {
     let cd = find(&f, K::ClusterDown);
     assert_eq!(cd.slots, vec![SlotRange::new(10922, 16383)]);
     // The nodes reporting fail, then the cause.
-    assert_eq!(cd.nodes, vec![nid(0), nid(1), nid(2)]);
+    assert_eq!(cd.nodes, vec![id(0), id(1), id(2)]);
     assert!(
         cd.evidence
             .iter()

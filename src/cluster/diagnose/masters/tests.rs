@@ -50,7 +50,7 @@ fn summaries_name_real_things(
 #[test]
 fn one_master_down_is_two_findings_not_five() {
     let f = diagnose(&dead_master_no_replica());
-    let about_dead: Vec<_> = f.iter().filter(|x| x.nodes.contains(&nid(2))).collect();
+    let about_dead: Vec<_> = f.iter().filter(|x| x.nodes.contains(&id(2))).collect();
     assert_eq!(about_dead.len(), 2, "{about_dead:#?}");
     let md = find(&f, K::MasterDown);
     assert_eq!(md.slots, vec![SlotRange::new(10922, 16383)]);
@@ -65,9 +65,9 @@ fn one_master_down_is_two_findings_not_five() {
 
 #[test]
 fn pfail_suspicion_on_a_live_master_is_not_a_finding() {
-    let mut lab = Lab::healthy(3, 1);
-    lab.node(0).peers.pfail_by = vec![nid(10)];
-    let f = diagnose(&lab.finish());
+    let mut lab = ModelBuilder::healthy(3, 1);
+    lab.get(0).peers.pfail_by = vec![id(10)];
+    let f = diagnose(&lab.build());
     assert!(f.is_empty(), "{f:#?}");
 }
 
@@ -75,18 +75,18 @@ fn pfail_suspicion_on_a_live_master_is_not_a_finding() {
 fn restarted_without_nodes_conf_is_linked() {
     // Master 1 lost its nodes.conf: the old id is failed (and failed over), a new id answers
     // at the same address, alone.
-    let mut lab = Lab::healthy(3, 1).failover(1, 20);
+    let mut lab = ModelBuilder::healthy(3, 1).failover(1, 20);
     let mut x = new_node(41, Role::Master);
     x.addr.port = 7001;
     x.endpoint = Some(Endpoint::new("127.0.0.1", 7001));
     x.isolated = true;
-    lab.m.nodes.push(x);
-    let mut m = lab.finish();
+    lab.model.nodes.push(x);
+    let mut m = lab.build();
     // The old master 1 still owns slots in this variant (no replica took over).
     let i1 = m
         .nodes
         .iter()
-        .position(|n| n.id == Some(nid(1)))
+        .position(|n| n.id == Some(id(1)))
         .unwrap_or(0);
     let i1 = u32::try_from(i1).unwrap_or(0);
     m.slots[6000].owner = Some(i1);

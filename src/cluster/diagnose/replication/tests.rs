@@ -45,7 +45,7 @@ fn replica_link_down_names_both_nodes_and_the_offsets() {
     let f = &f[0];
     assert_eq!(f.kind, K::ReplicaNotSyncing);
     assert_eq!(f.severity, Severity::Warning);
-    assert_eq!(f.nodes, vec![nid(10), nid(0)]);
+    assert_eq!(f.nodes, vec![id(10), id(0)]);
     assert!(
         f.evidence
             .iter()
@@ -57,13 +57,13 @@ fn replica_link_down_names_both_nodes_and_the_offsets() {
 
 #[test]
 fn replica_in_full_sync_is_info_not_a_warning() {
-    let mut lab = Lab::healthy(3, 1);
-    if let Some(i) = &mut lab.node(20).info {
+    let mut lab = ModelBuilder::healthy(3, 1);
+    if let Some(i) = &mut lab.get(20).info {
         i.master_link_status = Some("down".into());
         i.master_sync_in_progress = Some(true);
         i.master_link_down_since_s = Some(4);
     }
-    let f = diagnose(&lab.finish());
+    let f = diagnose(&lab.build());
     assert_eq!(f.len(), 1, "{f:#?}");
     assert_eq!(f[0].kind, K::ReplicaNotSyncing);
     assert_eq!(f[0].severity, Severity::Info);
@@ -78,23 +78,23 @@ fn replica_in_full_sync_is_info_not_a_warning() {
 #[test]
 fn replica_of_a_down_master_is_not_reported_as_not_syncing() {
     // The master is the problem there (its own finding says so), not the replica's link.
-    let mut lab = Lab::healthy(3, 1).kill(0).all_fail();
-    if let Some(i) = &mut lab.node(10).info {
+    let mut lab = ModelBuilder::healthy(3, 1).kill(0).all_fail();
+    if let Some(i) = &mut lab.get(10).info {
         i.master_link_status = Some("down".into());
     }
-    let f = diagnose(&lab.finish());
+    let f = diagnose(&lab.build());
     assert!(!f.iter().any(|x| x.kind == K::ReplicaNotSyncing), "{f:#?}");
 }
 
 #[test]
 fn fresh_replicas_with_zero_offset_are_not_an_incident() {
-    let mut lab = Lab::healthy(3, 1);
+    let mut lab = ModelBuilder::healthy(3, 1);
     for n in [10, 20, 30] {
-        if let Some(i) = &mut lab.node(n).info {
+        if let Some(i) = &mut lab.get(n).info {
             i.slave_repl_offset = Some(0);
             i.master_repl_offset = Some(0);
             i.master_link_status = Some("up".into());
         }
     }
-    assert!(diagnose(&lab.finish()).is_empty());
+    assert!(diagnose(&lab.build()).is_empty());
 }

@@ -3,54 +3,62 @@
 use super::kit::*;
 
 pub(crate) fn healthy() -> ClusterModel {
-    Lab::healthy(3, 1).finish()
+    ModelBuilder::healthy(3, 1).build()
 }
 
 pub(crate) fn no_replicas() -> ClusterModel {
-    Lab::healthy(3, 0).finish()
+    ModelBuilder::healthy(3, 0).build()
 }
 
 pub(crate) fn dead_master_no_replica() -> ClusterModel {
-    Lab::healthy(3, 0).kill(2).all_fail().finish()
+    ModelBuilder::healthy(3, 0).kill(2).all_fail().build()
 }
 
 pub(crate) fn dead_master_failed_over() -> ClusterModel {
-    Lab::healthy(3, 1).failover(1, 20).finish()
+    ModelBuilder::healthy(3, 1).failover(1, 20).build()
 }
 
 pub(crate) fn dead_master_failover_pending() -> ClusterModel {
-    Lab::healthy(3, 1).suspect(1, 1500).all_fail().finish()
+    ModelBuilder::healthy(3, 1)
+        .suspect(1, 1500)
+        .all_fail()
+        .build()
 }
 
 pub(crate) fn dead_master_replica_dead_too() -> ClusterModel {
-    Lab::healthy(3, 1).kill(20).kill(1).all_fail().finish()
+    ModelBuilder::healthy(3, 1)
+        .kill(20)
+        .kill(1)
+        .all_fail()
+        .build()
 }
 
 pub(crate) fn dead_master_nofailover() -> ClusterModel {
-    let mut lab = Lab::healthy(3, 1);
-    lab.node(20).flags.nofailover = true;
-    lab.kill(1).all_fail().finish()
+    let mut lab = ModelBuilder::healthy(3, 1);
+    lab.get(20).flags.nofailover = true;
+    lab.kill(1).all_fail().build()
 }
 
 pub(crate) fn majority_lost() -> ClusterModel {
-    Lab::healthy(3, 1)
+    ModelBuilder::healthy(3, 1)
         .suspect(0, 60_000)
         .suspect(1, 60_000)
         .all_fail()
-        .finish()
+        .build()
 }
 
 pub(crate) fn uncovered_with_keys() -> ClusterModel {
-    let mut m = Lab::healthy(3, 1).uncover(0, 99).all_fail().finish();
-    m.uncovered_keys
-        .insert(5, BTreeMap::from([(nid(0), 30u64)]));
-    m.uncovered_keys
-        .insert(6, BTreeMap::from([(nid(0), 10u64)]));
+    let mut m = ModelBuilder::healthy(3, 1)
+        .uncover_in_table(0, 99)
+        .all_fail()
+        .build();
+    m.uncovered_keys.insert(5, BTreeMap::from([(id(0), 30u64)]));
+    m.uncovered_keys.insert(6, BTreeMap::from([(id(0), 10u64)]));
     m
 }
 
 pub(crate) fn full_coverage_off() -> ClusterModel {
-    let mut m = Lab::healthy(3, 1).uncover(0, 99).finish();
+    let mut m = ModelBuilder::healthy(3, 1).uncover_in_table(0, 99).build();
     for n in &mut m.nodes {
         if let Some(c) = &mut n.config {
             c.require_full_coverage = Some(false);
@@ -64,11 +72,11 @@ pub(crate) fn open_both_sides() -> ClusterModel {
     m.slots[100].state = SlotState::Migrating;
     m.open_slots.push(OpenSlot {
         slot: 100,
-        owner: Some(nid(0)),
-        migrating: vec![(nid(0), nid(1))],
-        importing: vec![(nid(1), nid(0))],
+        owner: Some(id(0)),
+        migrating: vec![(id(0), id(1))],
+        importing: vec![(id(1), id(0))],
         on_replicas: vec![],
-        keys: BTreeMap::from([(nid(0), 60), (nid(1), 40)]),
+        keys: BTreeMap::from([(id(0), 60), (id(1), 40)]),
     });
     m
 }
@@ -78,11 +86,11 @@ pub(crate) fn open_many_slots() -> ClusterModel {
     for s in 100..=199 {
         m.open_slots.push(OpenSlot {
             slot: s,
-            owner: Some(nid(0)),
+            owner: Some(id(0)),
             migrating: vec![],
-            importing: vec![(nid(1), nid(0))],
+            importing: vec![(id(1), id(0))],
             on_replicas: vec![],
-            keys: BTreeMap::from([(nid(1), 1)]),
+            keys: BTreeMap::from([(id(1), 1)]),
         });
     }
     m
@@ -92,11 +100,11 @@ pub(crate) fn open_migrating_only() -> ClusterModel {
     let mut m = healthy();
     m.open_slots.push(OpenSlot {
         slot: 7,
-        owner: Some(nid(0)),
-        migrating: vec![(nid(0), nid(1))],
+        owner: Some(id(0)),
+        migrating: vec![(id(0), id(1))],
         importing: vec![],
         on_replicas: vec![],
-        keys: BTreeMap::from([(nid(0), 5)]),
+        keys: BTreeMap::from([(id(0), 5)]),
     });
     m
 }
@@ -105,11 +113,11 @@ pub(crate) fn open_importing_only() -> ClusterModel {
     let mut m = healthy();
     m.open_slots.push(OpenSlot {
         slot: 7,
-        owner: Some(nid(0)),
+        owner: Some(id(0)),
         migrating: vec![],
-        importing: vec![(nid(1), nid(0))],
+        importing: vec![(id(1), id(0))],
         on_replicas: vec![],
-        keys: BTreeMap::from([(nid(0), 5), (nid(1), 0)]),
+        keys: BTreeMap::from([(id(0), 5), (id(1), 0)]),
     });
     m
 }
@@ -118,24 +126,24 @@ pub(crate) fn open_on_replica() -> ClusterModel {
     let mut m = healthy();
     m.open_slots.push(OpenSlot {
         slot: 7,
-        owner: Some(nid(0)),
+        owner: Some(id(0)),
         migrating: vec![],
-        importing: vec![(nid(10), nid(1))],
-        on_replicas: vec![nid(10)],
+        importing: vec![(id(10), id(1))],
+        on_replicas: vec![id(10)],
         keys: BTreeMap::new(),
     });
     m
 }
 
 pub(crate) fn open_target_dead() -> ClusterModel {
-    let mut m = Lab::healthy(3, 1).failover(1, 20).finish();
+    let mut m = ModelBuilder::healthy(3, 1).failover(1, 20).build();
     m.open_slots.push(OpenSlot {
         slot: 100,
-        owner: Some(nid(0)),
-        migrating: vec![(nid(0), nid(1))],
-        importing: vec![(nid(1), nid(0))],
+        owner: Some(id(0)),
+        migrating: vec![(id(0), id(1))],
+        importing: vec![(id(1), id(0))],
         on_replicas: vec![],
-        keys: BTreeMap::from([(nid(0), 60)]),
+        keys: BTreeMap::from([(id(0), 60)]),
     });
     m
 }
@@ -143,10 +151,10 @@ pub(crate) fn open_target_dead() -> ClusterModel {
 pub(crate) fn dispute_double_claim() -> ClusterModel {
     let mut m = healthy();
     m.disagreements.push(ViewDisagreement {
-        node: nid(1),
+        node: id(1),
         slots: vec![SlotRange::new(0, 9)],
-        its_owner: Some(nid(1)),
-        consensus_owner: Some(nid(0)),
+        its_owner: Some(id(1)),
+        consensus_owner: Some(id(0)),
         its_owner_epoch: Some(2),
         consensus_owner_epoch: Some(1),
     });
@@ -157,10 +165,10 @@ pub(crate) fn dispute_stale_views() -> ClusterModel {
     let mut m = healthy();
     for n in [10, 20] {
         m.disagreements.push(ViewDisagreement {
-            node: nid(n),
+            node: id(n),
             slots: vec![SlotRange::new(0, 9)],
-            its_owner: Some(nid(2)),
-            consensus_owner: Some(nid(0)),
+            its_owner: Some(id(2)),
+            consensus_owner: Some(id(0)),
             its_owner_epoch: Some(3),
             consensus_owner_epoch: Some(7),
         });
@@ -169,108 +177,107 @@ pub(crate) fn dispute_stale_views() -> ClusterModel {
 }
 
 pub(crate) fn deleted_slots_on_owner() -> ClusterModel {
-    let mut lab = Lab::healthy(3, 1).uncover(0, 99);
-    lab.node(0).cluster_state_ok = Some(false);
-    let mut m = lab.finish();
+    let mut lab = ModelBuilder::healthy(3, 1).uncover_in_table(0, 99);
+    lab.get(0).cluster_state_ok = Some(false);
+    let mut m = lab.build();
     for n in [1, 2, 10, 20, 30] {
         m.disagreements.push(ViewDisagreement {
-            node: nid(n),
+            node: id(n),
             slots: vec![SlotRange::new(0, 99)],
-            its_owner: Some(nid(0)),
+            its_owner: Some(id(0)),
             consensus_owner: None,
             its_owner_epoch: Some(1),
             consensus_owner_epoch: None,
         });
     }
-    m.uncovered_keys
-        .insert(3, BTreeMap::from([(nid(0), 12u64)]));
+    m.uncovered_keys.insert(3, BTreeMap::from([(id(0), 12u64)]));
     m
 }
 
 pub(crate) fn epoch_collision() -> ClusterModel {
-    let mut lab = Lab::healthy(3, 1);
-    lab.node(1).config_epoch = 1;
-    lab.finish()
+    let mut lab = ModelBuilder::healthy(3, 1);
+    lab.get(1).config_epoch = 1;
+    lab.build()
 }
 
 pub(crate) fn partially_known() -> ClusterModel {
-    let mut lab = Lab::healthy(3, 1);
-    lab.node(30).peers.known_by = vec![nid(0), nid(2)];
-    lab.node(30).peers.unknown_to = vec![nid(1), nid(10), nid(20)];
-    lab.finish()
+    let mut lab = ModelBuilder::healthy(3, 1);
+    lab.get(30).peers.known_by = vec![id(0), id(2)];
+    lab.get(30).peers.unknown_to = vec![id(1), id(10), id(20)];
+    lab.build()
 }
 
 pub(crate) fn forgotten_everywhere() -> ClusterModel {
-    let mut lab = Lab::healthy(3, 1);
-    lab.node(30).peers.known_by = vec![nid(30)];
-    lab.node(30).peers.unknown_to = vec![nid(0), nid(1), nid(2), nid(10), nid(20)];
-    lab.finish()
+    let mut lab = ModelBuilder::healthy(3, 1);
+    lab.get(30).peers.known_by = vec![id(30)];
+    lab.get(30).peers.unknown_to = vec![id(0), id(1), id(2), id(10), id(20)];
+    lab.build()
 }
 
 pub(crate) fn handshake() -> ClusterModel {
-    let mut lab = Lab::healthy(3, 1);
+    let mut lab = ModelBuilder::healthy(3, 1);
     let mut h = new_node(40, Role::Unknown);
     h.reachability = Reachability::NotProbed;
     h.flags.handshake = true;
-    h.peers.handshake_by = vec![nid(0)];
+    h.peers.handshake_by = vec![id(0)];
     h.info = None;
     h.config = None;
     h.cluster_state_ok = None;
-    lab.m.nodes.push(h);
-    lab.finish()
+    lab.model.nodes.push(h);
+    lab.build()
 }
 
 pub(crate) fn not_joined() -> ClusterModel {
-    let mut lab = Lab::healthy(3, 1);
+    let mut lab = ModelBuilder::healthy(3, 1);
     let mut x = new_node(40, Role::Master);
     x.isolated = true;
     // An isolated node knows nobody: it does not know the others either.
-    x.peers.unknown_to = lab.ids_except(&[]);
-    lab.m.nodes.push(x);
+    x.peers.unknown_to = lab.live_ids();
+    lab.model.nodes.push(x);
     for n in lab.ids_except(&[40]) {
         let i = lab
-            .m
+            .model
             .nodes
             .iter()
             .position(|y| y.id == Some(n.clone()))
             .unwrap_or(0);
-        lab.m.nodes[i].peers.unknown_to = vec![nid(40)];
+        lab.model.nodes[i].peers.unknown_to = vec![id(40)];
     }
-    lab.finish()
+    lab.build()
 }
 
 pub(crate) fn replica_of_unknown() -> ClusterModel {
-    let mut lab = Lab::healthy(3, 1);
-    lab.node(30).master_id = Some(nid(99));
-    lab.finish()
+    let mut lab = ModelBuilder::healthy(3, 1);
+    lab.get(30).master_id = Some(id(99));
+    lab.build()
 }
 
 pub(crate) fn replica_of_slotless_failed() -> ClusterModel {
     // 1 failed over to 20; another replica 21 still follows the dead 1.
-    let mut lab = Lab::healthy(3, 1);
+    let mut lab = ModelBuilder::healthy(3, 1);
     let mut r = new_node(21, Role::Replica);
-    r.master_id = Some(nid(1));
-    lab.m.nodes.push(r);
+    r.master_id = Some(id(1));
+    lab.model.nodes.push(r);
     let mut lab = lab.failover(1, 20);
     // 20 has a replica now, so only 21's problem and the lingering node remain.
     let mut r2 = new_node(22, Role::Replica);
-    r2.master_id = Some(nid(20));
-    lab.m.nodes.push(r2);
-    lab.finish()
+    r2.master_id = Some(id(20));
+    lab.model.nodes.push(r2);
+    lab.build()
 }
 
 pub(crate) fn replica_link_down() -> ClusterModel {
-    let mut lab = Lab::healthy(3, 1);
-    if let Some(i) = &mut lab.node(0).info {
+    let mut lab = ModelBuilder::healthy(3, 1);
+    if let Some(i) = &mut lab.get(0).info {
         i.master_repl_offset = Some(5000);
     }
-    if let Some(i) = &mut lab.node(10).info {
+    if let Some(i) = &mut lab.get(10).info {
         i.master_link_status = Some("down".into());
         i.master_host = Some("127.0.0.1".into());
         i.master_port = Some(7000);
         i.slave_repl_offset = Some(1200);
     }
-    lab.finish()
+    lab.build()
 }
 
 pub(crate) fn not_cluster() -> ClusterModel {
@@ -295,57 +302,57 @@ pub(crate) fn not_cluster() -> ClusterModel {
 }
 
 pub(crate) fn replica_refused() -> ClusterModel {
-    let mut lab = Lab::healthy(3, 1);
-    lab.node(20).reachability =
+    let mut lab = ModelBuilder::healthy(3, 1);
+    lab.get(20).reachability =
         Reachability::Failed(ProbeError::ConnectFailed("Connection refused".into()));
-    lab.node(20).peers.pfail_by = vec![nid(0)];
-    lab.finish()
+    lab.get(20).peers.pfail_by = vec![id(0)];
+    lab.build()
 }
 
 pub(crate) fn master_auth_failed() -> ClusterModel {
-    let mut lab = Lab::healthy(3, 1);
-    lab.node(0).reachability = Reachability::Failed(ProbeError::AuthFailed(
+    let mut lab = ModelBuilder::healthy(3, 1);
+    lab.get(0).reachability = Reachability::Failed(ProbeError::AuthFailed(
         "WRONGPASS invalid username-password".into(),
     ));
-    lab.node(0).peers.known_by = vec![nid(1), nid(2)];
-    lab.finish()
+    lab.get(0).peers.known_by = vec![id(1), id(2)];
+    lab.build()
 }
 
 pub(crate) fn master_hung_just_now() -> ClusterModel {
-    let mut lab = Lab::healthy(3, 1);
-    lab.node(2).reachability = Reachability::Failed(ProbeError::Unresponsive("PING".into()));
-    lab.finish()
+    let mut lab = ModelBuilder::healthy(3, 1);
+    lab.get(2).reachability = Reachability::Failed(ProbeError::Unresponsive("PING".into()));
+    lab.build()
 }
 
 pub(crate) fn replica_loading() -> ClusterModel {
-    let mut lab = Lab::healthy(3, 1);
-    lab.node(10).reachability = Reachability::Failed(ProbeError::Loading);
-    lab.finish()
+    let mut lab = ModelBuilder::healthy(3, 1);
+    lab.get(10).reachability = Reachability::Failed(ProbeError::Loading);
+    lab.build()
 }
 
 pub(crate) fn keys_in_other_db() -> ClusterModel {
-    let mut lab = Lab::healthy(3, 1);
-    if let Some(i) = &mut lab.node(1).info {
+    let mut lab = ModelBuilder::healthy(3, 1);
+    if let Some(i) = &mut lab.get(1).info {
         i.keys_other_dbs = 12;
     }
-    lab.finish()
+    lab.build()
 }
 
 pub(crate) fn bus_partitioned_replica() -> ClusterModel {
-    let mut lab = Lab::healthy(3, 1);
-    lab.node(30).peers.fail_by = vec![nid(0), nid(1), nid(2)];
-    lab.finish()
+    let mut lab = ModelBuilder::healthy(3, 1);
+    lab.get(30).peers.fail_by = vec![id(0), id(1), id(2)];
+    lab.build()
 }
 
 pub(crate) fn minority_node() -> ClusterModel {
     // Node 30 cannot reach masters 0 and 1 (its view), everyone else is fine.
-    let mut lab = Lab::healthy(3, 1);
-    lab.node(0).peers.pfail_by = vec![nid(30)];
-    lab.node(1).peers.pfail_by = vec![nid(30)];
-    lab.node(30).cluster_state_ok = Some(false);
-    lab.finish()
+    let mut lab = ModelBuilder::healthy(3, 1);
+    lab.get(0).peers.pfail_by = vec![id(30)];
+    lab.get(1).peers.pfail_by = vec![id(30)];
+    lab.get(30).cluster_state_ok = Some(false);
+    lab.build()
 }
 
 pub(crate) fn fresh_boot_fail() -> ClusterModel {
-    Lab::healthy(3, 1).all_fail().finish()
+    ModelBuilder::healthy(3, 1).all_fail().build()
 }

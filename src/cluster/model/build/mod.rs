@@ -28,8 +28,9 @@ use std::borrow::Cow;
 
 use super::{ClusterModel, NodeSummary};
 use crate::cluster::fasthash::{FxMap, IdKey};
+use crate::cluster::slots::SlotRange;
 use crate::cluster::types::{
-    ClusterNodes, ClusterSnapshot, NodeFlags, NodeId, NodeLine, ProbeError, SlotRange,
+    ClusterNodes, ClusterSnapshot, NodeFlags, NodeId, NodeLine, ProbeError,
 };
 
 /// One reachable node's `CLUSTER NODES` view.

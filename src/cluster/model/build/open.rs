@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use super::View;
 use crate::cluster::model::{NodeIdx, NodeSummary, OpenSlot, Role, SlotEntry, SlotState};
-use crate::cluster::types::{ClusterSnapshot, MarkerKind, NodeId, SLOT_COUNT, Slot};
+use crate::cluster::slots::{SLOT_COUNT, Slot};
+use crate::cluster::types::{ClusterSnapshot, MarkerKind, NodeId};
 
 /// Which slots carry a marker, and the open slots by slot (markers from own views only).
 pub(super) fn open_slots(

@@ -5,7 +5,7 @@ use super::IdMap;
 use super::segments::{Election, Segments};
 use crate::cluster::fasthash::IdKey;
 use crate::cluster::model::{NodeIdx, NodeSummary, Role, SlotEntry, SlotState};
-use crate::cluster::types::SLOT_COUNT;
+use crate::cluster::slots::SLOT_COUNT;
 
 /// Masters with slots by first slot, each followed by its replicas; then slot-less
 /// healthy masters, then slot-less failing masters (each with replicas); then replicas of

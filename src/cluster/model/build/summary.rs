@@ -3,9 +3,9 @@
 
 use super::{Proto, View};
 use crate::cluster::model::{NodeSummary, PeerOpinion, Reachability, Role};
+use crate::cluster::slots::SlotRange;
 use crate::cluster::types::{
     ClusterSnapshot, ClusterState, NodeAddr, NodeFlags, NodeId, NodeLine, NodeObservation,
-    SlotRange,
 };
 
 /// Every node's summary, in internal order, `isolated` included.
