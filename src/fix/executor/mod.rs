@@ -21,14 +21,19 @@ use redis::Value;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+mod migrate;
+mod moving;
+
+pub use moving::keys_moving;
+
 use super::audit::{AuditLog, AuditPhase, AuditRecord, os_user, rfc3339_ms};
 use super::lock::FixLock;
 use super::{Condition, FixPlan, FixStep, StepAction, failed_checks};
 use crate::cluster::model::ClusterModel;
-use crate::cluster::slots::{Slot, SlotRange};
-use crate::cluster::types::{ClusterSnapshot, Endpoint, NodeId};
+use crate::cluster::slots::Slot;
+use crate::cluster::types::{ClusterSnapshot, NodeId};
 use crate::cluster::{Finding, diagnose};
-use crate::refresh::conn::{redact_args, sanitize, value_text};
+use crate::refresh::conn::{redact_args, sanitize};
 use crate::refresh::{CommandError, Connector, now_ms, observe_once};
 
 /// Default time allowed for the cluster to converge after the last step.
@@ -294,23 +299,37 @@ impl Executor {
         emit(events, FixEvent::PreconditionsHold).await;
         let findings_before = diagnose(&before);
 
-        // Steps.
+        if let Err(outcome) = self.run_steps(plan, events, stop, &mut previous).await {
+            return outcome;
+        }
+        self.verify(plan, events, &findings_before, &mut previous)
+            .await
+    }
+
+    /// Run the steps one by one; stop at the first error or at a requested stop.
+    async fn run_steps(
+        &self,
+        plan: &FixPlan,
+        events: &mpsc::Sender<FixEvent>,
+        stop: &StopRequest,
+        previous: &mut Option<ClusterSnapshot>,
+    ) -> Result<(), FixOutcome> {
         let of = plan.steps.len();
         for (i, step) in plan.steps.iter().enumerate() {
             let n = i + 1;
             if stop.is_requested() {
                 if i == 0 {
-                    return FixOutcome::Refused {
+                    return Err(FixOutcome::Refused {
                         reason: "abandoned by the user before the first step; nothing was sent"
                             .to_owned(),
-                    };
+                    });
                 }
-                return FixOutcome::Failed {
+                return Err(FixOutcome::Failed {
                     step: n,
                     error: "abandoned by the user before this step".to_owned(),
                     done: plan.steps[..i].iter().map(step_line).collect(),
                     not_done: plan.steps[i..].iter().map(step_line).collect(),
-                };
+                });
             }
             emit(
                 events,
@@ -350,7 +369,7 @@ impl Executor {
                     condition,
                     timeout_ms,
                 } => {
-                    self.wait_for(condition, Duration::from_millis(*timeout_ms), &mut previous)
+                    self.wait_for(condition, Duration::from_millis(*timeout_ms), previous)
                         .await
                 }
             };
@@ -372,21 +391,30 @@ impl Executor {
                         },
                     )
                     .await;
-                    return FixOutcome::Failed {
+                    return Err(FixOutcome::Failed {
                         step: n,
                         error,
                         done,
                         not_done,
-                    };
+                    });
                 }
             }
         }
+        Ok(())
+    }
 
-        // Verification.
+    /// Re-observe until the expected end state holds (bounded); say what holds and what is new.
+    async fn verify(
+        &self,
+        plan: &FixPlan,
+        events: &mpsc::Sender<FixEvent>,
+        findings_before: &[Finding],
+        previous: &mut Option<ClusterSnapshot>,
+    ) -> FixOutcome {
         emit(events, FixEvent::Verifying).await;
         let deadline = Instant::now() + self.converge_timeout;
         let (unmet, after) = loop {
-            match self.observe(&mut previous).await {
+            match self.observe(previous).await {
                 Ok(model) => {
                     let unmet = failed_checks(&plan.expected, &model);
                     if unmet.is_empty() || Instant::now() >= deadline {
@@ -402,7 +430,7 @@ impl Executor {
         };
         let new_findings = after
             .as_ref()
-            .map(|m| new_findings(&findings_before, &diagnose(m)))
+            .map(|m| new_findings(findings_before, &diagnose(m)))
             .unwrap_or_default();
         let verified = unmet.is_empty();
         emit(
@@ -568,272 +596,6 @@ impl Executor {
         outcome
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn migrate(
-        &self,
-        plan: &FixPlan,
-        n: usize,
-        step: &FixStep,
-        slot: Slot,
-        to: &Endpoint,
-        batch: u32,
-        timeout_ms: u64,
-        events: &mpsc::Sender<FixEvent>,
-    ) -> Result<String, StepError> {
-        let from = &step.endpoint;
-        let mut total: u64 = 0;
-        let mut last_batch: Vec<String> = Vec::new();
-        loop {
-            let keys = self.keys_in_slot(from, slot, batch).await.map_err(|e| {
-                StepError(format!(
-                    "GETKEYSINSLOT on {from}: {e}; {total} key(s) moved before"
-                ))
-            })?;
-            if keys.is_empty() {
-                return Ok(format!(
-                    "{total} key(s) of slot {slot} moved from {from} to {to}"
-                ));
-            }
-            if keys == last_batch {
-                return Err(StepError(format!(
-                    "no progress: the same {} key(s) are still on {from} after MIGRATE; {total} key(s) moved before",
-                    keys.len()
-                )));
-            }
-            let args = self.migrate_args(to, timeout_ms, false, &keys);
-            let shown = self.redact(&args);
-            self.audit_intent(plan, n, step, &shown)?;
-            match self
-                .connector
-                .command_with_timeout(from, &args, self.migrate_wait(timeout_ms))
-                .await
-            {
-                Ok(v) => {
-                    let reply = reply_text(&v);
-                    self.audit(plan, n, step, &shown, &format!("ok: {reply}"))?;
-                    // NOKEY: none of the batch was still there (someone else moved them):
-                    // this run moved nothing, and counts nothing.
-                    let moved = if reply.contains("NOKEY") {
-                        0
-                    } else {
-                        u64::try_from(keys.len()).unwrap_or(0)
-                    };
-                    total += moved;
-                    emit(
-                        events,
-                        FixEvent::KeysMoved {
-                            n,
-                            slot,
-                            batch: moved,
-                            total,
-                        },
-                    )
-                    .await;
-                }
-                Err(CommandError::Server { code, message }) if message.contains("BUSYKEY") => {
-                    self.audit(plan, n, step, &shown, &format!("error: {code} {message}"))?;
-                    let replaced = self
-                        .resolve_busy(plan, n, step, from, to, timeout_ms, &keys)
-                        .await
-                        .map_err(|StepError(e)| {
-                            StepError(format!("{e}; {total} key(s) moved before"))
-                        })?;
-                    total += replaced;
-                }
-                Err(e) => {
-                    let text = sanitize(&e.to_string(), self.connector.options().password.as_ref());
-                    self.audit(plan, n, step, &shown, &format!("error: {text}"))?;
-                    let unknown = if matches!(e, CommandError::Timeout { .. } | CommandError::Io(_))
-                    {
-                        format!(
-                            " (this batch of {} key(s) may or may not have moved)",
-                            keys.len()
-                        )
-                    } else {
-                        String::new()
-                    };
-                    return Err(StepError(format!(
-                        "MIGRATE from {from} to {to} failed: {text}; {total} key(s) moved before{unknown}"
-                    )));
-                }
-            }
-            last_batch = keys;
-        }
-    }
-
-    /// The reply timeout for a `MIGRATE` / `DUMP` with this server-side timeout.
-    fn migrate_wait(&self, timeout_ms: u64) -> Duration {
-        migrate_reply_timeout(timeout_ms, self.connector.options().command_timeout)
-    }
-
-    fn migrate_args(
-        &self,
-        to: &Endpoint,
-        timeout_ms: u64,
-        replace: bool,
-        keys: &[String],
-    ) -> Vec<String> {
-        let opts = self.connector.options();
-        let mut args = vec![
-            "MIGRATE".to_owned(),
-            to.host.clone(),
-            to.port.to_string(),
-            String::new(),
-            "0".to_owned(),
-            timeout_ms.to_string(),
-        ];
-        if replace {
-            args.push("REPLACE".to_owned());
-        }
-        if let Some(pw) = &opts.password {
-            match &opts.user {
-                Some(user) => {
-                    args.extend(["AUTH2".to_owned(), user.clone(), pw.expose().to_owned()]);
-                }
-                None => args.extend(["AUTH".to_owned(), pw.expose().to_owned()]),
-            }
-        }
-        args.push("KEYS".to_owned());
-        args.extend(keys.iter().cloned());
-        args
-    }
-
-    async fn keys_in_slot(
-        &self,
-        ep: &Endpoint,
-        slot: Slot,
-        batch: u32,
-    ) -> Result<Vec<String>, CommandError> {
-        let args = vec![
-            "CLUSTER".to_owned(),
-            "GETKEYSINSLOT".to_owned(),
-            slot.to_string(),
-            batch.max(1).to_string(),
-        ];
-        match self.connector.command(ep, &args).await? {
-            Value::Array(items) | Value::Set(items) => items.iter().map(value_text).collect(),
-            other => Err(CommandError::Protocol(format!(
-                "GETKEYSINSLOT replied {other:?}"
-            ))),
-        }
-    }
-
-    /// `DUMP key` on a node, with `ASKING` first so an importing node answers for a slot it
-    /// does not own yet. `None` when the key does not exist there.
-    async fn dump(
-        &self,
-        ep: &Endpoint,
-        key: &str,
-        timeout_ms: u64,
-    ) -> Result<Option<Vec<u8>>, CommandError> {
-        let cmds = vec![
-            vec!["ASKING".to_owned()],
-            vec!["DUMP".to_owned(), key.to_owned()],
-        ];
-        let replies = self
-            .connector
-            .pipeline_with_timeout(ep, &cmds, self.migrate_wait(timeout_ms))
-            .await?;
-        match replies.get(1) {
-            Some(Value::Nil) => Ok(None),
-            // A migrating node redirects for a key it does not hold (any more).
-            Some(v)
-                if crate::refresh::conn::value_error(v).is_some_and(
-                    |e| matches!(&e, CommandError::Server { code, .. } if code == "ASK"),
-                ) =>
-            {
-                Ok(None)
-            }
-            Some(Value::BulkString(b)) => Ok(Some(b.clone())),
-            Some(v) => match crate::refresh::conn::value_error(v) {
-                Some(e) => Err(e),
-                None => Err(CommandError::Protocol(format!("DUMP replied {v:?}"))),
-            },
-            None => Err(CommandError::Protocol("no reply to DUMP".to_owned())),
-        }
-    }
-
-    /// After a `BUSYKEY`: compare each remaining key of the batch on both sides with `DUMP`.
-    /// Identical copies are moved with `REPLACE` (nothing is lost); any difference stops the
-    /// run with the list of differing keys. Returns the number of keys of the batch that moved
-    /// (by the failed `MIGRATE` itself, or by the `REPLACE` one).
-    #[allow(clippy::too_many_arguments)]
-    async fn resolve_busy(
-        &self,
-        plan: &FixPlan,
-        n: usize,
-        step: &FixStep,
-        from: &Endpoint,
-        to: &Endpoint,
-        timeout_ms: u64,
-        keys: &[String],
-    ) -> Result<u64, StepError> {
-        let mut identical = Vec::new();
-        let mut differ = Vec::new();
-        // MIGRATE moves (and deletes on the source) every key of the batch the target
-        // accepted; only the refused ones are still here.
-        let mut gone: u64 = 0;
-        for k in keys {
-            let here = self
-                .dump(from, k, timeout_ms)
-                .await
-                .map_err(|e| StepError(format!("DUMP {k} on {from}: {e}")))?;
-            let Some(here) = here else {
-                gone += 1;
-                continue;
-            };
-            let there = self
-                .dump(to, k, timeout_ms)
-                .await
-                .map_err(|e| StepError(format!("DUMP {k} on {to}: {e}")))?;
-            match there {
-                Some(t) if t == here => identical.push(k.clone()),
-                Some(_) => differ.push(k.clone()),
-                None => {}
-            }
-        }
-        if !differ.is_empty() {
-            let shown: Vec<&str> = differ.iter().take(20).map(String::as_str).collect();
-            return Err(StepError(format!(
-                "BUSYKEY: {} key(s) exist on both {from} and {to} with different values; nothing \
-                 was overwritten ({gone} other key(s) of this batch did move). Decide which copy \
-                 is right, delete the other, and run again: {}{}",
-                differ.len(),
-                shown.join(", "),
-                if differ.len() > shown.len() {
-                    ", …"
-                } else {
-                    ""
-                }
-            )));
-        }
-        if identical.is_empty() {
-            // The busy keys disappeared meanwhile; the next batch carries on.
-            return Ok(gone);
-        }
-        let args = self.migrate_args(to, timeout_ms, true, &identical);
-        let shown = self.redact(&args);
-        self.audit_intent(plan, n, step, &shown)?;
-        match self
-            .connector
-            .command_with_timeout(from, &args, self.migrate_wait(timeout_ms))
-            .await
-        {
-            Ok(v) => {
-                self.audit(plan, n, step, &shown, &format!("ok: {}", reply_text(&v)))?;
-                Ok(gone + u64::try_from(identical.len()).unwrap_or(0))
-            }
-            Err(e) => {
-                let text = sanitize(&e.to_string(), self.connector.options().password.as_ref());
-                self.audit(plan, n, step, &shown, &format!("error: {text}"))?;
-                Err(StepError(format!(
-                    "MIGRATE REPLACE of {} identical key(s) failed: {text}",
-                    identical.len()
-                )))
-            }
-        }
-    }
-
     async fn wait_for(
         &self,
         condition: &Condition,
@@ -863,55 +625,6 @@ impl Executor {
             tokio::time::sleep(POLL).await;
         }
     }
-}
-
-/// Keys of `slots` that moved between two observations: for one slot, the count fell on one
-/// node and rose on another (client writes only add, deletes only remove). Each line names the
-/// slot and both counts on every node whose count changed.
-#[must_use]
-pub fn keys_moving(slots: &[SlotRange], a: &ClusterSnapshot, b: &ClusterSnapshot) -> Vec<String> {
-    let counts = |snap: &ClusterSnapshot, slot: Slot| -> Vec<(Endpoint, u64)> {
-        snap.observations
-            .iter()
-            .filter_map(|o| {
-                let n = o.report()?.slot_keys.get(&slot)?;
-                Some((o.endpoint.clone(), *n))
-            })
-            .collect()
-    };
-    let mut out = Vec::new();
-    for slot in slots.iter().flat_map(SlotRange::iter) {
-        let before = counts(a, slot);
-        let after = counts(b, slot);
-        let mut fell = false;
-        let mut rose = false;
-        let mut parts = Vec::new();
-        for (ep, was) in &before {
-            let Some((_, now)) = after.iter().find(|(e, _)| e == ep) else {
-                continue;
-            };
-            if now < was {
-                fell = true;
-            } else if now > was {
-                rose = true;
-            } else {
-                continue;
-            }
-            parts.push(format!("{ep} {was} -> {now}"));
-        }
-        if fell && rose {
-            out.push(format!(
-                "keys of slot {slot} are moving between nodes ({}): another tool (a reshard, \
-                 redis-cli --cluster fix, another slotscope) seems to be migrating it; wait until \
-                 it finishes, then look again",
-                parts.join(", ")
-            ));
-        }
-        if out.len() >= 5 {
-            break;
-        }
-    }
-    out
 }
 
 fn step_line(s: &FixStep) -> String {
