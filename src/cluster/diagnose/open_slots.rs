@@ -282,6 +282,21 @@ impl Ctx<'_> {
         } else {
             format!("with no {missing} side in view ({peer} not observed)")
         };
+        let mut advice = side.alone_advice();
+        let hidden: u64 = marked.iter().filter_map(|id| g.keys.get(*id)).sum();
+        if side == Side::Importing && hidden > 0 {
+            // Without the source's migrating marker nobody sends ASK to the importing node.
+            advice = vec![
+                format!(
+                    "clients cannot read the {hidden} {} on the importing node: without a \
+                     migrating source nobody redirects to it; reshard/rebalance refuse to run",
+                    plural_u64(hidden, "key", "keys")
+                ),
+                "move them to the slot's owner before closing it: CLUSTER SETSLOT <slot> \
+                 STABLE alone leaves them stored but unreadable"
+                    .to_owned(),
+            ];
+        }
         (
             format!(
                 "{what} marked {} ({}) {why}{}",
@@ -289,8 +304,17 @@ impl Ctx<'_> {
                 self.marker_list(side.toward(), pairs).join("; "),
                 self.keys_part(g, &marked)
             ),
-            side.alone_advice(),
+            advice,
         )
+    }
+
+    /// Keys on an importing node whose source is not migrating: nobody can read them.
+    fn hidden_on_importing(key: &OpenKey, g: &OpenGroup) -> bool {
+        key.migrating.is_empty()
+            && key
+                .importing
+                .iter()
+                .any(|(node, _)| g.keys.get(node).is_some_and(|k| *k > 0))
     }
 
     /// Markers on both sides that do not describe one move.
@@ -367,6 +391,8 @@ impl Ctx<'_> {
         }
         if critical {
             evidence.push("keys that live on the down node are unavailable".to_owned());
+            Severity::Critical
+        } else if Self::hidden_on_importing(key, g) {
             Severity::Critical
         } else {
             Severity::Warning

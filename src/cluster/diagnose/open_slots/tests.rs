@@ -5,7 +5,8 @@ use crate::cluster::diagnose::tests::scenarios::*;
 
 #[rstest]
 #[case::open_both(open_both_sides(), vec![(K::OpenSlot, W)])]
-#[case::open_many(open_many_slots(), vec![(K::OpenSlot, W)])]
+// 100 keys on the importing node and no migrating source: nobody can read them.
+#[case::open_many(open_many_slots(), vec![(K::OpenSlot, C)])]
 #[case::open_migrating(open_migrating_only(), vec![(K::OpenSlot, W)])]
 #[case::open_importing(open_importing_only(), vec![(K::OpenSlot, W)])]
 #[case::open_replica(open_on_replica(), vec![(K::OpenSlot, W)])]
@@ -109,4 +110,17 @@ fn captured_replica_marker() {
         f[0].summary
             .starts_with("Slot 300 open only on replica 127.0.0.1:31003 (239f1fdb)")
     );
+}
+
+#[test]
+fn keys_on_an_importing_node_without_a_migrating_source_are_said_unreadable() {
+    let m = open_many_slots();
+    let f = diagnose(&m);
+    let open = f.iter().find(|f| f.kind == K::OpenSlot).unwrap();
+    let text = open.evidence.join("\n");
+    assert!(
+        text.contains("clients cannot read the 100 keys on the importing node"),
+        "{text}"
+    );
+    assert!(!text.contains("no client symptom"), "{text}");
 }
