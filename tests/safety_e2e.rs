@@ -748,3 +748,135 @@ fn the_first_interrupt_stops_a_cli_fix_after_its_current_step_and_says_what_ran(
         "a result for every announced write"
     );
 }
+
+/// The invariant, on a real cluster: apply every plan that `--yes` alone accepts (it writes
+/// and does not declare data loss), one after the other, re-planning after each, in `order`;
+/// no key that clients could read before may be unreadable after. Returns the ids applied.
+fn apply_every_plain_yes_plan(lab: &Lab, reverse: bool) -> Vec<String> {
+    let before: std::collections::BTreeSet<String> = lab
+        .read_back()
+        .missing
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime();
+    let mut applied: Vec<String> = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
+    rt.block_on(async {
+        let c = Connector::shared(options(lab));
+        for _ in 0..8 {
+            let mut candidates: Vec<FixPlan> = plans(&c)
+                .await
+                .into_iter()
+                .filter(|p| !p.risk.loses_data && !p.is_advice_only())
+                .filter(|p| !ids.contains(&p.id))
+                .collect();
+            if reverse {
+                candidates.reverse();
+            }
+            let Some(plan) = candidates.into_iter().next() else {
+                break;
+            };
+            let e = Executor::new(Arc::clone(&c), None).with_lock_dir(dir.path());
+            let outcome = execute(&e, &plan).await;
+            ids.push(plan.id.clone());
+            applied.push(format!("{} -> {outcome:?}", plan.id));
+            // Let gossip settle before the next plan is made.
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+        }
+    });
+    eprintln!("applied with a plain yes: {applied:#?}");
+    let after = lab.read_back();
+    let lost: Vec<&String> = after
+        .missing
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| !before.contains(*k))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "plain-yes plans made {} key(s) unreadable (e.g. {:?}); applied: {applied:#?}",
+        lost.len(),
+        lost.iter().take(5).collect::<Vec<_>>()
+    );
+    applied
+}
+
+#[rstest::rstest]
+#[case::interrupted_reshard(Scenario::InterruptedReshard, false)]
+#[case::interrupted_reshard_reversed(Scenario::InterruptedReshard, true)]
+#[case::migrating_only(Scenario::MigratingOnly, false)]
+#[case::importing_only(Scenario::ImportingOnly, true)]
+#[case::deleted_slots(Scenario::DeletedSlots, false)]
+#[case::full_coverage_off(Scenario::FullCoverageOff, false)]
+#[case::dead_master_failover(Scenario::DeadMasterFailover, false)]
+#[case::dead_master_no_replica(Scenario::DeadMasterNoReplica, false)]
+#[case::node_must_rejoin(Scenario::NodeMustRejoin, true)]
+#[case::stopped_node(Scenario::StoppedNode, false)]
+#[case::majority_lost(Scenario::MajorityLost, false)]
+fn no_plain_yes_plan_makes_a_key_unreadable(#[case] s: Scenario, #[case] reverse: bool) {
+    let (lab, _) = s
+        .start(LabOptions {
+            keys: 300,
+            node_timeout_ms: 1500,
+            ..LabOptions::default()
+        })
+        .unwrap_or_else(|e| panic!("scenario {s} did not start: {e}"));
+    apply_every_plain_yes_plan(&lab, reverse);
+}
+
+#[test]
+fn keys_stranded_by_a_source_killed_mid_migration_stay_readable_or_are_returned() {
+    // A half-moved slot whose source master is killed: its replica takes over the slot without
+    // the migrating marker, so the keys already moved to the target cannot be read.
+    let (mut lab, report) = Scenario::InterruptedReshard
+        .start(LabOptions {
+            keys: 300,
+            node_timeout_ms: 1500,
+            replicas_per_master: 1,
+            ..LabOptions::default()
+        })
+        .unwrap();
+    let (src, dst) = (report.affected[0], report.affected[1]);
+    let slot = report.slots[0].start;
+    let on_target = lab.count_keys_in_slot(dst, slot).unwrap();
+    assert!(on_target > 0, "keys already moved to the target");
+    let replica = lab.replicas_of(src)[0];
+    lab.kill(src).unwrap();
+    lab.wait_until("the replica took over", Duration::from_secs(30), |lab| {
+        Ok(if lab.current_role(replica)? == "master" {
+            Ok(())
+        } else {
+            Err("still a replica".to_owned())
+        })
+    })
+    .unwrap();
+    // The keys on the target are reported (unreadable, critical), never silently.
+    let seeds = vec![lab.endpoint(dst).to_string()];
+    let o = slotscope(&["check", "--json"], &seeds);
+    let doc = json_of(&o);
+    let open = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "open_slot" || f["kind"] == "stray_keys")
+        .unwrap_or_else(|| panic!("the stranded keys are not reported: {doc:#}"))
+        .clone();
+    assert_eq!(open["severity"], "critical", "{open:#}");
+    // Every plan --yes accepts, applied in turn, loses nothing more; the slot's keys on the
+    // target end up readable again.
+    let applied = apply_every_plain_yes_plan(&lab, false);
+    let back = lab.read_back();
+    let in_slot: Vec<&String> = back
+        .missing
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| slotscope::lab::keyslot::key_slot(k.as_bytes()) == slot)
+        .collect();
+    assert!(
+        in_slot.is_empty(),
+        "{} key(s) of slot {slot} still unreadable after {applied:#?}",
+        in_slot.len()
+    );
+}
