@@ -263,7 +263,8 @@ pub fn rebalance(plans: &mut [FixPlan]) {
         let alternative = (0..n).find(|&i| {
             i != rec
                 && !plans[i].risk.loses_data
-                && !plans[i].steps.is_empty()
+                && !plans[i].is_advice_only()
+                && repairs(plans[i].kind)
                 && same_problem(&plans[rec], &plans[i])
         });
         if let Some(safe) = alternative {
@@ -271,6 +272,12 @@ pub fn rebalance(plans: &mut [FixPlan]) {
             plans[safe].recommended = true;
         }
     }
+}
+
+/// Plans that repair the cause, as opposed to relief that only hides it
+/// (`cluster-require-full-coverage no` serves the other slots but not these).
+fn repairs(kind: PlanKind) -> bool {
+    !matches!(kind, PlanKind::CoverageOff | PlanKind::CoverageOn)
 }
 
 /// Two plans answer the same problem: same group, or they touch a common slot.
