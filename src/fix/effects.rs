@@ -104,9 +104,7 @@ impl Tally {
             .by_node
             .iter()
             .map(|((label, why), (n, slots, unknown))| {
-                let ranges = crate::cluster::slots::format_ranges(
-                    &crate::cluster::slots::slots_to_ranges(sorted(slots)),
-                );
+                let ranges = brief(slots);
                 let count = match (*n, *unknown) {
                     (n, false) => format!("{n} key(s)"),
                     (0, true) => "an unknown number of keys".to_owned(),
@@ -124,6 +122,18 @@ impl Tally {
     #[must_use]
     pub fn is_none(&self) -> bool {
         self.known == 0 && self.unknown.is_empty() && self.by_node.values().all(|v| !v.2)
+    }
+}
+
+/// Slots as ranges, shortened when there are many: `5, 9-12` or `120 slots in 10961-16302`.
+fn brief(slots: &[Slot]) -> String {
+    let all = sorted(slots);
+    let ranges = crate::cluster::slots::slots_to_ranges(all.iter().copied());
+    match (ranges.first(), ranges.last()) {
+        (Some(first), Some(last)) if ranges.len() > 4 => {
+            format!("{} slots in {}-{}", all.len(), first.start, last.end)
+        }
+        _ => crate::cluster::slots::format_ranges(&ranges),
     }
 }
 
