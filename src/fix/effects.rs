@@ -88,9 +88,7 @@ impl Tally {
             .map(|((label, _), (_, slots, _))| {
                 format!(
                     "the keys of {label} in slot(s) {} cannot be counted",
-                    crate::cluster::slots::format_ranges(&crate::cluster::slots::slots_to_ranges(
-                        sorted(slots)
-                    ))
+                    brief(slots)
                 )
             })
             .collect();
