@@ -168,3 +168,6 @@ fn dead_first_master(full: &ClusterSnapshot, counted: bool) -> ClusterSnapshot {
     }
     snap
 }
+
+criterion_group!(benches, bench_core);
+criterion_main!(benches);
