@@ -51,7 +51,10 @@ use crate::cluster::types::{ClusterSnapshot, Endpoint, NodeId, NodeObservation, 
 pub const MAX_ENDPOINTS: usize = 4096;
 
 /// The whole cluster could not be observed. See the module docs for when this happens.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Display` is written by hand: it groups the failures (clusters, unreachable seeds,
+/// authentication) instead of formatting fields.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub struct ObserveError {
     /// Every probed endpoint with its error, sorted by endpoint.
     pub failures: Vec<(Endpoint, ProbeError)>,
@@ -123,8 +126,6 @@ impl fmt::Display for ObserveError {
         f.write_str(&parts.join("; "))
     }
 }
-
-impl std::error::Error for ObserveError {}
 
 fn is_unobservable(e: &ProbeError) -> bool {
     matches!(
