@@ -124,6 +124,12 @@ fn risk_style(app: &App, l: Option<RiskLevel>) -> Style {
 
 /// Word-wrap `text` to `width` columns: the first line starts with `first`, the following ones
 /// with `rest` (a hanging indent). Words longer than a line are cut.
+///
+/// Not [`super::text::wrap`] with a prefix added: this splits on single spaces and keeps the
+/// text's spaces (`"a  b "` stays as written), and a word too long for any line is cut to the
+/// room its line leaves after the prefix (`first` or `rest`). Not `textwrap` either: it cuts a
+/// long first word at the width of the following lines, leaving `first` alone on the first
+/// line, and it trims spaces.
 fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut line = first.to_owned();
