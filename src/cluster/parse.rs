@@ -402,6 +402,8 @@ fn keyspace_keys(v: &str) -> u64 {
 }
 
 #[cfg(test)]
+// `rstest` cases take one argument per column of their table; an allow on the case itself is lost
+// in the macro's expansion.
 #[allow(clippy::too_many_arguments)]
 mod tests {
     use super::*;

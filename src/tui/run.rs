@@ -187,7 +187,6 @@ pub fn on_outcome(app: &mut App, outcome: &RefreshOutcome) {
 ///
 /// # Errors
 /// Drawing failed, the event stream failed, or the refresher or a fix task panicked.
-#[allow(clippy::too_many_lines)]
 pub async fn run_loop<E, F, D>(
     app: &mut App,
     mut updates: watch::Receiver<Option<Arc<RefreshOutcome>>>,

@@ -143,7 +143,6 @@ pub fn wrap_max(s: &str, width: usize, max_lines: usize) -> Vec<String> {
 /// Bytes as `12.3M` (binary units).
 #[must_use]
 pub fn human_bytes(n: u64) -> String {
-    #[allow(clippy::cast_precision_loss)]
     let f = n as f64;
     if n < 1024 {
         format!("{n}B")

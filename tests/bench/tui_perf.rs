@@ -108,9 +108,7 @@ fn rss_kib() -> (u64, u64) {
 }
 
 fn mib(kib: u64) -> f64 {
-    #[allow(clippy::cast_precision_loss)]
-    let v = kib as f64 / 1024.0;
-    v
+    kib as f64 / 1024.0
 }
 
 /// The same cluster content, as the next refresh cycle would publish it: new generation, times
@@ -614,10 +612,8 @@ fn frame() {
                 slotscope::ui::render(&mut buf, area, std::hint::black_box(&app));
                 std::hint::black_box(&buf);
             }
-            #[allow(clippy::cast_precision_loss)]
             let n = BATCH as f64;
             wall.push(t0.elapsed().as_secs_f64() * 1e6 / n);
-            #[allow(clippy::cast_precision_loss)]
             let ticks = thread_cpu_ticks().saturating_sub(c0) as f64;
             cpu.push(ticks / tck * 1e6 / n);
         }
