@@ -123,31 +123,25 @@ impl<'a> Router<'a> {
                         .redirect_node()
                         .and_then(|(addr, _)| addr.rsplit_once(':'))
                         .and_then(|(_, p)| p.parse::<u16>().ok());
-                    match target {
-                        Some(p) => {
-                            if !ask && let Some(o) = self.owner.get_mut(usize::from(slot)) {
-                                *o = Some(p);
-                            }
-                            port = p;
-                            asking = ask;
+                    if let Some(p) = target {
+                        if !ask && let Some(o) = self.owner.get_mut(usize::from(slot)) {
+                            *o = Some(p);
                         }
-                        None => {
-                            // A broken connection is not reused.
-                            if e.is_io_error() || e.is_timeout() {
-                                self.cons.remove(&port);
-                            }
-                            let message = format!("127.0.0.1:{port}: {}", conn::describe(&e));
-                            return Err(
-                                if matches!(
-                                    e.kind(),
-                                    ErrorKind::Server(ServerErrorKind::ClusterDown)
-                                ) {
-                                    KeyError::ClusterDown(message)
-                                } else {
-                                    KeyError::Failed(message)
-                                },
-                            );
+                        port = p;
+                        asking = ask;
+                    } else {
+                        // A broken connection is not reused.
+                        if e.is_io_error() || e.is_timeout() {
+                            self.cons.remove(&port);
                         }
+                        let message = format!("127.0.0.1:{port}: {}", conn::describe(&e));
+                        return Err(
+                            if matches!(e.kind(), ErrorKind::Server(ServerErrorKind::ClusterDown)) {
+                                KeyError::ClusterDown(message)
+                            } else {
+                                KeyError::Failed(message)
+                            },
+                        );
                     }
                 }
             }

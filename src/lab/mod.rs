@@ -1,7 +1,7 @@
 //! Throwaway local Redis Clusters for the demo and the tests: real `redis-server` processes on
 //! free 127.0.0.1 ports in a temporary directory, broken the way production breaks.
 //!
-//! Everything here is blocking and bounded by short timeouts, so a hung (SIGSTOPped) node can
+//! Everything here is blocking and bounded by short timeouts, so a hung (`SIGSTOP`ped) node can
 //! never hang the caller. A [`Lab`] owns its processes: dropping it (also while a test panics)
 //! kills every server it started, by pid, and removes the directory.
 //!

@@ -546,16 +546,15 @@ async fn run_loop(
         tokio::select! {
             () = tx.closed() => return,
             _ = ticker.tick() => {}
-            req = requests.recv(), if requests_open => match req {
-                Some(w) => {
+            req = requests.recv(), if requests_open => {
+                if let Some(w) = req {
                     waiters.extend(w);
                     ticker.reset();
-                }
-                None => {
+                } else {
                     requests_open = false;
                     continue;
                 }
-            },
+            }
         }
         // Requests that queued up meanwhile are served by this same cycle.
         while let Ok(w) = requests.try_recv() {
@@ -629,7 +628,7 @@ mod tests {
                 cluster_info: None,
                 info: ServerInfo::default(),
                 config: crate::cluster::types::NodeConfig::default(),
-                slot_keys: Default::default(),
+                slot_keys: std::collections::BTreeMap::default(),
                 census: None,
             }),
         }

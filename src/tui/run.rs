@@ -268,17 +268,14 @@ where
                 }
             }
             r = updates.changed(), if updates_open => {
-                match r {
-                    Ok(()) => {
-                        let o = updates.borrow_and_update().clone();
-                        if let Some(o) = o {
-                            on_outcome(app, &o);
-                        }
+                if r.is_ok() {
+                    let o = updates.borrow_and_update().clone();
+                    if let Some(o) = o {
+                        on_outcome(app, &o);
                     }
-                    Err(_) => {
-                        updates_open = false;
-                        app.on_refresher_stopped();
-                    }
+                } else {
+                    updates_open = false;
+                    app.on_refresher_stopped();
                 }
                 dirty = true;
             }

@@ -140,7 +140,7 @@ fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
         let need = if empty { ww } else { ww + 1 };
         if !empty && line.width() + need > width {
             out.push(std::mem::take(&mut line));
-            line = rest.to_owned();
+            rest.clone_into(&mut line);
             prefix_w = rest.width();
             empty = true;
         }
@@ -152,7 +152,7 @@ fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
             for c in word.chars() {
                 if line.width() + c.width().unwrap_or(0) > width {
                     out.push(std::mem::take(&mut line));
-                    line = rest.to_owned();
+                    rest.clone_into(&mut line);
                 }
                 line.push(c);
             }

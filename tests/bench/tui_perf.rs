@@ -1,6 +1,6 @@
 //! Dashboard performance figures for issue 3 that criterion does not cover:
 //!
-//! - `memory`: resident memory (VmRSS / VmHWM from `/proc/self/status`) of a process that builds
+//! - `memory`: resident memory (`VmRSS` / `VmHWM` from `/proc/self/status`) of a process that builds
 //!   a synthetic 1000-node snapshot, feeds it to the `App` the way the run loop does
 //!   (`tui::run::on_outcome`), renders frames at 200x60 into a ratatui `Buffer`, then goes
 //!   through further refresh cycles the way the live dashboard does (the previous outcome stays
@@ -93,7 +93,7 @@ fn run_child(part: &str, env: &[(&str, &str)]) {
 // ---------------------------------------------------------------------------------------------
 // memory
 
-/// (VmRSS, VmHWM) in KiB.
+/// (`VmRSS`, `VmHWM`) in KiB.
 fn rss_kib() -> (u64, u64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| {
