@@ -278,6 +278,7 @@ pub fn plans_for(
     };
     let (label, mut plans) = match target {
         FixTarget::Finding(f) => {
+            let f = &with_cause_slots(f, findings);
             let on_slots = |p: &FixPlan| {
                 f.slots
                     .iter()
@@ -345,6 +346,23 @@ pub fn plans_for(
     (label, plans)
 }
 
+/// A down finding that names no slot (some views say `cluster_state:fail`) is about the slots
+/// the other critical findings name: it gets their slots, so that its chooser offers the
+/// plans that bring them back.
+fn with_cause_slots(f: &Finding, findings: &[Finding]) -> Finding {
+    let mut f = f.clone();
+    if is_down_finding(f.kind) && f.slots.is_empty() {
+        f.slots = crate::cluster::slots::merge_ranges(
+            findings
+                .iter()
+                .filter(|o| o.severity == crate::cluster::Severity::Critical && o.kind != f.kind)
+                .flat_map(|o| o.slots.iter().copied())
+                .collect(),
+        );
+    }
+    f
+}
+
 /// What `x` offers, the same from every pane: the plans of the selection's own finding (the
 /// finding under the cursor, or the most severe finding about the selected slot or node) when
 /// it has any; otherwise those of the most severe finding that has plans; otherwise the plans
@@ -363,12 +381,11 @@ pub fn incident_plans(
             .iter()
             .copied()
             .find(|f| f.slots.iter().any(|r| r.contains(*s))),
-        FixTarget::Node(i) => model.nodes.get(*i).and_then(|n| n.id.as_ref()).and_then(|id| {
-            by_severity
-                .iter()
-                .copied()
-                .find(|f| f.nodes.contains(id))
-        }),
+        FixTarget::Node(i) => model
+            .nodes
+            .get(*i)
+            .and_then(|n| n.id.as_ref())
+            .and_then(|id| by_severity.iter().copied().find(|f| f.nodes.contains(id))),
         FixTarget::Nothing => None,
     };
     let candidates = own.into_iter().chain(by_severity.iter().copied());

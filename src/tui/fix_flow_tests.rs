@@ -164,7 +164,10 @@ fn x_from_any_pane_opens_the_most_severe_finding_with_one_recommendation() {
             d.plans.iter().filter(|p| p.recommended).count(),
             1,
             "exactly one recommended plan: {:?}",
-            d.plans.iter().map(|p| (&p.id, p.recommended)).collect::<Vec<_>>()
+            d.plans
+                .iter()
+                .map(|p| (&p.id, p.recommended))
+                .collect::<Vec<_>>()
         );
         assert!(d.plan().is_some_and(|p| p.recommended), "selected");
         let ids: Vec<String> = d.plans.iter().map(|p| p.id.clone()).collect();

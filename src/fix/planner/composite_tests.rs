@@ -55,7 +55,11 @@ fn a_dead_master_without_replica_gets_reassign_then_forget_in_one_plan() {
     assert_eq!(p.risk.slots_changing_owner, 5461);
     // The preconditions hold now (the forget's "owns no slot" is what the first part does).
     assert!(failed_checks(&p.preconditions, &m).is_empty());
-    assert!(p.expected.iter().any(|e| e.description.contains("no node lists")));
+    assert!(
+        p.expected
+            .iter()
+            .any(|e| e.description.contains("no node lists"))
+    );
     // The single steps stay offered; one plan of the group is recommended: the whole repair,
     // unless a restart keeps the data (here nothing says it would not).
     let restart = plan(&plans, &format!("restart-{}", c.short()));
@@ -75,9 +79,24 @@ fn a_dead_master_without_replica_gets_reassign_then_forget_in_one_plan() {
 fn several_dead_masters_are_repaired_by_one_plan() {
     let m = ModelBuilder::new()
         .node('a', crate::cluster::model::Role::Master, &[(0, 3999)], true)
-        .node('b', crate::cluster::model::Role::Master, &[(4000, 7999)], true)
-        .node('c', crate::cluster::model::Role::Master, &[(8000, 11999)], true)
-        .node('d', crate::cluster::model::Role::Master, &[(12000, 16383)], true)
+        .node(
+            'b',
+            crate::cluster::model::Role::Master,
+            &[(4000, 7999)],
+            true,
+        )
+        .node(
+            'c',
+            crate::cluster::model::Role::Master,
+            &[(8000, 11999)],
+            true,
+        )
+        .node(
+            'd',
+            crate::cluster::model::Role::Master,
+            &[(12000, 16383)],
+            true,
+        )
         .build();
     let m = kill(m, &['c', 'd']);
     let plans = plan_fixes(&m, &[]);
@@ -112,13 +131,14 @@ fn a_failover_is_followed_by_forgetting_the_old_master_in_one_plan() {
     assert_eq!(p.kind, PlanKind::FailoverAndForget);
     let cmds = commands(p);
     assert_eq!(cmds[0], "7003 CLUSTER FAILOVER FORCE");
-    assert!(cmds.iter().any(|x| x == &format!("7003 CLUSTER FORGET {}", c.0)));
+    assert!(
+        cmds.iter()
+            .any(|x| x == &format!("7003 CLUSTER FORGET {}", c.0))
+    );
     assert!(cmds.len() > failover.steps.len() + 1);
     assert!(p.recommended && !failover.recommended);
     assert!(
-        !plans
-            .iter()
-            .any(|q| q.kind == PlanKind::RepairDeadMasters),
+        !plans.iter().any(|q| q.kind == PlanKind::RepairDeadMasters),
         "a master with a live replica is failed over, not emptied"
     );
 }
