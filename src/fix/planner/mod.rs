@@ -47,6 +47,7 @@ mod migration;
 mod open_slots;
 mod recommend;
 mod replication;
+mod slot_ranges;
 mod stray;
 mod uncovered;
 
@@ -107,6 +108,7 @@ pub fn plan_fixes(model: &ClusterModel, findings: &[Finding]) -> Vec<FixPlan> {
     p.replica_links();
     let mut seen = BTreeSet::new();
     p.plans.retain(|plan| seen.insert(plan.id.clone()));
+    slot_ranges::group_open_slots(&mut p.plans, model);
     // Whatever a family said, the data risk is decided by replaying each plan's commands on
     // the measured key counts.
     for plan in &mut p.plans {
