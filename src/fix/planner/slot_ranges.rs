@@ -84,7 +84,7 @@ fn merge(parts: &[&FixPlan], model: &ClusterModel) -> Option<FixPlan> {
         .map(|id| {
             model
                 .node(id)
-                .map_or_else(|| id.short().to_owned(), |n| n.label())
+                .map_or_else(|| id.short().to_owned(), crate::cluster::model::NodeSummary::label)
         })
         .collect();
     p.steps.clear();
