@@ -151,7 +151,7 @@ fn dead_first_master(full: &ClusterSnapshot, counted: bool) -> ClusterSnapshot {
                     .map(|m| {
                         m.slots
                             .iter()
-                            .flat_map(|r| r.iter())
+                            .flat_map(slotscope::cluster::slots::SlotRange::iter)
                             .map(|s| (s, 1))
                             .collect()
                     })
