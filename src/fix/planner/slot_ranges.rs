@@ -82,9 +82,10 @@ fn merge(parts: &[&FixPlan], model: &ClusterModel) -> Option<FixPlan> {
         .nodes
         .iter()
         .map(|id| {
-            model
-                .node(id)
-                .map_or_else(|| id.short().to_owned(), crate::cluster::model::NodeSummary::label)
+            model.node(id).map_or_else(
+                || id.short().to_owned(),
+                crate::cluster::model::NodeSummary::label,
+            )
         })
         .collect();
     p.steps.clear();
