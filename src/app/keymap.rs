@@ -681,8 +681,6 @@ pub fn help_rows() -> Vec<(Scope, Vec<(String, &'static str)>)> {
     out
 }
 
-/// `docs/keybindings.md`, generated from the table.
-#[must_use]
 /// The incident contract: the keys from launch to a repaired cluster (kept by
 /// `tests/tui_incident_e2e.rs` in a real terminal).
 const INCIDENT_CONTRACT: &str = "\n## The incident contract\n\n\
@@ -704,6 +702,8 @@ In the chooser `Enter` moves forward (it shows the plan); in a plan `Enter` pres
 focused button, and focus starts on Cancel, so no plan runs without `Tab` first (and its \
 typed word, if it has one).\n";
 
+/// `docs/keybindings.md`, generated from the table.
+#[must_use]
 pub fn markdown() -> String {
     let mut s = String::from(
         "# Key bindings\n\n\
