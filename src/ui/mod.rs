@@ -36,6 +36,7 @@ pub mod nodes;
 pub mod text;
 pub mod theme;
 pub mod timeline;
+pub mod vitals;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
