@@ -37,6 +37,7 @@ pub mod text;
 pub mod theme;
 pub mod timeline;
 pub mod vitals;
+pub mod waiting;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -242,6 +243,14 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
         return;
     }
     header::render_header(buf, a.header, app);
+    if waiting::is_waiting(app) {
+        waiting::render_waiting(buf, a.body, app);
+        render_footer(buf, a.footer, app);
+        if app.mode == Mode::Help {
+            help::render_help(buf, a.body, app);
+        }
+        return;
+    }
     if let Some(r) = a.banner {
         render_coverage_banner(buf, r, app);
     }
