@@ -497,7 +497,9 @@ fn expanded_finding_wraps_its_summary_and_evidence_at_80_columns() {
 
 #[test]
 fn findings_get_rows_before_the_node_table_gets_blank_ones() {
-    // master_down: 8 findings, 6 nodes. Every finding is visible at 80x24.
+    // master_down: 8 findings, 6 nodes. At 80x24 the selected finding is wrapped in full (never
+    // cut with `…`), the others get a row each as far as the node table's minimum allows, and
+    // the title counts those below.
     let app = app_for("master_down", ColorDepth::Mono, 80, 24);
     let t = text(&draw(&app));
     let n = app.findings().len();
@@ -505,7 +507,27 @@ fn findings_get_rows_before_the_node_table_gets_blank_ones() {
         .lines()
         .filter(|l| l.starts_with("!! ") || l.starts_with("!  ") || l.starts_with("i  "))
         .count();
-    assert_eq!(shown, n, "every finding has its row:\n{t}");
+    let below: usize = t
+        .lines()
+        .find(|l| l.contains("Findings"))
+        .and_then(|l| l.split('↓').nth(1))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0);
+    assert_eq!(shown + below, n, "every finding is shown or counted:\n{t}");
+    assert!(shown >= n - 1, "{t}");
+    let pane: String = t
+        .lines()
+        .skip_while(|l| !l.contains("Findings"))
+        .take_while(|l| !l.contains("2 Nodes"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let first = &app.findings()[0].summary;
+    assert!(
+        shows_every_word(&pane, first),
+        "selected finding in full:\n{t}"
+    );
+    assert!(!pane.lines().nth(1).unwrap_or("").ends_with('…'), "{t}");
     // pfail: 3 findings; no blank row between the findings and the node table.
     let app = app_for("pfail", ColorDepth::Mono, 80, 24);
     let t = text(&draw(&app));
@@ -518,7 +540,16 @@ fn findings_get_rows_before_the_node_table_gets_blank_ones() {
         .iter()
         .position(|l| l.contains("2 Nodes"))
         .unwrap_or(0);
-    assert_eq!(nodes - f - 1, app.findings().len(), "{t}");
+    // With room to spare, every finding is wrapped in full.
+    let pane = lines[f + 1..nodes].join("\n");
+    assert!(
+        lines[f + 1..nodes].iter().all(|l| !l.trim().is_empty()),
+        "{t}"
+    );
+    for finding in app.findings() {
+        assert!(shows_every_word(&pane, &finding.summary), "{t}");
+    }
+    assert!(!pane.contains('…'), "{t}");
 }
 
 #[test]

@@ -10,7 +10,7 @@ use crate::app::{App, Pane};
 use crate::cluster::{ClusterModel, SlotState};
 
 use super::heatmap::{self, HeatGrid, HeatMode};
-use super::text::{human_count, truncate_middle};
+use super::text::{human_count, truncate_end, truncate_middle};
 use super::theme::Theme;
 
 /// From this pane height on, the legend gets its own row under the map (the map keeps at
@@ -147,12 +147,40 @@ pub fn render_heatmap_pane(buf: &mut Buffer, area: Rect, app: &App) {
     heatmap::paint(buf, &grid, &px, cursor, t);
     if area.height >= 3 {
         let y = area.bottom() - 1;
-        let line = cursor_line(app, model, &grid);
+        // Never cut in the middle of a value and run into the pane beside it: the long form,
+        // else the short one, else the short one ended with `…`.
+        let room = usize::from(area.width);
+        let mut line = cursor_line(app, model, &grid, false);
+        if line.width() > room {
+            line = fit_line(cursor_line(app, model, &grid, true), room);
+        }
         buf.set_line(area.x, y, &line, area.width);
     }
 }
 
-fn cursor_line(app: &App, model: &ClusterModel, grid: &HeatGrid) -> Line<'static> {
+/// `line` cut to `width` columns, its last visible cell replaced by `…` when anything was cut.
+fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width || width == 0 {
+        return line;
+    }
+    let mut out: Vec<Span<'static>> = Vec::new();
+    let mut used = 0usize;
+    for sp in line.spans {
+        let w = sp.width();
+        if used + w < width {
+            used += w;
+            out.push(sp);
+            continue;
+        }
+        // Appending `…` first makes sure the cut shows even when this span fits exactly.
+        let cut = truncate_end(&format!("{}…", sp.content), width - used);
+        out.push(Span::styled(cut, sp.style));
+        break;
+    }
+    Line::from(out)
+}
+
+fn cursor_line(app: &App, model: &ClusterModel, grid: &HeatGrid, short: bool) -> Line<'static> {
     let t = &Theme::of(app);
     let b = grid.bucket_of(app.heat_cursor).unwrap_or(0);
     let (first, last) = grid.bucket_range(b);
@@ -176,10 +204,12 @@ fn cursor_line(app: &App, model: &ClusterModel, grid: &HeatGrid) -> Line<'static
     match owners.as_slice() {
         [] => spans.push(Span::styled("none", t.severity_critical)),
         [o] => {
-            let label = model
-                .nodes
-                .get(*o as usize)
-                .map_or_else(|| "?".to_owned(), crate::cluster::NodeSummary::label);
+            let label = model.nodes.get(*o as usize).map_or_else(
+                || "?".to_owned(),
+                |n| {
+                    if short { n.addr.to_string() } else { n.label() }
+                },
+            );
             spans.push(Span::raw(truncate_middle(&label, 40)));
         }
         many => spans.push(Span::raw(format!("{} masters", many.len()))),
@@ -188,10 +218,12 @@ fn cursor_line(app: &App, model: &ClusterModel, grid: &HeatGrid) -> Line<'static
     let sstyle = Style::new()
         .fg(t.heat_state(worst))
         .add_modifier(Modifier::BOLD);
-    spans.push(Span::styled(
-        format!("{} {}", worst.letter(), worst.label()),
-        sstyle,
-    ));
+    let state = if short {
+        worst.letter().to_string()
+    } else {
+        format!("{} {}", worst.letter(), worst.label())
+    };
+    spans.push(Span::styled(state, sstyle));
     if first != last {
         let bad = entries
             .iter()
