@@ -689,3 +689,86 @@ fn node_detail_shows_markers_what_it_flags_and_probe_errors() {
     assert!(t.contains("probe error"), "{t}");
     assert!(t.contains("Connection refused"), "{t}");
 }
+
+/// Colour adds to the glyphs, never replaces them: in 16 colours as in mono, the slots of the
+/// failed master read `F` (black on the critical red in colour, the header's red), moving
+/// slots read `M`, and at 120x40 a legend row under the map names every glyph.
+#[rstest]
+fn every_state_keeps_its_glyph_and_the_legend_is_under_the_map(
+    #[values(ColorDepth::Ansi16, ColorDepth::Mono)] depth: ColorDepth,
+    #[values((80, 24), (120, 40))] size: (u16, u16),
+) {
+    let app = app_for("master_down", depth, size.0, size.1);
+    let buf = draw(&app);
+    let t = text(&buf);
+    let map_rows: Vec<&str> = t
+        .lines()
+        .skip_while(|l| !l.contains("1 Slots"))
+        .skip(1)
+        .take_while(|l| !l.contains('▸'))
+        .collect();
+    let map = map_rows.join("\n");
+    assert!(map.contains("FFFF"), "owner-failing slots read F:\n{t}");
+    assert!(map.contains('M'), "moving slots read M:\n{t}");
+    let legend = "served  M moving  D disputed  F owner failing  U uncovered";
+    if size == (120, 40) {
+        assert!(
+            map_rows.last().is_some_and(|l| l.contains(legend)),
+            "a legend row under the map:\n{t}"
+        );
+    }
+    if depth == ColorDepth::Ansi16 {
+        let header = buf[(0, 0)].fg;
+        let f = (0..buf.area.height)
+            .flat_map(|y| (0..buf.area.width).map(move |x| (x, y)))
+            .map(|p| &buf[p])
+            .find(|c| c.symbol() == "F" && c.bg != Color::Reset)
+            .expect("an F cell of the map");
+        assert_eq!(f.bg, header, "failing slots in the header's red");
+        assert_eq!(f.bg, Color::LightRed);
+        assert_eq!(f.fg, Color::Black);
+    }
+}
+
+/// At 80x24 the heatmap has no room for its legend: the `?` overlay shows it first, without
+/// scrolling.
+#[rstest]
+fn the_help_overlay_starts_with_the_legend_at_80x24(
+    #[values(ColorDepth::Ansi16, ColorDepth::Mono)] depth: ColorDepth,
+) {
+    let mut app = app_for("master_down", depth, 80, 24);
+    press(&mut app, KeyCode::Char('?'));
+    let t = text(&draw(&app));
+    assert!(t.contains("Slot states (heatmap)"), "{t}");
+    let words = [
+        "served",
+        "M moving",
+        "D disputed",
+        "F owner failing",
+        "U uncovered",
+    ];
+    for w in words {
+        assert!(shows_every_word(&t, w), "{w}:\n{t}");
+    }
+    insta::assert_snapshot!(format!("help_80x24_{}", tag(depth)), t);
+}
+
+/// A seed that does not answer at launch: the waiting screen names the error, the retry
+/// interval and `q`, at both sizes and in both colour modes.
+#[rstest]
+fn the_waiting_screen_says_what_failed_and_that_it_retries(
+    #[values(ColorDepth::Ansi16, ColorDepth::Mono)] depth: ColorDepth,
+    #[values((80, 24), (120, 40))] size: (u16, u16),
+) {
+    let mut app = App::new(depth, Duration::from_secs(2), false, None);
+    app.on_resize(size.0, size.1);
+    app.observe_error = Some("could not reach any seed: 127.0.0.1:7000: connection refused".into());
+    app.observe_failures = 3;
+    let t = text(&draw(&app));
+    assert!(t.starts_with("WAITING FOR THE CLUSTER"), "{t}");
+    assert!(t.contains("127.0.0.1:7000: connection refused"), "{t}");
+    assert!(t.contains("Retrying every 2s"), "{t}");
+    assert!(t.contains("3 attempts"), "{t}");
+    assert!(t.contains("q quits"), "{t}");
+    insta::assert_snapshot!(format!("waiting_{}x{}_{}", size.0, size.1, tag(depth)), t);
+}
