@@ -88,9 +88,7 @@ impl Tally {
             .map(|((label, _), (_, slots, _))| {
                 format!(
                     "the keys of {label} in slot(s) {} cannot be counted",
-                    crate::cluster::slots::format_ranges(&crate::cluster::slots::slots_to_ranges(
-                        sorted(slots)
-                    ))
+                    brief(slots)
                 )
             })
             .collect();
@@ -104,9 +102,7 @@ impl Tally {
             .by_node
             .iter()
             .map(|((label, why), (n, slots, unknown))| {
-                let ranges = crate::cluster::slots::format_ranges(
-                    &crate::cluster::slots::slots_to_ranges(sorted(slots)),
-                );
+                let ranges = brief(slots);
                 let count = match (*n, *unknown) {
                     (n, false) => format!("{n} key(s)"),
                     (0, true) => "an unknown number of keys".to_owned(),
@@ -124,6 +120,18 @@ impl Tally {
     #[must_use]
     pub fn is_none(&self) -> bool {
         self.known == 0 && self.unknown.is_empty() && self.by_node.values().all(|v| !v.2)
+    }
+}
+
+/// Slots as ranges, shortened when there are many: `5, 9-12` or `120 slots in 10961-16302`.
+fn brief(slots: &[Slot]) -> String {
+    let all = sorted(slots);
+    let ranges = crate::cluster::slots::slots_to_ranges(all.iter().copied());
+    match (ranges.first(), ranges.last()) {
+        (Some(first), Some(last)) if ranges.len() > 4 => {
+            format!("{} slots in {}-{}", all.len(), first.start, last.end)
+        }
+        _ => crate::cluster::slots::format_ranges(&ranges),
     }
 }
 
@@ -263,7 +271,8 @@ pub fn rebalance(plans: &mut [FixPlan]) {
         let alternative = (0..n).find(|&i| {
             i != rec
                 && !plans[i].risk.loses_data
-                && !plans[i].steps.is_empty()
+                && !plans[i].is_advice_only()
+                && repairs(plans[i].kind)
                 && same_problem(&plans[rec], &plans[i])
         });
         if let Some(safe) = alternative {
@@ -271,6 +280,12 @@ pub fn rebalance(plans: &mut [FixPlan]) {
             plans[safe].recommended = true;
         }
     }
+}
+
+/// Plans that repair the cause, as opposed to relief that only hides it
+/// (`cluster-require-full-coverage no` serves the other slots but not these).
+fn repairs(kind: PlanKind) -> bool {
+    !matches!(kind, PlanKind::CoverageOff | PlanKind::CoverageOn)
 }
 
 /// Two plans answer the same problem: same group, or they touch a common slot.

@@ -74,8 +74,12 @@ impl Planner<'_> {
                 }
             }
             let restart = self.restart_advice(&dead, replicas.is_empty());
+            // With no replica and a restart that would come back empty, handing the slots out
+            // is what restores service; its data loss is the same either way.
+            let reassign_first = replicas.is_empty() && !restart.recommended;
             self.plans.push(restart);
-            if let Some(reassign) = self.reassign_plan(&dead, !replicas.is_empty()) {
+            if let Some(mut reassign) = self.reassign_plan(&dead, !replicas.is_empty()) {
+                reassign.recommended = reassign_first;
                 self.plans.push(reassign);
             }
         }
