@@ -69,8 +69,8 @@ pub fn replication(model: &ClusterModel, n: &NodeSummary) -> Option<ReplicationV
     })
 }
 
-/// True when the node is a replica whose replication link is down: it serves stale data
-/// and cannot take over from its master. Shown as a problem, never as `ok`.
+/// True when the node is a replica whose replication link is down: its data goes stale and
+/// a failover to it loses the writes since. Shown as a problem, never as `ok`.
 #[must_use]
 pub fn replica_link_down(model: &ClusterModel, n: &NodeSummary) -> bool {
     replication(model, n).is_some_and(|r| r.link_down)
@@ -134,7 +134,8 @@ pub fn replication_long(r: &ReplicationView) -> String {
             .map(|s| format!(" for {s}s"))
             .unwrap_or_default();
         return format!(
-            "link to its master DOWN{since}: its data is going stale and it cannot take over{heard}"
+            "link to its master DOWN{since}: its data is going stale (a failover to it loses \
+             the writes since){heard}"
         );
     }
     let sync = if r.syncing {
