@@ -110,7 +110,7 @@ fn node_facts(
         },
     );
     vitals_rows(t, model, n, &mut |k, v, style| {
-        kv_style(&mut out, k, v, style)
+        kv_style(&mut out, k, v, style);
     });
     kv(
         &mut out,

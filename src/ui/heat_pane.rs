@@ -112,7 +112,7 @@ fn legend(app: &App, model: &ClusterModel) -> Line<'static> {
 pub fn render_heatmap_pane(buf: &mut Buffer, area: Rect, app: &App) {
     let t = &Theme::of(app);
     let Some(model) = app.model() else {
-        super::render_title(buf, area, app, Pane::Heatmap, "", Line::default());
+        super::render_title(buf, area, app, Pane::Heatmap, "", &Line::default());
         if area.height > 1 {
             buf.set_string(area.x + 1, area.y + 1, "no data yet", t.text_dim);
         }
@@ -134,13 +134,13 @@ pub fn render_heatmap_pane(buf: &mut Buffer, area: Rect, app: &App) {
     );
     let lg = legend(app, model);
     if has_legend_row(area) {
-        super::render_title(buf, area, app, Pane::Heatmap, &extra, Line::default());
+        super::render_title(buf, area, app, Pane::Heatmap, &extra, &Line::default());
         let y = area.bottom() - 2;
         let mut row = vec![Span::styled(" ", t.text_dim)];
         row.extend(lg.spans);
         buf.set_line(area.x, y, &Line::from(row), area.width);
     } else {
-        super::render_title(buf, area, app, Pane::Heatmap, &extra, lg);
+        super::render_title(buf, area, app, Pane::Heatmap, &extra, &lg);
     }
     let px = heatmap::pixels(model, &grid, app.heat_mode, t);
     let cursor = grid.bucket_of(app.heat_cursor);

@@ -292,16 +292,13 @@ pub fn paint(
             Some(l) if l.rank > p.rank => Some(l),
             _ => (p.rank > 0).then_some(p),
         };
-        match marked {
-            Some(m) => {
-                cell.set_char(m.glyph)
-                    .set_style(glyph_cell_style(m.color, theme));
-            }
-            None => {
-                // Without a lower bucket the lower half stays "empty" (reset).
-                let bg = lower.map_or(Color::Reset, |l| l.color);
-                cell.set_char('▀').set_fg(p.color).set_bg(bg);
-            }
+        if let Some(m) = marked {
+            cell.set_char(m.glyph)
+                .set_style(glyph_cell_style(m.color, theme));
+        } else {
+            // Without a lower bucket the lower half stays "empty" (reset).
+            let bg = lower.map_or(Color::Reset, |l| l.color);
+            cell.set_char('▀').set_fg(p.color).set_bg(bg);
         }
     }
     if let Some(c) = cursor
