@@ -547,6 +547,8 @@ fn running_fix() -> App {
 #[test]
 fn ctrl_c_while_a_fix_runs_warns_then_abandons_after_the_step() {
     let mut a = running_fix();
+    // A signal now ends the dashboard with the fix unfinished: exit code INTERRUPTED.
+    assert!(super::run::fix_interrupted(&a));
     assert_eq!(ctrl_c(&mut a), None, "the first Ctrl-C does not quit");
     assert!(!a.should_quit);
     let m = a.message.clone().unwrap_or_default();
@@ -571,6 +573,7 @@ fn ctrl_c_while_a_fix_runs_warns_then_abandons_after_the_step() {
         done: vec!["127.0.0.1:31000: CLUSTER SETSLOT 200 STABLE".into()],
         not_done: vec!["127.0.0.1:31001: CLUSTER SETSLOT 200 STABLE".into()],
     }));
+    assert!(super::run::fix_interrupted(&a), "abandoned: not finished");
     let note = super::run::exit_note(&a).expect("an exit note");
     assert!(
         note.contains("abandoned") && note.contains("not done:"),
@@ -609,6 +612,7 @@ fn the_quit_warning_expires_after_three_seconds_and_q_counts_like_ctrl_c() {
     let mut b = app(open_slots(), false);
     assert_eq!(ctrl_c(&mut b), Some(Effect::Quit));
     assert_eq!(super::run::exit_note(&b), None);
+    assert!(!super::run::fix_interrupted(&b), "no fix: exit code 0");
 }
 
 fn kinds(app: &App) -> Vec<PlanKind> {
