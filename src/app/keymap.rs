@@ -340,7 +340,7 @@ pub static KEYMAP: &[Binding] = &[
         S::Global,
         Key::ch('x'),
         A::OpenFixDialog,
-        "repair: the plans for the most severe finding (or the selection's own)",
+        "repair the worst finding (or the selected one)",
         Some("fix"),
     ),
     b(
@@ -702,6 +702,30 @@ In the chooser `Enter` moves forward (it shows the plan); in a plan `Enter` pres
 focused button, and focus starts on Cancel, so no plan runs without `Tab` first (and its \
 typed word, if it has one).\n";
 
+/// The heatmap's glyphs, from the slot states themselves (the same letters the map draws).
+fn heatmap_legend() -> String {
+    use crate::cluster::model::SlotState;
+    let mut s = String::from(
+        "\n## Slot heatmap legend\n\n\
+         Each cell covers one or more slots and shows the worst state among them. In colour, \
+         served slots are `▀` half-blocks and every other state keeps its letter on its colour \
+         (colour adds, it never replaces the letter); without colour every state is its glyph. \
+         At 120x40 and larger the legend is under the map; at 80x24 it opens the `?` overlay.\n\n\
+         | Glyph | State |\n|---|---|\n",
+    );
+    for st in [
+        SlotState::Served,
+        SlotState::Migrating,
+        SlotState::Disputed,
+        SlotState::OwnerFailing,
+        SlotState::Uncovered,
+    ] {
+        s.push_str(&format!("| `{}` | {} |\n", st.letter(), st.label()));
+    }
+    s.push_str("| `◆` | the cursor |\n");
+    s
+}
+
 /// `docs/keybindings.md`, generated from the table.
 #[must_use]
 pub fn markdown() -> String {
@@ -717,6 +741,7 @@ pub fn markdown() -> String {
     s.push_str(QUIT_WHILE_FIXING);
     s.push('\n');
     s.push_str(INCIDENT_CONTRACT);
+    s.push_str(&heatmap_legend());
     for (scope, rows) in help_rows() {
         s.push_str(&format!(
             "\n## {}\n\n| Key | Action |\n|---|---|\n",

@@ -251,6 +251,7 @@ pub async fn run(args: &DemoOptions, settings: &DashboardSettings) -> Result<Exi
         }
     };
     eprint!("{}", describe(&lab, &report));
+    let mut fix_interrupted = false;
     if args.no_dashboard {
         eprintln!("slotscope demo: press Ctrl-C to stop the cluster");
         stop.await;
@@ -258,7 +259,7 @@ pub async fn run(args: &DemoOptions, settings: &DashboardSettings) -> Result<Exi
         let seeds = lab.endpoints();
         let mut connect = ConnectOptions::new(seeds);
         connect.password = lab.password().map(Secret::new);
-        run_dashboard(DashboardOptions {
+        let end = run_dashboard(DashboardOptions {
             connect,
             interval,
             color: settings.color,
@@ -268,6 +269,7 @@ pub async fn run(args: &DemoOptions, settings: &DashboardSettings) -> Result<Exi
         })
         .await
         .wrap_err("dashboard")?;
+        fix_interrupted = end.fix_interrupted;
     }
     let lab2 = tokio::task::spawn_blocking(move || {
         let text = survival_text(&lab);
@@ -289,7 +291,12 @@ pub async fn run(args: &DemoOptions, settings: &DashboardSettings) -> Result<Exi
         }
         Err(e) => eprintln!("slotscope demo: {e}"),
     }
-    Ok(ExitCode::OK)
+    // A fix left unfinished is said by the exit code too.
+    Ok(if fix_interrupted {
+        ExitCode::INTERRUPTED
+    } else {
+        ExitCode::OK
+    })
 }
 
 #[cfg(test)]
