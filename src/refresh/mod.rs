@@ -43,6 +43,7 @@ pub use target::{ConnectOptions, Secret, SeedError, parse_seed};
 
 use crate::cluster::identity::{ClusterGroup, separate_clusters};
 use crate::cluster::intern::IdPool;
+use crate::cluster::progress::Progress;
 use crate::cluster::slots::{SLOT_COUNT, Slot};
 use crate::cluster::types::{ClusterSnapshot, Endpoint, NodeId, NodeObservation, ProbeError};
 
@@ -284,13 +285,15 @@ pub async fn observe_once(
     let probed: HashSet<&Endpoint> = observations.iter().map(|o| &o.endpoint).collect();
     connector.retain(|ep| probed.contains(ep));
 
-    let snapshot = ClusterSnapshot {
+    let mut snapshot = ClusterSnapshot {
         generation: previous.map_or(1, |p| p.generation + 1),
         started_at_ms,
         finished_at_ms: now_ms(),
         seeds,
         observations,
+        progress: Progress::default(),
     };
+    snapshot.progress = Progress::between(previous, &snapshot);
     let failed_all = snapshot
         .observations
         .iter()

@@ -294,8 +294,7 @@ fn departed(n: &NodeSummary, e: &ProbeError) -> Finding {
     );
     f.evidence.push(format!("slotscope: {e}"));
     f.evidence.push(
-        "if it is started again and met, it is probed and judged like every other node"
-            .to_owned(),
+        "if it is started again and met, it is probed and judged like every other node".to_owned(),
     );
     f
 }

@@ -158,7 +158,10 @@ fn dead_endpoint_nobody_lists_is_a_note_once_the_cluster_answers() {
         verdict(&m, &f)
     );
     // A timeout and a hung server are the same; a password error is not (it answered).
-    for e in [ProbeError::ConnectTimeout, ProbeError::Unresponsive("PING".into())] {
+    for e in [
+        ProbeError::ConnectTimeout,
+        ProbeError::Unresponsive("PING".into()),
+    ] {
         entries[1].1 = Err(e);
         let (_, f) = run(&entries);
         assert_eq!(worst(&f), Some(Severity::Info), "{f:#?}");
