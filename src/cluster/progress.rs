@@ -77,7 +77,7 @@ impl Flow {
     /// slot at a time (`redis-cli --cluster reshard`) does not say how many remain.
     #[must_use]
     pub fn remaining_slots(&self) -> Option<u64> {
-        (self.open.len() > 1).then(|| self.open.len() as u64)
+        (self.open.len() > 1).then_some(self.open.len() as u64)
     }
 
     /// Seconds until done at the current rate, when the remaining slots are known.
