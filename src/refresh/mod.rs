@@ -142,6 +142,11 @@ fn is_unobservable(e: &ProbeError) -> bool {
 /// From the previous snapshot an endpoint is dropped only if it failed *and* no node that
 /// answered listed it (a node forgotten by the cluster and gone); when nothing answered last
 /// time, every previous endpoint is kept.
+///
+/// Seeds are always probed (a connection refused costs nothing, and a seed that comes back
+/// unjoined is seen at once). A seed that does not answer and that no node lists is judged
+/// like any forgotten endpoint: once some node answered, the diagnosis keeps it as a note, out
+/// of the verdict.
 #[must_use]
 pub fn initial_endpoints(seeds: &[Endpoint], previous: Option<&ClusterSnapshot>) -> Vec<Endpoint> {
     let mut out: Vec<Endpoint> = Vec::new();
