@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::slots::{SLOT_COUNT, Slot};
+use super::slots::{SLOT_COUNT, Slot, SlotRange, merge_ranges, push_slot, ranges_contain};
 use super::types::{ClusterSnapshot, MarkerKind, NodeId, NodeReport};
 
 /// How long a flow that stopped moving stays in the progress (to show it finished).
@@ -48,6 +48,13 @@ pub struct Flow {
     pub keys_moved: u64,
     /// Slots open between the two right now (a marker on either side).
     pub open: Vec<Slot>,
+    /// Slots that changed owner from the source to the target since the previous observation.
+    #[serde(default)]
+    pub moved_now: Vec<SlotRange>,
+    /// Slots that changed owner in the interval before that (views of other nodes, replicas
+    /// above all, learn a new owner by gossip a moment later).
+    #[serde(default)]
+    pub moved_before: Vec<SlotRange>,
 }
 
 impl Flow {
@@ -99,6 +106,17 @@ impl Progress {
             .any(|f| f.active && f.open.binary_search(&slot).is_ok())
     }
 
+    /// True when `slot` is open in an active flow or changed owner in one of the last two
+    /// intervals: views, markers and key counts of such a slot may disagree for a moment.
+    #[must_use]
+    pub fn in_motion(&self, slot: Slot) -> bool {
+        self.flows.iter().any(|f| {
+            (f.active && f.open.binary_search(&slot).is_ok())
+                || ranges_contain(&f.moved_now, slot)
+                || ranges_contain(&f.moved_before, slot)
+        })
+    }
+
     /// The flows that moved something since the previous observation.
     pub fn active(&self) -> impl Iterator<Item = &Flow> {
         self.flows.iter().filter(|f| f.active)
@@ -113,8 +131,9 @@ impl Progress {
         let (before, after) = (Side::of(previous), Side::of(current));
         let now = current.finished_at_ms;
         let mut moves: BTreeMap<(NodeId, NodeId), Step> = BTreeMap::new();
-        slot_moves(&before, &after, &mut moves);
+        let orphaned = slot_moves(&before, &after, &mut moves);
         key_moves(&before, &after, &mut moves);
+        adopt_orphans(&before, orphaned, &mut moves);
 
         let carried: HashMap<(&NodeId, &NodeId), &Flow> = previous
             .progress
@@ -137,6 +156,8 @@ impl Progress {
                         slots_moved: 0,
                         keys_moved: 0,
                         open: Vec::new(),
+                        moved_now: Vec::new(),
+                        moved_before: Vec::new(),
                     },
                     |f| (*f).clone(),
                 );
@@ -145,6 +166,8 @@ impl Progress {
                 f.slots_moved += step.slots;
                 f.keys_moved += step.keys;
                 f.open = open;
+                f.moved_before = std::mem::take(&mut f.moved_now);
+                f.moved_now.clone_from(&step.moved);
                 flows.push(f);
             } else if let Some(f) = prior
                 && now.saturating_sub(f.last_active_ms) <= FLOW_LINGER_MS
@@ -152,6 +175,7 @@ impl Progress {
                 let mut f = (*f).clone();
                 f.active = false;
                 f.open = open;
+                f.moved_before = std::mem::take(&mut f.moved_now);
                 flows.push(f);
             }
         }
@@ -163,6 +187,7 @@ impl Progress {
                 let mut f = f.clone();
                 f.active = false;
                 f.open = Vec::new();
+                f.moved_before = std::mem::take(&mut f.moved_now);
                 flows.push(f);
             }
         }
@@ -172,9 +197,11 @@ impl Progress {
 }
 
 /// What moved between one pair in one interval.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct Step {
     slots: u64,
+    /// The slots that changed owner.
+    moved: Vec<SlotRange>,
     keys: u64,
     /// A slot between them was opened since the previous observation.
     opened: bool,
@@ -183,7 +210,7 @@ struct Step {
 }
 
 impl Step {
-    fn is_activity(self) -> bool {
+    fn is_activity(&self) -> bool {
         self.slots > 0 || self.keys > 0 || self.opened || self.keys_shifted
     }
 }
@@ -257,8 +284,23 @@ impl<'a> Side<'a> {
 }
 
 /// Slots whose own claim went from a live master to another master that was already one.
-fn slot_moves(before: &Side<'_>, after: &Side<'_>, moves: &mut BTreeMap<(NodeId, NodeId), Step>) {
+/// Returns the slots that a live master stopped claiming while nobody claims them yet (the
+/// target's view was read just before its `SETSLOT NODE`, the source's just after), by
+/// source.
+fn slot_moves<'a>(
+    before: &Side<'a>,
+    after: &Side<'a>,
+    moves: &mut BTreeMap<(NodeId, NodeId), Step>,
+) -> BTreeMap<&'a NodeId, Vec<Slot>> {
+    let mut orphaned: BTreeMap<&NodeId, Vec<Slot>> = BTreeMap::new();
     for (slot, (a, b)) in before.owner.iter().zip(&after.owner).enumerate() {
+        if let (Some(src), None) = (a, b)
+            && after.masters.contains_key(*src)
+            && let Ok(slot) = Slot::try_from(slot)
+        {
+            orphaned.entry(*src).or_default().push(slot);
+            continue;
+        }
         let (Some(src), Some(dst)) = (a, b) else {
             continue;
         };
@@ -272,7 +314,33 @@ fn slot_moves(before: &Side<'_>, after: &Side<'_>, moves: &mut BTreeMap<(NodeId,
         };
         let step = moves.entry(((*src).clone(), (*dst).clone())).or_default();
         step.slots += 1;
+        push_slot(&mut step.moved, slot);
         step.keys += before.keys(src, slot).unwrap_or(0);
+    }
+    orphaned
+}
+
+/// Slots a source stopped claiming that nobody claims yet belong to its move when exactly one
+/// pair from that source is moving: they are counted as moved now (the target's claim, seen
+/// next time, is then no new move).
+fn adopt_orphans(
+    before: &Side<'_>,
+    orphaned: BTreeMap<&NodeId, Vec<Slot>>,
+    moves: &mut BTreeMap<(NodeId, NodeId), Step>,
+) {
+    for (src, slots) in orphaned {
+        let mut from_src = moves
+            .iter_mut()
+            .filter(|((s, _), step)| s == src && step.is_activity());
+        let (Some((_, step)), None) = (from_src.next(), from_src.next()) else {
+            continue;
+        };
+        for slot in slots {
+            step.slots += 1;
+            step.keys += before.keys(src, slot).unwrap_or(0);
+            step.moved.push(SlotRange::single(slot));
+        }
+        step.moved = merge_ranges(std::mem::take(&mut step.moved));
     }
 }
 

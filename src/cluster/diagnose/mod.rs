@@ -231,6 +231,7 @@ pub fn diagnose(model: &ClusterModel) -> Vec<Finding> {
     ctx.stray_key_findings(&mut out);
     ctx.dispute_findings(&mut out);
     ctx.epoch_findings(&mut out);
+    progress::soften_in_motion(model, &mut out);
     sort_findings(&mut out);
     out
 }

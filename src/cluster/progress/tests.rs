@@ -120,3 +120,24 @@ fn a_failover_is_not_a_reshard() {
     )]);
     assert!(Progress::between(Some(&before), &after).flows.is_empty());
 }
+
+#[test]
+fn a_slot_between_the_two_claims_is_part_of_the_move() {
+    // Read between the target's SETSLOT NODE and the source's: nobody claims slot 11 yet.
+    let s1 = two_masters("0-99", "100-16383", &[], 1_000);
+    let s2 = two_masters("12-99", "0-10 100-16383", &[12], 1_500);
+    let p = Progress::between(Some(&s1), &s2);
+    let f = &p.flows[0];
+    assert_eq!(f.slots_moved, 12);
+    assert_eq!(f.moved_now, vec![SlotRange::new(0, 11)]);
+    assert!(p.in_motion(11) && p.in_motion(12) && !p.in_motion(13));
+    // Seen at the target next time: not counted twice.
+    let mut s2 = s2;
+    s2.progress = p;
+    let s3 = two_masters("12-99", "0-11 100-16383", &[12], 2_000);
+    let p = Progress::between(Some(&s2), &s3);
+    assert_eq!(p.flows[0].slots_moved, 12);
+    // Slots a master drops with nothing moving (DELSLOTS) are no reshard.
+    let s4 = two_masters("0-89", "100-16383", &[], 1_500);
+    assert!(Progress::between(Some(&s1), &s4).flows.is_empty());
+}

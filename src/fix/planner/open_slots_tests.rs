@@ -249,6 +249,8 @@ fn no_plan_for_a_slot_moving_in_a_live_reshard() {
             slots_moved: 3,
             keys_moved: 40,
             open: vec![100],
+            moved_now: vec![],
+            moved_before: vec![],
         }],
     };
     let plans = plan_fixes(&m, &[]);
