@@ -880,3 +880,108 @@ fn keys_stranded_by_a_source_killed_mid_migration_stay_readable_or_are_returned(
         in_slot.len()
     );
 }
+
+#[test]
+fn a_data_losing_plan_loses_exactly_the_keys_it_states() {
+    // As above: a forgotten master (keys, higher epoch) and an empty master claiming its slots.
+    let (lab, report) = Scenario::NodeMustRejoin
+        .start(LabOptions {
+            keys: 300,
+            node_timeout_ms: 1500,
+            ..LabOptions::default()
+        })
+        .unwrap();
+    let victim = report.affected[0];
+    let range = lab.initial_slots(victim).unwrap();
+    let other = lab
+        .master_indices()
+        .into_iter()
+        .find(|&m| m != victim)
+        .unwrap();
+    lab.query(
+        other,
+        &[
+            "CLUSTER",
+            "ADDSLOTSRANGE",
+            &range.start.to_string(),
+            &range.end.to_string(),
+        ],
+    )
+    .unwrap();
+    let seeds = vec![
+        lab.endpoint(victim).to_string(),
+        lab.endpoint(other).to_string(),
+    ];
+    // Once every peer's view binds the slots to the new claimant, the dispute plan makes it
+    // win (before that, the forgotten master's higher epoch may win the vote).
+    let want = format!("resolve-dispute-{}", &lab.node_id(other)[..8]);
+    let plans = plans_until(&seeds, |p| p.iter().any(|p| p["id"] == want));
+    let dispute = plans
+        .iter()
+        .find(|p| p["id"] == want)
+        .unwrap_or_else(|| panic!("no dispute plan: {plans:#?}"))
+        .clone();
+    let stated = dispute["risk"]["keys_at_risk"].as_u64().unwrap();
+    // Keys stored on the masters, whether clients can read them or not.
+    let stored = |lab: &Lab| -> u64 {
+        lab.running()
+            .into_iter()
+            .filter(|&i| lab.current_role(i).is_ok_and(|r| r == "master"))
+            .map(|i| lab.query(i, &["DBSIZE"]).unwrap().parse::<u64>().unwrap())
+            .sum()
+    };
+    let stored_before = stored(&lab);
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let id = dispute["id"].as_str().unwrap();
+    let args = [
+        "fix",
+        "--apply",
+        id,
+        "--yes",
+        "--audit-log",
+        audit.to_str().unwrap(),
+    ];
+    // --yes alone refuses it.
+    let o = slotscope(&args, &seeds);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut with_accept = args.to_vec();
+    with_accept.push("--accept-data-loss");
+    let o = slotscope(&with_accept, &seeds);
+    eprintln!(
+        "exit {:?}\n{}\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The owner's claim won: the forgotten master deleted its keys in those slots.
+    lab.wait_until(
+        "the victim gave its keys up",
+        Duration::from_secs(30),
+        |lab| {
+            let left: u64 = (range.start..=range.end)
+                .map(|s| {
+                    lab.query(victim, &["CLUSTER", "COUNTKEYSINSLOT", &s.to_string()])
+                        .ok()
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .unwrap_or(0)
+                })
+                .sum();
+            Ok(if left == 0 {
+                Ok(())
+            } else {
+                Err(format!("{left} keys still there"))
+            })
+        },
+    )
+    .unwrap();
+    // Measured on the servers: exactly the stated number of keys is gone.
+    let lost = stored_before - stored(&lab);
+    assert_eq!(lost, stated, "stated {stated}, lost {lost}");
+    assert!(stated > 0);
+}

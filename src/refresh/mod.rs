@@ -52,7 +52,10 @@ use crate::cluster::types::{ClusterSnapshot, Endpoint, NodeId, NodeObservation, 
 pub const MAX_ENDPOINTS: usize = 4096;
 
 /// The whole cluster could not be observed. See the module docs for when this happens.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Display` is written by hand: it groups the failures (clusters, unreachable seeds,
+/// authentication) instead of formatting fields.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub struct ObserveError {
     /// Every probed endpoint with its error, sorted by endpoint.
     pub failures: Vec<(Endpoint, ProbeError)>,
@@ -124,8 +127,6 @@ impl fmt::Display for ObserveError {
         f.write_str(&parts.join("; "))
     }
 }
-
-impl std::error::Error for ObserveError {}
 
 fn is_unobservable(e: &ProbeError) -> bool {
     matches!(
@@ -553,16 +554,15 @@ async fn run_loop(
         tokio::select! {
             () = tx.closed() => return,
             _ = ticker.tick() => {}
-            req = requests.recv(), if requests_open => match req {
-                Some(w) => {
+            req = requests.recv(), if requests_open => {
+                if let Some(w) = req {
                     waiters.extend(w);
                     ticker.reset();
-                }
-                None => {
+                } else {
                     requests_open = false;
                     continue;
                 }
-            },
+            }
         }
         // Requests that queued up meanwhile are served by this same cycle.
         while let Ok(w) = requests.try_recv() {
@@ -636,7 +636,7 @@ mod tests {
                 cluster_info: None,
                 info: ServerInfo::default(),
                 config: crate::cluster::types::NodeConfig::default(),
-                slot_keys: Default::default(),
+                slot_keys: std::collections::BTreeMap::default(),
                 census: None,
             }),
         }

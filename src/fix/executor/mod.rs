@@ -876,7 +876,7 @@ mod tests {
     fn migrate_wait_outlasts_the_server_timeout() {
         let short = Duration::from_secs(1);
         assert_eq!(migrate_reply_timeout(5000, short), Duration::from_secs(12));
-        assert!(migrate_reply_timeout(5000, short) > Duration::from_millis(5000));
+        assert!(migrate_reply_timeout(5000, short) > Duration::from_secs(5));
         // Never shorter than the ordinary command timeout.
         assert_eq!(
             migrate_reply_timeout(0, Duration::from_secs(30)),

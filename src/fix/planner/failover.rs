@@ -68,14 +68,18 @@ impl Planner<'_> {
                 .collect();
             let mut first = true;
             for r in &replicas {
-                if let Some(plan) = self.failover_plan(&dead, r, majority, first) {
+                if let Some(plan) = Self::failover_plan(&dead, r, majority, first) {
                     self.plans.push(plan);
                     first = false;
                 }
             }
             let restart = self.restart_advice(&dead, replicas.is_empty());
+            // With no replica and a restart that would come back empty, handing the slots out
+            // is what restores service; its data loss is the same either way.
+            let reassign_first = replicas.is_empty() && !restart.recommended;
             self.plans.push(restart);
-            if let Some(reassign) = self.reassign_plan(&dead, !replicas.is_empty()) {
+            if let Some(mut reassign) = self.reassign_plan(&dead, !replicas.is_empty()) {
+                reassign.recommended = reassign_first;
                 self.plans.push(reassign);
             }
         }
@@ -118,7 +122,6 @@ impl Planner<'_> {
 
     /// (a) Promote the live replica `r` in place of the dead master.
     fn failover_plan(
-        &self,
         dead: &DeadMaster<'_>,
         r: &NodeSummary,
         majority: Majority,
