@@ -53,25 +53,7 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
     if body.height == 0 {
         return;
     }
-    // The flows first (at most half the pane when slots are open too), then the open slots.
-    let room = if model.open_slots.is_empty() {
-        body.height
-    } else {
-        (body.height / 2).max(1)
-    };
-    let shown = u16::try_from(flows.len()).unwrap_or(u16::MAX).min(room);
-    for (row, flow) in (0..shown).zip(flows) {
-        let style = if flow.active {
-            t.severity_info
-        } else {
-            t.text_dim
-        };
-        let line = truncate_end(
-            &flow_line(model, flow, app.now_ms),
-            usize::from(body.width.saturating_sub(1)),
-        );
-        buf.set_string(body.x + 1, body.y + row, line, style);
-    }
+    let shown = render_flows(buf, body, app, model, t);
     let body = Rect {
         y: body.y + shown,
         height: body.height - shown,
@@ -180,6 +162,30 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
         .render(body, buf);
 }
 
+/// The flows first (at most half the pane when slots are open too); returns the rows used.
+fn render_flows(buf: &mut Buffer, body: Rect, app: &App, model: &ClusterModel, t: &Theme) -> u16 {
+    let flows = &model.progress.flows;
+    let room = if model.open_slots.is_empty() {
+        body.height
+    } else {
+        (body.height / 2).max(1)
+    };
+    let shown = u16::try_from(flows.len()).unwrap_or(u16::MAX).min(room);
+    for (row, flow) in (0..shown).zip(flows) {
+        let style = if flow.active {
+            t.severity_info
+        } else {
+            t.text_dim
+        };
+        let line = truncate_end(
+            &flow_line(model, flow, app.now_ms),
+            usize::from(body.width.saturating_sub(1)),
+        );
+        buf.set_string(body.x + 1, body.y + row, line, style);
+    }
+    shown
+}
+
 /// `⇄ 127.0.0.1:7000 → 127.0.0.1:7001  210 slots moved, 200 slots/s, 3.6k keys/s, now 12049,
 /// eta ?`; a flow that stopped says `stalled` (a slot is left open) or `done`.
 fn flow_line(model: &ClusterModel, flow: &Flow, now_ms: u64) -> String {
@@ -224,4 +230,37 @@ fn flow_line(model: &ClusterModel, flow: &Flow, now_ms: u64) -> String {
 fn human_rate(r: f64) -> String {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     human_count(r.max(0.0).round() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::testkit::{ModelBuilder, id};
+
+    #[test]
+    fn a_flow_reads_as_progress() {
+        let m = ModelBuilder::healthy(3, 1).build();
+        let mut f = Flow {
+            source: id(0u16),
+            target: id(1u16),
+            started_at_ms: 1_000,
+            last_active_ms: 11_000,
+            active: true,
+            slots_moved: 2000,
+            keys_moved: 36_000,
+            open: vec![12049],
+            moved_now: Vec::new(),
+            moved_before: Vec::new(),
+        };
+        assert_eq!(
+            flow_line(&m, &f, 11_000),
+            "⇄ 127.0.0.1:7000 → 127.0.0.1:7001  2000 slots, 36.0k keys moved, 200 slots/s, \
+             3600 keys/s, open now 12049, eta ?"
+        );
+        f.open = vec![12049, 12050];
+        assert!(flow_line(&m, &f, 11_000).ends_with("open now 12049-12050, eta 10ms"));
+        f.active = false;
+        f.open.clear();
+        assert!(flow_line(&m, &f, 16_000).ends_with("moved; done (5s ago)"));
+    }
 }
