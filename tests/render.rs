@@ -497,7 +497,9 @@ fn expanded_finding_wraps_its_summary_and_evidence_at_80_columns() {
 
 #[test]
 fn findings_get_rows_before_the_node_table_gets_blank_ones() {
-    // master_down: 8 findings, 6 nodes. Every finding is visible at 80x24.
+    // master_down: 8 findings, 6 nodes. At 80x24 the selected finding is wrapped in full (never
+    // cut with `…`), the others get a row each as far as the node table's minimum allows, and
+    // the title counts those below.
     let app = app_for("master_down", ColorDepth::Mono, 80, 24);
     let t = text(&draw(&app));
     let n = app.findings().len();
@@ -505,7 +507,27 @@ fn findings_get_rows_before_the_node_table_gets_blank_ones() {
         .lines()
         .filter(|l| l.starts_with("!! ") || l.starts_with("!  ") || l.starts_with("i  "))
         .count();
-    assert_eq!(shown, n, "every finding has its row:\n{t}");
+    let below: usize = t
+        .lines()
+        .find(|l| l.contains("Findings"))
+        .and_then(|l| l.split('↓').nth(1))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0);
+    assert_eq!(shown + below, n, "every finding is shown or counted:\n{t}");
+    assert!(shown >= n - 1, "{t}");
+    let pane: String = t
+        .lines()
+        .skip_while(|l| !l.contains("Findings"))
+        .take_while(|l| !l.contains("2 Nodes"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let first = &app.findings()[0].summary;
+    assert!(
+        shows_every_word(&pane, first),
+        "selected finding in full:\n{t}"
+    );
+    assert!(!pane.lines().nth(1).unwrap_or("").ends_with('…'), "{t}");
     // pfail: 3 findings; no blank row between the findings and the node table.
     let app = app_for("pfail", ColorDepth::Mono, 80, 24);
     let t = text(&draw(&app));
@@ -518,7 +540,16 @@ fn findings_get_rows_before_the_node_table_gets_blank_ones() {
         .iter()
         .position(|l| l.contains("2 Nodes"))
         .unwrap_or(0);
-    assert_eq!(nodes - f - 1, app.findings().len(), "{t}");
+    // With room to spare, every finding is wrapped in full.
+    let pane = lines[f + 1..nodes].join("\n");
+    assert!(
+        lines[f + 1..nodes].iter().all(|l| !l.trim().is_empty()),
+        "{t}"
+    );
+    for finding in app.findings() {
+        assert!(shows_every_word(&pane, &finding.summary), "{t}");
+    }
+    assert!(!pane.contains('…'), "{t}");
 }
 
 #[test]
@@ -656,4 +687,87 @@ fn node_detail_shows_markers_what_it_flags_and_probe_errors() {
     let t = text(&draw(&app));
     assert!(t.contains("probe error"), "{t}");
     assert!(t.contains("Connection refused"), "{t}");
+}
+
+/// Colour adds to the glyphs, never replaces them: in 16 colours as in mono, the slots of the
+/// failed master read `F` (black on the critical red in colour, the header's red), moving
+/// slots read `M`, and at 120x40 a legend row under the map names every glyph.
+#[rstest]
+fn every_state_keeps_its_glyph_and_the_legend_is_under_the_map(
+    #[values(ColorDepth::Ansi16, ColorDepth::Mono)] depth: ColorDepth,
+    #[values((80, 24), (120, 40))] size: (u16, u16),
+) {
+    let app = app_for("master_down", depth, size.0, size.1);
+    let buf = draw(&app);
+    let t = text(&buf);
+    let map_rows: Vec<&str> = t
+        .lines()
+        .skip_while(|l| !l.contains("1 Slots"))
+        .skip(1)
+        .take_while(|l| !l.contains('▸'))
+        .collect();
+    let map = map_rows.join("\n");
+    assert!(map.contains("FFFF"), "owner-failing slots read F:\n{t}");
+    assert!(map.contains('M'), "moving slots read M:\n{t}");
+    let legend = "served  M moving  D disputed  F owner failing  U uncovered";
+    if size == (120, 40) {
+        assert!(
+            map_rows.last().is_some_and(|l| l.contains(legend)),
+            "a legend row under the map:\n{t}"
+        );
+    }
+    if depth == ColorDepth::Ansi16 {
+        let header = buf[(0, 0)].fg;
+        let f = (0..buf.area.height)
+            .flat_map(|y| (0..buf.area.width).map(move |x| (x, y)))
+            .map(|p| &buf[p])
+            .find(|c| c.symbol() == "F" && c.bg != Color::Reset)
+            .expect("an F cell of the map");
+        assert_eq!(f.bg, header, "failing slots in the header's red");
+        assert_eq!(f.bg, Color::LightRed);
+        assert_eq!(f.fg, Color::Black);
+    }
+}
+
+/// At 80x24 the heatmap has no room for its legend: the `?` overlay shows it first, without
+/// scrolling.
+#[rstest]
+fn the_help_overlay_starts_with_the_legend_at_80x24(
+    #[values(ColorDepth::Ansi16, ColorDepth::Mono)] depth: ColorDepth,
+) {
+    let mut app = app_for("master_down", depth, 80, 24);
+    press(&mut app, KeyCode::Char('?'));
+    let t = text(&draw(&app));
+    assert!(t.contains("Slot states (heatmap)"), "{t}");
+    let words = [
+        "served",
+        "M moving",
+        "D disputed",
+        "F owner failing",
+        "U uncovered",
+    ];
+    for w in words {
+        assert!(shows_every_word(&t, w), "{w}:\n{t}");
+    }
+    insta::assert_snapshot!(format!("help_80x24_{}", tag(depth)), t);
+}
+
+/// A seed that does not answer at launch: the waiting screen names the error, the retry
+/// interval and `q`, at both sizes and in both colour modes.
+#[rstest]
+fn the_waiting_screen_says_what_failed_and_that_it_retries(
+    #[values(ColorDepth::Ansi16, ColorDepth::Mono)] depth: ColorDepth,
+    #[values((80, 24), (120, 40))] size: (u16, u16),
+) {
+    let mut app = App::new(depth, Duration::from_secs(2), false, None);
+    app.on_resize(size.0, size.1);
+    app.observe_error = Some("could not reach any seed: 127.0.0.1:7000: connection refused".into());
+    app.observe_failures = 3;
+    let t = text(&draw(&app));
+    assert!(t.starts_with("WAITING FOR THE CLUSTER"), "{t}");
+    assert!(t.contains("127.0.0.1:7000: connection refused"), "{t}");
+    assert!(t.contains("Retrying every 2s"), "{t}");
+    assert!(t.contains("3 attempts"), "{t}");
+    assert!(t.contains("q quits"), "{t}");
+    insta::assert_snapshot!(format!("waiting_{}x{}_{}", size.0, size.1, tag(depth)), t);
 }

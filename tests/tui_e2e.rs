@@ -158,3 +158,67 @@ fn keys_are_answered_at_once_not_at_the_next_tick() {
     t.keys("q");
     drop(lab);
 }
+
+/// A seed that is down at launch gives a waiting screen that names the error and retries
+/// every interval (not an exit); once the node is back, the dashboard comes up by itself, and
+/// `q` ends it with exit code 0.
+#[test]
+fn a_seed_down_at_launch_waits_and_the_dashboard_comes_up_when_it_answers() {
+    let mut lab = slotscope::lab::Lab::start(LabOptions {
+        masters: 3,
+        replicas_per_master: 0,
+        keys: 10,
+        ..LabOptions::default()
+    })
+    .expect("lab cluster starts");
+    lab.kill(0).expect("node 0 killed");
+    let seed = lab.endpoint(0).to_string();
+    let bin = common::BIN;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let code_file = dir.path().join("exit-code");
+    let session = format!("slotscope-wait-{}", std::process::id());
+    let t = Tmux::start(
+        &session,
+        120,
+        40,
+        &format!(
+            "sh -c '{bin} {seed} --interval 1; echo $? > {}; sleep 30'",
+            code_file.display()
+        ),
+    );
+    let screen = t.wait_for("the waiting screen", Duration::from_secs(20), |s| {
+        s.contains("WAITING FOR THE CLUSTER") && s.contains("attempts)")
+    });
+    assert!(
+        screen.contains(&format!("{seed}: connection refused")),
+        "{screen}"
+    );
+    assert!(screen.contains("Retrying every 1s"), "{screen}");
+    assert!(screen.contains("q quits"), "{screen}");
+
+    lab.restart(0).expect("node 0 restarts on its port");
+    let screen = t.wait_for(
+        "the dashboard on the cluster",
+        Duration::from_secs(40),
+        |s| {
+            s.contains("1 Slots") && s.contains("2 Nodes") && !s.contains("WAITING FOR THE CLUSTER")
+        },
+    );
+    assert!(screen.contains(&seed), "{screen}");
+
+    t.keys("q");
+    let start = Instant::now();
+    let code = loop {
+        if let Ok(c) = std::fs::read_to_string(&code_file) {
+            break c;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "slotscope did not exit on q:\n{}",
+            t.capture()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(code.trim(), "0");
+    drop(lab);
+}

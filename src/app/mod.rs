@@ -318,6 +318,8 @@ pub struct App {
     pub refresher_stopped: bool,
     /// Why the last cycle could observe nothing at all, if it could not.
     pub observe_error: Option<String>,
+    /// Refresh cycles in a row that observed nothing (the waiting screen counts them).
+    pub observe_failures: u32,
     /// Fixes hidden and refused.
     pub read_only: bool,
     /// Banner (demo).
@@ -381,6 +383,7 @@ impl App {
             interval,
             refresher_stopped: false,
             observe_error: None,
+            observe_failures: 0,
             read_only,
             banner,
             message: None,

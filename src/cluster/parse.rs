@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use super::slots::{SLOT_COUNT, Slot, SlotRange};
 use super::types::{
     ClusterInfo, ClusterNodes, ClusterState, MarkerKind, NodeAddr, NodeFlags, NodeId, NodeLine,
-    OpenMarker, ServerInfo,
+    OpenMarker, ReplicaLink, ServerInfo,
 };
 
 /// A reply that could not be parsed: which line and why.
@@ -356,7 +356,9 @@ pub fn parse_info(text: &str) -> ServerInfo {
             "master_link_down_since_seconds" => {
                 s.master_link_down_since_s = value.parse().ok();
             }
+            "master_last_io_seconds_ago" => s.master_last_io_s = value.parse().ok(),
             "connected_slaves" => s.connected_slaves = value.parse().ok(),
+            k if is_replica_key(k) => s.replicas.extend(parse_replica_link(value)),
             "cluster_enabled" => s.cluster_enabled = parse_flag01(value),
             "loading" => s.loading = parse_flag01(value),
             "aof_enabled" => s.aof_enabled = parse_flag01(value),
@@ -385,6 +387,33 @@ fn parse_flag01(v: &str) -> Option<bool> {
         "0" | "no" => Some(false),
         _ => None,
     }
+}
+
+/// `slave` followed by digits (a master's replica lines).
+fn is_replica_key(k: &str) -> bool {
+    k.strip_prefix("slave")
+        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `ip=127.0.0.1,port=31003,state=online,offset=3555,lag=0`; `None` without an ip and port.
+fn parse_replica_link(v: &str) -> Option<ReplicaLink> {
+    let mut r = ReplicaLink::default();
+    let mut port = None;
+    for kv in v.split(',') {
+        let Some((k, val)) = kv.split_once('=') else {
+            continue;
+        };
+        match k {
+            "ip" => val.clone_into(&mut r.ip),
+            "port" => port = val.parse().ok(),
+            "state" => val.clone_into(&mut r.state),
+            "offset" => r.offset = val.parse().unwrap_or(0),
+            "lag" => r.lag_s = val.parse().ok(),
+            _ => {}
+        }
+    }
+    r.port = port?;
+    (!r.ip.is_empty()).then_some(r)
 }
 
 /// `db` followed by digits.
@@ -730,6 +759,21 @@ mod tests {
         assert_eq!(r.master_repl_offset, Some(3555));
         assert_eq!(r.master_sync_in_progress, Some(false));
         assert_eq!(r.master_link_down_since_s, None);
+        assert_eq!(r.master_last_io_s, Some(2));
+        assert!(r.replicas.is_empty());
+        assert_eq!(
+            m.replicas,
+            vec![ReplicaLink {
+                ip: "127.0.0.1".into(),
+                port: 31003,
+                state: "online".into(),
+                offset: 3555,
+                lag_s: Some(0),
+            }]
+        );
+        // A line without a port is skipped, not guessed.
+        let odd = parse_info("slave0:ip=10.0.0.1,state=online\r\nslave1:garbage\r\n");
+        assert!(odd.replicas.is_empty());
     }
 
     #[test]

@@ -260,6 +260,12 @@ pub struct ServerInfo {
     pub master_sync_in_progress: Option<bool>,
     /// `master_link_down_since_seconds` on a replica whose link is down.
     pub master_link_down_since_s: Option<u64>,
+    /// `master_last_io_seconds_ago` on a replica: seconds since it last heard from its master.
+    #[serde(default)]
+    pub master_last_io_s: Option<u64>,
+    /// The `slaveN:` lines of a master: each replica as the master sees it.
+    #[serde(default)]
+    pub replicas: Vec<ReplicaLink>,
     pub connected_slaves: Option<u64>,
     /// Keys in db0.
     pub keys: Option<u64>,
@@ -273,6 +279,21 @@ pub struct ServerInfo {
     pub rdb_changes_since_last_save: Option<u64>,
     /// `rdb_last_save_time` (INFO persistence), Unix seconds.
     pub rdb_last_save_time: Option<u64>,
+}
+
+/// One `slaveN:ip=…,port=…,state=…,offset=…,lag=…` line of a master's INFO replication.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ReplicaLink {
+    /// The replica's address as it announced it.
+    pub ip: String,
+    /// The replica's port.
+    pub port: u16,
+    /// `online`, `wait_bgsave`, `send_bulk`, …
+    pub state: String,
+    /// The replication offset the replica acknowledged.
+    pub offset: i64,
+    /// Seconds since the replica's last acknowledgement (`lag`).
+    pub lag_s: Option<u64>,
 }
 
 /// Configuration read with `CONFIG GET` (absent when CONFIG is renamed or refused).

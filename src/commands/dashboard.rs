@@ -1,13 +1,20 @@
 //! The live dashboard on a real cluster (no subcommand).
 
+use std::io::IsTerminal as _;
+
 use color_eyre::eyre::{Result, WrapErr as _};
 
 use super::{DashboardSettings, ExitCode};
 use crate::refresh::{ConnectOptions, Connector, observe_once};
 use crate::tui::{DashboardOptions, run_dashboard};
 
-/// Open the dashboard. Observes once first so that an unreachable seed or a wrong password is a
-/// clear message and exit code 3, not an empty screen.
+/// Open the dashboard. Observes once first: a wrong password or seeds of several clusters are
+/// a clear message and exit code 3, not an empty screen. A seed that does not answer (down,
+/// or not up yet) opens the dashboard on its waiting screen, which retries every interval;
+/// without a terminal to show it on, it is exit code 3 as well.
+///
+/// Exit code: 0, or [`ExitCode::INTERRUPTED`] when the dashboard was left (`q`, a signal)
+/// while a fix was running, so a script sees that the fix did not finish.
 ///
 /// # Errors
 /// Terminal or runtime failures of the dashboard.
@@ -19,21 +26,23 @@ pub async fn run(opts: ConnectOptions, settings: &DashboardSettings) -> Result<E
             return Ok(ExitCode::UNOBSERVABLE);
         }
     };
+    let interactive = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     match observe_once(&Connector::new(opts.clone()), None).await {
-        Err(e) => {
+        Err(e) if e.is_auth() || e.clusters.len() > 1 || !interactive => {
             eprintln!("slotscope: {e}");
             return Ok(ExitCode::UNOBSERVABLE);
         }
-        Ok(snapshot) if !snapshot.observed_anything() => {
+        Ok(snapshot) if !snapshot.observed_anything() && !interactive => {
             eprintln!(
                 "slotscope: could not observe the cluster: {}",
                 snapshot.failure_summary()
             );
             return Ok(ExitCode::UNOBSERVABLE);
         }
-        Ok(_) => {}
+        // Nothing answered: the dashboard's waiting screen retries every interval.
+        Err(_) | Ok(_) => {}
     }
-    run_dashboard(DashboardOptions {
+    let end = run_dashboard(DashboardOptions {
         read_only: opts.read_only,
         connect: opts,
         interval,
@@ -43,5 +52,9 @@ pub async fn run(opts: ConnectOptions, settings: &DashboardSettings) -> Result<E
     })
     .await
     .wrap_err("dashboard")?;
-    Ok(ExitCode::OK)
+    Ok(if end.fix_interrupted {
+        ExitCode::INTERRUPTED
+    } else {
+        ExitCode::OK
+    })
 }

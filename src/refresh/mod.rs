@@ -39,6 +39,7 @@ use tokio::time::MissedTickBehavior;
 
 pub use conn::{CommandError, Connector, NodeConn};
 pub use probe::{now_ms, probe_node};
+
 pub use target::{ConnectOptions, Secret, SeedError, parse_seed};
 
 use crate::cluster::identity::{ClusterGroup, separate_clusters};
@@ -249,6 +250,35 @@ pub async fn observe_once(
     connector: &Connector,
     previous: Option<&ClusterSnapshot>,
 ) -> Result<ClusterSnapshot, ObserveError> {
+    observe(connector, previous, Census::Spread).await
+}
+
+/// [`observe_once`] with a complete key census on every master, whatever the previous
+/// snapshot holds: what a repair decides and verifies on.
+///
+/// # Errors
+/// [`ObserveError`] when nothing could be observed (see the module docs).
+pub async fn observe_fresh(
+    connector: &Connector,
+    previous: Option<&ClusterSnapshot>,
+) -> Result<ClusterSnapshot, ObserveError> {
+    observe(connector, previous, Census::Complete).await
+}
+
+/// How much of the key census a cycle counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Census {
+    /// Everything, now.
+    Complete,
+    /// Spread over refreshes when there is a previous snapshot (the dashboard).
+    Spread,
+}
+
+async fn observe(
+    connector: &Connector,
+    previous: Option<&ClusterSnapshot>,
+    census_mode: Census,
+) -> Result<ClusterSnapshot, ObserveError> {
     let started_at_ms = now_ms();
     let seeds = connector.options().seeds.clone();
     let initial = initial_endpoints(&seeds, previous);
@@ -285,7 +315,11 @@ pub async fn observe_once(
     observations.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
 
     count_keys(connector, &mut observations).await;
-    census::take_census(connector, &mut observations, previous).await;
+    let carried = match census_mode {
+        Census::Complete => None,
+        Census::Spread => previous,
+    };
+    census::take_census(connector, &mut observations, carried).await;
 
     // Forget connections to endpoints that are no longer part of the picture.
     let probed: HashSet<&Endpoint> = observations.iter().map(|o| &o.endpoint).collect();

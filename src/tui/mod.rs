@@ -7,7 +7,7 @@ pub mod fixes;
 pub mod run;
 pub mod terminal;
 
-pub use run::{DashboardOptions, run_dashboard};
+pub use run::{DashboardEnd, DashboardOptions, run_dashboard};
 
 #[cfg(test)]
 mod flow_tests;

@@ -44,12 +44,31 @@ pub struct DashboardOptions {
     pub audit_log: Option<PathBuf>,
 }
 
+/// How the dashboard ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DashboardEnd {
+    /// The dashboard ended (`q`, Ctrl-C, SIGTERM, SIGHUP) while a fix was running: the fix
+    /// was abandoned and did not finish (the exit note says which steps ran).
+    pub fix_interrupted: bool,
+}
+
+/// True when the app is left while a fix runs or is being abandoned.
+#[must_use]
+pub fn fix_interrupted(app: &App) -> bool {
+    use crate::app::fix::FixStage;
+    app.abandoning_fix
+        || app
+            .fix
+            .as_ref()
+            .is_some_and(|d| d.stage == FixStage::Running)
+}
+
 /// Open the dashboard: set up the terminal, start the refresher, run the loop, restore the
 /// terminal (also on Ctrl-C, SIGINT, SIGTERM, SIGHUP and panics).
 ///
 /// # Errors
 /// Terminal setup or drawing failed, or the refresher task panicked.
-pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<()> {
+pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<DashboardEnd> {
     let depth = color_depth(opts.color);
     let mut app = App::new(depth, opts.interval, opts.read_only, opts.banner.clone());
     let mut connect = opts.connect.clone();
@@ -87,7 +106,9 @@ pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<()> {
         // stderr may be gone (SSH hang-up): never panic on printing.
         let _ = writeln!(std::io::stderr(), "{note}");
     }
-    res
+    res.map(|()| DashboardEnd {
+        fix_interrupted: fix_interrupted(&app),
+    })
 }
 
 /// Resolve the colour choice against the process environment (`NO_COLOR` set and non-empty).
@@ -176,9 +197,25 @@ pub fn on_event(app: &mut App, ev: &Event) -> (bool, Option<Effect>) {
     }
 }
 
-/// Apply one refresher outcome.
+/// Apply one refresher outcome. Until a cluster has been shown once, a cycle in which no node
+/// answered leaves the waiting screen up (the refresher retries every interval) instead of
+/// presenting an empty cluster.
 pub fn on_outcome(app: &mut App, outcome: &RefreshOutcome) {
     app.observe_error = outcome.error.as_ref().map(ToString::to_string);
+    if outcome.error.is_some() {
+        app.observe_failures = app.observe_failures.saturating_add(1);
+    } else {
+        app.observe_failures = 0;
+    }
+    if app.shown.is_none() && !outcome.snapshot.observed_anything() {
+        if app.observe_error.is_none() {
+            app.observe_error = Some(format!(
+                "no node answered: {}",
+                outcome.snapshot.failure_summary()
+            ));
+        }
+        return;
+    }
     app.on_snapshot(Arc::clone(&outcome.snapshot));
 }
 

@@ -15,6 +15,7 @@ use crate::cluster::{
 
 use super::text::{truncate_end, wrap};
 use super::theme::Theme;
+use super::vitals;
 
 fn ids(model: &ClusterModel, v: &[crate::cluster::NodeId]) -> String {
     v.iter()
@@ -108,6 +109,9 @@ fn node_facts(
             None => "unknown".to_owned(),
         },
     );
+    vitals_rows(t, model, n, &mut |k, v, style| {
+        kv_style(&mut out, k, v, style);
+    });
     kv(
         &mut out,
         "slots",
@@ -182,6 +186,48 @@ fn node_facts(
         }
     }
     out
+}
+
+/// Memory, load, clients and replication from the node's INFO, one row each.
+fn vitals_rows(
+    t: &Theme,
+    model: &ClusterModel,
+    n: &NodeSummary,
+    row: &mut dyn FnMut(&str, String, Style),
+) {
+    let Some(info) = n.info.as_ref() else {
+        row("vitals", "no INFO from this node".to_owned(), t.text_dim);
+        return;
+    };
+    if let Some(m) = vitals::memory_long(info) {
+        row("memory", m, t.text);
+    }
+    let load = [
+        info.ops_per_sec.map(|o| format!("{o} ops/sec")),
+        info.connected_clients.map(|c| format!("{c} clients")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>();
+    if !load.is_empty() {
+        row("load", load.join(", "), t.text);
+    }
+    if let Some(r) = vitals::replication(model, n) {
+        let style = if r.link_down {
+            t.severity_warning
+        } else {
+            t.text
+        };
+        row("replication", vitals::replication_long(&r), style);
+    } else {
+        let reps = vitals::replicas_of_master(info);
+        if reps.is_empty() {
+            row("replicas", "none connected".to_owned(), t.text);
+        }
+        for (i, r) in reps.into_iter().enumerate() {
+            row(if i == 0 { "replicas" } else { "" }, r, t.text);
+        }
+    }
 }
 
 /// Where the node's view of slot ownership differs from the consensus.

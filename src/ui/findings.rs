@@ -14,7 +14,9 @@ use super::theme::{Theme, severity_glyph};
 const DETAIL_INDENT: usize = 3;
 
 /// The pane's body lines at `width` columns: `(line, selected)`, and the index of the
-/// selected finding's first line. Pure, so the layout can size the pane by its content.
+/// selected finding's first line. The selected finding is wrapped (every word readable), the
+/// others are cut to one line with `…` (Enter expands, `z` shows the pane alone). Pure, so
+/// the layout can size the pane by its content.
 #[must_use]
 pub fn finding_lines(app: &App, width: u16) -> (Vec<(Line<'static>, bool)>, usize) {
     build_lines(app, width, false)
@@ -40,7 +42,7 @@ fn build_lines(app: &App, width: u16, wrap_all: bool) -> (Vec<(Line<'static>, bo
         }
         let style = super::row_style(app, Pane::Findings, sel);
         let expanded = sel && app.finding_expanded;
-        let summary = if expanded || wrap_all {
+        let summary = if sel || wrap_all {
             wrap(&f.summary, w.saturating_sub(DETAIL_INDENT))
         } else {
             vec![truncate_end(&f.summary, w.saturating_sub(DETAIL_INDENT))]
@@ -88,9 +90,20 @@ fn build_lines(app: &App, width: u16, wrap_all: bool) -> (Vec<(Line<'static>, bo
     (lines, selected_line)
 }
 
-/// Rows the pane's body wants at `width` columns (at least one: the "nothing wrong" line).
+/// Rows the pane's body wants at `width` columns: every finding wrapped (at least one: the
+/// "nothing wrong" line).
 #[must_use]
 pub fn content_rows(app: &App, width: u16) -> usize {
+    if app.shown.is_none() || app.findings().is_empty() {
+        return 1;
+    }
+    finding_lines_wrapped(app, width).0.len().max(1)
+}
+
+/// Rows the pane's body needs at least at `width` columns: the selected finding wrapped, the
+/// others on one line each.
+#[must_use]
+pub fn min_content_rows(app: &App, width: u16) -> usize {
     if app.shown.is_none() || app.findings().is_empty() {
         return 1;
     }

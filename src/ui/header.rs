@@ -15,6 +15,9 @@ use super::theme::Theme;
 fn verdict_and_style(app: &App) -> (String, Style) {
     let t = &Theme::of(app);
     match &app.shown {
+        None if super::waiting::is_waiting(app) => {
+            (super::waiting::waiting_verdict(app), t.verdict_critical)
+        }
         None => (
             "waiting for the first refresh…".to_owned(),
             t.verdict_warning,

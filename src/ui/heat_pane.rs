@@ -10,17 +10,62 @@ use crate::app::{App, Pane};
 use crate::cluster::{ClusterModel, SlotState};
 
 use super::heatmap::{self, HeatGrid, HeatMode};
-use super::text::{human_count, truncate_middle};
+use super::text::{human_count, truncate_end, truncate_middle};
 use super::theme::Theme;
 
-/// The map rectangle inside the heatmap pane (below the title, above the cursor line).
+/// From this pane height on, the legend gets its own row under the map (the map keeps at
+/// least five rows); below it the legend goes to the title when it fits, and is always in
+/// the `?` overlay.
+pub const LEGEND_ROW_MIN_HEIGHT: u16 = 8;
+
+fn has_legend_row(pane: Rect) -> bool {
+    pane.height >= LEGEND_ROW_MIN_HEIGHT
+}
+
+/// The map rectangle inside the heatmap pane (below the title, above the legend row when
+/// there is one, and the cursor line).
 #[must_use]
 pub fn heat_map_rect(pane: Rect) -> Rect {
+    let below = if has_legend_row(pane) { 3 } else { 2 };
     Rect {
         y: pane.y + 1,
-        height: pane.height.saturating_sub(2),
+        height: pane.height.saturating_sub(below),
         ..pane
     }
+}
+
+/// The five slot states as the heatmap draws them, each with its word: `▀`/`.` served, then
+/// the glyph of every other state on its colour (glyphs only in mono). Shared by the legend
+/// row and the `?` overlay.
+#[must_use]
+pub fn state_legend(t: &Theme) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    for s in [
+        SlotState::Served,
+        SlotState::Migrating,
+        SlotState::Disputed,
+        SlotState::OwnerFailing,
+        SlotState::Uncovered,
+    ] {
+        let word = match s {
+            SlotState::Served => "served",
+            SlotState::Migrating => "moving",
+            SlotState::Disputed => "disputed",
+            SlotState::OwnerFailing => "owner failing",
+            SlotState::Uncovered => "uncovered",
+        };
+        let swatch = if t.is_mono() || s != SlotState::Served {
+            Span::styled(
+                heatmap::state_glyph(s).to_string(),
+                heatmap::glyph_cell_style(t.heat_state(s), t),
+            )
+        } else {
+            Span::styled("▀", Style::new().fg(t.heat_state(s)))
+        };
+        spans.push(swatch);
+        spans.push(Span::styled(format!(" {word}  "), t.text_dim));
+    }
+    spans
 }
 
 fn legend(app: &App, model: &ClusterModel) -> Line<'static> {
@@ -28,33 +73,7 @@ fn legend(app: &App, model: &ClusterModel) -> Line<'static> {
     let mono = t.is_mono();
     let mut spans = Vec::new();
     match app.heat_mode {
-        HeatMode::Health => {
-            for s in [
-                SlotState::Served,
-                SlotState::Migrating,
-                SlotState::Disputed,
-                SlotState::OwnerFailing,
-                SlotState::Uncovered,
-            ] {
-                let word = match s {
-                    SlotState::Served => "served",
-                    SlotState::Migrating => "moving",
-                    SlotState::Disputed => "disputed",
-                    SlotState::OwnerFailing => "owner failing",
-                    SlotState::Uncovered => "uncovered",
-                };
-                let sw = if mono {
-                    Span::raw(s.letter().to_string())
-                } else {
-                    Span::styled("█", Style::new().fg(t.heat_state(s)))
-                };
-                spans.push(sw);
-                spans.push(Span::styled(
-                    format!("{}{word} ", if mono { "=" } else { "" }),
-                    t.text_dim,
-                ));
-            }
-        }
+        HeatMode::Health => spans = state_legend(t),
         HeatMode::Owner => {
             let legend = heatmap::owner_legend(model);
             for (k, (i, _)) in legend.iter().enumerate().take(12) {
@@ -114,18 +133,54 @@ pub fn render_heatmap_pane(buf: &mut Buffer, area: Rect, app: &App) {
         grid.bucket
     );
     let lg = legend(app, model);
-    super::render_title(buf, area, app, Pane::Heatmap, &extra, &lg);
+    if has_legend_row(area) {
+        super::render_title(buf, area, app, Pane::Heatmap, &extra, &Line::default());
+        let y = area.bottom() - 2;
+        let mut row = vec![Span::styled(" ", t.text_dim)];
+        row.extend(lg.spans);
+        buf.set_line(area.x, y, &Line::from(row), area.width);
+    } else {
+        super::render_title(buf, area, app, Pane::Heatmap, &extra, &lg);
+    }
     let px = heatmap::pixels(model, &grid, app.heat_mode, t);
     let cursor = grid.bucket_of(app.heat_cursor);
     heatmap::paint(buf, &grid, &px, cursor, t);
     if area.height >= 3 {
         let y = area.bottom() - 1;
-        let line = cursor_line(app, model, &grid);
+        // Never cut in the middle of a value and run into the pane beside it: the long form,
+        // else the short one, else the short one ended with `…`.
+        let room = usize::from(area.width);
+        let mut line = cursor_line(app, model, &grid, false);
+        if line.width() > room {
+            line = fit_line(cursor_line(app, model, &grid, true), room);
+        }
         buf.set_line(area.x, y, &line, area.width);
     }
 }
 
-fn cursor_line(app: &App, model: &ClusterModel, grid: &HeatGrid) -> Line<'static> {
+/// `line` cut to `width` columns, its last visible cell replaced by `…` when anything was cut.
+fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width || width == 0 {
+        return line;
+    }
+    let mut out: Vec<Span<'static>> = Vec::new();
+    let mut used = 0usize;
+    for sp in line.spans {
+        let w = sp.width();
+        if used + w < width {
+            used += w;
+            out.push(sp);
+            continue;
+        }
+        // Appending `…` first makes sure the cut shows even when this span fits exactly.
+        let cut = truncate_end(&format!("{}…", sp.content), width - used);
+        out.push(Span::styled(cut, sp.style));
+        break;
+    }
+    Line::from(out)
+}
+
+fn cursor_line(app: &App, model: &ClusterModel, grid: &HeatGrid, short: bool) -> Line<'static> {
     let t = &Theme::of(app);
     let b = grid.bucket_of(app.heat_cursor).unwrap_or(0);
     let (first, last) = grid.bucket_range(b);
@@ -149,24 +204,26 @@ fn cursor_line(app: &App, model: &ClusterModel, grid: &HeatGrid) -> Line<'static
     match owners.as_slice() {
         [] => spans.push(Span::styled("none", t.severity_critical)),
         [o] => {
-            let label = model
-                .nodes
-                .get(*o as usize)
-                .map_or_else(|| "?".to_owned(), crate::cluster::NodeSummary::label);
+            let label = model.nodes.get(*o as usize).map_or_else(
+                || "?".to_owned(),
+                |n| {
+                    if short { n.addr.to_string() } else { n.label() }
+                },
+            );
             spans.push(Span::raw(truncate_middle(&label, 40)));
         }
         many => spans.push(Span::raw(format!("{} masters", many.len()))),
     }
     spans.push(Span::styled(" · ", t.text_dim));
-    let sstyle = if worst == SlotState::Served {
-        t.verdict_ok
+    let sstyle = Style::new()
+        .fg(t.heat_state(worst))
+        .add_modifier(Modifier::BOLD);
+    let state = if short {
+        worst.letter().to_string()
     } else {
-        t.severity_critical
+        format!("{} {}", worst.letter(), worst.label())
     };
-    spans.push(Span::styled(
-        format!("{} {}", worst.letter(), worst.label()),
-        sstyle,
-    ));
+    spans.push(Span::styled(state, sstyle));
     if first != last {
         let bad = entries
             .iter()

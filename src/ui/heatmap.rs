@@ -144,13 +144,44 @@ pub fn key_level(keys: Option<u64>, max: u64) -> u8 {
 /// Shade glyphs for key levels in mono: ` ░▒▓█`.
 pub const SHADES: [char; 5] = [' ', '░', '▒', '▓', '█'];
 
-/// One pixel: its colour (colour modes) and its glyph (mono; also used for the cursor).
+/// One pixel: its colour (colour modes), its glyph, and whether the glyph must be drawn in
+/// colour modes too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pixel {
     /// Colour in colour modes.
     pub color: Color,
-    /// Glyph in mono mode.
+    /// Glyph in mono mode (and in colour modes when `rank > 0`).
     pub glyph: char,
+    /// 0 for a plain pixel (served, an owner, a key level: colour alone is enough); above 0
+    /// for a state that keeps its glyph in every colour mode, higher is worse. Of the two
+    /// pixels of a half-block cell, the one with the higher rank is drawn.
+    pub rank: u8,
+}
+
+/// The rank of a slot state (see [`Pixel::rank`]): 0 for served, then by severity.
+#[must_use]
+pub fn state_rank(s: SlotState) -> u8 {
+    match s {
+        SlotState::Served => 0,
+        SlotState::Migrating => 1,
+        SlotState::Disputed => 2,
+        SlotState::OwnerFailing => 3,
+        SlotState::Uncovered => 4,
+    }
+}
+
+/// Style of a cell that shows a state glyph in colour modes: the glyph in bold black on the
+/// state's colour, so the block still reads as a colour and the letter reads without it.
+#[must_use]
+pub fn glyph_cell_style(color: Color, theme: &Theme) -> Style {
+    if theme.is_mono() {
+        Style::new().add_modifier(Modifier::BOLD)
+    } else {
+        Style::new()
+            .fg(Color::Black)
+            .bg(color)
+            .add_modifier(Modifier::BOLD)
+    }
 }
 
 /// Glyph for a slot state (mono and cursor): `.` served, letters otherwise.
@@ -172,6 +203,7 @@ pub fn pixels(model: &ClusterModel, grid: &HeatGrid, mode: HeatMode, theme: &The
                 .map(|s| Pixel {
                     color: theme.heat_state(s),
                     glyph: state_glyph(s),
+                    rank: state_rank(s),
                 })
                 .collect()
         }
@@ -193,14 +225,17 @@ pub fn pixels(model: &ClusterModel, grid: &HeatGrid, mode: HeatMode, theme: &The
                     OwnerCell::Owner(k) => Pixel {
                         color: theme.heat_owner(k),
                         glyph: owner_letter(k),
+                        rank: 0,
                     },
                     OwnerCell::Mixed => Pixel {
                         color: theme.heat_mixed(),
                         glyph: '+',
+                        rank: 0,
                     },
                     OwnerCell::Unowned => Pixel {
                         color: theme.heat_state(SlotState::Uncovered),
-                        glyph: 'U',
+                        glyph: state_glyph(SlotState::Uncovered),
+                        rank: state_rank(SlotState::Uncovered),
                     },
                 })
                 .collect()
@@ -215,14 +250,17 @@ pub fn pixels(model: &ClusterModel, grid: &HeatGrid, mode: HeatMode, theme: &The
                 .map(|l| Pixel {
                     color: theme.heat_keys(l),
                     glyph: SHADES[usize::from(l.min(4))],
+                    rank: 0,
                 })
                 .collect()
         }
     }
 }
 
-/// Paint pixels into the buffer: half blocks in colour, glyphs in mono; the cursor bucket is
-/// drawn as its glyph, reversed and bold, so it is visible in every mode.
+/// Paint pixels into the buffer: half blocks in colour, glyphs in mono. In colour, a cell
+/// whose pixels include a state that is not plain (see [`Pixel::rank`]) shows the glyph of the
+/// worse of its two pixels on that pixel's colour, so colour adds to the glyph and never
+/// replaces it. The cursor bucket is drawn as its glyph, reversed and bold, in every mode.
 pub fn paint(
     buf: &mut Buffer,
     grid: &HeatGrid,
@@ -231,6 +269,7 @@ pub fn paint(
     theme: &Theme,
 ) {
     let mono = theme.is_mono();
+    let cols = grid.cols();
     for (b, p) in px.iter().enumerate() {
         let Some((x, y, upper)) = grid.cell_of(b) else {
             break;
@@ -240,11 +279,26 @@ pub fn paint(
         };
         if mono {
             cell.set_char(p.glyph).set_style(Style::new());
-        } else if upper {
-            // The lower half stays "empty" (reset) until its own bucket paints it.
-            cell.set_char('▀').set_fg(p.color).set_bg(Color::Reset);
+            continue;
+        }
+        if !upper {
+            // Drawn with its upper pixel below.
+            continue;
+        }
+        let lower = (grid.pixels_per_cell > 1)
+            .then(|| px.get(b + cols))
+            .flatten();
+        let marked = match lower {
+            Some(l) if l.rank > p.rank => Some(l),
+            _ => (p.rank > 0).then_some(p),
+        };
+        if let Some(m) = marked {
+            cell.set_char(m.glyph)
+                .set_style(glyph_cell_style(m.color, theme));
         } else {
-            cell.set_bg(p.color);
+            // Without a lower bucket the lower half stays "empty" (reset).
+            let bg = lower.map_or(Color::Reset, |l| l.color);
+            cell.set_char('▀').set_fg(p.color).set_bg(bg);
         }
     }
     if let Some(c) = cursor

@@ -9,10 +9,8 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 use crate::app::App;
 use crate::app::keymap::{self, QUIT_WHILE_FIXING};
 
-use super::heatmap::state_glyph;
 use super::text::wrap;
 use super::theme::Theme;
-use crate::cluster::SlotState;
 
 /// The overlay's rectangle inside `area` (the body).
 #[must_use]
@@ -29,6 +27,21 @@ pub fn help_lines(app: &App, width: u16) -> Vec<Line<'static>> {
     let t = &Theme::of(app);
     let w = usize::from(width);
     let mut lines: Vec<Line<'static>> = Vec::new();
+    // The heatmap legend comes first: on a small screen the heatmap has no room for it.
+    lines.push(Line::styled("Slot states (heatmap)", t.table_header));
+    let mut legend: Vec<Span<'static>> = vec![Span::raw(" ")];
+    let mut used = 1usize;
+    for pair in super::heat_pane::state_legend(t).chunks(2) {
+        let iw: usize = pair.iter().map(Span::width).sum();
+        if used + iw > w && legend.len() > 1 {
+            lines.push(Line::from(std::mem::take(&mut legend)));
+            legend.push(Span::raw(" "));
+            used = 1;
+        }
+        legend.extend(pair.iter().cloned());
+        used += iw;
+    }
+    lines.push(Line::from(legend));
     for (scope, rows) in keymap::help_rows() {
         if matches!(
             scope,
@@ -58,31 +71,10 @@ pub fn help_lines(app: &App, width: u16) -> Vec<Line<'static>> {
     for l in wrap(QUIT_WHILE_FIXING, w.saturating_sub(1)) {
         lines.push(Line::raw(format!(" {l}")));
     }
-    lines.push(Line::styled("Slot states", t.table_header));
-    let mut legend = Vec::new();
-    let mut used = 0usize;
-    for s in [
-        SlotState::Served,
-        SlotState::Migrating,
-        SlotState::Disputed,
-        SlotState::OwnerFailing,
-        SlotState::Uncovered,
-    ] {
-        let item = format!(" {} {}  ", state_glyph(s), s.label());
-        let iw = unicode_width::UnicodeWidthStr::width(item.as_str());
-        if used + iw > w && !legend.is_empty() {
-            lines.push(Line::from(std::mem::take(&mut legend)));
-            used = 0;
-        }
-        legend.push(Span::styled(format!(" {} ", state_glyph(s)), t.hint_key));
-        legend.push(Span::raw(format!("{}  ", s.label())));
-        used += iw;
-    }
-    lines.push(Line::from(legend));
     lines.push(Line::styled("Node status", t.table_header));
     for l in wrap(
-        "ok · PF? suspected (PFAIL) · FAIL agreed · DOWN unreachable by us · ~ stale data · \
-         -- not probed",
+        "ok · PF? suspected (PFAIL) · FAIL agreed · DOWN unreachable by us · LINK replica whose \
+         replication link is down · ~ stale data · -- not probed",
         w.saturating_sub(1),
     ) {
         lines.push(Line::raw(format!(" {l}")));

@@ -36,6 +36,8 @@ pub mod nodes;
 pub mod text;
 pub mod theme;
 pub mod timeline;
+pub mod vitals;
+pub mod waiting;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -144,7 +146,7 @@ pub fn areas(app: &App, area: Rect) -> Areas {
     if area.width >= WIDE_SIZE.0 && area.height >= WIDE_SIZE.1 {
         let bottom_h = (body.height / 4).clamp(6, 12);
         let fnd_w = body.width - body.width * 62 / 100 - 1;
-        let fnd_want = u16::try_from(findings::content_rows(app, fnd_w))
+        let fnd_want = u16::try_from(findings::min_content_rows(app, fnd_w))
             .unwrap_or(u16::MAX)
             .saturating_add(1);
         let top_h = (body.height / 3)
@@ -241,6 +243,14 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
         return;
     }
     header::render_header(buf, a.header, app);
+    if waiting::is_waiting(app) {
+        waiting::render_waiting(buf, a.body, app);
+        render_footer(buf, a.footer, app);
+        if app.mode == Mode::Help {
+            help::render_help(buf, a.body, app);
+        }
+        return;
+    }
     if let Some(r) = a.banner {
         render_coverage_banner(buf, r, app);
     }
@@ -259,6 +269,7 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     if let Some(r) = a.timeline {
         timeline::render_timeline(buf, r, app);
     }
+    render_separators(buf, &a, app);
     render_footer(buf, a.footer, app);
     match app.mode {
         Mode::Help => help::render_help(buf, a.body, app),
@@ -269,6 +280,23 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
             }
         }
         _ => {}
+    }
+}
+
+/// A dim vertical rule in the gap between side-by-side panes (wide layout), so the text of
+/// one pane never reads as if it ran on into the other.
+fn render_separators(buf: &mut Buffer, a: &Areas, app: &App) {
+    let t = &Theme::of(app);
+    for (left, right) in [(a.heatmap, a.findings), (a.migrations, a.timeline)] {
+        let (Some(l), Some(r)) = (left, right) else {
+            continue;
+        };
+        if r.x != l.right() + 1 || r.y != l.y {
+            continue;
+        }
+        for y in l.y + 1..l.bottom().min(r.bottom()) {
+            buf.set_string(l.right(), y, "│", t.text_dim);
+        }
     }
 }
 

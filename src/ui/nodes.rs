@@ -10,8 +10,9 @@ use crate::app::{App, NodeSort, Pane};
 use crate::cluster::slots::{format_ranges, ranges_len};
 use crate::cluster::{ClusterModel, NodeSummary, ProbeError, Reachability, Role};
 
-use super::text::{human_age_ms, human_bytes, human_count, truncate_end, truncate_middle};
+use super::text::{human_age_ms, human_count, truncate_end, truncate_middle};
 use super::theme::Theme;
+use super::vitals;
 
 /// A column of the node table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,20 +54,20 @@ pub enum Column {
 /// `(column, header, width, priority)`; lower priority survives longer. `Error` takes the rest.
 const COLUMNS: &[(Column, &str, u16, u8)] = &[
     (Column::Status, "st", 4, 0),
-    (Column::Id, "id", 8, 3),
+    (Column::Id, "id", 8, 5),
     (Column::Address, "address", 21, 0),
     (Column::Role, "role", 7, 0),
-    (Column::Flags, "flags", 12, 5),
+    (Column::Flags, "flags", 12, 6),
     (Column::Link, "link", 4, 8),
     (Column::Slots, "slots", 18, 1),
     (Column::Keys, "keys", 7, 2),
-    (Column::Memory, "mem", 7, 6),
-    (Column::Ops, "ops/s", 6, 7),
-    (Column::Clients, "clis", 4, 9),
-    (Column::Repl, "repl", 9, 6),
-    (Column::Epoch, "epoch", 5, 7),
-    (Column::Pong, "pong", 6, 5),
-    (Column::Rtt, "rtt", 6, 4),
+    (Column::Memory, "mem/max", 11, 3),
+    (Column::Ops, "ops/s", 6, 4),
+    (Column::Clients, "clis", 4, 4),
+    (Column::Repl, "repl/lag", 10, 3),
+    (Column::Epoch, "epoch", 5, 9),
+    (Column::Pong, "pong", 6, 7),
+    (Column::Rtt, "rtt", 6, 6),
     (Column::Error, "error", 12, 1),
 ];
 
@@ -105,6 +106,16 @@ pub fn fit_columns(width: u16) -> Vec<(Column, &'static str, u16)> {
             (c.0, c.1, w)
         })
         .collect()
+}
+
+/// Health word of a node in the table: [`status_word`], except that a replica whose
+/// replication link is down reads `LINK` (a problem), never `ok`.
+#[must_use]
+pub fn table_status(model: &ClusterModel, n: &NodeSummary) -> &'static str {
+    match status_word(n) {
+        "ok" if vitals::replica_link_down(model, n) => "LINK",
+        w => w,
+    }
 }
 
 /// Health word of a node, paired with its glyph (reads without colour).
@@ -160,7 +171,7 @@ fn cell_text(
     let info = n.info.as_ref();
     let dash = || "-".to_owned();
     let s = match col {
-        Column::Status => status_word(n).to_owned(),
+        Column::Status => table_status(model, n).to_owned(),
         Column::Id => n.id.as_ref().map_or_else(dash, |i| i.short().to_owned()),
         Column::Address => return truncate_middle(&n.addr.to_string(), w),
         Column::Role => match n.role {
@@ -190,37 +201,18 @@ fn cell_text(
             }
         }
         Column::Keys => info.and_then(|i| i.keys).map_or_else(dash, human_count),
-        Column::Memory => info
-            .and_then(|i| i.used_memory)
-            .map_or_else(dash, human_bytes),
+        Column::Memory => info.and_then(vitals::memory_short).unwrap_or_else(dash),
         Column::Ops => info
             .and_then(|i| i.ops_per_sec)
             .map_or_else(dash, human_count),
         Column::Clients => info
             .and_then(|i| i.connected_clients)
             .map_or_else(dash, |c| c.to_string()),
-        Column::Repl => match n.role {
-            Role::Replica => {
-                let mine = info.and_then(|i| i.slave_repl_offset);
-                let master = n
-                    .master_id
-                    .as_ref()
-                    .and_then(|m| model.node(m))
-                    .and_then(|m| m.info.as_ref())
-                    .and_then(|i| i.master_repl_offset);
-                let link = info.and_then(|i| i.master_link_status.as_deref());
-                match (mine, master, link) {
-                    (_, _, Some("down")) => "link down".to_owned(),
-                    (Some(a), Some(b), _) => {
-                        format!("lag {}", human_count(b.saturating_sub(a).unsigned_abs()))
-                    }
-                    (Some(a), None, _) => human_count(a.unsigned_abs()),
-                    _ => dash(),
-                }
-            }
-            _ => info
-                .and_then(|i| i.master_repl_offset)
-                .map_or_else(dash, |o| human_count(o.unsigned_abs())),
+        Column::Repl => match vitals::replication(model, n) {
+            Some(r) => vitals::replication_short(&r),
+            None => info
+                .and_then(|i| i.connected_slaves)
+                .map_or_else(dash, |c| format!("{c} repl")),
         },
         Column::Epoch => n.config_epoch.to_string(),
         Column::Pong => n.peers.max_pong_age_ms.map_or_else(dash, human_age_ms),
@@ -310,6 +302,8 @@ pub fn render_nodes(buf: &mut Buffer, area: Rect, app: &App) {
             let stale = app.node_is_stale(n);
             let mut style = if n.is_failing() {
                 t.node_row_failing
+            } else if vitals::replica_link_down(model, n) {
+                t.severity_warning
             } else {
                 t.text
             };
@@ -371,5 +365,75 @@ mod tests {
         }
         assert!(fit_columns(80).iter().any(|c| c.0 == Column::Slots));
         assert_eq!(fit_columns(300).len(), COLUMNS.len());
+        // At 120 columns the vitals are in the table.
+        let wide: Vec<Column> = fit_columns(120).iter().map(|c| c.0).collect();
+        for must in [Column::Memory, Column::Ops, Column::Clients, Column::Repl] {
+            assert!(wide.contains(&must), "120 lacks {must:?}");
+        }
+    }
+
+    fn with_replica_info(link: &str) -> ClusterModel {
+        use crate::cluster::testkit::ModelBuilder;
+        use crate::cluster::{ReplicaLink, ServerInfo};
+        let mut b = ModelBuilder::healthy(3, 1);
+        b.get(0u16).info = Some(ServerInfo {
+            role: Some("master".into()),
+            master_repl_offset: Some(5000),
+            connected_slaves: Some(1),
+            replicas: vec![ReplicaLink {
+                ip: "127.0.0.1".into(),
+                port: 7010,
+                state: "online".into(),
+                offset: 4000,
+                lag_s: Some(1),
+            }],
+            ..ServerInfo::default()
+        });
+        b.get(10u16).info = Some(ServerInfo {
+            role: Some("slave".into()),
+            master_link_status: Some(link.into()),
+            master_link_down_since_s: (link == "down").then_some(42),
+            slave_repl_offset: Some(4000),
+            used_memory: Some(2 * 1024 * 1024),
+            maxmemory: Some(100 * 1024 * 1024),
+            ..ServerInfo::default()
+        });
+        b.build()
+    }
+
+    fn replica_row(model: &ClusterModel) -> (&NodeSummary, String, String, String) {
+        let n = model
+            .nodes
+            .iter()
+            .find(|n| n.addr.port == 7010)
+            .expect("replica 10");
+        (
+            n,
+            cell_text(model, n, Column::Status, 4, true),
+            cell_text(model, n, Column::Repl, 10, true),
+            cell_text(model, n, Column::Memory, 11, true),
+        )
+    }
+
+    #[test]
+    fn a_replica_with_its_link_down_is_not_ok() {
+        let model = with_replica_info("down");
+        let (n, status, repl, _) = replica_row(&model);
+        assert!(!n.is_failing(), "it answers: not failing");
+        assert_eq!(status, "LINK");
+        assert_eq!(repl, "down 42s");
+        assert!(vitals::replica_link_down(&model, n));
+    }
+
+    #[test]
+    fn a_replica_with_its_link_up_shows_its_lag_and_memory() {
+        let model = with_replica_info("up");
+        let (n, status, repl, mem) = replica_row(&model);
+        assert_eq!(status, "ok");
+        assert_eq!(repl, "1000B 1s");
+        assert_eq!(mem, "2.0M/100.0M");
+        assert!(!vitals::replica_link_down(&model, n));
+        let master = &model.nodes[0];
+        assert_eq!(cell_text(&model, master, Column::Repl, 10, true), "1 repl");
     }
 }

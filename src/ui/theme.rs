@@ -131,14 +131,17 @@ impl Theme {
         if self.is_mono() { Color::Reset } else { c }
     }
 
-    /// Heatmap colour of a slot state.
+    /// Heatmap colour of a slot state, in the colour of its severity everywhere else on the
+    /// screen: served in the healthy verdict's green, moving slots in the info colour, a
+    /// disputed owner in the warning colour, and slots that are not served (owner failing,
+    /// uncovered) in the reds of a critical verdict. Each state also keeps its own glyph.
     #[must_use]
     pub fn heat_state(&self, state: SlotState) -> Color {
         self.color(match state {
             SlotState::Served => Color::Green,
             SlotState::Migrating => Color::Cyan,
-            SlotState::Disputed => Color::Magenta,
-            SlotState::OwnerFailing => Color::Yellow,
+            SlotState::Disputed => Color::Yellow,
+            SlotState::OwnerFailing => Color::LightRed,
             SlotState::Uncovered => Color::Red,
         })
     }
