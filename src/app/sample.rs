@@ -137,6 +137,7 @@ pub fn model(
         open_slots,
         disagreements: Vec::new(),
         uncovered_keys: BTreeMap::new(),
+        progress: crate::cluster::progress::Progress::default(),
     };
     let findings = findings(&model, scenario, masters, replicas);
     let snapshot = ClusterSnapshot {
@@ -145,6 +146,7 @@ pub fn model(
         finished_at_ms: T0_MS,
         seeds: vec![Endpoint::new("127.0.0.1", 7000)],
         observations: Vec::new(),
+        progress: crate::cluster::progress::Progress::default(),
     };
     (snapshot, model, findings)
 }

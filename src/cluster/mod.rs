@@ -7,6 +7,7 @@ pub mod identity;
 pub mod intern;
 pub mod model;
 pub mod parse;
+pub mod progress;
 pub mod slots;
 #[cfg(any(test, feature = "testkit"))]
 pub mod synthetic;

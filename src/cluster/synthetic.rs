@@ -167,6 +167,7 @@ pub fn snapshot_from_texts(entries: &[(&str, Result<&str, ProbeError>)]) -> Clus
             .into_iter()
             .collect(),
         observations,
+        progress: super::progress::Progress::default(),
     }
 }
 
@@ -388,5 +389,6 @@ fn finish(mut observations: Vec<NodeObservation>) -> ClusterSnapshot {
             .into_iter()
             .collect(),
         observations,
+        progress: super::progress::Progress::default(),
     }
 }

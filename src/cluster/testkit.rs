@@ -207,6 +207,7 @@ impl ModelBuilder {
                 open_slots: Vec::new(),
                 disagreements: Vec::new(),
                 uncovered_keys: BTreeMap::new(),
+                progress: crate::cluster::progress::Progress::default(),
             },
         }
     }

@@ -469,6 +469,10 @@ pub struct ClusterSnapshot {
     pub seeds: Vec<Endpoint>,
     /// One entry per probed endpoint, sorted by endpoint.
     pub observations: Vec<NodeObservation>,
+    /// What moved since the previous snapshot of the same refresher (empty for a single
+    /// observation): see [`crate::cluster::progress`].
+    #[serde(default)]
+    pub progress: super::progress::Progress,
 }
 
 impl ClusterSnapshot {

@@ -44,6 +44,7 @@ pub use target::{ConnectOptions, Secret, SeedError, parse_seed};
 
 use crate::cluster::identity::{ClusterGroup, separate_clusters};
 use crate::cluster::intern::IdPool;
+use crate::cluster::progress::Progress;
 use crate::cluster::slots::{SLOT_COUNT, Slot};
 use crate::cluster::types::{ClusterSnapshot, Endpoint, NodeId, NodeObservation, ProbeError};
 
@@ -143,6 +144,11 @@ fn is_unobservable(e: &ProbeError) -> bool {
 /// From the previous snapshot an endpoint is dropped only if it failed *and* no node that
 /// answered listed it (a node forgotten by the cluster and gone); when nothing answered last
 /// time, every previous endpoint is kept.
+///
+/// Seeds are always probed (a connection refused costs nothing, and a seed that comes back
+/// unjoined is seen at once). A seed that does not answer and that no node lists is judged
+/// like any forgotten endpoint: once some node answered, the diagnosis keeps it as a note, out
+/// of the verdict.
 #[must_use]
 pub fn initial_endpoints(seeds: &[Endpoint], previous: Option<&ClusterSnapshot>) -> Vec<Endpoint> {
     let mut out: Vec<Endpoint> = Vec::new();
@@ -319,13 +325,15 @@ async fn observe(
     let probed: HashSet<&Endpoint> = observations.iter().map(|o| &o.endpoint).collect();
     connector.retain(|ep| probed.contains(ep));
 
-    let snapshot = ClusterSnapshot {
+    let mut snapshot = ClusterSnapshot {
         generation: previous.map_or(1, |p| p.generation + 1),
         started_at_ms,
         finished_at_ms: now_ms(),
         seeds,
         observations,
+        progress: Progress::default(),
     };
+    snapshot.progress = Progress::between(previous, &snapshot);
     let failed_all = snapshot
         .observations
         .iter()

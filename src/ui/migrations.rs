@@ -1,5 +1,7 @@
-//! Migration view: every open slot, source → target, markers on each side, keys on each side,
-//! and while keys move between refreshes the rate and an ETA.
+//! Migration view: first the reshards in progress, one line per source → target pair (slots
+//! and keys moved so far, slots/s, keys/s, the slot open now, an ETA when the markers say how
+//! many slots remain); then every open slot, source → target, markers on each side, keys on
+//! each side, and while keys move between refreshes the rate and an ETA.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
@@ -7,9 +9,11 @@ use ratatui::text::Line;
 use ratatui::widgets::{Cell, Row, Table, Widget};
 
 use crate::app::{App, Pane, migration_ends};
+use crate::cluster::progress::Flow;
+use crate::cluster::slots::{format_ranges, slots_to_ranges};
 use crate::cluster::{ClusterModel, NodeId};
 
-use super::text::{human_age_ms, human_count, truncate_middle};
+use super::text::{human_age_ms, human_count, truncate_end, truncate_middle};
 use super::theme::Theme;
 
 fn addr(model: &ClusterModel, id: Option<&NodeId>, w: usize) -> String {
@@ -29,20 +33,33 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
         super::render_title(buf, area, app, Pane::Migrations, "", &Line::default());
         return;
     };
-    super::render_title(
-        buf,
-        area,
-        app,
-        Pane::Migrations,
-        &format!("{} open", model.open_slots.len()),
-        &Line::default(),
-    );
+    let flows = &model.progress.flows;
+    let moving = flows.iter().filter(|f| f.active).count();
+    let title = if moving > 0 {
+        format!(
+            "{} open, {moving} {} in progress",
+            model.open_slots.len(),
+            if moving == 1 { "reshard" } else { "reshards" }
+        )
+    } else {
+        format!("{} open", model.open_slots.len())
+    };
+    super::render_title(buf, area, app, Pane::Migrations, &title, &Line::default());
     let body = Rect {
         y: area.y + 1,
         height: area.height.saturating_sub(1),
         ..area
     };
     if body.height == 0 {
+        return;
+    }
+    let shown = render_flows(buf, body, app, model, t);
+    let body = Rect {
+        y: body.y + shown,
+        height: body.height - shown,
+        ..body
+    };
+    if body.height == 0 || (model.open_slots.is_empty() && shown > 0) {
         return;
     }
     if model.open_slots.is_empty() {
@@ -89,6 +106,10 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
                 None => ("-".to_owned(), "-".to_owned()),
             };
             let mut notes = Vec::new();
+            let moving = model.progress.is_moving(o.slot);
+            if moving {
+                notes.push("moving (reshard)");
+            }
             if !mig || !imp {
                 notes.push("one side only");
             }
@@ -106,7 +127,9 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
                 Cell::from(eta),
                 Cell::from(notes.join(", ")),
             ];
-            let style = if !mig || !imp {
+            let style = if moving {
+                t.severity_info
+            } else if !mig || !imp {
                 t.severity_warning
             } else {
                 t.text
@@ -137,4 +160,107 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
         .header(header)
         .column_spacing(1)
         .render(body, buf);
+}
+
+/// The flows first (at most half the pane when slots are open too); returns the rows used.
+fn render_flows(buf: &mut Buffer, body: Rect, app: &App, model: &ClusterModel, t: &Theme) -> u16 {
+    let flows = &model.progress.flows;
+    let room = if model.open_slots.is_empty() {
+        body.height
+    } else {
+        (body.height / 2).max(1)
+    };
+    let shown = u16::try_from(flows.len()).unwrap_or(u16::MAX).min(room);
+    for (row, flow) in (0..shown).zip(flows) {
+        let style = if flow.active {
+            t.severity_info
+        } else {
+            t.text_dim
+        };
+        let line = truncate_end(
+            &flow_line(model, flow, app.now_ms),
+            usize::from(body.width.saturating_sub(1)),
+        );
+        buf.set_string(body.x + 1, body.y + row, line, style);
+    }
+    shown
+}
+
+/// `⇄ 127.0.0.1:7000 → 127.0.0.1:7001  210 slots moved, 200 slots/s, 3.6k keys/s, now 12049,
+/// eta ?`; a flow that stopped says `stalled` (a slot is left open) or `done`.
+fn flow_line(model: &ClusterModel, flow: &Flow, now_ms: u64) -> String {
+    let src = addr(model, Some(&flow.source), 21);
+    let dst = addr(model, Some(&flow.target), 21);
+    let moved = format!(
+        "{} slots, {} keys moved",
+        human_count(flow.slots_moved),
+        human_count(flow.keys_moved)
+    );
+    let open = if flow.open.is_empty() {
+        "-".to_owned()
+    } else {
+        format_ranges(&slots_to_ranges(flow.open.iter().copied()))
+    };
+    if flow.active {
+        let eta = flow.eta_s().map_or_else(
+            || "?".to_owned(),
+            |s| {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let ms = (s * 1000.0) as u64;
+                human_age_ms(ms)
+            },
+        );
+        format!(
+            "⇄ {src} → {dst}  {moved}, {:.0} slots/s, {} keys/s, open now {open}, eta {eta}",
+            flow.slots_per_s(),
+            human_rate(flow.keys_per_s()),
+        )
+    } else {
+        let still = human_age_ms(now_ms.saturating_sub(flow.last_active_ms));
+        let how = if flow.open.is_empty() {
+            "done".to_owned()
+        } else {
+            format!("stalled, slot {open} left open")
+        };
+        format!("⇄ {src} → {dst}  {moved}; {how} ({still} ago)")
+    }
+}
+
+/// A rate as a whole count (`3.6k`).
+fn human_rate(r: f64) -> String {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    human_count(r.max(0.0).round() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::testkit::{ModelBuilder, id};
+
+    #[test]
+    fn a_flow_reads_as_progress() {
+        let m = ModelBuilder::healthy(3, 1).build();
+        let mut f = Flow {
+            source: id(0u16),
+            target: id(1u16),
+            started_at_ms: 1_000,
+            last_active_ms: 11_000,
+            active: true,
+            slots_moved: 2000,
+            keys_moved: 36_000,
+            open: vec![12049],
+            moved_now: Vec::new(),
+            moved_before: Vec::new(),
+        };
+        assert_eq!(
+            flow_line(&m, &f, 11_000),
+            "⇄ 127.0.0.1:7000 → 127.0.0.1:7001  2000 slots, 36.0k keys moved, 200 slots/s, \
+             3600 keys/s, open now 12049, eta ?"
+        );
+        f.open = vec![12049, 12050];
+        assert!(flow_line(&m, &f, 11_000).ends_with("open now 12049-12050, eta 10ms"));
+        f.active = false;
+        f.open.clear();
+        assert!(flow_line(&m, &f, 16_000).ends_with("moved; done (5s ago)"));
+    }
 }

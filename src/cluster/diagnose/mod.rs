@@ -34,7 +34,8 @@
 //! * `membership`: nodes some peers do not know, handshake and noaddr.
 //! * `replication`: replica relations (`ReplicaNotSyncing`, `ReplicaMasterFailing`,
 //!   `ReplicaOfUnknownMaster`).
-//! * `open_slots`: migrating / importing markers.
+//! * `open_slots`: migrating / importing markers (except slots moving in a reshard).
+//! * `progress`: reshards in progress (`ReshardInProgress`, from the snapshot's progress).
 //! * `stray`: keys the census found on a master that does not own their slot.
 //! * `disputes`: views that disagree about owners, and config epoch collisions.
 //! * `ranges` and `words`: slot-range and phrase helpers.
@@ -57,6 +58,7 @@ mod masters;
 mod membership;
 mod nodes;
 mod open_slots;
+mod progress;
 mod ranges;
 mod replication;
 mod stray;
@@ -137,6 +139,9 @@ pub enum FindingKind {
     /// Keys stored on a master that does not own their slot (clients are redirected to the
     /// owner and cannot read them).
     StrayKeys,
+    /// Slots or keys moved from one master to another since the previous observation: a
+    /// reshard in progress (info; its open slots get no `OpenSlot` finding).
+    ReshardInProgress,
 }
 
 impl FindingKind {
@@ -164,6 +169,7 @@ impl FindingKind {
             Self::ConfigEpochCollision => 18,
             Self::NoReplica => 19,
             Self::DataAnomaly => 20,
+            Self::ReshardInProgress => 21,
         }
     }
 }
@@ -221,9 +227,11 @@ pub fn diagnose(model: &ClusterModel) -> Vec<Finding> {
     ctx.slot_findings(&mut out);
     ctx.node_findings(&mut out);
     ctx.open_slot_findings(&mut out);
+    ctx.progress_findings(&mut out);
     ctx.stray_key_findings(&mut out);
     ctx.dispute_findings(&mut out);
     ctx.epoch_findings(&mut out);
+    progress::soften_in_motion(model, &mut out);
     sort_findings(&mut out);
     out
 }

@@ -76,6 +76,7 @@ impl Ctx<'_> {
                 not_cluster(n, version.as_deref())
             }
             Reachability::Failed(e) if slotless_failed_master => self.lingering(n, Some(e)),
+            Reachability::Failed(e) if self.departed(n, e) => departed(n, e),
             Reachability::NotProbed if slotless_failed_master => self.lingering(n, None),
             Reachability::Failed(e) => self.unreachable(i, n, e),
             Reachability::Ok if n.info.as_ref().and_then(|x| x.loading) == Some(true) => {
@@ -92,6 +93,21 @@ impl Ctx<'_> {
             f.evidence.extend(self.membership_notes(i));
         }
         Some(f)
+    }
+
+    /// A probed endpoint that does not answer, whose address no cluster node lists, while
+    /// other nodes of the cluster answered: not a member (a node the cluster forgot, or a
+    /// wrong seed). It is a note, not part of the verdict.
+    fn departed(&self, n: &NodeSummary, e: &ProbeError) -> bool {
+        n.id.is_none()
+            && n.peers.known_by.is_empty()
+            && matches!(
+                e,
+                ProbeError::ConnectFailed(_)
+                    | ProbeError::ConnectTimeout
+                    | ProbeError::Unresponsive(_)
+            )
+            && self.members_observed().next().is_some()
     }
 
     /// Critical when the node owns slots (they are out of reach), a warning otherwise.
@@ -263,6 +279,24 @@ impl Ctx<'_> {
             Role::Unknown => "node".to_owned(),
         }
     }
+}
+
+/// An endpoint that does not answer and that no cluster node lists (see `Ctx::departed`).
+fn departed(n: &NodeSummary, e: &ProbeError) -> Finding {
+    let mut f = Finding::new(
+        FindingKind::NodeUnreachable,
+        Severity::Info,
+        format!(
+            "{} does not answer and no cluster node lists it: not a member (forgotten by the \
+             cluster, or a wrong seed), left out of the verdict",
+            addr_of(n)
+        ),
+    );
+    f.evidence.push(format!("slotscope: {e}"));
+    f.evidence.push(
+        "if it is started again and met, it is probed and judged like every other node".to_owned(),
+    );
+    f
 }
 
 /// A running server that is not in cluster mode.

@@ -157,6 +157,10 @@ impl Ctx<'_> {
     pub(super) fn open_slot_findings(&self, out: &mut Vec<Finding>) {
         let mut groups: BTreeMap<OpenKey, OpenGroup> = BTreeMap::new();
         for o in &self.model.open_slots {
+            // A slot moving in a live reshard is progress, reported by `progress`.
+            if self.model.progress.is_moving(o.slot) {
+                continue;
+            }
             let key = OpenKey::of(o);
             let g = groups.entry(key).or_default();
             push_slot(&mut g.slots, o.slot);

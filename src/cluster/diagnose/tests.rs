@@ -179,6 +179,7 @@ fn big_model(masters: u16, replicas: u16) -> ClusterModel {
         open_slots: vec![],
         disagreements: vec![],
         uncovered_keys: BTreeMap::new(),
+        progress: crate::cluster::progress::Progress::default(),
     }
 }
 

@@ -229,6 +229,9 @@ pub struct ClusterModel {
     pub disagreements: Vec<ViewDisagreement>,
     /// Keys per uncovered slot per reachable master (only slots with keys).
     pub uncovered_keys: BTreeMap<Slot, BTreeMap<NodeId, u64>>,
+    /// Reshards in progress since the previous snapshot (the snapshot's own progress).
+    #[serde(default)]
+    pub progress: super::progress::Progress,
 }
 
 impl ClusterModel {

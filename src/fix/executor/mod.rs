@@ -32,7 +32,7 @@ use super::{Condition, FixPlan, FixStep, StepAction, failed_checks};
 use crate::cluster::model::ClusterModel;
 use crate::cluster::slots::Slot;
 use crate::cluster::types::{ClusterSnapshot, NodeId};
-use crate::cluster::{Finding, diagnose};
+use crate::cluster::{Finding, FindingKind, diagnose};
 use crate::refresh::conn::{redact_args, sanitize};
 use crate::refresh::{CommandError, Connector, now_ms, observe_fresh};
 
@@ -687,6 +687,8 @@ fn reply_text(v: &Value) -> String {
 fn new_findings(before: &[Finding], after: &[Finding]) -> Vec<String> {
     after
         .iter()
+        // The plan's own slot moves show up as a reshard in progress: not a new problem.
+        .filter(|f| f.kind != FindingKind::ReshardInProgress)
         .filter(|f| !before.iter().any(|b| same_finding(b, f)))
         .map(|f| f.summary.clone())
         .collect()

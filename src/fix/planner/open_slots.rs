@@ -81,7 +81,13 @@ impl OpenMove {
 impl Planner<'_> {
     /// Plans for every open slot.
     pub(super) fn open_slots(&mut self) {
-        for o in &self.model.open_slots {
+        // A slot moving in a live reshard gets no plan: another tool is writing to it.
+        for o in self
+            .model
+            .open_slots
+            .iter()
+            .filter(|o| !self.model.progress.is_moving(o.slot))
+        {
             self.open_slot(o);
         }
     }

@@ -232,6 +232,36 @@ fn precondition_fails_when_marker_cleared() {
 }
 
 #[test]
+fn no_plan_for_a_slot_moving_in_a_live_reshard() {
+    use crate::cluster::progress::{Flow, Progress};
+    let mut m = three()
+        .open(100, 'a', 'b', true, true, &[('a', 6), ('b', 4)])
+        .everyone_knows()
+        .build();
+    assert!(!plan_fixes(&m, &[]).is_empty());
+    m.progress = Progress {
+        flows: vec![Flow {
+            source: id('a'),
+            target: id('b'),
+            started_at_ms: 0,
+            last_active_ms: 500,
+            active: true,
+            slots_moved: 3,
+            keys_moved: 40,
+            open: vec![100],
+            moved_now: vec![],
+            moved_before: vec![],
+        }],
+    };
+    let plans = plan_fixes(&m, &[]);
+    assert!(
+        plans.is_empty(),
+        "{:?}",
+        plans.iter().map(|p| &p.id).collect::<Vec<_>>()
+    );
+}
+
+#[test]
 fn a_range_of_open_slots_between_the_same_nodes_gets_one_plan() {
     let mut b = three();
     for s in 100..=199 {

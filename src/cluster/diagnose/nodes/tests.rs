@@ -139,3 +139,37 @@ fn wrong_password_everywhere_through_build() {
             .all(|x| x.summary.contains("rejected the credentials"))
     );
 }
+
+#[test]
+fn dead_endpoint_nobody_lists_is_a_note_once_the_cluster_answers() {
+    // Every node of a healthy cluster answers; a seed (a node the cluster forgot, or a wrong
+    // address) refuses connections and no node lists it.
+    let mut entries: Vec<(&str, Result<&str, ProbeError>)> = vec![
+        (A, Ok(fixture!("healthy_nodes_31000.txt"))),
+        ("127.0.0.1:40659", Err(refused())),
+    ];
+    let (m, f) = run(&entries);
+    assert_eq!(worst(&f), Some(Severity::Info), "{f:#?}");
+    let note = with_summary(&f, K::NodeUnreachable, "127.0.0.1:40659 does not answer");
+    assert!(note.summary.contains("left out of the verdict"), "{note:?}");
+    assert!(
+        verdict(&m, &f).starts_with("OK: 16384/16384 slots served"),
+        "{}",
+        verdict(&m, &f)
+    );
+    // A timeout and a hung server are the same; a password error is not (it answered).
+    for e in [
+        ProbeError::ConnectTimeout,
+        ProbeError::Unresponsive("PING".into()),
+    ] {
+        entries[1].1 = Err(e);
+        let (_, f) = run(&entries);
+        assert_eq!(worst(&f), Some(Severity::Info), "{f:#?}");
+    }
+    entries[1].1 = Err(ProbeError::AuthRequired);
+    let (_, f) = run(&entries);
+    assert_eq!(worst(&f), Some(W), "{f:#?}");
+    // Nothing answered: the seed's failure is all there is to say.
+    let (_, f) = run(&[("127.0.0.1:40659", Err(refused()))]);
+    assert_eq!(worst(&f), Some(W), "{f:#?}");
+}

@@ -150,6 +150,7 @@ pub(super) fn build(snapshot: &ClusterSnapshot) -> ClusterModel {
         open_slots: open.into_values().collect(),
         disagreements,
         uncovered_keys,
+        progress: snapshot.progress.clone(),
     }
 }
 
