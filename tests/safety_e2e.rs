@@ -580,8 +580,11 @@ fn forgetting_the_last_copy_of_a_dead_master_needs_the_typed_word() {
     assert!(!audit.exists() || std::fs::read_to_string(&audit).unwrap().is_empty());
 }
 
-#[test]
-fn a_dispute_counts_both_sides_and_recommends_the_side_that_keeps_the_keys() {
+/// A master forgotten by every peer (it keeps its keys and the higher config epoch), and
+/// another master that claimed its slots, empty: two masters claim them. Returns the lab, the
+/// forgotten master, the claimant and the slots.
+fn forgotten_master_and_an_empty_claimant()
+-> (Lab, usize, usize, slotscope::cluster::slots::SlotRange) {
     let (lab, report) = Scenario::NodeMustRejoin
         .start(LabOptions {
             keys: 300,
@@ -607,6 +610,12 @@ fn a_dispute_counts_both_sides_and_recommends_the_side_that_keeps_the_keys() {
         ],
     )
     .unwrap();
+    (lab, victim, other, range)
+}
+
+#[test]
+fn a_dispute_counts_both_sides_and_recommends_the_side_that_keeps_the_keys() {
+    let (lab, victim, other, range) = forgotten_master_and_an_empty_claimant();
     let seeds = vec![
         lab.endpoint(victim).to_string(),
         lab.endpoint(other).to_string(),
@@ -883,31 +892,7 @@ fn keys_stranded_by_a_source_killed_mid_migration_stay_readable_or_are_returned(
 
 #[test]
 fn a_data_losing_plan_loses_exactly_the_keys_it_states() {
-    // As above: a forgotten master (keys, higher epoch) and an empty master claiming its slots.
-    let (lab, report) = Scenario::NodeMustRejoin
-        .start(LabOptions {
-            keys: 300,
-            node_timeout_ms: 1500,
-            ..LabOptions::default()
-        })
-        .unwrap();
-    let victim = report.affected[0];
-    let range = lab.initial_slots(victim).unwrap();
-    let other = lab
-        .master_indices()
-        .into_iter()
-        .find(|&m| m != victim)
-        .unwrap();
-    lab.query(
-        other,
-        &[
-            "CLUSTER",
-            "ADDSLOTSRANGE",
-            &range.start.to_string(),
-            &range.end.to_string(),
-        ],
-    )
-    .unwrap();
+    let (lab, victim, other, range) = forgotten_master_and_an_empty_claimant();
     let seeds = vec![
         lab.endpoint(victim).to_string(),
         lab.endpoint(other).to_string(),
