@@ -46,6 +46,8 @@ pub enum Column {
     Pong,
     /// Our probe latency.
     Rtt,
+    /// Server name and version (`valkey 9.1.2`).
+    Server,
     /// Probe error.
     Error,
 }
@@ -67,6 +69,7 @@ const COLUMNS: &[(Column, &str, u16, u8)] = &[
     (Column::Epoch, "epoch", 5, 7),
     (Column::Pong, "pong", 6, 5),
     (Column::Rtt, "rtt", 6, 4),
+    (Column::Server, "server", 12, 9),
     (Column::Error, "error", 12, 1),
 ];
 
@@ -223,6 +226,7 @@ fn cell_text(
                 .map_or_else(dash, |o| human_count(o.unsigned_abs())),
         },
         Column::Epoch => n.config_epoch.to_string(),
+        Column::Server => info.and_then(|i| i.identity()).unwrap_or_else(dash),
         Column::Pong => n.peers.max_pong_age_ms.map_or_else(dash, human_age_ms),
         Column::Rtt => n.rtt_us.map_or_else(dash, |us| {
             if us < 1000 {

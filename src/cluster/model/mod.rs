@@ -234,6 +234,15 @@ pub struct ClusterModel {
 }
 
 impl ClusterModel {
+    /// The `INFO` that tells which server `n` runs: its own, else (it did not answer) that of
+    /// the first node that did. Advice names `valkey-server` / `valkey-cli` from it.
+    #[must_use]
+    pub fn server_info_of<'a>(&'a self, n: &'a NodeSummary) -> Option<&'a ServerInfo> {
+        n.info
+            .as_ref()
+            .or_else(|| self.nodes.iter().find_map(|o| o.info.as_ref()))
+    }
+
     /// Build the model from a snapshot. Never panics, whatever the snapshot holds.
     ///
     /// Rules:
