@@ -105,6 +105,7 @@ pub struct UiArgs {
     pub interval: f64,
 
     /// Colour: auto (honours NO_COLOR), never, 16, 256, truecolor (also for `demo`).
+    #[allow(clippy::doc_markdown)] // this doc comment is the `--help` text, printed as written
     #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
 }

@@ -116,7 +116,7 @@ async fn losing_the_seed_changes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_node_is_unresponsive_after_the_timeout_and_the_rest_is_on_time() {
     let mut c = cluster(None);
-    let timeout = Duration::from_millis(1000);
+    let timeout = Duration::from_secs(1);
     let opts = ConnectOptions {
         connect_timeout: timeout,
         command_timeout: timeout,
@@ -138,7 +138,7 @@ async fn a_stopped_node_is_unresponsive_after_the_timeout_and_the_rest_is_on_tim
             "{elapsed:?}"
         );
         assert!(
-            elapsed >= timeout - Duration::from_millis(50),
+            elapsed >= timeout.saturating_sub(Duration::from_millis(50)),
             "{elapsed:?}"
         );
         let hung = snap

@@ -1,6 +1,6 @@
-//! Whole-screen snapshots of the dashboard (TestBackend + insta) for each failure class, built
+//! Whole-screen snapshots of the dashboard (`TestBackend` + insta) for each failure class, built
 //! from captured `CLUSTER NODES` texts through the real parser, model and diagnosis, at 80x24,
-//! 120x40 and 200x60, in 16 colours and in mono (NO_COLOR).
+//! 120x40 and 200x60, in 16 colours and in mono (`NO_COLOR`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +8,7 @@ use std::time::Duration;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
-use ratatui::style::Color;
+use ratatui::style::{Color, Modifier};
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use rstest::rstest;
@@ -546,7 +546,6 @@ fn the_focused_pane_is_marked_in_every_colour_mode() {
                 })
                 .expect("the mark");
             let m = buf[(x, y)].modifier;
-            use ratatui::style::Modifier;
             assert!(
                 m.contains(Modifier::REVERSED | Modifier::BOLD) && !m.contains(Modifier::DIM),
                 "{depth:?}: {m:?}"

@@ -68,8 +68,9 @@ fn interrupted_reshard_is_fixed_from_the_dashboard() {
     t.literal(&format!("slot {slot}"));
     t.keys("Enter");
     t.keys("x");
+    // The chooser of the slot's own finding.
     let screen = t.wait_for("the fix dialog", Duration::from_secs(5), |s| {
-        s.contains(&format!("FIX · slot {slot}"))
+        s.contains(&format!("FIX · Slot {slot}"))
     });
     // Complete vs roll back: a chooser with the recommended plan marked; Enter shows it.
     if screen.contains("plans fit") {
@@ -124,7 +125,7 @@ fn interrupted_reshard_is_fixed_from_the_dashboard() {
     // The dialog closes and the dashboard is live again; q quits.
     t.keys("Enter");
     t.wait_for("the dialog to close", Duration::from_secs(5), |s| {
-        !s.contains("FIX · slot")
+        !s.contains("FIX ·")
     });
     t.keys("q");
     assert!(

@@ -20,7 +20,7 @@ pub enum ColorChoice {
 /// The colour depth actually used for drawing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ColorDepth {
-    /// No colours (NO_COLOR): modifiers and glyphs carry all meaning.
+    /// No colours (`NO_COLOR`): modifiers and glyphs carry all meaning.
     Mono,
     /// 16 named ANSI colours.
     Ansi16,

@@ -88,15 +88,12 @@ pub struct FixDialog {
 }
 
 impl FixDialog {
-    /// A dialog for these plans (not empty). One plan opens straight on its confirmation.
+    /// A dialog for these plans (not empty), on the chooser with the recommended plan under
+    /// the cursor, even when only one plan fits: `x` then `Enter` always shows the plan.
     #[must_use]
     pub fn new(target: String, plans: Vec<FixPlan>) -> Self {
         let chosen = plans.iter().position(|p| p.recommended).unwrap_or(0);
-        let stage = if plans.len() == 1 {
-            FixStage::Confirm
-        } else {
-            FixStage::Choose
-        };
+        let stage = FixStage::Choose;
         Self {
             target,
             plans,
@@ -141,6 +138,14 @@ impl FixDialog {
 
     fn open_chosen(&mut self) {
         self.stage = FixStage::Confirm;
+        self.focus = DialogButton::Cancel;
+        self.typed.clear();
+        self.scroll = 0;
+    }
+
+    /// Esc (or Cancel) in a plan: back to the chooser, the cursor still on that plan.
+    pub fn back_to_chooser(&mut self) {
+        self.stage = FixStage::Choose;
         self.focus = DialogButton::Cancel;
         self.typed.clear();
         self.scroll = 0;
@@ -273,14 +278,19 @@ pub fn plans_for(
     };
     let (label, mut plans) = match target {
         FixTarget::Finding(f) => {
+            let f = &with_cause_slots(f, findings);
             let on_slots = |p: &FixPlan| {
                 f.slots
                     .iter()
                     .any(|fr| p.slots.iter().any(|pr| pr.overlaps(fr)))
             };
+            // A plan on slots answers a finding on slots only if they share a slot (an open
+            // slot elsewhere between the same two nodes is another problem); a plan on no slot
+            // answers it through a common node.
             let overlaps = |p: &FixPlan| {
                 let nodes = f.nodes.iter().any(|n| p.nodes.contains(n));
-                on_slots(p) || nodes || (f.slots.is_empty() && f.nodes.is_empty())
+                let by_nodes = nodes && (f.slots.is_empty() || p.slots.is_empty());
+                on_slots(p) || by_nodes || (f.slots.is_empty() && f.nodes.is_empty())
             };
             let same_kind: Vec<FixPlan> = filter(&PlanScope::Finding(f.kind))
                 .into_iter()
@@ -332,7 +342,60 @@ pub fn plans_for(
     {
         plans.push(revert.clone());
     }
+    crate::fix::recommend_one(&mut plans);
     (label, plans)
+}
+
+/// A down finding that names no slot (some views say `cluster_state:fail`) is about the slots
+/// the other critical findings name: it gets their slots, so that its chooser offers the
+/// plans that bring them back.
+fn with_cause_slots(f: &Finding, findings: &[Finding]) -> Finding {
+    let mut f = f.clone();
+    if is_down_finding(f.kind) && f.slots.is_empty() {
+        f.slots = crate::cluster::slots::merge_ranges(
+            findings
+                .iter()
+                .filter(|o| o.severity == crate::cluster::Severity::Critical && o.kind != f.kind)
+                .flat_map(|o| o.slots.iter().copied())
+                .collect(),
+        );
+    }
+    f
+}
+
+/// What `x` offers, the same from every pane: the plans of the selection's own finding (the
+/// finding under the cursor, or the most severe finding about the selected slot or node) when
+/// it has any; otherwise those of the most severe finding that has plans; otherwise the plans
+/// that touch the selected slot or node. Exactly one of them is recommended.
+#[must_use]
+pub fn incident_plans(
+    model: &ClusterModel,
+    findings: &[Finding],
+    target: &FixTarget,
+) -> (String, Vec<FixPlan>) {
+    let mut by_severity: Vec<&Finding> = findings.iter().collect();
+    by_severity.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let own: Option<&Finding> = match target {
+        FixTarget::Finding(f) => Some(f),
+        FixTarget::Slot(s) => by_severity
+            .iter()
+            .copied()
+            .find(|f| f.slots.iter().any(|r| r.contains(*s))),
+        FixTarget::Node(i) => model
+            .nodes
+            .get(*i)
+            .and_then(|n| n.id.as_ref())
+            .and_then(|id| by_severity.iter().copied().find(|f| f.nodes.contains(id))),
+        FixTarget::Nothing => None,
+    };
+    let candidates = own.into_iter().chain(by_severity.iter().copied());
+    for f in candidates {
+        let (label, plans) = plans_for(model, findings, &FixTarget::Finding(f.clone()));
+        if !plans.is_empty() {
+            return (label, plans);
+        }
+    }
+    plans_for(model, findings, target)
 }
 
 /// Findings about slots that are not served: their chooser offers every plan that addresses
@@ -439,12 +502,7 @@ impl super::App {
             return;
         };
         let target = self.fix_target();
-        if target == FixTarget::Nothing {
-            self.message =
-                Some("select a finding (3), a slot (1) or a node (2), then press x".to_owned());
-            return;
-        }
-        let (label, plans) = plans_for(&p.model, &p.findings, &target);
+        let (label, plans) = incident_plans(&p.model, &p.findings, &target);
         if plans.is_empty() {
             self.message = Some(format!("no fix to offer for {label}"));
             return;
@@ -479,6 +537,7 @@ impl super::App {
             return None;
         };
         match action {
+            A::Back if d.stage == FixStage::Confirm => d.back_to_chooser(),
             A::Back => self.close_fix_dialog(),
             A::MoveUp => d.move_by(-1),
             A::MoveDown => d.move_by(1),
@@ -496,13 +555,7 @@ impl super::App {
             A::Submit | A::Activate => match d.stage {
                 FixStage::Choose => d.open_chosen(),
                 FixStage::Confirm => match d.focus {
-                    DialogButton::Cancel => {
-                        if d.plans.len() > 1 {
-                            d.stage = FixStage::Choose;
-                        } else {
-                            self.close_fix_dialog();
-                        }
-                    }
+                    DialogButton::Cancel => d.back_to_chooser(),
                     DialogButton::Run => {
                         if read_only || !d.run_enabled() {
                             return None;

@@ -52,7 +52,7 @@ impl Scope {
             Self::Help => "Help overlay",
             Self::Detail => "Node detail",
             Self::Input => "Filter / command line",
-            Self::Chooser => "Fix chooser (several plans fit)",
+            Self::Chooser => "Fix chooser (the plans for one finding)",
             Self::Dialog => "Fix dialog (confirmation, progress, result)",
             Self::Running => "While a fix runs (the fix dialog keys apply too)",
             Self::Result => "Fix result (after a run)",
@@ -340,7 +340,7 @@ pub static KEYMAP: &[Binding] = &[
         S::Global,
         Key::ch('x'),
         A::OpenFixDialog,
-        "offer fixes for the selection",
+        "repair: the plans for the most severe finding (or the selection's own)",
         Some("fix"),
     ),
     b(
@@ -463,10 +463,16 @@ pub static KEYMAP: &[Binding] = &[
         S::Chooser,
         Key::plain(K::Esc),
         A::Back,
-        "cancel",
-        Some("cancel"),
+        "back to the dashboard",
+        Some("back"),
     ),
-    b(S::Chooser, Key::ch('q'), A::Back, "cancel", None),
+    b(
+        S::Chooser,
+        Key::ch('q'),
+        A::Back,
+        "back to the dashboard",
+        None,
+    ),
     b(
         S::Dialog,
         Key::plain(K::Tab),
@@ -499,15 +505,15 @@ pub static KEYMAP: &[Binding] = &[
         S::Dialog,
         Key::plain(K::Enter),
         A::Submit,
-        "press the focused button (focus starts on Cancel)",
+        "press the focused button (focus starts on Cancel: Enter alone never runs a plan)",
         Some("press"),
     ),
     b(
         S::Dialog,
         Key::plain(K::Esc),
         A::Back,
-        "cancel / close (not while a fix runs)",
-        Some("cancel"),
+        "back to the chooser (not while a fix runs)",
+        Some("back"),
     ),
     b(S::Dialog, Key::plain(K::Up), A::MoveUp, "scroll up", None),
     b(
@@ -675,6 +681,27 @@ pub fn help_rows() -> Vec<(Scope, Vec<(String, &'static str)>)> {
     out
 }
 
+/// The incident contract: the keys from launch to a repaired cluster (kept by
+/// `tests/tui_incident_e2e.rs` in a real terminal).
+const INCIDENT_CONTRACT: &str = "\n## The incident contract\n\n\
+From launch, whatever pane has focus:\n\n\
+1. `x` opens the repair chooser for the most severe finding that has a repair, with the \
+recommended plan (★) under the cursor. When the cursor is on a slot or a node that has a \
+finding of its own (or on a finding), the chooser is that finding's. One finding offers the \
+same plans from every pane, and exactly one of them is recommended: the one that restores \
+service with the least data loss (advice that sends nothing is recommended only when every \
+plan that writes can lose data that a restart would keep). Where one cause made several \
+findings, a plan that does the whole repair in order (e.g. hand out the slots of the dead \
+masters, then forget them) is offered beside the single steps.\n\
+2. `Enter` shows the plan: what it sends, its risk, its preconditions. Focus is on Cancel.\n\
+3. If the plan can lose data, type the word it names (e.g. `lose-5462-slots`).\n\
+4. `Tab` `Enter` runs it.\n\
+5. `Enter` closes the result.\n\n\
+`Esc` goes back one level: from a plan to the chooser, from the chooser to the dashboard. \
+In the chooser `Enter` moves forward (it shows the plan); in a plan `Enter` presses the \
+focused button, and focus starts on Cancel, so no plan runs without `Tab` first (and its \
+typed word, if it has one).\n";
+
 /// `docs/keybindings.md`, generated from the table.
 #[must_use]
 pub fn markdown() -> String {
@@ -689,6 +716,7 @@ pub fn markdown() -> String {
     s.push('\n');
     s.push_str(QUIT_WHILE_FIXING);
     s.push('\n');
+    s.push_str(INCIDENT_CONTRACT);
     for (scope, rows) in help_rows() {
         s.push_str(&format!(
             "\n## {}\n\n| Key | Action |\n|---|---|\n",

@@ -496,9 +496,7 @@ impl App {
             };
             let rate = match self.migrations.get(&o.slot) {
                 Some(prev) if at > prev.at_ms => {
-                    #[allow(clippy::cast_precision_loss)]
                     let dt = (at - prev.at_ms) as f64 / 1000.0;
-                    #[allow(clippy::cast_precision_loss)]
                     let moved = prev.source_keys as f64 - keys as f64;
                     let r = (moved / dt).max(0.0);
                     Some(prev.rate_per_s.map_or(r, |old| 0.5 * old + 0.5 * r))

@@ -38,7 +38,7 @@ impl App {
             _ => {
                 self.message = Some(format!(
                     "unknown command :{cmd} (try :q, :node ADDR, :slot N)"
-                ))
+                ));
             }
         }
         None

@@ -100,7 +100,7 @@ pub fn expected_slots(claimed: &[SlotRange], importing: &[Slot]) -> Vec<bool> {
 #[must_use]
 pub fn sweep_chunk(expected: &[bool], next: u32, budget: usize) -> (Vec<Slot>, u32) {
     let mut out = Vec::new();
-    let mut s = next.min(SLOT_COUNT as u32);
+    let mut s = next.min(u32::try_from(SLOT_COUNT).unwrap_or(u32::MAX));
     while (s as usize) < SLOT_COUNT && out.len() < budget {
         if !expected.get(s as usize).copied().unwrap_or(false)
             && let Ok(slot) = Slot::try_from(s)
@@ -124,7 +124,7 @@ mod tests {
         assert_eq!(next, 14);
         let (chunk, next) = sweep_chunk(&expected, 16380, 100);
         assert_eq!(chunk, vec![16380, 16381, 16382, 16383]);
-        assert_eq!(next, SLOT_COUNT as u32);
+        assert_eq!(next, u32::try_from(SLOT_COUNT).unwrap());
         let (all, _) = sweep_chunk(&expected, 0, usize::MAX);
         assert_eq!(all.len(), SLOT_COUNT - 11);
     }

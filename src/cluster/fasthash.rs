@@ -1,12 +1,12 @@
 //! Fast hashing for the model and the diagnosis: node ids and addresses are not chosen by an
-//! attacker who could exploit collisions, and SipHash showed up first in their profiles.
+//! attacker who could exploit collisions, and `SipHash` showed up first in their profiles.
 
 use std::collections::HashMap;
 
 use super::types::NodeId;
 
-/// A small fast hasher (FxHash) for the id and address maps: keys are random hex ids and
-/// addresses, not attacker-chosen, and SipHash dominated the build time.
+/// A small fast hasher (`FxHash`) for the id and address maps: keys are random hex ids and
+/// addresses, not attacker-chosen, and `SipHash` dominated the build time.
 #[derive(Default, Clone, Copy)]
 pub(crate) struct FxHasher(u64);
 

@@ -8,7 +8,6 @@
 //! fields, trailing whitespace, CRLF line ends, blank lines).
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use super::slots::{SLOT_COUNT, Slot, SlotRange};
 use super::types::{
@@ -17,7 +16,8 @@ use super::types::{
 };
 
 /// A reply that could not be parsed: which line and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
 pub struct ParseError {
     /// 1-based line number in the reply (0 when the error concerns the reply as a whole).
     pub line: usize,
@@ -33,14 +33,6 @@ impl ParseError {
         }
     }
 }
-
-impl fmt::Display for ParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
-    }
-}
-
-impl std::error::Error for ParseError {}
 
 /// Iterate over the non-blank lines of a reply with their 1-based line numbers, without the
 /// line terminator (`\n` or `\r\n`) and surrounding whitespace.
@@ -411,6 +403,8 @@ fn keyspace_keys(v: &str) -> u64 {
 }
 
 #[cfg(test)]
+// `rstest` cases take one argument per column of their table; an allow on the case itself is lost
+// in the macro's expansion.
 #[allow(clippy::too_many_arguments)]
 mod tests {
     use super::*;

@@ -112,7 +112,6 @@ impl fmt::Display for NodeAddr {
 
 /// The flags field of a `CLUSTER NODES` line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[allow(clippy::struct_excessive_bools)]
 pub struct NodeFlags {
     pub myself: bool,
     pub master: bool,

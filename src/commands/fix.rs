@@ -109,7 +109,7 @@ pub async fn run(args: FixOptions, opts: ConnectOptions) -> color_eyre::Result<E
     let find = |id: &str| plans.iter().find(|p| p.id == id);
     if let Some(id) = &args.dry_run {
         let Some(plan) = find(id) else {
-            return unknown_plan(id, &plans);
+            return Ok(unknown_plan(id, &plans));
         };
         if args.json {
             writeln!(
@@ -124,7 +124,7 @@ pub async fn run(args: FixOptions, opts: ConnectOptions) -> color_eyre::Result<E
     }
     if let Some(id) = &args.apply {
         let Some(plan) = find(id) else {
-            return unknown_plan(id, &plans);
+            return Ok(unknown_plan(id, &plans));
         };
         write!(out, "{}", render_plan(plan, &auth))?;
         out.flush()?;
@@ -178,7 +178,7 @@ fn scope_of(args: &FixOptions, model: &ClusterModel) -> PlanScope {
     PlanScope::All
 }
 
-fn unknown_plan(id: &str, plans: &[FixPlan]) -> color_eyre::Result<ExitCode> {
+fn unknown_plan(id: &str, plans: &[FixPlan]) -> ExitCode {
     let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
     eprintln!(
         "slotscope fix: no plan {id:?} for the current state of the cluster (available: {})",
@@ -188,7 +188,7 @@ fn unknown_plan(id: &str, plans: &[FixPlan]) -> color_eyre::Result<ExitCode> {
             ids.join(", ")
         }
     );
-    Ok(ExitCode::NOTHING_SENT)
+    ExitCode::NOTHING_SENT
 }
 
 /// The exit code for an outcome.

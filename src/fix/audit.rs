@@ -96,13 +96,13 @@ impl AuditLog {
 
     fn open(&self) -> io::Result<fs::File> {
         if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fs::create_dir_all(parent).map_err(|e| with_path(e, parent))?;
+            fs::create_dir_all(parent).map_err(|e| with_path(&e, parent))?;
         }
         OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.path)
-            .map_err(|e| with_path(e, &self.path))
+            .map_err(|e| with_path(&e, &self.path))
     }
 
     /// Append one record as one line (a single `write` call, so lines never interleave), and
@@ -116,9 +116,9 @@ impl AuditLog {
         line.push('\n');
         let mut f = self.open()?;
         f.write_all(line.as_bytes())
-            .map_err(|e| with_path(e, &self.path))?;
+            .map_err(|e| with_path(&e, &self.path))?;
         f.flush()?;
-        f.sync_data().map_err(|e| with_path(e, &self.path))
+        f.sync_data().map_err(|e| with_path(&e, &self.path))
     }
 
     /// Every line as written (both halves of each write). Unparsable lines are skipped.
@@ -129,7 +129,7 @@ impl AuditLog {
         let text = match fs::read_to_string(&self.path) {
             Ok(t) => t,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(with_path(e, &self.path)),
+            Err(e) => return Err(with_path(&e, &self.path)),
         };
         Ok(text
             .lines()
@@ -181,7 +181,7 @@ fn join_phases(lines: Vec<AuditRecord>) -> Vec<AuditRecord> {
     out
 }
 
-fn with_path(e: io::Error, path: &Path) -> io::Error {
+fn with_path(e: &io::Error, path: &Path) -> io::Error {
     io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 

@@ -214,7 +214,6 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
 /// `1234567` → `1.2M`; small numbers unchanged.
 #[must_use]
 pub fn human_count(n: u64) -> String {
-    #[allow(clippy::cast_precision_loss)]
     let f = n as f64;
     if n < 10_000 {
         n.to_string()

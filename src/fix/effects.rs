@@ -321,6 +321,12 @@ pub fn assess(plan: &FixPlan, model: &ClusterModel) -> Assessment {
 /// The simulated state: overrides on top of the model.
 struct Sim<'a> {
     model: &'a ClusterModel,
+    /// Node index by id (the model's own lookup is a scan).
+    index: HashMap<&'a NodeId, usize>,
+    /// Masters that hold keys in a slot, as counted (census, open-slot and uncovered counts).
+    holders: HashMap<Slot, Vec<NodeId>>,
+    /// Live masters whose keys could not be counted: they may hold keys in any slot.
+    uncounted: Vec<NodeId>,
     keys: HashMap<(NodeId, Slot), Option<u64>>,
     owner: HashMap<Slot, Option<NodeId>>,
     markers: HashMap<(NodeId, Slot), Option<(MarkerKind, NodeId)>>,
@@ -336,12 +342,68 @@ fn parse_slot(s: &str) -> Option<Slot> {
 
 impl<'a> Sim<'a> {
     fn new(model: &'a ClusterModel) -> Self {
+        let mut index = HashMap::new();
+        let mut holders: HashMap<Slot, Vec<NodeId>> = HashMap::new();
+        let mut uncounted = Vec::new();
+        for (i, n) in model.nodes.iter().enumerate() {
+            let Some(id) = n.id.as_ref() else { continue };
+            index.insert(id, i);
+            if n.role != Role::Master {
+                continue;
+            }
+            match &n.census {
+                Some(c) => {
+                    for s in c.slots.keys().chain(c.stray.keys()) {
+                        holders.entry(*s).or_default().push(id.clone());
+                    }
+                }
+                None if live(n) => uncounted.push(id.clone()),
+                None => {}
+            }
+        }
+        for o in &model.open_slots {
+            for (id, k) in &o.keys {
+                if *k > 0 {
+                    holders.entry(o.slot).or_default().push(id.clone());
+                }
+            }
+        }
+        for (s, per_node) in &model.uncovered_keys {
+            for (id, k) in per_node {
+                if *k > 0 {
+                    holders.entry(*s).or_default().push(id.clone());
+                }
+            }
+        }
         Self {
             model,
+            index,
+            holders,
+            uncounted,
             keys: HashMap::new(),
             owner: HashMap::new(),
             markers: HashMap::new(),
         }
+    }
+
+    fn node(&self, id: &NodeId) -> Option<&'a NodeSummary> {
+        self.index.get(id).and_then(|&i| self.model.nodes.get(i))
+    }
+
+    /// Masters whose keys in `s` may be readable or not: those that hold some (counted or
+    /// moved there by an earlier step) and those that could not be counted.
+    fn candidates(&self, s: Slot) -> Vec<NodeId> {
+        let mut out: Vec<NodeId> = self.holders.get(&s).cloned().unwrap_or_default();
+        out.extend(
+            self.keys
+                .iter()
+                .filter(|((_, slot), k)| *slot == s && **k != Some(0))
+                .map(|((n, _), _)| n.clone()),
+        );
+        out.extend(self.uncounted.iter().cloned());
+        out.sort();
+        out.dedup();
+        out
     }
 
     fn label(&self, id: &NodeId) -> String {
@@ -355,7 +417,7 @@ impl<'a> Sim<'a> {
         if let Some(k) = self.keys.get(&(node.clone(), slot)) {
             return *k;
         }
-        let n = self.model.node(node)?;
+        let n = self.node(node)?;
         if n.role == Role::Replica && live(n) {
             // A replica holds copies; they are accounted on its master.
             return Some(0);
@@ -412,7 +474,7 @@ impl<'a> Sim<'a> {
     }
 
     fn is_live(&self, id: &NodeId) -> bool {
-        self.model.node(id).is_some_and(live)
+        self.node(id).is_some_and(live)
     }
 
     /// Clients can read the keys `node` stores in `slot`: it serves the slot, or it imports
@@ -432,16 +494,6 @@ impl<'a> Sim<'a> {
             && self.is_live(&owner)
     }
 
-    /// Masters that may hold keys of a slot (every master the model knows).
-    fn masters(&self) -> Vec<NodeId> {
-        self.model
-            .nodes
-            .iter()
-            .filter(|n| n.role == Role::Master)
-            .filter_map(|n| n.id.clone())
-            .collect()
-    }
-
     fn step(&mut self, step: &FixStep, out: &mut Assessment) {
         match &step.action {
             StepAction::MigrateSlotKeys { slot, from, to, .. } => {
@@ -456,10 +508,9 @@ impl<'a> Sim<'a> {
                 };
                 let words: Vec<String> = args.iter().map(|a| a.to_ascii_uppercase()).collect();
                 let slots = self.touched(&node, &words, args);
-                let masters = self.masters();
                 let before: Vec<(NodeId, Slot, bool)> = slots
                     .iter()
-                    .flat_map(|&s| masters.iter().map(move |m| (m.clone(), s)))
+                    .flat_map(|&s| self.candidates(s).into_iter().map(move |m| (m, s)))
                     .map(|(m, s)| {
                         let r = self.readable(&m, s);
                         (m, s, r)
@@ -489,7 +540,7 @@ impl<'a> Sim<'a> {
                 .model
                 .node(node)
                 .and_then(|n| n.master_id.as_ref())
-                .and_then(|m| self.model.node(m))
+                .and_then(|m| self.node(m))
                 .map(|m| m.claimed_slots.iter().flat_map(SlotRange::iter).collect())
                 .unwrap_or_default(),
             _ => touched_slots(words, args),
@@ -602,7 +653,7 @@ impl<'a> Sim<'a> {
     /// `CLUSTER BUMPEPOCH` on `node`: it gets the highest config epoch, so every other master
     /// serving one of its slots gives it up and deletes its keys there.
     fn bump_epoch(&mut self, node: &NodeId, out: &mut Assessment) {
-        let Some(n) = self.model.node(node) else {
+        let Some(n) = self.node(node) else {
             return;
         };
         let mut slots: Vec<Slot> = n.claimed_slots.iter().flat_map(SlotRange::iter).collect();
@@ -668,17 +719,13 @@ impl<'a> Sim<'a> {
         for s in self.pointing_at(node, x) {
             self.markers.insert((node.clone(), s), None);
         }
-        let Some(forgotten) = self.model.node(x) else {
+        let Some(forgotten) = self.node(x) else {
             return;
         };
         if forgotten.role != Role::Replica {
             return;
         }
-        let Some(master) = forgotten
-            .master_id
-            .as_ref()
-            .and_then(|m| self.model.node(m))
-        else {
+        let Some(master) = forgotten.master_id.as_ref().and_then(|m| self.node(m)) else {
             return;
         };
         if live(master) {
@@ -701,7 +748,7 @@ impl<'a> Sim<'a> {
 
     /// `CLUSTER REPLICATE` sent to `node`: it drops its dataset for its new master's.
     fn replicate(&mut self, node: &NodeId, out: &mut Assessment) {
-        let Some(n) = self.model.node(node) else {
+        let Some(n) = self.node(node) else {
             return;
         };
         if n.role == Role::Replica {
@@ -723,7 +770,7 @@ impl<'a> Sim<'a> {
             .model
             .node(node)
             .and_then(|n| n.master_id.clone())
-            .and_then(|m| self.model.node(&m))
+            .and_then(|m| self.node(&m))
         else {
             return;
         };
@@ -769,7 +816,7 @@ impl<'a> Sim<'a> {
             if owner == met_id {
                 continue;
             }
-            let owner_epoch = self.model.node(&owner).map_or(0, |n| n.config_epoch);
+            let owner_epoch = self.node(&owner).map_or(0, |n| n.config_epoch);
             let losers: Vec<NodeId> = match met.config_epoch.cmp(&owner_epoch) {
                 std::cmp::Ordering::Less => vec![met_id.clone()],
                 std::cmp::Ordering::Greater => vec![owner.clone()],

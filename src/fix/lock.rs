@@ -26,26 +26,18 @@ pub struct FixLock {
 }
 
 /// Why the locks could not be taken.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum LockError {
     /// Another process holds the lock of this node; `holder` is what it wrote (pid, plan...).
+    #[error(
+        "another slotscope is repairing this cluster ({holder}; it holds node {}); \
+         wait until it finishes, then look again",
+        node.short()
+    )]
     Held { node: NodeId, holder: String },
     /// The lock file could not be created or locked.
+    #[error("the fix lock could not be taken: {0}")]
     Io(io::Error),
-}
-
-impl std::fmt::Display for LockError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Held { node, holder } => write!(
-                f,
-                "another slotscope is repairing this cluster ({holder}; it holds node {}); \
-                 wait until it finishes, then look again",
-                node.short()
-            ),
-            Self::Io(e) => write!(f, "the fix lock could not be taken: {e}"),
-        }
-    }
 }
 
 /// The default directory for lock files.

@@ -36,4 +36,4 @@ pub use plan::{
     CliAuth, Confirmation, DEFAULT_MIGRATE_BATCH, DEFAULT_MIGRATE_TIMEOUT_MS, FixPlan, FixStep,
     KeyEstimate, KeysAtRisk, PlanKind, Risk, RiskLevel, StepAction,
 };
-pub use planner::{PlanScope, plan_fixes, plan_fixes_for};
+pub use planner::{PlanScope, plan_fixes, plan_fixes_for, recommend_one};

@@ -457,6 +457,20 @@ pub enum PlanKind {
     ReplicaLinkAdvice,
     /// Move keys stored on a master that does not own their slot to the slot's owner.
     ReturnStrayKeys,
+    /// One incident in one plan: hand the slots of every dead master without a replica to the
+    /// live masters, then forget those masters (the steps of `reassign_slots` then `forget`).
+    RepairDeadMasters,
+    /// One incident in one plan: promote a replica of a dead master, then forget the old
+    /// master (the steps of `failover` then `forget`).
+    FailoverAndForget,
+}
+
+impl PlanKind {
+    /// Whether the plan does a whole repair made of several single-step plans.
+    #[must_use]
+    pub fn is_composite(self) -> bool {
+        matches!(self, Self::RepairDeadMasters | Self::FailoverAndForget)
+    }
 }
 
 /// A complete repair, as data.

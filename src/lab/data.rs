@@ -1,7 +1,6 @@
 //! Sample data: write keys routed to their owners, read them back, fill one slot.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 
 use redis::{ErrorKind, ServerErrorKind};
 
@@ -14,29 +13,23 @@ use crate::cluster::slots::{SLOT_COUNT, Slot};
 const MAX_HOPS: usize = 5;
 
 /// Why one key could not be read back (or written).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
     /// The owner answered: no such key.
+    #[error("absent")]
     Absent,
     /// The owner answered with another value (shown quoted).
+    #[error("wrong value {0}")]
     WrongValue(String),
     /// The owner refused with `CLUSTERDOWN` (the key may still be stored).
+    #[error("{0}")]
     ClusterDown(String),
     /// No master owns the key's slot in the routing table.
+    #[error("slot {0} has no owner")]
     NoOwner(Slot),
     /// The owner could not be reached, or another error (the message).
+    #[error("{0}")]
     Failed(String),
-}
-
-impl fmt::Display for KeyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Absent => f.write_str("absent"),
-            Self::WrongValue(v) => write!(f, "wrong value {v}"),
-            Self::ClusterDown(m) | Self::Failed(m) => f.write_str(m),
-            Self::NoOwner(slot) => write!(f, "slot {slot} has no owner"),
-        }
-    }
 }
 
 /// The result of reading back every key the lab wrote.
@@ -130,31 +123,25 @@ impl<'a> Router<'a> {
                         .redirect_node()
                         .and_then(|(addr, _)| addr.rsplit_once(':'))
                         .and_then(|(_, p)| p.parse::<u16>().ok());
-                    match target {
-                        Some(p) => {
-                            if !ask && let Some(o) = self.owner.get_mut(usize::from(slot)) {
-                                *o = Some(p);
-                            }
-                            port = p;
-                            asking = ask;
+                    if let Some(p) = target {
+                        if !ask && let Some(o) = self.owner.get_mut(usize::from(slot)) {
+                            *o = Some(p);
                         }
-                        None => {
-                            // A broken connection is not reused.
-                            if e.is_io_error() || e.is_timeout() {
-                                self.cons.remove(&port);
-                            }
-                            let message = format!("127.0.0.1:{port}: {}", conn::describe(&e));
-                            return Err(
-                                if matches!(
-                                    e.kind(),
-                                    ErrorKind::Server(ServerErrorKind::ClusterDown)
-                                ) {
-                                    KeyError::ClusterDown(message)
-                                } else {
-                                    KeyError::Failed(message)
-                                },
-                            );
+                        port = p;
+                        asking = ask;
+                    } else {
+                        // A broken connection is not reused.
+                        if e.is_io_error() || e.is_timeout() {
+                            self.cons.remove(&port);
                         }
+                        let message = format!("127.0.0.1:{port}: {}", conn::describe(&e));
+                        return Err(
+                            if matches!(e.kind(), ErrorKind::Server(ServerErrorKind::ClusterDown)) {
+                                KeyError::ClusterDown(message)
+                            } else {
+                                KeyError::Failed(message)
+                            },
+                        );
                     }
                 }
             }

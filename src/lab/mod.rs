@@ -1,7 +1,7 @@
 //! Throwaway local Redis Clusters for the demo and the tests: real `redis-server` processes on
 //! free 127.0.0.1 ports in a temporary directory, broken the way production breaks.
 //!
-//! Everything here is blocking and bounded by short timeouts, so a hung (SIGSTOPped) node can
+//! Everything here is blocking and bounded by short timeouts, so a hung (`SIGSTOP`ped) node can
 //! never hang the caller. A [`Lab`] owns its processes: dropping it (also while a test panics)
 //! kills every server it started, by pid, and removes the directory.
 //!
@@ -21,7 +21,6 @@ mod process;
 mod scenario;
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::thread;
@@ -78,14 +77,20 @@ impl Default for LabOptions {
 }
 
 /// Why a lab could not be started or driven.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum LabError {
     /// No `redis-server` binary was found.
+    #[error(
+        "redis-server not found (looked for {looked_for}). Install it: \
+         Debian/Ubuntu `sudo apt-get install redis-server`, macOS `brew install redis`, \
+         or point ${REDIS_SERVER_ENV} at the binary"
+    )]
     ServerNotFound {
         /// What was searched.
         looked_for: String,
     },
     /// A file-system or process operation failed.
+    #[error("{context}: {source}")]
     Io {
         /// What was being done.
         context: String,
@@ -93,6 +98,7 @@ pub enum LabError {
         source: std::io::Error,
     },
     /// A server did not come up.
+    #[error("redis-server on port {port} did not start: {why}\n{log_tail}")]
     StartFailed {
         /// Its client port.
         port: u16,
@@ -102,6 +108,7 @@ pub enum LabError {
         log_tail: String,
     },
     /// A command to a node failed.
+    #[error("{context}: {message}")]
     Redis {
         /// What was being done, and on which node.
         context: String,
@@ -109,6 +116,7 @@ pub enum LabError {
         message: String,
     },
     /// A condition was not reached in time.
+    #[error("timed out waiting for {what} (last: {last})")]
     Timeout {
         /// What was awaited.
         what: String,
@@ -116,43 +124,8 @@ pub enum LabError {
         last: String,
     },
     /// A request that does not fit this lab (bad index, bad options, unknown scenario).
+    #[error("{0}")]
     Invalid(String),
-}
-
-impl fmt::Display for LabError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ServerNotFound { looked_for } => write!(
-                f,
-                "redis-server not found (looked for {looked_for}). Install it: \
-                 Debian/Ubuntu `sudo apt-get install redis-server`, macOS `brew install redis`, \
-                 or point ${REDIS_SERVER_ENV} at the binary"
-            ),
-            Self::Io { context, source } => write!(f, "{context}: {source}"),
-            Self::StartFailed {
-                port,
-                why,
-                log_tail,
-            } => write!(
-                f,
-                "redis-server on port {port} did not start: {why}\n{log_tail}"
-            ),
-            Self::Redis { context, message } => write!(f, "{context}: {message}"),
-            Self::Timeout { what, last } => {
-                write!(f, "timed out waiting for {what} (last: {last})")
-            }
-            Self::Invalid(m) => f.write_str(m),
-        }
-    }
-}
-
-impl std::error::Error for LabError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Io { source, .. } => Some(source),
-            _ => None,
-        }
-    }
 }
 
 /// The role a node was given when the lab created the cluster (failovers may change it later;

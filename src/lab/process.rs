@@ -277,7 +277,7 @@ pub(crate) fn log_tail(dir: &Path) -> String {
         let Ok(mut f) = File::open(dir.join(name)) else {
             continue;
         };
-        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let len = f.metadata().map_or(0, |m| m.len());
         let _ = f.seek(SeekFrom::Start(len.saturating_sub(1500)));
         let mut buf = String::new();
         let _ = f.read_to_string(&mut buf);

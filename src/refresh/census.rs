@@ -5,7 +5,7 @@
 //! elsewhere and no sweep is needed. Otherwise the other slots are swept with more pipelined
 //! `COUNTKEYSINSLOT`s: all of them when there is no previous snapshot (`check`, `fix`), or
 //! [`SWEEP_BUDGET`] per refresh, carried on from the previous snapshot's census, in the
-//! dashboard. A master with no key (`INFO keyspace`) costs nothing. A failed count leaves the
+//! dashboard. The dashboard counts a master again once its census is [`CENSUS_PERIOD_MS`] old. A master with no key (`INFO keyspace`) costs nothing. A failed count leaves the
 //! census absent: unknown, never zero.
 
 use std::collections::BTreeMap;
@@ -20,6 +20,9 @@ use super::now_ms;
 
 /// Commands per pipeline.
 const CHUNK: usize = 4096;
+
+/// In the dashboard, how old a complete census may be before it is counted again.
+pub const CENSUS_PERIOD_MS: u64 = 30_000;
 
 /// Count the census of every answering master, concurrently. `previous` carries a sweep on.
 pub async fn take_census(
@@ -105,6 +108,17 @@ impl Job {
                 at_ms,
                 ..NodeCensus::default()
             });
+        }
+        // In the dashboard a recent census is carried over, so that counting every served
+        // slot costs each master one pass per CENSUS_PERIOD, not one per refresh. A sweep under
+        // way carries on every refresh until it is complete. A repair never relies on this:
+        // the executor observes afresh (full census) and replays the plan on it first.
+        if budget != usize::MAX
+            && let Some(p) = &self.previous
+            && at_ms.saturating_sub(p.at_ms) < CENSUS_PERIOD_MS
+            && p.is_complete()
+        {
+            return Ok(p.clone());
         }
         let (db_keys, slots, agree) = self.count_owned(connector, ep).await?;
         let mut census = NodeCensus {

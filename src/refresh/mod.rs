@@ -39,6 +39,7 @@ use tokio::time::MissedTickBehavior;
 
 pub use conn::{CommandError, Connector, NodeConn};
 pub use probe::{now_ms, probe_node};
+
 pub use target::{ConnectOptions, Secret, SeedError, parse_seed};
 
 use crate::cluster::identity::{ClusterGroup, separate_clusters};
@@ -51,7 +52,10 @@ use crate::cluster::types::{ClusterSnapshot, Endpoint, NodeId, NodeObservation, 
 pub const MAX_ENDPOINTS: usize = 4096;
 
 /// The whole cluster could not be observed. See the module docs for when this happens.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Display` is written by hand: it groups the failures (clusters, unreachable seeds,
+/// authentication) instead of formatting fields.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub struct ObserveError {
     /// Every probed endpoint with its error, sorted by endpoint.
     pub failures: Vec<(Endpoint, ProbeError)>,
@@ -123,8 +127,6 @@ impl fmt::Display for ObserveError {
         f.write_str(&parts.join("; "))
     }
 }
-
-impl std::error::Error for ObserveError {}
 
 fn is_unobservable(e: &ProbeError) -> bool {
     matches!(
@@ -242,6 +244,35 @@ pub async fn observe_once(
     connector: &Connector,
     previous: Option<&ClusterSnapshot>,
 ) -> Result<ClusterSnapshot, ObserveError> {
+    observe(connector, previous, Census::Spread).await
+}
+
+/// [`observe_once`] with a complete key census on every master, whatever the previous
+/// snapshot holds: what a repair decides and verifies on.
+///
+/// # Errors
+/// [`ObserveError`] when nothing could be observed (see the module docs).
+pub async fn observe_fresh(
+    connector: &Connector,
+    previous: Option<&ClusterSnapshot>,
+) -> Result<ClusterSnapshot, ObserveError> {
+    observe(connector, previous, Census::Complete).await
+}
+
+/// How much of the key census a cycle counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Census {
+    /// Everything, now.
+    Complete,
+    /// Spread over refreshes when there is a previous snapshot (the dashboard).
+    Spread,
+}
+
+async fn observe(
+    connector: &Connector,
+    previous: Option<&ClusterSnapshot>,
+    census_mode: Census,
+) -> Result<ClusterSnapshot, ObserveError> {
     let started_at_ms = now_ms();
     let seeds = connector.options().seeds.clone();
     let initial = initial_endpoints(&seeds, previous);
@@ -278,7 +309,11 @@ pub async fn observe_once(
     observations.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
 
     count_keys(connector, &mut observations).await;
-    census::take_census(connector, &mut observations, previous).await;
+    let carried = match census_mode {
+        Census::Complete => None,
+        Census::Spread => previous,
+    };
+    census::take_census(connector, &mut observations, carried).await;
 
     // Forget connections to endpoints that are no longer part of the picture.
     let probed: HashSet<&Endpoint> = observations.iter().map(|o| &o.endpoint).collect();
@@ -545,16 +580,15 @@ async fn run_loop(
         tokio::select! {
             () = tx.closed() => return,
             _ = ticker.tick() => {}
-            req = requests.recv(), if requests_open => match req {
-                Some(w) => {
+            req = requests.recv(), if requests_open => {
+                if let Some(w) = req {
                     waiters.extend(w);
                     ticker.reset();
-                }
-                None => {
+                } else {
                     requests_open = false;
                     continue;
                 }
-            },
+            }
         }
         // Requests that queued up meanwhile are served by this same cycle.
         while let Ok(w) = requests.try_recv() {
@@ -628,7 +662,7 @@ mod tests {
                 cluster_info: None,
                 info: ServerInfo::default(),
                 config: crate::cluster::types::NodeConfig::default(),
-                slot_keys: Default::default(),
+                slot_keys: std::collections::BTreeMap::default(),
                 census: None,
             }),
         }

@@ -37,7 +37,8 @@ pub fn now_ms() -> u64 {
 /// then the concurrent reads), and by one command timeout when the node is already connected
 /// and hung.
 pub async fn probe_node(conn: &Connector, ep: &Endpoint) -> NodeObservation {
-    let (rtt_us, result) = probe_inner(conn, ep).await;
+    // Boxed: the probe's state is large, and the caller moves this future into a task.
+    let (rtt_us, result) = Box::pin(probe_inner(conn, ep)).await;
     if let Err(e) = &result {
         tracing::debug!(endpoint = %ep, error = %e, "probe failed");
     }

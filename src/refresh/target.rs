@@ -130,29 +130,43 @@ impl ConnectOptions {
 }
 
 /// Why a seed string was rejected. Messages never contain the password.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SeedError {
     /// Nothing was given.
+    #[error("empty seed address")]
     Empty,
     /// `rediss://`: TLS is not implemented.
+    #[error("TLS (rediss://) is not supported yet; connect over plain TCP or an SSH tunnel")]
     TlsUnsupported,
     /// A URL scheme other than `redis://`.
+    #[error("unsupported URL scheme `{0}://`: use host:port or redis://host:port")]
     UnsupportedScheme(String),
     /// `host:` with nothing after the colon.
+    #[error("missing port after `:` in `{0}`")]
     MissingPort(String),
     /// The port is not a number in `1..=65535`.
+    #[error("invalid port `{0}`: expected a number 1-65535")]
     InvalidPort(String),
     /// No host before the port.
+    #[error("missing host in `{0}`")]
     MissingHost(String),
     /// An unterminated `[` or other malformed bracketed IPv6 address.
+    #[error("invalid host in `{0}`")]
     InvalidHost(String),
     /// A database other than 0 in a URL (a cluster only has database 0).
+    #[error("database `{0}` requested, but a Redis Cluster only has database 0")]
     NonZeroDb(String),
     /// A bad `%XX` escape or non-UTF-8 text in the user or password.
+    #[error("invalid percent-escape or non-UTF-8 text in the URL's user or password")]
     InvalidEscape,
     /// Two seeds name different users or passwords.
+    #[error("seeds give different users or passwords; give one set of credentials")]
     ConflictingCredentials,
     /// A bare IPv6 address whose last group could be a port (`::1:6379`).
+    #[error(
+        "ambiguous IPv6 seed `{given}`: write [{host}]:{port} for port {port}, or \
+         [{given}] for the whole address on port {DEFAULT_PORT}"
+    )]
     AmbiguousIpv6 {
         /// What was given.
         given: String,
@@ -162,42 +176,6 @@ pub enum SeedError {
         port: u16,
     },
 }
-
-impl fmt::Display for SeedError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Empty => f.write_str("empty seed address"),
-            Self::TlsUnsupported => f.write_str(
-                "TLS (rediss://) is not supported yet; connect over plain TCP or an SSH tunnel",
-            ),
-            Self::UnsupportedScheme(s) => write!(
-                f,
-                "unsupported URL scheme `{s}://`: use host:port or redis://host:port"
-            ),
-            Self::MissingPort(s) => write!(f, "missing port after `:` in `{s}`"),
-            Self::InvalidPort(p) => write!(f, "invalid port `{p}`: expected a number 1-65535"),
-            Self::MissingHost(s) => write!(f, "missing host in `{s}`"),
-            Self::InvalidHost(s) => write!(f, "invalid host in `{s}`"),
-            Self::AmbiguousIpv6 { given, host, port } => write!(
-                f,
-                "ambiguous IPv6 seed `{given}`: write [{host}]:{port} for port {port}, or \
-                 [{given}] for the whole address on port {DEFAULT_PORT}"
-            ),
-            Self::NonZeroDb(db) => write!(
-                f,
-                "database `{db}` requested, but a Redis Cluster only has database 0"
-            ),
-            Self::InvalidEscape => f.write_str(
-                "invalid percent-escape or non-UTF-8 text in the URL's user or password",
-            ),
-            Self::ConflictingCredentials => {
-                f.write_str("seeds give different users or passwords; give one set of credentials")
-            }
-        }
-    }
-}
-
-impl std::error::Error for SeedError {}
 
 /// Parse one seed: `host:port`, `[::1]:port`, `host` (port 6379) or
 /// `redis://[user[:password]@]host[:port][/0]`. Returns the endpoint and any credentials the

@@ -102,23 +102,95 @@ fn x_on_a_slot_opens_its_plan_with_focus_on_cancel() {
     let d = dialog(&a);
     assert_eq!(
         d.stage,
-        FixStage::Confirm,
-        "one plan: straight to its confirmation"
+        FixStage::Choose,
+        "x always opens the chooser, even for one plan"
     );
-    assert_eq!(d.focus, DialogButton::Cancel);
     assert_eq!(d.plan().map(|p| p.id.as_str()), Some("stabilise-slot-200"));
+    assert!(d.plan().is_some_and(|p| p.recommended));
+    assert!(screen(&a).contains("FIX · Slot 200"), "{}", screen(&a));
+    // Enter shows the plan, focus on Cancel.
+    assert_eq!(key(&mut a, KeyCode::Enter), None);
+    let d = dialog(&a);
+    assert_eq!(d.stage, FixStage::Confirm);
+    assert_eq!(d.focus, DialogButton::Cancel);
     let s = screen(&a);
-    assert!(s.contains("FIX · slot 200"), "{s}");
     assert!(
         s.contains("redis-cli -h 127.0.0.1 -p 31000 CLUSTER SETSLOT 200 STABLE"),
         "{s}"
     );
     assert!(s.contains("RISK"), "{s}");
     assert!(s.contains("▸[ Cancel ]◂"), "{s}");
-    // Enter on Cancel closes, nothing runs.
+    // Enter on Cancel goes back to the chooser, nothing runs; Esc there closes.
     assert_eq!(key(&mut a, KeyCode::Enter), None);
+    assert_eq!(dialog(&a).stage, FixStage::Choose);
+    assert_eq!(key(&mut a, KeyCode::Esc), None);
     assert_eq!(a.mode, Mode::Normal);
     assert!(a.fix.is_none());
+}
+
+#[test]
+fn esc_goes_back_one_level() {
+    let mut a = app(open_slots(), false);
+    a.jump_to_slot(200);
+    ch(&mut a, 'x');
+    key(&mut a, KeyCode::Enter);
+    typed(&mut a, "");
+    assert_eq!(dialog(&a).stage, FixStage::Confirm);
+    // Esc in a plan: back to the chooser, the cursor still on that plan.
+    assert_eq!(key(&mut a, KeyCode::Esc), None);
+    assert_eq!(a.mode, Mode::Fix);
+    assert_eq!(dialog(&a).stage, FixStage::Choose);
+    assert_eq!(
+        dialog(&a).plan().map(|p| p.id.as_str()),
+        Some("stabilise-slot-200")
+    );
+    // Esc in the chooser: back to the dashboard.
+    assert_eq!(key(&mut a, KeyCode::Esc), None);
+    assert_eq!(a.mode, Mode::Normal);
+}
+
+#[test]
+fn x_from_any_pane_opens_the_most_severe_finding_with_one_recommendation() {
+    let snap = master_down();
+    let mut seen = Vec::new();
+    for pane in ['1', '2', '3', '4', '5'] {
+        let mut a = app(snap.clone(), false);
+        ch(&mut a, pane);
+        assert_eq!(ch(&mut a, 'x'), None);
+        assert_eq!(a.mode, Mode::Fix, "x in pane {pane}");
+        let d = dialog(&a);
+        assert_eq!(d.stage, FixStage::Choose);
+        assert_eq!(
+            d.plans.iter().filter(|p| p.recommended).count(),
+            1,
+            "exactly one recommended plan: {:?}",
+            d.plans
+                .iter()
+                .map(|p| (&p.id, p.recommended))
+                .collect::<Vec<_>>()
+        );
+        assert!(d.plan().is_some_and(|p| p.recommended), "selected");
+        let ids: Vec<String> = d.plans.iter().map(|p| p.id.clone()).collect();
+        seen.push((d.target.clone(), ids));
+    }
+    let most_severe = {
+        let a = app(snap.clone(), false);
+        a.findings()
+            .iter()
+            .max_by_key(|f| f.severity)
+            .map(|f| f.severity)
+    };
+    assert_eq!(most_severe, Some(crate::cluster::Severity::Critical));
+    // Heatmap (slot 0 is served), findings (cursor on the first), node table and timeline:
+    // the most severe finding. The same finding offers the same plans from every pane.
+    for s in &seen {
+        if s.0 == seen[0].0 {
+            assert_eq!(s.1, seen[0].1, "the same plans whichever pane: {seen:#?}");
+        }
+    }
+    assert!(seen[0].0.starts_with("CLUSTER DOWN"), "{seen:#?}");
+    assert_eq!(seen[0].0, seen[2].0);
+    assert_eq!(seen[0].0, seen[4].0);
 }
 
 #[test]
@@ -126,12 +198,14 @@ fn the_dialog_captures_every_key() {
     let mut a = app(open_slots(), false);
     a.jump_to_slot(200);
     ch(&mut a, 'x');
+    key(&mut a, KeyCode::Enter);
     for c in ['q', '1', '2', '/', ':', 'f', 'z', 'x', '?'] {
         assert_eq!(ch(&mut a, c), None, "{c:?}");
         assert_eq!(a.mode, Mode::Fix, "{c:?} left the dialog");
     }
     assert_eq!(a.focus, Pane::Heatmap);
     assert!(!a.frozen);
+    assert_eq!(key(&mut a, KeyCode::Esc), None);
     assert_eq!(key(&mut a, KeyCode::Esc), None);
     assert_eq!(a.mode, Mode::Normal);
 }
@@ -141,6 +215,7 @@ fn run_reports_progress_then_verification_and_refreshes() {
     let mut a = app(open_slots(), false);
     a.jump_to_slot(200);
     ch(&mut a, 'x');
+    key(&mut a, KeyCode::Enter); // the chooser: Enter shows the plan
     key(&mut a, KeyCode::Tab);
     assert_eq!(dialog(&a).focus, DialogButton::Run);
     let eff = key(&mut a, KeyCode::Enter);
@@ -206,6 +281,7 @@ fn a_failed_step_shows_what_was_and_was_not_done() {
     let mut a = app(open_slots(), false);
     a.jump_to_slot(200);
     ch(&mut a, 'x');
+    key(&mut a, KeyCode::Enter); // the chooser: Enter shows the plan
     key(&mut a, KeyCode::Right);
     assert!(matches!(
         key(&mut a, KeyCode::Enter),
@@ -364,18 +440,19 @@ fn read_only_hides_every_fix() {
 }
 
 #[test]
-fn nothing_to_fix_says_so() {
+fn x_on_a_slot_without_finding_offers_the_most_severe_finding() {
     let mut a = app(open_slots(), false);
     a.jump_to_slot(9000);
     ch(&mut a, 'x');
-    assert_eq!(a.mode, Mode::Normal);
-    assert!(
-        a.message
-            .as_deref()
-            .is_some_and(|m| m.contains("slot 9000")),
-        "{:?}",
-        a.message
-    );
+    assert_eq!(a.mode, Mode::Fix);
+    let d = dialog(&a);
+    assert!(d.plan().is_some_and(|p| p.recommended));
+    let first = a
+        .findings()
+        .iter()
+        .max_by_key(|f| f.severity)
+        .map(|f| f.summary.clone());
+    assert!(first.is_some());
 }
 
 #[test]
@@ -395,11 +472,23 @@ fn node_table_selection_scopes_the_plans() {
         .model()
         .and_then(|m| m.nodes[want].id.clone())
         .expect("id");
-    assert!(
-        d.plans
-            .iter()
-            .all(|p| p.nodes.contains(&id) || p.kind == PlanKind::CoverageOn)
+    // The node's own finding (the most severe that names it), with the same plans as from
+    // the findings pane.
+    let own = a
+        .findings()
+        .iter()
+        .filter(|f| f.nodes.contains(&id))
+        .min_by_key(|f| std::cmp::Reverse(f.severity))
+        .cloned()
+        .expect("a finding about the dead master");
+    assert_eq!(d.target, own.summary);
+    let (_, from_findings) = fix::plans_for(
+        a.model().expect("model"),
+        a.findings(),
+        &FixTarget::Finding(own),
     );
+    assert_eq!(d.plans, from_findings);
+    assert!(d.plans.iter().any(|p| p.nodes.contains(&id)));
 }
 
 #[test]
@@ -438,6 +527,7 @@ fn running_fix() -> App {
     let mut a = app(open_slots(), false);
     a.jump_to_slot(200);
     ch(&mut a, 'x');
+    key(&mut a, KeyCode::Enter); // the chooser: Enter shows the plan
     key(&mut a, KeyCode::Tab);
     assert!(matches!(
         key(&mut a, KeyCode::Enter),

@@ -13,5 +13,4 @@ pub use run::{DashboardOptions, run_dashboard};
 mod flow_tests;
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod fix_flow_tests;

@@ -187,7 +187,6 @@ pub fn on_outcome(app: &mut App, outcome: &RefreshOutcome) {
 ///
 /// # Errors
 /// Drawing failed, the event stream failed, or the refresher or a fix task panicked.
-#[allow(clippy::too_many_lines)]
 pub async fn run_loop<E, F, D>(
     app: &mut App,
     mut updates: watch::Receiver<Option<Arc<RefreshOutcome>>>,
@@ -269,17 +268,14 @@ where
                 }
             }
             r = updates.changed(), if updates_open => {
-                match r {
-                    Ok(()) => {
-                        let o = updates.borrow_and_update().clone();
-                        if let Some(o) = o {
-                            on_outcome(app, &o);
-                        }
+                if r.is_ok() {
+                    let o = updates.borrow_and_update().clone();
+                    if let Some(o) = o {
+                        on_outcome(app, &o);
                     }
-                    Err(_) => {
-                        updates_open = false;
-                        app.on_refresher_stopped();
-                    }
+                } else {
+                    updates_open = false;
+                    app.on_refresher_stopped();
                 }
                 dirty = true;
             }

@@ -124,6 +124,12 @@ fn risk_style(app: &App, l: Option<RiskLevel>) -> Style {
 
 /// Word-wrap `text` to `width` columns: the first line starts with `first`, the following ones
 /// with `rest` (a hanging indent). Words longer than a line are cut.
+///
+/// Not [`super::text::wrap`] with a prefix added: this splits on single spaces and keeps the
+/// text's spaces (`"a  b "` stays as written), and a word too long for any line is cut to the
+/// room its line leaves after the prefix (`first` or `rest`). Not `textwrap` either: it cuts a
+/// long first word at the width of the following lines, leaving `first` alone on the first
+/// line, and it trims spaces.
 fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut line = first.to_owned();
@@ -134,7 +140,7 @@ fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
         let need = if empty { ww } else { ww + 1 };
         if !empty && line.width() + need > width {
             out.push(std::mem::take(&mut line));
-            line = rest.to_owned();
+            rest.clone_into(&mut line);
             prefix_w = rest.width();
             empty = true;
         }
@@ -146,7 +152,7 @@ fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
             for c in word.chars() {
                 if line.width() + c.width().unwrap_or(0) > width {
                     out.push(std::mem::take(&mut line));
-                    line = rest.to_owned();
+                    rest.clone_into(&mut line);
                 }
                 line.push(c);
             }

@@ -141,7 +141,7 @@ pub fn render_findings(buf: &mut Buffer, area: Rect, app: &App) {
         app,
         Pane::Findings,
         &findings.len().to_string(),
-        right,
+        &right,
     );
     if body.height == 0 {
         return;

@@ -93,7 +93,7 @@ fn legend(app: &App, model: &ClusterModel) -> Line<'static> {
 pub fn render_heatmap_pane(buf: &mut Buffer, area: Rect, app: &App) {
     let t = &Theme::of(app);
     let Some(model) = app.model() else {
-        super::render_title(buf, area, app, Pane::Heatmap, "", Line::default());
+        super::render_title(buf, area, app, Pane::Heatmap, "", &Line::default());
         if area.height > 1 {
             buf.set_string(area.x + 1, area.y + 1, "no data yet", t.text_dim);
         }
@@ -114,7 +114,7 @@ pub fn render_heatmap_pane(buf: &mut Buffer, area: Rect, app: &App) {
         grid.bucket
     );
     let lg = legend(app, model);
-    super::render_title(buf, area, app, Pane::Heatmap, &extra, lg);
+    super::render_title(buf, area, app, Pane::Heatmap, &extra, &lg);
     let px = heatmap::pixels(model, &grid, app.heat_mode, t);
     let cursor = grid.bucket_of(app.heat_cursor);
     heatmap::paint(buf, &grid, &px, cursor, t);

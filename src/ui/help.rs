@@ -1,5 +1,5 @@
 //! Help overlay, rendered from the keymap table (the same rows dispatch uses). It scrolls
-//! (↑↓ j k PgUp PgDn g G) when it does not fit, and says so in its frame.
+//! (↑↓ j k `PgUp` `PgDn` g G) when it does not fit, and says so in its frame.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};

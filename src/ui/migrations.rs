@@ -26,7 +26,7 @@ fn addr(model: &ClusterModel, id: Option<&NodeId>, w: usize) -> String {
 pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
     let t = &Theme::of(app);
     let Some(model) = app.model() else {
-        super::render_title(buf, area, app, Pane::Migrations, "", Line::default());
+        super::render_title(buf, area, app, Pane::Migrations, "", &Line::default());
         return;
     };
     super::render_title(
@@ -35,7 +35,7 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
         app,
         Pane::Migrations,
         &format!("{} open", model.open_slots.len()),
-        Line::default(),
+        &Line::default(),
     );
     let body = Rect {
         y: area.y + 1,
@@ -92,11 +92,8 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
             let k = |v: Option<u64>| v.map_or_else(|| "?".to_owned(), human_count);
             let (rate, eta) = match app.migrations.get(&o.slot).and_then(|p| p.rate_per_s) {
                 Some(r) if r > 0.0 => {
-                    #[allow(
-                        clippy::cast_precision_loss,
-                        clippy::cast_possible_truncation,
-                        clippy::cast_sign_loss
-                    )]
+                    // `as` saturates: an estimate beyond `u64` shows as the longest age.
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                     let eta_ms = (ks.unwrap_or(0) as f64 / r * 1000.0) as u64;
                     (format!("{r:.0}/s"), human_age_ms(eta_ms))
                 }

@@ -329,7 +329,7 @@ pub fn render_title(
     app: &App,
     pane: Pane,
     extra: &str,
-    right: Line<'_>,
+    right: &Line<'_>,
 ) {
     if area.height == 0 {
         return;
@@ -361,7 +361,7 @@ pub fn render_title(
     let rw = u16::try_from(right.width()).unwrap_or(u16::MAX);
     let right_x = area.right().saturating_sub(rw + 1);
     if rw > 0 && right_x > x + 1 {
-        buf.set_line(right_x, area.y, &right, rw);
+        buf.set_line(right_x, area.y, right, rw);
     }
 }
 

@@ -270,7 +270,7 @@ pub fn short_error(e: &ProbeError) -> &'static str {
 pub fn render_nodes(buf: &mut Buffer, area: Rect, app: &App) {
     let t = &Theme::of(app);
     let Some(model) = app.model() else {
-        super::render_title(buf, area, app, Pane::Nodes, "", Line::default());
+        super::render_title(buf, area, app, Pane::Nodes, "", &Line::default());
         return;
     };
     let mut extra = format!("{} · {}", model.nodes.len(), app.node_sort.label());
@@ -290,7 +290,7 @@ pub fn render_nodes(buf: &mut Buffer, area: Rect, app: &App) {
             t.text_dim,
         )
     };
-    super::render_title(buf, area, app, Pane::Nodes, &extra, pos);
+    super::render_title(buf, area, app, Pane::Nodes, &extra, &pos);
     let body = Rect {
         y: area.y + 1,
         height: area.height.saturating_sub(1),

@@ -73,6 +73,12 @@ pub fn truncate_end(s: &str, width: usize) -> String {
 /// Word-wrap `s` into lines of at most `width` columns (unicode-width aware). Words longer
 /// than a line are cut hard, so every word is shown in full across lines; never returns an
 /// empty vector (an empty string gives one empty line).
+///
+/// Hand-written rather than `textwrap`: `textwrap` measures a word as the sum of its chars'
+/// widths and skips ANSI escapes, while this measures with `unicode-width`'s string width like
+/// every other width in the UI (`"ok 👍🏽"` is 5 columns here, 7 for `textwrap`, which moves the
+/// emoji to its own line). The dialog's hanging-indent wrapper (`ui::dialog`) is kept apart for
+/// the same reason plus its own contract: it keeps the text's spaces as given.
 #[must_use]
 pub fn wrap(s: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
@@ -137,7 +143,6 @@ pub fn wrap_max(s: &str, width: usize, max_lines: usize) -> Vec<String> {
 /// Bytes as `12.3M` (binary units).
 #[must_use]
 pub fn human_bytes(n: u64) -> String {
-    #[allow(clippy::cast_precision_loss)]
     let f = n as f64;
     if n < 1024 {
         format!("{n}B")

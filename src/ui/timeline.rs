@@ -35,7 +35,7 @@ pub fn render_timeline(buf: &mut Buffer, area: Rect, app: &App) {
         app,
         Pane::Timeline,
         &n.to_string(),
-        Line::default(),
+        &Line::default(),
     );
     let body = Rect {
         y: area.y + 1,

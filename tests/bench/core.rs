@@ -22,12 +22,15 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use slotscope::cluster::census::NodeCensus;
 use slotscope::cluster::parse::parse_cluster_nodes;
 use slotscope::cluster::synthetic::{
     synthetic_cluster, synthetic_nodes_text, synthetic_seed_view, synthetic_single_view,
 };
 use slotscope::cluster::types::ClusterSnapshot;
+use slotscope::cluster::types::ProbeError;
 use slotscope::cluster::{ClusterModel, NodeReport, diagnose};
+use slotscope::fix::plan_fixes;
 
 const MASTERS: usize = 500;
 const REPLICAS: usize = 1;
@@ -100,7 +103,70 @@ fn bench_core(c: &mut Criterion) {
     slow.bench_function("diagnose/all_views_1000", |b| {
         b.iter(|| diagnose(black_box(&full_model)));
     });
+    // Planning, with every plan replayed on the key census (src/fix/effects.rs): the first
+    // master is dead (its peers flag it `fail`), every live master has a census (one key per
+    // slot it serves), or none does (the replay then considers every live master uncounted).
+    for (name, counted) in [
+        ("plan/dead_master_1000", true),
+        ("plan/dead_master_uncounted_1000", false),
+    ] {
+        let snap = dead_first_master(&full, counted);
+        let model = ClusterModel::build(&snap);
+        let findings = diagnose(&model);
+        slow.bench_function(name, |b| {
+            b.iter(|| plan_fixes(black_box(&model), black_box(&findings)).len());
+        });
+    }
     slow.finish();
+}
+
+/// `full` with its first master down (connection refused, flagged `fail` by every view) and,
+/// when `counted`, a key census on every live master.
+fn dead_first_master(full: &ClusterSnapshot, counted: bool) -> ClusterSnapshot {
+    let mut snap = full.clone();
+    let victim = snap
+        .observations
+        .iter()
+        .find_map(|o| {
+            let me = o.report()?.nodes.myself()?;
+            (me.flags.master && !me.slots.is_empty()).then(|| me.id.clone())
+        })
+        .expect("the synthetic cluster has a master with slots");
+    for o in &mut snap.observations {
+        if o.node_id() == Some(&victim) {
+            o.result = Err(ProbeError::ConnectFailed("connection refused".into()));
+            continue;
+        }
+        if let Ok(r) = o.result.as_mut() {
+            for line in &mut r.nodes.lines {
+                if line.id == victim {
+                    line.flags.fail = true;
+                }
+            }
+            let me_master = r.nodes.myself().is_some_and(|m| m.flags.master);
+            if counted && me_master {
+                let slots = r
+                    .nodes
+                    .myself()
+                    .map(|m| {
+                        m.slots
+                            .iter()
+                            .flat_map(slotscope::cluster::slots::SlotRange::iter)
+                            .map(|s| (s, 1))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut c = NodeCensus {
+                    slots,
+                    ..NodeCensus::default()
+                };
+                c.owned_keys = c.slots.values().sum();
+                c.db_keys = c.owned_keys;
+                r.census = Some(c);
+            }
+        }
+    }
+    snap
 }
 
 criterion_group!(benches, bench_core);

@@ -17,8 +17,8 @@ fn time(cmd: &mut Command) -> (Duration, Option<i32>) {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
-        .map(|s| s.code())
-        .unwrap_or(None);
+        .ok()
+        .and_then(|s| s.code());
     (t.elapsed(), status)
 }
 

@@ -1,6 +1,6 @@
 //! Dashboard performance figures for issue 3 that criterion does not cover:
 //!
-//! - `memory`: resident memory (VmRSS / VmHWM from `/proc/self/status`) of a process that builds
+//! - `memory`: resident memory (`VmRSS` / `VmHWM` from `/proc/self/status`) of a process that builds
 //!   a synthetic 1000-node snapshot, feeds it to the `App` the way the run loop does
 //!   (`tui::run::on_outcome`), renders frames at 200x60 into a ratatui `Buffer`, then goes
 //!   through further refresh cycles the way the live dashboard does (the previous outcome stays
@@ -93,7 +93,7 @@ fn run_child(part: &str, env: &[(&str, &str)]) {
 // ---------------------------------------------------------------------------------------------
 // memory
 
-/// (VmRSS, VmHWM) in KiB.
+/// (`VmRSS`, `VmHWM`) in KiB.
 fn rss_kib() -> (u64, u64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| {
@@ -108,9 +108,7 @@ fn rss_kib() -> (u64, u64) {
 }
 
 fn mib(kib: u64) -> f64 {
-    #[allow(clippy::cast_precision_loss)]
-    let v = kib as f64 / 1024.0;
-    v
+    kib as f64 / 1024.0
 }
 
 /// The same cluster content, as the next refresh cycle would publish it: new generation, times
@@ -614,10 +612,8 @@ fn frame() {
                 slotscope::ui::render(&mut buf, area, std::hint::black_box(&app));
                 std::hint::black_box(&buf);
             }
-            #[allow(clippy::cast_precision_loss)]
             let n = BATCH as f64;
             wall.push(t0.elapsed().as_secs_f64() * 1e6 / n);
-            #[allow(clippy::cast_precision_loss)]
             let ticks = thread_cpu_ticks().saturating_sub(c0) as f64;
             cpu.push(ticks / tck * 1e6 / n);
         }

@@ -70,7 +70,7 @@ pub(super) fn ranges_in(m: &ClusterModel, state: SlotState) -> String {
 pub(super) fn owner_id(m: &ClusterModel, slot: Slot) -> Option<&str> {
     m.owner_of(slot)
         .and_then(|n| n.id.as_ref())
-        .map(|i| i.as_str())
+        .map(NodeId::as_str)
 }
 
 pub(super) fn order(m: &ClusterModel) -> Vec<String> {

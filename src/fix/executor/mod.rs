@@ -34,7 +34,7 @@ use crate::cluster::slots::Slot;
 use crate::cluster::types::{ClusterSnapshot, NodeId};
 use crate::cluster::{Finding, diagnose};
 use crate::refresh::conn::{redact_args, sanitize};
-use crate::refresh::{CommandError, Connector, now_ms, observe_once};
+use crate::refresh::{CommandError, Connector, now_ms, observe_fresh};
 
 /// Default time allowed for the cluster to converge after the last step.
 pub const DEFAULT_CONVERGE_TIMEOUT: Duration = Duration::from_secs(20);
@@ -234,7 +234,7 @@ impl Executor {
         &self,
         previous: &mut Option<ClusterSnapshot>,
     ) -> Result<ClusterModel, String> {
-        match observe_once(&self.connector, previous.as_ref()).await {
+        match observe_fresh(&self.connector, previous.as_ref()).await {
             Ok(snap) => {
                 let model = ClusterModel::build(&snap);
                 *previous = Some(snap);
@@ -481,6 +481,7 @@ impl Executor {
             .await
             .map_err(|error| FixOutcome::Unobservable { error })?;
         let mut changes = failed_checks(&plan.preconditions, &before);
+        changes.extend(riskier_now(plan, &before));
         if let (Some(a), Some(b)) = (first_snapshot.as_ref(), previous.as_ref()) {
             changes.extend(keys_moving(&plan.slots, a, b));
         }
@@ -627,6 +628,35 @@ impl Executor {
     }
 }
 
+/// The plan replayed on the key counts measured just now: if it would now lose keys that
+/// the confirmation did not accept (a plain yes for a plan that now deletes or hides keys, or
+/// more keys than the typed word was given for), say so; the run must not start.
+fn riskier_now(plan: &FixPlan, fresh: &ClusterModel) -> Vec<String> {
+    let mut now = plan.clone();
+    super::effects::enforce(&mut now, fresh);
+    let note = || now.risk.notes.last().cloned().unwrap_or_default();
+    if now.risk.loses_data && !plan.risk.loses_data {
+        return vec![format!(
+            "confirmed as keeping every key, but {}: look again",
+            note()
+        )];
+    }
+    match (
+        plan.risk.keys_at_risk.known(),
+        now.risk.keys_at_risk.known(),
+    ) {
+        (Some(was), Some(is)) if is > was => vec![format!(
+            "confirmed for {was} key(s) at risk, now {is}: {}; look again",
+            note()
+        )],
+        (Some(was), None) if plan.risk.loses_data => vec![format!(
+            "confirmed for {was} key(s) at risk, but the keys at risk cannot all be counted now: \
+             look again"
+        )],
+        _ => Vec::new(),
+    }
+}
+
 fn step_line(s: &FixStep) -> String {
     format!("{}: {}", s.endpoint, s.command_text())
 }
@@ -728,6 +758,64 @@ mod tests {
             }
         }
         snap
+    }
+
+    /// The two-master model of [`counted`], with a census giving `a_keys` keys of slot 5 to
+    /// master a (which serves it).
+    fn with_census(a_keys: u64) -> ClusterModel {
+        let mut m = ClusterModel::build(&counted(None, None));
+        for n in &mut m.nodes {
+            let mut c = crate::cluster::census::NodeCensus::default();
+            if n.id.as_ref().is_some_and(|i| i.as_str() == "aaaa") && a_keys > 0 {
+                c.slots.insert(5, a_keys);
+                c.db_keys = a_keys;
+                c.owned_keys = a_keys;
+            }
+            n.census = Some(c);
+        }
+        m
+    }
+
+    #[test]
+    fn a_plan_that_would_lose_keys_now_is_stopped_before_it_runs() {
+        // Planned while slot 5 was empty: handing it to b lost nothing, a plain yes.
+        let step = FixStep {
+            endpoint: crate::cluster::types::Endpoint::new("127.0.0.1", 7001),
+            node_id: Some(NodeId::from("bbbb")),
+            action: StepAction::Command {
+                args: ["CLUSTER", "SETSLOT", "5", "NODE", "bbbb"]
+                    .iter()
+                    .map(|a| (*a).to_owned())
+                    .collect(),
+                tolerate: Vec::new(),
+            },
+            description: String::new(),
+        };
+        let mut plan = FixPlan {
+            id: "p".into(),
+            kind: crate::fix::PlanKind::ResolveDispute,
+            title: String::new(),
+            why: String::new(),
+            finding: None,
+            group: None,
+            recommended: true,
+            slots: vec![SlotRange::single(5)],
+            nodes: vec![NodeId::from("aaaa"), NodeId::from("bbbb")],
+            steps: vec![step],
+            advice: Vec::new(),
+            risk: crate::fix::Risk::default(),
+            preconditions: Vec::new(),
+            expected: Vec::new(),
+            confirmation: crate::fix::Confirmation::Simple,
+        };
+        crate::fix::effects::enforce(&mut plan, &with_census(0));
+        assert!(!plan.risk.loses_data, "{:?}", plan.risk);
+        assert!(riskier_now(&plan, &with_census(0)).is_empty());
+        // Keys were written to slot 5 meanwhile: the same commands would now delete them.
+        let now = riskier_now(&plan, &with_census(12));
+        assert_eq!(now.len(), 1, "{now:?}");
+        assert!(now[0].contains("confirmed as keeping every key"), "{now:?}");
+        assert!(now[0].contains("12 key(s)"), "{now:?}");
     }
 
     #[test]
@@ -876,7 +964,7 @@ mod tests {
     fn migrate_wait_outlasts_the_server_timeout() {
         let short = Duration::from_secs(1);
         assert_eq!(migrate_reply_timeout(5000, short), Duration::from_secs(12));
-        assert!(migrate_reply_timeout(5000, short) > Duration::from_millis(5000));
+        assert!(migrate_reply_timeout(5000, short) > Duration::from_secs(5));
         // Never shorter than the ordinary command timeout.
         assert_eq!(
             migrate_reply_timeout(0, Duration::from_secs(30)),

@@ -1,6 +1,8 @@
 //! Telling a reshard in progress from a still cluster: keys of a slot that fell on one node and
 //! rose on another between two observations mean that something else is moving them.
 
+use std::cmp::Ordering;
+
 use crate::cluster::slots::{Slot, SlotRange};
 use crate::cluster::types::{ClusterSnapshot, Endpoint};
 
@@ -29,12 +31,10 @@ pub fn keys_moving(slots: &[SlotRange], a: &ClusterSnapshot, b: &ClusterSnapshot
             let Some((_, now)) = after.iter().find(|(e, _)| e == ep) else {
                 continue;
             };
-            if now < was {
-                fell = true;
-            } else if now > was {
-                rose = true;
-            } else {
-                continue;
+            match now.cmp(was) {
+                Ordering::Less => fell = true,
+                Ordering::Greater => rose = true,
+                Ordering::Equal => continue,
             }
             parts.push(format!("{ep} {was} -> {now}"));
         }

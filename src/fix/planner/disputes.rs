@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::cluster::FindingKind;
 use crate::cluster::model::{NodeSummary, Role};
 use crate::cluster::slots::{Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges};
-use crate::cluster::types::{Endpoint, MarkerKind, NodeId};
+use crate::cluster::types::{Endpoint, MarkerKind, NodeId, NodeLine};
 use crate::fix::marker::setslot_args;
 use crate::fix::{
     Condition, Confirmation, FixPlan, FixStep, KeyEstimate, KeysAtRisk, PlanKind, Requirement, Risk,
@@ -229,7 +229,7 @@ impl Planner<'_> {
         if its == Some(node) {
             res.self_claim = true;
             // Its keys in these slots were not counted: estimate them from its average.
-            let own = nn.own_line.as_ref().map_or(0, |l| l.slot_count());
+            let own = nn.own_line.as_ref().map_or(0, NodeLine::slot_count);
             res.claim_estimate = match (res.claim_estimate, nn.info.as_ref().and_then(|i| i.keys)) {
                 (Some(acc), Some(k)) if own > 0 => {
                     let share = u128::from(k) * u128::from(u64_of(ranges_len(ranges)))

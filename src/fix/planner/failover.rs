@@ -68,7 +68,7 @@ impl Planner<'_> {
                 .collect();
             let mut first = true;
             for r in &replicas {
-                if let Some(plan) = self.failover_plan(&dead, r, majority, first) {
+                if let Some(plan) = Self::failover_plan(&dead, r, majority, first) {
                     self.plans.push(plan);
                     first = false;
                 }
@@ -122,7 +122,6 @@ impl Planner<'_> {
 
     /// (a) Promote the live replica `r` in place of the dead master.
     fn failover_plan(
-        &self,
         dead: &DeadMaster<'_>,
         r: &NodeSummary,
         majority: Majority,

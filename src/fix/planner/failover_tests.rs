@@ -141,9 +141,11 @@ fn restarting_a_master_without_persistence_is_never_advised_as_lossless() {
     );
     assert!(restart.risk.loses_data);
     assert!(restart.risk.keys_at_risk.may_lose_keys());
-    // Handing the slots out restores service and loses no more than the restart would.
+    // Handing the slots out restores service and loses no more than the restart would: the
+    // whole repair (hand out, then forget) is recommended, the single step stays offered.
     let reassign = plan(&plans, &format!("reassign-slots-{}", id('c').short()));
-    assert!(reassign.recommended);
+    let whole = plan(&plans, &format!("repair-dead-masters-{}", id('c').short()));
+    assert!(whole.recommended && !reassign.recommended);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! to join with `CLUSTER MEET`, and a failed or ghost node to remove with `CLUSTER FORGET`.
 
 use crate::cluster::FindingKind;
-use crate::cluster::model::{NodeSummary, Reachability};
+use crate::cluster::model::{ClusterModel, NodeSummary, Reachability};
 use crate::cluster::slots::{Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges};
 use crate::cluster::types::{Endpoint, NodeId, ProbeError};
 use crate::fix::{
@@ -308,26 +308,11 @@ impl Planner<'_> {
             if has_live_replicas {
                 continue;
             }
-            let mut steps = Vec::new();
+            let mut steps = forget_steps(self.model, n, &id);
             let mut pre = vec![Requirement::new(
                 format!("{} still unreachable and owns no slot", n.label()),
                 Condition::NodeUnreachable { node: id.clone() },
             )];
-            for k in &n.peers.known_by {
-                let Some(kn) = self.model.node(k) else {
-                    continue;
-                };
-                if !is_live(kn) || k == &id {
-                    continue;
-                }
-                let Some(kep) = endpoint_of(kn) else { continue };
-                steps.push(cmd_step(
-                    kep,
-                    Some(k.clone()),
-                    vec!["CLUSTER".into(), "FORGET".into(), id.0.to_string()],
-                    format!("{} forgets {}", kn.label(), n.label()),
-                ));
-            }
             if steps.is_empty() {
                 continue;
             }
@@ -395,6 +380,28 @@ impl Planner<'_> {
         }
         self.plans.extend(plans);
     }
+}
+
+/// `CLUSTER FORGET id` on every live node that lists `n` (sent back to back: every node must
+/// forget it within the 60 s ban window, or gossip brings it back).
+pub(super) fn forget_steps(model: &ClusterModel, n: &NodeSummary, id: &NodeId) -> Vec<FixStep> {
+    let mut steps = Vec::new();
+    for k in &n.peers.known_by {
+        let Some(kn) = model.node(k) else {
+            continue;
+        };
+        if !is_live(kn) || k == id {
+            continue;
+        }
+        let Some(kep) = endpoint_of(kn) else { continue };
+        steps.push(cmd_step(
+            kep,
+            Some(k.clone()),
+            vec!["CLUSTER".into(), "FORGET".into(), id.0.to_string()],
+            format!("{} forgets {}", kn.label(), n.label()),
+        ));
+    }
+    steps
 }
 
 /// Advice for a node that accepts connections and answers nothing: resume or restart it;

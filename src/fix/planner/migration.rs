@@ -32,7 +32,7 @@ impl Planner<'_> {
     }
 
     /// Set the marker `side` lacks, with the other side as its peer.
-    fn mark_step(&self, s: Slot, side: &Side, peer: &Side, description: String) -> FixStep {
+    fn mark_step(s: Slot, side: &Side, peer: &Side, description: String) -> FixStep {
         cmd_step(
             side.ep.clone(),
             Some(side.id.clone()),
@@ -75,7 +75,7 @@ impl Planner<'_> {
         let mut steps = Vec::new();
         for (side, peer) in [(dst, src), (src, dst)] {
             if !side.marked {
-                steps.push(self.mark_step(
+                steps.push(Self::mark_step(
                     s,
                     side,
                     peer,
@@ -153,7 +153,7 @@ impl Planner<'_> {
         let (s, src, dst) = (mv.s, &mv.src, &mv.dst);
         let mut steps = Vec::new();
         if !dst.marked {
-            steps.push(self.mark_step(
+            steps.push(Self::mark_step(
                 s,
                 dst,
                 src,

@@ -36,16 +36,23 @@ use crate::cluster::{Finding, FindingKind};
 use super::marker::MarkerSide;
 use super::{Condition, FixPlan, FixStep, KeyEstimate, Requirement, StepAction};
 
+pub use recommend::recommend_one;
+
+mod composite;
 mod coverage;
 mod disputes;
 mod failover;
 mod membership;
 mod migration;
 mod open_slots;
+mod recommend;
 mod replication;
+mod slot_ranges;
 mod stray;
 mod uncovered;
 
+#[cfg(test)]
+mod composite_tests;
 #[cfg(test)]
 mod coverage_tests;
 #[cfg(test)]
@@ -101,13 +108,41 @@ pub fn plan_fixes(model: &ClusterModel, findings: &[Finding]) -> Vec<FixPlan> {
     p.replica_links();
     let mut seen = BTreeSet::new();
     p.plans.retain(|plan| seen.insert(plan.id.clone()));
+    slot_ranges::group_open_slots(&mut p.plans, model);
     // Whatever a family said, the data risk is decided by replaying each plan's commands on
     // the measured key counts.
     for plan in &mut p.plans {
         super::effects::enforce(plan, model);
     }
     super::effects::rebalance(&mut p.plans);
-    p.plans
+    let mut plans = p.plans;
+    composite::add_composites(model, &mut plans);
+    recommend_in_composite_groups(&mut plans);
+    plans
+}
+
+/// A group that holds a composite plan gets exactly one recommendation, by
+/// [`recommend_one`]'s order (the whole repair, unless a plan that loses less exists).
+fn recommend_in_composite_groups(plans: &mut [FixPlan]) {
+    let groups: BTreeSet<String> = plans
+        .iter()
+        .filter(|p| p.kind.is_composite())
+        .filter_map(|p| p.group.clone())
+        .collect();
+    for g in groups {
+        let mut members: Vec<FixPlan> = plans
+            .iter()
+            .filter(|p| p.group.as_ref() == Some(&g))
+            .cloned()
+            .collect();
+        recommend_one(&mut members);
+        let mut it = members.into_iter();
+        for p in plans.iter_mut().filter(|p| p.group.as_ref() == Some(&g)) {
+            if let Some(m) = it.next() {
+                p.recommended = m.recommended;
+            }
+        }
+    }
 }
 
 /// The plans touching a selected slot, node or finding kind.

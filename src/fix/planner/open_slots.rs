@@ -7,7 +7,7 @@
 use crate::cluster::FindingKind;
 use crate::cluster::model::OpenSlot;
 use crate::cluster::slots::{Slot, SlotRange};
-use crate::cluster::types::{Endpoint, MarkerKind, NodeId};
+use crate::cluster::types::{Endpoint, MarkerKind, NodeId, NodeLine};
 use crate::fix::marker::{MarkerSide, setslot_args};
 use crate::fix::{
     Condition, Confirmation, FixPlan, FixStep, KeysAtRisk, PlanKind, Requirement, Risk,
@@ -190,7 +190,7 @@ impl Planner<'_> {
             owner: o.owner.clone(),
             stray,
             both_live: is_live_master(src_n) && is_live_master(dst_n),
-            src_slot_count: src_n.own_line.as_ref().map_or(0, |l| l.slot_count()),
+            src_slot_count: src_n.own_line.as_ref().map_or(0, NodeLine::slot_count),
             src,
             dst,
             pre,

@@ -303,3 +303,46 @@ fn valkey_replica_copies_of_markers_are_not_sides_of_the_move() {
         }
     }
 }
+
+#[test]
+fn a_range_of_open_slots_between_the_same_nodes_gets_one_plan() {
+    let mut b = three();
+    for s in 100..=199 {
+        b = b.open(s, 'a', 'b', true, true, &[('a', 3), ('b', 2)]);
+    }
+    let m = b.everyone_knows().build();
+    let plans = plan_fixes(&m, &[]);
+    let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["complete-migration-100-199", "rollback-migration-100-199"],
+        "one plan per direction, not one per slot"
+    );
+    let complete = plan(&plans, "complete-migration-100-199");
+    assert!(
+        complete.title.contains("100 slots 100-199"),
+        "{}",
+        complete.title
+    );
+    assert_eq!(complete.risk.keys_to_move, 300);
+    assert!(complete.recommended && !complete.risk.loses_data);
+    // The steps loop over the slots, in order.
+    let cmds = commands(complete);
+    assert!(cmds.iter().any(|c| c.contains("slot 100 ")), "{cmds:?}");
+    assert!(
+        cmds.iter().any(|c| c.contains("SETSLOT 199 NODE")),
+        "{cmds:?}"
+    );
+    assert!(crate::fix::failed_checks(&complete.preconditions, &m).is_empty());
+    // Rolling back loses the keys already moved, one typed word for all of them.
+    let back = plan(&plans, "rollback-migration-100-199");
+    assert!(back.risk.loses_data && !back.recommended);
+    assert_eq!(back.group, complete.group);
+    assert_eq!(
+        back.confirmation,
+        Confirmation::TypeWord(format!(
+            "lose-{}-keys",
+            back.risk.keys_at_risk.known().unwrap_or(0)
+        ))
+    );
+}

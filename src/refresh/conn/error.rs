@@ -2,30 +2,33 @@
 //! them and to per-node probe errors. Every message is passed through [`sanitize`] first, so
 //! the password never shows.
 
-use std::fmt;
-
 use super::redact::sanitize;
 use crate::cluster::types::ProbeError;
 use crate::refresh::target::Secret;
 
 /// Why a command could not be run or got no useful reply.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {
     /// Read-only mode refused the command before anything was sent.
+    #[error("{command} refused: slotscope runs in read-only mode (nothing was sent)")]
     ReadOnlyRefused {
         /// The command name (e.g. `SET`, `CLUSTER SETSLOT`).
         command: String,
     },
     /// No connection could be made (refused, connect timeout, authentication).
+    #[error("{0}")]
     Connect(ProbeError),
     /// Connected, but no reply within the command timeout.
+    #[error("no reply to {command} within the timeout")]
     Timeout {
         /// The command name.
         command: String,
     },
     /// The connection broke while the command was in flight.
+    #[error("connection lost: {0}")]
     Io(String),
     /// The server answered with an error reply.
+    #[error("{}", server_line(code, message))]
     Server {
         /// The error code, e.g. `ERR`, `NOAUTH`, `LOADING`, `MOVED`.
         code: String,
@@ -33,6 +36,7 @@ pub enum CommandError {
         message: String,
     },
     /// The reply could not be understood.
+    #[error("unexpected reply: {0}")]
     Protocol(String),
 }
 
@@ -63,33 +67,19 @@ impl CommandError {
     }
 }
 
-impl fmt::Display for CommandError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ReadOnlyRefused { command } => write!(
-                f,
-                "{command} refused: slotscope runs in read-only mode (nothing was sent)"
-            ),
-            Self::Connect(p) => write!(f, "{p}"),
-            Self::Timeout { command } => write!(f, "no reply to {command} within the timeout"),
-            Self::Io(e) => write!(f, "connection lost: {e}"),
-            Self::Server { code, message } if message.is_empty() => f.write_str(code),
-            Self::Server { code, message } => write!(f, "{code} {message}"),
-            Self::Protocol(e) => write!(f, "unexpected reply: {e}"),
-        }
+/// A server error reply as one line: the code, then the message if there is one.
+fn server_line(code: &str, message: &str) -> String {
+    if message.is_empty() {
+        code.to_owned()
+    } else {
+        format!("{code} {message}")
     }
 }
-
-impl std::error::Error for CommandError {}
 
 /// Map a server error reply to a per-node error.
 #[must_use]
 pub fn classify_server_error(code: &str, message: &str) -> ProbeError {
-    let full = if message.is_empty() {
-        code.to_owned()
-    } else {
-        format!("{code} {message}")
-    };
+    let full = server_line(code, message);
     match code {
         "NOAUTH" => ProbeError::AuthRequired,
         "WRONGPASS" => ProbeError::AuthFailed(full),

@@ -43,13 +43,12 @@ impl ClaimLists {
                 h.write_u64(x.epoch);
             }
             let same = by_hash.entry(h.finish()).or_default();
-            let d = match same.iter().copied().find(|&d| lists[d] == c) {
-                Some(d) => d,
-                None => {
-                    lists.push(c);
-                    same.push(lists.len() - 1);
-                    lists.len() - 1
-                }
+            let d = if let Some(d) = same.iter().copied().find(|&d| lists[d] == c) {
+                d
+            } else {
+                lists.push(c);
+                same.push(lists.len() - 1);
+                lists.len() - 1
             };
             of_view.push(d);
         }

@@ -134,7 +134,7 @@ fn peer_opinion(idx: usize, p: &Proto<'_>, views: &[View<'_>], stamp: &mut [usiz
     peers
 }
 
-fn role_of(f: &NodeFlags) -> Role {
+fn role_of(f: NodeFlags) -> Role {
     if f.master {
         Role::Master
     } else if f.replica {
@@ -147,7 +147,7 @@ fn role_of(f: &NodeFlags) -> Role {
 /// A node that answered, as its own `myself` line describes it.
 fn own_portrait(own: &NodeLine) -> Portrait {
     Portrait {
-        role: role_of(&own.flags),
+        role: role_of(own.flags),
         flags: own.flags,
         master_id: own.master_id.clone(),
         addr: own.addr.clone(),
@@ -164,7 +164,7 @@ fn portrait_by_peers(p: &Proto<'_>, obs: Option<&NodeObservation>) -> Portrait {
     let majority = |n: usize| n * 2 > listers;
     let role = mode(
         peer_lines()
-            .map(|l| role_of(&l.flags))
+            .map(|l| role_of(l.flags))
             .filter(|r| *r != Role::Unknown),
     )
     .map_or(Role::Unknown, |(r, _)| r);
@@ -277,6 +277,13 @@ mod tests {
 
     #[test]
     fn deleted_slots_noaddr_and_isolated_node() {
+        type Row<'a> = (
+            &'a str,
+            String,
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<u64>,
+        );
         let mut s = snapshot_from_texts(&[
             ("127.0.0.1:31000", Ok(fixture!("delslots_nodes_31000.txt"))),
             ("127.0.0.1:31001", Ok(fixture!("isolated_nodes_31001.txt"))),
@@ -300,13 +307,6 @@ mod tests {
                 (16003, BTreeMap::from([(id(A), 2)])),
             ])
         );
-        type Row<'a> = (
-            &'a str,
-            String,
-            Option<&'a str>,
-            Option<&'a str>,
-            Option<u64>,
-        );
         let mut dis: Vec<Row<'_>> = m
             .disagreements
             .iter()
@@ -314,8 +314,8 @@ mod tests {
                 (
                     d.node.short(),
                     format_ranges(&d.slots),
-                    d.its_owner.as_ref().map(|i| i.short()),
-                    d.consensus_owner.as_ref().map(|i| i.short()),
+                    d.its_owner.as_ref().map(NodeId::short),
+                    d.consensus_owner.as_ref().map(NodeId::short),
                     d.its_owner_epoch,
                 )
             })
