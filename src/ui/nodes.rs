@@ -226,7 +226,9 @@ fn cell_text(
                 .map_or_else(dash, |o| human_count(o.unsigned_abs())),
         },
         Column::Epoch => n.config_epoch.to_string(),
-        Column::Server => info.and_then(|i| i.identity()).unwrap_or_else(dash),
+        Column::Server => info
+            .and_then(crate::cluster::types::ServerInfo::identity)
+            .unwrap_or_else(dash),
         Column::Pong => n.peers.max_pong_age_ms.map_or_else(dash, human_age_ms),
         Column::Rtt => n.rtt_us.map_or_else(dash, |us| {
             if us < 1000 {
