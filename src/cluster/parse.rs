@@ -339,6 +339,7 @@ pub fn parse_info(text: &str) -> ServerInfo {
     let mut keys_db0: Option<u64> = None;
     for (_, key, value) in key_values(text) {
         match key {
+            "server_name" => s.server_name = Some(value.to_owned()),
             "redis_version" => s.redis_version = Some(value.to_owned()),
             "valkey_version" => s.valkey_version = Some(value.to_owned()),
             "uptime_in_seconds" => s.uptime_s = value.parse().ok(),
@@ -789,6 +790,24 @@ mod tests {
         assert_eq!(parse_info("# Keyspace\r\n").keys, Some(0));
         assert_eq!(parse_info("# Server\r\nredis_version:7.0.0\r\n").keys, None);
         assert_eq!(parse_info("garbage\n:::\nrole\n").role, None);
+    }
+
+    #[test]
+    fn server_identity_names_the_server_and_its_own_version() {
+        let v = parse_info(fixture!("valkey8_info_21611.txt"));
+        assert_eq!(v.server_name.as_deref(), Some("valkey"));
+        assert_eq!(v.identity().as_deref(), Some("valkey 8.1.8"));
+        assert_eq!(
+            (v.server_binary(), v.cli()),
+            ("valkey-server", "valkey-cli")
+        );
+        let r = parse_info(fixture!("healthy_info_master.txt"));
+        assert_eq!(r.identity().as_deref(), Some("redis 7.0.15"));
+        assert_eq!((r.server_binary(), r.cli()), ("redis-server", "redis-cli"));
+        // Valkey 7.2 sends server_name but no valkey_version.
+        let old = parse_info("# Server\r\nredis_version:7.2.5\r\nserver_name:valkey\r\n");
+        assert_eq!(old.identity().as_deref(), Some("valkey 7.2.5"));
+        assert_eq!(ServerInfo::default().identity(), None);
     }
 
     fn mutate(base: &str, ops: &[(usize, u8, char)]) -> String {

@@ -238,6 +238,9 @@ pub struct ClusterInfo {
 /// keyspace, cluster). Every field is optional: later versions and forks may differ.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ServerInfo {
+    /// `server_name` (`valkey` on Valkey; Redis does not send it).
+    pub server_name: Option<String>,
+    /// `redis_version` (Valkey reports the Redis version it is compatible with here).
     pub redis_version: Option<String>,
     /// `valkey_version` when the server is Valkey.
     pub valkey_version: Option<String>,
@@ -294,6 +297,54 @@ pub struct ReplicaLink {
     pub offset: i64,
     /// Seconds since the replica's last acknowledgement (`lag`).
     pub lag_s: Option<u64>,
+}
+
+impl ServerInfo {
+    /// True for Valkey (`server_name:valkey`, or a `valkey_version` field).
+    #[must_use]
+    pub fn is_valkey(&self) -> bool {
+        self.server_name.as_deref() == Some("valkey") || self.valkey_version.is_some()
+    }
+
+    /// `valkey` or `redis`.
+    #[must_use]
+    pub fn server(&self) -> &'static str {
+        if self.is_valkey() { "valkey" } else { "redis" }
+    }
+
+    /// The server's own version: `valkey_version` on Valkey, else `redis_version`.
+    #[must_use]
+    pub fn version(&self) -> Option<&str> {
+        self.valkey_version
+            .as_deref()
+            .or(self.redis_version.as_deref())
+    }
+
+    /// `valkey 9.1.2`, `redis 8.2.3`; `None` when INFO gave no version.
+    #[must_use]
+    pub fn identity(&self) -> Option<String> {
+        self.version().map(|v| format!("{} {v}", self.server()))
+    }
+
+    /// The server binary to name in advice: `valkey-server` or `redis-server`.
+    #[must_use]
+    pub fn server_binary(&self) -> &'static str {
+        if self.is_valkey() {
+            "valkey-server"
+        } else {
+            "redis-server"
+        }
+    }
+
+    /// The command-line client to name in advice: `valkey-cli` or `redis-cli`.
+    #[must_use]
+    pub fn cli(&self) -> &'static str {
+        if self.is_valkey() {
+            "valkey-cli"
+        } else {
+            "redis-cli"
+        }
+    }
 }
 
 /// Configuration read with `CONFIG GET` (absent when CONFIG is renamed or refused).

@@ -20,7 +20,7 @@ use super::ExitCode;
 use crate::cluster::diagnose;
 use crate::cluster::model::ClusterModel;
 use crate::cluster::slots::format_ranges;
-use crate::cluster::types::NodeId;
+use crate::cluster::types::{NodeId, ServerInfo};
 use crate::fix::audit::{self, AuditLog};
 use crate::fix::describe::{event_line, risk_line};
 use crate::fix::executor::{EVENT_CHANNEL_CAPACITY, Executor, FixOutcome, StopRequest};
@@ -55,9 +55,10 @@ pub struct FixOptions {
 /// # Errors
 /// Only for failures of the terminal itself (stdout closed); cluster problems are exit codes.
 pub async fn run(args: FixOptions, opts: ConnectOptions) -> color_eyre::Result<ExitCode> {
-    let auth = CliAuth {
+    let mut auth = CliAuth {
         user: opts.user.clone(),
         password: opts.password.is_some(),
+        program: None,
     };
     let read_only = opts.read_only;
     let connector = Connector::shared(opts);
@@ -78,6 +79,11 @@ pub async fn run(args: FixOptions, opts: ConnectOptions) -> color_eyre::Result<E
         return Ok(ExitCode::UNOBSERVABLE);
     }
     let model = ClusterModel::build(&snapshot);
+    auth.program = model
+        .nodes
+        .iter()
+        .find_map(|n| n.info.as_ref())
+        .map(ServerInfo::cli);
     let findings = diagnose(&model);
     let scope = scope_of(&args, &model);
     let plans = plan_fixes_for(&model, &findings, &scope);

@@ -291,6 +291,8 @@ pub struct CliAuth {
     pub user: Option<String>,
     /// Whether a password is in use (printed as `-a ***`).
     pub password: bool,
+    /// The client to name (`valkey-cli` on Valkey); `None` = `redis-cli`.
+    pub program: Option<&'static str>,
 }
 
 /// Quote one argument for a shell / redis-cli line.
@@ -344,7 +346,8 @@ impl FixStep {
     #[must_use]
     pub fn redis_cli_line_with(&self, auth: &CliAuth) -> String {
         let mut prefix = format!(
-            "redis-cli -h {} -p {}",
+            "{} -h {} -p {}",
+            auth.program.unwrap_or("redis-cli"),
             quote_arg(&self.endpoint.host),
             self.endpoint.port
         );
@@ -539,13 +542,19 @@ mod tests {
             step.redis_cli_line(),
             "redis-cli -h 127.0.0.1 -p 7000 CLUSTER SETSLOT 5 STABLE"
         );
-        let auth = CliAuth {
+        let mut auth = CliAuth {
             user: Some("ops".into()),
             password: true,
+            program: None,
         };
         assert_eq!(
             step.redis_cli_line_with(&auth),
             "redis-cli -h 127.0.0.1 -p 7000 --user ops -a *** CLUSTER SETSLOT 5 STABLE"
+        );
+        auth.program = Some("valkey-cli");
+        assert!(
+            step.redis_cli_line_with(&auth)
+                .starts_with("valkey-cli -h 127.0.0.1 -p 7000 ")
         );
         let mig = FixStep {
             endpoint: Endpoint::new("127.0.0.1", 7000),

@@ -181,6 +181,8 @@ pub struct Lab {
     dir: Option<tempfile::TempDir>,
     root: PathBuf,
     server: PathBuf,
+    /// `valkey` or `redis`, from `--version` of the binary.
+    server_name: &'static str,
     opts: LabOptions,
     nodes: Vec<LabNode>,
     cluster: bool,
@@ -273,6 +275,7 @@ impl Lab {
 
     fn prepare(opts: LabOptions, cluster: bool) -> Result<Self, LabError> {
         let server = find_redis_server(opts.redis_server.as_deref())?;
+        let server_name = process::server_name(&server);
         let dir = tempfile::Builder::new()
             .prefix("slotscope-lab-")
             .tempdir()
@@ -284,6 +287,7 @@ impl Lab {
             root: dir.path().to_path_buf(),
             dir: Some(dir),
             server,
+            server_name,
             opts,
             nodes: Vec::new(),
             cluster,
@@ -484,6 +488,18 @@ impl Lab {
     #[must_use]
     pub fn options(&self) -> &LabOptions {
         &self.opts
+    }
+
+    /// The server binary every node runs.
+    #[must_use]
+    pub fn server_binary(&self) -> &Path {
+        &self.server
+    }
+
+    /// `valkey` or `redis`: which server the binary is (from its `--version`).
+    #[must_use]
+    pub fn server_name(&self) -> &'static str {
+        self.server_name
     }
 
     /// The lab directory.

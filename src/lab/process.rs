@@ -44,6 +44,20 @@ pub fn find_redis_server(explicit: Option<&Path>) -> Result<PathBuf, LabError> {
         .ok_or_else(|| not_found("redis-server on PATH"))
 }
 
+/// `valkey` or `redis`, from the binary's `--version` line (`Valkey server v=8.1.8 …`);
+/// `redis` when it cannot be told.
+pub(crate) fn server_name(server: &Path) -> &'static str {
+    let out = Command::new(server)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output();
+    match out {
+        Ok(o) if String::from_utf8_lossy(&o.stdout).starts_with("Valkey") => "valkey",
+        _ => "redis",
+    }
+}
+
 fn executable(p: &Path) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt as _;
     let meta = fs::metadata(p).ok()?;

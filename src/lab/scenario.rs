@@ -302,12 +302,16 @@ fn forget_everywhere(lab: &mut Lab, r: &mut ScenarioReport) -> Result<(), LabErr
         .ok_or_else(|| needs("a master without replica"))?;
     record_master(lab, victim, r);
     let id = lab.node_id(victim).to_owned();
-    // FORGET bans the id for 60 s on each node; send it everywhere quickly so no
-    // peer gossips the node back in.
     let others: Vec<usize> = lab.running().into_iter().filter(|&i| i != victim).collect();
+    // Redis 8 and Valkey undo a MEET of a forgotten id until its ban ends (60 s; Valkey:
+    // `cluster-blacklist-ttl`, shortened here); the fault is injected once the ban is over.
+    let ban = forget_ban(lab, &others);
+    // FORGET bans the id on each node; send it everywhere quickly so no peer gossips the node
+    // back in.
     for &i in &others {
         lab.cmd(i, &["CLUSTER", "FORGET", &id])?;
     }
+    let banned_at = std::time::Instant::now();
     r.actions.push(format!(
         "CLUSTER FORGET {} (master {victim}, {}) on all {} other nodes",
         &id[..id.len().min(8)],
@@ -327,7 +331,33 @@ fn forget_everywhere(lab: &mut Lab, r: &mut ScenarioReport) -> Result<(), LabErr
         },
     )?;
     wait_state_on(lab, &others, "fail")?;
+    if let Some(ban) = ban {
+        std::thread::sleep((ban + Duration::from_secs(1)).saturating_sub(banned_at.elapsed()));
+        r.actions
+            .push(format!("waited out the {}s FORGET ban", ban.as_secs()));
+    }
     Ok(())
+}
+
+/// How long the peers will undo a MEET of a node they just forgot: `None` on Redis 7 (it
+/// does not), a few seconds on Valkey (the ban is shortened with `cluster-blacklist-ttl`),
+/// 60 s on Redis 8.
+fn forget_ban(lab: &Lab, peers: &[usize]) -> Option<Duration> {
+    if lab.server_name() == "valkey" {
+        let ok = peers.iter().all(|&i| {
+            lab.cmd(i, &["CONFIG", "SET", "cluster-blacklist-ttl", "2"])
+                .is_ok()
+        });
+        return Some(Duration::from_secs(if ok { 2 } else { 60 }));
+    }
+    let info = lab.query(0, &["INFO", "server"]).unwrap_or_default();
+    let major = info
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("redis_version:"))
+        .and_then(|v| v.split('.').next())
+        .and_then(|m| m.parse::<u32>().ok())
+        .unwrap_or(0);
+    (major >= 8).then_some(Duration::from_secs(60))
 }
 
 /// Lock a replica out of its master with a wrong `masterauth`.

@@ -136,7 +136,7 @@ fn cluster_nodes_error(e: &CommandError, info: Option<&ServerInfo>) -> ProbeErro
 
 fn not_cluster(info: Option<&ServerInfo>) -> ProbeError {
     ProbeError::NotCluster {
-        version: info.and_then(|i| i.redis_version.clone().or_else(|| i.valkey_version.clone())),
+        version: info.and_then(|i| i.version().map(str::to_owned)),
     }
 }
 

@@ -84,6 +84,13 @@ fn node_facts(
             .map_or_else(|| "unknown".to_owned(), |i| i.0.to_string()),
     );
     kv(&mut out, "role", format!("{:?}", n.role).to_lowercase());
+    if let Some(server) = n
+        .info
+        .as_ref()
+        .and_then(crate::cluster::types::ServerInfo::identity)
+    {
+        kv(&mut out, "server", server);
+    }
     let rtt = n
         .rtt_us
         .map(|us| format!(" (PING {}.{} ms)", us / 1000, (us % 1000) / 100))

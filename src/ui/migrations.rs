@@ -82,7 +82,19 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
         .skip(offset)
         .take(rows_h)
         .map(|(i, o)| {
-            let (src, tgt) = migration_ends(o);
+            // Only replicas marked (no side of the move): the replica and its marker's peer.
+            let (src, tgt) = match migration_ends(o) {
+                (None, None) => {
+                    let rep = o.on_replicas.first();
+                    let peer = rep
+                        .and_then(|r| model.node(r))
+                        .and_then(|n| n.own_line.as_ref())
+                        .and_then(|l| l.markers.iter().find(|m| m.slot == o.slot))
+                        .map(|m| &m.peer);
+                    (rep, peer)
+                }
+                ends => ends,
+            };
             let mig = src.is_some_and(|s| o.migrating.iter().any(|(n, _)| n == s));
             let imp = tgt.is_some_and(|s| o.importing.iter().any(|(n, _)| n == s));
             let mark = |b: bool, l: &str| {

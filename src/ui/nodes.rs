@@ -47,6 +47,8 @@ pub enum Column {
     Pong,
     /// Our probe latency.
     Rtt,
+    /// Server name and version (`valkey 9.1.2`).
+    Server,
     /// Probe error.
     Error,
 }
@@ -68,6 +70,7 @@ const COLUMNS: &[(Column, &str, u16, u8)] = &[
     (Column::Epoch, "epoch", 5, 9),
     (Column::Pong, "pong", 6, 7),
     (Column::Rtt, "rtt", 6, 6),
+    (Column::Server, "server", 12, 10),
     (Column::Error, "error", 12, 1),
 ];
 
@@ -83,7 +86,7 @@ pub fn fit_columns(width: u16) -> Vec<(Column, &'static str, u16)> {
             .map(|(c, _)| c.2 + 1)
             .sum()
     };
-    let mut prio = 9u8;
+    let mut prio = COLUMNS.iter().map(|c| c.3).max().unwrap_or(0);
     while total(&keep) > width && prio > 0 {
         for (i, c) in COLUMNS.iter().enumerate() {
             if c.3 == prio {
@@ -215,6 +218,9 @@ fn cell_text(
                 .map_or_else(dash, |c| format!("{c} repl")),
         },
         Column::Epoch => n.config_epoch.to_string(),
+        Column::Server => info
+            .and_then(crate::cluster::types::ServerInfo::identity)
+            .unwrap_or_else(dash),
         Column::Pong => n.peers.max_pong_age_ms.map_or_else(dash, human_age_ms),
         Column::Rtt => n.rtt_us.map_or_else(dash, |us| {
             if us < 1000 {

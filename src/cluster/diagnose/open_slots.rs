@@ -350,10 +350,32 @@ impl Ctx<'_> {
     fn open_context(&self, key: &OpenKey, g: &OpenGroup, evidence: &mut Vec<String>) {
         let masters_open = !key.migrating.is_empty() || !key.importing.is_empty();
         if !key.on_replicas.is_empty() && masters_open {
-            evidence.push(format!(
-                "markers also on replicas: {}",
-                self.names(&key.on_replicas, EVIDENCE_NODES)
-            ));
+            // Valkey 8+ copies a master's markers to its replicas and clears them with it.
+            let marked_master = |m: &NodeId| {
+                key.migrating
+                    .iter()
+                    .chain(&key.importing)
+                    .any(|(n, _)| n == m)
+            };
+            let (copies, stale): (Vec<NodeId>, Vec<NodeId>) =
+                key.on_replicas.iter().cloned().partition(|r| {
+                    self.index(r)
+                        .and_then(|i| self.node(i))
+                        .and_then(|n| n.master_id.as_ref())
+                        .is_some_and(marked_master)
+                });
+            if !copies.is_empty() {
+                evidence.push(format!(
+                    "replicas hold copies of their masters' markers (cleared with them): {}",
+                    self.names(&copies, EVIDENCE_NODES)
+                ));
+            }
+            if !stale.is_empty() {
+                evidence.push(format!(
+                    "markers also on replicas: {}",
+                    self.names(&stale, EVIDENCE_NODES)
+                ));
+            }
         }
         for (id, k) in &g.keys {
             evidence.push(format!(

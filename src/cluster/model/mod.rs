@@ -190,11 +190,13 @@ pub struct OpenSlot {
     pub slot: Slot,
     /// Consensus owner.
     pub owner: Option<NodeId>,
-    /// (node, target) for every node with a migrating marker.
+    /// (node, target) for every master with a migrating marker: a side of the move.
     pub migrating: Vec<(NodeId, NodeId)>,
-    /// (node, source) for every node with an importing marker.
+    /// (node, source) for every master with an importing marker: a side of the move.
     pub importing: Vec<(NodeId, NodeId)>,
-    /// Markers found on replicas (node ids).
+    /// Replicas whose own view marks the slot. Never sides of the move: on Valkey 8+ a
+    /// replica holds a copy of its master's marker (set and cleared with it); on Redis 7 a
+    /// replica's marker is a leftover (from `nodes.conf` or from before a failover).
     pub on_replicas: Vec<NodeId>,
     /// Keys in the slot per reachable master (from `COUNTKEYSINSLOT`).
     pub keys: BTreeMap<NodeId, u64>,
@@ -235,6 +237,15 @@ pub struct ClusterModel {
 }
 
 impl ClusterModel {
+    /// The `INFO` that tells which server `n` runs: its own, else (it did not answer) that of
+    /// the first node that did. Advice names `valkey-server` / `valkey-cli` from it.
+    #[must_use]
+    pub fn server_info_of<'a>(&'a self, n: &'a NodeSummary) -> Option<&'a ServerInfo> {
+        n.info
+            .as_ref()
+            .or_else(|| self.nodes.iter().find_map(|o| o.info.as_ref()))
+    }
+
     /// Build the model from a snapshot. Never panics, whatever the snapshot holds.
     ///
     /// Rules:

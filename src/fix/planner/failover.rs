@@ -5,7 +5,7 @@
 use crate::cluster::FindingKind;
 use crate::cluster::model::{NodeSummary, Reachability, Role};
 use crate::cluster::slots::{Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges};
-use crate::cluster::types::{NodeId, Persistence};
+use crate::cluster::types::{NodeId, Persistence, ServerInfo};
 use crate::fix::{
     Condition, Confirmation, FixPlan, FixStep, KeysAtRisk, PlanKind, Requirement, Risk,
 };
@@ -332,6 +332,11 @@ impl Planner<'_> {
             risk.loses_data = empty;
             risk.notes.push(outcome.clone());
         }
+        let server = self
+            .model
+            .node(&dead.id)
+            .and_then(|n| self.model.server_info_of(n))
+            .map_or("redis-server", ServerInfo::server_binary);
         FixPlan {
             id: format!("restart-{}", short(&dead.id)),
             kind: PlanKind::RestartAdvice,
@@ -349,7 +354,7 @@ impl Planner<'_> {
             steps: Vec::new(),
             advice: vec![
                 format!(
-                    "Start redis-server for {dead_ep} again from the same directory, with \
+                    "Start {server} for {dead_ep} again from the same directory, with \
                      the same nodes.conf, RDB/AOF files and port; do not delete nodes.conf."
                 ),
                 outcome,

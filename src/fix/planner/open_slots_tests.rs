@@ -231,6 +231,79 @@ fn precondition_fails_when_marker_cleared() {
     assert!(failed[0].contains("no longer migrating"), "{failed:?}");
 }
 
+/// Valkey 8 copies SETSLOT markers to replicas (captured: `tests/fixtures/valkey8_open_*`).
+/// The copies are recorded as markers on replicas, never as extra sides, so the move is one
+/// source and one target and is repaired as on Redis 7.
+#[test]
+fn valkey_replica_copies_of_markers_are_not_sides_of_the_move() {
+    use crate::cluster::diagnose;
+    use crate::cluster::model::ClusterModel;
+    use crate::cluster::synthetic::{set_slot_keys, snapshot_from_texts};
+    use crate::cluster::types::NodeId;
+    macro_rules! valkey {
+        ($port:literal) => {
+            (
+                concat!("127.0.0.1:", $port),
+                Ok(include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/tests/fixtures/valkey8_open_nodes_",
+                    $port,
+                    ".txt"
+                ))),
+            )
+        };
+    }
+    let mut snap = snapshot_from_texts(&[
+        valkey!(21611),
+        valkey!(21612),
+        valkey!(21613),
+        valkey!(21614),
+        valkey!(21615),
+        valkey!(21616),
+    ]);
+    for (ep, n) in [
+        ("127.0.0.1:21611", 6),
+        ("127.0.0.1:21612", 4),
+        ("127.0.0.1:21613", 0),
+    ] {
+        assert!(set_slot_keys(&mut snap, ep, &[(100, n)]));
+    }
+    let m = ClusterModel::build(&snap);
+    let a = NodeId::from("7a0d3c5529d9c560fac0dc3915d3e9f3ec67f91d");
+    let b = NodeId::from("b848b08a724f40303e695b616b18ae0dcd6d90ec");
+    let o = &m.open_slots[0];
+    assert_eq!(o.migrating, vec![(a.clone(), b.clone())]);
+    assert_eq!(o.importing, vec![(b.clone(), a.clone())]);
+    let mut copies: Vec<&str> = o.on_replicas.iter().map(|n| &n.as_str()[..8]).collect();
+    copies.sort_unstable();
+    assert_eq!(copies, ["b84d6799", "f080a804"]);
+    let findings = diagnose(&m);
+    let f = findings
+        .iter()
+        .find(|f| f.kind == crate::cluster::FindingKind::OpenSlot)
+        .unwrap_or_else(|| panic!("{findings:?}"));
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.starts_with("replicas hold copies of their masters' markers")),
+        "{:?}",
+        f.evidence
+    );
+    let plans = plan_fixes(&m, &findings);
+    let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["complete-migration-100", "rollback-migration-100"]);
+    // No step goes to a replica: SETSLOT is refused there.
+    for p in &plans {
+        for st in &p.steps {
+            assert!(
+                ![21614, 21615, 21616].contains(&st.endpoint.port),
+                "{} sent to a replica",
+                st.description
+            );
+        }
+    }
+}
+
 #[test]
 fn no_plan_for_a_slot_moving_in_a_live_reshard() {
     use crate::cluster::progress::{Flow, Progress};

@@ -2,6 +2,7 @@
 //! full sync.
 
 use crate::cluster::FindingKind;
+use crate::cluster::types::ServerInfo;
 
 use super::{Planner, endpoint_of};
 use crate::fix::{Confirmation, FixPlan, PlanKind, Risk};
@@ -25,7 +26,11 @@ impl Planner<'_> {
             let (Some(rep), Some(mas)) = (endpoint_of(r), endpoint_of(m)) else {
                 continue;
             };
-            let cli = |args: &str| format!("    redis-cli -h {} -p {} {args}", rep.host, rep.port);
+            let program = self
+                .model
+                .server_info_of(r)
+                .map_or("redis-cli", ServerInfo::cli);
+            let cli = |args: &str| format!("    {program} -h {} -p {} {args}", rep.host, rep.port);
             let syncing = r.info.as_ref().and_then(|i| i.master_sync_in_progress) == Some(true);
             let advice = if syncing {
                 vec![
