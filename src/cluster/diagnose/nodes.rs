@@ -270,6 +270,9 @@ impl Ctx<'_> {
     pub(super) fn role_phrase(&self, i: usize, n: &NodeSummary) -> String {
         let owned = self.owned(i);
         match n.role {
+            // Its own view may still claim slots the others bind elsewhere (or to nobody):
+            // it is not slot-less, the finding says which slots.
+            Role::Master if owned.is_empty() && !n.claimed_slots.is_empty() => "master".to_owned(),
             Role::Master if owned.is_empty() => "slot-less master".to_owned(),
             Role::Master => format!("master of {}", slots_phrase(owned)),
             Role::Replica => match n.master_id.as_ref() {

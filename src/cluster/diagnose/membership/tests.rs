@@ -114,6 +114,13 @@ mod forgotten_master {
             "{}",
             nj.summary
         );
+        // It claims 4096 slots in its own view: never called slot-less.
+        assert!(
+            nj.summary.starts_with("master 127.0.0.1:32103"),
+            "{}",
+            nj.summary
+        );
+        assert!(!nj.summary.contains("slot-less"), "{}", nj.summary);
         let down = f
             .iter()
             .find(|x| x.kind == K::ClusterDown)
@@ -145,5 +152,35 @@ mod forgotten_master {
         // Nothing calls the forgotten master down: it answers and nobody flags it.
         assert!(!f.iter().any(|x| x.kind == K::MasterDown), "{f:#?}");
         assert!(!verdict(&m, &f).contains("16384/16384"));
+    }
+}
+
+#[test]
+fn a_master_whose_own_view_claims_slots_the_cluster_gives_away_is_not_slot_less() {
+    // x was forgotten, and b took over x's slots: the consensus gives them to b, but x still
+    // claims them (with its keys).
+    let a = "aaaa 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-8191\n\
+             bbbb 127.0.0.1:7001@17001 master - 0 0 2 connected 8192-16383\n";
+    let b = "aaaa 127.0.0.1:7000@17000 master - 0 0 1 connected 0-8191\n\
+             bbbb 127.0.0.1:7001@17001 myself,master - 0 0 2 connected 8192-16383\n";
+    let x = "xxxx 127.0.0.1:7002@17002 myself,master - 0 0 3 connected 8192-16383\n\
+             aaaa 127.0.0.1:7000@17000 master - 0 0 1 connected 0-8191\n";
+    let m = ClusterModel::build(&snapshot_from_texts(&[
+        ("127.0.0.1:7000", Ok(a)),
+        ("127.0.0.1:7001", Ok(b)),
+        ("127.0.0.1:7002", Ok(x)),
+    ]));
+    let f = diagnose(&m);
+    let about_x: Vec<&Finding> = f
+        .iter()
+        .filter(|f| f.summary.contains("127.0.0.1:7002"))
+        .collect();
+    assert!(!about_x.is_empty(), "{f:#?}");
+    for finding in about_x {
+        assert!(
+            !finding.summary.contains("slot-less"),
+            "{}",
+            finding.summary
+        );
     }
 }
