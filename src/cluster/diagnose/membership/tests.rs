@@ -114,13 +114,6 @@ mod forgotten_master {
             "{}",
             nj.summary
         );
-        // It claims 4096 slots in its own view: never called slot-less.
-        assert!(
-            nj.summary.starts_with("master 127.0.0.1:32103"),
-            "{}",
-            nj.summary
-        );
-        assert!(!nj.summary.contains("slot-less"), "{}", nj.summary);
         let down = f
             .iter()
             .find(|x| x.kind == K::ClusterDown)
