@@ -1,12 +1,13 @@
 //! Counting the key census ([`crate::cluster::census`]) on every answering master.
 //!
-//! Per master, one pipeline: `DBSIZE`, `CLUSTER COUNTKEYSINSLOT` for every slot it serves or
-//! imports, `DBSIZE` again. When both `DBSIZE`s agree with the sum, the master stores nothing
-//! elsewhere and no sweep is needed. Otherwise the other slots are swept with more pipelined
-//! `COUNTKEYSINSLOT`s: all of them when there is no previous snapshot (`check`, `fix`), or
-//! [`SWEEP_BUDGET`] per refresh, carried on from the previous snapshot's census, in the
-//! dashboard. The dashboard counts a master again once its census is [`CENSUS_PERIOD_MS`] old. A master with no key (`INFO keyspace`) costs nothing. A failed count leaves the
-//! census absent: unknown, never zero.
+//! Per master, one pipeline (one round trip up to 4094 slots): `DBSIZE`, `CLUSTER
+//! COUNTKEYSINSLOT` for every slot it serves or imports, `DBSIZE` again. When both `DBSIZE`s
+//! agree with the sum, the master stores nothing elsewhere and no sweep is needed. Otherwise
+//! the other slots are swept with more pipelined `COUNTKEYSINSLOT`s: all of them when there
+//! is no previous snapshot (`check`, `fix`), or [`SWEEP_BUDGET`] per refresh, carried on from
+//! the previous snapshot's census, in the dashboard. The dashboard counts a master again once
+//! its census is [`CENSUS_PERIOD_MS`] old. A master with no key (`INFO keyspace`) costs
+//! nothing. A failed count leaves the census absent: unknown, never zero.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -171,14 +172,29 @@ impl Job {
         connector: &Connector,
         ep: &crate::cluster::types::Endpoint,
     ) -> Result<(u64, BTreeMap<Slot, u64>, bool), CommandError> {
-        let before = dbsize(connector, ep).await?;
-        let counts = count_slots(connector, ep, &self.expected_list).await?;
-        let after = dbsize(connector, ep).await?;
+        // One pipeline (a round trip) for most masters: DBSIZE, the counts, DBSIZE.
+        let mut cmds = vec![vec!["DBSIZE".to_owned()]];
+        cmds.extend(self.expected_list.iter().map(|s| count_cmd(*s)));
+        cmds.push(vec!["DBSIZE".to_owned()]);
+        let values = pipeline_chunks(connector, ep, &cmds).await?;
+        let ints = values
+            .iter()
+            .map(|v| {
+                if let Some(e) = conn::value_error(v) {
+                    return Err(e);
+                }
+                conn::value_int(v).map(|n| u64::try_from(n).unwrap_or(0))
+            })
+            .collect::<Result<Vec<u64>, CommandError>>()?;
+        let (Some(&before), Some(&after)) = (ints.first(), ints.last()) else {
+            return Err(CommandError::Protocol("no reply to DBSIZE".to_owned()));
+        };
+        let counts = ints.get(1..ints.len().saturating_sub(1)).unwrap_or(&[]);
         let slots: BTreeMap<Slot, u64> = self
             .expected_list
             .iter()
             .copied()
-            .zip(counts)
+            .zip(counts.iter().copied())
             .filter(|(_, n)| *n > 0)
             .collect();
         let owned: u64 = slots.values().sum();
@@ -198,13 +214,41 @@ fn previous_census(
         .and_then(|r| r.census.clone())
 }
 
-async fn dbsize(
+fn count_cmd(slot: Slot) -> Vec<String> {
+    vec![
+        "CLUSTER".to_owned(),
+        "COUNTKEYSINSLOT".to_owned(),
+        slot.to_string(),
+    ]
+}
+
+/// Send `cmds` as pipelines of at most [`CHUNK`] commands, one after the other; one reply per
+/// command, in order.
+async fn pipeline_chunks(
     connector: &Connector,
     ep: &crate::cluster::types::Endpoint,
-) -> Result<u64, CommandError> {
-    let v = connector.command(ep, &["DBSIZE".to_owned()]).await?;
-    let n = conn::value_int(&v)?;
-    u64::try_from(n).map_err(|_| CommandError::Protocol(format!("DBSIZE replied {n}")))
+    cmds: &[Vec<String>],
+) -> Result<Vec<redis::Value>, CommandError> {
+    // A big pipeline gets a longer reply timeout than one command (a zero one is the pool's).
+    let per_chunk = connector
+        .options()
+        .command_timeout
+        .max(Duration::from_secs(1));
+    let mut out = Vec::with_capacity(cmds.len());
+    for chunk in cmds.chunks(CHUNK) {
+        let values = connector
+            .pipeline_with_timeout(ep, chunk, per_chunk)
+            .await?;
+        if values.len() != chunk.len() {
+            return Err(CommandError::Protocol(format!(
+                "{} replies to {} commands",
+                values.len(),
+                chunk.len()
+            )));
+        }
+        out.extend(values);
+    }
+    Ok(out)
 }
 
 /// `CLUSTER COUNTKEYSINSLOT` for each slot, pipelined in chunks; one count per slot.
@@ -213,40 +257,13 @@ async fn count_slots(
     ep: &crate::cluster::types::Endpoint,
     slots: &[Slot],
 ) -> Result<Vec<u64>, CommandError> {
+    let cmds: Vec<Vec<String>> = slots.iter().map(|s| count_cmd(*s)).collect();
     let mut out = Vec::with_capacity(slots.len());
-    // A big pipeline gets a proportionally longer reply timeout (a zero one is the pool's).
-    let per_chunk = connector
-        .options()
-        .command_timeout
-        .max(Duration::from_secs(1));
-    for chunk in slots.chunks(CHUNK) {
-        let cmds: Vec<Vec<String>> = chunk
-            .iter()
-            .map(|s| {
-                vec![
-                    "CLUSTER".to_owned(),
-                    "COUNTKEYSINSLOT".to_owned(),
-                    s.to_string(),
-                ]
-            })
-            .collect();
-        let values = connector
-            .pipeline_with_timeout(ep, &cmds, per_chunk)
-            .await?;
-        if values.len() != chunk.len() {
-            return Err(CommandError::Protocol(format!(
-                "{} replies to {} COUNTKEYSINSLOT",
-                values.len(),
-                chunk.len()
-            )));
+    for v in &pipeline_chunks(connector, ep, &cmds).await? {
+        if let Some(e) = conn::value_error(v) {
+            return Err(e);
         }
-        for v in &values {
-            if let Some(e) = conn::value_error(v) {
-                return Err(e);
-            }
-            let n = conn::value_int(v)?;
-            out.push(u64::try_from(n).unwrap_or(0));
-        }
+        out.push(u64::try_from(conn::value_int(v)?).unwrap_or(0));
     }
     Ok(out)
 }
