@@ -8,6 +8,9 @@
 //! runs two more dashboard cycles: the second one's verdict must start with `OK`.
 #![allow(clippy::unwrap_used)] // helpers outside `#[test]` fns unwrap too
 
+mod common;
+
+use common::cluster::{options_with_seeds as options, runtime};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,26 +23,11 @@ use slotscope::fix::audit::AuditLog;
 use slotscope::fix::executor::Executor;
 use slotscope::fix::{FixPlan, PlanKind, plan_fixes};
 use slotscope::lab::{Lab, LabOptions, Scenario};
-use slotscope::refresh::{ConnectOptions, Connector, Secret, observe_once};
+use slotscope::refresh::{Connector, observe_once};
 use tokio::sync::mpsc;
 
 /// How long `check` may take to exit 0 after the repair (gossip settling), at most.
 const SETTLE: Duration = Duration::from_secs(45);
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn options(lab: &Lab, seeds: Vec<slotscope::cluster::types::Endpoint>) -> ConnectOptions {
-    let mut o = ConnectOptions::new(seeds);
-    o.password = lab.password().map(Secret::new);
-    o.command_timeout = Duration::from_secs(3);
-    o
-}
 
 /// The dashboard's refresh cycles: one pool, each cycle fed the previous snapshot.
 struct Dashboard {

@@ -4,6 +4,9 @@
 //! declared and the user accepted, counted exactly).
 #![allow(clippy::unwrap_used)] // helpers outside `#[test]` fns unwrap too
 
+mod common;
+
+use common::cluster::runtime;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,21 +17,11 @@ use slotscope::fix::audit::AuditLog;
 use slotscope::fix::executor::{Executor, FixEvent, FixOutcome};
 use slotscope::fix::{FixPlan, PlanKind, plan_fixes};
 use slotscope::lab::{Lab, LabOptions, Scenario, ScenarioReport};
-use slotscope::refresh::{ConnectOptions, Connector, Secret, observe_once};
+use slotscope::refresh::{ConnectOptions, Connector, observe_once};
 use tokio::sync::mpsc;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn options(lab: &Lab, read_only: bool) -> ConnectOptions {
-    let mut o = ConnectOptions::new(lab.endpoints());
-    o.password = lab.password().map(Secret::new);
-    o.command_timeout = Duration::from_secs(3);
+    let mut o = common::cluster::options(lab);
     o.read_only = read_only;
     o
 }

@@ -8,6 +8,9 @@
 //! whole again with every key the lab wrote readable, except the keys a plan declared lost.
 #![allow(clippy::unwrap_used)] // helpers outside `#[test]` fns unwrap too
 
+mod common;
+
+use common::cluster::{options, runtime};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +23,7 @@ use slotscope::cluster::{SlotState, diagnose};
 use slotscope::fix::executor::{Executor, FixOutcome};
 use slotscope::fix::{Confirmation, FixPlan, PlanKind, plan_fixes};
 use slotscope::lab::{Lab, LabOptions, Scenario, ScenarioReport, find_redis_server, keyslot};
-use slotscope::refresh::{ConnectOptions, Connector, Secret, observe_once};
+use slotscope::refresh::{Connector, observe_once};
 use tokio::sync::mpsc;
 
 /// A server of the matrix.
@@ -93,21 +96,6 @@ fn manifest_path() -> PathBuf {
         PathBuf::from,
     );
     dir.join("manifest.tsv")
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn options(lab: &Lab) -> ConnectOptions {
-    let mut o = ConnectOptions::new(lab.endpoints());
-    o.password = lab.password().map(Secret::new);
-    o.command_timeout = Duration::from_secs(3);
-    o
 }
 
 async fn observe(connector: &Connector) -> (ClusterModel, Vec<Finding>, Vec<FixPlan>) {

@@ -3,6 +3,9 @@
 //! moving the slot's keys; every write is in the audit log before it is sent.
 #![allow(clippy::unwrap_used)] // helpers outside `#[test]` fns unwrap too
 
+mod common;
+
+use common::cluster::{options, runtime};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -13,23 +16,8 @@ use slotscope::fix::audit::{AuditLog, AuditPhase};
 use slotscope::fix::executor::{Executor, FixOutcome};
 use slotscope::fix::{FixPlan, PlanKind, plan_fixes};
 use slotscope::lab::{Lab, LabOptions, Scenario, ScenarioReport};
-use slotscope::refresh::{ConnectOptions, Connector, Secret, observe_once};
+use slotscope::refresh::{Connector, observe_once};
 use tokio::sync::mpsc;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn options(lab: &Lab) -> ConnectOptions {
-    let mut o = ConnectOptions::new(lab.endpoints());
-    o.password = lab.password().map(Secret::new);
-    o.command_timeout = Duration::from_secs(3);
-    o
-}
 
 fn start(s: Scenario) -> (Lab, ScenarioReport) {
     let base = LabOptions {
