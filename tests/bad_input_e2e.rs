@@ -70,7 +70,7 @@ fn silent_node_times_out_with_a_clear_message() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains(&seed), "{}", stderr(&out));
     assert!(
-        took < Duration::from_millis(400 + 1500),
+        took < Duration::from_millis(400) + Duration::from_secs(5),
         "must not hang: took {took:?}"
     );
 }

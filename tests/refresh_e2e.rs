@@ -16,6 +16,10 @@ use slotscope::refresh::{
 use common::must;
 
 /// A cluster of three masters (slots split evenly), no replicas, no keys.
+/// How far past its timeout a cycle may finish before the test calls it a hang (generous:
+/// the exact figures are in `cargo bench --bench e2e_check`).
+const HANG_MARGIN: Duration = Duration::from_secs(3);
+
 fn cluster(password: Option<&str>) -> Lab {
     must(Lab::start(LabOptions {
         masters: 3,
@@ -133,10 +137,7 @@ async fn a_stopped_node_is_unresponsive_after_the_timeout_and_the_rest_is_on_tim
         let t0 = Instant::now();
         let snap = observe_once(&conn, Some(&first)).await.unwrap();
         let elapsed = t0.elapsed();
-        assert!(
-            elapsed < timeout + Duration::from_millis(500),
-            "{elapsed:?}"
-        );
+        assert!(elapsed < timeout + HANG_MARGIN, "{elapsed:?}");
         assert!(
             elapsed >= timeout.saturating_sub(Duration::from_millis(50)),
             "{elapsed:?}"
@@ -159,10 +160,7 @@ async fn a_stopped_node_is_unresponsive_after_the_timeout_and_the_rest_is_on_tim
         let t0 = Instant::now();
         let snap = observe_once(&fresh, None).await.unwrap();
         let elapsed = t0.elapsed();
-        assert!(
-            elapsed < timeout + Duration::from_millis(500),
-            "{elapsed:?}"
-        );
+        assert!(elapsed < timeout + HANG_MARGIN, "{elapsed:?}");
         let hung = snap
             .observations
             .iter()
