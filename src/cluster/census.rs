@@ -70,12 +70,6 @@ impl NodeCensus {
     }
 }
 
-/// Whether a slot is in any of the ranges.
-#[must_use]
-pub fn in_ranges(ranges: &[SlotRange], slot: Slot) -> bool {
-    ranges.iter().any(|r| r.contains(slot))
-}
-
 /// The slots a master is expected to hold keys in: those it claims plus those it imports.
 #[must_use]
 pub fn expected_slots(claimed: &[SlotRange], importing: &[Slot]) -> Vec<bool> {
