@@ -531,7 +531,7 @@ fn render_buttons(buf: &mut Buffer, area: Rect, app: &App, d: &FixDialog) {
             "↑↓ choose · Enter show · Esc cancel"
         }
         FixStage::Confirm => {
-            // With several plans, Cancel goes back to the list (Esc leaves at once).
+            // Cancel and Esc both go back to the list of plans.
             spans.push(button("Cancel", d.focus == DialogButton::Cancel, true, app));
             if d.runnable() && !app.read_only {
                 spans.push(Span::raw(" "));
@@ -542,9 +542,9 @@ fn render_buttons(buf: &mut Buffer, area: Rect, app: &App, d: &FixDialog) {
                     app,
                 ));
                 if d.run_enabled() {
-                    "Tab switch · Enter press · Esc cancel"
+                    "Tab switch · Enter press · Esc back"
                 } else {
-                    "type the word to enable Run · Esc cancel"
+                    "type the word to enable Run · Esc back"
                 }
             } else {
                 "advice only: nothing to run · Esc close"
