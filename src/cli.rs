@@ -108,6 +108,11 @@ pub struct UiArgs {
     #[allow(clippy::doc_markdown)] // this doc comment is the `--help` text, printed as written
     #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
+
+    /// Leave the mouse to the terminal: no clicks or wheel in the dashboard (while the mouse
+    /// is captured, Shift+drag still selects text in most terminals).
+    #[arg(long, global = true)]
+    pub no_mouse: bool,
 }
 
 /// The `--color` values.
@@ -232,6 +237,7 @@ impl Cli {
             interval_secs: self.ui.interval,
             color: self.ui.color.into(),
             audit_log: self.audit_log.clone(),
+            mouse: !self.ui.no_mouse,
         }
     }
 }

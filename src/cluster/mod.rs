@@ -1,6 +1,7 @@
 //! The pure core: parse replies, build the model, diagnose. No I/O, no terminal.
 
 pub mod census;
+pub mod commands;
 pub mod diagnose;
 mod fasthash;
 pub mod identity;

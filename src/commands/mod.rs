@@ -93,6 +93,8 @@ pub struct DashboardSettings {
     pub color: crate::app::color::ColorChoice,
     /// Where the writes of fixes are audited; `None`: the default path.
     pub audit_log: Option<std::path::PathBuf>,
+    /// Capture the mouse (off with `--no-mouse`).
+    pub mouse: bool,
 }
 
 impl DashboardSettings {

@@ -91,5 +91,7 @@ pub(super) fn on_effect(
             }
             false
         }
+        // The loop carries these out itself (`run.rs`).
+        (Effect::NodeCommand(_) | Effect::Copy(_), _) => false,
     }
 }

@@ -3,6 +3,8 @@
 //! ([`terminal`]) that draws the app with [`crate::ui`], and the runner of confirmed fixes
 //! ([`fixes`]).
 
+pub mod clipboard;
+pub mod console;
 pub mod fixes;
 pub mod run;
 pub mod terminal;
