@@ -560,14 +560,14 @@ pub static KEYMAP: &[Binding] = &[
         Key::ch('y'),
         A::Copy,
         "copy the plan's commands, as shown (Ctrl-Y while a word is typed)",
-        Some("copy"),
+        None,
     ),
     b(
         S::Dialog,
         Key::ctrl('y'),
         A::Copy,
         "copy the plan's commands, as shown (Ctrl-Y while a word is typed)",
-        None,
+        Some("copy"),
     ),
     b(
         S::Running,

@@ -317,6 +317,8 @@ pub struct App {
     pub role_changes: roles::RoleChanges,
     /// The `:` line's history and the node command output overlay.
     pub console: console::Console,
+    /// Clicks and the wheel are taken (off with `--no-mouse`: mouse reports are ignored).
+    pub mouse: bool,
     /// Last model received (frozen or not), for timeline diffs: shared with the presented
     /// (or pending) snapshot, so at most one earlier model stays alive.
     last_model: Option<Arc<ClusterModel>>,
@@ -390,6 +392,7 @@ impl App {
             migrations: BTreeMap::new(),
             role_changes: roles::RoleChanges::default(),
             console: console::Console::default(),
+            mouse: true,
             last_model: None,
             now_ms: 0,
             interval,

@@ -14,6 +14,9 @@ pub const WHEEL_ROWS: isize = 3;
 impl App {
     /// A mouse event. Returns whether the screen changes.
     pub fn on_mouse(&mut self, ev: &MouseEvent) -> bool {
+        if !self.mouse {
+            return false;
+        }
         let (x, y) = (ev.column, ev.row);
         match ev.kind {
             MouseEventKind::Down(MouseButton::Left) => self.on_click(x, y),
@@ -138,7 +141,8 @@ mod tests {
     fn a_click_focuses_the_pane_and_selects_the_row() {
         let mut a = sample::app(SampleCase::MasterDown, 120, 40);
         a.viewport.start_frame();
-        a.viewport.record_pane(Pane::Nodes, Rect::new(0, 20, 120, 10));
+        a.viewport
+            .record_pane(Pane::Nodes, Rect::new(0, 20, 120, 10));
         a.viewport.record_list(ListRows {
             list: ListId::Pane(Pane::Nodes),
             rows: Rect::new(0, 22, 120, 8),
@@ -159,7 +163,8 @@ mod tests {
         a.viewport.start_frame();
         let map = Rect::new(0, 5, 70, 6);
         a.viewport.record_heat_map(map);
-        a.viewport.record_pane(Pane::Heatmap, Rect::new(0, 4, 70, 8));
+        a.viewport
+            .record_pane(Pane::Heatmap, Rect::new(0, 4, 70, 8));
         a.focus = Pane::Findings;
         let g = a.heat_grid();
         for b in 0..g.buckets() {
@@ -184,7 +189,8 @@ mod tests {
     fn the_wheel_scrolls_lists_and_overlays() {
         let mut a = sample::app(SampleCase::MasterDown, 120, 40);
         a.viewport.start_frame();
-        a.viewport.record_pane(Pane::Nodes, Rect::new(0, 20, 120, 10));
+        a.viewport
+            .record_pane(Pane::Nodes, Rect::new(0, 20, 120, 10));
         assert!(a.on_mouse(&ev(MouseEventKind::ScrollDown, 3, 25)));
         assert_eq!(a.focus, Pane::Nodes);
         assert_eq!(a.node_cursor, 3.min(a.node_order.len() - 1));
@@ -193,6 +199,12 @@ mod tests {
         assert!(a.on_mouse(&ev(MouseEventKind::ScrollDown, 0, 0)));
         assert_eq!(a.help_scroll, 3);
         assert!(a.on_mouse(&ev(MouseEventKind::ScrollUp, 0, 0)));
+        assert_eq!(a.help_scroll, 0);
+        a.mouse = false;
+        assert!(
+            !a.on_mouse(&ev(MouseEventKind::ScrollDown, 0, 0)),
+            "--no-mouse"
+        );
         assert_eq!(a.help_scroll, 0);
     }
 }

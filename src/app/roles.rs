@@ -89,6 +89,9 @@ mod tests {
         rc.observe(&m1, &m0, 3_000);
         let h = rc.of(&m0.nodes[0]).expect("counted");
         assert_eq!((h.count, h.last_at_ms), (2, 3_000));
-        assert_eq!(rc.total(), 2 * u32::try_from(m0.nodes.len()).expect("few nodes"));
+        assert_eq!(
+            rc.total(),
+            2 * u32::try_from(m0.nodes.len()).expect("few nodes")
+        );
     }
 }

@@ -40,7 +40,10 @@ impl ListRows {
         if !self.rows.contains(ratatui::layout::Position::new(x, y)) {
             return None;
         }
-        self.items.get(usize::from(y - self.rows.y)).copied().flatten()
+        self.items
+            .get(usize::from(y - self.rows.y))
+            .copied()
+            .flatten()
     }
 }
 

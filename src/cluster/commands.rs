@@ -127,9 +127,27 @@ const DANGEROUS: &[&str] = &[
 
 /// Commands that change the node's configuration, the cluster or the server (not the data).
 const ADMIN_PREFIXES: &[&str] = &[
-    "CLUSTER", "CONFIG", "CLIENT", "ACL", "SCRIPT", "FUNCTION", "MODULE", "SAVE", "BGSAVE",
-    "BGREWRITEAOF", "SLOWLOG", "LATENCY", "MEMORY", "FAILOVER", "AUTH", "HELLO", "SELECT",
-    "READONLY", "READWRITE", "MULTI", "EXEC",
+    "CLUSTER",
+    "CONFIG",
+    "CLIENT",
+    "ACL",
+    "SCRIPT",
+    "FUNCTION",
+    "MODULE",
+    "SAVE",
+    "BGSAVE",
+    "BGREWRITEAOF",
+    "SLOWLOG",
+    "LATENCY",
+    "MEMORY",
+    "FAILOVER",
+    "AUTH",
+    "HELLO",
+    "SELECT",
+    "READONLY",
+    "READWRITE",
+    "MULTI",
+    "EXEC",
 ];
 
 /// What a command may do, from its name alone.

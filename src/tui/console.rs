@@ -86,7 +86,8 @@ pub fn terminal_clipboard() -> ClipboardSink {
 pub async fn run_request(conn: &Connector, req: NodeRequest) -> NodeReply {
     let opts = conn.options();
     let n = u32::try_from(req.commands.len()).unwrap_or(u32::MAX);
-    let bound = opts.connect_timeout + opts.command_timeout.saturating_mul(n.saturating_mul(2))
+    let bound = opts.connect_timeout
+        + opts.command_timeout.saturating_mul(n.saturating_mul(2))
         + Duration::from_secs(1);
     let pw = opts.password.clone();
     let result = match tokio::time::timeout(bound, run_commands(conn, &req, pw.as_ref())).await {

@@ -75,6 +75,7 @@ pub fn fix_interrupted(app: &App) -> bool {
 pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<DashboardEnd> {
     let depth = color_depth(opts.color);
     let mut app = App::new(depth, opts.interval, opts.read_only, opts.banner.clone());
+    app.mouse = opts.mouse;
     let mut connect = opts.connect.clone();
     connect.read_only |= opts.read_only;
     let console = ConsoleRunner::new(&connect, terminal_clipboard());

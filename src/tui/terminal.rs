@@ -34,8 +34,7 @@ impl TerminalGuard {
         let mut terminal =
             ratatui::try_init().wrap_err("setting up the terminal (is stdout a TTY?)")?;
         if mouse {
-            execute!(terminal.backend_mut(), EnableMouseCapture)
-                .wrap_err("capturing the mouse")?;
+            execute!(terminal.backend_mut(), EnableMouseCapture).wrap_err("capturing the mouse")?;
         }
         Ok(Self { terminal, mouse })
     }

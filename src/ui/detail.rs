@@ -60,7 +60,10 @@ pub fn detail_lines(app: &App, idx: usize, width: u16) -> Vec<Line<'static>> {
                 format!("{} flips", h.count)
             }
         );
-        let at = out.iter().position(|l| l.to_string().trim_start().starts_with("role ")).map_or(out.len(), |i| i + 1);
+        let at = out
+            .iter()
+            .position(|l| l.to_string().trim_start().starts_with("role "))
+            .map_or(out.len(), |i| i + 1);
         out.insert(
             at,
             Line::from(vec![

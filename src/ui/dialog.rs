@@ -24,9 +24,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::app::viewport::{ListId, ListRows};
 use crate::app::App;
 use crate::app::fix::{DialogButton, FixDialog, FixStage, ProgressLine};
+use crate::app::viewport::{ListId, ListRows};
 pub use crate::fix::describe::risk_headline;
 use crate::fix::describe::{outcome_words, plural, risk_word};
 use crate::fix::{FixOutcome, FixPlan, RiskLevel};

@@ -190,7 +190,9 @@ pub fn render_findings(buf: &mut Buffer, area: Rect, app: &App) {
     app.viewport.record_list(ListRows {
         list: ListId::Pane(Pane::Findings),
         rows: body,
-        items: (offset..offset + h).map(|i| owners.get(i).copied()).collect(),
+        items: (offset..offset + h)
+            .map(|i| owners.get(i).copied())
+            .collect(),
     });
     for (row, (line, sel)) in lines.iter().skip(offset).take(h).enumerate() {
         let y = body.y + u16::try_from(row).unwrap_or(0);

@@ -71,7 +71,10 @@ pub fn help_lines(app: &App, width: u16) -> Vec<Line<'static>> {
     for l in wrap(QUIT_WHILE_FIXING, w.saturating_sub(1)) {
         lines.push(Line::raw(format!(" {l}")));
     }
-    lines.push(Line::styled("Mouse, copy and node commands", t.table_header));
+    lines.push(Line::styled(
+        "Mouse, copy and node commands",
+        t.table_header,
+    ));
     for l in wrap(keymap::MOUSE_AND_COMMANDS_HELP, w.saturating_sub(1)) {
         lines.push(Line::raw(format!(" {l}")));
     }

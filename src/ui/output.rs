@@ -3,17 +3,17 @@
 //! `PgDn` Home End.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
 use crate::app::App;
 use crate::app::console::OutputView;
 
-use super::text::truncate_end;
+use super::text::{truncate_end, wrap};
 use super::theme::Theme;
 
-/// The overlay's lines, each cut to `width` (a reply is shown as sent, never re-wrapped).
+/// The overlay's lines at `width` columns: a line too long wraps, its rest indented.
 #[must_use]
 pub fn output_lines(app: &App, v: &OutputView, width: u16) -> Vec<Line<'static>> {
     let t = &Theme::of(app);
@@ -24,10 +24,19 @@ pub fn output_lines(app: &App, v: &OutputView, width: u16) -> Vec<Line<'static>>
     } else {
         t.text
     };
-    v.lines
-        .iter()
-        .map(|l| Line::styled(truncate_end(l, usize::from(width)), style))
-        .collect()
+    let w = usize::from(width);
+    let mut out = Vec::new();
+    for l in &v.lines {
+        if unicode_width::UnicodeWidthStr::width(l.as_str()) <= w {
+            out.push(Line::styled(l.clone(), style));
+            continue;
+        }
+        for (i, part) in wrap(l, w.saturating_sub(2).max(10)).into_iter().enumerate() {
+            let part = if i == 0 { part } else { format!("  {part}") };
+            out.push(Line::styled(truncate_end(&part, w), style));
+        }
+    }
+    out
 }
 
 /// Draw the output overlay over `area` (the body).
@@ -36,10 +45,7 @@ pub fn render_output(buf: &mut Buffer, area: Rect, app: &App) {
         return;
     };
     let t = &Theme::of(app);
-    let r = area.centered(
-        Constraint::Length(area.width.saturating_sub(2).min(140)),
-        Constraint::Length(area.height),
-    );
+    let r = area;
     Clear.render(r, buf);
     let inner = Block::bordered().inner(r);
     let lines = output_lines(app, v, inner.width);
