@@ -140,8 +140,10 @@ fn row_of(screen: &str, needle: &str) -> (usize, String) {
         .lines()
         .enumerate()
         .find(|(_, l)| l.contains(needle))
-        .map(|(i, l)| (i, l.to_owned()))
-        .unwrap_or_else(|| panic!("no row with {needle}:\n{screen}"))
+        .map_or_else(
+            || panic!("no row with {needle}:\n{screen}"),
+            |(i, l)| (i, l.to_owned()),
+        )
 }
 
 fn last_line(screen: &str) -> String {
@@ -241,8 +243,7 @@ fn node_commands_copy_and_mouse_in_a_real_terminal() {
         .enumerate()
         .skip(header_y)
         .find(|(_, l)| l.contains(&format!("{dead} ")))
-        .map(|(i, _)| i)
-        .unwrap_or_else(|| panic!("no table row for {dead}:\n{s}"));
+        .map_or_else(|| panic!("no table row for {dead}:\n{s}"), |(i, _)| i);
     t.click(10, dead_y);
     let pos = dead_y - header_y;
     let s = t.wait_for("the clicked row selected", Duration::from_secs(5), |s| {

@@ -329,7 +329,7 @@ pub static KEYMAP: &[Binding] = &[
         S::Global,
         Key::ch(':'),
         A::StartCommand,
-        "command line (:q, :node ADDR, :slot N, :info, :slowlog, :latency, :cmd)",
+        "command line (:q :node :slot :info :slowlog :latency :cmd)",
         Some("cmd"),
     ),
     b(

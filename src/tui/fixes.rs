@@ -68,7 +68,8 @@ pub(super) fn on_effect(
     eff: Effect,
 ) -> bool {
     match (eff, fixes) {
-        (Effect::Quit, _) => false,
+        // The loop carries out `Quit` itself, node commands and copies in `run.rs`.
+        (Effect::Quit | Effect::NodeCommand(_) | Effect::Copy(_), _) => false,
         (Effect::AbandonFixAndQuit, f) => {
             if let Some(f) = f {
                 f.stop_running();
@@ -91,7 +92,5 @@ pub(super) fn on_effect(
             }
             false
         }
-        // The loop carries these out itself (`run.rs`).
-        (Effect::NodeCommand(_) | Effect::Copy(_), _) => false,
     }
 }

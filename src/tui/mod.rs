@@ -16,3 +16,6 @@ mod flow_tests;
 
 #[cfg(test)]
 mod fix_flow_tests;
+
+#[cfg(test)]
+mod console_flow_tests;

@@ -102,8 +102,10 @@ pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<Dashboa
         Some(handle.task),
         EventStream::new(),
         shutdown,
-        Some(fixes),
-        Some(console),
+        Runners {
+            fixes: Some(fixes),
+            console: Some(console),
+        },
         |a| guard.draw(a),
     )
     .await;
@@ -227,6 +229,15 @@ pub fn on_outcome(app: &mut App, outcome: &RefreshOutcome) {
     app.on_snapshot(Arc::clone(&outcome.snapshot));
 }
 
+/// What runs work for the loop: confirmed fixes, node commands and copies.
+#[derive(Debug, Default)]
+pub struct Runners {
+    /// Runs confirmed fixes (without it, a confirmed fix is refused).
+    pub fixes: Option<FixRunner>,
+    /// Runs node commands and copies (without it, node commands answer with an error).
+    pub console: Option<ConsoleRunner>,
+}
+
 /// Carry out an effect that is not `Quit`: node commands and copies here, fixes by
 /// [`on_effect`]. Returns whether the screen changed.
 fn carry_out(
@@ -271,8 +282,7 @@ pub async fn run_loop<E, F, D>(
     mut task: Option<JoinHandle<()>>,
     mut events: E,
     shutdown: F,
-    mut fixes: Option<FixRunner>,
-    mut console: Option<ConsoleRunner>,
+    runners: Runners,
     mut draw: D,
 ) -> color_eyre::Result<()>
 where
@@ -280,6 +290,10 @@ where
     F: Future<Output = ()>,
     D: FnMut(&App) -> color_eyre::Result<()>,
 {
+    let Runners {
+        mut fixes,
+        mut console,
+    } = runners;
     let mut clock = tokio::time::interval(CLOCK_PERIOD);
     clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut updates_open = true;

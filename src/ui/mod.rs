@@ -461,6 +461,16 @@ pub fn row_style(app: &App, pane: Pane, selected: bool) -> Style {
     }
 }
 
+/// The rows of a table below its one header row.
+#[must_use]
+pub fn below_header(body: Rect) -> Rect {
+    Rect {
+        y: body.y.saturating_add(1),
+        height: body.height.saturating_sub(1),
+        ..body
+    }
+}
+
 /// Record a list drawn one item per row, from item `offset` on, over `rows` (mouse
 /// hit-testing reads it).
 pub fn record_rows(app: &App, pane: Pane, rows: Rect, offset: usize, len: usize) {

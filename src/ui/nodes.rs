@@ -301,17 +301,8 @@ pub fn render_nodes(buf: &mut Buffer, area: Rect, app: &App) {
     let cols = fit_columns(body.width);
     let rows_h = usize::from(body.height - 1);
     let offset = super::scroll_offset(app.node_cursor, rows_h, app.node_order.len());
-    super::record_rows(
-        app,
-        Pane::Nodes,
-        Rect {
-            y: body.y + 1,
-            height: body.height - 1,
-            ..body
-        },
-        offset,
-        app.node_order.len(),
-    );
+    let n = app.node_order.len();
+    super::record_rows(app, Pane::Nodes, super::below_header(body), offset, n);
     let grouped = app.node_sort == NodeSort::Grouped && app.filter.is_empty();
     let rows: Vec<Row<'_>> = app
         .node_order
