@@ -152,7 +152,7 @@ pub struct CheckArgs {
     pub json: bool,
 
     /// Output format: text (first line: the verdict), json, nagios (plugin output with
-    /// perfdata) or prometheus (text exposition for node_exporter's textfile collector).
+    /// perfdata) or prometheus (text exposition for the textfile collector of node exporter).
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<crate::commands::check::Format>,
 }

@@ -29,7 +29,7 @@ pub enum Format {
     Json,
     /// Nagios plugin output: `SLOTSCOPE OK - <verdict> | <perfdata>`.
     Nagios,
-    /// Prometheus text exposition, for node_exporter's textfile collector.
+    /// Prometheus text exposition, for the textfile collector of node exporter.
     Prometheus,
 }
 

@@ -6,7 +6,7 @@
 //!   line per finding follows (the plugin's long output). The exit codes already are the
 //!   plugin's: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 //! * **prometheus**: the text exposition format (version 0.0.4), every metric a gauge with
-//!   `# HELP` and `# TYPE`, for node_exporter's textfile collector
+//!   `# HELP` and `# TYPE`, for the textfile collector of node exporter
 //!   (`slotscope check --format prometheus SEED > dir/slotscope.prom.$$ && mv …`).
 
 use std::fmt::Write as _;

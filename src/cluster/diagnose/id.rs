@@ -1,38 +1,14 @@
 //! Stable finding ids, for de-duplicating alerts: the same fault gives the same id on every
 //! run, whatever the wording, the order of findings or the time.
 //!
-//! An id is the finding's kind and a 64-bit FNV-1a digest (16 hex digits) of what the fault is
+//! An id is the finding's kind and a 64-bit FNV-1a digest (`cluster::digest`) (16 hex digits) of what the fault is
 //! about: its kind, its slot ranges and its nodes (node ids, sorted; the address for a node
 //! whose id is unknown). The summary and evidence are left out on purpose: they carry counts,
 //! ages and wording that change while the fault stays the same. A fault that spreads to more
 //! slots or nodes is a different fault and gets a new id.
 
 use super::{Finding, FindingKind};
-
-/// FNV-1a, 64-bit: tiny, fixed forever, and the same on every platform.
-struct Fnv(u64);
-
-impl Fnv {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-
-    fn new() -> Self {
-        Self(Self::OFFSET)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(Self::PRIME);
-        }
-    }
-
-    /// A field, followed by a separator that no field contains, so `ab`,`c` ≠ `a`,`bc`.
-    fn field(&mut self, text: &str) {
-        self.write(text.as_bytes());
-        self.write(&[0]);
-    }
-}
+use crate::cluster::digest::Fnv;
 
 impl FindingKind {
     /// The kind's name as in the JSON document (`master_down`).
@@ -69,7 +45,7 @@ impl Finding {
         for w in who {
             h.field(w);
         }
-        format!("{kind}-{:016x}", h.0)
+        format!("{kind}-{}", h.hex())
     }
 }
 
