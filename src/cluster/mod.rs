@@ -3,6 +3,7 @@
 pub mod census;
 pub mod commands;
 pub mod diagnose;
+pub mod digest;
 mod fasthash;
 pub mod identity;
 pub mod intern;
