@@ -115,8 +115,16 @@ impl Term {
         }
     }
 
-    fn quit(&self) {
+    /// Esc, then wait until no overlay is left (a key sent right after Esc would read as
+    /// Alt+key).
+    fn close_overlay(&self) {
         self.keys("Escape");
+        self.wait_for("the overlay to close", Duration::from_secs(5), |s| {
+            !s.contains("Esc closes") && !s.contains("FIX ·") && !s.contains("slotscope help")
+        });
+    }
+
+    fn quit(&self) {
         self.keys("q");
         let start = std::time::Instant::now();
         while self.alive() && start.elapsed() < Duration::from_secs(10) {
@@ -186,7 +194,7 @@ fn node_commands_copy_and_mouse_in_a_real_terminal() {
     });
     assert!(s.contains("connected_slaves:"), "{s}");
     assert!(last_line(&s).contains("Esc:close"), "{s}");
-    t.keys("Escape");
+    t.close_overlay();
 
     // A secret in CONFIG GET is masked.
     t.command(&format!("cmd {seed} CONFIG GET requirepass"));
@@ -194,7 +202,7 @@ fn node_commands_copy_and_mouse_in_a_real_terminal() {
         s.contains("CONFIG GET requirepass") && s.contains("2) ***")
     });
     assert!(!s.contains(PASSWORD), "{s}");
-    t.keys("Escape");
+    t.close_overlay();
 
     // A write is refused centrally, on the status line, and never sent: the node's own
     // count of SET calls (served, rejected or failed) does not move.
@@ -225,12 +233,12 @@ fn node_commands_copy_and_mouse_in_a_real_terminal() {
         s.contains(&format!("{hung} · INFO")) && s.contains("error:")
     });
     assert!(!s.contains("waiting for the node"), "{s}");
-    t.keys("Escape");
+    t.close_overlay();
     t.keys("?");
     t.wait_for("the help overlay", Duration::from_secs(5), |s| {
         s.contains("slotscope help")
     });
-    t.keys("Escape");
+    t.close_overlay();
     must(lab.cont(replica));
 
     // Mouse: a click on a node row focuses the table and selects that row; the wheel moves.
@@ -300,6 +308,10 @@ fn node_commands_copy_and_mouse_in_a_real_terminal() {
         .unwrap_or_else(|| panic!("no byte count in {status}"));
     assert_eq!(buf.len(), bytes, "{status}\n{buf}");
     t.keys("Escape");
+    t.wait_for("the chooser again", Duration::from_secs(5), |s| {
+        s.contains("plans fit")
+    });
+    t.close_overlay();
     t.quit();
     drop(lab);
 }
@@ -329,7 +341,7 @@ fn read_only_refuses_writes_and_no_mouse_ignores_clicks() {
     t.wait_for("DBSIZE of the selected node", WAIT, |s| {
         s.contains("· DBSIZE") && s.contains("(integer)")
     });
-    t.keys("Escape");
+    t.close_overlay();
     // Mouse capture is off: a click does not move the focus to the node table.
     let (y, _) = row_of(&s, &format!("{seed} "));
     t.click(10, y);
