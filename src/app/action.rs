@@ -71,6 +71,18 @@ pub enum Action {
     DialogNext,
     /// Dialog: move focus to the previous button.
     DialogPrev,
+    /// Replay: one refresh back.
+    ReplayPrev,
+    /// Replay: one refresh forward.
+    ReplayNext,
+    /// Replay: back to the previous change of the findings.
+    ReplayJumpBack,
+    /// Replay: on to the next change of the findings.
+    ReplayJumpForward,
+    /// Start or stop recording the refreshes to a file.
+    ToggleRecording,
+    /// Write the refresh on screen, its `check --json` and a report into a directory.
+    WriteSnapshot,
 }
 
 /// Work the event loop must do on behalf of the app (the app itself does no I/O).
@@ -86,4 +98,15 @@ pub enum Effect {
     /// The user confirmed quitting while a fix runs: ask the executor to stop before its next
     /// step, and leave once it has stopped.
     AbandonFixAndQuit,
+    /// Recording and snapshots: files the session writes.
+    Session(SessionEffect),
+}
+
+/// Files the dashboard writes on request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionEffect {
+    /// Start or stop recording.
+    ToggleRecording,
+    /// Write the postmortem snapshot of the refresh on screen.
+    WriteSnapshot,
 }

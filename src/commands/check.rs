@@ -8,7 +8,7 @@ use std::io::IsTerminal as _;
 use serde::Serialize;
 
 use super::ExitCode;
-use crate::refresh::{ConnectOptions, Connector, observe_once};
+use crate::refresh::{ConnectOptions, Connector, ObserveError, observe_once};
 
 use crate::cluster::diagnose::{self, Finding, Severity};
 use crate::cluster::model::{ClusterModel, Reachability, Role, SlotState};
@@ -21,38 +21,54 @@ pub const JSON_SCHEMA: &str = "slotscope.check/v1";
 /// `slotscope check`: observe the cluster once and print the diagnosis.
 pub async fn run(opts: ConnectOptions, json: bool) -> ExitCode {
     let connector = Connector::new(opts);
-    match observe_once(&connector, None).await {
+    print_outcome(observe_once(&connector, None).await, json)
+}
+
+/// Print the diagnosis of one observation (live, or a recorded refresh) and return the exit
+/// code: what `check` prints whichever way the snapshot came.
+#[must_use]
+pub fn print_outcome(outcome: Result<ClusterSnapshot, ObserveError>, json: bool) -> ExitCode {
+    let style = if json { None } else { Some(text_style()) };
+    match render_outcome(outcome, style) {
+        Ok((out, code)) => {
+            print!("{out}");
+            code
+        }
         Err(e) => {
             eprintln!("slotscope: {e}");
             ExitCode::UNOBSERVABLE
         }
-        Ok(snapshot) if !snapshot.observed_anything() => {
-            eprintln!(
-                "slotscope: could not observe the cluster: {}",
-                snapshot.failure_summary()
-            );
-            ExitCode::UNOBSERVABLE
-        }
-        Ok(snapshot) => {
-            let model = ClusterModel::build(&snapshot);
-            let findings = diagnose::diagnose(&model);
-            if json {
-                match render_json(&snapshot, &model, &findings) {
-                    Ok(text) => println!("{text}"),
-                    Err(e) => {
-                        eprintln!("slotscope: could not encode JSON: {e}");
-                        return ExitCode::UNOBSERVABLE;
-                    }
-                }
-            } else {
-                print!(
-                    "{}",
-                    render_text(&snapshot, &model, &findings, text_style())
-                );
-            }
-            exit_code(&findings)
-        }
     }
+}
+
+/// What `check` prints for one observation: the JSON document (`style` `None`) or the text,
+/// with the exit code; or the message of a cluster that could not be observed (exit code 3).
+///
+/// # Errors
+/// The message to print when nothing could be observed.
+pub fn render_outcome(
+    outcome: Result<ClusterSnapshot, ObserveError>,
+    style: Option<TextStyle>,
+) -> Result<(String, ExitCode), String> {
+    let snapshot = match outcome {
+        Err(e) => return Err(e.to_string()),
+        Ok(s) if !s.observed_anything() => {
+            return Err(format!(
+                "could not observe the cluster: {}",
+                s.failure_summary()
+            ));
+        }
+        Ok(s) => s,
+    };
+    let model = ClusterModel::build(&snapshot);
+    let findings = diagnose::diagnose(&model);
+    let out = match style {
+        None => render_json(&snapshot, &model, &findings)
+            .map(|t| t + "\n")
+            .map_err(|e| format!("could not encode JSON: {e}"))?,
+        Some(style) => render_text(&snapshot, &model, &findings, style),
+    };
+    Ok((out, exit_code(&findings)))
 }
 
 /// ANSI colours only on a terminal and without `NO_COLOR`.

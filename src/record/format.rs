@@ -182,13 +182,13 @@ impl Deltas {
         };
         let wire = match self.last.get(&key) {
             Some(Last::Text(prev)) if **prev == **text => WireText::Same,
-            Some(Last::Text(prev)) => line_delta(prev, text)
-                .map_or_else(|| WireText::Text(text.clone()), |changed| {
-                    WireText::Lines {
-                        len: text.split('\n').count(),
-                        changed,
-                    }
-                }),
+            Some(Last::Text(prev)) => line_delta(prev, text).map_or_else(
+                || WireText::Text(text.clone()),
+                |changed| WireText::Lines {
+                    len: text.split('\n').count(),
+                    changed,
+                },
+            ),
             _ => WireText::Text(text.clone()),
         };
         self.last.insert(key, Last::Text(text.as_str().into()));
@@ -220,8 +220,9 @@ impl Deltas {
                 .ok_or_else(|| format!("{field:?} of {ep} is 'same' with no earlier reply"))?
                 .to_string(),
             WireText::Lines { len, changed } => {
-                let prev = prev
-                    .ok_or_else(|| format!("{field:?} of {ep} has 'lines' with no earlier reply"))?;
+                let prev = prev.ok_or_else(|| {
+                    format!("{field:?} of {ep} has 'lines' with no earlier reply")
+                })?;
                 let mut lines: Vec<&str> = prev.split('\n').collect();
                 if lines.len() != *len {
                     return Err(format!(

@@ -73,7 +73,9 @@ impl RecordedRefresh {
                 let raw = raw_of(o).unwrap_or_else(|| {
                     let e = match &o.result {
                         Err(e) => e.clone(),
-                        Ok(_) => ProbeError::Other("the replies of this probe were not captured".into()),
+                        Ok(_) => {
+                            ProbeError::Other("the replies of this probe were not captured".into())
+                        }
                     };
                     Arc::new(RawNode {
                         endpoint: o.endpoint.clone(),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use flate2::read::GzDecoder;
 
-use super::format::{Deltas, Field, FORMAT, Header, VERSION, WireNode, WireRefresh};
+use super::format::{Deltas, FORMAT, Field, Header, VERSION, WireNode, WireRefresh};
 use super::{RecordedNode, RecordedRefresh, Recording};
 use crate::refresh::capture::{RawNode, RawReplies};
 
@@ -113,9 +113,12 @@ pub fn read(input: impl Read) -> Result<Recording, RecordError> {
                 reason: "the last line is incomplete".into(),
             });
         }
-        let wire: WireRefresh = serde_json::from_str(&buf)
-            .map_err(|e| RecordError::Corrupt { line, reason: e.to_string() })?;
-        let r = decode(&mut deltas, wire).map_err(|reason| RecordError::Corrupt { line, reason })?;
+        let wire: WireRefresh = serde_json::from_str(&buf).map_err(|e| RecordError::Corrupt {
+            line,
+            reason: e.to_string(),
+        })?;
+        let r =
+            decode(&mut deltas, wire).map_err(|reason| RecordError::Corrupt { line, reason })?;
         refreshes.push(r);
     }
     Ok(Recording { header, refreshes })
@@ -159,7 +162,9 @@ fn parse_header(line: &str) -> Result<Header, RecordError> {
         });
     }
     if version == 0 {
-        return Err(RecordError::NotRecording("the header has no version".into()));
+        return Err(RecordError::NotRecording(
+            "the header has no version".into(),
+        ));
     }
     serde_json::from_str(line).map_err(|e| RecordError::Corrupt {
         line: 1,

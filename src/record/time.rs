@@ -50,7 +50,8 @@ impl FromStr for At {
         }
         if let Some((date, time)) = s.split_once(['T', ' ']) {
             let mut d = date.split('-').map(str::parse::<i64>);
-            let (Some(Ok(y)), Some(Ok(m)), Some(Ok(day)), None) = (d.next(), d.next(), d.next(), d.next())
+            let (Some(Ok(y)), Some(Ok(m)), Some(Ok(day)), None) =
+                (d.next(), d.next(), d.next(), d.next())
             else {
                 return Err(bad());
             };
@@ -201,7 +202,10 @@ mod tests {
         assert_eq!("last".parse::<At>(), Ok(At::Last));
         assert_eq!("+90".parse::<At>(), Ok(At::Offset(90)));
         assert_eq!("14:03".parse::<At>(), Ok(At::TimeOfDay(14 * 3600 + 180)));
-        assert_eq!("1748786600000".parse::<At>(), Ok(At::UnixMs(1_748_786_600_000)));
+        assert_eq!(
+            "1748786600000".parse::<At>(),
+            Ok(At::UnixMs(1_748_786_600_000))
+        );
         for bad in ["", "x", "25:00", "+x", "2025-13-01T00:00:00Z", "1:2:3:4"] {
             assert!(bad.parse::<At>().is_err(), "{bad}");
         }

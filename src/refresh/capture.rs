@@ -149,7 +149,11 @@ impl RawNode {
             endpoint: self.endpoint.clone(),
             observed_at_ms: self.observed_at_ms,
             rtt_us: self.rtt_us,
-            result: self.replies.as_ref().map_err(Clone::clone).and_then(interpret),
+            result: self
+                .replies
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(interpret),
         }
     }
 }
@@ -176,8 +180,8 @@ pub fn interpret(raw: &RawReplies) -> Result<NodeReport, ProbeError> {
     if info.cluster_enabled == Some(false) {
         return Err(not_cluster(Some(&info)));
     }
-    let nodes: ClusterNodes =
-        parse_cluster_nodes(nodes).map_err(|e| ProbeError::Protocol(format!("CLUSTER NODES: {e}")))?;
+    let nodes: ClusterNodes = parse_cluster_nodes(nodes)
+        .map_err(|e| ProbeError::Protocol(format!("CLUSTER NODES: {e}")))?;
     let cluster_info: Option<ClusterInfo> = match &raw.cluster_info {
         Ok(t) => match parse_cluster_info(t) {
             Ok(ci) => Some(ci),

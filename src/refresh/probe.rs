@@ -53,7 +53,10 @@ pub async fn probe_node(conn: &Connector, ep: &Endpoint) -> NodeObservation {
     obs
 }
 
-async fn probe_inner(c: &Connector, ep: &Endpoint) -> (Option<u64>, Result<RawReplies, ProbeError>) {
+async fn probe_inner(
+    c: &Connector,
+    ep: &Endpoint,
+) -> (Option<u64>, Result<RawReplies, ProbeError>) {
     // Connect first so that the round-trip time measures PING alone.
     if let Err(e) = c.conn(ep).await {
         return (None, Err(e.to_probe_error()));

@@ -33,6 +33,7 @@ pub mod heatmap;
 pub mod help;
 pub mod migrations;
 pub mod nodes;
+pub mod session;
 pub mod text;
 pub mod theme;
 pub mod timeline;
