@@ -55,8 +55,10 @@ fn regenerate() {
                 Ok(s) => s,
                 Err(e) => e.snapshot,
             };
-            w.write(&RecordedRefresh::from_snapshot(&snap, |o| capture.raw_of(o)))
-                .expect("write");
+            w.write(&RecordedRefresh::from_snapshot(&snap, |o| {
+                capture.raw_of(o)
+            }))
+            .expect("write");
             previous = Some(snap);
             std::thread::sleep(Duration::from_millis(500));
         }

@@ -125,7 +125,11 @@ fn record_replay_a_broken_password_protected_cluster() {
     assert_eq!(replay_doc["verdict"], live_doc["verdict"]);
     for at in ["1", "2", "3", "last"] {
         let out = run(&["check", "--replay", &file_s, "--at", at, "--json"], None);
-        assert_eq!(kinds_and_slots(&json_of(&out)), kinds_and_slots(&live_doc), "--at {at}");
+        assert_eq!(
+            kinds_and_slots(&json_of(&out)),
+            kinds_and_slots(&live_doc),
+            "--at {at}"
+        );
     }
 
     // Nothing secret in the file.
@@ -133,11 +137,15 @@ fn record_replay_a_broken_password_protected_cluster() {
     assert!(text.lines().count() == 4, "a header and 3 refreshes");
     assert!(!text.contains(PASSWORD), "the password is in the recording");
     for needle in ["key:", "value-", "}:k"] {
-        assert!(!text.contains(needle), "a key name or value ({needle}) is in the recording");
+        assert!(
+            !text.contains(needle),
+            "a key name or value ({needle}) is in the recording"
+        );
     }
     let raw = std::fs::read(&file).expect("read");
     assert!(
-        !raw.windows(PASSWORD.len()).any(|w| w == PASSWORD.as_bytes()),
+        !raw.windows(PASSWORD.len())
+            .any(|w| w == PASSWORD.as_bytes()),
         "the password is in the compressed file"
     );
 
@@ -151,14 +159,18 @@ fn record_replay_a_broken_password_protected_cluster() {
         &format!("{BIN} replay {file_s}"),
     );
     let wait = Duration::from_secs(20);
-    t.wait_for("the replay header", wait, |s| s.contains("REPLAY") && s.contains("1/3"));
+    t.wait_for("the replay header", wait, |s| {
+        s.contains("REPLAY") && s.contains("1/3")
+    });
     t.wait_for("the verdict", wait, |s| s.contains(&head));
     t.keys("]");
     t.wait_for("refresh 2", wait, |s| s.contains("2/3"));
     t.keys("]");
     t.wait_for("refresh 3", wait, |s| s.contains("3/3"));
     t.keys("]");
-    t.wait_for("the end of the recording", wait, |s| s.contains("the last refresh"));
+    t.wait_for("the end of the recording", wait, |s| {
+        s.contains("the last refresh")
+    });
     t.keys("[");
     t.wait_for("back to refresh 2", wait, |s| s.contains("2/3"));
     t.keys("{");
@@ -183,7 +195,8 @@ fn bad_recordings_are_clear_errors() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/recordings/interrupted-reshard.jsonl.gz");
     let good = std::fs::read(&fixture).expect("the drill fixture exists");
-    let header = r#"{"format":"slotscope-recording","version":1,"slotscope":"0.1.0","created_at_ms":0}"#;
+    let header =
+        r#"{"format":"slotscope-recording","version":1,"slotscope":"0.1.0","created_at_ms":0}"#;
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("truncated", good[..good.len() / 2].to_vec(), "truncated"),
         ("not-gzip", b"hello, not a recording\n".to_vec(), "not a slotscope recording"),
@@ -224,7 +237,13 @@ fn bad_recordings_are_clear_errors() {
     let out = run(&["check", "--replay", "/nonexistent/x.jsonl.gz"], None);
     assert_eq!(out.status.code(), Some(3));
     let out = run(
-        &["check", "--replay", &fixture.to_string_lossy(), "--at", "99"],
+        &[
+            "check",
+            "--replay",
+            &fixture.to_string_lossy(),
+            "--at",
+            "99",
+        ],
         None,
     );
     assert_eq!(out.status.code(), Some(3));

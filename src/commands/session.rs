@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::snapshot;
@@ -118,7 +118,7 @@ impl Session for LiveSession {
                         }
                     },
                 };
-                app.message = Some(snapshot_message(Path::new("."), &r, &self.source));
+                app.message = Some(snapshot_message(&r, &self.source));
             }
         }
         true
@@ -157,7 +157,7 @@ impl Session for ReplaySession {
             SessionEffect::WriteSnapshot => {
                 let i = app.replay.as_ref().map_or(0, |r| r.index);
                 if let Some(r) = self.recording.refreshes.get(i) {
-                    app.message = Some(snapshot_message(Path::new("."), r, "snapshot of a replay"));
+                    app.message = Some(snapshot_message(r, "replay"));
                 }
             }
         }
@@ -167,8 +167,10 @@ impl Session for ReplaySession {
     fn finish(&mut self, _app: &mut App) {}
 }
 
-fn snapshot_message(parent: &Path, r: &RecordedRefresh, source: &str) -> String {
-    match snapshot::write(parent, r, &format!("snapshot, {source}")) {
+/// Write the snapshot into the working directory; the status line says where.
+fn snapshot_message(r: &RecordedRefresh, source: &str) -> String {
+    let parent = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    match snapshot::write(&parent, r, &format!("snapshot of the {source}")) {
         Ok(dir) => format!(
             "snapshot written to {}/ ({}, {}, {})",
             dir.display(),

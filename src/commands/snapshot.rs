@@ -49,7 +49,7 @@ pub fn write(parent: &Path, refresh: &RecordedRefresh, source: &str) -> Result<P
         None => Ok((*o.snapshot).clone()),
     };
     let mut report = format!(
-        "slotscope snapshot of the refresh at {} ({source})\nreplay: slotscope replay {}\n\n",
+        "slotscope: the refresh at {} ({source})\nreplay: slotscope replay {}\n\n",
         utc(refresh.started_at_ms),
         rec.display()
     );

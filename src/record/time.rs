@@ -221,7 +221,10 @@ mod tests {
         assert_eq!(At::Last.resolve(&starts), Ok(2));
         assert_eq!(At::Offset(3).resolve(&starts), Ok(1));
         assert_eq!(At::UnixMs(base + 4500).resolve(&starts), Ok(2));
-        assert_eq!(At::TimeOfDay(14 * 3600 + 182).resolve(&starts), Ok(1));
+        assert_eq!(
+            At::TimeOfDay(14 * 3600 + 3 * 60 + 22).resolve(&starts),
+            Ok(1)
+        );
         assert!(At::UnixMs(base - 5000).resolve(&starts).is_err());
         assert!(At::Last.resolve(&[]).is_err());
     }
