@@ -114,7 +114,7 @@ impl App {
         let last = r.frames.len().saturating_sub(1);
         match (forward, i) {
             (true, i) if i >= last => {
-                self.message = Some("the last refresh of the recording".into())
+                self.message = Some("the last refresh of the recording".into());
             }
             (false, 0) => self.message = Some("the first refresh of the recording".into()),
             (true, i) => self.show_frame(i + 1),

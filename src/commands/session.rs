@@ -108,15 +108,12 @@ impl Session for LiveSession {
             SessionEffect::WriteSnapshot => {
                 // The refresh on screen (a frozen screen shows an older one than the last).
                 let on_screen = app.shown.as_ref().map(|p| Arc::clone(&p.snapshot));
-                let r = match on_screen {
-                    Some(s) => RecordedRefresh::from_snapshot(&s, |o| self.capture.raw_of(o)),
-                    None => match &self.last {
-                        Some(r) => r.clone(),
-                        None => {
-                            app.message = Some("no refresh yet: nothing to snapshot".into());
-                            return true;
-                        }
-                    },
+                let r = on_screen
+                    .map(|s| RecordedRefresh::from_snapshot(&s, |o| self.capture.raw_of(o)))
+                    .or_else(|| self.last.clone());
+                let Some(r) = r else {
+                    app.message = Some("no refresh yet: nothing to snapshot".into());
+                    return true;
                 };
                 app.message = Some(snapshot_message(&r, &self.source));
             }

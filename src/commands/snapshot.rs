@@ -44,6 +44,8 @@ pub fn write(parent: &Path, refresh: &RecordedRefresh, source: &str) -> Result<P
     let outcome = recording
         .check_outcome(0)
         .ok_or_else(|| format!("{}: the snapshot holds no refresh", rec.display()))?;
+    // The same Result type as `observe_once`'s, which `render_outcome` takes.
+    #[allow(clippy::result_large_err)]
     let result = |o: &crate::refresh::RefreshOutcome| match &o.error {
         Some(e) => Err(e.clone()),
         None => Ok((*o.snapshot).clone()),

@@ -193,27 +193,26 @@ fn decode_node(deltas: &mut Deltas, n: WireNode) -> Result<RecordedNode, String>
         .as_ref()
         .map(|c| deltas.decode_census(&ep, c))
         .transpose()?;
-    let replies = match n.failed {
-        Some(e) => Err(e),
-        None => {
-            let mut text = |field: Field, w: Option<&super::format::WireText>| {
-                let w = w.ok_or_else(|| format!("{ep}: no {field:?} and no failure"))?;
-                deltas.decode_text(&ep, field, w)
-            };
-            let cluster_nodes = text(Field::ClusterNodes, n.cluster_nodes.as_ref())?;
-            let cluster_info = text(Field::ClusterInfo, n.cluster_info.as_ref())?;
-            let info = text(Field::Info, n.info.as_ref())?;
-            let config = match &n.config {
-                Some(c) => deltas.decode_config(&ep, c)?,
-                None => Vec::new(),
-            };
-            Ok(RawReplies {
-                cluster_nodes,
-                cluster_info,
-                info,
-                config,
-            })
-        }
+    let replies = if let Some(e) = n.failed {
+        Err(e)
+    } else {
+        let mut text = |field: Field, w: Option<&super::format::WireText>| {
+            let w = w.ok_or_else(|| format!("{ep}: no {field:?} and no failure"))?;
+            deltas.decode_text(&ep, field, w)
+        };
+        let cluster_nodes = text(Field::ClusterNodes, n.cluster_nodes.as_ref())?;
+        let cluster_info = text(Field::ClusterInfo, n.cluster_info.as_ref())?;
+        let info = text(Field::Info, n.info.as_ref())?;
+        let config = match &n.config {
+            Some(c) => deltas.decode_config(&ep, c)?,
+            None => Vec::new(),
+        };
+        Ok(RawReplies {
+            cluster_nodes,
+            cluster_info,
+            info,
+            config,
+        })
     };
     Ok(RecordedNode {
         raw: Arc::new(RawNode {

@@ -343,6 +343,7 @@ async fn observe(
 ///
 /// # Errors
 /// See [`ObserveError`].
+#[allow(clippy::result_large_err)] // the error carries the snapshot, as observe_once's does
 pub fn conclude(snapshot: ClusterSnapshot) -> Result<ClusterSnapshot, ObserveError> {
     let failed_all = snapshot
         .observations
