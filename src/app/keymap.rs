@@ -324,16 +324,37 @@ pub static KEYMAP: &[Binding] = &[
     ),
     b(
         S::Global,
+        Key::ch(':'),
+        A::StartCommand,
+        "command line (:q, :node ADDR, :slot N, :goto WHEN in a replay)",
+        Some("cmd"),
+    ),
+    b(
+        S::Global,
+        Key::ch('f'),
+        A::ToggleFreeze,
+        "freeze / unfreeze the picture",
+        Some("freeze"),
+    ),
+    b(
+        S::Global,
+        Key::ch('x'),
+        A::OpenFixDialog,
+        "repair the worst finding (or the selected one)",
+        Some("fix"),
+    ),
+    b(
+        S::Global,
         Key::ch('R'),
         A::ToggleRecording,
-        "start / stop recording the refreshes to a file",
+        "record the refreshes to a file (start / stop)",
         None,
     ),
     b(
         S::Global,
         Key::ch('P'),
         A::WriteSnapshot,
-        "postmortem snapshot: this refresh, its check --json and a report, into a directory",
+        "postmortem snapshot of this refresh (a new directory)",
         None,
     ),
     b(
@@ -354,36 +375,15 @@ pub static KEYMAP: &[Binding] = &[
         S::Global,
         Key::ch('{'),
         A::ReplayJumpBack,
-        "replay: back to the previous change of the findings (or 10 refreshes)",
+        "replay: previous change of the findings",
         None,
     ),
     b(
         S::Global,
         Key::ch('}'),
         A::ReplayJumpForward,
-        "replay: on to the next change of the findings (or 10 refreshes)",
+        "replay: next change of the findings",
         None,
-    ),
-    b(
-        S::Global,
-        Key::ch(':'),
-        A::StartCommand,
-        "command line (:q, :node ADDR, :slot N, :goto WHEN in a replay)",
-        Some("cmd"),
-    ),
-    b(
-        S::Global,
-        Key::ch('f'),
-        A::ToggleFreeze,
-        "freeze / unfreeze the picture",
-        Some("freeze"),
-    ),
-    b(
-        S::Global,
-        Key::ch('x'),
-        A::OpenFixDialog,
-        "repair the worst finding (or the selected one)",
-        Some("fix"),
     ),
     b(
         S::Heatmap,
@@ -799,7 +799,9 @@ pub fn markdown() -> String {
          | Command | Effect |\n|---|---|\n\
          | `:q` | quit |\n\
          | `:node ADDR` | select the node whose address or id contains ADDR |\n\
-         | `:slot N` | move the heatmap cursor to slot N and show its owner |\n",
+         | `:slot N` | move the heatmap cursor to slot N and show its owner |\n\
+         | `:goto WHEN` | in a replay: show refresh N, `last`, `+SECONDS` after the start, \
+         `HH:MM[:SS]` (UTC) or `YYYY-MM-DDTHH:MM:SSZ` |\n",
     );
     s
 }
