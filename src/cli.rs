@@ -185,8 +185,9 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
 
-    /// Print the documented JSON document instead of text (schema: docs/check-json.md).
-    #[arg(long)]
+    /// Print the documented JSON document instead of text (schema: docs/check-json.md);
+    /// the same as --format json.
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
 
     /// Diagnose a recorded refresh instead of the live cluster (no network access).
@@ -197,6 +198,23 @@ pub struct CheckArgs {
     /// start, HH:MM[:SS] (UTC), YYYY-MM-DDTHH:MM:SSZ or Unix milliseconds.
     #[arg(long, value_name = "WHEN", requires = "replay")]
     pub at: Option<String>,
+
+    /// Output format: text (first line: the verdict), json, nagios (plugin output with
+    /// perfdata) or prometheus (text exposition for the textfile collector of node exporter).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<crate::commands::check::Format>,
+}
+
+impl CheckArgs {
+    /// The output format (`--json` is `--format json`).
+    #[must_use]
+    pub fn format(&self) -> crate::commands::check::Format {
+        match self.format {
+            Some(f) => f,
+            None if self.json => crate::commands::check::Format::Json,
+            None => crate::commands::check::Format::Text,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

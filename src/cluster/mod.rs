@@ -2,6 +2,7 @@
 
 pub mod census;
 pub mod diagnose;
+pub mod digest;
 mod fasthash;
 pub mod identity;
 pub mod intern;

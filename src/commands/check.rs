@@ -8,6 +8,7 @@ use std::io::IsTerminal as _;
 use serde::Serialize;
 
 use super::ExitCode;
+use super::monitoring;
 use crate::refresh::{ConnectOptions, Connector, ObserveError, observe_once};
 
 use crate::cluster::diagnose::{self, Finding, Severity};
@@ -18,57 +19,92 @@ use crate::cluster::types::ClusterSnapshot;
 /// Version tag of the JSON document; bumped only on incompatible changes.
 pub const JSON_SCHEMA: &str = "slotscope.check/v1";
 
-/// `slotscope check`: observe the cluster once and print the diagnosis.
-pub async fn run(opts: ConnectOptions, json: bool) -> ExitCode {
-    let connector = Connector::new(opts);
-    print_outcome(observe_once(&connector, None).await, json)
+/// How `check` prints its report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Readable text; the first line is the verdict.
+    #[default]
+    Text,
+    /// The documented JSON document (docs/check-json.md).
+    Json,
+    /// Nagios plugin output: `SLOTSCOPE OK - <verdict> | <perfdata>`.
+    Nagios,
+    /// Prometheus text exposition, for the textfile collector of node exporter.
+    Prometheus,
 }
 
-/// Print the diagnosis of one observation (live, or a recorded refresh) and return the exit
-/// code: what `check` prints whichever way the snapshot came.
+/// `slotscope check`: observe the cluster once and print the diagnosis.
+pub async fn run(opts: ConnectOptions, format: Format) -> ExitCode {
+    let connector = Connector::new(opts);
+    let started = std::time::Instant::now();
+    let outcome = observe_once(&connector, None).await;
+    let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    print_outcome(outcome, format, ms)
+}
+
+/// Print the diagnosis of one observation (live, or a recorded refresh) in `format` and return
+/// the exit code: what `check` prints whichever way the snapshot came. `took_ms` is how long
+/// the observation took (for the unobservable Prometheus document).
 #[must_use]
-pub fn print_outcome(outcome: Result<ClusterSnapshot, ObserveError>, json: bool) -> ExitCode {
-    let style = if json { None } else { Some(text_style()) };
-    match render_outcome(outcome, style) {
+pub fn print_outcome(
+    outcome: Result<ClusterSnapshot, ObserveError>,
+    format: Format,
+    took_ms: u64,
+) -> ExitCode {
+    match render_outcome(outcome, format, text_style(), took_ms) {
         Ok((out, code)) => {
             print!("{out}");
             code
         }
-        Err(e) => {
-            eprintln!("slotscope: {e}");
+        Err((error, out)) => {
+            eprintln!("slotscope: {error}");
+            print!("{out}");
             ExitCode::UNOBSERVABLE
         }
     }
 }
 
-/// What `check` prints for one observation: the JSON document (`style` `None`) or the text,
-/// with the exit code; or the message of a cluster that could not be observed (exit code 3).
+/// What `check` prints for one observation in `format` (text in `style`), with the exit code.
 ///
 /// # Errors
-/// The message to print when nothing could be observed.
+/// When nothing could be observed (exit code 3): the message for stderr, and what the format
+/// still prints on stdout (Nagios `UNKNOWN`, the Prometheus document; nothing for text and
+/// JSON).
 pub fn render_outcome(
     outcome: Result<ClusterSnapshot, ObserveError>,
-    style: Option<TextStyle>,
-) -> Result<(String, ExitCode), String> {
+    format: Format,
+    style: TextStyle,
+    took_ms: u64,
+) -> Result<(String, ExitCode), (String, String)> {
+    let unobservable = |error: String| {
+        let out = match format {
+            Format::Nagios => monitoring::render_nagios_unknown(&error),
+            Format::Prometheus => monitoring::render_prometheus_unknown(took_ms),
+            Format::Text | Format::Json => String::new(),
+        };
+        (error, out)
+    };
     let snapshot = match outcome {
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(unobservable(e.to_string())),
         Ok(s) if !s.observed_anything() => {
-            return Err(format!(
+            return Err(unobservable(format!(
                 "could not observe the cluster: {}",
                 s.failure_summary()
-            ));
+            )));
         }
         Ok(s) => s,
     };
     let model = ClusterModel::build(&snapshot);
     let findings = diagnose::diagnose(&model);
-    let out = match style {
-        None => render_json(&snapshot, &model, &findings)
-            .map(|t| t + "\n")
-            .map_err(|e| format!("could not encode JSON: {e}"))?,
-        Some(style) => render_text(&snapshot, &model, &findings, style),
+    let text = match format {
+        Format::Json => render_json(&snapshot, &model, &findings)
+            .map(|text| text + "\n")
+            .map_err(|e| (format!("could not encode JSON: {e}"), String::new()))?,
+        Format::Text => render_text(&snapshot, &model, &findings, style),
+        Format::Nagios => monitoring::render_nagios(&report(&snapshot, &model, &findings)),
+        Format::Prometheus => monitoring::render_prometheus(&report(&snapshot, &model, &findings)),
     };
-    Ok((out, exit_code(&findings)))
+    Ok((text, exit_code(&findings)))
 }
 
 /// ANSI colours only on a terminal and without `NO_COLOR`.
@@ -142,7 +178,16 @@ pub struct CheckReport<'a> {
     pub verdict: String,
     pub summary: Summary,
     pub nodes: Vec<JsonNode>,
-    pub findings: &'a [Finding],
+    pub findings: Vec<JsonFinding<'a>>,
+}
+
+/// A finding in the JSON document: its stable id, then its fields.
+#[derive(Debug, Clone, Serialize)]
+pub struct JsonFinding<'a> {
+    /// Same fault, same id across runs ([`Finding::stable_id`]), for alert de-duplication.
+    pub id: String,
+    #[serde(flatten)]
+    pub finding: &'a Finding,
 }
 
 /// Summary counts of a model.
@@ -225,7 +270,13 @@ pub fn report<'a>(
                 rtt_us: n.rtt_us,
             })
             .collect(),
-        findings,
+        findings: findings
+            .iter()
+            .map(|finding| JsonFinding {
+                id: finding.stable_id(),
+                finding,
+            })
+            .collect(),
     }
 }
 
@@ -283,17 +334,17 @@ pub fn render_text(
     let rep = report(snapshot, model, findings);
     let s = &rep.summary;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "slotscope check: {} node(s) ({} reachable), {} master(s), {} replica(s), observed in {} ms",
-        s.nodes, s.nodes_reachable, s.masters, s.replicas, rep.duration_ms
-    );
     let verdict_code = match rep.exit_code {
         ExitCode::OK => "1;32",
         ExitCode::WARNING => "1;33",
         _ => "1;31",
     };
     let _ = writeln!(out, "{}", paint(style, verdict_code, &rep.verdict));
+    let _ = writeln!(
+        out,
+        "slotscope check: {} node(s) ({} reachable), {} master(s), {} replica(s), observed in {} ms",
+        s.nodes, s.nodes_reachable, s.masters, s.replicas, rep.duration_ms
+    );
     let _ = writeln!(
         out,
         "slots: {}/{SLOT_COUNT} served, {} uncovered, {} owner failing, {} disputed, {} open",
@@ -319,6 +370,7 @@ pub fn render_text(
         for e in &f.evidence {
             let _ = writeln!(out, "          - {e}");
         }
+        let _ = writeln!(out, "          id: {}", f.stable_id());
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "nodes:");

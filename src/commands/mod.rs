@@ -12,6 +12,7 @@ pub mod check;
 pub mod dashboard;
 pub mod demo;
 pub mod fix;
+pub mod monitoring;
 pub mod record;
 pub mod replay;
 pub mod session;
@@ -74,10 +75,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     let settings = cli.dashboard_settings();
     Ok(match cli.command {
         Some(Command::Check(args)) if args.replay.is_some() => {
-            replay::check(args.replay.as_deref(), args.at.as_deref(), args.json)
+            replay::check(args.replay.as_deref(), args.at.as_deref(), args.format())
         }
         Some(Command::Check(args)) => match options_or_exit(&args.conn) {
-            Ok(opts) => check::run(opts, args.json).await,
+            Ok(opts) => check::run(opts, args.format()).await,
             Err(code) => code,
         },
         Some(Command::Record(args)) => match options_or_exit(&args.conn) {

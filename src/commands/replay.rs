@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use color_eyre::eyre::{Result, WrapErr as _};
 
+use super::check::Format;
 use super::session::ReplaySession;
 use super::{DashboardSettings, ExitCode};
 use crate::app::replay::Frame;
@@ -36,10 +37,10 @@ fn index(recording: &Recording, at: Option<&str>) -> Result<usize, ExitCode> {
     })
 }
 
-/// `check --replay FILE [--at WHEN] [--json]`: what `check` printed for that refresh, with
+/// `check --replay FILE [--at WHEN] [--format F]`: what `check` printed for that refresh, with
 /// the same exit codes (3 also for a recording that cannot be read).
 #[must_use]
-pub fn check(file: Option<&Path>, at: Option<&str>, json: bool) -> ExitCode {
+pub fn check(file: Option<&Path>, at: Option<&str>, format: Format) -> ExitCode {
     let Some(file) = file else {
         return ExitCode::UNOBSERVABLE;
     };
@@ -54,11 +55,15 @@ pub fn check(file: Option<&Path>, at: Option<&str>, json: bool) -> ExitCode {
     let Some(o) = recording.check_outcome(i) else {
         return ExitCode::UNOBSERVABLE;
     };
+    let took_ms = o
+        .snapshot
+        .finished_at_ms
+        .saturating_sub(o.snapshot.started_at_ms);
     let result = match o.error {
         Some(e) => Err(e),
         None => Ok((*o.snapshot).clone()),
     };
-    super::check::print_outcome(result, json)
+    super::check::print_outcome(result, format, took_ms)
 }
 
 /// `slotscope replay FILE [--at WHEN]`: the dashboard on the recording.

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::check::{TextStyle, render_outcome};
+use super::check::{Format, TextStyle, render_outcome};
 use crate::record::time::utc;
 use crate::record::{Header, RecordedRefresh, Writer};
 
@@ -55,16 +55,17 @@ pub fn write(parent: &Path, refresh: &RecordedRefresh, source: &str) -> Result<P
         utc(refresh.started_at_ms),
         rec.display()
     );
-    let json = match render_outcome(result(&outcome), None) {
+    let took_ms = refresh.finished_at_ms.saturating_sub(refresh.started_at_ms);
+    let json = match render_outcome(result(&outcome), Format::Json, TextStyle::Plain, took_ms) {
         Ok((doc, _)) => doc,
-        Err(e) => format!("{}\n", serde_json::json!({ "error": e })),
+        Err((e, _)) => format!("{}\n", serde_json::json!({ "error": e })),
     };
-    match render_outcome(result(&outcome), Some(TextStyle::Plain)) {
+    match render_outcome(result(&outcome), Format::Text, TextStyle::Plain, took_ms) {
         Ok((text, code)) => {
             report.push_str(&text);
             let _ = writeln!(report, "\n(check exit code {code})");
         }
-        Err(e) => {
+        Err((e, _)) => {
             let _ = writeln!(report, "the cluster could not be observed: {e}");
         }
     }
