@@ -672,6 +672,7 @@ mod tests {
                 config: crate::cluster::types::NodeConfig::default(),
                 slot_keys: std::collections::BTreeMap::default(),
                 census: None,
+                slot_migrations: None,
             }),
         }
     }

@@ -117,6 +117,7 @@ async fn probe_inner(
             config,
             slot_keys: std::collections::BTreeMap::new(),
             census: None,
+            slot_migrations: None,
         }),
     )
 }
