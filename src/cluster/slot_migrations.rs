@@ -215,10 +215,15 @@ impl AtomicMigration {
     #[must_use]
     pub fn phase(&self) -> JobPhase {
         let halves = [self.export.as_ref(), self.import.as_ref()];
-        if halves.iter().flatten().any(|j| j.phase() == JobPhase::Running) {
+        if halves
+            .iter()
+            .flatten()
+            .any(|j| j.phase() == JobPhase::Running)
+        {
             return JobPhase::Running;
         }
-        self.main().map_or(JobPhase::Running, SlotMigrationJob::phase)
+        self.main()
+            .map_or(JobPhase::Running, SlotMigrationJob::phase)
     }
 
     /// The server's state word of the half that speaks for the job.
@@ -364,6 +369,43 @@ pub fn collect(snapshot: &ClusterSnapshot) -> Vec<AtomicMigration> {
             .then_with(|| a.name.cmp(&b.name))
     });
     out
+}
+
+/// A job as both sides report it, for tests: slots `slots` from `source` to `target` in
+/// `state`, created at `created_s`, last acknowledged at `ack_s`, observed at `observed_s`.
+#[cfg(any(test, feature = "testkit"))]
+#[must_use]
+pub fn sample_migration(
+    source: NodeId,
+    target: NodeId,
+    slots: SlotRange,
+    state: &str,
+    (created_s, ack_s, observed_s): (u64, u64, u64),
+) -> AtomicMigration {
+    let half = |side| SlotMigrationJob {
+        name: format!("job-{}-{}", slots.start, slots.end),
+        side: Some(side),
+        slots: vec![slots],
+        source: Some(source.clone()),
+        target: Some(target.clone()),
+        state: state.to_owned(),
+        message: String::new(),
+        create_time_s: Some(created_s),
+        last_update_time_s: Some(ack_s),
+        last_ack_time_s: Some(ack_s),
+        cow_size: Some(0),
+        remaining_repl_size: Some(0),
+        other: BTreeMap::new(),
+    };
+    AtomicMigration {
+        name: format!("job-{}-{}", slots.start, slots.end),
+        slots: vec![slots],
+        source: Some(source.clone()),
+        target: Some(target.clone()),
+        export: Some(half(JobSide::Export)),
+        import: Some(half(JobSide::Import)),
+        observed_at_s: observed_s,
+    }
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@
 pub mod census;
 pub mod conn;
 pub mod probe;
+pub mod slot_migrations;
 pub mod target;
 
 use std::collections::{BTreeSet, HashMap, HashSet};

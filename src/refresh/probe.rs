@@ -108,6 +108,7 @@ async fn probe_inner(
             None
         }
     };
+    let slot_migrations = super::slot_migrations::read(c, ep, &info).await;
     (
         rtt,
         Ok(NodeReport {
@@ -117,7 +118,7 @@ async fn probe_inner(
             config,
             slot_keys: std::collections::BTreeMap::new(),
             census: None,
-            slot_migrations: None,
+            slot_migrations,
         }),
     )
 }

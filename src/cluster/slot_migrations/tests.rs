@@ -85,7 +85,11 @@ fn final_states_parse_from_the_captures() {
     assert_eq!(cancelled[0].phase(), JobPhase::Cancelled);
     let cancelled_import = fixture("valkey9_slotmig_cancelled_import_27101.txt");
     assert_eq!(cancelled_import[0].phase(), JobPhase::Failed);
-    assert!(cancelled_import[0].message.contains("Connection lost to source"));
+    assert!(
+        cancelled_import[0]
+            .message
+            .contains("Connection lost to source")
+    );
     let ok = fixture("valkey9_slotmig_success_export_27101.txt");
     assert_eq!(ok[0].phase(), JobPhase::Success);
     let running = fixture("valkey9_slotmig_running_import_27101.txt");
@@ -127,7 +131,10 @@ fn garbage_and_unknown_fields_never_panic() {
     );
     assert_eq!(jobs[0].create_time_s, None);
     assert_eq!(jobs[0].last_ack_time_s, None);
-    assert_eq!(jobs[0].other.get("shiny_new_field").map(String::as_str), Some("42"));
+    assert_eq!(
+        jobs[0].other.get("shiny_new_field").map(String::as_str),
+        Some("42")
+    );
     assert_eq!(jobs[1].name, "z");
     assert_eq!(jobs[1].source, None);
     let m = AtomicMigration {
@@ -193,7 +200,11 @@ fn both_halves_join_and_a_silent_job_is_stalled() {
             silent_s: STALL_AFTER_S
         })
     );
-    assert!(later.progress_words().starts_with("snapshotting, 10 s old, last ack 10 s ago"));
+    assert!(
+        later
+            .progress_words()
+            .starts_with("snapshotting, 10 s old, last ack 10 s ago")
+    );
     // Newest first.
     assert_eq!(all[0].name, job.name);
 }
