@@ -200,6 +200,23 @@ pub enum JobHealth {
     Progressing,
     /// No acknowledgement for `silent_s` seconds.
     Stalled { silent_s: u64 },
+    /// The source or target (`role`) is down or does not answer: `why`.
+    PeerDown {
+        role: String,
+        node: NodeId,
+        why: String,
+    },
+}
+
+impl JobHealth {
+    /// `progressing` or `stalled`, as in the JSON document.
+    #[must_use]
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Progressing => "progressing",
+            Self::Stalled { .. } | Self::PeerDown { .. } => "stalled",
+        }
+    }
 }
 
 impl AtomicMigration {
@@ -292,6 +309,31 @@ impl AtomicMigration {
             Some(s) if s >= STALL_AFTER_S => JobHealth::Stalled { silent_s: s },
             _ => JobHealth::Progressing,
         })
+    }
+
+    /// A running job's health on the model: a source or target that is marked failed or does
+    /// not answer stalls it at once; otherwise [`Self::health`].
+    #[must_use]
+    pub fn health_in(&self, model: &super::model::ClusterModel) -> Option<JobHealth> {
+        let own = self.health()?;
+        for (role, id) in [("target", &self.target), ("source", &self.source)] {
+            let Some(n) = id.as_ref().and_then(|id| model.node(id)) else {
+                continue;
+            };
+            let why = if n.flags.fail {
+                "is marked failed by its peers"
+            } else if !matches!(n.reachability, super::model::Reachability::Ok) {
+                "does not answer"
+            } else {
+                continue;
+            };
+            return Some(JobHealth::PeerDown {
+                role: role.to_owned(),
+                node: n.id.clone().unwrap_or_else(|| NodeId::from("")),
+                why: why.to_owned(),
+            });
+        }
+        Some(own)
     }
 
     /// Whether the job finished at most [`RECENT_FINISHED_S`] before the observation.

@@ -12,7 +12,7 @@ use crate::refresh::{ConnectOptions, Connector, observe_once};
 
 use crate::cluster::diagnose::{self, Finding, Severity};
 use crate::cluster::model::{ClusterModel, Reachability, Role, SlotState};
-use crate::cluster::slot_migrations::{AtomicMigration, JobHealth};
+use crate::cluster::slot_migrations::AtomicMigration;
 use crate::cluster::slots::{SLOT_COUNT, SlotRange, format_ranges};
 use crate::cluster::types::ClusterSnapshot;
 
@@ -169,10 +169,7 @@ fn json_slot_migration(model: &ClusterModel, j: &AtomicMigration) -> JsonSlotMig
         target_address: addr(j.target.as_ref()),
         phase: j.phase().label(),
         state: j.state().to_owned(),
-        health: j.health().map(|h| match h {
-            JobHealth::Progressing => "progressing",
-            JobHealth::Stalled { .. } => "stalled",
-        }),
+        health: j.health_in(model).map(|h| h.label()),
         message: j.message().map(str::to_owned),
         created_s: j.created_s(),
         age_s: j.age_s(),

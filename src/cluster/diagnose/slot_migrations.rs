@@ -17,7 +17,7 @@
 use super::ctx::{Ctx, Nodes};
 use super::ranges::slots_phrase;
 use super::{Finding, FindingKind, Severity};
-use crate::cluster::model::{Reachability, SlotState};
+use crate::cluster::model::SlotState;
 use crate::cluster::slot_migrations::{AtomicMigration, JobHealth, JobPhase, STALL_AFTER_S};
 use crate::cluster::slots::{SlotRange, push_slot};
 use crate::cluster::types::NodeId;
@@ -84,49 +84,28 @@ impl Ctx<'_> {
         f
     }
 
-    /// Why the peer of a running job cannot take part, if it cannot.
-    fn peer_trouble(&self, job: &AtomicMigration) -> Option<String> {
-        for (role, id) in [("target", &job.target), ("source", &job.source)] {
-            let Some(id) = id else { continue };
-            let Some(n) = self.model.node(id) else {
-                continue;
-            };
-            let why = if n.flags.fail {
-                "is marked failed by its peers"
-            } else if !matches!(n.reachability, Reachability::Ok) {
-                "does not answer"
-            } else {
-                continue;
-            };
-            return Some(format!("the {role} {} {why}", self.id_label(id)));
-        }
-        None
-    }
-
     fn running_job(&self, job: &AtomicMigration) -> Finding {
-        let trouble = self.peer_trouble(job);
-        let silent = match job.health() {
-            Some(JobHealth::Stalled { silent_s }) => Some(silent_s),
-            _ => None,
-        };
-        if trouble.is_none() && silent.is_none() {
-            let mut f = self.job_finding(
-                job,
-                FindingKind::SlotMigrationInProgress,
-                Severity::Info,
-                format!("{} in progress: {}", self.job_head(job), job.state()),
-            );
-            f.evidence.push(
-                "the source serves the slots until the target has every key and takes them over \
-                 in one step; no repair is offered for a job that is progressing"
-                    .to_owned(),
-            );
-            return f;
-        }
-        let why = match (trouble, silent) {
-            (Some(t), _) => t,
-            (None, Some(s)) => format!("no acknowledgement between source and target for {s} s"),
-            (None, None) => String::new(),
+        let why = match job.health_in(self.model) {
+            Some(JobHealth::PeerDown { role, node, why }) => {
+                format!("the {role} {} {why}", self.id_label(&node))
+            }
+            Some(JobHealth::Stalled { silent_s }) => {
+                format!("no acknowledgement between source and target for {silent_s} s")
+            }
+            _ => {
+                let mut f = self.job_finding(
+                    job,
+                    FindingKind::SlotMigrationInProgress,
+                    Severity::Info,
+                    format!("{} in progress: {}", self.job_head(job), job.state()),
+                );
+                f.evidence.push(
+                    "the source serves the slots until the target has every key and takes them \
+                     over in one step; no repair is offered for a job that is progressing"
+                        .to_owned(),
+                );
+                return f;
+            }
         };
         let mut f = self.job_finding(
             job,
