@@ -289,3 +289,81 @@ fn assert_only_no_replica_warnings(doc: &Json) {
         .collect();
     assert!(bad.is_empty(), "{:?}", kinds(doc));
 }
+
+/// The children of `pid` (the snapshot child a Valkey source forks for a migration).
+fn children(pid: u32) -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+        .flat_map(|s| {
+            s.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<i32>>()
+        })
+        .collect()
+}
+
+#[test]
+fn a_progressing_atomic_migration_is_progress_and_gets_no_plan() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let Some(lab) = start() else { return };
+    let source_pid = lab.pids()[0];
+    migrate(&lab);
+    // Hold the job in its copy by pausing the source's snapshot child (both nodes answer and
+    // acknowledge): what a large job looks like while it copies.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let child = loop {
+        if let Some(&c) = children(source_pid).first() {
+            break c;
+        }
+        assert!(
+            Instant::now() < deadline && owned_by(&lab, 0),
+            "no snapshot child appeared before the job ended"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    kill(Pid::from_raw(child), Signal::SIGSTOP).unwrap();
+    let paused = Resume(child);
+
+    let doc = check(&lab);
+    let job = &doc["slot_migrations"][0];
+    assert_eq!(job["phase"], "running", "{job:#}");
+    assert_eq!(job["health"], "progressing", "{job:#}");
+    assert_eq!(job["reported_by"], serde_json::json!(["export", "import"]));
+    assert!(
+        kinds(&doc).contains(&"slot_migration_in_progress/info".to_owned()),
+        "{:?}",
+        kinds(&doc)
+    );
+    assert!(
+        !kinds(&doc)
+            .iter()
+            .any(|k| k.starts_with("slot_migration_stalled"))
+    );
+    assert!(plans_of_kinds(&lab).is_empty());
+    drop(paused);
+    // Once it finishes, the keys are on the target.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !owned_by(&lab, 1) {
+        assert!(Instant::now() < deadline, "the job did not finish");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    wait_healthy_and_readable(&lab);
+    assert!(plans_of_kinds(&lab).is_empty());
+}
+
+/// Resumes a paused process when dropped, also when an assertion fails first.
+struct Resume(i32);
+
+impl Drop for Resume {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.0),
+            nix::sys::signal::Signal::SIGCONT,
+        );
+    }
+}
