@@ -418,8 +418,8 @@ pub fn collect(snapshot: &ClusterSnapshot) -> Vec<AtomicMigration> {
 #[cfg(any(test, feature = "testkit"))]
 #[must_use]
 pub fn sample_migration(
-    source: NodeId,
-    target: NodeId,
+    source: &NodeId,
+    target: &NodeId,
     slots: SlotRange,
     state: &str,
     (created_s, ack_s, observed_s): (u64, u64, u64),

@@ -21,6 +21,33 @@ pub fn shown_jobs(model: &ClusterModel) -> Vec<&AtomicMigration> {
         .collect()
 }
 
+/// `, 2 atomic` for the pane's title when jobs are shown; empty otherwise.
+#[must_use]
+pub fn title_suffix(model: &ClusterModel) -> String {
+    match shown_jobs(model).len() {
+        0 => String::new(),
+        n => format!(", {n} atomic"),
+    }
+}
+
+/// Draw the job lines below the `above` lines already drawn in `body`, within the upper half
+/// of the pane; returns the lines used.
+pub fn render_below(
+    buf: &mut Buffer,
+    body: Rect,
+    above: u16,
+    model: &ClusterModel,
+    t: &Theme,
+) -> u16 {
+    let area = Rect {
+        y: body.y + above,
+        height: body.height.saturating_sub(above),
+        ..body
+    };
+    let room = (body.height / 2).max(1).saturating_sub(above);
+    render_jobs(buf, area, model, t, room)
+}
+
 /// Draw up to `room` job lines at the top of `body`; returns the lines used.
 pub fn render_jobs(
     buf: &mut Buffer,
@@ -35,7 +62,7 @@ pub fn render_jobs(
         let health = job.health_in(model);
         let style = match (job.phase(), &health) {
             (JobPhase::Running, Some(JobHealth::Progressing)) => t.severity_info,
-            (JobPhase::Running, _) | (JobPhase::Failed, _) => t.severity_warning,
+            (JobPhase::Running | JobPhase::Failed, _) => t.severity_warning,
             _ => t.text_dim,
         };
         let line = truncate_end(
@@ -96,15 +123,15 @@ mod tests {
         let mut m = ModelBuilder::healthy(3, 0).build();
         m.slot_migrations = vec![
             sample_migration(
-                id(0u16),
-                id(1u16),
+                &id(0u16),
+                &id(1u16),
                 SlotRange::new(0, 99),
                 "snapshotting",
                 (1000, 1000, 1030),
             ),
             sample_migration(
-                id(0u16),
-                id(2u16),
+                &id(0u16),
+                &id(2u16),
                 SlotRange::new(200, 210),
                 "failed",
                 (900, 901, 1030),

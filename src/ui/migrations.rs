@@ -35,12 +35,6 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
     };
     let flows = &model.progress.flows;
     let moving = flows.iter().filter(|f| f.active).count();
-    let atomic = super::atomic_jobs::shown_jobs(model).len();
-    let atomic = if atomic > 0 {
-        format!(", {atomic} atomic")
-    } else {
-        String::new()
-    };
     let title = if moving > 0 {
         format!(
             "{} open, {moving} {} in progress",
@@ -50,7 +44,7 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
     } else {
         format!("{} open", model.open_slots.len())
     };
-    let title = format!("{title}{atomic}");
+    let title = format!("{title}{}", super::atomic_jobs::title_suffix(model));
     super::render_title(buf, area, app, Pane::Migrations, &title, &Line::default());
     let body = Rect {
         y: area.y + 1,
@@ -61,17 +55,7 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
         return;
     }
     let mut shown = render_flows(buf, body, app, model, t);
-    shown += super::atomic_jobs::render_jobs(
-        buf,
-        Rect {
-            y: body.y + shown,
-            height: body.height - shown,
-            ..body
-        },
-        model,
-        t,
-        (body.height / 2).max(1).saturating_sub(shown),
-    );
+    shown += super::atomic_jobs::render_below(buf, body, shown, model, t);
     let body = Rect {
         y: body.y + shown,
         height: body.height - shown,

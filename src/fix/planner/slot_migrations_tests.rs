@@ -9,8 +9,8 @@ const T: u64 = 1_000;
 fn with_job(b: ModelBuilder, state: &str, ack: u64, now: u64) -> crate::cluster::ClusterModel {
     let mut m = b.build();
     m.slot_migrations = vec![sample_migration(
-        id('a'),
-        id('b'),
+        &id('a'),
+        &id('b'),
         SlotRange::new(0, 99),
         state,
         (T, ack, now),

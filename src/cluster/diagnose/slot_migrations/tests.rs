@@ -6,8 +6,8 @@ const T: u64 = 1_000;
 fn with_job(b: ModelBuilder, state: &str, ack: u64, now: u64) -> ClusterModel {
     let mut m = b.build();
     m.slot_migrations = vec![sample_migration(
-        id(0u16),
-        id(1u16),
+        &id(0u16),
+        &id(1u16),
         SlotRange::new(0, 99),
         state,
         (T, ack, now),
