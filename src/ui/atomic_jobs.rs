@@ -74,7 +74,7 @@ pub fn render_jobs(
     shown
 }
 
-/// `atomic 0-99 127.0.0.1:7000 → 127.0.0.1:7001  running (snapshotting, 3 s old, last ack 0 s ago)`.
+/// `atomic 0-99 127.0.0.1:7000 → 127.0.0.1:7001  running · snapshotting · 3 s old`.
 #[must_use]
 pub fn job_line(model: &ClusterModel, job: &AtomicMigration, health: Option<&JobHealth>) -> String {
     let addr = |id: Option<&crate::cluster::NodeId>| {
@@ -90,19 +90,22 @@ pub fn job_line(model: &ClusterModel, job: &AtomicMigration, health: Option<&Job
     let what = match (job.phase(), health) {
         (JobPhase::Running, Some(JobHealth::Progressing)) => "running".to_owned(),
         (JobPhase::Running, Some(JobHealth::Stalled { silent_s })) => {
-            format!("STALLED, no ack for {silent_s} s")
+            format!("STALLED: no ack for {silent_s} s")
         }
         (JobPhase::Running, Some(JobHealth::PeerDown { role, why, .. })) => {
-            format!("STALLED, {role} {why}")
+            format!("STALLED: {role} {why}")
         }
         (phase, _) => phase.label().to_owned(),
     };
+    let age = job
+        .age_s()
+        .map_or_else(String::new, |a| format!(" · {a} s old"));
     let mut line = format!(
-        "atomic {} {} → {}  {what} ({})",
+        "atomic {} {} → {}  {what} · {}{age}",
         format_ranges(&job.slots),
         addr(job.source.as_ref()),
         addr(job.target.as_ref()),
-        job.progress_words()
+        job.state(),
     );
     if let Some(m) = job.message().filter(|_| job.phase() == JobPhase::Failed) {
         line.push_str(": ");
@@ -142,13 +145,13 @@ mod tests {
         let l = job_line(&m, jobs[0], jobs[0].health_in(&m).as_ref());
         assert_eq!(
             l,
-            "atomic 0-99 127.0.0.1:7000 → 127.0.0.1:7001  STALLED, no ack for 30 s \
-             (snapshotting, 30 s old, last ack 30 s ago)"
+            "atomic 0-99 127.0.0.1:7000 → 127.0.0.1:7001  STALLED: no ack for 30 s · snapshotting \
+             · 30 s old"
         );
         let l = job_line(&m, jobs[1], None);
         assert!(
             l.starts_with(
-                "atomic 200-210 127.0.0.1:7000 → 127.0.0.1:7002  failed (failed, 130 s old)"
+                "atomic 200-210 127.0.0.1:7000 → 127.0.0.1:7002  failed · failed · 130 s old"
             ),
             "{l}"
         );
