@@ -10,6 +10,7 @@ pub mod intern;
 pub mod model;
 pub mod parse;
 pub mod progress;
+pub mod slot_migrations;
 pub mod slots;
 #[cfg(any(test, feature = "testkit"))]
 pub mod synthetic;

@@ -13,6 +13,7 @@ use crate::refresh::{ConnectOptions, Connector, ObserveError, observe_once};
 
 use crate::cluster::diagnose::{self, Finding, Severity};
 use crate::cluster::model::{ClusterModel, Reachability, Role, SlotState};
+use crate::cluster::slot_migrations::AtomicMigration;
 use crate::cluster::slots::{SLOT_COUNT, SlotRange, format_ranges};
 use crate::cluster::types::ClusterSnapshot;
 
@@ -179,6 +180,8 @@ pub struct CheckReport<'a> {
     pub summary: Summary,
     pub nodes: Vec<JsonNode>,
     pub findings: Vec<JsonFinding<'a>>,
+    /// Atomic slot migration jobs (Valkey 9+), newest first; empty elsewhere.
+    pub slot_migrations: Vec<JsonSlotMigration>,
 }
 
 /// A finding in the JSON document: its stable id, then its fields.
@@ -188,6 +191,58 @@ pub struct JsonFinding<'a> {
     pub id: String,
     #[serde(flatten)]
     pub finding: &'a Finding,
+}
+
+/// One atomic slot migration job in the JSON document.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct JsonSlotMigration {
+    pub name: String,
+    pub slots: Vec<SlotRange>,
+    pub source: Option<String>,
+    pub source_address: Option<String>,
+    pub target: Option<String>,
+    pub target_address: Option<String>,
+    /// `running`, `success`, `failed` or `cancelled`.
+    pub phase: &'static str,
+    /// The server's own state word (`snapshotting`, `waiting-for-ack`, …).
+    pub state: String,
+    /// For a running job: `progressing` or `stalled`.
+    pub health: Option<&'static str>,
+    pub message: Option<String>,
+    pub created_s: Option<u64>,
+    pub age_s: Option<u64>,
+    /// Seconds since either side last acknowledged the other.
+    pub silent_s: Option<u64>,
+    /// Which halves were read: `export` (source) and/or `import` (target).
+    pub reported_by: Vec<&'static str>,
+}
+
+fn json_slot_migration(model: &ClusterModel, j: &AtomicMigration) -> JsonSlotMigration {
+    let addr = |id: Option<&crate::cluster::types::NodeId>| {
+        id.and_then(|i| model.node(i)).map(|n| n.addr.to_string())
+    };
+    JsonSlotMigration {
+        name: j.name.clone(),
+        slots: j.slots.clone(),
+        source: j.source.as_ref().map(ToString::to_string),
+        source_address: addr(j.source.as_ref()),
+        target: j.target.as_ref().map(ToString::to_string),
+        target_address: addr(j.target.as_ref()),
+        phase: j.phase().label(),
+        state: j.state().to_owned(),
+        health: j.health_in(model).map(|h| h.label()),
+        message: j.message().map(str::to_owned),
+        created_s: j.created_s(),
+        age_s: j.age_s(),
+        silent_s: j.silent_s(),
+        reported_by: [
+            ("export", j.export.is_some()),
+            ("import", j.import.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(w, on)| on.then_some(w))
+        .collect(),
+    }
 }
 
 /// Summary counts of a model.
@@ -276,6 +331,11 @@ pub fn report<'a>(
                 id: finding.stable_id(),
                 finding,
             })
+            .collect(),
+        slot_migrations: model
+            .slot_migrations
+            .iter()
+            .map(|j| json_slot_migration(model, j))
             .collect(),
     }
 }

@@ -94,6 +94,9 @@ pub struct WireNode {
     /// The key census of a master.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub census: Option<WireCensus>,
+    /// `CLUSTER GETSLOTMIGRATIONS` (Valkey 9+): field/value pairs per job, written whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_migrations: Option<Vec<Vec<(String, String)>>>,
 }
 
 /// A text reply.

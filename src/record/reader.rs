@@ -212,6 +212,7 @@ fn decode_node(deltas: &mut Deltas, n: WireNode) -> Result<RecordedNode, String>
             cluster_info,
             info,
             config,
+            slot_migrations: n.slot_migrations,
         })
     };
     Ok(RecordedNode {

@@ -19,6 +19,10 @@ fn node(port: u16, at: u64, nodes: &str, info: &str) -> RecordedNode {
                 }),
                 info: Ok(info.to_owned()),
                 config: vec![("save".into(), Ok(Some(String::new())))],
+                slot_migrations: Some(vec![vec![
+                    ("name".into(), "job-1".into()),
+                    ("state".into(), "snapshotting".into()),
+                ]]),
             }),
         }),
         slot_keys: BTreeMap::from([(5, 3)]),

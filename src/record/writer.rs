@@ -142,6 +142,7 @@ impl<W: Write> Writer<W> {
                     config: None,
                     slot_keys: n.slot_keys.clone(),
                     census: n.census.as_ref().map(|c| self.deltas.encode_census(ep, c)),
+                    slot_migrations: None,
                 };
                 match &raw.replies {
                     Err(e) => w.failed = Some(e.clone()),
@@ -153,6 +154,7 @@ impl<W: Write> Writer<W> {
                             Some(d.encode_text(ep, Field::ClusterInfo, &rep.cluster_info));
                         w.info = Some(d.encode_text(ep, Field::Info, &rep.info));
                         w.config = Some(d.encode_config(ep, &rep.config));
+                        w.slot_migrations.clone_from(&rep.slot_migrations);
                     }
                 }
                 w

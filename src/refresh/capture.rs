@@ -103,6 +103,9 @@ pub struct RawReplies {
     pub info: RawText,
     /// `CONFIG GET` per parameter of [`CONFIG_PARAMS`].
     pub config: Vec<(String, RawConfig)>,
+    /// `CLUSTER GETSLOTMIGRATIONS` (Valkey 9+): one list of field/value pairs per job; `None`
+    /// when not asked or not answered.
+    pub slot_migrations: Option<Vec<Vec<(String, String)>>>,
 }
 
 impl RawReplies {
@@ -123,6 +126,7 @@ impl RawReplies {
                 .into_iter()
                 .map(|(k, v)| (k, v.map_err(|e| RawError::from(&e))))
                 .collect(),
+            slot_migrations: None,
         }
     }
 }
@@ -202,6 +206,10 @@ pub fn interpret(raw: &RawReplies) -> Result<NodeReport, ProbeError> {
         config: config_of(&raw.config),
         slot_keys: std::collections::BTreeMap::new(),
         census: None,
+        slot_migrations: raw
+            .slot_migrations
+            .as_deref()
+            .map(crate::cluster::slot_migrations::parse_jobs),
     })
 }
 

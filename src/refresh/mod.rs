@@ -25,6 +25,7 @@ pub mod capture;
 pub mod census;
 pub mod conn;
 pub mod probe;
+pub mod slot_migrations;
 pub mod target;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -683,6 +684,7 @@ mod tests {
                 config: crate::cluster::types::NodeConfig::default(),
                 slot_keys: std::collections::BTreeMap::default(),
                 census: None,
+                slot_migrations: None,
             }),
         }
     }

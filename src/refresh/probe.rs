@@ -73,10 +73,12 @@ async fn probe_inner(
         read_info(c, ep),
         read_config(c, ep),
     );
-    (
-        rtt,
-        Ok(RawReplies::new(&nodes, &cluster_info, &info, config)),
-    )
+    let mut replies = RawReplies::new(&nodes, &cluster_info, &info, config);
+    if let Ok(text) = &info {
+        replies.slot_migrations =
+            super::slot_migrations::read(c, ep, &crate::cluster::parse::parse_info(text)).await;
+    }
+    (rtt, Ok(replies))
 }
 
 /// Why `CLUSTER NODES` failed, using `INFO` (if it answered) to recognise a non-cluster server.

@@ -24,6 +24,7 @@
 //! node, a one-row warning banner sits between the header and the panes. Overlays (help, node
 //! detail, the fix dialog) are drawn last.
 
+pub mod atomic_jobs;
 pub mod detail;
 pub mod dialog;
 pub mod findings;

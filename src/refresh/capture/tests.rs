@@ -19,6 +19,7 @@ fn replies(nodes: RawText) -> RawReplies {
             ("save".into(), Ok(Some(String::new()))),
             ("appendonly".into(), Ok(None)),
         ],
+        slot_migrations: None,
     }
 }
 
