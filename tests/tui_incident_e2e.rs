@@ -118,17 +118,21 @@ fn drill(scenario: Scenario, opts: LabOptions, by_hand: Option<HandStep>) -> Mea
             let hand = by_hand.unwrap_or_else(|| {
                 panic!("{}: the recommended plan is advice:\n{s}", scenario.name())
             });
-            press("Esc");
+            press("Escape");
             t.wait_for("the advice closed", Duration::from_secs(5), |s| {
                 !s.contains("advice only")
             });
             if t.capture().contains("FIX ·") {
-                press("Esc");
+                press("Escape");
             }
             hand(&mut lab, &report);
             break;
         }
-        assert!(s.contains("RISK"), "{}: no risk line:\n{s}", scenario.name());
+        assert!(
+            s.contains("RISK"),
+            "{}: no risk line:\n{s}",
+            scenario.name()
+        );
         if let Some(word) = typed_word(&s) {
             t.literal(&word);
             keys.set(keys.get() + 1);
@@ -272,7 +276,11 @@ fn majority_lost() {
 
 #[test]
 fn replica_not_syncing() {
-    contract(Scenario::ReplicaNotSyncing, base(), Some(give_replica_the_password));
+    contract(
+        Scenario::ReplicaNotSyncing,
+        base(),
+        Some(give_replica_the_password),
+    );
 }
 
 /// The advice: "resume it with kill -CONT <pid>". The pid is the one the drill reports.

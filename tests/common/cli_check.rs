@@ -51,7 +51,9 @@ pub fn cluster_check(node: &Endpoint, password: Option<&str>, timeout: Duration)
     if let Some(pw) = password {
         cmd.env("REDISCLI_AUTH", pw);
     }
-    let mut child = cmd.spawn().expect("redis-cli starts (apt-get install redis-tools)");
+    let mut child = cmd
+        .spawn()
+        .expect("redis-cli starts (apt-get install redis-tools)");
     // Read both pipes while it runs, so a long output never blocks it.
     let drain = |pipe: Option<Box<dyn Read + Send>>| {
         std::thread::spawn(move || {
@@ -62,8 +64,18 @@ pub fn cluster_check(node: &Endpoint, password: Option<&str>, timeout: Duration)
             text
         })
     };
-    let out = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let err = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let start = Instant::now();
     let code = loop {
         if let Some(status) = child.try_wait().expect("wait for redis-cli") {
