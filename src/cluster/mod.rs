@@ -1,7 +1,9 @@
 //! The pure core: parse replies, build the model, diagnose. No I/O, no terminal.
 
 pub mod census;
+pub mod commands;
 pub mod diagnose;
+pub mod digest;
 mod fasthash;
 pub mod identity;
 pub mod intern;

@@ -54,6 +54,7 @@ use words::plural;
 mod coverage;
 mod ctx;
 mod disputes;
+mod id;
 mod masters;
 mod membership;
 mod nodes;
