@@ -213,6 +213,7 @@ fn summary(
             ..PeerOpinion::default()
         },
         census: None,
+        access: crate::cluster::access::Access::default(),
         info: (!failing).then(|| ServerInfo {
             redis_version: Some("7.0.15".into()),
             role: Some(

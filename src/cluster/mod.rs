@@ -1,5 +1,6 @@
 //! The pure core: parse replies, build the model, diagnose. No I/O, no terminal.
 
+pub mod access;
 pub mod census;
 pub mod diagnose;
 mod fasthash;

@@ -480,6 +480,9 @@ pub struct NodeReport {
     /// (a replica, or the count failed: unknown, never zero).
     #[serde(default)]
     pub census: Option<crate::cluster::census::NodeCensus>,
+    /// Commands this node refused (or would refuse), remembered across refreshes.
+    #[serde(default)]
+    pub access: crate::cluster::access::Access,
 }
 
 /// One node's observation in one refresh cycle.

@@ -6,6 +6,8 @@
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::conn::{CommandError, Connector, micros, value_text};
+use super::refusals;
+use crate::cluster::access::{Access, classify};
 use crate::cluster::parse::{parse_cluster_info, parse_cluster_nodes, parse_info};
 use crate::cluster::types::{
     ClusterInfo, ClusterNodes, Endpoint, NodeConfig, NodeObservation, NodeReport, ProbeError,
@@ -37,8 +39,14 @@ pub fn now_ms() -> u64 {
 /// then the concurrent reads), and by one command timeout when the node is already connected
 /// and hung.
 pub async fn probe_node(conn: &Connector, ep: &Endpoint) -> NodeObservation {
+    probe_node_with(conn, ep, Access::default()).await
+}
+
+/// [`probe_node`] that does not send the commands `refused` remembers (see
+/// [`super::refusals`]) and carries them, with what this probe learns, in the report.
+pub async fn probe_node_with(conn: &Connector, ep: &Endpoint, refused: Access) -> NodeObservation {
     // Boxed: the probe's state is large, and the caller moves this future into a task.
-    let (rtt_us, result) = Box::pin(probe_inner(conn, ep)).await;
+    let (rtt_us, result) = Box::pin(probe_inner(conn, ep, refused)).await;
     if let Err(e) = &result {
         tracing::debug!(endpoint = %ep, error = %e, "probe failed");
     }
@@ -53,6 +61,7 @@ pub async fn probe_node(conn: &Connector, ep: &Endpoint) -> NodeObservation {
 async fn probe_inner(
     c: &Connector,
     ep: &Endpoint,
+    mut access: Access,
 ) -> (Option<u64>, Result<NodeReport, ProbeError>) {
     // Connect first so that the round-trip time measures PING alone.
     if let Err(e) = c.conn(ep).await {
@@ -64,12 +73,26 @@ async fn probe_inner(
     }
     let rtt = Some(micros(t0.elapsed()));
 
-    let (nodes, cluster_info, info, config) = futures::join!(
+    let now = now_ms();
+    let mut dry = access.clone();
+    let (nodes, cluster_info, info, (config, config_err), ()) = futures::join!(
         text(c, ep, &["CLUSTER", "NODES"]),
-        text(c, ep, &["CLUSTER", "INFO"]),
-        read_info(c, ep),
-        read_config(c, ep),
+        gated(c, ep, &access, &["CLUSTER", "INFO"]),
+        read_info(c, ep, &access),
+        read_config(c, ep, &access),
+        refusals::check_repair_commands(c, ep, &mut dry, now),
     );
+    access = dry;
+    access.user = Some(c.options().user.clone().unwrap_or_else(|| "default".into()));
+    for (args, r) in [
+        (&["CLUSTER", "INFO"][..], cluster_info.as_ref().err()),
+        (&["INFO"][..], info.as_ref().err()),
+        (&["CONFIG", "GET"][..], config_err.as_ref()),
+    ] {
+        if let Some(e) = r {
+            refusals::learn(&mut access, args, e, now);
+        }
+    }
 
     let info: Result<ServerInfo, CommandError> = info.map(|t| parse_info(&t));
     let nodes = match nodes {
@@ -117,6 +140,7 @@ async fn probe_inner(
             config,
             slot_keys: std::collections::BTreeMap::new(),
             census: None,
+            access,
         }),
     )
 }
@@ -147,25 +171,59 @@ async fn text(c: &Connector, ep: &Endpoint, args: &[&str]) -> Result<String, Com
 
 /// `INFO` with the sections slotscope needs; plain `INFO` when the server refuses several
 /// section arguments (before 7.0).
-async fn read_info(c: &Connector, ep: &Endpoint) -> Result<String, CommandError> {
+async fn read_info(c: &Connector, ep: &Endpoint, access: &Access) -> Result<String, CommandError> {
     let mut args = vec!["INFO"];
     args.extend_from_slice(INFO_SECTIONS);
-    match text(c, ep, &args).await {
-        Err(CommandError::Server { .. }) => text(c, ep, &["INFO"]).await,
+    match gated(c, ep, access, &args).await {
+        // A refusal of INFO is not about the section arguments: no second try.
+        Err(CommandError::Server { code, message })
+            if classify(&code, &message, "info").is_none() =>
+        {
+            text(c, ep, &["INFO"]).await
+        }
         r => r,
+    }
+}
+
+/// [`text`], unless the node refused the command before (then that refusal, nothing sent).
+async fn gated(
+    c: &Connector,
+    ep: &Endpoint,
+    access: &Access,
+    args: &[&str],
+) -> Result<String, CommandError> {
+    match refusals::remembered(access, args) {
+        Some(e) => Err(e),
+        None => text(c, ep, args).await,
     }
 }
 
 /// `CONFIG GET` of `cluster-require-full-coverage`, `cluster-node-timeout`, `save` and
 /// `appendonly`. A renamed or
 /// refused `CONFIG` ends up in [`NodeConfig::error`], never as a probe failure.
-async fn read_config(c: &Connector, ep: &Endpoint) -> NodeConfig {
+async fn read_config(
+    c: &Connector,
+    ep: &Endpoint,
+    access: &Access,
+) -> (NodeConfig, Option<CommandError>) {
+    if let Some(e) = refusals::remembered(access, &["CONFIG", "GET"]) {
+        let cfg = NodeConfig {
+            error: Some(format!("CONFIG GET: {e}")),
+            ..NodeConfig::default()
+        };
+        return (cfg, Some(e));
+    }
     let (cov, timeout, save, aof) = futures::join!(
         config_get(c, ep, "cluster-require-full-coverage"),
         config_get(c, ep, "cluster-node-timeout"),
         config_get(c, ep, "save"),
         config_get(c, ep, "appendonly"),
     );
+    let refused = [&cov, &timeout]
+        .into_iter()
+        .find_map(|r| r.as_ref().err().cloned())
+        .or_else(|| save.as_ref().err().cloned())
+        .or_else(|| aof.as_ref().err().cloned());
     let mut cfg = NodeConfig::default();
     let mut errors: Vec<String> = Vec::new();
     match cov {
@@ -202,7 +260,7 @@ async fn read_config(c: &Connector, ep: &Endpoint) -> NodeConfig {
     if !errors.is_empty() {
         cfg.error = Some(format!("CONFIG GET: {}", errors.join("; ")));
     }
-    cfg
+    (cfg, refused)
 }
 
 /// One parameter's value, `None` when the server does not know it.

@@ -73,6 +73,8 @@ const READ_COMMANDS: &[&str] = &[
     "COMMAND COUNT",
     "COMMAND INFO",
     "COMMAND DOCS",
+    "ACL WHOAMI",
+    "ACL DRYRUN",
 ];
 
 /// Commands whose second word is part of the name.
