@@ -38,6 +38,7 @@
 //! * `progress`: reshards in progress (`ReshardInProgress`, from the snapshot's progress).
 //! * `stray`: keys the census found on a master that does not own their slot.
 //! * `disputes`: views that disagree about owners, and config epoch collisions.
+//! * `access`: commands nodes refuse, and what is unknown because of it.
 //! * `ranges` and `words`: slot-range and phrase helpers.
 
 use std::cmp::Reverse;
@@ -51,6 +52,7 @@ use super::types::NodeId;
 use ctx::Ctx;
 use words::plural;
 
+mod access;
 mod coverage;
 mod ctx;
 mod disputes;
@@ -142,6 +144,9 @@ pub enum FindingKind {
     /// Slots or keys moved from one master to another since the previous observation: a
     /// reshard in progress (info; its open slots get no `OpenSlot` finding).
     ReshardInProgress,
+    /// Nodes refuse a command slotscope uses (`NOPERM`, renamed or unknown): what could not be
+    /// learned, or which repairs are advice only.
+    CommandRefused,
 }
 
 impl FindingKind {
@@ -170,6 +175,7 @@ impl FindingKind {
             Self::NoReplica => 19,
             Self::DataAnomaly => 20,
             Self::ReshardInProgress => 21,
+            Self::CommandRefused => 22,
         }
     }
 }
@@ -231,6 +237,7 @@ pub fn diagnose(model: &ClusterModel) -> Vec<Finding> {
     ctx.stray_key_findings(&mut out);
     ctx.dispute_findings(&mut out);
     ctx.epoch_findings(&mut out);
+    ctx.access_findings(&mut out);
     progress::soften_in_motion(model, &mut out);
     sort_findings(&mut out);
     out
