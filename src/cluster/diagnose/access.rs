@@ -208,8 +208,9 @@ mod tests {
                 .filter(|f| f.kind == FindingKind::CommandRefused)
                 .all(|f| f.severity == Severity::Info)
         );
+        // Notes, never the verdict.
         assert!(
-            verdict(&m, &f).starts_with("OK: 16384/16384"),
+            !verdict(&m, &f).contains("not allowed"),
             "{}",
             verdict(&m, &f)
         );
