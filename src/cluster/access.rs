@@ -85,11 +85,20 @@ impl Access {
         self.refusal(command).is_some()
     }
 
-    /// Record a refusal (one per command name; the first one is kept).
+    /// Record a refusal (one per command name; the first one is kept, except that a command
+    /// the server refused replaces what `ACL DRYRUN` said of it).
     pub fn record(&mut self, refusal: Refusal) {
-        if !self.refused.iter().any(|r| r.command == refusal.command) {
-            self.refused.push(refusal);
-            self.refused.sort_by(|a, b| a.command.cmp(&b.command));
+        match self
+            .refused
+            .iter_mut()
+            .find(|r| r.command == refusal.command)
+        {
+            Some(r) if r.dry_run && !refusal.dry_run => *r = refusal,
+            Some(_) => {}
+            None => {
+                self.refused.push(refusal);
+                self.refused.sort_by(|a, b| a.command.cmp(&b.command));
+            }
         }
     }
 
@@ -287,6 +296,14 @@ mod tests {
         a.record(r("info", 2));
         a.record(r("config", 3));
         assert_eq!(a.refused.len(), 2);
+        let mut dry = r("migrate", 4);
+        dry.dry_run = true;
+        a.record(dry);
+        a.record(r("migrate", 5));
+        assert_eq!(
+            a.refusal("migrate").map(|r| (r.since_ms, r.dry_run)),
+            Some((5, false))
+        );
         assert_eq!(a.refusal("info").map(|r| r.since_ms), Some(1));
         assert!(a.refuses("config|set"));
         assert!(!a.refuses("cluster|setslot"));

@@ -31,6 +31,7 @@ pub const REPAIR_COMMANDS: &[&[&str]] = &[
     &["CLUSTER", "ADDSLOTS", "0"],
     &["CLUSTER", "ADDSLOTSRANGE", "0", "0"],
     &["CLUSTER", "DELSLOTS", "0"],
+    &["CLUSTER", "DELSLOTSRANGE", "0", "0"],
     &["CLUSTER", "BUMPEPOCH"],
     &["CLUSTER", "FAILOVER"],
     &["CLUSTER", "FORGET", "0"],
@@ -123,12 +124,14 @@ pub fn learn_dry_run(
         RefusalKind::Unknown => command.split('|').next().unwrap_or(&command).to_owned(),
         _ => command,
     };
+    // A command the server does not know is a fact about the server, not about the user.
+    let dry_run = refusal.0 != RefusalKind::Unknown;
     access.record(Refusal {
         command,
         kind: refusal.0,
         message: refusal.1,
         since_ms: now_ms,
-        dry_run: true,
+        dry_run,
     });
 }
 
@@ -304,7 +307,8 @@ mod tests {
             &Err(server("ERR", "Command 'CONFIG' not found")),
             1,
         );
-        assert_eq!(a.refusal("config|set").unwrap().command, "config");
+        let config = a.refusal("config|set").unwrap();
+        assert_eq!((config.command.as_str(), config.dry_run), ("config", false));
         learn_dry_run(
             &mut a,
             &["MIGRATE", "h", "1", "", "0", "1", "KEYS", "k"],

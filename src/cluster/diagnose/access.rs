@@ -135,11 +135,9 @@ fn where_(nodes: &[&NodeSummary]) -> String {
     if nodes.len() > SUMMARY_NODES {
         format!("{} nodes", nodes.len())
     } else {
-        nodes
-            .iter()
-            .map(|n| addr_of(n))
-            .collect::<Vec<_>>()
-            .join(", ")
+        let mut a: Vec<String> = nodes.iter().map(|n| addr_of(n)).collect();
+        a.sort();
+        a.join(", ")
     }
 }
 
