@@ -9,6 +9,7 @@ pub mod intern;
 pub mod model;
 pub mod parse;
 pub mod progress;
+pub mod slot_stats;
 pub mod slots;
 #[cfg(any(test, feature = "testkit"))]
 pub mod synthetic;

@@ -118,6 +118,7 @@ fn report_for(nodes: ClusterNodes) -> NodeReport {
         slot_keys: BTreeMap::new(),
         census: None,
         access: crate::cluster::access::Access::default(),
+        slot_stats: None,
         nodes,
     }
 }

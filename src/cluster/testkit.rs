@@ -97,6 +97,7 @@ pub fn new_node(name: impl NodeName, role: Role) -> NodeSummary {
         peers: PeerOpinion::default(),
         census: None,
         access: crate::cluster::access::Access::default(),
+        slot_stats: None,
         info: Some(ServerInfo::default()),
         config: Some(NodeConfig {
             require_full_coverage: Some(true),
@@ -153,6 +154,7 @@ fn live_node(name: impl NodeName, role: Role, ranges: Vec<SlotRange>, up: bool) 
         peers: PeerOpinion::default(),
         census: None,
         access: crate::cluster::access::Access::default(),
+        slot_stats: None,
         info: Some(ServerInfo {
             keys: Some(100),
             ..ServerInfo::default()

@@ -25,6 +25,7 @@ pub mod census;
 pub mod conn;
 pub mod probe;
 pub mod refusals;
+pub mod slot_stats;
 pub mod target;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -329,6 +330,7 @@ async fn observe(
         Census::Spread => previous,
     };
     census::take_census(connector, &mut observations, carried).await;
+    slot_stats::fetch_slot_stats(connector, &mut observations, carried).await;
 
     // Forget connections to endpoints that are no longer part of the picture.
     let probed: HashSet<&Endpoint> = observations.iter().map(|o| &o.endpoint).collect();
@@ -691,6 +693,7 @@ mod tests {
                 slot_keys: std::collections::BTreeMap::default(),
                 census: None,
                 access: crate::cluster::access::Access::default(),
+                slot_stats: None,
             }),
         }
     }

@@ -141,6 +141,7 @@ async fn probe_inner(
             slot_keys: std::collections::BTreeMap::new(),
             census: None,
             access,
+            slot_stats: None,
         }),
     )
 }

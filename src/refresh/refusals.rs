@@ -217,6 +217,7 @@ mod tests {
                 slot_keys: std::collections::BTreeMap::new(),
                 census: None,
                 access,
+                slot_stats: None,
             }),
         }
     }

@@ -145,6 +145,9 @@ pub struct NodeSummary {
     /// learned from it, and which repair steps it would refuse.
     #[serde(default)]
     pub access: crate::cluster::access::Access,
+    /// Its `CLUSTER SLOT-STATS`, when fetched.
+    #[serde(default)]
+    pub slot_stats: Option<crate::cluster::slot_stats::NodeSlotStats>,
     /// `cluster_state` is ok in its own view.
     pub cluster_state_ok: Option<bool>,
     pub rtt_us: Option<u64>,
