@@ -57,6 +57,10 @@ impl Ctx<'_> {
         let mut repair: BTreeMap<String, Vec<&NodeSummary>> = BTreeMap::new();
         for n in answering() {
             for r in &n.access.refused {
+                // A feature the server version lacks is no problem (the heatmap says so).
+                if r.kind == RefusalKind::Unsupported {
+                    continue;
+                }
                 if r.dry_run {
                     repair.entry(r.command.clone()).or_default().push(n);
                 } else {
