@@ -40,8 +40,10 @@ fn valkey8() -> PathBuf {
     text.lines()
         .map(|l| l.split('\t').collect::<Vec<_>>())
         .find(|f| f.len() >= 3 && f[0] == "valkey" && f[1] == "8.1.8")
-        .map(|f| PathBuf::from(f[2]))
-        .unwrap_or_else(|| panic!("{} lists no valkey 8.1.8", manifest.display()))
+        .map_or_else(
+            || panic!("{} lists no valkey 8.1.8", manifest.display()),
+            |f| PathBuf::from(f[2]),
+        )
 }
 
 fn start(server: Option<PathBuf>, extra: &[&str]) -> Lab {

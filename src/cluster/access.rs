@@ -178,7 +178,9 @@ pub fn classify(code: &str, message: &str, command: &str) -> Option<(String, Ref
 /// reason for a permission text (`This user has no permissions to run the 'info' command`,
 /// `User ops has no permissions …`). Server errors are handled by [`classify`]
 /// (`ERR Command 'CONFIG' not found` means the command is unknown).
-#[must_use]
+///
+/// # Errors
+/// The server's reason when the user may not run the command.
 pub fn dry_run_allows(reply: &str) -> Result<(), String> {
     if reply.trim().eq_ignore_ascii_case("ok") {
         Ok(())
