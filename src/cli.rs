@@ -108,6 +108,11 @@ pub struct UiArgs {
     #[allow(clippy::doc_markdown)] // this doc comment is the `--help` text, printed as written
     #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
+
+    /// Leave the mouse to the terminal: no clicks or wheel in the dashboard (while the mouse
+    /// is captured, Shift+drag still selects text in most terminals).
+    #[arg(long, global = true)]
+    pub no_mouse: bool,
 }
 
 /// The `--color` values.
@@ -146,9 +151,27 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
 
-    /// Print the documented JSON document instead of text (schema: docs/check-json.md).
-    #[arg(long)]
+    /// Print the documented JSON document instead of text (schema: docs/check-json.md);
+    /// the same as --format json.
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+
+    /// Output format: text (first line: the verdict), json, nagios (plugin output with
+    /// perfdata) or prometheus (text exposition for the textfile collector of node exporter).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<crate::commands::check::Format>,
+}
+
+impl CheckArgs {
+    /// The output format (`--json` is `--format json`).
+    #[must_use]
+    pub fn format(&self) -> crate::commands::check::Format {
+        match self.format {
+            Some(f) => f,
+            None if self.json => crate::commands::check::Format::Json,
+            None => crate::commands::check::Format::Text,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -232,6 +255,7 @@ impl Cli {
             interval_secs: self.ui.interval,
             color: self.ui.color.into(),
             audit_log: self.audit_log.clone(),
+            mouse: !self.ui.no_mouse,
         }
     }
 }

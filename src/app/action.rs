@@ -1,5 +1,6 @@
 //! User intents ([`Action`], imperative) and work that needs I/O ([`Effect`]).
 
+use super::console::NodeRequest;
 use crate::fix::FixPlan;
 
 /// What the user asked for. Produced by the keymap; applied by [`super::App::update`].
@@ -71,6 +72,14 @@ pub enum Action {
     DialogNext,
     /// Dialog: move focus to the previous button.
     DialogPrev,
+    /// Copy the selected finding, the plan in view or a command's output (OSC 52).
+    Copy,
+    /// Command line: the previous line of the history.
+    HistoryPrev,
+    /// Command line: the next line of the history.
+    HistoryNext,
+    /// Command line: complete the last word to a node address.
+    Complete,
 }
 
 /// Work the event loop must do on behalf of the app (the app itself does no I/O).
@@ -86,4 +95,9 @@ pub enum Effect {
     /// The user confirmed quitting while a fix runs: ask the executor to stop before its next
     /// step, and leave once it has stopped.
     AbandonFixAndQuit,
+    /// Run read-only commands on one node, off the event loop; the reply comes back through
+    /// [`super::App::on_node_reply`].
+    NodeCommand(NodeRequest),
+    /// Put this text on the clipboard (OSC 52).
+    Copy(String),
 }

@@ -2,7 +2,9 @@
 
 pub mod access;
 pub mod census;
+pub mod commands;
 pub mod diagnose;
+pub mod digest;
 mod fasthash;
 pub mod identity;
 pub mod intern;

@@ -8,6 +8,7 @@ use std::io::IsTerminal as _;
 use serde::Serialize;
 
 use super::ExitCode;
+use super::monitoring;
 use crate::refresh::{ConnectOptions, Connector, observe_once};
 
 use crate::cluster::diagnose::{self, Finding, Severity};
@@ -18,38 +19,60 @@ use crate::cluster::types::ClusterSnapshot;
 /// Version tag of the JSON document; bumped only on incompatible changes.
 pub const JSON_SCHEMA: &str = "slotscope.check/v1";
 
+/// How `check` prints its report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Readable text; the first line is the verdict.
+    #[default]
+    Text,
+    /// The documented JSON document (docs/check-json.md).
+    Json,
+    /// Nagios plugin output: `SLOTSCOPE OK - <verdict> | <perfdata>`.
+    Nagios,
+    /// Prometheus text exposition, for the textfile collector of node exporter.
+    Prometheus,
+}
+
 /// `slotscope check`: observe the cluster once and print the diagnosis.
-pub async fn run(opts: ConnectOptions, json: bool) -> ExitCode {
+pub async fn run(opts: ConnectOptions, format: Format) -> ExitCode {
     let connector = Connector::new(opts);
+    let started = std::time::Instant::now();
+    let unobservable = |error: String| {
+        eprintln!("slotscope: {error}");
+        match format {
+            Format::Nagios => print!("{}", monitoring::render_nagios_unknown(&error)),
+            Format::Prometheus => {
+                let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                print!("{}", monitoring::render_prometheus_unknown(ms));
+            }
+            Format::Text | Format::Json => {}
+        }
+        ExitCode::UNOBSERVABLE
+    };
     match observe_once(&connector, None).await {
-        Err(e) => {
-            eprintln!("slotscope: {e}");
-            ExitCode::UNOBSERVABLE
-        }
-        Ok(snapshot) if !snapshot.observed_anything() => {
-            eprintln!(
-                "slotscope: could not observe the cluster: {}",
-                snapshot.failure_summary()
-            );
-            ExitCode::UNOBSERVABLE
-        }
+        Err(e) => unobservable(e.to_string()),
+        Ok(snapshot) if !snapshot.observed_anything() => unobservable(format!(
+            "could not observe the cluster: {}",
+            snapshot.failure_summary()
+        )),
         Ok(snapshot) => {
             let model = ClusterModel::build(&snapshot);
             let findings = diagnose::diagnose(&model);
-            if json {
-                match render_json(&snapshot, &model, &findings) {
-                    Ok(text) => println!("{text}"),
+            let text = match format {
+                Format::Json => match render_json(&snapshot, &model, &findings) {
+                    Ok(text) => text + "\n",
                     Err(e) => {
                         eprintln!("slotscope: could not encode JSON: {e}");
                         return ExitCode::UNOBSERVABLE;
                     }
+                },
+                Format::Text => render_text(&snapshot, &model, &findings, text_style()),
+                Format::Nagios => monitoring::render_nagios(&report(&snapshot, &model, &findings)),
+                Format::Prometheus => {
+                    monitoring::render_prometheus(&report(&snapshot, &model, &findings))
                 }
-            } else {
-                print!(
-                    "{}",
-                    render_text(&snapshot, &model, &findings, text_style())
-                );
-            }
+            };
+            print!("{text}");
             exit_code(&findings)
         }
     }
@@ -126,7 +149,16 @@ pub struct CheckReport<'a> {
     pub verdict: String,
     pub summary: Summary,
     pub nodes: Vec<JsonNode>,
-    pub findings: &'a [Finding],
+    pub findings: Vec<JsonFinding<'a>>,
+}
+
+/// A finding in the JSON document: its stable id, then its fields.
+#[derive(Debug, Clone, Serialize)]
+pub struct JsonFinding<'a> {
+    /// Same fault, same id across runs ([`Finding::stable_id`]), for alert de-duplication.
+    pub id: String,
+    #[serde(flatten)]
+    pub finding: &'a Finding,
 }
 
 /// Summary counts of a model.
@@ -209,7 +241,13 @@ pub fn report<'a>(
                 rtt_us: n.rtt_us,
             })
             .collect(),
-        findings,
+        findings: findings
+            .iter()
+            .map(|finding| JsonFinding {
+                id: finding.stable_id(),
+                finding,
+            })
+            .collect(),
     }
 }
 
@@ -267,17 +305,17 @@ pub fn render_text(
     let rep = report(snapshot, model, findings);
     let s = &rep.summary;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "slotscope check: {} node(s) ({} reachable), {} master(s), {} replica(s), observed in {} ms",
-        s.nodes, s.nodes_reachable, s.masters, s.replicas, rep.duration_ms
-    );
     let verdict_code = match rep.exit_code {
         ExitCode::OK => "1;32",
         ExitCode::WARNING => "1;33",
         _ => "1;31",
     };
     let _ = writeln!(out, "{}", paint(style, verdict_code, &rep.verdict));
+    let _ = writeln!(
+        out,
+        "slotscope check: {} node(s) ({} reachable), {} master(s), {} replica(s), observed in {} ms",
+        s.nodes, s.nodes_reachable, s.masters, s.replicas, rep.duration_ms
+    );
     let _ = writeln!(
         out,
         "slots: {}/{SLOT_COUNT} served, {} uncovered, {} owner failing, {} disputed, {} open",
@@ -303,6 +341,7 @@ pub fn render_text(
         for e in &f.evidence {
             let _ = writeln!(out, "          - {e}");
         }
+        let _ = writeln!(out, "          id: {}", f.stable_id());
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "nodes:");

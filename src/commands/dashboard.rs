@@ -49,6 +49,7 @@ pub async fn run(opts: ConnectOptions, settings: &DashboardSettings) -> Result<E
         color: settings.color,
         banner: None,
         audit_log: settings.audit_log.clone(),
+        mouse: settings.mouse,
     })
     .await
     .wrap_err("dashboard")?;

@@ -266,6 +266,7 @@ pub async fn run(args: &DemoOptions, settings: &DashboardSettings) -> Result<Exi
             read_only: false,
             banner: Some(banner(&report)),
             audit_log: settings.audit_log.clone(),
+            mouse: settings.mouse,
         })
         .await
         .wrap_err("dashboard")?;

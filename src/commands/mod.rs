@@ -11,6 +11,7 @@ pub mod check;
 pub mod dashboard;
 pub mod demo;
 pub mod fix;
+pub mod monitoring;
 
 use std::time::Duration;
 
@@ -69,7 +70,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     let settings = cli.dashboard_settings();
     Ok(match cli.command {
         Some(Command::Check(args)) => match options_or_exit(&args.conn) {
-            Ok(opts) => check::run(opts, args.json).await,
+            Ok(opts) => check::run(opts, args.format()).await,
             Err(code) => code,
         },
         Some(Command::Demo(args)) => demo::run(&args.options(), &settings).await?,
@@ -93,6 +94,8 @@ pub struct DashboardSettings {
     pub color: crate::app::color::ColorChoice,
     /// Where the writes of fixes are audited; `None`: the default path.
     pub audit_log: Option<std::path::PathBuf>,
+    /// Capture the mouse (off with `--no-mouse`).
+    pub mouse: bool,
 }
 
 impl DashboardSettings {

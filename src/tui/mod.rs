@@ -3,6 +3,8 @@
 //! ([`terminal`]) that draws the app with [`crate::ui`], and the runner of confirmed fixes
 //! ([`fixes`]).
 
+pub mod clipboard;
+pub mod console;
 pub mod fixes;
 pub mod run;
 pub mod terminal;
@@ -14,3 +16,6 @@ mod flow_tests;
 
 #[cfg(test)]
 mod fix_flow_tests;
+
+#[cfg(test)]
+mod console_flow_tests;

@@ -16,9 +16,11 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::MissedTickBehavior;
 
+use super::console::{ConsoleRunner, terminal_clipboard};
 use super::fixes::{FixRunner, on_effect};
 use super::terminal::TerminalGuard;
 use crate::app::color::{ColorChoice, ColorDepth};
+use crate::app::console::NodeReply;
 use crate::app::{App, Effect};
 use crate::fix::{AuditLog, Executor};
 use crate::refresh::{ConnectOptions, RefreshOutcome, Refresher, now_ms};
@@ -42,6 +44,8 @@ pub struct DashboardOptions {
     /// Where every write of a fix is audited (JSON lines); `None`: the default path under
     /// the user's state directory ([`AuditLog::at_default_path`]).
     pub audit_log: Option<PathBuf>,
+    /// Capture the mouse (clicks and the wheel); `--no-mouse` leaves it to the terminal.
+    pub mouse: bool,
 }
 
 /// How the dashboard ended.
@@ -71,8 +75,10 @@ pub fn fix_interrupted(app: &App) -> bool {
 pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<DashboardEnd> {
     let depth = color_depth(opts.color);
     let mut app = App::new(depth, opts.interval, opts.read_only, opts.banner.clone());
+    app.mouse = opts.mouse;
     let mut connect = opts.connect.clone();
     connect.read_only |= opts.read_only;
+    let console = ConsoleRunner::new(&connect, terminal_clipboard());
     let handle = Refresher::spawn_with(connect, opts.interval);
     let abort = handle.task.abort_handle();
     let fixes = FixRunner::new(
@@ -87,7 +93,7 @@ pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<Dashboa
         Some(handle.control.clone()),
     );
     let shutdown = shutdown_signal()?;
-    let mut guard = TerminalGuard::new()?;
+    let mut guard = TerminalGuard::new(opts.mouse)?;
     let (w, h) = guard.size()?;
     app.on_resize(w, h);
     let res = run_loop(
@@ -96,7 +102,10 @@ pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<Dashboa
         Some(handle.task),
         EventStream::new(),
         shutdown,
-        Some(fixes),
+        Runners {
+            fixes: Some(fixes),
+            console: Some(console),
+        },
         |a| guard.draw(a),
     )
     .await;
@@ -193,6 +202,7 @@ pub fn on_event(app: &mut App, ev: &Event) -> (bool, Option<Effect>) {
             app.on_resize(*w, *h);
             (true, None)
         }
+        Event::Mouse(m) => (app.on_mouse(m), None),
         _ => (false, None),
     }
 }
@@ -219,8 +229,50 @@ pub fn on_outcome(app: &mut App, outcome: &RefreshOutcome) {
     app.on_snapshot(Arc::clone(&outcome.snapshot));
 }
 
+/// What runs work for the loop: confirmed fixes, node commands and copies.
+#[derive(Debug, Default)]
+pub struct Runners {
+    /// Runs confirmed fixes (without it, a confirmed fix is refused).
+    pub fixes: Option<FixRunner>,
+    /// Runs node commands and copies (without it, node commands answer with an error).
+    pub console: Option<ConsoleRunner>,
+}
+
+/// Carry out an effect that is not `Quit`: node commands and copies here, fixes by
+/// [`on_effect`]. Returns whether the screen changed.
+fn carry_out(
+    app: &mut App,
+    fixes: Option<&mut FixRunner>,
+    console: Option<&mut ConsoleRunner>,
+    tasks: &mut JoinSet<()>,
+    eff: Effect,
+) -> bool {
+    match (eff, console) {
+        (Effect::NodeCommand(req), Some(c)) => {
+            c.spawn(tasks, req);
+            true
+        }
+        (Effect::NodeCommand(req), None) => app.on_node_reply(NodeReply {
+            id: req.id,
+            result: Err("no connection in this session".to_owned()),
+        }),
+        (Effect::Copy(text), Some(c)) => {
+            if let Err(e) = c.copy(&text) {
+                app.message = Some(format!("could not copy: {e}"));
+            }
+            true
+        }
+        (Effect::Copy(_), None) => {
+            app.message = Some("no terminal to copy to".to_owned());
+            true
+        }
+        (e, _) => on_effect(app, fixes, tasks, e),
+    }
+}
+
 /// The loop. Generic over the event stream and the draw function so tests can drive it with
-/// scripted events and a `TestBackend`. Without a [`FixRunner`], a confirmed fix is refused.
+/// scripted events and a `TestBackend`. Without a [`FixRunner`], a confirmed fix is refused;
+/// without a [`ConsoleRunner`], node commands answer with an error and nothing is copied.
 ///
 /// # Errors
 /// Drawing failed, the event stream failed, or the refresher or a fix task panicked.
@@ -230,7 +282,7 @@ pub async fn run_loop<E, F, D>(
     mut task: Option<JoinHandle<()>>,
     mut events: E,
     shutdown: F,
-    mut fixes: Option<FixRunner>,
+    runners: Runners,
     mut draw: D,
 ) -> color_eyre::Result<()>
 where
@@ -238,6 +290,10 @@ where
     F: Future<Output = ()>,
     D: FnMut(&App) -> color_eyre::Result<()>,
 {
+    let Runners {
+        mut fixes,
+        mut console,
+    } = runners;
     let mut clock = tokio::time::interval(CLOCK_PERIOD);
     clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut updates_open = true;
@@ -245,6 +301,10 @@ where
     let mut dirty = true;
     let mut fix_rx = fixes.as_mut().and_then(|f| f.rx.take());
     let mut fix_tasks: JoinSet<()> = JoinSet::new();
+    let mut reply_rx = console.as_mut().and_then(|c| c.rx.take());
+    // Node command tasks: never awaited by the loop (a hung node must not hold it up); each
+    // reply comes back on `reply_rx`, bounded by the timeouts.
+    let mut cmd_tasks: JoinSet<()> = JoinSet::new();
     tokio::pin!(shutdown);
     // An outcome may already be waiting.
     let first = updates.borrow_and_update().clone();
@@ -278,7 +338,8 @@ where
                         dirty |= d;
                         match eff {
                             Some(Effect::Quit) => return Ok(()),
-                            Some(e) => dirty |= on_effect(app, fixes.as_mut(), &mut fix_tasks, e),
+                            Some(Effect::NodeCommand(r)) => dirty |= carry_out(app, fixes.as_mut(), console.as_mut(), &mut cmd_tasks, Effect::NodeCommand(r)),
+                            Some(e) => dirty |= carry_out(app, fixes.as_mut(), console.as_mut(), &mut fix_tasks, e),
                             None => {}
                         }
                         // Drain whatever else is already queued before drawing. The stream is
@@ -295,7 +356,8 @@ where
                             dirty |= d;
                             match eff {
                                 Some(Effect::Quit) => return Ok(()),
-                                Some(e) => dirty |= on_effect(app, fixes.as_mut(), &mut fix_tasks, e),
+                                Some(Effect::NodeCommand(r)) => dirty |= carry_out(app, fixes.as_mut(), console.as_mut(), &mut cmd_tasks, Effect::NodeCommand(r)),
+                            Some(e) => dirty |= carry_out(app, fixes.as_mut(), console.as_mut(), &mut fix_tasks, e),
                                 None => {}
                             }
                         }
@@ -343,6 +405,10 @@ where
                     return Err(eyre!("a fix task panicked; the dashboard stopped"));
                 }
             }
+            Some(reply) = async { match reply_rx.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => {
+                dirty |= app.on_node_reply(reply);
+            }
+            Some(_) = cmd_tasks.join_next(), if !cmd_tasks.is_empty() => {}
             _ = clock.tick() => {
                 dirty |= app.on_tick(now_ms());
             }

@@ -75,6 +75,8 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
     let aw: u16 = (body.width.saturating_sub(40) / 2).clamp(9, 21);
     let rows_h = usize::from(body.height.saturating_sub(1));
     let offset = super::scroll_offset(app.migration_cursor, rows_h, model.open_slots.len());
+    let n = model.open_slots.len();
+    super::record_rows(app, Pane::Migrations, super::below_header(body), offset, n);
     let rows: Vec<Row<'_>> = model
         .open_slots
         .iter()

@@ -56,6 +56,7 @@ mod access;
 mod coverage;
 mod ctx;
 mod disputes;
+mod id;
 mod masters;
 mod membership;
 mod nodes;
