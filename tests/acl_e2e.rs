@@ -211,9 +211,12 @@ fn a_blind_user_adds_nothing_to_the_acl_log_after_the_first_refresh() {
             log[0] > 0,
             "the first refresh is refused something: {log:?}"
         );
+        // The second refresh is the first to ask for CLUSTER SLOT-STATS (one refusal per
+        // master at most, on servers that have it); nothing grows after it.
+        assert!(log[1] - log[0] <= 3, "{log:?}");
         assert!(
-            log.windows(2).all(|w| w[0] == w[1]),
-            "ACL LOG grew after the first refresh: {log:?}"
+            log[1..].windows(2).all(|w| w[0] == w[1]),
+            "ACL LOG grew after the second refresh: {log:?}"
         );
         let m = ClusterModel::build(snaps.last().unwrap());
         let f = diagnose(&m);
@@ -350,9 +353,12 @@ fn a_renamed_config_is_a_note_and_coverage_plans_are_advice() {
             errs.push(err_replies(&lab));
         }
         assert!(errs[0] > before, "CONFIG was tried once: {before} {errs:?}");
+        // The second refresh is the first to ask for CLUSTER SLOT-STATS (unknown to Redis
+        // 7.0: one ERR per master, once); nothing grows after it.
+        assert!(errs[1] - errs[0] <= 3, "{errs:?}");
         assert!(
-            errs.windows(2).all(|w| w[0] == w[1]),
-            "ERR replies grew after the first refresh: {errs:?}"
+            errs[1..].windows(2).all(|w| w[0] == w[1]),
+            "ERR replies grew after the second refresh: {errs:?}"
         );
         let m = ClusterModel::build(snaps.last().unwrap());
         let f = diagnose(&m);
