@@ -80,6 +80,18 @@ pub enum Action {
     HistoryNext,
     /// Command line: complete the last word to a node address.
     Complete,
+    /// Replay: one refresh back.
+    ReplayPrev,
+    /// Replay: one refresh forward.
+    ReplayNext,
+    /// Replay: back to the previous change of the findings.
+    ReplayJumpBack,
+    /// Replay: on to the next change of the findings.
+    ReplayJumpForward,
+    /// Start or stop recording the refreshes to a file.
+    ToggleRecording,
+    /// Write the refresh on screen, its `check --json` and a report into a directory.
+    WriteSnapshot,
 }
 
 /// Work the event loop must do on behalf of the app (the app itself does no I/O).
@@ -100,4 +112,15 @@ pub enum Effect {
     NodeCommand(NodeRequest),
     /// Put this text on the clipboard (OSC 52).
     Copy(String),
+    /// Recording and snapshots: files the session writes.
+    Session(SessionEffect),
+}
+
+/// Files the dashboard writes on request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionEffect {
+    /// Start or stop recording.
+    ToggleRecording,
+    /// Write the postmortem snapshot of the refresh on screen.
+    WriteSnapshot,
 }

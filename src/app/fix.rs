@@ -532,6 +532,18 @@ impl super::App {
     pub(super) fn on_fix_action(&mut self, action: super::Action) -> Option<Effect> {
         use super::Action as A;
         let read_only = self.read_only;
+        if self.replay.is_some()
+            && matches!(action, A::Submit | A::Activate)
+            && self
+                .fix
+                .as_ref()
+                .is_some_and(|d| d.stage == FixStage::Confirm && d.focus == DialogButton::Run)
+        {
+            self.message = Some(
+                "replay: repairs are disabled (the plan is shown as it was offered then)".into(),
+            );
+            return None;
+        }
         let Some(d) = self.fix.as_mut() else {
             self.mode = super::Mode::Normal;
             return None;

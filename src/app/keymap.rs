@@ -329,7 +329,7 @@ pub static KEYMAP: &[Binding] = &[
         S::Global,
         Key::ch(':'),
         A::StartCommand,
-        "command line (:q :node :slot :info :slowlog :latency :cmd)",
+        "command line (:q :node :slot :info :slowlog :latency :cmd :goto)",
         Some("cmd"),
     ),
     b(
@@ -351,6 +351,48 @@ pub static KEYMAP: &[Binding] = &[
         Key::ch('y'),
         A::Copy,
         "copy the selected finding and its plan's commands (3 Findings) to the clipboard",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch('R'),
+        A::ToggleRecording,
+        "record the refreshes to a file (start / stop)",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch('P'),
+        A::WriteSnapshot,
+        "postmortem snapshot of this refresh (a new directory)",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch('['),
+        A::ReplayPrev,
+        "replay: previous refresh",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch(']'),
+        A::ReplayNext,
+        "replay: next refresh",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch('{'),
+        A::ReplayJumpBack,
+        "replay: previous change of the findings",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch('}'),
+        A::ReplayJumpForward,
+        "replay: next change of the findings",
         None,
     ),
     b(
@@ -904,7 +946,9 @@ pub fn markdown() -> String {
          | Command | Effect |\n|---|---|\n\
          | `:q` | quit |\n\
          | `:node ADDR` | select the node whose address or id contains ADDR |\n\
-         | `:slot N` | move the heatmap cursor to slot N and show its owner |\n",
+         | `:slot N` | move the heatmap cursor to slot N and show its owner |\n\
+         | `:goto WHEN` | in a replay: show refresh N, `last`, `+SECONDS` after the start, \
+         `HH:MM[:SS]` (UTC) or `YYYY-MM-DDTHH:MM:SSZ` |\n",
     );
     s.push_str(NODE_COMMANDS);
     s

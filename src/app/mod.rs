@@ -16,6 +16,7 @@ pub mod keymap;
 mod mouse;
 mod navigate;
 mod node_order;
+pub mod replay;
 pub mod roles;
 #[cfg(any(test, feature = "testkit"))]
 pub mod sample;
@@ -28,7 +29,7 @@ use std::time::Duration;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
-pub use action::{Action, Effect};
+pub use action::{Action, Effect, SessionEffect};
 pub use fix::{DialogButton, FixDialog, FixStage, FixTarget};
 pub use keymap::{KEYMAP, Key, Scope};
 pub use timeline::{ChangeKind, TimelineEvent, diff_models};
@@ -347,6 +348,10 @@ pub struct App {
     pub quit_armed_at_ms: Option<u64>,
     /// The user abandoned the running fix: it stops after its current step, then we quit.
     pub abandoning_fix: bool,
+    /// The recording on screen, in a replay.
+    pub replay: Option<replay::Replay>,
+    /// The recording being written, in the live dashboard.
+    pub recording: Option<replay::RecordingStatus>,
 }
 
 /// How long a first Ctrl-C / `q` during a fix waits for the second one.
@@ -406,6 +411,8 @@ impl App {
             should_quit: false,
             quit_armed_at_ms: None,
             abandoning_fix: false,
+            replay: None,
+            recording: None,
         }
     }
 
@@ -535,7 +542,7 @@ impl App {
         self.migrations = next;
     }
 
-    fn present(&mut self, p: Presented) {
+    pub(crate) fn present(&mut self, p: Presented) {
         let keep = self
             .selected_node()
             .and_then(|i| self.model().and_then(|m| m.nodes.get(i)))
@@ -564,6 +571,10 @@ impl App {
 
     /// The clock ticked. Returns whether anything on screen changes (the age label).
     pub fn on_tick(&mut self, now_ms: u64) -> bool {
+        if self.replay.is_some() {
+            // A replay's clock is the refresh on screen.
+            return false;
+        }
         let before = self.data_age_ms().map(|a| a / 1000);
         let stale = self.is_stale();
         self.now_ms = now_ms;
@@ -779,6 +790,14 @@ impl App {
             | Action::HistoryPrev
             | Action::HistoryNext
             | Action::Complete => {}
+            Action::ReplayPrev => self.replay_step(false),
+            Action::ReplayNext => self.replay_step(true),
+            Action::ReplayJumpBack => self.replay_jump(false),
+            Action::ReplayJumpForward => self.replay_jump(true),
+            Action::ToggleRecording => {
+                return Some(Effect::Session(SessionEffect::ToggleRecording));
+            }
+            Action::WriteSnapshot => return Some(Effect::Session(SessionEffect::WriteSnapshot)),
         }
         None
     }

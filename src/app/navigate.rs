@@ -32,6 +32,12 @@ impl App {
                 Ok(s) if usize::from(s) < SLOT_COUNT => self.jump_to_slot(usize::from(s)),
                 _ => self.message = Some(format!("not a slot number (0-16383): {a}")),
             },
+            ("goto" | "go", Some(_)) => {
+                let arg = cmd
+                    .split_once(char::is_whitespace)
+                    .map_or("", |(_, a)| a.trim());
+                self.replay_goto(arg);
+            }
             ("help", _) => {
                 self.help_scroll = 0;
                 self.viewport.forget_overlay();
@@ -40,7 +46,7 @@ impl App {
             ("", _) => {}
             _ => {
                 self.message = Some(format!(
-                    "unknown command :{cmd} (try :q, :node ADDR, :slot N, :info [NODE])"
+                    "unknown command :{cmd} (try :q, :node ADDR, :slot N, :info [NODE], :goto WHEN)"
                 ));
             }
         }

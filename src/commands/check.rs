@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::ExitCode;
 use super::monitoring;
-use crate::refresh::{ConnectOptions, Connector, observe_once};
+use crate::refresh::{ConnectOptions, Connector, ObserveError, observe_once};
 
 use crate::cluster::diagnose::{self, Finding, Severity};
 use crate::cluster::model::{ClusterModel, Reachability, Role, SlotState};
@@ -37,45 +37,74 @@ pub enum Format {
 pub async fn run(opts: ConnectOptions, format: Format) -> ExitCode {
     let connector = Connector::new(opts);
     let started = std::time::Instant::now();
-    let unobservable = |error: String| {
-        eprintln!("slotscope: {error}");
-        match format {
-            Format::Nagios => print!("{}", monitoring::render_nagios_unknown(&error)),
-            Format::Prometheus => {
-                let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-                print!("{}", monitoring::render_prometheus_unknown(ms));
-            }
-            Format::Text | Format::Json => {}
+    let outcome = observe_once(&connector, None).await;
+    let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    print_outcome(outcome, format, ms)
+}
+
+/// Print the diagnosis of one observation (live, or a recorded refresh) in `format` and return
+/// the exit code: what `check` prints whichever way the snapshot came. `took_ms` is how long
+/// the observation took (for the unobservable Prometheus document).
+#[must_use]
+pub fn print_outcome(
+    outcome: Result<ClusterSnapshot, ObserveError>,
+    format: Format,
+    took_ms: u64,
+) -> ExitCode {
+    match render_outcome(outcome, format, text_style(), took_ms) {
+        Ok((out, code)) => {
+            print!("{out}");
+            code
         }
-        ExitCode::UNOBSERVABLE
-    };
-    match observe_once(&connector, None).await {
-        Err(e) => unobservable(e.to_string()),
-        Ok(snapshot) if !snapshot.observed_anything() => unobservable(format!(
-            "could not observe the cluster: {}",
-            snapshot.failure_summary()
-        )),
-        Ok(snapshot) => {
-            let model = ClusterModel::build(&snapshot);
-            let findings = diagnose::diagnose(&model);
-            let text = match format {
-                Format::Json => match render_json(&snapshot, &model, &findings) {
-                    Ok(text) => text + "\n",
-                    Err(e) => {
-                        eprintln!("slotscope: could not encode JSON: {e}");
-                        return ExitCode::UNOBSERVABLE;
-                    }
-                },
-                Format::Text => render_text(&snapshot, &model, &findings, text_style()),
-                Format::Nagios => monitoring::render_nagios(&report(&snapshot, &model, &findings)),
-                Format::Prometheus => {
-                    monitoring::render_prometheus(&report(&snapshot, &model, &findings))
-                }
-            };
-            print!("{text}");
-            exit_code(&findings)
+        Err((error, out)) => {
+            eprintln!("slotscope: {error}");
+            print!("{out}");
+            ExitCode::UNOBSERVABLE
         }
     }
+}
+
+/// What `check` prints for one observation in `format` (text in `style`), with the exit code.
+///
+/// # Errors
+/// When nothing could be observed (exit code 3): the message for stderr, and what the format
+/// still prints on stdout (Nagios `UNKNOWN`, the Prometheus document; nothing for text and
+/// JSON).
+pub fn render_outcome(
+    outcome: Result<ClusterSnapshot, ObserveError>,
+    format: Format,
+    style: TextStyle,
+    took_ms: u64,
+) -> Result<(String, ExitCode), (String, String)> {
+    let unobservable = |error: String| {
+        let out = match format {
+            Format::Nagios => monitoring::render_nagios_unknown(&error),
+            Format::Prometheus => monitoring::render_prometheus_unknown(took_ms),
+            Format::Text | Format::Json => String::new(),
+        };
+        (error, out)
+    };
+    let snapshot = match outcome {
+        Err(e) => return Err(unobservable(e.to_string())),
+        Ok(s) if !s.observed_anything() => {
+            return Err(unobservable(format!(
+                "could not observe the cluster: {}",
+                s.failure_summary()
+            )));
+        }
+        Ok(s) => s,
+    };
+    let model = ClusterModel::build(&snapshot);
+    let findings = diagnose::diagnose(&model);
+    let text = match format {
+        Format::Json => render_json(&snapshot, &model, &findings)
+            .map(|text| text + "\n")
+            .map_err(|e| (format!("could not encode JSON: {e}"), String::new()))?,
+        Format::Text => render_text(&snapshot, &model, &findings, style),
+        Format::Nagios => monitoring::render_nagios(&report(&snapshot, &model, &findings)),
+        Format::Prometheus => monitoring::render_prometheus(&report(&snapshot, &model, &findings)),
+    };
+    Ok((text, exit_code(&findings)))
 }
 
 /// ANSI colours only on a terminal and without `NO_COLOR`.

@@ -5,14 +5,11 @@
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use super::capture::{CONFIG_PARAMS, RawNode, RawReplies};
 use super::conn::{CommandError, Connector, micros, value_text};
 use super::refusals;
 use crate::cluster::access::{Access, classify};
-use crate::cluster::parse::{parse_cluster_info, parse_cluster_nodes, parse_info};
-use crate::cluster::types::{
-    ClusterInfo, ClusterNodes, Endpoint, NodeConfig, NodeObservation, NodeReport, ProbeError,
-    ServerInfo,
-};
+use crate::cluster::types::{Endpoint, NodeObservation, ProbeError, ServerInfo};
 use redis::Value;
 
 /// The `INFO` sections slotscope reads (Redis 7.0+ accepts several at once).
@@ -37,7 +34,8 @@ pub fn now_ms() -> u64 {
 
 /// Probe one node. Bounded by the connect timeout plus two command timeouts (the `PING`,
 /// then the concurrent reads), and by one command timeout when the node is already connected
-/// and hung.
+/// and hung. The replies are interpreted by [`super::capture::interpret`] (as a replay does) and, when
+/// the connector has a [`super::capture::Capture`], handed to it.
 pub async fn probe_node(conn: &Connector, ep: &Endpoint) -> NodeObservation {
     probe_node_with(conn, ep, Access::default()).await
 }
@@ -46,23 +44,28 @@ pub async fn probe_node(conn: &Connector, ep: &Endpoint) -> NodeObservation {
 /// [`super::refusals`]) and carries them, with what this probe learns, in the report.
 pub async fn probe_node_with(conn: &Connector, ep: &Endpoint, refused: Access) -> NodeObservation {
     // Boxed: the probe's state is large, and the caller moves this future into a task.
-    let (rtt_us, result) = Box::pin(probe_inner(conn, ep, refused)).await;
-    if let Err(e) = &result {
-        tracing::debug!(endpoint = %ep, error = %e, "probe failed");
-    }
-    NodeObservation {
+    let (rtt_us, replies) = Box::pin(probe_inner(conn, ep, refused)).await;
+    let raw = RawNode {
         endpoint: ep.clone(),
         observed_at_ms: now_ms(),
         rtt_us,
-        result,
+        replies,
+    };
+    let obs = raw.observation();
+    if let Err(e) = &obs.result {
+        tracing::debug!(endpoint = %ep, error = %e, "probe failed");
     }
+    if let Some(c) = conn.capture() {
+        c.offer(raw);
+    }
+    obs
 }
 
 async fn probe_inner(
     c: &Connector,
     ep: &Endpoint,
     mut access: Access,
-) -> (Option<u64>, Result<NodeReport, ProbeError>) {
+) -> (Option<u64>, Result<RawReplies, ProbeError>) {
     // Connect first so that the round-trip time measures PING alone.
     if let Err(e) = c.conn(ep).await {
         return (None, Err(e.to_probe_error()));
@@ -93,61 +96,13 @@ async fn probe_inner(
             refusals::learn(&mut access, args, e, now);
         }
     }
-
-    let info: Result<ServerInfo, CommandError> = info.map(|t| parse_info(&t));
-    let nodes = match nodes {
-        Ok(t) => t,
-        Err(e) => return (rtt, Err(cluster_nodes_error(&e, info.as_ref().ok()))),
-    };
-    let info = match info {
-        Ok(i) => i,
-        Err(e) => {
-            tracing::debug!(endpoint = %ep, error = %e, "INFO failed; continuing without it");
-            ServerInfo::default()
-        }
-    };
-    if info.cluster_enabled == Some(false) {
-        return (rtt, Err(not_cluster(Some(&info))));
-    }
-    let nodes: ClusterNodes = match parse_cluster_nodes(&nodes) {
-        Ok(n) => n,
-        Err(e) => {
-            return (
-                rtt,
-                Err(ProbeError::Protocol(format!("CLUSTER NODES: {e}"))),
-            );
-        }
-    };
-    let cluster_info: Option<ClusterInfo> = match cluster_info {
-        Ok(t) => match parse_cluster_info(&t) {
-            Ok(ci) => Some(ci),
-            Err(e) => {
-                tracing::debug!(endpoint = %ep, error = %e, "CLUSTER INFO did not parse");
-                None
-            }
-        },
-        Err(e) => {
-            tracing::debug!(endpoint = %ep, error = %e, "CLUSTER INFO failed");
-            None
-        }
-    };
-    (
-        rtt,
-        Ok(NodeReport {
-            nodes,
-            cluster_info,
-            info,
-            config,
-            slot_keys: std::collections::BTreeMap::new(),
-            census: None,
-            access,
-            slot_stats: None,
-        }),
-    )
+    let mut replies = RawReplies::new(&nodes, &cluster_info, &info, config);
+    replies.access = access;
+    (rtt, Ok(replies))
 }
 
 /// Why `CLUSTER NODES` failed, using `INFO` (if it answered) to recognise a non-cluster server.
-fn cluster_nodes_error(e: &CommandError, info: Option<&ServerInfo>) -> ProbeError {
+pub(super) fn cluster_nodes_error(e: &CommandError, info: Option<&ServerInfo>) -> ProbeError {
     if info.is_some_and(|i| i.cluster_enabled == Some(false)) {
         return not_cluster(info);
     }
@@ -159,7 +114,7 @@ fn cluster_nodes_error(e: &CommandError, info: Option<&ServerInfo>) -> ProbeErro
     }
 }
 
-fn not_cluster(info: Option<&ServerInfo>) -> ProbeError {
+pub(super) fn not_cluster(info: Option<&ServerInfo>) -> ProbeError {
     ProbeError::NotCluster {
         version: info.and_then(|i| i.version().map(str::to_owned)),
     }
@@ -199,69 +154,29 @@ async fn gated(
     }
 }
 
-/// `CONFIG GET` of `cluster-require-full-coverage`, `cluster-node-timeout`, `save` and
-/// `appendonly`. A renamed or
-/// refused `CONFIG` ends up in [`NodeConfig::error`], never as a probe failure.
+/// `CONFIG GET` of every parameter of [`CONFIG_PARAMS`], concurrently, with the first error
+/// (to learn a refusal from). A renamed or refused `CONFIG` is an error per parameter
+/// ([`super::capture::config_of`] makes it [`crate::cluster::types::NodeConfig::error`]),
+/// never a probe failure; once refused, it is not sent again for a while.
 async fn read_config(
     c: &Connector,
     ep: &Endpoint,
     access: &Access,
-) -> (NodeConfig, Option<CommandError>) {
-    if let Some(e) = refusals::remembered(access, &["CONFIG", "GET"]) {
-        let cfg = NodeConfig {
-            error: Some(format!("CONFIG GET: {e}")),
-            ..NodeConfig::default()
-        };
-        return (cfg, Some(e));
-    }
-    let (cov, timeout, save, aof) = futures::join!(
-        config_get(c, ep, "cluster-require-full-coverage"),
-        config_get(c, ep, "cluster-node-timeout"),
-        config_get(c, ep, "save"),
-        config_get(c, ep, "appendonly"),
-    );
-    let refused = [&cov, &timeout]
-        .into_iter()
-        .find_map(|r| r.as_ref().err().cloned())
-        .or_else(|| save.as_ref().err().cloned())
-        .or_else(|| aof.as_ref().err().cloned());
-    let mut cfg = NodeConfig::default();
-    let mut errors: Vec<String> = Vec::new();
-    match cov {
-        Ok(Some(v)) => match v.to_ascii_lowercase().as_str() {
-            "yes" => cfg.require_full_coverage = Some(true),
-            "no" => cfg.require_full_coverage = Some(false),
-            other => errors.push(format!("cluster-require-full-coverage = {other:?}")),
-        },
-        Ok(None) => {}
-        Err(e) => errors.push(e.to_string()),
-    }
-    match timeout {
-        Ok(Some(v)) => match v.parse::<u64>() {
-            Ok(ms) => cfg.node_timeout_ms = Some(ms),
-            Err(_) => errors.push(format!("cluster-node-timeout = {v:?}")),
-        },
-        Ok(None) => {}
-        Err(e) => errors.push(e.to_string()),
-    }
-    match save {
-        Ok(v) => cfg.save = v,
-        Err(e) => errors.push(e.to_string()),
-    }
-    match aof {
-        Ok(Some(v)) => match v.to_ascii_lowercase().as_str() {
-            "yes" => cfg.appendonly = Some(true),
-            "no" => cfg.appendonly = Some(false),
-            other => errors.push(format!("appendonly = {other:?}")),
-        },
-        Ok(None) => {}
-        Err(e) => errors.push(e.to_string()),
-    }
-    errors.dedup();
-    if !errors.is_empty() {
-        cfg.error = Some(format!("CONFIG GET: {}", errors.join("; ")));
-    }
-    (cfg, refused)
+) -> (
+    Vec<(String, Result<Option<String>, CommandError>)>,
+    Option<CommandError>,
+) {
+    let values = match refusals::remembered(access, &["CONFIG", "GET"]) {
+        Some(e) => vec![Err(e); CONFIG_PARAMS.len()],
+        None => futures::future::join_all(CONFIG_PARAMS.iter().map(|p| config_get(c, ep, p))).await,
+    };
+    let first = values.iter().find_map(|v| v.as_ref().err().cloned());
+    let all = CONFIG_PARAMS
+        .iter()
+        .map(|p| (*p).to_owned())
+        .zip(values)
+        .collect();
+    (all, first)
 }
 
 /// One parameter's value, `None` when the server does not know it.

@@ -92,6 +92,10 @@ pub(super) fn on_effect(
             }));
             true
         }
+        (Effect::Session(_), _) => {
+            app.message = Some("recording is not available in this session".to_owned());
+            true
+        }
         (Effect::RequestRefresh, f) => {
             if let Some(f) = f {
                 f.request_refresh();

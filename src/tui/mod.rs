@@ -7,9 +7,11 @@ pub mod clipboard;
 pub mod console;
 pub mod fixes;
 pub mod run;
+pub mod session;
 pub mod terminal;
 
-pub use run::{DashboardEnd, DashboardOptions, run_dashboard};
+pub use run::{DashboardEnd, DashboardOptions, run_dashboard, run_dashboard_with};
+pub use session::{ReplayOptions, Session, run_replay};
 
 #[cfg(test)]
 mod flow_tests;

@@ -18,12 +18,14 @@ use tokio::time::MissedTickBehavior;
 
 use super::console::{ConsoleRunner, terminal_clipboard};
 use super::fixes::{FixRunner, on_effect};
+use super::session::Session;
 use super::terminal::TerminalGuard;
 use crate::app::color::{ColorChoice, ColorDepth};
 use crate::app::console::NodeReply;
 use crate::app::{App, Effect};
 use crate::fix::{AuditLog, Executor};
-use crate::refresh::{ConnectOptions, RefreshOutcome, Refresher, now_ms};
+use crate::refresh::capture::Capture;
+use crate::refresh::{ConnectOptions, Connector, RefreshOutcome, Refresher, now_ms};
 
 /// How often the age label is refreshed.
 pub const CLOCK_PERIOD: Duration = Duration::from_secs(1);
@@ -73,13 +75,30 @@ pub fn fix_interrupted(app: &App) -> bool {
 /// # Errors
 /// Terminal setup or drawing failed, or the refresher task panicked.
 pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<DashboardEnd> {
+    run_dashboard_with(opts, None, None).await
+}
+
+/// [`run_dashboard`] with probes leaving their raw replies in `capture` and a [`Session`]
+/// that records them (and writes snapshots) on request.
+///
+/// # Errors
+/// Terminal setup or drawing failed, or the refresher task panicked.
+pub async fn run_dashboard_with(
+    opts: DashboardOptions,
+    capture: Option<Arc<Capture>>,
+    mut session: Option<Box<dyn Session>>,
+) -> color_eyre::Result<DashboardEnd> {
     let depth = color_depth(opts.color);
     let mut app = App::new(depth, opts.interval, opts.read_only, opts.banner.clone());
     app.mouse = opts.mouse;
     let mut connect = opts.connect.clone();
     connect.read_only |= opts.read_only;
     let console = ConsoleRunner::new(&connect, terminal_clipboard());
-    let handle = Refresher::spawn_with(connect, opts.interval);
+    let mut connector = Connector::new(connect);
+    if let Some(c) = capture {
+        connector = connector.with_capture(c);
+    }
+    let handle = Refresher::spawn(Arc::new(connector), opts.interval);
     let abort = handle.task.abort_handle();
     let fixes = FixRunner::new(
         Arc::new(Executor::new(
@@ -96,7 +115,7 @@ pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<Dashboa
     let mut guard = TerminalGuard::new(opts.mouse)?;
     let (w, h) = guard.size()?;
     app.on_resize(w, h);
-    let res = run_loop(
+    let res = run_loop_with(
         &mut app,
         handle.updates,
         Some(handle.task),
@@ -106,11 +125,15 @@ pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<Dashboa
             fixes: Some(fixes),
             console: Some(console),
         },
+        session.as_deref_mut(),
         |a| guard.draw(a),
     )
     .await;
     abort.abort();
     drop(guard);
+    if let Some(s) = session.as_mut() {
+        s.finish(&mut app);
+    }
     if let Some(note) = exit_note(&app) {
         // stderr may be gone (SSH hang-up): never panic on printing.
         let _ = writeln!(std::io::stderr(), "{note}");
@@ -278,11 +301,62 @@ fn carry_out(
 /// Drawing failed, the event stream failed, or the refresher or a fix task panicked.
 pub async fn run_loop<E, F, D>(
     app: &mut App,
+    updates: watch::Receiver<Option<Arc<RefreshOutcome>>>,
+    task: Option<JoinHandle<()>>,
+    events: E,
+    shutdown: F,
+    runners: Runners,
+    draw: D,
+) -> color_eyre::Result<()>
+where
+    E: Stream<Item = std::io::Result<Event>> + Unpin,
+    F: Future<Output = ()>,
+    D: FnMut(&App) -> color_eyre::Result<()>,
+{
+    run_loop_with(app, updates, task, events, shutdown, runners, None, draw).await
+}
+
+/// Apply an effect: a session's to the session, the others to the runners.
+fn apply_effect(
+    app: &mut App,
+    session: &mut Option<&mut (dyn Session + 'static)>,
+    fixes: Option<&mut FixRunner>,
+    console: Option<&mut ConsoleRunner>,
+    tasks: &mut JoinSet<()>,
+    e: Effect,
+) -> bool {
+    match (e, session.as_deref_mut()) {
+        (Effect::Session(s), Some(session)) => session.on_effect(app, s),
+        (e, _) => carry_out(app, fixes, console, tasks, e),
+    }
+}
+
+/// Apply an outcome, then show it to the session.
+fn apply_outcome(
+    app: &mut App,
+    session: &mut Option<&mut (dyn Session + 'static)>,
+    o: &RefreshOutcome,
+) {
+    on_outcome(app, o);
+    if let Some(s) = session.as_deref_mut() {
+        s.on_outcome(app, o);
+    }
+}
+
+/// [`run_loop`] with a [`Session`] that sees every outcome and handles the
+/// [`crate::app::SessionEffect`]s.
+///
+/// # Errors
+/// Drawing failed, the event stream failed, or the refresher or a fix task panicked.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_loop_with<E, F, D>(
+    app: &mut App,
     mut updates: watch::Receiver<Option<Arc<RefreshOutcome>>>,
     mut task: Option<JoinHandle<()>>,
     mut events: E,
     shutdown: F,
     runners: Runners,
+    mut session: Option<&mut (dyn Session + 'static)>,
     mut draw: D,
 ) -> color_eyre::Result<()>
 where
@@ -309,7 +383,7 @@ where
     // An outcome may already be waiting.
     let first = updates.borrow_and_update().clone();
     if let Some(o) = first {
-        on_outcome(app, &o);
+        apply_outcome(app, &mut session, &o);
     }
     loop {
         if app.should_quit {
@@ -338,8 +412,8 @@ where
                         dirty |= d;
                         match eff {
                             Some(Effect::Quit) => return Ok(()),
-                            Some(Effect::NodeCommand(r)) => dirty |= carry_out(app, fixes.as_mut(), console.as_mut(), &mut cmd_tasks, Effect::NodeCommand(r)),
-                            Some(e) => dirty |= carry_out(app, fixes.as_mut(), console.as_mut(), &mut fix_tasks, e),
+                            Some(Effect::NodeCommand(r)) => dirty |= apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut cmd_tasks, Effect::NodeCommand(r)),
+                            Some(e) => dirty |= apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut fix_tasks, e),
                             None => {}
                         }
                         // Drain whatever else is already queued before drawing. The stream is
@@ -356,8 +430,8 @@ where
                             dirty |= d;
                             match eff {
                                 Some(Effect::Quit) => return Ok(()),
-                                Some(Effect::NodeCommand(r)) => dirty |= carry_out(app, fixes.as_mut(), console.as_mut(), &mut cmd_tasks, Effect::NodeCommand(r)),
-                            Some(e) => dirty |= carry_out(app, fixes.as_mut(), console.as_mut(), &mut fix_tasks, e),
+                                Some(Effect::NodeCommand(r)) => dirty |= apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut cmd_tasks, Effect::NodeCommand(r)),
+                            Some(e) => dirty |= apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut fix_tasks, e),
                                 None => {}
                             }
                         }
@@ -370,7 +444,7 @@ where
                 if r.is_ok() {
                     let o = updates.borrow_and_update().clone();
                     if let Some(o) = o {
-                        on_outcome(app, &o);
+                        apply_outcome(app, &mut session, &o);
                     }
                 } else {
                     updates_open = false;
@@ -395,7 +469,7 @@ where
                 }
                 for ev in pending {
                     if let Some(e) = app.on_fix_event(ev) {
-                        let _ = on_effect(app, fixes.as_mut(), &mut fix_tasks, e);
+                        let _ = apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut fix_tasks, e);
                     }
                 }
                 dirty = true;

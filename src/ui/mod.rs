@@ -34,6 +34,7 @@ pub mod help;
 pub mod migrations;
 pub mod nodes;
 pub mod output;
+pub mod session;
 pub mod text;
 pub mod theme;
 pub mod timeline;
