@@ -1,5 +1,6 @@
 //! The pure core: parse replies, build the model, diagnose. No I/O, no terminal.
 
+pub mod access;
 pub mod census;
 pub mod commands;
 pub mod diagnose;
@@ -11,6 +12,7 @@ pub mod model;
 pub mod parse;
 pub mod progress;
 pub mod slot_migrations;
+pub mod slot_stats;
 pub mod slots;
 #[cfg(any(test, feature = "testkit"))]
 pub mod synthetic;

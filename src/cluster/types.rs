@@ -483,6 +483,12 @@ pub struct NodeReport {
     /// `CLUSTER GETSLOTMIGRATIONS` (Valkey 9+); `None` when not asked or not answered.
     #[serde(default)]
     pub slot_migrations: Option<Vec<crate::cluster::slot_migrations::SlotMigrationJob>>,
+    /// Commands this node refused (or would refuse), remembered across refreshes.
+    #[serde(default)]
+    pub access: crate::cluster::access::Access,
+    /// `CLUSTER SLOT-STATS` of a master, when fetched (see [`crate::cluster::slot_stats`]).
+    #[serde(default)]
+    pub slot_stats: Option<crate::cluster::slot_stats::NodeSlotStats>,
 }
 
 /// One node's observation in one refresh cycle.

@@ -58,6 +58,9 @@ pub struct LabOptions {
     pub redis_server: Option<PathBuf>,
     /// Also listen on the IPv6 loopback `::1` (the lab itself always talks to 127.0.0.1).
     pub listen_ipv6: bool,
+    /// Lines added to every node's configuration file, e.g. `rename-command CONFIG ""` for a
+    /// managed-style cluster.
+    pub extra_conf: Vec<String>,
 }
 
 impl Default for LabOptions {
@@ -72,6 +75,7 @@ impl Default for LabOptions {
             require_full_coverage: true,
             redis_server: None,
             listen_ipv6: false,
+            extra_conf: Vec::new(),
         }
     }
 }
@@ -304,6 +308,7 @@ impl Lab {
             require_full_coverage: self.opts.require_full_coverage,
             password: self.opts.password.as_deref(),
             listen_ipv6: self.opts.listen_ipv6,
+            extra: &self.opts.extra_conf,
         }
     }
 

@@ -141,6 +141,8 @@ pub(crate) struct NodeConf<'a> {
     pub require_full_coverage: bool,
     pub password: Option<&'a str>,
     pub listen_ipv6: bool,
+    /// Lines appended as they are.
+    pub extra: &'a [String],
 }
 
 fn quote(s: &str) -> String {
@@ -190,6 +192,9 @@ pub(crate) fn render_conf(c: &NodeConf<'_>) -> String {
     if let Some(pw) = c.password {
         let _ = writeln!(s, "requirepass {}", quote(pw));
         let _ = writeln!(s, "masterauth {}", quote(pw));
+    }
+    for line in c.extra {
+        let _ = writeln!(s, "{line}");
     }
     s
 }
@@ -303,6 +308,7 @@ mod tests {
             require_full_coverage: false,
             password: Some("p\"w"),
             listen_ipv6: false,
+            extra: &[],
         };
         let s = render_conf(&c);
         assert!(s.contains("port 7000\n"));
