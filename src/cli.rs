@@ -10,7 +10,10 @@ use crate::app::color::ColorChoice;
 use crate::commands::DashboardSettings;
 use crate::commands::demo::DemoOptions;
 use crate::commands::fix::FixOptions;
-use crate::refresh::{ConnectOptions, Secret};
+use crate::refresh::{ConnectOptions, Secret, SeedError};
+
+/// Default connect and reply timeouts, in milliseconds.
+const DEFAULT_TIMEOUT_MS: u64 = 1000;
 
 /// slotscope: see why a Redis Cluster is down, and fix it safely.
 #[derive(Debug, Parser)]
@@ -20,10 +23,10 @@ use crate::refresh::{ConnectOptions, Secret};
     about = "Terminal dashboard that explains why a Redis Cluster is down and repairs it safely",
     long_about = None,
     disable_help_flag = true,
-    args_conflicts_with_subcommands = true,
+    subcommand_precedence_over_arg = true,
     after_help = "With no subcommand, opens the live dashboard on the cluster.\n\
                   Seeds: host:port, [::1]:port, redis://[user[:pass]@]host:port. Default 127.0.0.1:6379.\n\
-                  Password: REDISCLI_AUTH environment variable, --askpass, or the seed URL.\n\
+                  Password: REDISCLI_AUTH environment variable, --askpass, -a/--pass or the seed URL.\n\
                   Exit codes (check): 0 healthy, 1 warnings, 2 critical findings, 3 not observable."
 )]
 pub struct Cli {
@@ -75,21 +78,44 @@ pub struct ConnArgs {
     #[arg(short = 'p', long = "port", value_name = "PORT")]
     pub port: Option<u16>,
 
+    /// Server URI, as in redis-cli: redis://[user[:pass]@]host:port or rediss://… (TLS).
+    #[arg(short = 'u', long = "uri", value_name = "URI")]
+    pub uri: Option<String>,
+
     /// ACL user name.
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
+
+    #[allow(clippy::doc_markdown)] // this doc comment is the `--help` text, printed as written
+    /// Password, as in redis-cli (unsafe: prefer REDISCLI_AUTH or --askpass). It is removed
+    /// from the process's visible arguments at start-up.
+    #[arg(
+        short = 'a',
+        long = "pass",
+        value_name = "PASSWORD",
+        allow_hyphen_values = true
+    )]
+    pub pass: Option<String>,
 
     /// Prompt for the password (no echo).
     #[arg(long)]
     pub askpass: bool,
 
+    /// Do not print the warning about a password on the command line.
+    #[arg(long)]
+    pub no_auth_warning: bool,
+
+    /// Accepted for redis-cli habit and ignored: slotscope always follows the whole cluster.
+    #[arg(short = 'c', hide = true)]
+    pub cluster_mode: bool,
+
     /// TCP connect timeout per node, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_TIMEOUT_MS)]
     pub connect_timeout: u64,
 
     /// Reply timeout per command, in milliseconds (a node that does not answer in time is
     /// reported as unresponsive).
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_TIMEOUT_MS)]
     pub timeout: u64,
 
     /// Never send a write command; hide every fix.
@@ -236,6 +262,49 @@ impl Cli {
     }
 }
 
+impl Cli {
+    /// Connection options given before a subcommand (`slotscope -a pw check host:port`) join
+    /// the subcommand's own: seeds add up, a flag given after the subcommand wins. With `demo`,
+    /// which connects to its own cluster, they are an error.
+    ///
+    /// # Errors
+    /// Connection options before `demo`.
+    pub fn merge_connection_options(&mut self) -> Result<(), String> {
+        let top = std::mem::take(&mut self.conn);
+        let sub = match &mut self.command {
+            None => {
+                self.conn = top;
+                return Ok(());
+            }
+            Some(Command::Check(c)) => &mut c.conn,
+            Some(Command::Fix(f)) => &mut f.conn,
+            Some(Command::Demo(_)) => {
+                return if top.is_empty() {
+                    Ok(())
+                } else {
+                    Err(
+                        "demo starts its own cluster: it takes no seeds or connection options"
+                            .to_owned(),
+                    )
+                };
+            }
+        };
+        sub.absorb(top);
+        Ok(())
+    }
+
+    /// The connection options of the command that runs (none for `demo`).
+    #[must_use]
+    pub fn conn_args(&self) -> Option<&ConnArgs> {
+        match &self.command {
+            None => Some(&self.conn),
+            Some(Command::Check(c)) => Some(&c.conn),
+            Some(Command::Fix(f)) => Some(&f.conn),
+            Some(Command::Demo(_)) => None,
+        }
+    }
+}
+
 impl DemoArgs {
     /// The demo's settings.
     #[must_use]
@@ -270,10 +339,48 @@ impl FixArgs {
 }
 
 impl ConnArgs {
+    fn is_empty(&self) -> bool {
+        self.seeds.is_empty()
+            && self.host.is_none()
+            && self.port.is_none()
+            && self.uri.is_none()
+            && self.user.is_none()
+            && self.pass.is_none()
+            && !self.askpass
+            && !self.read_only
+            && self.connect_timeout == DEFAULT_TIMEOUT_MS
+            && self.timeout == DEFAULT_TIMEOUT_MS
+    }
+
+    /// Take what `other` (the options before the subcommand) sets and `self` does not.
+    fn absorb(&mut self, other: Self) {
+        let mut seeds = other.seeds;
+        seeds.append(&mut self.seeds);
+        self.seeds = seeds;
+        self.host = self.host.take().or(other.host);
+        self.port = self.port.or(other.port);
+        self.uri = self.uri.take().or(other.uri);
+        self.user = self.user.take().or(other.user);
+        self.pass = self.pass.take().or(other.pass);
+        self.askpass |= other.askpass;
+        self.no_auth_warning |= other.no_auth_warning;
+        self.cluster_mode |= other.cluster_mode;
+        self.read_only |= other.read_only;
+        if self.connect_timeout == DEFAULT_TIMEOUT_MS {
+            self.connect_timeout = other.connect_timeout;
+        }
+        if self.timeout == DEFAULT_TIMEOUT_MS {
+            self.timeout = other.timeout;
+        }
+    }
+
     /// The seed strings, with `-h/-p` and the redis-cli default applied.
     #[must_use]
     pub fn seed_strings(&self) -> Vec<String> {
         let mut seeds = self.seeds.clone();
+        if let Some(uri) = &self.uri {
+            seeds.insert(0, uri.clone());
+        }
         if self.host.is_some() || self.port.is_some() {
             let host = self.host.clone().unwrap_or_else(|| "127.0.0.1".to_owned());
             let port = self.port.unwrap_or(6379);
@@ -304,9 +411,20 @@ impl ConnArgs {
         if let Some(user) = &self.user {
             opts.user = Some(user.clone());
         }
+        if let Some(pw) = &self.pass {
+            if opts.password.as_ref().is_some_and(|p| p.expose() != pw) {
+                return Err(SeedError::ConflictingCredentials.to_string());
+            }
+            opts.password = Some(Secret::new(pw.clone()));
+        }
         if self.askpass {
             let pw = rpassword::prompt_password("Password: ")
                 .map_err(|e| format!("could not read the password from the terminal: {e}"))?;
+            opts.password = Some(Secret::new(pw));
+        } else if let Ok(pw) = std::env::var(crate::commands::argv::ARGV_AUTH_ENV)
+            && !pw.is_empty()
+        {
+            // Taken out of the visible arguments at start-up (see `commands::argv`).
             opts.password = Some(Secret::new(pw));
         } else if opts.password.is_none()
             && let Ok(pw) = std::env::var("REDISCLI_AUTH")
@@ -364,6 +482,34 @@ mod tests {
         assert_eq!(cli.conn.seed_strings(), vec!["127.0.0.1:6379"]);
         let cli = Cli::try_parse_from(["slotscope", "-h", "::1"]).expect("parse");
         assert_eq!(cli.conn.seed_strings(), vec!["[::1]:6379"]);
+    }
+
+    #[test]
+    fn connection_options_before_the_subcommand_join_it() {
+        let mut cli = Cli::try_parse_from([
+            "slotscope",
+            "--log-file",
+            "/tmp/l",
+            "-a",
+            "pw",
+            "--timeout",
+            "50",
+            "check",
+            "--json",
+            "h:2",
+        ])
+        .expect("parse");
+        cli.merge_connection_options().expect("merge");
+        let c = cli.conn_args().expect("check connects");
+        assert_eq!(c.pass.as_deref(), Some("pw"));
+        assert_eq!(c.timeout, 50);
+        assert_eq!(c.seeds, vec!["h:2"]);
+        let mut cli =
+            Cli::try_parse_from(["slotscope", "-u", "redis://h:1", "demo"]).expect("parse");
+        assert!(cli.merge_connection_options().is_err());
+        let mut cli =
+            Cli::try_parse_from(["slotscope", "--color", "16", "demo", "--list"]).expect("parse");
+        assert!(cli.merge_connection_options().is_ok());
     }
 
     #[test]

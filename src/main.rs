@@ -35,8 +35,42 @@ fn init_logging(cli: &Cli) -> Option<()> {
         .ok()
 }
 
+/// A password on the command line is taken out of the visible arguments by executing the
+/// binary again without it (see `slotscope::commands::argv`). Returns only when there was
+/// nothing to hide or `exec` failed.
+fn hide_password_from_argv() {
+    use slotscope::commands::argv;
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if std::env::var_os(argv::ARGV_AUTH_ENV).is_some() {
+        return;
+    }
+    let Some(scrubbed) = argv::scrub(&args) else {
+        return;
+    };
+    if scrubbed.warn && !argv::has_no_auth_warning(&args) {
+        eprintln!("{}", argv::UNSAFE_PASSWORD_WARNING);
+    }
+    #[cfg(unix)]
+    if let Ok(exe) = std::env::current_exe() {
+        use std::os::unix::process::CommandExt as _;
+        let mut cmd = std::process::Command::new(exe);
+        if let Some(arg0) = scrubbed.args.first() {
+            cmd.arg0(arg0);
+        }
+        let err = cmd
+            .args(scrubbed.args.iter().skip(1))
+            .env(argv::ARGV_AUTH_ENV, &scrubbed.password)
+            .exec();
+        eprintln!(
+            "slotscope: could not hide the password from the process arguments ({err}); \
+             prefer REDISCLI_AUTH or --askpass"
+        );
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    hide_password_from_argv();
+    let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -50,6 +84,13 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if let Err(e) = cli.merge_connection_options() {
+        eprintln!("slotscope: {e}");
+        return ExitCode::from(slotscope::commands::ExitCode::UNOBSERVABLE.code());
+    }
+    if cli.conn_args().is_some_and(|c| c.cluster_mode) {
+        eprintln!("slotscope: -c ignored: slotscope always follows the whole cluster");
+    }
     if let Err(e) = color_eyre::install() {
         eprintln!("slotscope: {e}");
     }

@@ -7,6 +7,7 @@
 //! - [`fix`]: list, show or apply the repairs.
 //! - [`demo`]: a throwaway local cluster, broken on purpose, with the dashboard on it.
 
+pub mod argv;
 pub mod check;
 pub mod dashboard;
 pub mod demo;
