@@ -407,6 +407,13 @@ impl ConnArgs {
     /// Messages never contain the password.
     pub fn connect_options(&self) -> Result<ConnectOptions, String> {
         let seeds = self.seed_strings();
+        for s in &self.seeds {
+            if let Some(meant) = crate::commands::typos::misspelt_subcommand(s) {
+                return Err(crate::commands::typos::misspelt_subcommand_message(
+                    s, meant,
+                ));
+            }
+        }
         let mut opts = ConnectOptions::from_seed_strs(&seeds).map_err(|e| e.to_string())?;
         if let Some(user) = &self.user {
             opts.user = Some(user.clone());

@@ -12,6 +12,7 @@ pub mod check;
 pub mod dashboard;
 pub mod demo;
 pub mod fix;
+pub mod typos;
 
 use std::time::Duration;
 
@@ -111,6 +112,26 @@ impl DashboardSettings {
             ))
         }
     }
+}
+
+/// The one line for a dashboard started without a terminal.
+pub const NEEDS_TERMINAL: &str = "slotscope: the dashboard needs a terminal (stdin and stdout \
+     are not both a terminal); for a one-shot report use `slotscope check`";
+
+/// Whether stdin and stdout are both a terminal, as the dashboard needs.
+#[must_use]
+pub fn has_terminal() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
+
+/// The shell's exit code for the signal that ended the dashboard (128 + its number), if one
+/// did; `None` when the user quit.
+#[must_use]
+pub fn signal_exit_code() -> Option<ExitCode> {
+    crate::tui::run::received_signal()
+        .and_then(|n| u8::try_from(128 + n).ok())
+        .map(ExitCode)
 }
 
 fn options_or_exit(conn: &crate::cli::ConnArgs) -> Result<ConnectOptions, ExitCode> {

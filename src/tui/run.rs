@@ -164,7 +164,21 @@ pub fn exit_note(app: &App) -> Option<String> {
     }
 }
 
-/// Resolves on SIGTERM, SIGHUP (the SSH connection dropped) or SIGINT.
+/// The number of the signal that ended the dashboard (0: none).
+static RECEIVED_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// The signal that [`shutdown_signal`] resolved on, if any: the process then exits with
+/// 128 + its number, as a shell reports a process killed by it (143 SIGTERM, 129 SIGHUP).
+#[must_use]
+pub fn received_signal() -> Option<i32> {
+    match RECEIVED_SIGNAL.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => None,
+        n => Some(n),
+    }
+}
+
+/// Resolves on SIGTERM, SIGHUP (the SSH connection dropped), SIGINT or SIGQUIT, and records
+/// which one for [`received_signal`].
 ///
 /// # Errors
 /// When the signal handlers cannot be installed.
@@ -173,12 +187,15 @@ pub fn shutdown_signal() -> color_eyre::Result<impl Future<Output = ()>> {
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
     let mut int = signal(SignalKind::interrupt())?;
+    let mut quit = signal(SignalKind::quit())?;
     Ok(async move {
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = hup.recv() => {}
-            _ = int.recv() => {}
-        }
+        let n = tokio::select! {
+            _ = term.recv() => nix::sys::signal::Signal::SIGTERM,
+            _ = hup.recv() => nix::sys::signal::Signal::SIGHUP,
+            _ = int.recv() => nix::sys::signal::Signal::SIGINT,
+            _ = quit.recv() => nix::sys::signal::Signal::SIGQUIT,
+        };
+        RECEIVED_SIGNAL.store(n as i32, std::sync::atomic::Ordering::Relaxed);
     })
 }
 
