@@ -10,6 +10,7 @@ use crate::app::color::ColorChoice;
 use crate::commands::DashboardSettings;
 use crate::commands::demo::DemoOptions;
 use crate::commands::fix::FixOptions;
+use crate::refresh::conn::tls::{TlsConfig, TlsOptions};
 use crate::refresh::{ConnectOptions, Secret, SeedError};
 
 /// Default connect and reply timeouts, in milliseconds.
@@ -109,6 +110,9 @@ pub struct ConnArgs {
     #[arg(short = 'c', hide = true)]
     pub cluster_mode: bool,
 
+    #[command(flatten)]
+    pub tls: TlsArgs,
+
     /// TCP connect timeout per node, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = DEFAULT_TIMEOUT_MS)]
     pub connect_timeout: u64,
@@ -121,6 +125,74 @@ pub struct ConnArgs {
     /// Never send a write command; hide every fix.
     #[arg(long)]
     pub read_only: bool,
+}
+
+/// TLS options, as in redis-cli.
+#[derive(Debug, Args, Clone, Default, PartialEq, Eq)]
+pub struct TlsArgs {
+    /// Connect to every node over TLS (also implied by a rediss:// seed).
+    #[arg(long)]
+    pub tls: bool,
+    /// CA certificate file (PEM) to verify the nodes with (default: the system's CAs).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// Directory of CA certificate files (PEM).
+    #[arg(long, value_name = "DIR")]
+    pub cacertdir: Option<PathBuf>,
+    /// Client certificate (PEM), for nodes that require one.
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// Private key of the client certificate (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Server name to send and verify (SNI) instead of each node's address.
+    #[arg(long, value_name = "NAME")]
+    pub sni: Option<String>,
+    /// Do not verify the nodes' certificates (a warning stays in the header).
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+impl TlsArgs {
+    fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    fn absorb(&mut self, other: Self) {
+        self.tls |= other.tls;
+        self.insecure |= other.insecure;
+        self.cacert = self.cacert.take().or(other.cacert);
+        self.cacertdir = self.cacertdir.take().or(other.cacertdir);
+        self.cert = self.cert.take().or(other.cert);
+        self.key = self.key.take().or(other.key);
+        self.sni = self.sni.take().or(other.sni);
+    }
+
+    /// The TLS configuration when TLS is asked for (`--tls` or a `rediss://` seed).
+    ///
+    /// # Errors
+    /// TLS options without TLS, unreadable certificate files.
+    pub fn config(&self, rediss: bool) -> Result<Option<TlsConfig>, String> {
+        if !self.tls && !rediss {
+            if self.is_empty() {
+                return Ok(None);
+            }
+            return Err(
+                "--cacert, --cacertdir, --cert, --key, --sni and --insecure need --tls \
+                 (or a rediss:// seed)"
+                    .to_owned(),
+            );
+        }
+        TlsConfig::build(TlsOptions {
+            cacert: self.cacert.clone(),
+            cacertdir: self.cacertdir.clone(),
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+            sni: self.sni.clone(),
+            insecure: self.insecure,
+        })
+        .map(Some)
+    }
 }
 
 /// Dashboard options.
@@ -258,6 +330,7 @@ impl Cli {
             interval_secs: self.ui.interval,
             color: self.ui.color.into(),
             audit_log: self.audit_log.clone(),
+            context_label: None,
         }
     }
 }
@@ -348,6 +421,7 @@ impl ConnArgs {
             && self.pass.is_none()
             && !self.askpass
             && !self.read_only
+            && self.tls.is_empty()
             && self.connect_timeout == DEFAULT_TIMEOUT_MS
             && self.timeout == DEFAULT_TIMEOUT_MS
     }
@@ -366,6 +440,7 @@ impl ConnArgs {
         self.no_auth_warning |= other.no_auth_warning;
         self.cluster_mode |= other.cluster_mode;
         self.read_only |= other.read_only;
+        self.tls.absorb(other.tls);
         if self.connect_timeout == DEFAULT_TIMEOUT_MS {
             self.connect_timeout = other.connect_timeout;
         }
@@ -445,6 +520,8 @@ impl ConnArgs {
         opts.connect_timeout = std::time::Duration::from_millis(self.connect_timeout);
         opts.command_timeout = std::time::Duration::from_millis(self.timeout);
         opts.read_only = self.read_only;
+        let rediss = seeds.iter().any(|s| crate::refresh::target::wants_tls(s));
+        opts.tls = self.tls.config(rediss)?;
         Ok(opts)
     }
 }

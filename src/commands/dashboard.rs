@@ -53,6 +53,7 @@ pub async fn run(opts: ConnectOptions, settings: &DashboardSettings) -> Result<E
         color: settings.color,
         banner: None,
         audit_log: settings.audit_log.clone(),
+        context_label: settings.context_label.clone(),
     })
     .await
     .wrap_err("dashboard")?;

@@ -273,6 +273,7 @@ pub async fn run(args: &DemoOptions, settings: &DashboardSettings) -> Result<Exi
             read_only: false,
             banner: Some(banner(&report)),
             audit_log: settings.audit_log.clone(),
+            context_label: None,
         })
         .await
         .wrap_err("dashboard")?;

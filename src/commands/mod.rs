@@ -95,6 +95,8 @@ pub struct DashboardSettings {
     pub color: crate::app::color::ColorChoice,
     /// Where the writes of fixes are audited; `None`: the default path.
     pub audit_log: Option<std::path::PathBuf>,
+    /// The context's label and colour name, shown in the header.
+    pub context_label: Option<(String, Option<String>)>,
 }
 
 impl DashboardSettings {

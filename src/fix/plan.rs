@@ -293,6 +293,8 @@ pub struct CliAuth {
     pub password: bool,
     /// The client to name (`valkey-cli` on Valkey); `None` = `redis-cli`.
     pub program: Option<&'static str>,
+    /// TLS flags (`--tls --cacert …`) when the nodes are reached over TLS.
+    pub tls: Option<String>,
 }
 
 /// Quote one argument for a shell / redis-cli line.
@@ -351,6 +353,10 @@ impl FixStep {
             quote_arg(&self.endpoint.host),
             self.endpoint.port
         );
+        if let Some(tls) = &auth.tls {
+            prefix.push(' ');
+            prefix.push_str(tls);
+        }
         if let Some(user) = &auth.user {
             prefix.push_str(" --user ");
             prefix.push_str(&quote_arg(user));
@@ -546,11 +552,18 @@ mod tests {
             user: Some("ops".into()),
             password: true,
             program: None,
+            tls: None,
         };
         assert_eq!(
             step.redis_cli_line_with(&auth),
             "redis-cli -h 127.0.0.1 -p 7000 --user ops -a *** CLUSTER SETSLOT 5 STABLE"
         );
+        auth.tls = Some("--tls --cacert ca.pem".into());
+        assert_eq!(
+            step.redis_cli_line_with(&auth),
+            "redis-cli -h 127.0.0.1 -p 7000 --tls --cacert ca.pem --user ops -a *** CLUSTER SETSLOT 5 STABLE"
+        );
+        auth.tls = None;
         auth.program = Some("valkey-cli");
         assert!(
             step.redis_cli_line_with(&auth)

@@ -58,6 +58,27 @@ pub struct LabOptions {
     pub redis_server: Option<PathBuf>,
     /// Also listen on the IPv6 loopback `::1` (the lab itself always talks to 127.0.0.1).
     pub listen_ipv6: bool,
+    /// TLS only: every node listens with TLS on its port (`port 0`, `tls-port`), with TLS on
+    /// the cluster bus and for replication; the lab's own connections use TLS too.
+    pub tls: Option<LabTls>,
+    /// Every node announces its port plus this offset (`cluster-announce-port`), where nobody
+    /// listens: clients must remap the announced addresses.
+    pub announce_port_offset: Option<u16>,
+    /// Every node announces the hostname `<prefix><index>` (`cluster-announce-hostname`) and
+    /// prefers it as its endpoint (`cluster-preferred-endpoint-type hostname`).
+    pub announce_hostname_prefix: Option<String>,
+}
+
+/// Certificate files (PEM) for a TLS lab: the server's certificate and key, and the CA that
+/// signed it (also used to verify client certificates, which are optional).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabTls {
+    /// The server certificate.
+    pub cert: PathBuf,
+    /// Its private key.
+    pub key: PathBuf,
+    /// The CA certificate.
+    pub ca: PathBuf,
 }
 
 impl Default for LabOptions {
@@ -72,6 +93,9 @@ impl Default for LabOptions {
             require_full_coverage: true,
             redis_server: None,
             listen_ipv6: false,
+            tls: None,
+            announce_port_offset: None,
+            announce_hostname_prefix: None,
         }
     }
 }
@@ -304,6 +328,16 @@ impl Lab {
             require_full_coverage: self.opts.require_full_coverage,
             password: self.opts.password.as_deref(),
             listen_ipv6: self.opts.listen_ipv6,
+            tls: self.opts.tls.as_ref(),
+            announce_port: self
+                .opts
+                .announce_port_offset
+                .map(|o| port.saturating_add(o)),
+            announce_hostname: self
+                .opts
+                .announce_hostname_prefix
+                .as_ref()
+                .map(|p| format!("{p}{}", self.nodes.len())),
         }
     }
 

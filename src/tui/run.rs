@@ -42,6 +42,8 @@ pub struct DashboardOptions {
     /// Where every write of a fix is audited (JSON lines); `None`: the default path under
     /// the user's state directory ([`AuditLog::at_default_path`]).
     pub audit_log: Option<PathBuf>,
+    /// The context's label and colour name, shown in the header.
+    pub context_label: Option<(String, Option<String>)>,
 }
 
 /// How the dashboard ended.
@@ -71,6 +73,12 @@ pub fn fix_interrupted(app: &App) -> bool {
 pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<DashboardEnd> {
     let depth = color_depth(opts.color);
     let mut app = App::new(depth, opts.interval, opts.read_only, opts.banner.clone());
+    app.tls_insecure = opts
+        .connect
+        .tls
+        .as_ref()
+        .is_some_and(|t| t.options.insecure);
+    app.context_label.clone_from(&opts.context_label);
     let mut connect = opts.connect.clone();
     connect.read_only |= opts.read_only;
     let handle = Refresher::spawn_with(connect, opts.interval);

@@ -31,6 +31,7 @@ mod error;
 mod guard;
 mod redact;
 mod reply;
+pub mod tls;
 
 pub use error::{CommandError, classify_server_error};
 pub use guard::{check_allowed, command_name, is_read_command};
@@ -75,15 +76,25 @@ impl NodeConn {
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(opts.connect_timeout))
             .set_response_timeout(Some(opts.command_timeout));
-        let conn = match tokio::time::timeout(
-            opts.connect_timeout,
-            client.get_multiplexed_async_connection_with_config(&config),
-        )
-        .await
-        {
-            Err(_) => return Err(ProbeError::ConnectTimeout),
-            Ok(Err(e)) => return Err(classify_connect_error(&e, pw)),
-            Ok(Ok(c)) => c,
+        let conn = if let Some(tls) = &opts.tls {
+            tls.connect(
+                endpoint,
+                client.get_connection_info().redis_settings(),
+                config,
+                opts.connect_timeout,
+            )
+            .await?
+        } else {
+            match tokio::time::timeout(
+                opts.connect_timeout,
+                client.get_multiplexed_async_connection_with_config(&config),
+            )
+            .await
+            {
+                Err(_) => return Err(ProbeError::ConnectTimeout),
+                Ok(Err(e)) => return Err(tls::plain_text_hint(classify_connect_error(&e, pw))),
+                Ok(Ok(c)) => c,
+            }
         };
         let mut node = Self {
             endpoint: endpoint.clone(),
@@ -314,6 +325,9 @@ impl Connector {
             self.disconnect(ep);
             let mut fresh = self.conn(ep).await?;
             r = fresh.send(args, &self.opts, timeout).await;
+        }
+        if self.opts.tls.is_none() {
+            r = r.map_err(tls::plain_text_hint_command);
         }
         if let Err(e) = &r {
             if e.is_connection_error() {
