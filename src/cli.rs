@@ -113,6 +113,11 @@ pub struct ConnArgs {
     #[command(flatten)]
     pub tls: TlsArgs,
 
+    /// Connect to TO where a node announces FROM (repeatable): host:port=host:port, or
+    /// host=host for every port of a host. The screen keeps the announced addresses.
+    #[arg(long, value_name = "FROM=TO")]
+    pub remap: Vec<String>,
+
     /// TCP connect timeout per node, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = DEFAULT_TIMEOUT_MS)]
     pub connect_timeout: u64,
@@ -422,6 +427,7 @@ impl ConnArgs {
             && !self.askpass
             && !self.read_only
             && self.tls.is_empty()
+            && self.remap.is_empty()
             && self.connect_timeout == DEFAULT_TIMEOUT_MS
             && self.timeout == DEFAULT_TIMEOUT_MS
     }
@@ -441,6 +447,9 @@ impl ConnArgs {
         self.cluster_mode |= other.cluster_mode;
         self.read_only |= other.read_only;
         self.tls.absorb(other.tls);
+        let mut remap = other.remap;
+        remap.append(&mut self.remap);
+        self.remap = remap;
         if self.connect_timeout == DEFAULT_TIMEOUT_MS {
             self.connect_timeout = other.connect_timeout;
         }
@@ -522,6 +531,7 @@ impl ConnArgs {
         opts.read_only = self.read_only;
         let rediss = seeds.iter().any(|s| crate::refresh::target::wants_tls(s));
         opts.tls = self.tls.config(rediss)?;
+        opts.remap = crate::refresh::conn::remap::RemapTable::parse(&self.remap)?;
         Ok(opts)
     }
 }

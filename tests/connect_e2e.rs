@@ -208,3 +208,50 @@ fn the_password_is_not_in_the_visible_arguments() {
         assert!(cmdline.contains(&seed), "{args:?}: {cmdline}");
     }
 }
+
+/// Nodes that announce ports nobody listens on (`cluster-announce-port`) are reached with
+/// `--remap`; the plans' redis-cli lines name the connected address.
+#[test]
+fn remap_reaches_nodes_that_announce_unreachable_ports() {
+    let lab = Lab::start(LabOptions {
+        replicas_per_master: 0,
+        // The lab writes keys by following MOVED to the announced ports: none here.
+        keys: 0,
+        announce_unused_ports: true,
+        ..LabOptions::default()
+    })
+    .unwrap_or_else(|e| panic!("lab: {e}"));
+    let nodes = lab.cluster_nodes(0).unwrap();
+    let announced = |i: usize| {
+        let line = nodes.iter().find(|n| n.id == lab.node_id(i)).unwrap();
+        format!("127.0.0.1:{}", line.port)
+    };
+    for i in 0..lab.nodes().len() {
+        assert_ne!(announced(i), lab.endpoint(i).to_string(), "{nodes:?}");
+    }
+    // Without remapping, the announced ports cannot be reached.
+    let o = run(&["check", &announced(0)]);
+    assert_eq!(o.status.code(), Some(3), "{:?}", text(&o));
+    let mut args = vec!["check".to_owned(), "--json".to_owned()];
+    for i in 0..lab.nodes().len() {
+        args.push("--remap".to_owned());
+        args.push(format!("{}={}", announced(i), lab.endpoint(i)));
+    }
+    args.push(announced(0));
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = run(&argv);
+    let (out, err) = text(&o);
+    // Masters without replicas: a warning (1), and nothing else is wrong.
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    let doc: Json = serde_json::from_str(&out).unwrap();
+    for f in doc["findings"].as_array().unwrap() {
+        assert_eq!(f["kind"], "no_replica", "{f}");
+    }
+    assert!(
+        doc.to_string().contains(&announced(1)),
+        "the announced addresses are shown: {doc}"
+    );
+    // A whole-host rule that maps nothing useful leaves the ports as announced: still refused.
+    let o = run(&["check", "--remap", "127.0.0.1=localhost", &announced(0)]);
+    assert_eq!(o.status.code(), Some(3), "{:?}", text(&o));
+}

@@ -295,6 +295,8 @@ pub struct CliAuth {
     pub program: Option<&'static str>,
     /// TLS flags (`--tls --cacert …`) when the nodes are reached over TLS.
     pub tls: Option<String>,
+    /// `--remap`: lines name the address slotscope connects to.
+    pub remap: crate::refresh::conn::remap::RemapTable,
 }
 
 /// Quote one argument for a shell / redis-cli line.
@@ -347,11 +349,12 @@ impl FixStep {
     /// The command as a `redis-cli` line; the password, if any, is shown as `-a ***`.
     #[must_use]
     pub fn redis_cli_line_with(&self, auth: &CliAuth) -> String {
+        let ep = auth.remap.apply(&self.endpoint);
         let mut prefix = format!(
             "{} -h {} -p {}",
             auth.program.unwrap_or("redis-cli"),
-            quote_arg(&self.endpoint.host),
-            self.endpoint.port
+            quote_arg(&ep.host),
+            ep.port
         );
         if let Some(tls) = &auth.tls {
             prefix.push(' ');
@@ -553,6 +556,7 @@ mod tests {
             password: true,
             program: None,
             tls: None,
+            remap: crate::refresh::conn::remap::RemapTable::default(),
         };
         assert_eq!(
             step.redis_cli_line_with(&auth),

@@ -61,9 +61,10 @@ pub struct LabOptions {
     /// TLS only: every node listens with TLS on its port (`port 0`, `tls-port`), with TLS on
     /// the cluster bus and for replication; the lab's own connections use TLS too.
     pub tls: Option<LabTls>,
-    /// Every node announces its port plus this offset (`cluster-announce-port`), where nobody
-    /// listens: clients must remap the announced addresses.
-    pub announce_port_offset: Option<u16>,
+    /// Every node announces another port (`cluster-announce-port`) on which nobody listens
+    /// (reserved by the lab): clients must remap the announced addresses. `CLUSTER NODES`
+    /// tells which node announces which.
+    pub announce_unused_ports: bool,
     /// Every node announces the hostname `<prefix><index>` (`cluster-announce-hostname`) and
     /// prefers it as its endpoint (`cluster-preferred-endpoint-type hostname`).
     pub announce_hostname_prefix: Option<String>,
@@ -94,7 +95,7 @@ impl Default for LabOptions {
             redis_server: None,
             listen_ipv6: false,
             tls: None,
-            announce_port_offset: None,
+            announce_unused_ports: false,
             announce_hostname_prefix: None,
         }
     }
@@ -329,10 +330,11 @@ impl Lab {
             password: self.opts.password.as_deref(),
             listen_ipv6: self.opts.listen_ipv6,
             tls: self.opts.tls.as_ref(),
-            announce_port: self
-                .opts
-                .announce_port_offset
-                .map(|o| port.saturating_add(o)),
+            announce_port: if self.opts.announce_unused_ports {
+                process::reserve_port().ok()
+            } else {
+                None
+            },
             announce_hostname: self
                 .opts
                 .announce_hostname_prefix

@@ -74,6 +74,8 @@ pub struct ConnectOptions {
     pub read_only: bool,
     /// TLS to every node; `None`: plain TCP.
     pub tls: Option<super::conn::tls::TlsConfig>,
+    /// `--remap`: where to connect for an announced address.
+    pub remap: super::conn::remap::RemapTable,
 }
 
 impl Default for ConnectOptions {
@@ -86,6 +88,7 @@ impl Default for ConnectOptions {
             command_timeout: DEFAULT_COMMAND_TIMEOUT,
             read_only: false,
             tls: None,
+            remap: super::conn::remap::RemapTable::default(),
         }
     }
 }

@@ -30,6 +30,7 @@ use redis::{AsyncConnectionConfig, Client, ConnectionAddr, IntoConnectionInfo, V
 mod error;
 mod guard;
 mod redact;
+pub mod remap;
 mod reply;
 pub mod tls;
 
@@ -66,7 +67,10 @@ impl NodeConn {
     /// `AuthFailed`, ... Messages never contain the password.
     pub async fn connect(endpoint: &Endpoint, opts: &ConnectOptions) -> Result<Self, ProbeError> {
         let pw = opts.password.as_ref();
-        let info = ConnectionAddr::Tcp(endpoint.host.clone(), endpoint.port)
+        // `--remap`: connect where the announced address is reachable; keep naming the node
+        // by what it announces.
+        let target = opts.remap.apply(endpoint);
+        let info = ConnectionAddr::Tcp(target.host.clone(), target.port)
             .into_connection_info()
             .map_err(|e| ProbeError::ConnectFailed(sanitize(&e.to_string(), pw)))?;
         let redis_settings = info.redis_settings().clone().set_skip_set_lib_name();
@@ -79,6 +83,7 @@ impl NodeConn {
         let conn = if let Some(tls) = &opts.tls {
             tls.connect(
                 endpoint,
+                &target,
                 client.get_connection_info().redis_settings(),
                 config,
                 opts.connect_timeout,

@@ -128,8 +128,10 @@ impl TlsConfig {
         })
     }
 
-    /// Connect to `ep` and run the TLS handshake, within `connect_timeout` as a whole, then
-    /// start a redis-rs connection on the encrypted stream.
+    /// Connect to `target` (the announced `ep`, remapped) and run the TLS handshake, within
+    /// `connect_timeout` as a whole, then start a redis-rs connection on the encrypted stream.
+    /// The certificate is checked against `--sni`, else the announced host: it belongs to the
+    /// node, not to the tunnel in front of it.
     ///
     /// # Errors
     /// The classified failure; certificate problems say which (unknown CA, name mismatch,
@@ -137,6 +139,7 @@ impl TlsConfig {
     pub async fn connect(
         &self,
         ep: &Endpoint,
+        target: &Endpoint,
         settings: &RedisConnectionInfo,
         config: AsyncConnectionConfig,
         connect_timeout: std::time::Duration,
@@ -146,7 +149,7 @@ impl TlsConfig {
             .map_err(|_| ProbeError::ConnectFailed(format!("TLS: invalid server name `{name}`")))?;
         let connector = tokio_rustls::TlsConnector::from(Arc::clone(&self.config));
         let deadline = tokio::time::Instant::now() + connect_timeout;
-        let tcp = tokio::net::TcpStream::connect((ep.host.as_str(), ep.port));
+        let tcp = tokio::net::TcpStream::connect((target.host.as_str(), target.port));
         let tcp = match tokio::time::timeout_at(deadline, tcp).await {
             Err(_) => return Err(ProbeError::ConnectTimeout),
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
