@@ -62,6 +62,20 @@ pub enum Command {
     Fix(FixCommandArgs),
     /// Start a throwaway local cluster, break it, and open the dashboard on it.
     Demo(DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout: `slotscope man | man -l -`.
+    Man,
+}
+
+/// The command-line definition, for completions and the manual page.
+#[must_use]
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
 /// How to reach the cluster.
@@ -356,7 +370,7 @@ impl Cli {
             }
             Some(Command::Check(c)) => &mut c.conn,
             Some(Command::Fix(f)) => &mut f.conn,
-            Some(Command::Demo(_)) => {
+            Some(Command::Demo(_) | Command::Completions { .. } | Command::Man) => {
                 return if top.is_empty() {
                     Ok(())
                 } else {
@@ -378,7 +392,7 @@ impl Cli {
             None => Some(&self.conn),
             Some(Command::Check(c)) => Some(&c.conn),
             Some(Command::Fix(f)) => Some(&f.conn),
-            Some(Command::Demo(_)) => None,
+            Some(Command::Demo(_) | Command::Completions { .. } | Command::Man) => None,
         }
     }
 }
