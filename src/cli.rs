@@ -49,6 +49,16 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH", env = "SLOTSCOPE_AUDIT_LOG")]
     pub audit_log: Option<PathBuf>,
 
+    /// Use the named context of the config file ($SLOTSCOPE_CONFIG, else
+    /// ~/.config/slotscope/config.toml); flags override it.
+    #[allow(clippy::doc_markdown)] // this doc comment is the `--help` text, printed as written
+    #[arg(short = 'C', long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// The context's label and colour, once applied (not a flag).
+    #[arg(skip)]
+    pub context_label: Option<(String, Option<String>)>,
+
     /// Print help.
     #[arg(long, action = ArgAction::Help, global = true)]
     pub help: Option<bool>,
@@ -70,6 +80,8 @@ pub enum Command {
     },
     /// Print the manual page (roff) on stdout: `slotscope man | man -l -`.
     Man,
+    /// List the contexts of the config file.
+    Contexts,
 }
 
 /// The command-line definition, for completions and the manual page.
@@ -349,7 +361,7 @@ impl Cli {
             interval_secs: self.ui.interval,
             color: self.ui.color.into(),
             audit_log: self.audit_log.clone(),
-            context_label: None,
+            context_label: self.context_label.clone(),
         }
     }
 }
@@ -370,7 +382,9 @@ impl Cli {
             }
             Some(Command::Check(c)) => &mut c.conn,
             Some(Command::Fix(f)) => &mut f.conn,
-            Some(Command::Demo(_) | Command::Completions { .. } | Command::Man) => {
+            Some(
+                Command::Demo(_) | Command::Completions { .. } | Command::Man | Command::Contexts,
+            ) => {
                 return if top.is_empty() {
                     Ok(())
                 } else {
@@ -385,6 +399,16 @@ impl Cli {
         Ok(())
     }
 
+    /// The connection options of the command that runs, to change (none for `demo`).
+    pub fn conn_args_mut(&mut self) -> Option<&mut ConnArgs> {
+        match &mut self.command {
+            None => Some(&mut self.conn),
+            Some(Command::Check(c)) => Some(&mut c.conn),
+            Some(Command::Fix(f)) => Some(&mut f.conn),
+            Some(_) => None,
+        }
+    }
+
     /// The connection options of the command that runs (none for `demo`).
     #[must_use]
     pub fn conn_args(&self) -> Option<&ConnArgs> {
@@ -392,7 +416,9 @@ impl Cli {
             None => Some(&self.conn),
             Some(Command::Check(c)) => Some(&c.conn),
             Some(Command::Fix(f)) => Some(&f.conn),
-            Some(Command::Demo(_) | Command::Completions { .. } | Command::Man) => None,
+            Some(
+                Command::Demo(_) | Command::Completions { .. } | Command::Man | Command::Contexts,
+            ) => None,
         }
     }
 }

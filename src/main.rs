@@ -157,6 +157,10 @@ fn main() -> ExitCode {
         eprintln!("slotscope: {e}");
         return ExitCode::from(slotscope::commands::ExitCode::UNOBSERVABLE.code());
     }
+    if let Err(e) = slotscope::commands::contexts::apply(&mut cli) {
+        eprintln!("slotscope: {e}");
+        return ExitCode::from(slotscope::commands::ExitCode::UNOBSERVABLE.code());
+    }
     if cli.conn_args().is_some_and(|c| c.cluster_mode) {
         eprintln!("slotscope: -c ignored: slotscope always follows the whole cluster");
     }

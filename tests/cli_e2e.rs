@@ -199,3 +199,72 @@ fn signals_restore_the_terminal_and_give_the_shell_exit_code() {
         );
     }
 }
+
+/// A config file with two contexts: `--context` picks the right seeds and settings, flags
+/// override it, `slotscope contexts` lists them, and a password in a file others can read is
+/// refused.
+#[test]
+fn contexts_pick_their_seeds_and_a_readable_password_file_is_refused() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let lab = Lab::start(LabOptions {
+        replicas_per_master: 0,
+        keys: 0,
+        password: Some("Ctx-pw-4410".into()),
+        ..LabOptions::default()
+    })
+    .unwrap();
+    let good = lab.endpoint(0).to_string();
+    let (l, unused) = untouched_listener();
+    drop(l); // now refused
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[contexts.lab]\nseeds = [\"{good}\"]\npassword_env = \"CTX_TEST_PW\"\n\
+             read_only = true\nlabel = \"LAB\"\ncolor = \"red\"\n\n\
+             [contexts.other]\nseeds = [\"{unused}\"]\n"
+        ),
+    )
+    .unwrap();
+    let run_ctx = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env("SLOTSCOPE_CONFIG", &cfg)
+            .env("CTX_TEST_PW", "Ctx-pw-4410")
+            .env_remove("REDISCLI_AUTH")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let o = run_ctx(&["-C", "lab", "check"]);
+    assert_eq!(o.status.code(), Some(1), "no replicas: {}", stderr(&o));
+    let o = run_ctx(&["check", "--context", "other"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains(&unused), "{}", stderr(&o));
+    // A seed on the command line overrides the context's.
+    let o = run_ctx(&["-C", "other", "check", &good, "-a", "Ctx-pw-4410"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = run_ctx(&["contexts"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("lab") && out.contains("label=LAB") && out.contains("other"),
+        "{out}"
+    );
+    let o = run_ctx(&["-C", "nope", "check"]);
+    assert!(stderr(&o).contains("no context `nope`"), "{}", stderr(&o));
+    // A literal password: refused while others can read the file, accepted once private.
+    std::fs::write(
+        &cfg,
+        format!("[contexts.lab]\nseeds = [\"{good}\"]\npassword = \"Ctx-pw-4410\"\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = run_ctx(&["-C", "lab", "check"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("chmod 600"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("Ctx-pw-4410"));
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let o = run_ctx(&["-C", "lab", "check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}

@@ -10,6 +10,7 @@
 pub mod argv;
 pub mod check;
 pub mod completions;
+pub mod contexts;
 pub mod dashboard;
 pub mod demo;
 pub mod fix;
@@ -78,6 +79,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Demo(args)) => demo::run(&args.options(), &settings).await?,
         Some(Command::Completions { shell }) => completions::completions(shell)?,
         Some(Command::Man) => completions::man()?,
+        Some(Command::Contexts) => contexts::list()?,
         Some(Command::Fix(args)) => match options_or_exit(&args.conn) {
             Ok(opts) => fix::run(args.fix.options(), opts).await?,
             Err(code) => code,
