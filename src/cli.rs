@@ -59,6 +59,10 @@ pub struct Cli {
     #[arg(skip)]
     pub context_label: Option<(String, Option<String>)>,
 
+    /// Record every refresh of the dashboard (or the demo) to this file (docs/recording.md).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+
     /// Print help.
     #[arg(long, action = ArgAction::Help, global = true)]
     pub help: Option<bool>,
@@ -72,6 +76,10 @@ pub enum Command {
     Fix(FixCommandArgs),
     /// Start a throwaway local cluster, break it, and open the dashboard on it.
     Demo(DemoArgs),
+    /// Record refreshes of the cluster to a file (docs/recording.md), without the dashboard.
+    Record(RecordArgs),
+    /// Open the dashboard on a recording (no network access; repairs disabled).
+    Replay(ReplayArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -88,6 +96,37 @@ pub enum Command {
 #[must_use]
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
+}
+
+/// Options of `slotscope record`.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+
+    /// The recording to write (replaced if it exists).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// Stop after N refreshes.
+    #[arg(long, value_name = "N", conflicts_with = "duration")]
+    pub count: Option<u64>,
+
+    /// Stop after this many seconds (default: until Ctrl-C).
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<f64>,
+}
+
+/// Options of `slotscope replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The recording (from `slotscope record`, `--record` or a dashboard snapshot).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Open at this refresh (see `check --at`).
+    #[arg(long, value_name = "WHEN")]
+    pub at: Option<String>,
 }
 
 /// How to reach the cluster.
@@ -237,6 +276,11 @@ pub struct UiArgs {
     #[allow(clippy::doc_markdown)] // this doc comment is the `--help` text, printed as written
     #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
+
+    /// Leave the mouse to the terminal: no clicks or wheel in the dashboard (while the mouse
+    /// is captured, Shift+drag still selects text in most terminals).
+    #[arg(long, global = true)]
+    pub no_mouse: bool,
 }
 
 /// The `--color` values.
@@ -275,9 +319,36 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
 
-    /// Print the documented JSON document instead of text (schema: docs/check-json.md).
-    #[arg(long)]
+    /// Print the documented JSON document instead of text (schema: docs/check-json.md);
+    /// the same as --format json.
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+
+    /// Diagnose a recorded refresh instead of the live cluster (no network access).
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
+
+    /// With --replay: which refresh: N (1 is the first), last (default), +SECONDS after the
+    /// start, HH:MM[:SS] (UTC), YYYY-MM-DDTHH:MM:SSZ or Unix milliseconds.
+    #[arg(long, value_name = "WHEN", requires = "replay")]
+    pub at: Option<String>,
+
+    /// Output format: text (first line: the verdict), json, nagios (plugin output with
+    /// perfdata) or prometheus (text exposition for the textfile collector of node exporter).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<crate::commands::check::Format>,
+}
+
+impl CheckArgs {
+    /// The output format (`--json` is `--format json`).
+    #[must_use]
+    pub fn format(&self) -> crate::commands::check::Format {
+        match self.format {
+            Some(f) => f,
+            None if self.json => crate::commands::check::Format::Json,
+            None => crate::commands::check::Format::Text,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -362,6 +433,8 @@ impl Cli {
             color: self.ui.color.into(),
             audit_log: self.audit_log.clone(),
             context_label: self.context_label.clone(),
+            mouse: !self.ui.no_mouse,
+            record: self.record.clone(),
         }
     }
 }
@@ -382,16 +455,18 @@ impl Cli {
             }
             Some(Command::Check(c)) => &mut c.conn,
             Some(Command::Fix(f)) => &mut f.conn,
+            Some(Command::Record(r)) => &mut r.conn,
             Some(
-                Command::Demo(_) | Command::Completions { .. } | Command::Man | Command::Contexts,
+                Command::Demo(_)
+                | Command::Replay(_)
+                | Command::Completions { .. }
+                | Command::Man
+                | Command::Contexts,
             ) => {
                 return if top.is_empty() {
                     Ok(())
                 } else {
-                    Err(
-                        "demo starts its own cluster: it takes no seeds or connection options"
-                            .to_owned(),
-                    )
+                    Err("this subcommand takes no seeds or connection options".to_owned())
                 };
             }
         };
@@ -405,6 +480,7 @@ impl Cli {
             None => Some(&mut self.conn),
             Some(Command::Check(c)) => Some(&mut c.conn),
             Some(Command::Fix(f)) => Some(&mut f.conn),
+            Some(Command::Record(r)) => Some(&mut r.conn),
             Some(_) => None,
         }
     }
@@ -416,9 +492,26 @@ impl Cli {
             None => Some(&self.conn),
             Some(Command::Check(c)) => Some(&c.conn),
             Some(Command::Fix(f)) => Some(&f.conn),
+            Some(Command::Record(r)) => Some(&r.conn),
             Some(
-                Command::Demo(_) | Command::Completions { .. } | Command::Man | Command::Contexts,
+                Command::Demo(_)
+                | Command::Replay(_)
+                | Command::Completions { .. }
+                | Command::Man
+                | Command::Contexts,
             ) => None,
+        }
+    }
+}
+
+impl RecordArgs {
+    /// The record command's settings.
+    #[must_use]
+    pub fn options(&self) -> crate::commands::record::RecordOptions {
+        crate::commands::record::RecordOptions {
+            out: self.out.clone(),
+            count: self.count,
+            duration_secs: self.duration,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! - [`check`]: the diagnosis once, as text or JSON.
 //! - [`fix`]: list, show or apply the repairs.
 //! - [`demo`]: a throwaway local cluster, broken on purpose, with the dashboard on it.
+//! - [`record`]: refreshes written to a recording; [`replay`]: the dashboard or `check` on one.
 
 pub mod argv;
 pub mod check;
@@ -14,6 +15,11 @@ pub mod contexts;
 pub mod dashboard;
 pub mod demo;
 pub mod fix;
+pub mod monitoring;
+pub mod record;
+pub mod replay;
+pub mod session;
+pub mod snapshot;
 pub mod typos;
 
 use std::time::Duration;
@@ -72,10 +78,20 @@ impl From<ExitCode> for std::process::ExitCode {
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let settings = cli.dashboard_settings();
     Ok(match cli.command {
+        Some(Command::Check(args)) if args.replay.is_some() => {
+            replay::check(args.replay.as_deref(), args.at.as_deref(), args.format())
+        }
         Some(Command::Check(args)) => match options_or_exit(&args.conn) {
-            Ok(opts) => check::run(opts, args.json).await,
+            Ok(opts) => check::run(opts, args.format()).await,
             Err(code) => code,
         },
+        Some(Command::Record(args)) => match options_or_exit(&args.conn) {
+            Ok(opts) => record::run(opts, &args.options(), &settings).await,
+            Err(code) => code,
+        },
+        Some(Command::Replay(args)) => {
+            replay::run(&args.file, args.at.as_deref(), &settings).await?
+        }
         Some(Command::Demo(args)) => demo::run(&args.options(), &settings).await?,
         Some(Command::Completions { shell }) => completions::completions(shell)?,
         Some(Command::Man) => completions::man()?,
@@ -102,6 +118,10 @@ pub struct DashboardSettings {
     pub audit_log: Option<std::path::PathBuf>,
     /// The context's label and colour name, shown in the header.
     pub context_label: Option<(String, Option<String>)>,
+    /// Capture the mouse (off with `--no-mouse`).
+    pub mouse: bool,
+    /// `--record FILE`: record every refresh from the start.
+    pub record: Option<std::path::PathBuf>,
 }
 
 impl DashboardSettings {

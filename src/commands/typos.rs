@@ -3,7 +3,16 @@
 //! Both functions are pure.
 
 /// The subcommands a bare word could be a typo of.
-const SUBCOMMANDS: &[&str] = &["check", "fix", "demo", "contexts", "completions", "man"];
+const SUBCOMMANDS: &[&str] = &[
+    "check",
+    "fix",
+    "demo",
+    "record",
+    "replay",
+    "contexts",
+    "completions",
+    "man",
+];
 
 /// redis-cli's flags that slotscope does not support (its connection flags it does).
 const REDIS_CLI_ONLY: &[&str] = &[
