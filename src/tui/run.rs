@@ -46,6 +46,8 @@ pub struct DashboardOptions {
     /// Where every write of a fix is audited (JSON lines); `None`: the default path under
     /// the user's state directory ([`AuditLog::at_default_path`]).
     pub audit_log: Option<PathBuf>,
+    /// The context's label and colour name, shown in the header.
+    pub context_label: Option<(String, Option<String>)>,
     /// Capture the mouse (clicks and the wheel); `--no-mouse` leaves it to the terminal.
     pub mouse: bool,
 }
@@ -90,6 +92,12 @@ pub async fn run_dashboard_with(
 ) -> color_eyre::Result<DashboardEnd> {
     let depth = color_depth(opts.color);
     let mut app = App::new(depth, opts.interval, opts.read_only, opts.banner.clone());
+    app.tls_insecure = opts
+        .connect
+        .tls
+        .as_ref()
+        .is_some_and(|t| t.options.insecure);
+    app.context_label.clone_from(&opts.context_label);
     app.mouse = opts.mouse;
     let mut connect = opts.connect.clone();
     connect.read_only |= opts.read_only;
@@ -196,7 +204,21 @@ pub fn exit_note(app: &App) -> Option<String> {
     }
 }
 
-/// Resolves on SIGTERM, SIGHUP (the SSH connection dropped) or SIGINT.
+/// The number of the signal that ended the dashboard (0: none).
+static RECEIVED_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// The signal that [`shutdown_signal`] resolved on, if any: the process then exits with
+/// 128 + its number, as a shell reports a process killed by it (143 SIGTERM, 129 SIGHUP).
+#[must_use]
+pub fn received_signal() -> Option<i32> {
+    match RECEIVED_SIGNAL.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => None,
+        n => Some(n),
+    }
+}
+
+/// Resolves on SIGTERM, SIGHUP (the SSH connection dropped), SIGINT or SIGQUIT, and records
+/// which one for [`received_signal`].
 ///
 /// # Errors
 /// When the signal handlers cannot be installed.
@@ -205,12 +227,15 @@ pub fn shutdown_signal() -> color_eyre::Result<impl Future<Output = ()>> {
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
     let mut int = signal(SignalKind::interrupt())?;
+    let mut quit = signal(SignalKind::quit())?;
     Ok(async move {
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = hup.recv() => {}
-            _ = int.recv() => {}
-        }
+        let n = tokio::select! {
+            _ = term.recv() => nix::sys::signal::Signal::SIGTERM,
+            _ = hup.recv() => nix::sys::signal::Signal::SIGHUP,
+            _ = int.recv() => nix::sys::signal::Signal::SIGINT,
+            _ = quit.recv() => nix::sys::signal::Signal::SIGQUIT,
+        };
+        RECEIVED_SIGNAL.store(n as i32, std::sync::atomic::Ordering::Relaxed);
     })
 }
 

@@ -30,7 +30,9 @@ use redis::{AsyncConnectionConfig, Client, ConnectionAddr, IntoConnectionInfo, V
 mod error;
 mod guard;
 mod redact;
+pub mod remap;
 mod reply;
+pub mod tls;
 
 pub use error::{CommandError, classify_server_error};
 pub use guard::{check_allowed, command_name, is_read_command};
@@ -66,7 +68,10 @@ impl NodeConn {
     /// `AuthFailed`, ... Messages never contain the password.
     pub async fn connect(endpoint: &Endpoint, opts: &ConnectOptions) -> Result<Self, ProbeError> {
         let pw = opts.password.as_ref();
-        let info = ConnectionAddr::Tcp(endpoint.host.clone(), endpoint.port)
+        // `--remap`: connect where the announced address is reachable; keep naming the node
+        // by what it announces.
+        let target = opts.remap.apply(endpoint);
+        let info = ConnectionAddr::Tcp(target.host.clone(), target.port)
             .into_connection_info()
             .map_err(|e| ProbeError::ConnectFailed(sanitize(&e.to_string(), pw)))?;
         let redis_settings = info.redis_settings().clone().set_skip_set_lib_name();
@@ -76,15 +81,26 @@ impl NodeConn {
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(opts.connect_timeout))
             .set_response_timeout(Some(opts.command_timeout));
-        let conn = match tokio::time::timeout(
-            opts.connect_timeout,
-            client.get_multiplexed_async_connection_with_config(&config),
-        )
-        .await
-        {
-            Err(_) => return Err(ProbeError::ConnectTimeout),
-            Ok(Err(e)) => return Err(classify_connect_error(&e, pw)),
-            Ok(Ok(c)) => c,
+        let conn = if let Some(tls) = &opts.tls {
+            tls.connect(
+                endpoint,
+                &target,
+                client.get_connection_info().redis_settings(),
+                config,
+                opts.connect_timeout,
+            )
+            .await?
+        } else {
+            match tokio::time::timeout(
+                opts.connect_timeout,
+                client.get_multiplexed_async_connection_with_config(&config),
+            )
+            .await
+            {
+                Err(_) => return Err(ProbeError::ConnectTimeout),
+                Ok(Err(e)) => return Err(tls::plain_text_hint(classify_connect_error(&e, pw))),
+                Ok(Ok(c)) => c,
+            }
         };
         let mut node = Self {
             endpoint: endpoint.clone(),
@@ -331,6 +347,9 @@ impl Connector {
             self.disconnect(ep);
             let mut fresh = self.conn(ep).await?;
             r = fresh.send(args, &self.opts, timeout).await;
+        }
+        if self.opts.tls.is_none() {
+            r = r.map_err(tls::plain_text_hint_command);
         }
         if let Err(e) = &r {
             if e.is_connection_error() {
