@@ -3,6 +3,8 @@
 pub mod census;
 pub mod diagnose;
 mod fasthash;
+#[cfg(any(test, feature = "testkit"))]
+pub mod generate;
 pub mod identity;
 pub mod intern;
 pub mod model;
