@@ -181,6 +181,7 @@ fn slot(n: usize) -> Slot {
 }
 
 /// `ranges` without `cut`.
+#[must_use]
 pub fn subtract(ranges: &[SlotRange], cut: SlotRange) -> Vec<SlotRange> {
     let mut out = Vec::new();
     for r in ranges {
@@ -300,12 +301,10 @@ impl GenCluster {
             };
             n.aof = b.chance(30);
             n.rdb = b.chance(50);
-            n.counting = if b.chance(10) {
-                Counting::Unknown
-            } else if b.chance(10) {
-                Counting::SweepPending
-            } else {
-                Counting::Counted
+            n.counting = match b.below(20) {
+                0 | 1 => Counting::Unknown,
+                2 | 3 => Counting::SweepPending,
+                _ => Counting::Counted,
             };
             n.link_down = n.replica_of.is_some() && b.chance(10);
         }
@@ -317,9 +316,9 @@ impl GenCluster {
             return;
         }
         let k = b.below(masters);
-        let Some(r) = (masters..self.nodes.len()).find(|&i| {
-            self.nodes[i].replica_of == Some(k) && self.nodes[i].health == Health::Up
-        }) else {
+        let Some(r) = (masters..self.nodes.len())
+            .find(|&i| self.nodes[i].replica_of == Some(k) && self.nodes[i].health == Health::Up)
+        else {
             return;
         };
         self.nodes[k].health = Health::Killed;
@@ -421,7 +420,11 @@ impl GenCluster {
             return;
         }
         let s = self.slot_in(b, a);
-        if self.nodes.iter().any(|n| n.markers.iter().any(|m| m.0 == s)) {
+        if self
+            .nodes
+            .iter()
+            .any(|n| n.markers.iter().any(|m| m.0 == s))
+        {
             return;
         }
         let sides = b.below(3);
@@ -446,7 +449,8 @@ impl GenCluster {
         let mut n = Self::node(i, None, 0);
         n.isolated = true;
         if b.chance(30) {
-            n.keys.insert(slot(b.below(SLOT_COUNT)), 1 + u64::from(b.byte() % 3));
+            n.keys
+                .insert(slot(b.below(SLOT_COUNT)), 1 + u64::from(b.byte() % 3));
         }
         self.nodes.push(n);
     }
@@ -500,7 +504,9 @@ impl GenCluster {
                     PeerFlag::None => {}
                 }
             }
-            let master = n.replica_of.map_or("-".to_owned(), |m| id_of(m).to_string());
+            let master = n
+                .replica_of
+                .map_or("-".to_owned(), |m| id_of(m).to_string());
             let link = if x == v || n.health == Health::Up {
                 "connected"
             } else {
@@ -645,12 +651,7 @@ impl GenCluster {
         let info = parse_info(&self.info_text(v));
         let me = nodes.myself();
         let claimed = me.map(|m| m.slots.clone()).unwrap_or_default();
-        let importing: Vec<Slot> = n
-            .markers
-            .iter()
-            .filter(|m| !m.2)
-            .map(|m| m.0)
-            .collect();
+        let importing: Vec<Slot> = n.markers.iter().filter(|m| !m.2).map(|m| m.0).collect();
         let census = self.census(v, &claimed, &importing);
         let slot_keys = if n.is_master() && n.counting != Counting::Unknown {
             self.counted_slots()
@@ -666,7 +667,11 @@ impl GenCluster {
             config: NodeConfig {
                 require_full_coverage: Some(true),
                 node_timeout_ms: Some(15_000),
-                save: Some(if n.rdb { "3600 1".into() } else { String::new() }),
+                save: Some(if n.rdb {
+                    "3600 1".into()
+                } else {
+                    String::new()
+                }),
                 appendonly: Some(n.aof),
                 error: None,
             },
@@ -730,8 +735,8 @@ mod tests {
     #[test]
     fn every_view_parses_and_names_every_listed_node() {
         for seed in 0u8..=255 {
-            let bytes: Vec<u8> = (0..200u16)
-                .map(|i| (i as u8).wrapping_mul(seed).wrapping_add(seed))
+            let bytes: Vec<u8> = (0..=199u8)
+                .map(|i| i.wrapping_mul(seed).wrapping_add(seed))
                 .collect();
             let g = GenCluster::from_bytes(&bytes);
             for v in 0..g.nodes.len() {

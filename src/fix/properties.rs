@@ -222,7 +222,10 @@ fn writes_inside(g: &GenCluster, plan: &FixPlan) -> Result<(), String> {
     let ids: Vec<&NodeId> = g.nodes.iter().map(|n| &n.id).collect();
     for step in &plan.steps {
         if !eps.contains(&step.endpoint) {
-            return Err(format!("step sent to {} outside the cluster", step.endpoint));
+            return Err(format!(
+                "step sent to {} outside the cluster",
+                step.endpoint
+            ));
         }
         if let Some(id) = &step.node_id
             && !ids.contains(&id)
@@ -352,8 +355,7 @@ fn apply(g: &mut GenCluster, c: &Condition) -> bool {
         }
         Condition::SlotsClosed { slots } => {
             for n in &mut g.nodes {
-                n.markers
-                    .retain(|m| !slots.iter().any(|r| r.contains(m.0)));
+                n.markers.retain(|m| !slots.iter().any(|r| r.contains(m.0)));
             }
             true
         }

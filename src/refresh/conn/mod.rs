@@ -30,7 +30,7 @@ use redis::{AsyncConnectionConfig, Client, ConnectionAddr, IntoConnectionInfo, V
 mod error;
 mod guard;
 mod redact;
-mod reply;
+pub mod reply;
 
 pub use error::{CommandError, classify_server_error};
 pub use guard::{check_allowed, command_name, is_read_command};
