@@ -677,6 +677,7 @@ impl GenCluster {
             },
             slot_keys,
             census,
+            slot_migrations: None,
             nodes,
         })
     }

@@ -433,6 +433,8 @@ fn apply(g: &mut GenCluster, c: &Condition) -> bool {
         | Condition::NodeIsolated { .. }
         | Condition::ClusterStateOk
         | Condition::FullyServed
-        | Condition::FullCoverage { .. } => true,
+        | Condition::FullCoverage { .. }
+        | Condition::SlotMigrationRunning { .. }
+        | Condition::NoSlotMigrationRunning { .. } => true,
     }
 }
