@@ -6,6 +6,8 @@ pub mod commands;
 pub mod diagnose;
 pub mod digest;
 mod fasthash;
+#[cfg(any(test, feature = "testkit"))]
+pub mod generate;
 pub mod identity;
 pub mod intern;
 pub mod model;

@@ -31,7 +31,7 @@ mod error;
 mod guard;
 mod redact;
 pub mod remap;
-mod reply;
+pub mod reply;
 pub mod tls;
 
 pub use error::{CommandError, classify_server_error};
