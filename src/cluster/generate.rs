@@ -678,6 +678,8 @@ impl GenCluster {
             slot_keys,
             census,
             slot_migrations: None,
+            access: crate::cluster::access::Access::default(),
+            slot_stats: None,
             nodes,
         })
     }
