@@ -95,6 +95,11 @@ pub struct ConnArgs {
     /// Never send a write command; hide every fix.
     #[arg(long)]
     pub read_only: bool,
+
+    /// The most a node may send in reply to one request, in bytes; a node that sends more is
+    /// reported as sending an oversized reply and its connection is dropped.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::refresh::DEFAULT_MAX_REPLY_BYTES)]
+    pub max_reply_bytes: usize,
 }
 
 /// Dashboard options.
@@ -320,6 +325,10 @@ impl ConnArgs {
         opts.connect_timeout = std::time::Duration::from_millis(self.connect_timeout);
         opts.command_timeout = std::time::Duration::from_millis(self.timeout);
         opts.read_only = self.read_only;
+        if self.max_reply_bytes < 1024 {
+            return Err("--max-reply-bytes must be at least 1024".to_owned());
+        }
+        opts.max_reply_bytes = self.max_reply_bytes;
         Ok(opts)
     }
 }

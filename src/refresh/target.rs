@@ -73,6 +73,9 @@ pub struct ConnectOptions {
     pub command_timeout: Duration,
     /// Refuse, before any I/O, every command that is not a known read command.
     pub read_only: bool,
+    /// The most a node may send in reply to one request (a command or a pipeline); more
+    /// drops the connection and reports the node as sending an oversized reply.
+    pub max_reply_bytes: usize,
 }
 
 impl Default for ConnectOptions {
@@ -84,6 +87,7 @@ impl Default for ConnectOptions {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             command_timeout: DEFAULT_COMMAND_TIMEOUT,
             read_only: false,
+            max_reply_bytes: super::conn::DEFAULT_MAX_REPLY_BYTES,
         }
     }
 }

@@ -19,7 +19,8 @@ use tokio::time::MissedTickBehavior;
 use super::fixes::{FixRunner, on_effect};
 use super::terminal::TerminalGuard;
 use crate::app::color::{ColorChoice, ColorDepth};
-use crate::app::{App, Effect};
+use crate::app::{App, Effect, Presented};
+use crate::cluster::types::ClusterSnapshot;
 use crate::fix::{AuditLog, Executor};
 use crate::refresh::{ConnectOptions, RefreshOutcome, Refresher, now_ms};
 
@@ -201,6 +202,15 @@ pub fn on_event(app: &mut App, ev: &Event) -> (bool, Option<Effect>) {
 /// answered leaves the waiting screen up (the refresher retries every interval) instead of
 /// presenting an empty cluster.
 pub fn on_outcome(app: &mut App, outcome: &RefreshOutcome) {
+    if let Some(snapshot) = outcome_to_present(app, outcome) {
+        app.on_snapshot(snapshot);
+    }
+}
+
+/// The part of [`on_outcome`] that is cheap: record the cycle's error; return the snapshot to
+/// present, if any. Building its model and diagnosis is left to the caller (the loop does it
+/// off the event loop's thread).
+pub fn outcome_to_present(app: &mut App, outcome: &RefreshOutcome) -> Option<Arc<ClusterSnapshot>> {
     app.observe_error = outcome.error.as_ref().map(ToString::to_string);
     if outcome.error.is_some() {
         app.observe_failures = app.observe_failures.saturating_add(1);
@@ -214,9 +224,43 @@ pub fn on_outcome(app: &mut App, outcome: &RefreshOutcome) {
                 outcome.snapshot.failure_summary()
             ));
         }
-        return;
+        return None;
     }
-    app.on_snapshot(Arc::clone(&outcome.snapshot));
+    Some(Arc::clone(&outcome.snapshot))
+}
+
+/// Model and diagnosis of a snapshot are built on a blocking thread, so that a huge cluster
+/// (or a hostile node's huge table) never holds up keys and signals. At most one build runs;
+/// the newest outcome that arrives meanwhile waits, older ones are dropped.
+#[derive(Default)]
+struct Builder {
+    running: Option<JoinHandle<Presented>>,
+    waiting: Option<Arc<ClusterSnapshot>>,
+}
+
+impl Builder {
+    fn offer(&mut self, snapshot: Arc<ClusterSnapshot>) {
+        if self.running.is_some() {
+            self.waiting = Some(snapshot);
+        } else {
+            self.running = Some(tokio::task::spawn_blocking(move || {
+                Presented::from_snapshot(snapshot)
+            }));
+        }
+    }
+
+    /// The finished build; starts the waiting one.
+    async fn next(&mut self) -> Result<Presented, tokio::task::JoinError> {
+        let r = match self.running.as_mut() {
+            Some(h) => h.await,
+            None => std::future::pending().await,
+        };
+        self.running = None;
+        if let Some(s) = self.waiting.take() {
+            self.offer(s);
+        }
+        r
+    }
 }
 
 /// The loop. Generic over the event stream and the draw function so tests can drive it with
@@ -247,9 +291,10 @@ where
     let mut fix_tasks: JoinSet<()> = JoinSet::new();
     tokio::pin!(shutdown);
     // An outcome may already be waiting.
+    let mut builder = Builder::default();
     let first = updates.borrow_and_update().clone();
-    if let Some(o) = first {
-        on_outcome(app, &o);
+    if let Some(s) = first.and_then(|o| outcome_to_present(app, &o)) {
+        builder.offer(s);
     }
     loop {
         if app.should_quit {
@@ -307,8 +352,8 @@ where
             r = updates.changed(), if updates_open => {
                 if r.is_ok() {
                     let o = updates.borrow_and_update().clone();
-                    if let Some(o) = o {
-                        on_outcome(app, &o);
+                    if let Some(s) = o.and_then(|o| outcome_to_present(app, &o)) {
+                        builder.offer(s);
                     }
                 } else {
                     updates_open = false;
@@ -342,6 +387,16 @@ where
                 if let Err(e) = res && e.is_panic() {
                     return Err(eyre!("a fix task panicked; the dashboard stopped"));
                 }
+            }
+            built = builder.next(), if builder.running.is_some() => {
+                match built {
+                    Ok(p) => app.on_presented(p),
+                    Err(e) if e.is_panic() => {
+                        return Err(eyre!("building the model panicked; the dashboard stopped"));
+                    }
+                    Err(_) => {}
+                }
+                dirty = true;
             }
             _ = clock.tick() => {
                 dirty |= app.on_tick(now_ms());

@@ -7,6 +7,7 @@
 
 pub mod cluster;
 pub mod fake_server;
+pub mod sim;
 pub mod tmux;
 
 use slotscope::lab::LabError;

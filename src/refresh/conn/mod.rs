@@ -25,13 +25,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, Client, ConnectionAddr, IntoConnectionInfo, Value};
+use redis::{AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo, Value};
 
+mod bounded;
 mod error;
 mod guard;
 mod redact;
 mod reply;
 
+pub use bounded::DEFAULT_MAX_REPLY_BYTES;
+use bounded::{Bounded, Tripwire};
 pub use error::{CommandError, classify_server_error};
 pub use guard::{check_allowed, command_name, is_read_command};
 pub use redact::{redact_args, sanitize};
@@ -46,6 +49,8 @@ use error::{classify_command_error, classify_connect_error};
 pub struct NodeConn {
     endpoint: Endpoint,
     conn: MultiplexedConnection,
+    wire: Tripwire,
+    max_reply_bytes: usize,
 }
 
 impl fmt::Debug for NodeConn {
@@ -69,25 +74,45 @@ impl NodeConn {
             .into_connection_info()
             .map_err(|e| ProbeError::ConnectFailed(sanitize(&e.to_string(), pw)))?;
         let redis_settings = info.redis_settings().clone().set_skip_set_lib_name();
-        let info = info.set_redis_settings(redis_settings);
-        let client = Client::open(info)
-            .map_err(|e| ProbeError::ConnectFailed(sanitize(&e.to_string(), pw)))?;
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(opts.connect_timeout))
             .set_response_timeout(Some(opts.command_timeout));
+        let host = endpoint.host.trim_start_matches('[').trim_end_matches(']');
+        let stream = match tokio::time::timeout(
+            opts.connect_timeout,
+            tokio::net::TcpStream::connect((host, endpoint.port)),
+        )
+        .await
+        {
+            Err(_) => return Err(ProbeError::ConnectTimeout),
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                return Err(ProbeError::ConnectFailed("connection refused".into()));
+            }
+            Ok(Err(e)) => return Err(ProbeError::ConnectFailed(sanitize(&e.to_string(), pw))),
+            Ok(Ok(s)) => s,
+        };
+        let _ = stream.set_nodelay(true);
+        let wire = Tripwire::default();
+        let stream = Bounded::new(stream, opts.max_reply_bytes, wire.clone());
         let conn = match tokio::time::timeout(
             opts.connect_timeout,
-            client.get_multiplexed_async_connection_with_config(&config),
+            MultiplexedConnection::new_with_config(&redis_settings, stream, config),
         )
         .await
         {
             Err(_) => return Err(ProbeError::ConnectTimeout),
             Ok(Err(e)) => return Err(classify_connect_error(&e, pw)),
-            Ok(Ok(c)) => c,
+            Ok(Ok((c, driver))) => {
+                // The driver ends when the last handle of the connection is dropped.
+                tokio::spawn(driver);
+                c
+            }
         };
         let mut node = Self {
             endpoint: endpoint.clone(),
             conn,
+            wire,
+            max_reply_bytes: opts.max_reply_bytes,
         };
         if let Some(password) = pw {
             let mut auth = vec!["AUTH".to_owned()];
@@ -147,6 +172,9 @@ impl NodeConn {
         let mut conn = self.with_response_timeout(timeout, opts);
         match tokio::time::timeout(timeout, conn.send_packed_command(&cmd)).await {
             Err(_) => Err(CommandError::Timeout { command: name }),
+            Ok(Err(_)) if self.wire.tripped() => Err(CommandError::Oversized {
+                limit: self.max_reply_bytes,
+            }),
             Ok(Err(e)) => Err(classify_command_error(&e, &name, pw)),
             Ok(Ok(v)) => match value_error(&v) {
                 Some(CommandError::Server { code, message }) => Err(CommandError::Server {
@@ -180,6 +208,9 @@ impl NodeConn {
         let mut conn = self.with_response_timeout(timeout, opts);
         match tokio::time::timeout(timeout, conn.send_packed_commands(&pipe, 0, cmds.len())).await {
             Err(_) => Err(CommandError::Timeout { command: name }),
+            Ok(Err(_)) if self.wire.tripped() => Err(CommandError::Oversized {
+                limit: self.max_reply_bytes,
+            }),
             Ok(Err(e)) => Err(classify_command_error(&e, &name, opts.password.as_ref())),
             Ok(Ok(v)) if v.len() == cmds.len() => Ok(v),
             Ok(Ok(v)) => Err(CommandError::Protocol(format!(
