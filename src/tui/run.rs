@@ -107,9 +107,13 @@ pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<Dashboa
         // stderr may be gone (SSH hang-up): never panic on printing.
         let _ = writeln!(std::io::stderr(), "{note}");
     }
-    res.map(|()| DashboardEnd {
+    let end = DashboardEnd {
         fix_interrupted: fix_interrupted(&app),
-    })
+    };
+    // The process ends now: freeing a large cluster's model and views one allocation at a
+    // time would delay the exit after `q` for nothing.
+    std::mem::forget(app);
+    res.map(|()| end)
 }
 
 /// Resolve the colour choice against the process environment (`NO_COLOR` set and non-empty).
