@@ -45,6 +45,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH", env = "SLOTSCOPE_AUDIT_LOG")]
     pub audit_log: Option<PathBuf>,
 
+    /// Record every refresh of the dashboard (or the demo) to this file (docs/recording.md).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+
     /// Print help.
     #[arg(long, action = ArgAction::Help, global = true)]
     pub help: Option<bool>,
@@ -58,6 +62,41 @@ pub enum Command {
     Fix(FixCommandArgs),
     /// Start a throwaway local cluster, break it, and open the dashboard on it.
     Demo(DemoArgs),
+    /// Record refreshes of the cluster to a file (docs/recording.md), without the dashboard.
+    Record(RecordArgs),
+    /// Open the dashboard on a recording (no network access; repairs disabled).
+    Replay(ReplayArgs),
+}
+
+/// Options of `slotscope record`.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+
+    /// The recording to write (replaced if it exists).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// Stop after N refreshes.
+    #[arg(long, value_name = "N", conflicts_with = "duration")]
+    pub count: Option<u64>,
+
+    /// Stop after this many seconds (default: until Ctrl-C).
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<f64>,
+}
+
+/// Options of `slotscope replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The recording (from `slotscope record`, `--record` or a dashboard snapshot).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Open at this refresh (see `check --at`).
+    #[arg(long, value_name = "WHEN")]
+    pub at: Option<String>,
 }
 
 /// How to reach the cluster.
@@ -113,6 +152,11 @@ pub struct UiArgs {
     #[allow(clippy::doc_markdown)] // this doc comment is the `--help` text, printed as written
     #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
+
+    /// Leave the mouse to the terminal: no clicks or wheel in the dashboard (while the mouse
+    /// is captured, Shift+drag still selects text in most terminals).
+    #[arg(long, global = true)]
+    pub no_mouse: bool,
 }
 
 /// The `--color` values.
@@ -151,9 +195,36 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
 
-    /// Print the documented JSON document instead of text (schema: docs/check-json.md).
-    #[arg(long)]
+    /// Print the documented JSON document instead of text (schema: docs/check-json.md);
+    /// the same as --format json.
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+
+    /// Diagnose a recorded refresh instead of the live cluster (no network access).
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
+
+    /// With --replay: which refresh: N (1 is the first), last (default), +SECONDS after the
+    /// start, HH:MM[:SS] (UTC), YYYY-MM-DDTHH:MM:SSZ or Unix milliseconds.
+    #[arg(long, value_name = "WHEN", requires = "replay")]
+    pub at: Option<String>,
+
+    /// Output format: text (first line: the verdict), json, nagios (plugin output with
+    /// perfdata) or prometheus (text exposition for the textfile collector of node exporter).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<crate::commands::check::Format>,
+}
+
+impl CheckArgs {
+    /// The output format (`--json` is `--format json`).
+    #[must_use]
+    pub fn format(&self) -> crate::commands::check::Format {
+        match self.format {
+            Some(f) => f,
+            None if self.json => crate::commands::check::Format::Json,
+            None => crate::commands::check::Format::Text,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -237,6 +308,20 @@ impl Cli {
             interval_secs: self.ui.interval,
             color: self.ui.color.into(),
             audit_log: self.audit_log.clone(),
+            mouse: !self.ui.no_mouse,
+            record: self.record.clone(),
+        }
+    }
+}
+
+impl RecordArgs {
+    /// The record command's settings.
+    #[must_use]
+    pub fn options(&self) -> crate::commands::record::RecordOptions {
+        crate::commands::record::RecordOptions {
+            out: self.out.clone(),
+            count: self.count,
+            duration_secs: self.duration,
         }
     }
 }

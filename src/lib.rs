@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod commands;
 pub mod fix;
 pub mod lab;
+pub mod record;
 pub mod refresh;
 pub mod tui;
 pub mod ui;

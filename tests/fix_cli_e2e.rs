@@ -386,3 +386,111 @@ fn no_redis_answering_exits_3_like_check() {
     assert!(audit_lines(&audit_path).is_empty());
     drop(server);
 }
+
+/// The ids of every node `check --json` lists, as the executor sees the cluster before a fix.
+fn cluster_id(lab: &Lab) -> String {
+    let seed = lab.endpoint(lab.running()[0]).to_string();
+    let o = Command::new(common::BIN)
+        .args(["check", "--json", &seed])
+        .env("REDISCLI_AUTH", lab.password().unwrap_or_default())
+        .output()
+        .unwrap();
+    let doc: Json = serde_json::from_slice(&o.stdout).unwrap();
+    let ids: Vec<slotscope::cluster::types::NodeId> = doc["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["id"].as_str())
+        .map(slotscope::cluster::types::NodeId::from)
+        .collect();
+    slotscope::cluster::digest::cluster_id(&ids)
+}
+
+#[test]
+fn every_audit_record_names_the_plan_the_confirmation_and_the_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("audit-{cluster}.jsonl");
+    let template = template.to_str().unwrap();
+
+    // A plain yes typed at the prompt, into one file per cluster.
+    let (lab, _report) = start(Scenario::InterruptedReshard, false);
+    let id_of_cluster = cluster_id(&lab);
+    let plans = plans_json(&lab, &[]);
+    let plan = plans
+        .iter()
+        .find(|p| p["recommended"] == true && p["confirmation"]["kind"] == "simple")
+        .unwrap_or_else(|| panic!("no plain-yes plan: {plans:#?}"));
+    let seed = lab.endpoint(lab.running()[0]).to_string();
+    let mut child = Command::new(common::BIN)
+        .args(["fix", "--apply", plan["id"].as_str().unwrap()])
+        .args(["--audit-log", template, &seed])
+        .env_remove("REDISCLI_AUTH")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        child.stdin.take().unwrap().write_all(b"y\n").unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    assert!(
+        !dir.path().join("audit-{cluster}.jsonl").exists(),
+        "the placeholder must not become a file name"
+    );
+    let file = dir.path().join(format!("audit-{id_of_cluster}.jsonl"));
+    let records = AuditLog::new(file.clone()).read_all().unwrap();
+    assert!(!records.is_empty(), "no records in {}", file.display());
+    for r in &records {
+        assert_eq!(r.plan, plan["id"].as_str().unwrap());
+        assert_eq!(r.plan_title, plan["title"].as_str().unwrap());
+        assert_eq!(
+            r.confirmation,
+            Some(slotscope::fix::audit::ConfirmationGiven::Plain)
+        );
+        assert_eq!(r.cluster_id.as_deref(), Some(id_of_cluster.as_str()));
+    }
+    let raw = std::fs::read_to_string(&file).unwrap();
+    assert!(raw.contains("\"confirmation\":\"plain\""), "{raw}");
+
+    // --yes --accept-data-loss on another cluster: its own file.
+    let (other, _report) = start(Scenario::DeadMasterNoReplica, false);
+    let other_id = cluster_id(&other);
+    assert_ne!(other_id, id_of_cluster);
+    let plans = plans_json(&other, &[]);
+    let reassign = plans
+        .iter()
+        .find(|p| p["kind"] == "reassign_slots")
+        .unwrap_or_else(|| panic!("no reassign plan: {plans:#?}"));
+    let id = reassign["id"].as_str().unwrap();
+    let o = fix(
+        &other,
+        &[
+            "--apply",
+            id,
+            "--yes",
+            "--accept-data-loss",
+            "--audit-log",
+            template,
+        ],
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    let records = AuditLog::new(dir.path().join(format!("audit-{other_id}.jsonl")))
+        .read_all()
+        .unwrap();
+    assert!(!records.is_empty());
+    for r in &records {
+        assert_eq!(
+            r.confirmation,
+            Some(slotscope::fix::audit::ConfirmationGiven::YesAcceptDataLoss)
+        );
+        assert_eq!(r.cluster_id.as_deref(), Some(other_id.as_str()));
+        assert_eq!(r.plan_title, reassign["title"].as_str().unwrap());
+    }
+    // The first cluster's file did not change.
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), raw);
+}

@@ -1,5 +1,6 @@
 //! User intents ([`Action`], imperative) and work that needs I/O ([`Effect`]).
 
+use super::console::NodeRequest;
 use crate::fix::FixPlan;
 
 /// What the user asked for. Produced by the keymap; applied by [`super::App::update`].
@@ -71,6 +72,26 @@ pub enum Action {
     DialogNext,
     /// Dialog: move focus to the previous button.
     DialogPrev,
+    /// Copy the selected finding, the plan in view or a command's output (OSC 52).
+    Copy,
+    /// Command line: the previous line of the history.
+    HistoryPrev,
+    /// Command line: the next line of the history.
+    HistoryNext,
+    /// Command line: complete the last word to a node address.
+    Complete,
+    /// Replay: one refresh back.
+    ReplayPrev,
+    /// Replay: one refresh forward.
+    ReplayNext,
+    /// Replay: back to the previous change of the findings.
+    ReplayJumpBack,
+    /// Replay: on to the next change of the findings.
+    ReplayJumpForward,
+    /// Start or stop recording the refreshes to a file.
+    ToggleRecording,
+    /// Write the refresh on screen, its `check --json` and a report into a directory.
+    WriteSnapshot,
 }
 
 /// Work the event loop must do on behalf of the app (the app itself does no I/O).
@@ -86,4 +107,20 @@ pub enum Effect {
     /// The user confirmed quitting while a fix runs: ask the executor to stop before its next
     /// step, and leave once it has stopped.
     AbandonFixAndQuit,
+    /// Run read-only commands on one node, off the event loop; the reply comes back through
+    /// [`super::App::on_node_reply`].
+    NodeCommand(NodeRequest),
+    /// Put this text on the clipboard (OSC 52).
+    Copy(String),
+    /// Recording and snapshots: files the session writes.
+    Session(SessionEffect),
+}
+
+/// Files the dashboard writes on request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionEffect {
+    /// Start or stop recording.
+    ToggleRecording,
+    /// Write the postmortem snapshot of the refresh on screen.
+    WriteSnapshot,
 }

@@ -399,7 +399,9 @@ pub fn incident_plans(
 }
 
 /// Findings about slots that are not served: their chooser offers every plan that addresses
-/// those slots or nodes, not only the plans made for that kind of finding.
+/// those slots or nodes, not only the plans made for that kind of finding. With
+/// `cluster-require-full-coverage no` the slots are just as unserved: the plan that serves them
+/// again comes before the revert of the setting (which alone would take every slot down).
 #[must_use]
 pub fn is_down_finding(kind: FindingKind) -> bool {
     matches!(
@@ -408,6 +410,7 @@ pub fn is_down_finding(kind: FindingKind) -> bool {
             | FindingKind::MasterDown
             | FindingKind::UncoveredSlots
             | FindingKind::MajorityLost
+            | FindingKind::FullCoverageOff
     )
 }
 
@@ -532,6 +535,18 @@ impl super::App {
     pub(super) fn on_fix_action(&mut self, action: super::Action) -> Option<Effect> {
         use super::Action as A;
         let read_only = self.read_only;
+        if self.replay.is_some()
+            && matches!(action, A::Submit | A::Activate)
+            && self
+                .fix
+                .as_ref()
+                .is_some_and(|d| d.stage == FixStage::Confirm && d.focus == DialogButton::Run)
+        {
+            self.message = Some(
+                "replay: repairs are disabled (the plan is shown as it was offered then)".into(),
+            );
+            return None;
+        }
         let Some(d) = self.fix.as_mut() else {
             self.mode = super::Mode::Normal;
             return None;
@@ -594,3 +609,7 @@ impl super::App {
         effect
     }
 }
+
+#[cfg(test)]
+#[path = "fix_tests.rs"]
+mod tests;

@@ -127,6 +127,19 @@ impl HeatGrid {
         (first, last)
     }
 
+    /// The first slot of the bucket drawn in cell `(x, y)` (its upper half, in colour),
+    /// if a bucket is drawn there.
+    #[must_use]
+    pub fn slot_at(&self, x: u16, y: u16) -> Option<usize> {
+        if !self.map.contains(ratatui::layout::Position::new(x, y)) {
+            return None;
+        }
+        let px = usize::from(x - self.map.x);
+        let py = usize::from(y - self.map.y) * usize::from(self.pixels_per_cell);
+        let b = py * self.cols() + px;
+        (b < self.buckets()).then(|| self.bucket_range(b).0)
+    }
+
     /// Cell position and half (true = upper) of a bucket.
     #[must_use]
     pub fn cell_of(&self, b: usize) -> Option<(u16, u16, bool)> {

@@ -38,6 +38,8 @@ pub enum Scope {
     Running,
     /// The fix dialog once the run is over: its result (done, refused, failed) stays on screen.
     Result,
+    /// The output of a node command (`:info`, `:slowlog`, `:latency`, `:cmd`).
+    Output,
 }
 
 impl Scope {
@@ -56,6 +58,7 @@ impl Scope {
             Self::Dialog => "Fix dialog (confirmation, progress, result)",
             Self::Running => "While a fix runs (the fix dialog keys apply too)",
             Self::Result => "Fix result (after a run)",
+            Self::Output => "Command output (:info, :slowlog, :latency, :cmd)",
         }
     }
 }
@@ -326,7 +329,7 @@ pub static KEYMAP: &[Binding] = &[
         S::Global,
         Key::ch(':'),
         A::StartCommand,
-        "command line (:q, :node ADDR, :slot N)",
+        "command line (:q :node :slot :info :slowlog :latency :cmd :goto)",
         Some("cmd"),
     ),
     b(
@@ -342,6 +345,55 @@ pub static KEYMAP: &[Binding] = &[
         A::OpenFixDialog,
         "repair the worst finding (or the selected one)",
         Some("fix"),
+    ),
+    b(
+        S::Global,
+        Key::ch('y'),
+        A::Copy,
+        "copy the selected finding and its plan's commands (3 Findings) to the clipboard",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch('R'),
+        A::ToggleRecording,
+        "record the refreshes to a file (start / stop)",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch('P'),
+        A::WriteSnapshot,
+        "postmortem snapshot of this refresh (a new directory)",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch('['),
+        A::ReplayPrev,
+        "replay: previous refresh",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch(']'),
+        A::ReplayNext,
+        "replay: next refresh",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch('{'),
+        A::ReplayJumpBack,
+        "replay: previous change of the findings",
+        None,
+    ),
+    b(
+        S::Global,
+        Key::ch('}'),
+        A::ReplayJumpForward,
+        "replay: next change of the findings",
+        None,
     ),
     b(
         S::Heatmap,
@@ -461,6 +513,13 @@ pub static KEYMAP: &[Binding] = &[
     b(S::Chooser, Key::ch('j'), A::MoveDown, "next plan", None),
     b(
         S::Chooser,
+        Key::ch('y'),
+        A::Copy,
+        "copy the commands of the plan under the cursor",
+        None,
+    ),
+    b(
+        S::Chooser,
         Key::plain(K::Esc),
         A::Back,
         "back to the dashboard",
@@ -539,6 +598,20 @@ pub static KEYMAP: &[Binding] = &[
         None,
     ),
     b(
+        S::Dialog,
+        Key::ch('y'),
+        A::Copy,
+        "copy the plan's commands, as shown (Ctrl-Y while a word is typed)",
+        None,
+    ),
+    b(
+        S::Dialog,
+        Key::ctrl('y'),
+        A::Copy,
+        "copy the plan's commands, as shown (Ctrl-Y while a word is typed)",
+        Some("copy"),
+    ),
+    b(
         S::Running,
         Key::ch('q'),
         A::Quit,
@@ -597,6 +670,71 @@ pub static KEYMAP: &[Binding] = &[
         Key::plain(K::Backspace),
         A::DeleteChar,
         "delete a character",
+        None,
+    ),
+    b(
+        S::Input,
+        Key::plain(K::Up),
+        A::HistoryPrev,
+        "command line: previous command (history)",
+        None,
+    ),
+    b(
+        S::Input,
+        Key::plain(K::Down),
+        A::HistoryNext,
+        "command line: next command (history)",
+        None,
+    ),
+    b(
+        S::Input,
+        Key::plain(K::Tab),
+        A::Complete,
+        "command line: complete a node address",
+        None,
+    ),
+    b(
+        S::Output,
+        Key::plain(K::Esc),
+        A::Back,
+        "close",
+        Some("close"),
+    ),
+    b(S::Output, Key::ch('q'), A::Back, "close", None),
+    b(S::Output, Key::plain(K::Up), A::MoveUp, "scroll up", None),
+    b(S::Output, Key::ch('k'), A::MoveUp, "scroll up", None),
+    b(
+        S::Output,
+        Key::plain(K::Down),
+        A::MoveDown,
+        "scroll down",
+        Some("scroll"),
+    ),
+    b(S::Output, Key::ch('j'), A::MoveDown, "scroll down", None),
+    b(S::Output, Key::plain(K::PageUp), A::PageUp, "page up", None),
+    b(
+        S::Output,
+        Key::plain(K::PageDown),
+        A::PageDown,
+        "page down",
+        None,
+    ),
+    b(S::Output, Key::plain(K::Home), A::MoveTop, "top", None),
+    b(S::Output, Key::ch('g'), A::MoveTop, "top", None),
+    b(S::Output, Key::plain(K::End), A::MoveBottom, "bottom", None),
+    b(S::Output, Key::ch('G'), A::MoveBottom, "bottom", None),
+    b(
+        S::Output,
+        Key::ch('y'),
+        A::Copy,
+        "copy the output to the clipboard",
+        Some("copy"),
+    ),
+    b(
+        S::Result,
+        Key::ch('y'),
+        A::Copy,
+        "copy the plan's commands",
         None,
     ),
 ];
@@ -681,6 +819,47 @@ pub fn help_rows() -> Vec<(Scope, Vec<(String, &'static str)>)> {
     out
 }
 
+/// The mouse and the clipboard (the help overlay and `docs/keybindings.md`).
+pub const MOUSE_AND_CLIPBOARD: &str = "\n## Mouse and clipboard\n\n\
+The mouse is captured unless slotscope runs with `--no-mouse`: a click focuses the pane under \
+it and selects the slot (heatmap), the row (node table, findings, migrations, timeline) or \
+the plan (fix chooser) there; the wheel scrolls the list or overlay under it. While the mouse \
+is captured, hold Shift to select text with the mouse as usual (most terminals; \
+Option/Alt in some macOS terminals).\n\n\
+`y` copies to the clipboard with OSC 52 (works over SSH and in tmux with \
+`set -g set-clipboard on`): in the findings, the selected finding with the commands of its \
+recommended plan; in the fix chooser or a plan, the plan's commands exactly as shown \
+(`redis-cli` lines, passwords masked as `***`: a password is never copied); in a command's \
+output, the output. The status line says what was copied and how many bytes.\n";
+
+/// The mouse, the clipboard and the `:` node commands in a few words (the `?` overlay).
+pub const MOUSE_AND_COMMANDS_HELP: &str = "Mouse: a click focuses a pane and selects the slot \
+or row under it; the wheel scrolls. While the mouse is captured, Shift+drag selects text \
+(--no-mouse leaves the mouse to the terminal). y copies with OSC 52: the selected finding and \
+its plan's commands, a plan's commands (as shown, passwords masked), a command's output. \
+Node commands (reads only, never sent otherwise): :info [NODE] [SECTION] · :slowlog [NODE] [N] \
+· :latency [NODE] · :cmd [NODE] COMMAND ARGS. NODE is host:port or an id prefix (6+ hex); \
+without it, the node selected in the node table. Tab completes an address, ↑↓ the history.";
+
+/// The node commands of the `:` line (`docs/keybindings.md`).
+const NODE_COMMANDS: &str = "\
+| `:info [NODE] [SECTION...]` | `INFO` of a node, in the output overlay |\n\
+| `:slowlog [NODE] [N]` | `SLOWLOG GET N` (default 10) |\n\
+| `:latency [NODE]` | `LATENCY LATEST` and `LATENCY DOCTOR` |\n\
+| `:cmd [NODE] COMMAND [ARG...]` | any read-only command, e.g. `:cmd CLUSTER COUNTKEYSINSLOT 5` |\n\
+\n\
+NODE is a node's `host:port`, or a prefix of its id (at least 6 hex digits, matching one \
+node); left out, the command goes to the node under the node-table cursor (which follows \
+the heatmap cursor's owner). Tab completes a node address; ↑↓ walk the history.\n\n\
+The `:` line only ever sends reads, with or without `--read-only`: one classifier of command \
+names (`src/cluster/commands.rs`, an allow-list of commands that read) decides for it and for \
+the `--read-only` guard of every connection. Writes, admin, blocking and dangerous commands \
+(`SET`, `CONFIG SET`, `CLUSTER SETSLOT`, `BLPOP`, `MONITOR`, `KEYS`, `FLUSHALL`, ...) are \
+refused on the status line and never sent; repairs go through `x` and their plans, which \
+`--read-only` refuses as a whole. Commands run off the event loop on their own read-only \
+connection, with the dashboard's connect and command timeouts: a node that does not answer \
+shows the timeout in the overlay, the dashboard keeps running.\n";
+
 /// The incident contract: the keys from launch to a repaired cluster (kept by
 /// `tests/tui_incident_e2e.rs` in a real terminal).
 const INCIDENT_CONTRACT: &str = "\n## The incident contract\n\n\
@@ -735,11 +914,12 @@ pub fn markdown() -> String {
          the `?` overlay). A test fails when this file drifts from the table; regenerate with \
          `UPDATE_DOCS=1 cargo test --lib app::keymap`.\n\n\
          In the filter and command lines, and in a fix dialog that asks for a typed word, every \
-         other printable key is typed. The mouse is not captured.\n",
+         other printable key is typed.\n",
     );
     s.push('\n');
     s.push_str(QUIT_WHILE_FIXING);
     s.push('\n');
+    s.push_str(MOUSE_AND_CLIPBOARD);
     s.push_str(INCIDENT_CONTRACT);
     s.push_str(&heatmap_legend());
     for (scope, rows) in help_rows() {
@@ -757,8 +937,11 @@ pub fn markdown() -> String {
          | Command | Effect |\n|---|---|\n\
          | `:q` | quit |\n\
          | `:node ADDR` | select the node whose address or id contains ADDR |\n\
-         | `:slot N` | move the heatmap cursor to slot N and show its owner |\n",
+         | `:slot N` | move the heatmap cursor to slot N and show its owner |\n\
+         | `:goto WHEN` | in a replay: show refresh N, `last`, `+SECONDS` after the start, \
+         `HH:MM[:SS]` (UTC) or `YYYY-MM-DDTHH:MM:SSZ` |\n",
     );
+    s.push_str(NODE_COMMANDS);
     s
 }
 

@@ -8,11 +8,16 @@
 
 pub mod action;
 pub mod color;
+pub mod console;
+mod copy;
 pub mod fix;
 pub mod heat;
 pub mod keymap;
+mod mouse;
 mod navigate;
 mod node_order;
+pub mod replay;
+pub mod roles;
 #[cfg(any(test, feature = "testkit"))]
 pub mod sample;
 pub mod timeline;
@@ -24,7 +29,7 @@ use std::time::Duration;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
-pub use action::{Action, Effect};
+pub use action::{Action, Effect, SessionEffect};
 pub use fix::{DialogButton, FixDialog, FixStage, FixTarget};
 pub use keymap::{KEYMAP, Key, Scope};
 pub use timeline::{ChangeKind, TimelineEvent, diff_models};
@@ -98,6 +103,8 @@ pub enum Mode {
     NodeDetail(NodeKey),
     /// The fix dialog ([`App::fix`]): it captures every key.
     Fix,
+    /// The output of a node command (`:info`, ...), [`App::console`].
+    Output,
 }
 
 /// A node as the user picked it, stable across refreshes (a failover reorders the model's
@@ -307,6 +314,12 @@ pub struct App {
     pub timeline_frozen_len: Option<usize>,
     /// Progress per open slot.
     pub migrations: BTreeMap<Slot, MigrationProgress>,
+    /// Master ↔ replica flips per node since the start.
+    pub role_changes: roles::RoleChanges,
+    /// The `:` line's history and the node command output overlay.
+    pub console: console::Console,
+    /// Clicks and the wheel are taken (off with `--no-mouse`: mouse reports are ignored).
+    pub mouse: bool,
     /// Last model received (frozen or not), for timeline diffs: shared with the presented
     /// (or pending) snapshot, so at most one earlier model stays alive.
     last_model: Option<Arc<ClusterModel>>,
@@ -335,6 +348,10 @@ pub struct App {
     pub quit_armed_at_ms: Option<u64>,
     /// The user abandoned the running fix: it stops after its current step, then we quit.
     pub abandoning_fix: bool,
+    /// The recording on screen, in a replay.
+    pub replay: Option<replay::Replay>,
+    /// The recording being written, in the live dashboard.
+    pub recording: Option<replay::RecordingStatus>,
 }
 
 /// How long a first Ctrl-C / `q` during a fix waits for the second one.
@@ -378,6 +395,9 @@ impl App {
             timeline: VecDeque::new(),
             timeline_frozen_len: None,
             migrations: BTreeMap::new(),
+            role_changes: roles::RoleChanges::default(),
+            console: console::Console::default(),
+            mouse: true,
             last_model: None,
             now_ms: 0,
             interval,
@@ -391,6 +411,8 @@ impl App {
             should_quit: false,
             quit_armed_at_ms: None,
             abandoning_fix: false,
+            replay: None,
+            recording: None,
         }
     }
 
@@ -473,6 +495,7 @@ impl App {
         let at = p.snapshot.finished_at_ms;
         self.now_ms = self.now_ms.max(at);
         if let Some(old) = &self.last_model {
+            self.role_changes.observe(old, &p.model, at);
             let events = diff_models(old, &p.model, at);
             for e in events {
                 self.timeline.push_front(e);
@@ -519,7 +542,7 @@ impl App {
         self.migrations = next;
     }
 
-    fn present(&mut self, p: Presented) {
+    pub(crate) fn present(&mut self, p: Presented) {
         let keep = self
             .selected_node()
             .and_then(|i| self.model().and_then(|m| m.nodes.get(i)))
@@ -548,6 +571,10 @@ impl App {
 
     /// The clock ticked. Returns whether anything on screen changes (the age label).
     pub fn on_tick(&mut self, now_ms: u64) -> bool {
+        if self.replay.is_some() {
+            // A replay's clock is the refresh on screen.
+            return false;
+        }
         let before = self.data_age_ms().map(|a| a / 1000);
         let stale = self.is_stale();
         self.now_ms = now_ms;
@@ -586,6 +613,7 @@ impl App {
             Mode::Help => vec![Scope::Help],
             Mode::Filter | Mode::Command => vec![Scope::Input],
             Mode::NodeDetail(_) => vec![Scope::Detail],
+            Mode::Output => vec![Scope::Output],
             Mode::Fix => match self.fix.as_ref().map(|d| d.stage) {
                 Some(FixStage::Choose) => vec![Scope::Chooser],
                 Some(FixStage::Running) => vec![Scope::Running, Scope::Dialog],
@@ -645,6 +673,18 @@ impl App {
     /// A key was pressed: look it up and apply it.
     pub fn on_key(&mut self, ev: KeyEvent) -> Option<Effect> {
         let key = Key::from_event(&ev);
+        // While a plan asks for a typed word, printable keys are typed (`y` included).
+        let typing = self.mode == Mode::Fix
+            && self
+                .fix
+                .as_ref()
+                .is_some_and(|d| d.stage == FixStage::Confirm && d.required_word().is_some());
+        if typing
+            && key.mods.is_empty()
+            && let KeyCode::Char(c) = ev.code
+        {
+            return self.update(Action::InsertChar(c));
+        }
         let action =
             keymap::lookup(&self.scopes(), key).or_else(|| match (&self.mode, ev.code) {
                 (Mode::Filter | Mode::Command, KeyCode::Char(c)) if key.mods.is_empty() => {
@@ -667,6 +707,9 @@ impl App {
     pub fn update(&mut self, action: Action) -> Option<Effect> {
         if !matches!(action, Action::InsertChar(_) | Action::DeleteChar) {
             self.message = None;
+        }
+        if action == Action::Copy {
+            return self.copy_selection();
         }
         if self.mode == Mode::Fix && action != Action::Quit {
             return self.on_fix_action(action);
@@ -737,7 +780,24 @@ impl App {
                     self.apply_filter();
                 }
             }
-            Action::DialogNext | Action::DialogPrev => {}
+            Action::HistoryPrev | Action::HistoryNext if self.mode == Mode::Command => {
+                self.prompt_history(action == Action::HistoryPrev);
+            }
+            Action::Complete if self.mode == Mode::Command => self.prompt_complete(),
+            Action::DialogNext
+            | Action::DialogPrev
+            | Action::Copy
+            | Action::HistoryPrev
+            | Action::HistoryNext
+            | Action::Complete => {}
+            Action::ReplayPrev => self.replay_step(false),
+            Action::ReplayNext => self.replay_step(true),
+            Action::ReplayJumpBack => self.replay_jump(false),
+            Action::ReplayJumpForward => self.replay_jump(true),
+            Action::ToggleRecording => {
+                return Some(Effect::Session(SessionEffect::ToggleRecording));
+            }
+            Action::WriteSnapshot => return Some(Effect::Session(SessionEffect::WriteSnapshot)),
         }
         None
     }
@@ -750,11 +810,12 @@ impl App {
 
     fn on_back(&mut self) {
         match self.mode {
-            Mode::Help | Mode::NodeDetail(_) => self.mode = Mode::Normal,
+            Mode::Help | Mode::NodeDetail(_) | Mode::Output => self.mode = Mode::Normal,
             Mode::Fix => self.close_fix_dialog(),
             Mode::Command => {
                 self.mode = Mode::Normal;
                 self.input.clear();
+                self.console.history_pos = None;
             }
             Mode::Filter => {
                 self.mode = Mode::Normal;
@@ -801,6 +862,8 @@ impl App {
             Mode::Command => {
                 let cmd = std::mem::take(&mut self.input);
                 self.mode = Mode::Normal;
+                self.console.remember(&cmd);
+                self.console.history_pos = None;
                 return self.run_command(cmd.trim());
             }
             _ => {}

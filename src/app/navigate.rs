@@ -12,9 +12,12 @@ use crate::cluster::slots::SLOT_COUNT;
 impl App {
     /// Run a `:` command.
     pub fn run_command(&mut self, cmd: &str) -> Option<Effect> {
-        let mut parts = cmd.split_whitespace();
-        let head = parts.next().unwrap_or("");
-        let arg = parts.next();
+        let words: Vec<&str> = cmd.split_whitespace().collect();
+        let head = words.first().copied().unwrap_or("");
+        let arg = words.get(1).copied();
+        if super::console::is_node_command(head) {
+            return self.run_node_command(head, &words[1..]);
+        }
         match (head, arg) {
             ("q" | "q!" | "quit" | "qa", _) => {
                 self.should_quit = true;
@@ -29,6 +32,12 @@ impl App {
                 Ok(s) if usize::from(s) < SLOT_COUNT => self.jump_to_slot(usize::from(s)),
                 _ => self.message = Some(format!("not a slot number (0-16383): {a}")),
             },
+            ("goto" | "go", Some(_)) => {
+                let arg = cmd
+                    .split_once(char::is_whitespace)
+                    .map_or("", |(_, a)| a.trim());
+                self.replay_goto(arg);
+            }
             ("help", _) => {
                 self.help_scroll = 0;
                 self.viewport.forget_overlay();
@@ -37,7 +46,7 @@ impl App {
             ("", _) => {}
             _ => {
                 self.message = Some(format!(
-                    "unknown command :{cmd} (try :q, :node ADDR, :slot N)"
+                    "unknown command :{cmd} (try :q, :node ADDR, :slot N, :info [NODE], :goto WHEN)"
                 ));
             }
         }
@@ -169,6 +178,13 @@ impl App {
             Mode::NodeDetail(_) => {
                 let max = self.viewport.detail_max_scroll();
                 self.detail_scroll = scroll_by(self.detail_scroll, delta, max);
+                return;
+            }
+            Mode::Output => {
+                let max = self.viewport.output_max_scroll();
+                if let Some(v) = self.console.output.as_mut() {
+                    v.scroll = scroll_by(v.scroll, delta, max);
+                }
                 return;
             }
             _ => {}

@@ -138,6 +138,7 @@ pub fn model(
         disagreements: Vec::new(),
         uncovered_keys: BTreeMap::new(),
         progress: crate::cluster::progress::Progress::default(),
+        slot_migrations: Vec::new(),
     };
     let findings = findings(&model, scenario, masters, replicas);
     let snapshot = ClusterSnapshot {

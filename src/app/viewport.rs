@@ -6,9 +6,46 @@
 //! cells (drawing only ever sees `&App`), and the next key reads them: a key never runs the
 //! layout.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use ratatui::layout::Rect;
+
+use super::Pane;
+
+/// A list a click can select a row of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListId {
+    /// A pane's list (node table, findings, migrations, timeline).
+    Pane(Pane),
+    /// The plans of the fix chooser.
+    Plans,
+}
+
+/// Where a list's rows were drawn: `items[i]` is the item on row `rows.y + i` (`None`: a row
+/// that belongs to no item, e.g. a finding's details).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListRows {
+    /// Which list.
+    pub list: ListId,
+    /// The rows area.
+    pub rows: Rect,
+    /// The item on each row.
+    pub items: Vec<Option<usize>>,
+}
+
+impl ListRows {
+    /// The item drawn at screen position `(x, y)`, if any.
+    #[must_use]
+    pub fn item_at(&self, x: u16, y: u16) -> Option<usize> {
+        if !self.rows.contains(ratatui::layout::Position::new(x, y)) {
+            return None;
+        }
+        self.items
+            .get(usize::from(y - self.rows.y))
+            .copied()
+            .flatten()
+    }
+}
 
 /// Geometry recorded by the last draw.
 #[derive(Debug, Default)]
@@ -19,6 +56,12 @@ pub struct Viewport {
     help_max_scroll: Cell<Option<usize>>,
     /// How far the node detail overlay can scroll, once drawn.
     detail_max_scroll: Cell<Option<usize>>,
+    /// How far the command output overlay can scroll, once drawn.
+    output_max_scroll: Cell<Option<usize>>,
+    /// Each pane's area as last drawn (mouse hit-testing).
+    panes: RefCell<Vec<(Pane, Rect)>>,
+    /// Each list's rows as last drawn (mouse hit-testing).
+    lists: RefCell<Vec<ListRows>>,
 }
 
 impl Viewport {
@@ -55,10 +98,61 @@ impl Viewport {
         self.detail_max_scroll.set(Some(max));
     }
 
+    /// How far the command output overlay can scroll, if it has been drawn since it opened.
+    #[must_use]
+    pub fn output_max_scroll(&self) -> Option<usize> {
+        self.output_max_scroll.get()
+    }
+
+    /// Record how far the command output overlay can scroll.
+    pub fn record_output_max_scroll(&self, max: usize) {
+        self.output_max_scroll.set(Some(max));
+    }
+
     /// An overlay opened: what was recorded for the previous one no longer holds.
     pub fn forget_overlay(&self) {
         self.help_max_scroll.set(None);
         self.detail_max_scroll.set(None);
+        self.output_max_scroll.set(None);
+    }
+
+    /// A new frame starts: forget where panes and lists were.
+    pub fn start_frame(&self) {
+        self.panes.borrow_mut().clear();
+        self.lists.borrow_mut().clear();
+    }
+
+    /// Record where a pane was drawn.
+    pub fn record_pane(&self, pane: Pane, area: Rect) {
+        self.panes.borrow_mut().push((pane, area));
+    }
+
+    /// Record where a list's rows were drawn.
+    pub fn record_list(&self, list: ListRows) {
+        let mut lists = self.lists.borrow_mut();
+        lists.retain(|l| l.list != list.list);
+        lists.push(list);
+    }
+
+    /// The pane drawn at `(x, y)`, if any.
+    #[must_use]
+    pub fn pane_at(&self, x: u16, y: u16) -> Option<Pane> {
+        let p = ratatui::layout::Position::new(x, y);
+        self.panes
+            .borrow()
+            .iter()
+            .find(|(_, r)| r.contains(p))
+            .map(|(pane, _)| *pane)
+    }
+
+    /// The item of `list` drawn at `(x, y)`, if any.
+    #[must_use]
+    pub fn item_at(&self, list: ListId, x: u16, y: u16) -> Option<usize> {
+        self.lists
+            .borrow()
+            .iter()
+            .find(|l| l.list == list)
+            .and_then(|l| l.item_at(x, y))
     }
 }
 
@@ -81,6 +175,26 @@ mod tests {
         assert_eq!(scroll_by(0, -1, Some(4)), 0);
         assert_eq!(scroll_by(0, 10, None), 10);
         assert_eq!(scroll_by(usize::MAX / 2, -1, Some(7)), 6);
+    }
+
+    #[test]
+    fn hit_testing_finds_panes_and_rows() {
+        let v = Viewport::default();
+        v.record_pane(Pane::Nodes, Rect::new(0, 10, 80, 8));
+        v.record_list(ListRows {
+            list: ListId::Pane(Pane::Nodes),
+            rows: Rect::new(0, 12, 80, 3),
+            items: vec![Some(4), None, Some(5)],
+        });
+        assert_eq!(v.pane_at(5, 11), Some(Pane::Nodes));
+        assert_eq!(v.pane_at(5, 9), None);
+        assert_eq!(v.item_at(ListId::Pane(Pane::Nodes), 3, 12), Some(4));
+        assert_eq!(v.item_at(ListId::Pane(Pane::Nodes), 3, 13), None);
+        assert_eq!(v.item_at(ListId::Pane(Pane::Nodes), 3, 14), Some(5));
+        assert_eq!(v.item_at(ListId::Pane(Pane::Nodes), 3, 15), None);
+        assert_eq!(v.item_at(ListId::Plans, 3, 12), None);
+        v.start_frame();
+        assert_eq!(v.pane_at(5, 11), None);
     }
 
     #[test]

@@ -117,6 +117,7 @@ fn report_for(nodes: ClusterNodes) -> NodeReport {
         },
         slot_keys: BTreeMap::new(),
         census: None,
+        slot_migrations: None,
         nodes,
     }
 }

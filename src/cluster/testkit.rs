@@ -208,6 +208,7 @@ impl ModelBuilder {
                 disagreements: Vec::new(),
                 uncovered_keys: BTreeMap::new(),
                 progress: crate::cluster::progress::Progress::default(),
+                slot_migrations: Vec::new(),
             },
         }
     }

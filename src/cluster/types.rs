@@ -484,6 +484,9 @@ pub struct NodeReport {
     /// (a replica, or the count failed: unknown, never zero).
     #[serde(default)]
     pub census: Option<crate::cluster::census::NodeCensus>,
+    /// `CLUSTER GETSLOTMIGRATIONS` (Valkey 9+); `None` when not asked or not answered.
+    #[serde(default)]
+    pub slot_migrations: Option<Vec<crate::cluster::slot_migrations::SlotMigrationJob>>,
 }
 
 /// One node's observation in one refresh cycle.

@@ -8,51 +8,104 @@ use std::io::IsTerminal as _;
 use serde::Serialize;
 
 use super::ExitCode;
-use crate::refresh::{ConnectOptions, Connector, observe_once};
+use super::monitoring;
+use crate::refresh::{ConnectOptions, Connector, ObserveError, observe_once};
 
 use crate::cluster::diagnose::{self, Finding, Severity};
 use crate::cluster::model::{ClusterModel, Reachability, Role, SlotState};
+use crate::cluster::slot_migrations::AtomicMigration;
 use crate::cluster::slots::{SLOT_COUNT, SlotRange, format_ranges};
 use crate::cluster::types::ClusterSnapshot;
 
 /// Version tag of the JSON document; bumped only on incompatible changes.
 pub const JSON_SCHEMA: &str = "slotscope.check/v1";
 
+/// How `check` prints its report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Readable text; the first line is the verdict.
+    #[default]
+    Text,
+    /// The documented JSON document (docs/check-json.md).
+    Json,
+    /// Nagios plugin output: `SLOTSCOPE OK - <verdict> | <perfdata>`.
+    Nagios,
+    /// Prometheus text exposition, for the textfile collector of node exporter.
+    Prometheus,
+}
+
 /// `slotscope check`: observe the cluster once and print the diagnosis.
-pub async fn run(opts: ConnectOptions, json: bool) -> ExitCode {
+pub async fn run(opts: ConnectOptions, format: Format) -> ExitCode {
     let connector = Connector::new(opts);
-    match observe_once(&connector, None).await {
-        Err(e) => {
-            eprintln!("slotscope: {e}");
-            ExitCode::UNOBSERVABLE
+    let started = std::time::Instant::now();
+    let outcome = observe_once(&connector, None).await;
+    let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    print_outcome(outcome, format, ms)
+}
+
+/// Print the diagnosis of one observation (live, or a recorded refresh) in `format` and return
+/// the exit code: what `check` prints whichever way the snapshot came. `took_ms` is how long
+/// the observation took (for the unobservable Prometheus document).
+#[must_use]
+pub fn print_outcome(
+    outcome: Result<ClusterSnapshot, ObserveError>,
+    format: Format,
+    took_ms: u64,
+) -> ExitCode {
+    match render_outcome(outcome, format, text_style(), took_ms) {
+        Ok((out, code)) => {
+            print!("{out}");
+            code
         }
-        Ok(snapshot) if !snapshot.observed_anything() => {
-            eprintln!(
-                "slotscope: could not observe the cluster: {}",
-                snapshot.failure_summary()
-            );
+        Err((error, out)) => {
+            eprintln!("slotscope: {error}");
+            print!("{out}");
             ExitCode::UNOBSERVABLE
-        }
-        Ok(snapshot) => {
-            let model = ClusterModel::build(&snapshot);
-            let findings = diagnose::diagnose(&model);
-            if json {
-                match render_json(&snapshot, &model, &findings) {
-                    Ok(text) => println!("{text}"),
-                    Err(e) => {
-                        eprintln!("slotscope: could not encode JSON: {e}");
-                        return ExitCode::UNOBSERVABLE;
-                    }
-                }
-            } else {
-                print!(
-                    "{}",
-                    render_text(&snapshot, &model, &findings, text_style())
-                );
-            }
-            exit_code(&findings)
         }
     }
+}
+
+/// What `check` prints for one observation in `format` (text in `style`), with the exit code.
+///
+/// # Errors
+/// When nothing could be observed (exit code 3): the message for stderr, and what the format
+/// still prints on stdout (Nagios `UNKNOWN`, the Prometheus document; nothing for text and
+/// JSON).
+pub fn render_outcome(
+    outcome: Result<ClusterSnapshot, ObserveError>,
+    format: Format,
+    style: TextStyle,
+    took_ms: u64,
+) -> Result<(String, ExitCode), (String, String)> {
+    let unobservable = |error: String| {
+        let out = match format {
+            Format::Nagios => monitoring::render_nagios_unknown(&error),
+            Format::Prometheus => monitoring::render_prometheus_unknown(took_ms),
+            Format::Text | Format::Json => String::new(),
+        };
+        (error, out)
+    };
+    let snapshot = match outcome {
+        Err(e) => return Err(unobservable(e.to_string())),
+        Ok(s) if !s.observed_anything() => {
+            return Err(unobservable(format!(
+                "could not observe the cluster: {}",
+                s.failure_summary()
+            )));
+        }
+        Ok(s) => s,
+    };
+    let model = ClusterModel::build(&snapshot);
+    let findings = diagnose::diagnose(&model);
+    let text = match format {
+        Format::Json => render_json(&snapshot, &model, &findings)
+            .map(|text| text + "\n")
+            .map_err(|e| (format!("could not encode JSON: {e}"), String::new()))?,
+        Format::Text => render_text(&snapshot, &model, &findings, style),
+        Format::Nagios => monitoring::render_nagios(&report(&snapshot, &model, &findings)),
+        Format::Prometheus => monitoring::render_prometheus(&report(&snapshot, &model, &findings)),
+    };
+    Ok((text, exit_code(&findings)))
 }
 
 /// ANSI colours only on a terminal and without `NO_COLOR`.
@@ -126,7 +179,70 @@ pub struct CheckReport<'a> {
     pub verdict: String,
     pub summary: Summary,
     pub nodes: Vec<JsonNode>,
-    pub findings: &'a [Finding],
+    pub findings: Vec<JsonFinding<'a>>,
+    /// Atomic slot migration jobs (Valkey 9+), newest first; empty elsewhere.
+    pub slot_migrations: Vec<JsonSlotMigration>,
+}
+
+/// A finding in the JSON document: its stable id, then its fields.
+#[derive(Debug, Clone, Serialize)]
+pub struct JsonFinding<'a> {
+    /// Same fault, same id across runs ([`Finding::stable_id`]), for alert de-duplication.
+    pub id: String,
+    #[serde(flatten)]
+    pub finding: &'a Finding,
+}
+
+/// One atomic slot migration job in the JSON document.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct JsonSlotMigration {
+    pub name: String,
+    pub slots: Vec<SlotRange>,
+    pub source: Option<String>,
+    pub source_address: Option<String>,
+    pub target: Option<String>,
+    pub target_address: Option<String>,
+    /// `running`, `success`, `failed` or `cancelled`.
+    pub phase: &'static str,
+    /// The server's own state word (`snapshotting`, `waiting-for-ack`, …).
+    pub state: String,
+    /// For a running job: `progressing` or `stalled`.
+    pub health: Option<&'static str>,
+    pub message: Option<String>,
+    pub created_s: Option<u64>,
+    pub age_s: Option<u64>,
+    /// Seconds since either side last acknowledged the other.
+    pub silent_s: Option<u64>,
+    /// Which halves were read: `export` (source) and/or `import` (target).
+    pub reported_by: Vec<&'static str>,
+}
+
+fn json_slot_migration(model: &ClusterModel, j: &AtomicMigration) -> JsonSlotMigration {
+    let addr = |id: Option<&crate::cluster::types::NodeId>| {
+        id.and_then(|i| model.node(i)).map(|n| n.addr.to_string())
+    };
+    JsonSlotMigration {
+        name: j.name.clone(),
+        slots: j.slots.clone(),
+        source: j.source.as_ref().map(ToString::to_string),
+        source_address: addr(j.source.as_ref()),
+        target: j.target.as_ref().map(ToString::to_string),
+        target_address: addr(j.target.as_ref()),
+        phase: j.phase().label(),
+        state: j.state().to_owned(),
+        health: j.health_in(model).map(|h| h.label()),
+        message: j.message().map(str::to_owned),
+        created_s: j.created_s(),
+        age_s: j.age_s(),
+        silent_s: j.silent_s(),
+        reported_by: [
+            ("export", j.export.is_some()),
+            ("import", j.import.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(w, on)| on.then_some(w))
+        .collect(),
+    }
 }
 
 /// Summary counts of a model.
@@ -209,7 +325,18 @@ pub fn report<'a>(
                 rtt_us: n.rtt_us,
             })
             .collect(),
-        findings,
+        findings: findings
+            .iter()
+            .map(|finding| JsonFinding {
+                id: finding.stable_id(),
+                finding,
+            })
+            .collect(),
+        slot_migrations: model
+            .slot_migrations
+            .iter()
+            .map(|j| json_slot_migration(model, j))
+            .collect(),
     }
 }
 
@@ -267,17 +394,17 @@ pub fn render_text(
     let rep = report(snapshot, model, findings);
     let s = &rep.summary;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "slotscope check: {} node(s) ({} reachable), {} master(s), {} replica(s), observed in {} ms",
-        s.nodes, s.nodes_reachable, s.masters, s.replicas, rep.duration_ms
-    );
     let verdict_code = match rep.exit_code {
         ExitCode::OK => "1;32",
         ExitCode::WARNING => "1;33",
         _ => "1;31",
     };
     let _ = writeln!(out, "{}", paint(style, verdict_code, &rep.verdict));
+    let _ = writeln!(
+        out,
+        "slotscope check: {} node(s) ({} reachable), {} master(s), {} replica(s), observed in {} ms",
+        s.nodes, s.nodes_reachable, s.masters, s.replicas, rep.duration_ms
+    );
     let _ = writeln!(
         out,
         "slots: {}/{SLOT_COUNT} served, {} uncovered, {} owner failing, {} disputed, {} open",
@@ -303,6 +430,7 @@ pub fn render_text(
         for e in &f.evidence {
             let _ = writeln!(out, "          - {e}");
         }
+        let _ = writeln!(out, "          id: {}", f.stable_id());
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "nodes:");

@@ -4,9 +4,12 @@ use std::io::IsTerminal as _;
 
 use color_eyre::eyre::{Result, WrapErr as _};
 
+use super::session::LiveSession;
 use super::{DashboardSettings, ExitCode};
+use crate::refresh::capture::Capture;
 use crate::refresh::{ConnectOptions, Connector, observe_once};
-use crate::tui::{DashboardOptions, run_dashboard};
+use crate::tui::{DashboardOptions, run_dashboard_with};
+use std::sync::Arc;
 
 /// Open the dashboard. Observes once first: a wrong password or seeds of several clusters are
 /// a clear message and exit code 3, not an empty screen. A seed that does not answer (down,
@@ -42,14 +45,24 @@ pub async fn run(opts: ConnectOptions, settings: &DashboardSettings) -> Result<E
         // Nothing answered: the dashboard's waiting screen retries every interval.
         Err(_) | Ok(_) => {}
     }
-    let end = run_dashboard(DashboardOptions {
-        read_only: opts.read_only,
-        connect: opts,
-        interval,
-        color: settings.color,
-        banner: None,
-        audit_log: settings.audit_log.clone(),
-    })
+    let capture = Capture::shared();
+    let end = run_dashboard_with(
+        DashboardOptions {
+            read_only: opts.read_only,
+            connect: opts,
+            interval,
+            color: settings.color,
+            banner: None,
+            audit_log: settings.audit_log.clone(),
+            mouse: settings.mouse,
+        },
+        Some(Arc::clone(&capture)),
+        Some(Box::new(LiveSession::new(
+            capture,
+            settings.record.clone(),
+            "dashboard",
+        ))),
+    )
     .await
     .wrap_err("dashboard")?;
     Ok(if end.fix_interrupted {

@@ -8,10 +8,13 @@ use std::time::Duration;
 
 use color_eyre::eyre::{Result, WrapErr as _};
 
+use super::session::LiveSession;
 use super::{DashboardSettings, ExitCode};
 use crate::lab::{KeptLab, KeyError, Lab, LabError, LabOptions, Scenario, ScenarioReport};
+use crate::refresh::capture::Capture;
 use crate::refresh::{ConnectOptions, Secret};
-use crate::tui::{DashboardOptions, run_dashboard};
+use crate::tui::{DashboardOptions, run_dashboard_with};
+use std::sync::Arc;
 
 /// What `slotscope demo` was asked to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -259,14 +262,24 @@ pub async fn run(args: &DemoOptions, settings: &DashboardSettings) -> Result<Exi
         let seeds = lab.endpoints();
         let mut connect = ConnectOptions::new(seeds);
         connect.password = lab.password().map(Secret::new);
-        let end = run_dashboard(DashboardOptions {
-            connect,
-            interval,
-            color: settings.color,
-            read_only: false,
-            banner: Some(banner(&report)),
-            audit_log: settings.audit_log.clone(),
-        })
+        let capture = Capture::shared();
+        let end = run_dashboard_with(
+            DashboardOptions {
+                connect,
+                interval,
+                color: settings.color,
+                read_only: false,
+                banner: Some(banner(&report)),
+                audit_log: settings.audit_log.clone(),
+                mouse: settings.mouse,
+            },
+            Some(Arc::clone(&capture)),
+            Some(Box::new(LiveSession::new(
+                capture,
+                settings.record.clone(),
+                "demo",
+            ))),
+        )
         .await
         .wrap_err("dashboard")?;
         fix_interrupted = end.fix_interrupted;

@@ -21,7 +21,7 @@ use crate::cluster::diagnose;
 use crate::cluster::model::ClusterModel;
 use crate::cluster::slots::format_ranges;
 use crate::cluster::types::{NodeId, ServerInfo};
-use crate::fix::audit::{self, AuditLog};
+use crate::fix::audit::{self, AuditLog, ConfirmationGiven};
 use crate::fix::describe::{event_line, risk_line};
 use crate::fix::executor::{EVENT_CHANNEL_CAPACITY, Executor, FixOutcome, StopRequest};
 use crate::fix::planner::{PlanScope, plan_fixes_for};
@@ -133,12 +133,12 @@ pub async fn run(args: FixOptions, opts: ConnectOptions) -> color_eyre::Result<E
             eprintln!("plan {id} is advice only: nothing to run");
             return Ok(ExitCode::NOTHING_SENT);
         }
-        if !confirm(plan, &args).await? {
+        let Some(given) = confirm(plan, &args).await? else {
             return Ok(ExitCode::NOTHING_SENT);
-        }
+        };
         let audit = AuditLog::new(args.audit_log.clone().unwrap_or_else(audit::default_path));
         let executor = Executor::new(connector, Some(audit));
-        let (outcome, interrupted) = execute_printing(&executor, plan).await;
+        let (outcome, interrupted) = execute_printing(&executor, plan, given).await;
         if interrupted {
             print_interrupted(&outcome);
             return Ok(ExitCode::INTERRUPTED);
@@ -202,8 +202,12 @@ pub fn exit_code(outcome: &FixOutcome) -> ExitCode {
     }
 }
 
-/// Ask on the terminal (or honour `--yes`). Returns whether to run.
-async fn confirm(plan: &FixPlan, args: &FixOptions) -> color_eyre::Result<bool> {
+/// Ask on the terminal (or honour `--yes`). Returns the confirmation given, or `None` when
+/// the plan must not run.
+async fn confirm(
+    plan: &FixPlan,
+    args: &FixOptions,
+) -> color_eyre::Result<Option<ConfirmationGiven>> {
     if args.yes {
         if plan.risk.loses_data && !args.accept_data_loss {
             eprintln!(
@@ -211,9 +215,13 @@ async fn confirm(plan: &FixPlan, args: &FixOptions) -> color_eyre::Result<bool> 
                  without --yes and type the confirmation",
                 plan.id
             );
-            return Ok(false);
+            return Ok(None);
         }
-        return Ok(true);
+        return Ok(Some(if args.accept_data_loss {
+            ConfirmationGiven::YesAcceptDataLoss
+        } else {
+            ConfirmationGiven::Yes
+        }));
     }
     let prompt = match &plan.confirmation {
         Confirmation::Simple => "Run this plan? [y/N] ".to_owned(),
@@ -227,20 +235,26 @@ async fn confirm(plan: &FixPlan, args: &FixOptions) -> color_eyre::Result<bool> 
     })
     .await??;
     let answer = line.trim();
-    let ok = match &plan.confirmation {
-        Confirmation::Simple => matches!(answer, "y" | "Y" | "yes" | "YES" | "Yes"),
-        Confirmation::TypeWord(w) => answer == w,
+    let given = match &plan.confirmation {
+        Confirmation::Simple => {
+            matches!(answer, "y" | "Y" | "yes" | "YES" | "Yes").then_some(ConfirmationGiven::Plain)
+        }
+        Confirmation::TypeWord(w) => (answer == w).then_some(ConfirmationGiven::TypedWord),
     };
-    if !ok {
+    if given.is_none() {
         eprintln!("not confirmed: nothing was sent");
     }
-    Ok(ok)
+    Ok(given)
 }
 
 /// Run a plan, printing every event as a line on stdout. The first Ctrl-C (or SIGTERM) asks
 /// the run to stop after the step under way; a second one leaves at once. Returns the outcome
 /// and whether the user interrupted it.
-pub async fn execute_printing(executor: &Executor, plan: &FixPlan) -> (FixOutcome, bool) {
+pub async fn execute_printing(
+    executor: &Executor,
+    plan: &FixPlan,
+    given: ConfirmationGiven,
+) -> (FixOutcome, bool) {
     let (tx, mut rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
     let printer = tokio::spawn(async move {
         while let Some(ev) = rx.recv().await {
@@ -249,7 +263,7 @@ pub async fn execute_printing(executor: &Executor, plan: &FixPlan) -> (FixOutcom
     });
     let stop = StopRequest::default();
     let watcher = tokio::spawn(watch_interrupts(stop.clone()));
-    let outcome = executor.execute_stoppable(plan, &tx, &stop).await;
+    let outcome = executor.execute_confirmed(plan, given, &tx, &stop).await;
     watcher.abort();
     drop(tx);
     let _ = printer.await;

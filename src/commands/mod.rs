@@ -6,11 +6,17 @@
 //! - [`check`]: the diagnosis once, as text or JSON.
 //! - [`fix`]: list, show or apply the repairs.
 //! - [`demo`]: a throwaway local cluster, broken on purpose, with the dashboard on it.
+//! - [`record`]: refreshes written to a recording; [`replay`]: the dashboard or `check` on one.
 
 pub mod check;
 pub mod dashboard;
 pub mod demo;
 pub mod fix;
+pub mod monitoring;
+pub mod record;
+pub mod replay;
+pub mod session;
+pub mod snapshot;
 
 use std::time::Duration;
 
@@ -68,10 +74,20 @@ impl From<ExitCode> for std::process::ExitCode {
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let settings = cli.dashboard_settings();
     Ok(match cli.command {
+        Some(Command::Check(args)) if args.replay.is_some() => {
+            replay::check(args.replay.as_deref(), args.at.as_deref(), args.format())
+        }
         Some(Command::Check(args)) => match options_or_exit(&args.conn) {
-            Ok(opts) => check::run(opts, args.json).await,
+            Ok(opts) => check::run(opts, args.format()).await,
             Err(code) => code,
         },
+        Some(Command::Record(args)) => match options_or_exit(&args.conn) {
+            Ok(opts) => record::run(opts, &args.options(), &settings).await,
+            Err(code) => code,
+        },
+        Some(Command::Replay(args)) => {
+            replay::run(&args.file, args.at.as_deref(), &settings).await?
+        }
         Some(Command::Demo(args)) => demo::run(&args.options(), &settings).await?,
         Some(Command::Fix(args)) => match options_or_exit(&args.conn) {
             Ok(opts) => fix::run(args.fix.options(), opts).await?,
@@ -93,6 +109,10 @@ pub struct DashboardSettings {
     pub color: crate::app::color::ColorChoice,
     /// Where the writes of fixes are audited; `None`: the default path.
     pub audit_log: Option<std::path::PathBuf>,
+    /// Capture the mouse (off with `--no-mouse`).
+    pub mouse: bool,
+    /// `--record FILE`: record every refresh from the start.
+    pub record: Option<std::path::PathBuf>,
 }
 
 impl DashboardSettings {

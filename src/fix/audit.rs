@@ -6,6 +6,12 @@
 //! (`"phase":"done"`). A process killed while a command is in flight leaves the first line
 //! alone: [`AuditLog::read_all`] reports such a write as possibly applied.
 //!
+//! Each record names the plan (id and title), the confirmation that was given (a plain yes, the
+//! typed word, `--yes`, `--yes --accept-data-loss`) and the cluster's identity (the digest of
+//! its sorted node ids, [`crate::cluster::digest::cluster_id`]). A path holding `{cluster}`
+//! gives one file per cluster: the placeholder becomes the cluster id once the cluster is
+//! observed, before anything is sent.
+//!
 //! Default path: the user's state directory (`$XDG_STATE_HOME/slotscope/audit.jsonl` on Linux,
 //! via the `directories` crate), falling back to `~/.local/state/slotscope/audit.jsonl`.
 
@@ -29,6 +35,25 @@ pub enum AuditPhase {
     Done,
 }
 
+/// In a log path, replaced by the cluster id: one audit file per cluster.
+pub const CLUSTER_PLACEHOLDER: &str = "{cluster}";
+
+/// The confirmation the user gave for a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfirmationGiven {
+    /// A plain yes (the dashboard's Run button, or `y` at the CLI's prompt).
+    Plain,
+    /// The typed word of a plan that can lose data.
+    TypedWord,
+    /// `--yes` on the command line (plans that keep every key).
+    Yes,
+    /// `--yes --accept-data-loss` on the command line.
+    YesAcceptDataLoss,
+    /// Run by a program through the library, with no human confirmation recorded.
+    Program,
+}
+
 /// Result given by [`AuditLog::read_all`] to a write whose reply was never recorded.
 pub const RESULT_UNKNOWN: &str =
     "unknown: sent, but no result was recorded (slotscope stopped); it may have been applied";
@@ -46,6 +71,15 @@ pub struct AuditRecord {
     pub cluster: String,
     /// The plan id.
     pub plan: String,
+    /// The plan's title, as the confirmation showed it.
+    #[serde(default)]
+    pub plan_title: String,
+    /// The confirmation given for the run (absent in records of older versions).
+    #[serde(default)]
+    pub confirmation: Option<ConfirmationGiven>,
+    /// The cluster's identity: digest of its sorted node ids (absent in older records).
+    #[serde(default)]
+    pub cluster_id: Option<String>,
     /// Step number (1-based) within the plan.
     pub step: usize,
     /// The node's endpoint.
@@ -84,6 +118,27 @@ impl AuditLog {
     #[must_use]
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// True when the path holds [`CLUSTER_PLACEHOLDER`]: the file is known only once the
+    /// cluster is.
+    #[must_use]
+    pub fn per_cluster(&self) -> bool {
+        self.path.to_string_lossy().contains(CLUSTER_PLACEHOLDER)
+    }
+
+    /// The log of one cluster: [`CLUSTER_PLACEHOLDER`] in the path replaced by `cluster_id`
+    /// (the same log when the path has none).
+    #[must_use]
+    pub fn for_cluster(&self, cluster_id: &str) -> Self {
+        if !self.per_cluster() {
+            return self.clone();
+        }
+        let path = self
+            .path
+            .to_string_lossy()
+            .replace(CLUSTER_PLACEHOLDER, cluster_id);
+        Self::new(path)
     }
 
     /// Check that the log can be written (creates the file, appends nothing).
@@ -256,6 +311,9 @@ mod tests {
             user: os_user(),
             cluster: "127.0.0.1:7000".into(),
             plan: "stabilise-slot-5".into(),
+            plan_title: "Close slot 5".into(),
+            confirmation: Some(ConfirmationGiven::Plain),
+            cluster_id: Some("cbf29ce484222325".into()),
             step: 1,
             node: "127.0.0.1:7000".into(),
             node_id: None,
@@ -281,6 +339,9 @@ mod tests {
             user: "u".into(),
             cluster: "c".into(),
             plan: "p".into(),
+            plan_title: "P".into(),
+            confirmation: Some(ConfirmationGiven::TypedWord),
+            cluster_id: None,
             step,
             node: "127.0.0.1:7000".into(),
             node_id: None,
@@ -303,6 +364,23 @@ mod tests {
         let joined = join_phases(vec![serde_json::from_str(old).unwrap()]);
         assert_eq!(joined[0].phase, AuditPhase::Done);
         assert_eq!(joined[0].result, "ok");
+        assert_eq!(joined[0].confirmation, None);
+        assert_eq!(joined[0].plan_title, "");
+    }
+
+    #[test]
+    fn a_cluster_placeholder_gives_one_file_per_cluster() {
+        let log = AuditLog::new("/var/log/slotscope/{cluster}/audit-{cluster}.jsonl");
+        assert!(log.per_cluster());
+        let one = log.for_cluster("0123456789abcdef");
+        assert_eq!(
+            one.path(),
+            Path::new("/var/log/slotscope/0123456789abcdef/audit-0123456789abcdef.jsonl")
+        );
+        assert!(!one.per_cluster());
+        let plain = AuditLog::new("/tmp/audit.jsonl");
+        assert!(!plain.per_cluster());
+        assert_eq!(plain.for_cluster("x"), plain);
     }
 
     #[test]

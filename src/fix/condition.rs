@@ -75,6 +75,10 @@ pub enum Condition {
     KeysOnlyOn { slots: Vec<SlotRange>, node: NodeId },
     /// The key census of `node` counts no key in these slots (it stores none of them).
     NoKeysStoredOn { slots: Vec<SlotRange>, node: NodeId },
+    /// `node` reports the atomic slot migration `name` as its own export, still running.
+    SlotMigrationRunning { node: NodeId, name: String },
+    /// `node` answered and exports no atomic slot migration that still runs.
+    NoSlotMigrationRunning { node: NodeId },
 }
 
 /// A condition with its plain-language statement.
@@ -150,7 +154,53 @@ impl Condition {
             Self::FullCoverage { value } => full_coverage(model, *value),
             Self::KeysOnlyOn { slots, node } => keys_only_on(model, slots, node),
             Self::NoKeysStoredOn { slots, node } => no_keys_stored_on(model, slots, node),
+            Self::SlotMigrationRunning { node, name } => slot_migration_running(model, node, name),
+            Self::NoSlotMigrationRunning { node } => no_slot_migration_running(model, node),
         }
+    }
+}
+
+/// The atomic slot migration `name` is still running on its source `node`.
+fn slot_migration_running(model: &ClusterModel, node: &NodeId, name: &str) -> Result<(), String> {
+    use crate::cluster::slot_migrations::JobPhase;
+    let job = model.slot_migrations.iter().find(|j| j.name == name);
+    match job.and_then(|j| j.export.as_ref()) {
+        Some(half) if half.source.as_ref() == Some(node) && half.phase() == JobPhase::Running => {
+            Ok(())
+        }
+        Some(half) => Err(format!(
+            "slot migration {name} is {} on {}",
+            half.state,
+            node_label(model, node)
+        )),
+        None => Err(format!(
+            "{} does not report slot migration {name}",
+            node_label(model, node)
+        )),
+    }
+}
+
+/// `node` reported its slot migrations and none of them runs.
+fn no_slot_migration_running(model: &ClusterModel, node: &NodeId) -> Result<(), String> {
+    use crate::cluster::slot_migrations::JobPhase;
+    if !model.node(node).is_some_and(is_reachable_cluster_node) {
+        return Err(format!("{} did not answer", node_label(model, node)));
+    }
+    let running: Vec<&str> = model
+        .slot_migrations
+        .iter()
+        .filter_map(|j| j.export.as_ref())
+        .filter(|h| h.source.as_ref() == Some(node) && h.phase() == JobPhase::Running)
+        .map(|h| h.name.as_str())
+        .collect();
+    if running.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} still runs slot migration {}",
+            node_label(model, node),
+            running.join(", ")
+        ))
     }
 }
 

@@ -463,6 +463,10 @@ pub enum PlanKind {
     /// One incident in one plan: promote a replica of a dead master, then forget the old
     /// master (the steps of `failover` then `forget`).
     FailoverAndForget,
+    /// Cancel a stalled atomic slot migration on its source (`CLUSTER CANCELSLOTMIGRATIONS`).
+    CancelSlotMigration,
+    /// Start a failed or cancelled atomic slot migration again (`CLUSTER MIGRATESLOTS`).
+    RetrySlotMigration,
 }
 
 impl PlanKind {

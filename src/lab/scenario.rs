@@ -148,13 +148,16 @@ impl Scenario {
                 "cluster-require-full-coverage no and 100 deleted slots: state ok, keys unreachable"
             }
             Self::NodeMustRejoin => {
-                "a master with slots was forgotten (CLUSTER FORGET) by every peer; needs CLUSTER MEET"
+                "a master with slots and its replica were forgotten (CLUSTER FORGET) by every \
+                 peer; needs CLUSTER MEET"
             }
             Self::StoppedNode => "a master is paused (SIGSTOP): TCP accepts, nothing answers",
             Self::ReplicaNotSyncing => {
                 "a replica's masterauth is wrong: its link is down, the cluster still says ok"
             }
-            Self::MajorityLost => "most masters are killed: the survivors are a minority",
+            Self::MajorityLost => {
+                "most masters (those without replica) are killed: the survivors are a minority"
+            }
         }
     }
 
@@ -168,20 +171,24 @@ impl Scenario {
     #[must_use]
     pub fn lab_options(self, base: LabOptions) -> LabOptions {
         match self {
-            Self::DeadMasterNoReplica | Self::NodeMustRejoin => LabOptions {
+            Self::DeadMasterNoReplica => LabOptions {
                 unreplicated_masters: base.unreplicated_masters.max(1),
                 ..base
             },
-            Self::DeadMasterFailover | Self::ReplicaNotSyncing => LabOptions {
-                replicas_per_master: base.replicas_per_master.max(1),
-                unreplicated_masters: base
-                    .unreplicated_masters
-                    .min(base.masters.saturating_sub(1)),
-                ..base
-            },
+            Self::DeadMasterFailover | Self::ReplicaNotSyncing | Self::NodeMustRejoin => {
+                LabOptions {
+                    replicas_per_master: base.replicas_per_master.max(1),
+                    unreplicated_masters: base
+                        .unreplicated_masters
+                        .min(base.masters.saturating_sub(1)),
+                    ..base
+                }
+            }
+            // The killed majority has no replica (nothing can take over for it); the
+            // surviving minority keeps its replicas, so the repaired cluster can be healthy.
             Self::MajorityLost => LabOptions {
-                replicas_per_master: 0,
-                unreplicated_masters: 0,
+                replicas_per_master: base.replicas_per_master.max(1),
+                unreplicated_masters: base.masters / 2 + 1,
                 ..base
             },
             _ => base,
@@ -276,13 +283,15 @@ fn kill_replicated_master(lab: &mut Lab, r: &mut ScenarioReport) -> Result<(), L
     Ok(())
 }
 
-/// Kill a majority of the masters.
+/// Kill a majority of the masters, those without replica (the last ones).
 fn kill_majority(lab: &mut Lab, r: &mut ScenarioReport) -> Result<(), LabError> {
     let masters = lab.master_indices();
     let victims: Vec<usize> = masters
         .iter()
         .copied()
+        .rev()
         .take(masters.len() / 2 + 1)
+        .rev()
         .collect();
     for &v in &victims {
         record_master(lab, v, r);
@@ -296,34 +305,46 @@ fn kill_majority(lab: &mut Lab, r: &mut ScenarioReport) -> Result<(), LabError> 
     Ok(())
 }
 
-/// Make every other node forget a master without replica.
+/// Make every other node forget a master and its replicas (a replica cannot forget its own
+/// master, and would gossip it back): the shard stays whole but outside the cluster.
 fn forget_everywhere(lab: &mut Lab, r: &mut ScenarioReport) -> Result<(), LabError> {
-    let victim = master_where(lab, |lab, m| lab.replicas_of(m).is_empty())
-        .ok_or_else(|| needs("a master without replica"))?;
+    let victim = master_where(lab, |_, _| true).ok_or_else(|| needs("a master"))?;
     record_master(lab, victim, r);
-    let id = lab.node_id(victim).to_owned();
-    let others: Vec<usize> = lab.running().into_iter().filter(|&i| i != victim).collect();
+    let shard: Vec<usize> = std::iter::once(victim)
+        .chain(lab.replicas_of(victim))
+        .collect();
+    r.affected.extend(shard.iter().skip(1));
+    let ids: Vec<String> = shard.iter().map(|&i| lab.node_id(i).to_owned()).collect();
+    let id = ids[0].clone();
+    let others: Vec<usize> = lab
+        .running()
+        .into_iter()
+        .filter(|i| !shard.contains(i))
+        .collect();
     // Redis 8 and Valkey undo a MEET of a forgotten id until its ban ends (60 s; Valkey:
     // `cluster-blacklist-ttl`, shortened here); the fault is injected once the ban is over.
     let ban = forget_ban(lab, &others);
     // FORGET bans the id on each node; send it everywhere quickly so no peer gossips the node
     // back in.
     for &i in &others {
-        lab.cmd(i, &["CLUSTER", "FORGET", &id])?;
+        for forgotten in &ids {
+            lab.cmd(i, &["CLUSTER", "FORGET", forgotten])?;
+        }
     }
     let banned_at = std::time::Instant::now();
     r.actions.push(format!(
-        "CLUSTER FORGET {} (master {victim}, {}) on all {} other nodes",
+        "CLUSTER FORGET {} (master {victim}, {}) and its {} replica(s) on all {} other nodes",
         &id[..id.len().min(8)],
         lab.endpoint(victim),
+        shard.len() - 1,
         others.len()
     ));
     lab.wait_until(
-        "every peer to have forgotten the node",
+        "every peer to have forgotten the shard",
         settle(lab),
         |lab| {
             for &i in &others {
-                if lab.cluster_nodes(i)?.iter().any(|p| p.id == id) {
+                if lab.cluster_nodes(i)?.iter().any(|p| ids.contains(&p.id)) {
                     return Ok(Err(format!("node {i} still lists it")));
                 }
             }

@@ -21,9 +21,11 @@
 //! of two clusters given together, see [`crate::cluster::identity`]): nothing may be diagnosed
 //! or planned across them, so the error names the groups and the snapshot is not used.
 
+pub mod capture;
 pub mod census;
 pub mod conn;
 pub mod probe;
+pub mod slot_migrations;
 pub mod target;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -334,6 +336,16 @@ async fn observe(
         progress: Progress::default(),
     };
     snapshot.progress = Progress::between(previous, &snapshot);
+    conclude(snapshot)
+}
+
+/// A cycle's verdict on its snapshot: an [`ObserveError`] when nothing could be observed or
+/// the nodes belong to several clusters (see the module docs). A replay concludes the same.
+///
+/// # Errors
+/// See [`ObserveError`].
+#[allow(clippy::result_large_err)] // the error carries the snapshot, as observe_once's does
+pub fn conclude(snapshot: ClusterSnapshot) -> Result<ClusterSnapshot, ObserveError> {
     let failed_all = snapshot
         .observations
         .iter()
@@ -672,6 +684,7 @@ mod tests {
                 config: crate::cluster::types::NodeConfig::default(),
                 slot_keys: std::collections::BTreeMap::default(),
                 census: None,
+                slot_migrations: None,
             }),
         }
     }

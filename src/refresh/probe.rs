@@ -5,12 +5,9 @@
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use super::capture::{CONFIG_PARAMS, RawNode, RawReplies};
 use super::conn::{CommandError, Connector, micros, value_text};
-use crate::cluster::parse::{parse_cluster_info, parse_cluster_nodes, parse_info};
-use crate::cluster::types::{
-    ClusterInfo, ClusterNodes, Endpoint, NodeConfig, NodeObservation, NodeReport, ProbeError,
-    ServerInfo,
-};
+use crate::cluster::types::{Endpoint, NodeObservation, ProbeError, ServerInfo};
 use redis::Value;
 
 /// The `INFO` sections slotscope reads (Redis 7.0+ accepts several at once).
@@ -35,25 +32,31 @@ pub fn now_ms() -> u64 {
 
 /// Probe one node. Bounded by the connect timeout plus two command timeouts (the `PING`,
 /// then the concurrent reads), and by one command timeout when the node is already connected
-/// and hung.
+/// and hung. The replies are interpreted by [`super::capture::interpret`] (as a replay does) and, when
+/// the connector has a [`super::capture::Capture`], handed to it.
 pub async fn probe_node(conn: &Connector, ep: &Endpoint) -> NodeObservation {
     // Boxed: the probe's state is large, and the caller moves this future into a task.
-    let (rtt_us, result) = Box::pin(probe_inner(conn, ep)).await;
-    if let Err(e) = &result {
-        tracing::debug!(endpoint = %ep, error = %e, "probe failed");
-    }
-    NodeObservation {
+    let (rtt_us, replies) = Box::pin(probe_inner(conn, ep)).await;
+    let raw = RawNode {
         endpoint: ep.clone(),
         observed_at_ms: now_ms(),
         rtt_us,
-        result,
+        replies,
+    };
+    let obs = raw.observation();
+    if let Err(e) = &obs.result {
+        tracing::debug!(endpoint = %ep, error = %e, "probe failed");
     }
+    if let Some(c) = conn.capture() {
+        c.offer(raw);
+    }
+    obs
 }
 
 async fn probe_inner(
     c: &Connector,
     ep: &Endpoint,
-) -> (Option<u64>, Result<NodeReport, ProbeError>) {
+) -> (Option<u64>, Result<RawReplies, ProbeError>) {
     // Connect first so that the round-trip time measures PING alone.
     if let Err(e) = c.conn(ep).await {
         return (None, Err(e.to_probe_error()));
@@ -70,59 +73,16 @@ async fn probe_inner(
         read_info(c, ep),
         read_config(c, ep),
     );
-
-    let info: Result<ServerInfo, CommandError> = info.map(|t| parse_info(&t));
-    let nodes = match nodes {
-        Ok(t) => t,
-        Err(e) => return (rtt, Err(cluster_nodes_error(&e, info.as_ref().ok()))),
-    };
-    let info = match info {
-        Ok(i) => i,
-        Err(e) => {
-            tracing::debug!(endpoint = %ep, error = %e, "INFO failed; continuing without it");
-            ServerInfo::default()
-        }
-    };
-    if info.cluster_enabled == Some(false) {
-        return (rtt, Err(not_cluster(Some(&info))));
+    let mut replies = RawReplies::new(&nodes, &cluster_info, &info, config);
+    if let Ok(text) = &info {
+        replies.slot_migrations =
+            super::slot_migrations::read(c, ep, &crate::cluster::parse::parse_info(text)).await;
     }
-    let nodes: ClusterNodes = match parse_cluster_nodes(&nodes) {
-        Ok(n) => n,
-        Err(e) => {
-            return (
-                rtt,
-                Err(ProbeError::Protocol(format!("CLUSTER NODES: {e}"))),
-            );
-        }
-    };
-    let cluster_info: Option<ClusterInfo> = match cluster_info {
-        Ok(t) => match parse_cluster_info(&t) {
-            Ok(ci) => Some(ci),
-            Err(e) => {
-                tracing::debug!(endpoint = %ep, error = %e, "CLUSTER INFO did not parse");
-                None
-            }
-        },
-        Err(e) => {
-            tracing::debug!(endpoint = %ep, error = %e, "CLUSTER INFO failed");
-            None
-        }
-    };
-    (
-        rtt,
-        Ok(NodeReport {
-            nodes,
-            cluster_info,
-            info,
-            config,
-            slot_keys: std::collections::BTreeMap::new(),
-            census: None,
-        }),
-    )
+    (rtt, Ok(replies))
 }
 
 /// Why `CLUSTER NODES` failed, using `INFO` (if it answered) to recognise a non-cluster server.
-fn cluster_nodes_error(e: &CommandError, info: Option<&ServerInfo>) -> ProbeError {
+pub(super) fn cluster_nodes_error(e: &CommandError, info: Option<&ServerInfo>) -> ProbeError {
     if info.is_some_and(|i| i.cluster_enabled == Some(false)) {
         return not_cluster(info);
     }
@@ -134,7 +94,7 @@ fn cluster_nodes_error(e: &CommandError, info: Option<&ServerInfo>) -> ProbeErro
     }
 }
 
-fn not_cluster(info: Option<&ServerInfo>) -> ProbeError {
+pub(super) fn not_cluster(info: Option<&ServerInfo>) -> ProbeError {
     ProbeError::NotCluster {
         version: info.and_then(|i| i.version().map(str::to_owned)),
     }
@@ -156,53 +116,20 @@ async fn read_info(c: &Connector, ep: &Endpoint) -> Result<String, CommandError>
     }
 }
 
-/// `CONFIG GET` of `cluster-require-full-coverage`, `cluster-node-timeout`, `save` and
-/// `appendonly`. A renamed or
-/// refused `CONFIG` ends up in [`NodeConfig::error`], never as a probe failure.
-async fn read_config(c: &Connector, ep: &Endpoint) -> NodeConfig {
-    let (cov, timeout, save, aof) = futures::join!(
-        config_get(c, ep, "cluster-require-full-coverage"),
-        config_get(c, ep, "cluster-node-timeout"),
-        config_get(c, ep, "save"),
-        config_get(c, ep, "appendonly"),
-    );
-    let mut cfg = NodeConfig::default();
-    let mut errors: Vec<String> = Vec::new();
-    match cov {
-        Ok(Some(v)) => match v.to_ascii_lowercase().as_str() {
-            "yes" => cfg.require_full_coverage = Some(true),
-            "no" => cfg.require_full_coverage = Some(false),
-            other => errors.push(format!("cluster-require-full-coverage = {other:?}")),
-        },
-        Ok(None) => {}
-        Err(e) => errors.push(e.to_string()),
-    }
-    match timeout {
-        Ok(Some(v)) => match v.parse::<u64>() {
-            Ok(ms) => cfg.node_timeout_ms = Some(ms),
-            Err(_) => errors.push(format!("cluster-node-timeout = {v:?}")),
-        },
-        Ok(None) => {}
-        Err(e) => errors.push(e.to_string()),
-    }
-    match save {
-        Ok(v) => cfg.save = v,
-        Err(e) => errors.push(e.to_string()),
-    }
-    match aof {
-        Ok(Some(v)) => match v.to_ascii_lowercase().as_str() {
-            "yes" => cfg.appendonly = Some(true),
-            "no" => cfg.appendonly = Some(false),
-            other => errors.push(format!("appendonly = {other:?}")),
-        },
-        Ok(None) => {}
-        Err(e) => errors.push(e.to_string()),
-    }
-    errors.dedup();
-    if !errors.is_empty() {
-        cfg.error = Some(format!("CONFIG GET: {}", errors.join("; ")));
-    }
-    cfg
+/// `CONFIG GET` of every parameter of [`CONFIG_PARAMS`], concurrently. A renamed or refused
+/// `CONFIG` is an error per parameter ([`super::capture::config_of`] makes it
+/// [`crate::cluster::types::NodeConfig::error`]), never a probe failure.
+async fn read_config(
+    c: &Connector,
+    ep: &Endpoint,
+) -> Vec<(String, Result<Option<String>, CommandError>)> {
+    let values =
+        futures::future::join_all(CONFIG_PARAMS.iter().map(|p| config_get(c, ep, p))).await;
+    CONFIG_PARAMS
+        .iter()
+        .map(|p| (*p).to_owned())
+        .zip(values)
+        .collect()
 }
 
 /// One parameter's value, `None` when the server does not know it.

@@ -7,8 +7,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::app::{App, Effect};
+use crate::fix::audit::ConfirmationGiven;
 use crate::fix::executor::{EVENT_CHANNEL_CAPACITY, StopRequest};
-use crate::fix::{Executor, FixEvent, FixOutcome, FixPlan};
+use crate::fix::{Confirmation, Executor, FixEvent, FixOutcome, FixPlan};
 use crate::refresh::RefreshControl;
 
 /// Runs confirmed plans for the loop: each in its own task of a [`JoinSet`] (a panic there ends
@@ -43,8 +44,13 @@ impl FixRunner {
         let tx = self.tx.clone();
         self.stop = StopRequest::default();
         let stop = self.stop.clone();
+        // The dialog runs a plan only after its confirmation: a plain yes, or the typed word.
+        let given = match plan.confirmation {
+            Confirmation::Simple => ConfirmationGiven::Plain,
+            Confirmation::TypeWord(_) => ConfirmationGiven::TypedWord,
+        };
         tasks.spawn(async move {
-            let _ = ex.execute_stoppable(&plan, &tx, &stop).await;
+            let _ = ex.execute_confirmed(&plan, given, &tx, &stop).await;
         });
     }
 
@@ -68,7 +74,8 @@ pub(super) fn on_effect(
     eff: Effect,
 ) -> bool {
     match (eff, fixes) {
-        (Effect::Quit, _) => false,
+        // The loop carries out `Quit` itself, node commands and copies in `run.rs`.
+        (Effect::Quit | Effect::NodeCommand(_) | Effect::Copy(_), _) => false,
         (Effect::AbandonFixAndQuit, f) => {
             if let Some(f) = f {
                 f.stop_running();
@@ -83,6 +90,10 @@ pub(super) fn on_effect(
             let _ = app.on_fix_event(FixEvent::Finished(FixOutcome::Refused {
                 reason: "no executor in this session".to_owned(),
             }));
+            true
+        }
+        (Effect::Session(_), _) => {
+            app.message = Some("recording is not available in this session".to_owned());
             true
         }
         (Effect::RequestRefresh, f) => {

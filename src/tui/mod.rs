@@ -3,14 +3,21 @@
 //! ([`terminal`]) that draws the app with [`crate::ui`], and the runner of confirmed fixes
 //! ([`fixes`]).
 
+pub mod clipboard;
+pub mod console;
 pub mod fixes;
 pub mod run;
+pub mod session;
 pub mod terminal;
 
-pub use run::{DashboardEnd, DashboardOptions, run_dashboard};
+pub use run::{DashboardEnd, DashboardOptions, run_dashboard, run_dashboard_with};
+pub use session::{ReplayOptions, Session, run_replay};
 
 #[cfg(test)]
 mod flow_tests;
 
 #[cfg(test)]
 mod fix_flow_tests;
+
+#[cfg(test)]
+mod console_flow_tests;

@@ -16,13 +16,17 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::MissedTickBehavior;
 
+use super::console::{ConsoleRunner, terminal_clipboard};
 use super::fixes::{FixRunner, on_effect};
+use super::session::Session;
 use super::terminal::TerminalGuard;
 use crate::app::color::{ColorChoice, ColorDepth};
+use crate::app::console::NodeReply;
 use crate::app::{App, Effect, Presented};
 use crate::cluster::types::ClusterSnapshot;
 use crate::fix::{AuditLog, Executor};
-use crate::refresh::{ConnectOptions, RefreshOutcome, Refresher, now_ms};
+use crate::refresh::capture::Capture;
+use crate::refresh::{ConnectOptions, Connector, RefreshOutcome, Refresher, now_ms};
 
 /// How often the age label is refreshed.
 pub const CLOCK_PERIOD: Duration = Duration::from_secs(1);
@@ -43,6 +47,8 @@ pub struct DashboardOptions {
     /// Where every write of a fix is audited (JSON lines); `None`: the default path under
     /// the user's state directory ([`AuditLog::at_default_path`]).
     pub audit_log: Option<PathBuf>,
+    /// Capture the mouse (clicks and the wheel); `--no-mouse` leaves it to the terminal.
+    pub mouse: bool,
 }
 
 /// How the dashboard ended.
@@ -70,11 +76,30 @@ pub fn fix_interrupted(app: &App) -> bool {
 /// # Errors
 /// Terminal setup or drawing failed, or the refresher task panicked.
 pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<DashboardEnd> {
+    run_dashboard_with(opts, None, None).await
+}
+
+/// [`run_dashboard`] with probes leaving their raw replies in `capture` and a [`Session`]
+/// that records them (and writes snapshots) on request.
+///
+/// # Errors
+/// Terminal setup or drawing failed, or the refresher task panicked.
+pub async fn run_dashboard_with(
+    opts: DashboardOptions,
+    capture: Option<Arc<Capture>>,
+    mut session: Option<Box<dyn Session>>,
+) -> color_eyre::Result<DashboardEnd> {
     let depth = color_depth(opts.color);
     let mut app = App::new(depth, opts.interval, opts.read_only, opts.banner.clone());
+    app.mouse = opts.mouse;
     let mut connect = opts.connect.clone();
     connect.read_only |= opts.read_only;
-    let handle = Refresher::spawn_with(connect, opts.interval);
+    let console = ConsoleRunner::new(&connect, terminal_clipboard());
+    let mut connector = Connector::new(connect);
+    if let Some(c) = capture {
+        connector = connector.with_capture(c);
+    }
+    let handle = Refresher::spawn(Arc::new(connector), opts.interval);
     let abort = handle.task.abort_handle();
     let fixes = FixRunner::new(
         Arc::new(Executor::new(
@@ -88,21 +113,28 @@ pub async fn run_dashboard(opts: DashboardOptions) -> color_eyre::Result<Dashboa
         Some(handle.control.clone()),
     );
     let shutdown = shutdown_signal()?;
-    let mut guard = TerminalGuard::new()?;
+    let mut guard = TerminalGuard::new(opts.mouse)?;
     let (w, h) = guard.size()?;
     app.on_resize(w, h);
-    let res = run_loop(
+    let res = run_loop_with(
         &mut app,
         handle.updates,
         Some(handle.task),
         EventStream::new(),
         shutdown,
-        Some(fixes),
+        Runners {
+            fixes: Some(fixes),
+            console: Some(console),
+        },
+        session.as_deref_mut(),
         |a| guard.draw(a),
     )
     .await;
     abort.abort();
     drop(guard);
+    if let Some(s) = session.as_mut() {
+        s.finish(&mut app);
+    }
     if let Some(note) = exit_note(&app) {
         // stderr may be gone (SSH hang-up): never panic on printing.
         let _ = writeln!(std::io::stderr(), "{note}");
@@ -198,6 +230,7 @@ pub fn on_event(app: &mut App, ev: &Event) -> (bool, Option<Effect>) {
             app.on_resize(*w, *h);
             (true, None)
         }
+        Event::Mouse(m) => (app.on_mouse(m), None),
         _ => (false, None),
     }
 }
@@ -238,47 +271,151 @@ pub fn outcome_to_present(app: &mut App, outcome: &RefreshOutcome) -> Option<Arc
 /// the newest outcome that arrives meanwhile waits, older ones are dropped.
 #[derive(Default)]
 struct Builder {
-    running: Option<JoinHandle<Presented>>,
-    waiting: Option<Arc<ClusterSnapshot>>,
+    running: Option<(JoinHandle<Presented>, Arc<RefreshOutcome>)>,
+    waiting: Option<(Arc<ClusterSnapshot>, Arc<RefreshOutcome>)>,
 }
 
 impl Builder {
-    fn offer(&mut self, snapshot: Arc<ClusterSnapshot>) {
+    fn offer(&mut self, snapshot: Arc<ClusterSnapshot>, outcome: Arc<RefreshOutcome>) {
         if self.running.is_some() {
-            self.waiting = Some(snapshot);
+            self.waiting = Some((snapshot, outcome));
         } else {
-            self.running = Some(tokio::task::spawn_blocking(move || {
-                Presented::from_snapshot(snapshot)
-            }));
+            let h = tokio::task::spawn_blocking(move || Presented::from_snapshot(snapshot));
+            self.running = Some((h, outcome));
         }
     }
 
-    /// The finished build; starts the waiting one.
-    async fn next(&mut self) -> Result<Presented, tokio::task::JoinError> {
-        let r = match self.running.as_mut() {
-            Some(h) => h.await,
-            None => std::future::pending().await,
+    /// The finished build and its outcome; starts the waiting one.
+    async fn next(
+        &mut self,
+    ) -> (
+        Result<Presented, tokio::task::JoinError>,
+        Arc<RefreshOutcome>,
+    ) {
+        let Some((h, outcome)) = self.running.as_mut() else {
+            return std::future::pending().await;
         };
+        let r = h.await;
+        let outcome = Arc::clone(outcome);
         self.running = None;
-        if let Some(s) = self.waiting.take() {
-            self.offer(s);
+        if let Some((s, o)) = self.waiting.take() {
+            self.offer(s, o);
         }
-        r
+        (r, outcome)
+    }
+
+    /// Apply one outcome: its error at once, its model once built (the session, if any, sees
+    /// the outcome once it is applied).
+    fn apply(
+        &mut self,
+        app: &mut App,
+        session: &mut Option<&mut (dyn Session + 'static)>,
+        o: Arc<RefreshOutcome>,
+    ) {
+        match outcome_to_present(app, &o) {
+            Some(snapshot) => self.offer(snapshot, o),
+            None => {
+                if let Some(s) = session.as_deref_mut() {
+                    s.on_outcome(app, &o);
+                }
+            }
+        }
+    }
+}
+
+/// What runs work for the loop: confirmed fixes, node commands and copies.
+#[derive(Debug, Default)]
+pub struct Runners {
+    /// Runs confirmed fixes (without it, a confirmed fix is refused).
+    pub fixes: Option<FixRunner>,
+    /// Runs node commands and copies (without it, node commands answer with an error).
+    pub console: Option<ConsoleRunner>,
+}
+
+/// Carry out an effect that is not `Quit`: node commands and copies here, fixes by
+/// [`on_effect`]. Returns whether the screen changed.
+fn carry_out(
+    app: &mut App,
+    fixes: Option<&mut FixRunner>,
+    console: Option<&mut ConsoleRunner>,
+    tasks: &mut JoinSet<()>,
+    eff: Effect,
+) -> bool {
+    match (eff, console) {
+        (Effect::NodeCommand(req), Some(c)) => {
+            c.spawn(tasks, req);
+            true
+        }
+        (Effect::NodeCommand(req), None) => app.on_node_reply(NodeReply {
+            id: req.id,
+            result: Err("no connection in this session".to_owned()),
+        }),
+        (Effect::Copy(text), Some(c)) => {
+            if let Err(e) = c.copy(&text) {
+                app.message = Some(format!("could not copy: {e}"));
+            }
+            true
+        }
+        (Effect::Copy(_), None) => {
+            app.message = Some("no terminal to copy to".to_owned());
+            true
+        }
+        (e, _) => on_effect(app, fixes, tasks, e),
     }
 }
 
 /// The loop. Generic over the event stream and the draw function so tests can drive it with
-/// scripted events and a `TestBackend`. Without a [`FixRunner`], a confirmed fix is refused.
+/// scripted events and a `TestBackend`. Without a [`FixRunner`], a confirmed fix is refused;
+/// without a [`ConsoleRunner`], node commands answer with an error and nothing is copied.
 ///
 /// # Errors
 /// Drawing failed, the event stream failed, or the refresher or a fix task panicked.
 pub async fn run_loop<E, F, D>(
     app: &mut App,
+    updates: watch::Receiver<Option<Arc<RefreshOutcome>>>,
+    task: Option<JoinHandle<()>>,
+    events: E,
+    shutdown: F,
+    runners: Runners,
+    draw: D,
+) -> color_eyre::Result<()>
+where
+    E: Stream<Item = std::io::Result<Event>> + Unpin,
+    F: Future<Output = ()>,
+    D: FnMut(&App) -> color_eyre::Result<()>,
+{
+    run_loop_with(app, updates, task, events, shutdown, runners, None, draw).await
+}
+
+/// Apply an effect: a session's to the session, the others to the runners.
+fn apply_effect(
+    app: &mut App,
+    session: &mut Option<&mut (dyn Session + 'static)>,
+    fixes: Option<&mut FixRunner>,
+    console: Option<&mut ConsoleRunner>,
+    tasks: &mut JoinSet<()>,
+    e: Effect,
+) -> bool {
+    match (e, session.as_deref_mut()) {
+        (Effect::Session(s), Some(session)) => session.on_effect(app, s),
+        (e, _) => carry_out(app, fixes, console, tasks, e),
+    }
+}
+
+/// [`run_loop`] with a [`Session`] that sees every outcome and handles the
+/// [`crate::app::SessionEffect`]s.
+///
+/// # Errors
+/// Drawing failed, the event stream failed, or the refresher or a fix task panicked.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_loop_with<E, F, D>(
+    app: &mut App,
     mut updates: watch::Receiver<Option<Arc<RefreshOutcome>>>,
     mut task: Option<JoinHandle<()>>,
     mut events: E,
     shutdown: F,
-    mut fixes: Option<FixRunner>,
+    runners: Runners,
+    mut session: Option<&mut (dyn Session + 'static)>,
     mut draw: D,
 ) -> color_eyre::Result<()>
 where
@@ -286,6 +423,10 @@ where
     F: Future<Output = ()>,
     D: FnMut(&App) -> color_eyre::Result<()>,
 {
+    let Runners {
+        mut fixes,
+        mut console,
+    } = runners;
     let mut clock = tokio::time::interval(CLOCK_PERIOD);
     clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut updates_open = true;
@@ -293,12 +434,16 @@ where
     let mut dirty = true;
     let mut fix_rx = fixes.as_mut().and_then(|f| f.rx.take());
     let mut fix_tasks: JoinSet<()> = JoinSet::new();
+    let mut reply_rx = console.as_mut().and_then(|c| c.rx.take());
+    // Node command tasks: never awaited by the loop (a hung node must not hold it up); each
+    // reply comes back on `reply_rx`, bounded by the timeouts.
+    let mut cmd_tasks: JoinSet<()> = JoinSet::new();
     tokio::pin!(shutdown);
     // An outcome may already be waiting.
     let mut builder = Builder::default();
     let first = updates.borrow_and_update().clone();
-    if let Some(s) = first.and_then(|o| outcome_to_present(app, &o)) {
-        builder.offer(s);
+    if let Some(o) = first {
+        builder.apply(app, &mut session, o);
     }
     loop {
         if app.should_quit {
@@ -327,7 +472,8 @@ where
                         dirty |= d;
                         match eff {
                             Some(Effect::Quit) => return Ok(()),
-                            Some(e) => dirty |= on_effect(app, fixes.as_mut(), &mut fix_tasks, e),
+                            Some(Effect::NodeCommand(r)) => dirty |= apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut cmd_tasks, Effect::NodeCommand(r)),
+                            Some(e) => dirty |= apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut fix_tasks, e),
                             None => {}
                         }
                         // Drain whatever else is already queued before drawing. The stream is
@@ -344,7 +490,8 @@ where
                             dirty |= d;
                             match eff {
                                 Some(Effect::Quit) => return Ok(()),
-                                Some(e) => dirty |= on_effect(app, fixes.as_mut(), &mut fix_tasks, e),
+                                Some(Effect::NodeCommand(r)) => dirty |= apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut cmd_tasks, Effect::NodeCommand(r)),
+                            Some(e) => dirty |= apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut fix_tasks, e),
                                 None => {}
                             }
                         }
@@ -356,8 +503,8 @@ where
             r = updates.changed(), if updates_open => {
                 if r.is_ok() {
                     let o = updates.borrow_and_update().clone();
-                    if let Some(s) = o.and_then(|o| outcome_to_present(app, &o)) {
-                        builder.offer(s);
+                    if let Some(o) = o {
+                        builder.apply(app, &mut session, o);
                     }
                 } else {
                     updates_open = false;
@@ -382,7 +529,7 @@ where
                 }
                 for ev in pending {
                     if let Some(e) = app.on_fix_event(ev) {
-                        let _ = on_effect(app, fixes.as_mut(), &mut fix_tasks, e);
+                        let _ = apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut fix_tasks, e);
                     }
                 }
                 dirty = true;
@@ -392,9 +539,14 @@ where
                     return Err(eyre!("a fix task panicked; the dashboard stopped"));
                 }
             }
-            built = builder.next(), if builder.running.is_some() => {
+            (built, o) = builder.next(), if builder.running.is_some() => {
                 match built {
-                    Ok(p) => app.on_presented(p),
+                    Ok(p) => {
+                        app.on_presented(p);
+                        if let Some(s) = session.as_deref_mut() {
+                            s.on_outcome(app, &o);
+                        }
+                    }
                     Err(e) if e.is_panic() => {
                         return Err(eyre!("building the model panicked; the dashboard stopped"));
                     }
@@ -402,6 +554,10 @@ where
                 }
                 dirty = true;
             }
+            Some(reply) = async { match reply_rx.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => {
+                dirty |= app.on_node_reply(reply);
+            }
+            Some(_) = cmd_tasks.join_next(), if !cmd_tasks.is_empty() => {}
             _ = clock.tick() => {
                 dirty |= app.on_tick(now_ms());
             }

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use color_eyre::eyre::WrapErr;
 use ratatui::DefaultTerminal;
+use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 
@@ -15,6 +16,7 @@ use crate::app::App;
 /// report is printed (install `color_eyre` first so its hook runs after ours).
 pub struct TerminalGuard {
     terminal: DefaultTerminal,
+    mouse: bool,
 }
 
 impl std::fmt::Debug for TerminalGuard {
@@ -24,14 +26,17 @@ impl std::fmt::Debug for TerminalGuard {
 }
 
 impl TerminalGuard {
-    /// Enter raw mode and the alternate screen.
+    /// Enter raw mode and the alternate screen, and capture the mouse if `mouse`.
     ///
     /// # Errors
     /// When the terminal cannot be set up (not a TTY).
-    pub fn new() -> color_eyre::Result<Self> {
-        let terminal =
+    pub fn new(mouse: bool) -> color_eyre::Result<Self> {
+        let mut terminal =
             ratatui::try_init().wrap_err("setting up the terminal (is stdout a TTY?)")?;
-        Ok(Self { terminal })
+        if mouse {
+            execute!(terminal.backend_mut(), EnableMouseCapture).wrap_err("capturing the mouse")?;
+        }
+        Ok(Self { terminal, mouse })
     }
 
     /// Current terminal size (columns, rows).
@@ -59,6 +64,9 @@ impl TerminalGuard {
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
+        if self.mouse {
+            let _ = execute!(self.terminal.backend_mut(), DisableMouseCapture);
+        }
         ratatui::restore();
     }
 }

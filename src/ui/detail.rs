@@ -49,6 +49,29 @@ pub fn detail_lines(app: &App, idx: usize, width: u16) -> Vec<Line<'static>> {
         .and_then(|o| o.report())
         .map(|r| &r.nodes);
     let mut out = node_facts(t, model, n, table, width);
+    if let Some(h) = app.role_changes.of(n) {
+        let role = format!("{:?}", h.now).to_lowercase();
+        let ago = super::text::human_age_ms(app.now_ms.saturating_sub(h.last_at_ms));
+        let line = format!(
+            "{} since slotscope started (the last {ago} ago, to {role})",
+            if h.count == 1 {
+                "1 flip".to_owned()
+            } else {
+                format!("{} flips", h.count)
+            }
+        );
+        let at = out
+            .iter()
+            .position(|l| l.to_string().trim_start().starts_with("role "))
+            .map_or(out.len(), |i| i + 1);
+        out.insert(
+            at,
+            Line::from(vec![
+                Span::styled(format!("{:>KEY_W$} ", "role changes"), t.text_dim),
+                Span::styled(line, t.severity_warning),
+            ]),
+        );
+    }
     out.push(Line::raw(""));
     out.extend(disagreement_lines(t, model, n));
     out.extend(own_table_lines(t, model, table, width));

@@ -26,6 +26,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::app::App;
 use crate::app::fix::{DialogButton, FixDialog, FixStage, ProgressLine};
+use crate::app::viewport::{ListId, ListRows};
 pub use crate::fix::describe::risk_headline;
 use crate::fix::describe::{outcome_words, plural, risk_word};
 use crate::fix::{FixOutcome, FixPlan, RiskLevel};
@@ -93,6 +94,19 @@ pub fn render_fix_dialog(buf: &mut Buffer, area: Rect, app: &App, d: &FixDialog)
     } else {
         d.scroll.min(max_scroll)
     };
+    if d.stage == FixStage::Choose {
+        // Plan i is on line 2 + i (after the heading and a blank line).
+        app.viewport.record_list(ListRows {
+            list: ListId::Plans,
+            rows: Rect {
+                height: u16::try_from(h).unwrap_or(body.height),
+                ..body
+            },
+            items: (scroll..scroll + h)
+                .map(|l| l.checked_sub(2).filter(|i| *i < d.plans.len()))
+                .collect(),
+        });
+    }
     let lines_len = lines.len();
     let more_below = lines_len.saturating_sub(scroll + h);
     let shown: Vec<Line<'static>> = lines.into_iter().skip(scroll).take(h).collect();

@@ -5,6 +5,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
+use crate::app::viewport::{ListId, ListRows};
 use crate::app::{App, Pane};
 
 use super::text::{truncate_end, wrap};
@@ -30,6 +31,18 @@ pub fn finding_lines_wrapped(app: &App, width: u16) -> (Vec<(Line<'static>, bool
 }
 
 fn build_lines(app: &App, width: u16, wrap_all: bool) -> (Vec<(Line<'static>, bool)>, usize) {
+    let (lines, selected, _) = build_lines_owned(app, width, wrap_all);
+    (lines, selected)
+}
+
+/// The finding lines, the selected line, and the finding each line belongs to.
+#[allow(clippy::type_complexity)]
+fn build_lines_owned(
+    app: &App,
+    width: u16,
+    wrap_all: bool,
+) -> (Vec<(Line<'static>, bool)>, usize, Vec<usize>) {
+    let mut owners: Vec<usize> = Vec::new();
     let t = &Theme::of(app);
     let findings = app.findings();
     let w = usize::from(width);
@@ -55,6 +68,7 @@ fn build_lines(app: &App, width: u16, wrap_all: bool) -> (Vec<(Line<'static>, bo
             };
             let l = Line::from(vec![lead, Span::raw(" "), Span::raw(part)]).style(style);
             lines.push((l, sel));
+            owners.push(i);
         }
         if expanded {
             let mut detail: Vec<String> = Vec::new();
@@ -83,11 +97,12 @@ fn build_lines(app: &App, width: u16, wrap_all: bool) -> (Vec<(Line<'static>, bo
                         Line::styled(format!("{indent}{bullet}{part}"), t.text_dim),
                         false,
                     ));
+                    owners.push(i);
                 }
             }
         }
     }
-    (lines, selected_line)
+    (lines, selected_line, owners)
 }
 
 /// Rows the pane's body wants at `width` columns: every finding wrapped (at least one: the
@@ -120,9 +135,9 @@ pub fn render_findings(buf: &mut Buffer, area: Rect, app: &App) {
         ..area
     };
     let h = usize::from(body.height);
-    let (mut lines, mut selected_line) = finding_lines_wrapped(app, body.width);
+    let (mut lines, mut selected_line, mut owners) = build_lines_owned(app, body.width, true);
     if lines.len() > h {
-        (lines, selected_line) = finding_lines(app, body.width);
+        (lines, selected_line, owners) = build_lines_owned(app, body.width, false);
     }
     let offset = super::scroll_offset(selected_line, h, lines.len());
     // Keep the expanded finding, from its first line, in view when there is room.
@@ -172,6 +187,13 @@ pub fn render_findings(buf: &mut Buffer, area: Rect, app: &App) {
         );
         return;
     }
+    app.viewport.record_list(ListRows {
+        list: ListId::Pane(Pane::Findings),
+        rows: body,
+        items: (offset..offset + h)
+            .map(|i| owners.get(i).copied())
+            .collect(),
+    });
     for (row, (line, sel)) in lines.iter().skip(offset).take(h).enumerate() {
         let y = body.y + u16::try_from(row).unwrap_or(0);
         if *sel {

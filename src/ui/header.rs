@@ -39,8 +39,10 @@ fn verdict_and_style(app: &App) -> (String, Style) {
 
 fn badges(app: &App, width: u16) -> Vec<Span<'static>> {
     let t = &Theme::of(app);
-    let mut badges: Vec<Span<'static>> = Vec::new();
-    if app.refresher_stopped {
+    let mut badges: Vec<Span<'static>> = super::session::badges(app, t);
+    if app.replay.is_some() {
+        // A replay's data is as old as the recording: no staleness badge.
+    } else if app.refresher_stopped {
         badges.push(Span::styled(" NOT REFRESHING ", t.badge_alert));
     } else if app.is_stale() {
         badges.push(Span::styled(" STALE ", t.badge_alert));

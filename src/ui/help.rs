@@ -71,6 +71,13 @@ pub fn help_lines(app: &App, width: u16) -> Vec<Line<'static>> {
     for l in wrap(QUIT_WHILE_FIXING, w.saturating_sub(1)) {
         lines.push(Line::raw(format!(" {l}")));
     }
+    lines.push(Line::styled(
+        "Mouse, copy and node commands",
+        t.table_header,
+    ));
+    for l in wrap(keymap::MOUSE_AND_COMMANDS_HELP, w.saturating_sub(1)) {
+        lines.push(Line::raw(format!(" {l}")));
+    }
     lines.push(Line::styled("Node status", t.table_header));
     for l in wrap(
         "ok · PF? suspected (PFAIL) · FAIL agreed · DOWN unreachable by us · LINK replica whose \

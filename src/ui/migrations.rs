@@ -44,6 +44,7 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
     } else {
         format!("{} open", model.open_slots.len())
     };
+    let title = format!("{title}{}", super::atomic_jobs::title_suffix(model));
     super::render_title(buf, area, app, Pane::Migrations, &title, &Line::default());
     let body = Rect {
         y: area.y + 1,
@@ -53,7 +54,8 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
     if body.height == 0 {
         return;
     }
-    let shown = render_flows(buf, body, app, model, t);
+    let mut shown = render_flows(buf, body, app, model, t);
+    shown += super::atomic_jobs::render_below(buf, body, shown, model, t);
     let body = Rect {
         y: body.y + shown,
         height: body.height - shown,
@@ -75,6 +77,8 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
     let aw: u16 = (body.width.saturating_sub(40) / 2).clamp(9, 21);
     let rows_h = usize::from(body.height.saturating_sub(1));
     let offset = super::scroll_offset(app.migration_cursor, rows_h, model.open_slots.len());
+    let n = model.open_slots.len();
+    super::record_rows(app, Pane::Migrations, super::below_header(body), offset, n);
     let rows: Vec<Row<'_>> = model
         .open_slots
         .iter()

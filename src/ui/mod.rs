@@ -24,6 +24,7 @@
 //! node, a one-row warning banner sits between the header and the panes. Overlays (help, node
 //! detail, the fix dialog) are drawn last.
 
+pub mod atomic_jobs;
 pub mod detail;
 pub mod dialog;
 pub mod findings;
@@ -33,6 +34,8 @@ pub mod heatmap;
 pub mod help;
 pub mod migrations;
 pub mod nodes;
+pub mod output;
+pub mod session;
 pub mod text;
 pub mod theme;
 pub mod timeline;
@@ -238,6 +241,18 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     // they assume a map eight rows high across the terminal.
     let heat = a.heatmap.unwrap_or(Rect::new(0, 0, area.width, 8));
     app.viewport.record_heat_map(heat_pane::heat_map_rect(heat));
+    app.viewport.start_frame();
+    for (pane, r) in [
+        (Pane::Heatmap, a.heatmap),
+        (Pane::Nodes, a.nodes),
+        (Pane::Findings, a.findings),
+        (Pane::Migrations, a.migrations),
+        (Pane::Timeline, a.timeline),
+    ] {
+        if let Some(r) = r {
+            app.viewport.record_pane(pane, r);
+        }
+    }
     if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
         render_too_small(buf, area, app);
         return;
@@ -274,6 +289,7 @@ pub fn render(buf: &mut Buffer, area: Rect, app: &App) {
     match app.mode {
         Mode::Help => help::render_help(buf, a.body, app),
         Mode::NodeDetail(_) => detail::render_detail(buf, a.body, app),
+        Mode::Output => output::render_output(buf, a.body, app),
         Mode::Fix => {
             if let Some(d) = &app.fix {
                 dialog::render_fix_dialog(buf, a.body, app, d);
@@ -445,6 +461,28 @@ pub fn row_style(app: &App, pane: Pane, selected: bool) -> Style {
     } else {
         Style::new().add_modifier(ratatui::style::Modifier::UNDERLINED)
     }
+}
+
+/// The rows of a table below its one header row.
+#[must_use]
+pub fn below_header(body: Rect) -> Rect {
+    Rect {
+        y: body.y.saturating_add(1),
+        height: body.height.saturating_sub(1),
+        ..body
+    }
+}
+
+/// Record a list drawn one item per row, from item `offset` on, over `rows` (mouse
+/// hit-testing reads it).
+pub fn record_rows(app: &App, pane: Pane, rows: Rect, offset: usize, len: usize) {
+    app.viewport.record_list(crate::app::viewport::ListRows {
+        list: crate::app::viewport::ListId::Pane(pane),
+        rows,
+        items: (offset..offset + usize::from(rows.height))
+            .map(|i| (i < len).then_some(i))
+            .collect(),
+    });
 }
 
 /// First row to show so that `cursor` stays visible in `height` rows.

@@ -43,6 +43,8 @@ pub enum Column {
     Repl,
     /// Config epoch.
     Epoch,
+    /// Master ↔ replica flips seen since the start.
+    Flips,
     /// Oldest last-pong age among peers.
     Pong,
     /// Our probe latency.
@@ -68,6 +70,7 @@ const COLUMNS: &[(Column, &str, u16, u8)] = &[
     (Column::Clients, "clis", 4, 4),
     (Column::Repl, "repl/lag", 10, 3),
     (Column::Epoch, "epoch", 5, 9),
+    (Column::Flips, "flips", 5, 9),
     (Column::Pong, "pong", 6, 7),
     (Column::Rtt, "rtt", 6, 6),
     (Column::Server, "server", 12, 10),
@@ -218,6 +221,8 @@ fn cell_text(
                 .map_or_else(dash, |c| format!("{c} repl")),
         },
         Column::Epoch => n.config_epoch.to_string(),
+        // Needs the app's history: filled in by `render_nodes`.
+        Column::Flips => dash(),
         Column::Server => info
             .and_then(crate::cluster::types::ServerInfo::identity)
             .unwrap_or_else(dash),
@@ -296,6 +301,8 @@ pub fn render_nodes(buf: &mut Buffer, area: Rect, app: &App) {
     let cols = fit_columns(body.width);
     let rows_h = usize::from(body.height - 1);
     let offset = super::scroll_offset(app.node_cursor, rows_h, app.node_order.len());
+    let n = app.node_order.len();
+    super::record_rows(app, Pane::Nodes, super::below_header(body), offset, n);
     let grouped = app.node_sort == NodeSort::Grouped && app.filter.is_empty();
     let rows: Vec<Row<'_>> = app
         .node_order
@@ -320,7 +327,10 @@ pub fn render_nodes(buf: &mut Buffer, area: Rect, app: &App) {
             let cells: Vec<Cell<'_>> = cols
                 .iter()
                 .map(|(c, _, w)| {
-                    let mut s = cell_text(model, n, *c, *w, grouped);
+                    let mut s = match (c, app.role_changes.of(n)) {
+                        (Column::Flips, Some(h)) => h.count.to_string(),
+                        _ => cell_text(model, n, *c, *w, grouped),
+                    };
                     if *c == Column::Status && stale && s.len() < 4 {
                         s.push('~');
                     }

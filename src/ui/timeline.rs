@@ -56,6 +56,7 @@ pub fn render_timeline(buf: &mut Buffer, area: Rect, app: &App) {
     }
     let h = usize::from(body.height);
     let offset = super::scroll_offset(app.timeline_cursor, h, n);
+    super::record_rows(app, Pane::Timeline, body, offset, n);
     let w = usize::from(body.width).saturating_sub(12);
     for (row, (i, e)) in app
         .visible_timeline()

@@ -5,8 +5,10 @@
 // Each test crate uses only part of the kit; the rest would warn as dead code in that crate.
 #![allow(dead_code)]
 
+pub mod cli_check;
 pub mod cluster;
 pub mod fake_server;
+pub mod formats;
 pub mod sim;
 pub mod tmux;
 

@@ -62,14 +62,28 @@ impl Ctx<'_> {
 
     /// A node some (`PartiallyKnownNode`) or all (`NodeNotJoined`) other nodes do not know.
     fn unknown_to_finding(&self, i: usize, n: &NodeSummary, unknown_to: &[NodeId]) -> Finding {
-        let others = n
+        // Its own shard (its master, its replicas) knowing it does not make it a member: a
+        // master forgotten by the cluster together with its replica is still not part of it.
+        let shard: Vec<&NodeId> = n
+            .master_id
+            .iter()
+            .chain(
+                self.replicas_of(i)
+                    .iter()
+                    .filter_map(|&r| self.node(r).and_then(|x| x.id.as_ref())),
+            )
+            .collect();
+        let known: Vec<&NodeId> = n
             .peers
             .known_by
             .iter()
             .filter(|k| Some(*k) != n.id.as_ref())
-            .count()
-            + unknown_to.len();
-        let who = if unknown_to.len() == others {
+            .collect();
+        let known_outside = known.iter().filter(|k| !shard.contains(k)).count();
+        let others = known.len() + unknown_to.len();
+        let who = if known_outside == 0 && known_outside < known.len() {
+            format!("all {} nodes outside its shard", unknown_to.len())
+        } else if unknown_to.len() == others {
             format!("all {} other nodes", unknown_to.len())
         } else {
             format!(
@@ -82,7 +96,7 @@ impl Ctx<'_> {
             Some(ep) => format!("CLUSTER MEET {} {} on one of them", ep.host, ep.port),
             None => "CLUSTER MEET it from one of them".to_owned(),
         };
-        let unknown_to_all = unknown_to.len() == others;
+        let unknown_to_all = known_outside == 0;
         let claimed = &n.claimed_slots;
         let mut f = if unknown_to_all {
             // Running, in cluster mode, but no other node has it in its table: it left or

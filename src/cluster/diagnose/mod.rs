@@ -36,6 +36,7 @@
 //!   `ReplicaOfUnknownMaster`).
 //! * `open_slots`: migrating / importing markers (except slots moving in a reshard).
 //! * `progress`: reshards in progress (`ReshardInProgress`, from the snapshot's progress).
+//! * `slot_migrations`: atomic slot migration jobs (Valkey 9+): progress, stalled, failed.
 //! * `stray`: keys the census found on a master that does not own their slot.
 //! * `disputes`: views that disagree about owners, and config epoch collisions.
 //! * `ranges` and `words`: slot-range and phrase helpers.
@@ -54,6 +55,7 @@ use words::plural;
 mod coverage;
 mod ctx;
 mod disputes;
+mod id;
 mod masters;
 mod membership;
 mod nodes;
@@ -61,6 +63,7 @@ mod open_slots;
 mod progress;
 mod ranges;
 mod replication;
+mod slot_migrations;
 mod stray;
 mod words;
 
@@ -142,6 +145,13 @@ pub enum FindingKind {
     /// Slots or keys moved from one master to another since the previous observation: a
     /// reshard in progress (info; its open slots get no `OpenSlot` finding).
     ReshardInProgress,
+    /// An atomic slot migration (Valkey 9+) that is progressing (info; no repair is offered
+    /// for its slots).
+    SlotMigrationInProgress,
+    /// An atomic slot migration whose other side is silent, down or unreachable.
+    SlotMigrationStalled,
+    /// An atomic slot migration that failed or was cancelled, and what it left.
+    SlotMigrationFailed,
 }
 
 impl FindingKind {
@@ -170,6 +180,9 @@ impl FindingKind {
             Self::NoReplica => 19,
             Self::DataAnomaly => 20,
             Self::ReshardInProgress => 21,
+            Self::SlotMigrationStalled => 22,
+            Self::SlotMigrationFailed => 23,
+            Self::SlotMigrationInProgress => 24,
         }
     }
 }
@@ -228,6 +241,7 @@ pub fn diagnose(model: &ClusterModel) -> Vec<Finding> {
     ctx.node_findings(&mut out);
     ctx.open_slot_findings(&mut out);
     ctx.progress_findings(&mut out);
+    ctx.slot_migration_findings(&mut out);
     ctx.stray_key_findings(&mut out);
     ctx.dispute_findings(&mut out);
     ctx.epoch_findings(&mut out);

@@ -180,6 +180,7 @@ fn big_model(masters: u16, replicas: u16) -> ClusterModel {
         disagreements: vec![],
         uncovered_keys: BTreeMap::new(),
         progress: crate::cluster::progress::Progress::default(),
+        slot_migrations: Vec::new(),
     }
 }
 

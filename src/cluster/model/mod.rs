@@ -234,6 +234,9 @@ pub struct ClusterModel {
     /// Reshards in progress since the previous snapshot (the snapshot's own progress).
     #[serde(default)]
     pub progress: super::progress::Progress,
+    /// Atomic slot migrations (Valkey 9+) reported by any node, newest first.
+    #[serde(default)]
+    pub slot_migrations: Vec<crate::cluster::slot_migrations::AtomicMigration>,
 }
 
 impl ClusterModel {

@@ -26,7 +26,7 @@ mod moving;
 
 pub use moving::keys_moving;
 
-use super::audit::{AuditLog, AuditPhase, AuditRecord, os_user, rfc3339_ms};
+use super::audit::{AuditLog, AuditPhase, AuditRecord, ConfirmationGiven, os_user, rfc3339_ms};
 use super::lock::FixLock;
 use super::{Condition, FixPlan, FixStep, StepAction, failed_checks};
 use crate::cluster::model::ClusterModel;
@@ -175,13 +175,17 @@ impl StopRequest {
 }
 
 /// Runs plans. Share one per cluster; it holds the connector and the audit log.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Executor {
     connector: Arc<Connector>,
     audit: Option<AuditLog>,
     cluster: String,
     converge_timeout: Duration,
     lock_dir: std::path::PathBuf,
+    /// Of the run under way (set on the run's own copy, see [`Executor::for_run`]).
+    given: ConfirmationGiven,
+    /// Of the run under way: the observed cluster's id.
+    cluster_id: Option<String>,
 }
 
 /// Why one step failed.
@@ -205,6 +209,8 @@ impl Executor {
             cluster,
             converge_timeout: DEFAULT_CONVERGE_TIMEOUT,
             lock_dir: super::lock::default_dir(),
+            given: ConfirmationGiven::Program,
+            cluster_id: None,
         }
     }
 
@@ -260,14 +266,41 @@ impl Executor {
         events: &mpsc::Sender<FixEvent>,
         stop: &StopRequest,
     ) -> FixOutcome {
-        let outcome = self.run(plan, events, stop).await;
+        self.execute_confirmed(plan, ConfirmationGiven::Program, events, stop)
+            .await
+    }
+
+    /// [`Executor::execute_stoppable`] for a plan the user confirmed as `given`, which the
+    /// audit log records with every write.
+    pub async fn execute_confirmed(
+        &self,
+        plan: &FixPlan,
+        given: ConfirmationGiven,
+        events: &mpsc::Sender<FixEvent>,
+        stop: &StopRequest,
+    ) -> FixOutcome {
+        let outcome = self.run(plan, given, events, stop).await;
         emit(events, FixEvent::Finished(outcome.clone())).await;
         outcome
+    }
+
+    /// This executor for one run: the confirmation given, the observed cluster's id, and the
+    /// audit log of that cluster (a `{cluster}` path resolved).
+    fn for_run(&self, given: ConfirmationGiven, before: &ClusterModel) -> Self {
+        let cluster_id =
+            crate::cluster::digest::cluster_id(before.nodes.iter().filter_map(|n| n.id.as_ref()));
+        Self {
+            audit: self.audit.as_ref().map(|a| a.for_cluster(&cluster_id)),
+            given,
+            cluster_id: Some(cluster_id),
+            ..self.clone()
+        }
     }
 
     async fn run(
         &self,
         plan: &FixPlan,
+        given: ConfirmationGiven,
         events: &mpsc::Sender<FixEvent>,
         stop: &StopRequest,
     ) -> FixOutcome {
@@ -281,7 +314,8 @@ impl Executor {
                 reason: "this plan is advice only: there is nothing to run".to_owned(),
             };
         }
-        if let Some(audit) = &self.audit
+        // A per-cluster path is known once the cluster is observed (checked below).
+        if let Some(audit) = self.audit.as_ref().filter(|a| !a.per_cluster())
             && let Err(e) = audit.ensure_writable()
         {
             return FixOutcome::Refused {
@@ -296,13 +330,21 @@ impl Executor {
             Ok(ready) => ready,
             Err(outcome) => return outcome,
         };
+        let this = self.for_run(given, &before);
+        if let Some(audit) = &this.audit
+            && let Err(e) = audit.ensure_writable()
+        {
+            return FixOutcome::Refused {
+                reason: format!("the audit log cannot be written ({e}); nothing was sent"),
+            };
+        }
         emit(events, FixEvent::PreconditionsHold).await;
         let findings_before = diagnose(&before);
 
-        if let Err(outcome) = self.run_steps(plan, events, stop, &mut previous).await {
+        if let Err(outcome) = this.run_steps(plan, events, stop, &mut previous).await {
             return outcome;
         }
-        self.verify(plan, events, &findings_before, &mut previous)
+        this.verify(plan, events, &findings_before, &mut previous)
             .await
     }
 
@@ -539,6 +581,9 @@ impl Executor {
             user: os_user(),
             cluster: self.cluster.clone(),
             plan: plan.id.clone(),
+            plan_title: plan.title.clone(),
+            confirmation: Some(self.given),
+            cluster_id: self.cluster_id.clone(),
             step: n,
             node: step.endpoint.to_string(),
             node_id: step.node_id.as_ref().map(ToString::to_string),

@@ -118,6 +118,26 @@ impl Planner<'_> {
             Condition::NodeJoined { node: id.clone() },
             format!("wait until every node knows {}", n.label()),
         ));
+        // Its replicas that the cluster does not know either (a shard forgotten together)
+        // join in the same plan: one incident, one plan.
+        let mut shard = Vec::new();
+        for r in self.model.nodes.iter().filter(|r| {
+            r.master_id.as_ref() == Some(&id)
+                && matches!(r.reachability, Reachability::Ok)
+                && !r.isolated
+                && !r.peers.unknown_to.is_empty()
+        }) {
+            let (Some(rid), Some(rep)) = (r.id.clone(), endpoint_of(r)) else {
+                continue;
+            };
+            steps.extend(self.meet_steps(r, &rep, introducer));
+            steps.push(wait_step(
+                introducer.ep.clone(),
+                Condition::NodeJoined { node: rid.clone() },
+                format!("wait until every node knows {}", r.label()),
+            ));
+            shard.push((rid, r.label()));
+        }
         let own = n
             .own_line
             .as_ref()
@@ -160,7 +180,9 @@ impl Planner<'_> {
             group: None,
             recommended: true,
             slots: own.clone(),
-            nodes: vec![id.clone()],
+            nodes: std::iter::once(id.clone())
+                .chain(shard.iter().map(|(r, _)| r.clone()))
+                .collect(),
             steps,
             advice: if own.is_empty() {
                 vec![
@@ -173,10 +195,17 @@ impl Planner<'_> {
             },
             risk,
             preconditions: pre,
-            expected: vec![Requirement::new(
+            expected: std::iter::once(Requirement::new(
                 format!("every node knows {}", n.label()),
                 Condition::NodeJoined { node: id.clone() },
-            )],
+            ))
+            .chain(shard.into_iter().map(|(r, label)| {
+                Requirement::new(
+                    format!("every node knows {label}"),
+                    Condition::NodeJoined { node: r },
+                )
+            }))
+            .collect(),
             confirmation: if loses {
                 Confirmation::TypeWord(format!("meet-{}", short(&id)))
             } else {

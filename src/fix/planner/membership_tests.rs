@@ -60,3 +60,28 @@ fn not_cluster_is_advice_only() {
             .any(|l| l.contains("cluster-enabled yes"))
     );
 }
+
+/// A master forgotten together with its replica: one plan meets both, and expects both known.
+#[test]
+fn a_forgotten_shard_is_met_in_one_plan() {
+    let mut b = ModelBuilder::new()
+        .node('a', Role::Master, &[(0, 5460)], true)
+        .node('b', Role::Master, &[(5461, 10922)], true)
+        .node('c', Role::Master, &[(10923, 16383)], true)
+        .replica_of('d', 'c', true)
+        .everyone_knows();
+    for (n, shard) in [('c', 'd'), ('d', 'c')] {
+        let node = b.get(n);
+        node.peers.known_by = vec![id(shard)];
+        node.peers.unknown_to = vec![id('a'), id('b')];
+    }
+    let m = b.build();
+    let plans = plan_fixes(&m, &[]);
+    let p = plan(&plans, &format!("meet-{}", id('c').short()));
+    let cmds = commands(p).join("\n");
+    assert!(cmds.contains("MEET 127.0.0.1 7002"), "{cmds}");
+    assert!(cmds.contains("MEET 127.0.0.1 7003"), "{cmds}");
+    assert_eq!(p.nodes, vec![id('c'), id('d')]);
+    assert_eq!(p.expected.len(), 2);
+    assert!(!p.risk.loses_data);
+}

@@ -21,6 +21,8 @@
 //! - `disputes`: nodes that disagree about who owns a slot;
 //! - `coverage`: `cluster-require-full-coverage`;
 //! - `replication`: replicas whose replication link is down;
+//! - `slot_migrations`: atomic slot migrations (Valkey 9+): cancel a stalled job, retry one
+//!   that failed cleanly;
 //! - `stray`: keys stored on a master that does not own their slot, back to the owner.
 //!
 //! Tests sit beside each family in `<family>_tests.rs`, on models built with
@@ -47,6 +49,7 @@ mod migration;
 mod open_slots;
 mod recommend;
 mod replication;
+mod slot_migrations;
 mod slot_ranges;
 mod stray;
 mod uncovered;
@@ -65,6 +68,8 @@ mod membership_tests;
 mod open_slots_tests;
 #[cfg(test)]
 mod replication_tests;
+#[cfg(test)]
+mod slot_migrations_tests;
 #[cfg(test)]
 mod test_kit;
 #[cfg(test)]
@@ -106,6 +111,7 @@ pub fn plan_fixes(model: &ClusterModel, findings: &[Finding]) -> Vec<FixPlan> {
     p.forget();
     p.coverage();
     p.replica_links();
+    p.slot_migrations();
     let mut seen = BTreeSet::new();
     p.plans.retain(|plan| seen.insert(plan.id.clone()));
     slot_ranges::group_open_slots(&mut p.plans, model);

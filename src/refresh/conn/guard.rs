@@ -1,107 +1,9 @@
-//! The read-only guard: the allow-list of commands that never change data or cluster state,
-//! and the check every command passes before any I/O.
+//! The read-only guard: the check every command passes before any I/O. Which commands only
+//! read is decided in one place, [`crate::cluster::commands`].
 
 use super::error::CommandError;
 
-/// Commands that never change data or cluster state. Matched on the command name, plus the
-/// subcommand for container commands (`CLUSTER`, `CONFIG`, ...), see [`command_name`].
-const READ_COMMANDS: &[&str] = &[
-    "PING",
-    // Only flags the connection so the next command is served for an importing slot.
-    "ASKING",
-    "ECHO",
-    "INFO",
-    "TIME",
-    "ROLE",
-    "LASTSAVE",
-    "DBSIZE",
-    "GET",
-    "MGET",
-    "STRLEN",
-    "GETRANGE",
-    "EXISTS",
-    "TYPE",
-    "DUMP",
-    "TTL",
-    "PTTL",
-    "EXPIRETIME",
-    "PEXPIRETIME",
-    "SCAN",
-    "RANDOMKEY",
-    "HGET",
-    "HLEN",
-    "HKEYS",
-    "HGETALL",
-    "HSCAN",
-    "LLEN",
-    "LRANGE",
-    "SCARD",
-    "SMEMBERS",
-    "SSCAN",
-    "ZCARD",
-    "ZRANGE",
-    "ZSCAN",
-    "XLEN",
-    "CLUSTER NODES",
-    "CLUSTER INFO",
-    "CLUSTER SLOTS",
-    "CLUSTER SHARDS",
-    "CLUSTER COUNTKEYSINSLOT",
-    "CLUSTER GETKEYSINSLOT",
-    "CLUSTER MYID",
-    "CLUSTER MYSHARDID",
-    "CLUSTER KEYSLOT",
-    "CLUSTER LINKS",
-    "CLUSTER REPLICAS",
-    "CLUSTER SLAVES",
-    "CLUSTER COUNT-FAILURE-REPORTS",
-    "CONFIG GET",
-    "CLIENT LIST",
-    "CLIENT INFO",
-    "CLIENT GETNAME",
-    "CLIENT ID",
-    "MEMORY USAGE",
-    "MEMORY STATS",
-    "OBJECT ENCODING",
-    "OBJECT FREQ",
-    "OBJECT IDLETIME",
-    "OBJECT REFCOUNT",
-    "SLOWLOG GET",
-    "SLOWLOG LEN",
-    "LATENCY LATEST",
-    "LATENCY HISTORY",
-    "COMMAND COUNT",
-    "COMMAND INFO",
-    "COMMAND DOCS",
-];
-
-/// Commands whose second word is part of the name.
-const CONTAINER_COMMANDS: &[&str] = &[
-    "CLUSTER", "CONFIG", "CLIENT", "MEMORY", "OBJECT", "SLOWLOG", "LATENCY", "COMMAND", "ACL",
-    "DEBUG", "SCRIPT", "FUNCTION", "MODULE", "XINFO", "PUBSUB",
-];
-
-/// The command's name in upper case: `GET`, or `CLUSTER SETSLOT` for container commands.
-#[must_use]
-pub fn command_name(args: &[String]) -> String {
-    let Some(first) = args.first() else {
-        return String::new();
-    };
-    let first = first.to_ascii_uppercase();
-    if CONTAINER_COMMANDS.contains(&first.as_str())
-        && let Some(sub) = args.get(1)
-    {
-        return format!("{first} {}", sub.to_ascii_uppercase());
-    }
-    first
-}
-
-/// True if the command is on the read allowlist.
-#[must_use]
-pub fn is_read_command(args: &[String]) -> bool {
-    let name = command_name(args);
-    READ_COMMANDS.contains(&name.as_str())
-}
+pub use crate::cluster::commands::{command_name, is_read_command};
 
 /// The read-only guard: in read-only mode only allowlisted read commands pass.
 ///
@@ -133,7 +35,7 @@ mod tests {
         );
         assert_eq!(command_name(&args("Config Get maxmemory")), "CONFIG GET");
         assert_eq!(command_name(&args("CLUSTER")), "CLUSTER");
-        assert_eq!(command_name(&[]), "");
+        assert_eq!(command_name::<String>(&[]), "");
     }
 
     #[test]

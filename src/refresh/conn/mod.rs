@@ -40,6 +40,7 @@ pub use guard::{check_allowed, command_name, is_read_command};
 pub use redact::{redact_args, sanitize};
 pub use reply::{value_error, value_int, value_text};
 
+use super::capture::Capture;
 use super::target::ConnectOptions;
 use crate::cluster::types::{Endpoint, ProbeError};
 use error::{classify_command_error, classify_connect_error};
@@ -230,6 +231,8 @@ impl NodeConn {
 pub struct Connector {
     opts: ConnectOptions,
     conns: Mutex<HashMap<Endpoint, NodeConn>>,
+    /// Where probes leave their raw replies for a recorder, if anywhere.
+    capture: Option<Arc<Capture>>,
 }
 
 impl Connector {
@@ -239,7 +242,21 @@ impl Connector {
         Self {
             opts,
             conns: Mutex::new(HashMap::new()),
+            capture: None,
         }
+    }
+
+    /// This pool, with probes leaving their raw replies in `capture`.
+    #[must_use]
+    pub fn with_capture(mut self, capture: Arc<Capture>) -> Self {
+        self.capture = Some(capture);
+        self
+    }
+
+    /// Where probes leave their raw replies, if anywhere.
+    #[must_use]
+    pub fn capture(&self) -> Option<&Arc<Capture>> {
+        self.capture.as_ref()
     }
 
     /// A pool behind an [`Arc`], as the refresher and the fix executor share it.

@@ -177,3 +177,31 @@ fn a_master_whose_own_view_claims_slots_the_cluster_gives_away_is_not_slot_less(
         );
     }
 }
+
+/// A master forgotten by the cluster together with its replica: the replica still knowing it
+/// does not make it a member; only CLUSTER MEET brings the shard back.
+#[test]
+fn a_master_known_only_by_its_own_replica_is_not_joined() {
+    use crate::cluster::model::Role;
+    use crate::cluster::testkit::{ModelBuilder, id};
+    let mut b = ModelBuilder::new()
+        .node('a', Role::Master, &[(0, 5460)], true)
+        .node('b', Role::Master, &[(5461, 10922)], true)
+        .node('c', Role::Master, &[(10923, 16383)], true)
+        .replica_of('d', 'c', true)
+        .everyone_knows();
+    for (n, shard) in [('c', 'd'), ('d', 'c')] {
+        let node = b.get(n);
+        node.peers.known_by = vec![id(shard)];
+        node.peers.unknown_to = vec![id('a'), id('b')];
+    }
+    let f = crate::cluster::diagnose(&b.build());
+    let nj: Vec<_> = f.iter().filter(|x| x.kind == K::NodeNotJoined).collect();
+    assert!(
+        nj.iter().any(|x| x.nodes.contains(&id('c'))
+            && x.severity == C
+            && x.summary.contains("outside its shard")),
+        "{f:#?}"
+    );
+    assert_eq!(count(&f, K::PartiallyKnownNode), 0, "{f:#?}");
+}

@@ -151,6 +151,7 @@ pub(super) fn build(snapshot: &ClusterSnapshot) -> ClusterModel {
         disagreements,
         uncovered_keys,
         progress: snapshot.progress.clone(),
+        slot_migrations: crate::cluster::slot_migrations::collect(snapshot),
     }
 }
 
