@@ -402,6 +402,26 @@ fn apply_effect(
     }
 }
 
+/// A model built off the loop: present it, then show its outcome to the session.
+fn on_built(
+    app: &mut App,
+    session: &mut Option<&mut (dyn Session + 'static)>,
+    built: Result<Presented, tokio::task::JoinError>,
+    o: &RefreshOutcome,
+) -> color_eyre::Result<()> {
+    match built {
+        Ok(p) => {
+            app.on_presented(p);
+            if let Some(s) = session.as_deref_mut() {
+                s.on_outcome(app, o);
+            }
+            Ok(())
+        }
+        Err(e) if e.is_panic() => Err(eyre!("building the model panicked; the dashboard stopped")),
+        Err(_) => Ok(()),
+    }
+}
+
 /// [`run_loop`] with a [`Session`] that sees every outcome and handles the
 /// [`crate::app::SessionEffect`]s.
 ///
@@ -540,18 +560,7 @@ where
                 }
             }
             (built, o) = builder.next(), if builder.running.is_some() => {
-                match built {
-                    Ok(p) => {
-                        app.on_presented(p);
-                        if let Some(s) = session.as_deref_mut() {
-                            s.on_outcome(app, &o);
-                        }
-                    }
-                    Err(e) if e.is_panic() => {
-                        return Err(eyre!("building the model panicked; the dashboard stopped"));
-                    }
-                    Err(_) => {}
-                }
+                on_built(app, &mut session, built, &o)?;
                 dirty = true;
             }
             Some(reply) = async { match reply_rx.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => {
