@@ -195,6 +195,11 @@ pub struct ConnArgs {
     /// Never send a write command; hide every fix.
     #[arg(long)]
     pub read_only: bool,
+
+    /// The most a node may send in reply to one request, in bytes; a node that sends more is
+    /// reported as sending an oversized reply and its connection is dropped.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::refresh::DEFAULT_MAX_REPLY_BYTES)]
+    pub max_reply_bytes: usize,
 }
 
 /// TLS options, as in redis-cli.
@@ -665,6 +670,10 @@ impl ConnArgs {
         let rediss = seeds.iter().any(|s| crate::refresh::target::wants_tls(s));
         opts.tls = self.tls.config(rediss)?;
         opts.remap = crate::refresh::conn::remap::RemapTable::parse(&self.remap)?;
+        if self.max_reply_bytes < 1024 {
+            return Err("--max-reply-bytes must be at least 1024".to_owned());
+        }
+        opts.max_reply_bytes = self.max_reply_bytes;
         Ok(opts)
     }
 }

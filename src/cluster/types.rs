@@ -263,6 +263,10 @@ pub struct ServerInfo {
     pub master_sync_in_progress: Option<bool>,
     /// `master_link_down_since_seconds` on a replica whose link is down.
     pub master_link_down_since_s: Option<u64>,
+    /// `master_link_down_since_seconds:-1`: the replica has not connected to its master since
+    /// it was assigned (or since it started).
+    #[serde(default)]
+    pub master_link_never_up: bool,
     /// `master_last_io_seconds_ago` on a replica: seconds since it last heard from its master.
     #[serde(default)]
     pub master_last_io_s: Option<u64>,

@@ -63,6 +63,9 @@ impl From<&CommandError> for RawError {
                 message: message.clone(),
             },
             CommandError::Protocol(m) => Self::Protocol { message: m.clone() },
+            CommandError::Oversized { .. } => Self::Io {
+                message: e.to_string(),
+            },
         }
     }
 }

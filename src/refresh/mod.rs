@@ -41,7 +41,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
-pub use conn::{CommandError, Connector, NodeConn};
+pub use conn::{CommandError, Connector, DEFAULT_MAX_REPLY_BYTES, NodeConn};
 pub use probe::{now_ms, probe_node};
 
 pub use target::{ConnectOptions, Secret, SeedError, parse_seed};

@@ -11,8 +11,6 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, RedisConnectionInfo};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{CertificateError, ClientConfig, RootCertStore};
@@ -129,21 +127,19 @@ impl TlsConfig {
     }
 
     /// Connect to `target` (the announced `ep`, remapped) and run the TLS handshake, within
-    /// `connect_timeout` as a whole, then start a redis-rs connection on the encrypted stream.
+    /// `connect_timeout` as a whole; the caller starts the redis-rs connection on the stream.
     /// The certificate is checked against `--sni`, else the announced host: it belongs to the
     /// node, not to the tunnel in front of it.
     ///
     /// # Errors
     /// The classified failure; certificate problems say which (unknown CA, name mismatch,
     /// expired).
-    pub async fn connect(
+    pub async fn handshake(
         &self,
         ep: &Endpoint,
         target: &Endpoint,
-        settings: &RedisConnectionInfo,
-        config: AsyncConnectionConfig,
         connect_timeout: std::time::Duration,
-    ) -> Result<MultiplexedConnection, ProbeError> {
+    ) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, ProbeError> {
         let name = self.options.sni.clone().unwrap_or_else(|| ep.host.clone());
         let server_name = ServerName::try_from(name.clone())
             .map_err(|_| ProbeError::ConnectFailed(format!("TLS: invalid server name `{name}`")))?;
@@ -171,11 +167,7 @@ impl TlsConfig {
                 Ok(Err(e)) => return Err(ProbeError::ConnectFailed(describe_tls_error(&e, &name))),
                 Ok(Ok(s)) => s,
             };
-        let (conn, driver) = MultiplexedConnection::new_with_config(settings, stream, config)
-            .await
-            .map_err(|e| ProbeError::ConnectFailed(e.to_string()))?;
-        tokio::spawn(driver);
-        Ok(conn)
+        Ok(stream)
     }
 }
 
