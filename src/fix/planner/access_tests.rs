@@ -110,7 +110,10 @@ fn a_refused_recommended_plan_hands_the_star_to_a_runnable_alternative() {
     let plans = build(Some(("migrate", RefusalKind::NotAllowed)));
     let complete = plan(&plans, "complete-migration-100");
     let close = plan(&plans, "stabilise-slot-100");
-    assert!(complete.is_advice_only() && !complete.recommended, "{complete:?}");
+    assert!(
+        complete.is_advice_only() && !complete.recommended,
+        "{complete:?}"
+    );
     assert!(!close.is_advice_only() && close.recommended, "{close:?}");
     assert_eq!(plans.iter().filter(|p| p.recommended).count(), 1);
 }
