@@ -154,6 +154,7 @@ pub async fn run_dashboard_with(
     // The process ends now: freeing a large cluster's model and views one allocation at a
     // time would delay the exit after `q` for nothing.
     std::mem::forget(app);
+    std::mem::forget(session);
     res.map(|()| end)
 }
 
