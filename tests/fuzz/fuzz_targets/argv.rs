@@ -11,7 +11,10 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let args: Vec<OsString> = text.split('\0').map(OsString::from).collect();
     if let Some(s) = scrub(&args) {
-        assert!(s.args.len() <= args.len(), "scrubbing added arguments: {args:?}");
+        assert!(
+            s.args.len() <= args.len(),
+            "scrubbing added arguments: {args:?}"
+        );
     }
     for word in text.split('\0') {
         if let Some(meant) = misspelt_subcommand(word) {

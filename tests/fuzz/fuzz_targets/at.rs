@@ -6,11 +6,19 @@ use slotscope::record::At;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let (spec, rest) = text.split_once('\n').unwrap_or((&text, ""));
+    let text: &str = &text;
+    let (spec, rest) = text.split_once('\n').unwrap_or((text, ""));
     let Ok(at) = spec.parse::<At>() else { return };
-    let mut starts: Vec<u64> = rest.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    let mut starts: Vec<u64> = rest
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
     starts.sort_unstable();
     if let Ok(i) = at.resolve(&starts) {
-        assert!(i < starts.len(), "{spec:?} resolved to {i} of {}", starts.len());
+        assert!(
+            i < starts.len(),
+            "{spec:?} resolved to {i} of {}",
+            starts.len()
+        );
     }
 });

@@ -9,6 +9,9 @@ fuzz_target!(|data: &[u8]| {
     let rules: Vec<&str> = text.lines().collect();
     let each_ok = rules.iter().all(|r| parse_remap(r).is_ok());
     if RemapTable::parse(&rules).is_ok() {
-        assert!(each_ok, "a table accepted a rule that alone is refused: {rules:?}");
+        assert!(
+            each_ok,
+            "a table accepted a rule that alone is refused: {rules:?}"
+        );
     }
 });

@@ -5,14 +5,19 @@
 use libfuzzer_sys::fuzz_target;
 use slotscope::cluster::slot_stats::{Reply, parse};
 
-/// One reply from the front of `data`: a tag byte, then its payload. Depth-bounded.
-fn decode(data: &mut &[u8], depth: u8) -> Reply {
-    let Some((&tag, rest)) = data.split_first() else { return Reply::Int(0) };
-    *data = rest;
-    let mut byte = |d: &mut &[u8]| d.split_first().map_or(0, |(&b, r)| {
+fn byte(d: &mut &[u8]) -> u8 {
+    d.split_first().map_or(0, |(&b, r)| {
         *d = r;
         b
-    });
+    })
+}
+
+/// One reply from the front of `data`: a tag byte, then its payload. Depth-bounded.
+fn decode(data: &mut &[u8], depth: u8) -> Reply {
+    let Some((&tag, rest)) = data.split_first() else {
+        return Reply::Int(0);
+    };
+    *data = rest;
     match tag % 4 {
         0 => {
             let mut n = [0u8; 8];
@@ -28,9 +33,15 @@ fn decode(data: &mut &[u8], depth: u8) -> Reply {
             *data = r;
             Reply::Text(String::from_utf8_lossy(s).into_owned())
         }
-        2 if depth < 4 => Reply::List((0..byte(data) % 8).map(|_| decode(data, depth + 1)).collect()),
+        2 if depth < 4 => Reply::List(
+            (0..byte(data) % 8)
+                .map(|_| decode(data, depth + 1))
+                .collect(),
+        ),
         3 if depth < 4 => Reply::Map(
-            (0..byte(data) % 8).map(|_| (decode(data, depth + 1), decode(data, depth + 1))).collect(),
+            (0..byte(data) % 8)
+                .map(|_| (decode(data, depth + 1), decode(data, depth + 1)))
+                .collect(),
         ),
         _ => Reply::Int(i64::from(tag)),
     }
@@ -40,6 +51,9 @@ fuzz_target!(|data: &[u8]| {
     let mut d = data;
     let reply = decode(&mut d, 0);
     if let Ok(stats) = parse(&reply) {
-        assert!(stats.windows(2).all(|w| w[0].slot <= w[1].slot), "unsorted: {reply:?}");
+        assert!(
+            stats.windows(2).all(|w| w[0].slot <= w[1].slot),
+            "unsorted: {reply:?}"
+        );
     }
 });
