@@ -24,10 +24,8 @@ fuzz_target!(|data: &[u8]| {
             (format!("127.0.0.1:{}", 30000 + i), nodes, info)
         })
         .collect();
-    let entries: Vec<(&str, Result<&str, _>)> = parts
-        .iter()
-        .map(|(ep, n, _)| (ep.as_str(), Ok(*n)))
-        .collect();
+    let entries: Vec<(&str, Result<&str, _>)> =
+        parts.iter().map(|(ep, n, _)| (ep.as_str(), Ok(*n))).collect();
     let mut snapshot = snapshot_from_texts(&entries);
     for (ep, _, info) in &parts {
         let Some(info) = info else { continue };

@@ -6,7 +6,8 @@ use libfuzzer_sys::fuzz_target;
 use slotscope::cluster::slot_stats::{Reply, parse};
 
 fn byte(d: &mut &[u8]) -> u8 {
-    d.split_first().map_or(0, |(&b, r)| {
+    let s: &[u8] = d;
+    s.split_first().map_or(0, |(&b, r)| {
         *d = r;
         b
     })
@@ -14,7 +15,8 @@ fn byte(d: &mut &[u8]) -> u8 {
 
 /// One reply from the front of `data`: a tag byte, then its payload. Depth-bounded.
 fn decode(data: &mut &[u8], depth: u8) -> Reply {
-    let Some((&tag, rest)) = data.split_first() else {
+    let s: &[u8] = data;
+    let Some((&tag, rest)) = s.split_first() else {
         return Reply::Int(0);
     };
     *data = rest;
@@ -29,7 +31,8 @@ fn decode(data: &mut &[u8], depth: u8) -> Reply {
         1 => {
             let len = usize::from(byte(data) % 24);
             let take = len.min(data.len());
-            let (s, r) = data.split_at(take);
+            let whole: &[u8] = data;
+            let (s, r) = whole.split_at(take);
             *data = r;
             Reply::Text(String::from_utf8_lossy(s).into_owned())
         }
