@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 use slotscope::cluster::slot_stats::{Reply, parse};
 
 fn byte(d: &mut &[u8]) -> u8 {
-    let s: &[u8] = d;
+    let s: &[u8] = *d;
     s.split_first().map_or(0, |(&b, r)| {
         *d = r;
         b
@@ -15,7 +15,7 @@ fn byte(d: &mut &[u8]) -> u8 {
 
 /// One reply from the front of `data`: a tag byte, then its payload. Depth-bounded.
 fn decode(data: &mut &[u8], depth: u8) -> Reply {
-    let s: &[u8] = data;
+    let s: &[u8] = *data;
     let Some((&tag, rest)) = s.split_first() else {
         return Reply::Int(0);
     };
@@ -31,7 +31,7 @@ fn decode(data: &mut &[u8], depth: u8) -> Reply {
         1 => {
             let len = usize::from(byte(data) % 24);
             let take = len.min(data.len());
-            let whole: &[u8] = data;
+            let whole: &[u8] = *data;
             let (s, r) = whole.split_at(take);
             *data = r;
             Reply::Text(String::from_utf8_lossy(s).into_owned())
