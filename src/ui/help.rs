@@ -12,6 +12,12 @@ use crate::app::keymap::{self, QUIT_WHILE_FIXING};
 use super::text::wrap;
 use super::theme::Theme;
 
+/// The incident contract in one breath, first in the overlay: the keys from a red header
+/// to a repaired cluster.
+pub const INCIDENT_KEYS: &str = "x (any pane) opens the repairs of the worst finding, ★ \
+    recommended · Enter shows the plan · type the word if it asks for one · Tab Enter runs \
+    it · Enter closes the result · Esc goes back one level.";
+
 /// The overlay's rectangle inside `area` (the body).
 #[must_use]
 pub fn help_rect(area: Rect) -> Rect {
@@ -42,13 +48,11 @@ pub fn help_lines(app: &App, width: u16) -> Vec<Line<'static>> {
         used += iw;
     }
     lines.push(Line::from(legend));
+    lines.push(Line::styled("The incident contract", t.table_header));
+    for l in wrap(INCIDENT_KEYS, w.saturating_sub(1)) {
+        lines.push(Line::raw(format!(" {l}")));
+    }
     for (scope, rows) in keymap::help_rows() {
-        if matches!(
-            scope,
-            keymap::Scope::Dialog | keymap::Scope::Chooser | keymap::Scope::Result
-        ) {
-            continue;
-        }
         lines.push(Line::styled(scope.title().to_owned(), t.table_header));
         let mut cur: Vec<Span<'static>> = Vec::new();
         let mut used = 0usize;
@@ -58,6 +62,20 @@ pub fn help_lines(app: &App, width: u16) -> Vec<Line<'static>> {
             if used + iw > w && !cur.is_empty() {
                 lines.push(Line::from(std::mem::take(&mut cur)));
                 used = 0;
+            }
+            if iw.saturating_sub(3) > w {
+                // A label longer than the overlay wraps under itself, never cut.
+                let key_w = unicode_width::UnicodeWidthStr::width(keys.as_str()).max(9) + 1;
+                let body = wrap(label, w.saturating_sub(key_w).max(10));
+                for (k, part) in body.into_iter().enumerate() {
+                    let head = if k == 0 {
+                        Span::styled(format!("{keys:>9} "), t.hint_key)
+                    } else {
+                        Span::raw(" ".repeat(key_w))
+                    };
+                    lines.push(Line::from(vec![head, Span::raw(part)]));
+                }
+                continue;
             }
             cur.push(Span::styled(format!("{keys:>9} "), t.hint_key));
             cur.push(Span::raw(format!("{label}   ")));
@@ -79,11 +97,12 @@ pub fn help_lines(app: &App, width: u16) -> Vec<Line<'static>> {
         lines.push(Line::raw(format!(" {l}")));
     }
     lines.push(Line::styled("Node status", t.table_header));
-    for l in wrap(
-        "ok · PF? suspected (PFAIL) · FAIL agreed · DOWN unreachable by us · LINK replica whose \
-         replication link is down · ~ stale data · -- not probed",
-        w.saturating_sub(1),
-    ) {
+    let legend = super::nodes::STATUS_LEGEND
+        .iter()
+        .map(|(word, what)| format!("{word} {what}"))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    for l in wrap(&legend, w.saturating_sub(1)) {
         lines.push(Line::raw(format!(" {l}")));
     }
     lines

@@ -114,6 +114,27 @@ pub fn fit_columns(width: u16) -> Vec<(Column, &'static str, u16)> {
         .collect()
 }
 
+/// Status word of a probed endpoint that does not answer and that no member lists (a
+/// forgotten node or a wrong seed): not a member, out of the verdict, never `DOWN` or `FAIL`.
+pub const DEPARTED_WORD: &str = "GONE";
+
+/// Every status word of the node table with its meaning (the `?` overlay reads it).
+pub const STATUS_LEGEND: &[(&str, &str)] = &[
+    ("ok", "answers, nobody flags it"),
+    ("PF?", "suspected (PFAIL)"),
+    ("FAIL", "agreed failed"),
+    ("DOWN", "unreachable by us"),
+    ("LINK", "replica whose replication link is down"),
+    ("ISO", "knows only itself: needs CLUSTER MEET"),
+    ("hs", "handshake"),
+    (
+        "GONE",
+        "no answer and no member lists it: not a member, out of the verdict",
+    ),
+    ("--", "not probed"),
+    ("~", "stale data"),
+];
+
 /// Health word of a node in the table: [`status_word`], except that a replica whose
 /// replication link is down reads `LINK` (a problem), never `ok`.
 #[must_use]
@@ -313,7 +334,10 @@ pub fn render_nodes(buf: &mut Buffer, area: Rect, app: &App) {
         .filter_map(|(pos, &i)| {
             let n = model.nodes.get(i)?;
             let stale = app.node_is_stale(n);
-            let mut style = if n.is_failing() {
+            let departed = app.is_departed(n);
+            let mut style = if departed {
+                t.text_dim
+            } else if n.is_failing() {
                 t.node_row_failing
             } else if vitals::replica_link_down(model, n) {
                 t.severity_warning
@@ -328,6 +352,7 @@ pub fn render_nodes(buf: &mut Buffer, area: Rect, app: &App) {
                 .iter()
                 .map(|(c, _, w)| {
                     let mut s = match (c, app.role_changes.of(n)) {
+                        (Column::Status, _) if departed => DEPARTED_WORD.to_owned(),
                         (Column::Flips, Some(h)) => h.count.to_string(),
                         _ => cell_text(model, n, *c, *w, grouped),
                     };
