@@ -136,3 +136,48 @@ pub fn render_help(buf: &mut Buffer, area: Rect, app: &App) {
         .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0))
         .render(inner, buf);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::sample::{self, SampleCase};
+
+    fn flat(lines: &[Line<'_>]) -> String {
+        let text: Vec<String> = lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        text.join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn every_key_is_in_the_help_and_nothing_is_cut() {
+        let app = sample::app(SampleCase::Healthy, 80, 24);
+        // 74: the inside of the overlay at 80 columns; 106: at 120 columns.
+        for width in [74u16, 106] {
+            let lines = help_lines(&app, width);
+            for l in &lines {
+                assert!(l.width() <= usize::from(width) + 3, "{width}: {l:?}");
+            }
+            let all = flat(&lines);
+            for b in crate::app::KEYMAP {
+                let label = b.label.split_whitespace().collect::<Vec<_>>().join(" ");
+                assert!(all.contains(&label), "{width}: {:?} lacks {label:?}", b.key);
+            }
+            for scope in [
+                "Fix chooser",
+                "Fix dialog",
+                "Fix result",
+                "The incident contract",
+            ] {
+                assert!(all.contains(scope), "{width}: no {scope}");
+            }
+            for (word, _) in crate::ui::nodes::STATUS_LEGEND {
+                assert!(all.contains(word), "{width}: no status {word}");
+            }
+        }
+    }
+}
