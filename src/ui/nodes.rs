@@ -464,6 +464,12 @@ mod tests {
         assert_eq!(status, "LINK");
         assert_eq!(repl, "down 42s");
         assert!(vitals::replica_link_down(&model, n));
+        let r = vitals::replication(&model, n).expect("a replica");
+        let long = vitals::replication_long(&r, "127.0.0.1:7000");
+        assert!(
+            long.starts_with("link to its master 127.0.0.1:7000 DOWN for 42s"),
+            "the detail names the master: {long}"
+        );
     }
 
     #[test]
