@@ -55,6 +55,12 @@ mod tests {
         assert!(healthy.findings().is_empty());
         assert!(!words(&healthy).contains(&"fix"), "{:?}", words(&healthy));
         assert!(words(&healthy).contains(&"details"));
+        let mut healthy = healthy;
+        healthy.open_fix_dialog();
+        assert_eq!(
+            healthy.message.as_deref(),
+            Some("nothing to fix: no finding")
+        );
         let down = sample::app(SampleCase::MasterDown, 120, 40);
         assert!(words(&down).contains(&"fix"), "{:?}", words(&down));
     }
