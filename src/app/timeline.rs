@@ -125,15 +125,16 @@ fn link_change(
         .master_id
         .as_ref()
         .map_or_else(|| "its master".to_owned(), |m| name(new, m));
+    // The news first: a narrow timeline cuts the end of the line.
     Some(if after == "down" {
         (
             ChangeKind::NodeFailing,
-            format!("{} replication link from {master} down", n.label()),
+            format!("replication link down: {} from {master}", n.addr),
         )
     } else {
         (
             ChangeKind::NodeRecovered,
-            format!("{} replication link from {master} {after}", n.label()),
+            format!("replication link {after}: {} from {master}", n.addr),
         )
     })
 }
@@ -302,16 +303,17 @@ mod tests {
         let broke = diff_models(&up, &down, 1);
         assert_eq!(broke.len(), 1, "{broke:?}");
         assert_eq!(broke[0].kind, ChangeKind::NodeFailing);
-        assert!(
-            broke[0]
-                .text
-                .contains("replication link from 127.0.0.1:7000 down"),
-            "{broke:?}"
+        assert_eq!(
+            broke[0].text,
+            "replication link down: 127.0.0.1:7010 from 127.0.0.1:7000"
         );
         let back = diff_models(&down, &up, 2);
         assert_eq!(back.len(), 1, "{back:?}");
         assert_eq!(back[0].kind, ChangeKind::NodeRecovered);
-        assert!(back[0].text.ends_with(" up"), "{back:?}");
+        assert!(
+            back[0].text.starts_with("replication link up: "),
+            "{back:?}"
+        );
         assert!(diff_models(&up, &up, 3).is_empty());
     }
 }
