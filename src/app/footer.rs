@@ -20,10 +20,10 @@ impl App {
                 }
                 match (*word, dialog) {
                     ("fix", _) => !self.read_only && !self.findings().is_empty(),
-                    // While a fix runs there are no buttons and no way back.
-                    ("switch" | "press" | "back", Some((FixStage::Running, _))) => false,
-                    // Advice only: one button (Cancel), nothing to switch to.
-                    ("switch", Some((FixStage::Confirm, false))) => false,
+                    // While a fix runs there are no buttons and no way back; advice only
+                    // has one button (Cancel), nothing to switch to.
+                    ("switch" | "press" | "back", Some((FixStage::Running, _)))
+                    | ("switch", Some((FixStage::Confirm, false))) => false,
                     _ => true,
                 }
             })
