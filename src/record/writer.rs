@@ -70,7 +70,7 @@ impl<W: Write> Writer<W> {
                     inner: out,
                     bytes: 0,
                 },
-                Compression::default(),
+                Compression::best(),
             ),
             deltas: Deltas::default(),
             refreshes: 0,
