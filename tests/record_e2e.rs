@@ -339,15 +339,21 @@ fn the_live_dashboard_records_stops_snapshots_and_records_again() {
         &std::fs::read(snap.join("check.json")).expect("check.json is written"),
     )
     .expect("check.json is JSON");
-    let replayed = json_of(&run(
+    let snap_out = run(
         &["check", "--replay", &snap_rec.to_string_lossy(), "--json"],
         None,
-    ));
+    );
+    let replayed = json_of(&snap_out);
     assert_eq!(check_json, replayed, "check.json is `check --replay --json`");
     assert!(!kinds_and_slots(&check_json).is_empty(), "{check_json}");
     let report = std::fs::read_to_string(snap.join("report.txt")).expect("report.txt");
     let verdict = check_json["verdict"].as_str().expect("a verdict");
     assert!(report.contains(verdict), "{report}");
+    let code = snap_out.status.code().expect("an exit code");
+    assert!(
+        report.contains(&format!("(check exit code {code})")),
+        "{report}"
+    );
     assert!(report.contains("slotscope replay "), "{report}");
 
     // `R` again: a new file in the working directory.
@@ -373,7 +379,12 @@ fn the_live_dashboard_records_stops_snapshots_and_records_again() {
             &["check", "--replay", &file.to_string_lossy(), "--json"],
             None,
         );
-        assert_eq!(out.status.code(), Some(2), "{}", file.display());
+        assert_eq!(
+            out.status.code(),
+            snap_out.status.code(),
+            "{}",
+            file.display()
+        );
         assert_eq!(
             kinds_and_slots(&json_of(&out)),
             kinds_and_slots(&check_json),

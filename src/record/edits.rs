@@ -5,9 +5,11 @@
 //! place in the previous text is one [`LineEdit`]: when the two lines differ only in numbers
 //! (tokens of ASCII digits between the separators of [`is_separator`], such as the ping and
 //! pong times of a `CLUSTER NODES` line or an `INFO` counter), the edit holds the differences
-//! of the numbers that changed; otherwise the whole new line. Every edit is checked by
-//! applying it before it is kept, so a decoded text is always byte for byte the text that was
-//! encoded.
+//! of the numbers that changed; otherwise the whole new line. A number that changes from or
+//! to 0 (the ping time of a `CLUSTER NODES` line while a ping is outstanding) is written
+//! against the time the reply was read instead, which keeps it a few digits long. Every edit
+//! is checked by applying it before it is kept, so a decoded text is always byte for byte the
+//! text that was encoded.
 
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +34,9 @@ pub enum LineEdit {
     Whole(usize, String),
     /// `[skip, token, difference, token, difference, …]`: the line with the number at each
     /// token index (0-based, counting every token between separators) increased by the
-    /// difference; tokens ascending.
+    /// difference; tokens ascending. A negative token `-(k + 1)` sets token `k` instead: to 0
+    /// when its value is 0, else to the base time (the `observed_at_ms` of the reply) minus
+    /// the value.
     Numbers(Vec<i64>),
 }
 
@@ -53,9 +57,10 @@ fn number(token: &str) -> Option<i64> {
 }
 
 /// The edits that turn `prev` into `new`, when both have as many lines and the edits are
-/// smaller than the text; `None` when the whole text should be written instead.
+/// smaller than the text; `None` when the whole text should be written instead. `base` is
+/// the time the reply was read (Unix ms), which the decoder knows too.
 #[must_use]
-pub fn encode(prev: &str, new: &str) -> Option<Edits> {
+pub fn encode(prev: &str, new: &str, base: u64) -> Option<Edits> {
     let a: Vec<&str> = prev.split('\n').collect();
     let b: Vec<&str> = new.split('\n').collect();
     if a.len() != b.len() {
@@ -69,7 +74,7 @@ pub fn encode(prev: &str, new: &str) -> Option<Edits> {
             skip += 1;
             continue;
         }
-        let edit = match numbers(x, y, skip) {
+        let edit = match numbers(x, y, skip, base) {
             Some(n) => {
                 cost += 4 * n.len() + 2;
                 LineEdit::Numbers(n)
@@ -89,7 +94,8 @@ pub fn encode(prev: &str, new: &str) -> Option<Edits> {
 }
 
 /// `[skip, token, difference, …]` when `new` is `prev` with some numbers changed.
-fn numbers(prev: &str, new: &str, skip: usize) -> Option<Vec<i64>> {
+fn numbers(prev: &str, new: &str, skip: usize, base: u64) -> Option<Vec<i64>> {
+    let base = i64::try_from(base).ok();
     let a: Vec<&str> = prev.split(is_separator).collect();
     let b: Vec<&str> = new.split(is_separator).collect();
     if a.len() != b.len() {
@@ -98,15 +104,26 @@ fn numbers(prev: &str, new: &str, skip: usize) -> Option<Vec<i64>> {
     let mut out = vec![i64::try_from(skip).ok()?];
     for (k, (x, y)) in a.iter().zip(&b).enumerate() {
         if x != y {
-            let d = number(y)?.checked_sub(number(x)?)?;
-            out.extend([i64::try_from(k).ok()?, d]);
+            let (old, new) = (number(x)?, number(y)?);
+            let k = i64::try_from(k).ok()?;
+            let set = match base {
+                _ if new == 0 => Some(0),
+                Some(b) if old == 0 && new != b => b.checked_sub(new),
+                _ => None,
+            };
+            match set {
+                Some(r) => out.extend([-k - 1, r]),
+                None => out.extend([k, new.checked_sub(old)?]),
+            }
         }
     }
-    (apply_numbers(prev, &out[1..]).ok()?.as_str() == new).then_some(out)
+    let base = base.and_then(|b| u64::try_from(b).ok()).unwrap_or(0);
+    (apply_numbers(prev, &out[1..], base).ok()?.as_str() == new).then_some(out)
 }
 
 /// `line` with the number at each token index increased by the difference.
-fn apply_numbers(line: &str, pairs: &[i64]) -> Result<String, String> {
+fn apply_numbers(line: &str, pairs: &[i64], base: u64) -> Result<String, String> {
+    let base = i64::try_from(base).map_err(|e| e.to_string())?;
     if pairs.len() % 2 != 0 {
         return Err("a number edit without its difference".into());
     }
@@ -126,16 +143,21 @@ fn apply_numbers(line: &str, pairs: &[i64]) -> Result<String, String> {
         }
         pos += token.len();
         match wanted.peek() {
-            Some(&[t, d]) if *t == k => {
+            Some(&[t, d]) if *t == k || -*t - 1 == k => {
                 if last.is_some_and(|l| l >= k) {
                     return Err("number edits out of order".into());
                 }
                 last = Some(k);
-                let v = number(token)
-                    .ok_or_else(|| format!("token {k} ({token:?}) is not a number"))?
-                    .checked_add(*d)
+                let old = number(token)
+                    .ok_or_else(|| format!("token {k} ({token:?}) is not a number"))?;
+                let v = match (*t < 0, *d) {
+                    (false, d) => old.checked_add(d),
+                    (true, 0) => Some(0),
+                    (true, r) => base.checked_sub(r),
+                };
+                let v = v
                     .filter(|v| *v >= 0 && v.to_string().len() <= MAX_DIGITS)
-                    .ok_or_else(|| format!("token {k} ({token:?}) plus {d} is out of range"))?;
+                    .ok_or_else(|| format!("token {k} ({token:?}) edited by {d} is out of range"))?;
                 out.push_str(&v.to_string());
                 wanted.next();
             }
@@ -151,12 +173,12 @@ fn apply_numbers(line: &str, pairs: &[i64]) -> Result<String, String> {
     }
 }
 
-/// `prev` with `edits` applied.
+/// `prev` with `edits` applied; `base` is the time the reply was read (Unix ms).
 ///
 /// # Errors
 /// Edits that do not fit `prev` (another number of lines, an edit past the end, a number
 /// edit on a token that is not a number).
-pub fn apply(prev: &str, edits: &Edits) -> Result<String, String> {
+pub fn apply(prev: &str, edits: &Edits, base: u64) -> Result<String, String> {
     let old: Vec<&str> = prev.split('\n').collect();
     if old.len() != edits.len {
         return Err(format!(
@@ -183,7 +205,7 @@ pub fn apply(prev: &str, edits: &Edits) -> Result<String, String> {
         lines.extend(old[lines.len()..at].iter().map(|l| (*l).to_owned()));
         lines.push(match whole {
             Some(w) => w.clone(),
-            None => apply_numbers(line, pairs)?,
+            None => apply_numbers(line, pairs, base)?,
         });
     }
     lines.extend(old[lines.len()..].iter().map(|l| (*l).to_owned()));

@@ -178,8 +178,15 @@ enum Last {
 }
 
 impl Deltas {
-    /// Encode a text reply against the previous one, and remember it.
-    pub fn encode_text(&mut self, ep: &Endpoint, field: Field, reply: &RawText) -> WireText {
+    /// Encode a text reply against the previous one, and remember it; `base` is the node's
+    /// `observed_at_ms` (the reference of [`super::edits`]).
+    pub fn encode_text(
+        &mut self,
+        ep: &Endpoint,
+        field: Field,
+        reply: &RawText,
+        base: u64,
+    ) -> WireText {
         let key = (ep.clone(), field);
         let text = match reply {
             Err(e) => {
@@ -190,7 +197,7 @@ impl Deltas {
         };
         let wire = match self.last.get(&key) {
             Some(Last::Text(prev)) if **prev == **text => WireText::Same,
-            Some(Last::Text(prev)) => edits::encode(prev, text)
+            Some(Last::Text(prev)) => edits::encode(prev, text, base)
                 .map_or_else(|| WireText::Text(text.clone()), WireText::Edits),
             _ => WireText::Text(text.clone()),
         };
@@ -198,15 +205,17 @@ impl Deltas {
         wire
     }
 
-    /// Decode a text reply against the previous one, and remember it.
+    /// Decode a text reply against the previous one, and remember it; `base` is the node's
+    /// `observed_at_ms`.
     ///
     /// # Errors
-    /// A `same` or `lines` without an earlier text, or lines that do not fit it.
+    /// A `same`, `lines` or `edits` without an earlier text, or edits that do not fit it.
     pub fn decode_text(
         &mut self,
         ep: &Endpoint,
         field: Field,
         wire: &WireText,
+        base: u64,
     ) -> Result<RawText, DecodeError> {
         let key = (ep.clone(), field);
         let prev = match self.last.get(&key) {
@@ -245,7 +254,7 @@ impl Deltas {
                 let prev = prev.ok_or_else(|| {
                     format!("{field:?} of {ep} has 'edits' with no earlier reply")
                 })?;
-                edits::apply(&prev, e).map_err(|why| format!("{field:?} of {ep}: {why}"))?
+                edits::apply(&prev, e, base).map_err(|why| format!("{field:?} of {ep}: {why}"))?
             }
         };
         self.last.insert(key, Last::Text(text.as_str().into()));

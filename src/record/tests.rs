@@ -368,7 +368,7 @@ mod generated {
                 for op in ops {
                     fail |= apply(&mut nodes, op);
                 }
-                let at = 1_000 * (step as u64 + 1);
+                let at = 1_750_000_000_000 + 1_000 * step as u64;
                 let per_node = (0..observers)
                     .map(|o| {
                         let reply = if fail && o == 0 {

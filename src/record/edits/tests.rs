@@ -6,9 +6,12 @@ const NODES_A: &str = "07c3 127.0.0.1:7000@17000 myself,master - 0 0 1 connected
     8f21 127.0.0.1:7001@17001 master - 0 1748786600123 2 connected 5461-10922\n\
     9a33 127.0.0.1:7002@17002 slave 07c3 0 1748786600456 1 connected\n";
 
+/// When the replies were read.
+const BASE: u64 = 1_748_786_601_500;
+
 fn round_trip(prev: &str, new: &str) -> Option<Edits> {
-    let e = encode(prev, new)?;
-    assert_eq!(apply(prev, &e).as_deref(), Ok(new), "{e:?}");
+    let e = encode(prev, new, BASE)?;
+    assert_eq!(apply(prev, &e, BASE).as_deref(), Ok(new), "{e:?}");
     Some(e)
 }
 
@@ -22,16 +25,19 @@ fn ping_and_pong_changes_are_number_differences() {
     assert_eq!(
         e.lines,
         vec![
-            LineEdit::Numbers(vec![1, 10, 1_748_786_601_000, 11, 1000]),
+            LineEdit::Numbers(vec![1, -11, 500, 11, 1000]),
             LineEdit::Numbers(vec![0, 10, 543]),
         ]
     );
     let json = serde_json::to_string(&e).expect("json");
     assert_eq!(
         json,
-        r#"{"len":4,"lines":[[1,10,1748786601000,11,1000],[0,10,543]]}"#
+        r#"{"len":4,"lines":[[1,-11,500,11,1000],[0,10,543]]}"#
     );
     assert_eq!(serde_json::from_str::<Edits>(&json).expect("back"), e);
+    let back = new.replace("1748786601000 1748786601123", "0 1748786601123");
+    let e = round_trip(&new, &back).expect("edits");
+    assert_eq!(e.lines, vec![LineEdit::Numbers(vec![1, -11, 0])]);
 }
 
 #[test]
@@ -64,9 +70,9 @@ fn numbers_that_are_not_canonical_are_whole_lines() {
 
 #[test]
 fn another_line_count_or_a_larger_edit_is_the_whole_text() {
-    assert_eq!(encode("a\nb", "a\nb\nc"), None);
-    assert_eq!(encode("a\nb", "x\ny"), None);
-    assert_eq!(encode("", "x"), None);
+    assert_eq!(encode("a\nb", "a\nb\nc", BASE), None);
+    assert_eq!(encode("a\nb", "x\ny", BASE), None);
+    assert_eq!(encode("", "x", BASE), None);
 }
 
 #[test]
@@ -112,9 +118,17 @@ fn edits_that_do_not_fit_are_errors() {
             len: 4,
             lines: vec![LineEdit::Numbers(vec![1, 14, i64::MAX])],
         },
+        Edits {
+            len: 4,
+            lines: vec![LineEdit::Numbers(vec![1, -11, 2_000_000_000_000])],
+        },
+        Edits {
+            len: 4,
+            lines: vec![LineEdit::Numbers(vec![1, -8, 1])],
+        },
     ];
     for e in bad {
-        assert!(apply(NODES_A, &e).is_err(), "{e:?}");
+        assert!(apply(NODES_A, &e, BASE).is_err(), "{e:?}");
     }
 }
 
@@ -125,16 +139,18 @@ proptest! {
     fn any_pair_of_texts_round_trips(
         prev in "([a-c0-9 :.,=@\r-]{0,12}\n){0,6}[a-c0-9 :.-]{0,8}",
         new in "([a-c0-9 :.,=@\r-]{0,12}\n){0,6}[a-c0-9 :.-]{0,8}",
+        base in 0u64..100,
     ) {
-        if let Some(e) = encode(&prev, &new) {
-            prop_assert_eq!(apply(&prev, &e), Ok(new));
+        if let Some(e) = encode(&prev, &new, base) {
+            prop_assert_eq!(apply(&prev, &e, base), Ok(new));
         }
     }
 
     #[test]
     fn numbers_edited_in_place_round_trip(
         prev in "([a-c0-9 :.,=@\r-]{0,12}\n){0,6}",
-        bumps in prop::collection::vec(0u64..3_000_000_000_000, 0..12),
+        bumps in prop::collection::vec(prop_oneof![Just(0u64), 0u64..3_000_000_000_000], 0..12),
+        base in 0u64..3_000_000_000_000,
     ) {
         let mut i = 0;
         let new: String = prev
@@ -148,8 +164,8 @@ proptest! {
                 }
             })
             .collect();
-        if let Some(e) = encode(&prev, &new) {
-            prop_assert_eq!(apply(&prev, &e), Ok(new));
+        if let Some(e) = encode(&prev, &new, base) {
+            prop_assert_eq!(apply(&prev, &e, base), Ok(new));
         }
     }
 }
