@@ -331,7 +331,7 @@ fn the_live_dashboard_records_stops_snapshots_and_records_again() {
     t.wait_for("the snapshot message", wait, |s| {
         s.contains("snapshot written to") && s.contains("slotscope-snapshot-")
     });
-    let snap = only_entry(dir.path(), "slotscope-snapshot-", |p| p.is_dir());
+    let snap = only_entry(dir.path(), "slotscope-snapshot-", Path::is_dir);
     let snap_rec = snap.join("recording.jsonl.gz");
     let one = slotscope::record::open(&snap_rec).expect("the snapshot's recording reads");
     assert_eq!(one.refreshes.len(), 1, "a one-refresh recording");
@@ -344,7 +344,10 @@ fn the_live_dashboard_records_stops_snapshots_and_records_again() {
         None,
     );
     let replayed = json_of(&snap_out);
-    assert_eq!(check_json, replayed, "check.json is `check --replay --json`");
+    assert_eq!(
+        check_json, replayed,
+        "check.json is `check --replay --json`"
+    );
     assert!(!kinds_and_slots(&check_json).is_empty(), "{check_json}");
     let report = std::fs::read_to_string(snap.join("report.txt")).expect("report.txt");
     let verdict = check_json["verdict"].as_str().expect("a verdict");
@@ -363,7 +366,7 @@ fn the_live_dashboard_records_stops_snapshots_and_records_again() {
     });
     t.keys("q");
     assert!(t.wait_exit(wait), "the dashboard did not quit on q");
-    let second = only_entry(dir.path(), "slotscope-", |p| p.is_file());
+    let second = only_entry(dir.path(), "slotscope-", Path::is_file);
     assert!(
         second.to_string_lossy().ends_with(".jsonl.gz"),
         "{}",

@@ -74,15 +74,12 @@ pub fn encode(prev: &str, new: &str, base: u64) -> Option<Edits> {
             skip += 1;
             continue;
         }
-        let edit = match numbers(x, y, skip, base) {
-            Some(n) => {
-                cost += 4 * n.len() + 2;
-                LineEdit::Numbers(n)
-            }
-            None => {
-                cost += y.len() + 8;
-                LineEdit::Whole(skip, (*y).to_owned())
-            }
+        let edit = if let Some(n) = numbers(x, y, skip, base) {
+            cost += 4 * n.len() + 2;
+            LineEdit::Numbers(n)
+        } else {
+            cost += y.len() + 8;
+            LineEdit::Whole(skip, (*y).to_owned())
         };
         lines.push(edit);
         skip = 0;
@@ -124,7 +121,7 @@ fn numbers(prev: &str, new: &str, skip: usize, base: u64) -> Option<Vec<i64>> {
 /// `line` with the number at each token index increased by the difference.
 fn apply_numbers(line: &str, pairs: &[i64], base: u64) -> Result<String, String> {
     let base = i64::try_from(base).map_err(|e| e.to_string())?;
-    if pairs.len() % 2 != 0 {
+    if !pairs.len().is_multiple_of(2) {
         return Err("a number edit without its difference".into());
     }
     let mut wanted = pairs.chunks_exact(2).peekable();
@@ -157,7 +154,9 @@ fn apply_numbers(line: &str, pairs: &[i64], base: u64) -> Result<String, String>
                 };
                 let v = v
                     .filter(|v| *v >= 0 && v.to_string().len() <= MAX_DIGITS)
-                    .ok_or_else(|| format!("token {k} ({token:?}) edited by {d} is out of range"))?;
+                    .ok_or_else(|| {
+                        format!("token {k} ({token:?}) edited by {d} is out of range")
+                    })?;
                 out.push_str(&v.to_string());
                 wanted.next();
             }

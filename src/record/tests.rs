@@ -303,29 +303,29 @@ mod generated {
     }
 
     fn text(nodes: &[Node], me: usize) -> String {
-        nodes
-            .iter()
-            .enumerate()
-            .map(|(i, x)| {
-                let flags = if i == me {
-                    format!("myself,{}", x.flags)
-                } else {
-                    x.flags.clone()
-                };
-                format!(
-                    "{} 127.0.0.1:{}@{} {flags} {} {} {} {} {}{}\n",
-                    x.id,
-                    x.port,
-                    u32::from(x.port) + 10000,
-                    x.master,
-                    x.ping,
-                    x.pong,
-                    x.epoch,
-                    x.link,
-                    x.slots
-                )
-            })
-            .collect()
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        for (i, x) in nodes.iter().enumerate() {
+            let flags = if i == me {
+                format!("myself,{}", x.flags)
+            } else {
+                x.flags.clone()
+            };
+            let _ = writeln!(
+                out,
+                "{} 127.0.0.1:{}@{} {flags} {} {} {} {} {}{}",
+                x.id,
+                x.port,
+                u32::from(x.port) + 10000,
+                x.master,
+                x.ping,
+                x.pong,
+                x.epoch,
+                x.link,
+                x.slots
+            );
+        }
+        out
     }
 
     fn recorded(port: u16, at: u64, nodes: RawText, uptime: u64) -> RecordedNode {
@@ -358,7 +358,7 @@ mod generated {
         #[test]
         fn generated_refreshes_read_back_as_written(
             start in prop::collection::vec(node(), 1..12),
-            observers in 1usize..4,
+            observers in 1u16..4,
             steps in prop::collection::vec(prop::collection::vec(op(), 0..24), 1..6),
         ) {
             let mut nodes = start;
@@ -375,11 +375,11 @@ mod generated {
                             Err(RawError::Timeout { command: "CLUSTER NODES".into() })
                         } else {
                             let mut view = nodes.clone();
-                            let me = o % view.len();
+                            let me = usize::from(o) % view.len();
                             view.rotate_left(me);
                             Ok(text(&view, me))
                         };
-                        recorded(7000 + o as u16, at + o as u64, reply, step as u64 * 3)
+                        recorded(7000 + o, at + u64::from(o), reply, step as u64 * 3)
                     })
                     .collect();
                 rs.push(RecordedRefresh {
