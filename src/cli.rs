@@ -10,7 +10,11 @@ use crate::app::color::ColorChoice;
 use crate::commands::DashboardSettings;
 use crate::commands::demo::DemoOptions;
 use crate::commands::fix::FixOptions;
-use crate::refresh::{ConnectOptions, Secret};
+use crate::refresh::conn::tls::{TlsConfig, TlsOptions};
+use crate::refresh::{ConnectOptions, Secret, SeedError};
+
+/// Default connect and reply timeouts, in milliseconds.
+const DEFAULT_TIMEOUT_MS: u64 = 1000;
 
 /// slotscope: see why a Redis Cluster is down, and fix it safely.
 #[derive(Debug, Parser)]
@@ -20,10 +24,10 @@ use crate::refresh::{ConnectOptions, Secret};
     about = "Terminal dashboard that explains why a Redis Cluster is down and repairs it safely",
     long_about = None,
     disable_help_flag = true,
-    args_conflicts_with_subcommands = true,
+    subcommand_precedence_over_arg = true,
     after_help = "With no subcommand, opens the live dashboard on the cluster.\n\
                   Seeds: host:port, [::1]:port, redis://[user[:pass]@]host:port. Default 127.0.0.1:6379.\n\
-                  Password: REDISCLI_AUTH environment variable, --askpass, or the seed URL.\n\
+                  Password: REDISCLI_AUTH environment variable, --askpass, -a/--pass or the seed URL.\n\
                   Exit codes (check): 0 healthy, 1 warnings, 2 critical findings, 3 not observable."
 )]
 pub struct Cli {
@@ -44,6 +48,16 @@ pub struct Cli {
     /// Default: audit.jsonl in the user's state directory. (`slotscope fix` has its own.)
     #[arg(long, global = true, value_name = "PATH", env = "SLOTSCOPE_AUDIT_LOG")]
     pub audit_log: Option<PathBuf>,
+
+    /// Use the named context of the config file ($SLOTSCOPE_CONFIG, else
+    /// ~/.config/slotscope/config.toml); flags override it.
+    #[allow(clippy::doc_markdown)] // this doc comment is the `--help` text, printed as written
+    #[arg(short = 'C', long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// The context's label and colour, once applied (not a flag).
+    #[arg(skip)]
+    pub context_label: Option<(String, Option<String>)>,
 
     /// Record every refresh of the dashboard (or the demo) to this file (docs/recording.md).
     #[arg(long, global = true, value_name = "FILE")]
@@ -66,6 +80,22 @@ pub enum Command {
     Record(RecordArgs),
     /// Open the dashboard on a recording (no network access; repairs disabled).
     Replay(ReplayArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout: `slotscope man | man -l -`.
+    Man,
+    /// List the contexts of the config file.
+    Contexts,
+}
+
+/// The command-line definition, for completions and the manual page.
+#[must_use]
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
 /// Options of `slotscope record`.
@@ -114,26 +144,130 @@ pub struct ConnArgs {
     #[arg(short = 'p', long = "port", value_name = "PORT")]
     pub port: Option<u16>,
 
+    /// Server URI, as in redis-cli: redis://[user[:pass]@]host:port or rediss://… (TLS).
+    #[arg(short = 'u', long = "uri", value_name = "URI")]
+    pub uri: Option<String>,
+
     /// ACL user name.
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
+
+    #[allow(clippy::doc_markdown)] // this doc comment is the `--help` text, printed as written
+    /// Password, as in redis-cli (unsafe: prefer REDISCLI_AUTH or --askpass). It is removed
+    /// from the process's visible arguments at start-up.
+    #[arg(
+        short = 'a',
+        long = "pass",
+        value_name = "PASSWORD",
+        allow_hyphen_values = true
+    )]
+    pub pass: Option<String>,
 
     /// Prompt for the password (no echo).
     #[arg(long)]
     pub askpass: bool,
 
+    /// Do not print the warning about a password on the command line.
+    #[arg(long)]
+    pub no_auth_warning: bool,
+
+    /// Accepted for redis-cli habit and ignored: slotscope always follows the whole cluster.
+    #[arg(short = 'c', hide = true)]
+    pub cluster_mode: bool,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
+
+    /// Connect to TO where a node announces FROM (repeatable): host:port=host:port, or
+    /// host=host for every port of a host. The screen keeps the announced addresses.
+    #[arg(long, value_name = "FROM=TO")]
+    pub remap: Vec<String>,
+
     /// TCP connect timeout per node, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_TIMEOUT_MS)]
     pub connect_timeout: u64,
 
     /// Reply timeout per command, in milliseconds (a node that does not answer in time is
     /// reported as unresponsive).
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_TIMEOUT_MS)]
     pub timeout: u64,
 
     /// Never send a write command; hide every fix.
     #[arg(long)]
     pub read_only: bool,
+
+    /// The most a node may send in reply to one request, in bytes; a node that sends more is
+    /// reported as sending an oversized reply and its connection is dropped.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::refresh::DEFAULT_MAX_REPLY_BYTES)]
+    pub max_reply_bytes: usize,
+}
+
+/// TLS options, as in redis-cli.
+#[derive(Debug, Args, Clone, Default, PartialEq, Eq)]
+pub struct TlsArgs {
+    /// Connect to every node over TLS (also implied by a rediss:// seed).
+    #[arg(long)]
+    pub tls: bool,
+    /// CA certificate file (PEM) to verify the nodes with (default: the system's CAs).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// Directory of CA certificate files (PEM).
+    #[arg(long, value_name = "DIR")]
+    pub cacertdir: Option<PathBuf>,
+    /// Client certificate (PEM), for nodes that require one.
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// Private key of the client certificate (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Server name to send and verify (SNI) instead of each node's address.
+    #[arg(long, value_name = "NAME")]
+    pub sni: Option<String>,
+    /// Do not verify the nodes' certificates (a warning stays in the header).
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+impl TlsArgs {
+    fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    fn absorb(&mut self, other: Self) {
+        self.tls |= other.tls;
+        self.insecure |= other.insecure;
+        self.cacert = self.cacert.take().or(other.cacert);
+        self.cacertdir = self.cacertdir.take().or(other.cacertdir);
+        self.cert = self.cert.take().or(other.cert);
+        self.key = self.key.take().or(other.key);
+        self.sni = self.sni.take().or(other.sni);
+    }
+
+    /// The TLS configuration when TLS is asked for (`--tls` or a `rediss://` seed).
+    ///
+    /// # Errors
+    /// TLS options without TLS, unreadable certificate files.
+    pub fn config(&self, rediss: bool) -> Result<Option<TlsConfig>, String> {
+        if !self.tls && !rediss {
+            if self.is_empty() {
+                return Ok(None);
+            }
+            return Err(
+                "--cacert, --cacertdir, --cert, --key, --sni and --insecure need --tls \
+                 (or a rediss:// seed)"
+                    .to_owned(),
+            );
+        }
+        TlsConfig::build(TlsOptions {
+            cacert: self.cacert.clone(),
+            cacertdir: self.cacertdir.clone(),
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+            sni: self.sni.clone(),
+            insecure: self.insecure,
+        })
+        .map(Some)
+    }
 }
 
 /// Dashboard options.
@@ -303,8 +437,74 @@ impl Cli {
             interval_secs: self.ui.interval,
             color: self.ui.color.into(),
             audit_log: self.audit_log.clone(),
+            context_label: self.context_label.clone(),
             mouse: !self.ui.no_mouse,
             record: self.record.clone(),
+        }
+    }
+}
+
+impl Cli {
+    /// Connection options given before a subcommand (`slotscope -a pw check host:port`) join
+    /// the subcommand's own: seeds add up, a flag given after the subcommand wins. With `demo`,
+    /// which connects to its own cluster, they are an error.
+    ///
+    /// # Errors
+    /// Connection options before `demo`.
+    pub fn merge_connection_options(&mut self) -> Result<(), String> {
+        let top = std::mem::take(&mut self.conn);
+        let sub = match &mut self.command {
+            None => {
+                self.conn = top;
+                return Ok(());
+            }
+            Some(Command::Check(c)) => &mut c.conn,
+            Some(Command::Fix(f)) => &mut f.conn,
+            Some(Command::Record(r)) => &mut r.conn,
+            Some(
+                Command::Demo(_)
+                | Command::Replay(_)
+                | Command::Completions { .. }
+                | Command::Man
+                | Command::Contexts,
+            ) => {
+                return if top.is_empty() {
+                    Ok(())
+                } else {
+                    Err("this subcommand takes no seeds or connection options".to_owned())
+                };
+            }
+        };
+        sub.absorb(top);
+        Ok(())
+    }
+
+    /// The connection options of the command that runs, to change (none for `demo`).
+    pub fn conn_args_mut(&mut self) -> Option<&mut ConnArgs> {
+        match &mut self.command {
+            None => Some(&mut self.conn),
+            Some(Command::Check(c)) => Some(&mut c.conn),
+            Some(Command::Fix(f)) => Some(&mut f.conn),
+            Some(Command::Record(r)) => Some(&mut r.conn),
+            Some(_) => None,
+        }
+    }
+
+    /// The connection options of the command that runs (none for `demo`).
+    #[must_use]
+    pub fn conn_args(&self) -> Option<&ConnArgs> {
+        match &self.command {
+            None => Some(&self.conn),
+            Some(Command::Check(c)) => Some(&c.conn),
+            Some(Command::Fix(f)) => Some(&f.conn),
+            Some(Command::Record(r)) => Some(&r.conn),
+            Some(
+                Command::Demo(_)
+                | Command::Replay(_)
+                | Command::Completions { .. }
+                | Command::Man
+                | Command::Contexts,
+            ) => None,
         }
     }
 }
@@ -355,10 +555,54 @@ impl FixArgs {
 }
 
 impl ConnArgs {
+    fn is_empty(&self) -> bool {
+        self.seeds.is_empty()
+            && self.host.is_none()
+            && self.port.is_none()
+            && self.uri.is_none()
+            && self.user.is_none()
+            && self.pass.is_none()
+            && !self.askpass
+            && !self.read_only
+            && self.tls.is_empty()
+            && self.remap.is_empty()
+            && self.connect_timeout == DEFAULT_TIMEOUT_MS
+            && self.timeout == DEFAULT_TIMEOUT_MS
+    }
+
+    /// Take what `other` (the options before the subcommand) sets and `self` does not.
+    fn absorb(&mut self, other: Self) {
+        let mut seeds = other.seeds;
+        seeds.append(&mut self.seeds);
+        self.seeds = seeds;
+        self.host = self.host.take().or(other.host);
+        self.port = self.port.or(other.port);
+        self.uri = self.uri.take().or(other.uri);
+        self.user = self.user.take().or(other.user);
+        self.pass = self.pass.take().or(other.pass);
+        self.askpass |= other.askpass;
+        self.no_auth_warning |= other.no_auth_warning;
+        self.cluster_mode |= other.cluster_mode;
+        self.read_only |= other.read_only;
+        self.tls.absorb(other.tls);
+        let mut remap = other.remap;
+        remap.append(&mut self.remap);
+        self.remap = remap;
+        if self.connect_timeout == DEFAULT_TIMEOUT_MS {
+            self.connect_timeout = other.connect_timeout;
+        }
+        if self.timeout == DEFAULT_TIMEOUT_MS {
+            self.timeout = other.timeout;
+        }
+    }
+
     /// The seed strings, with `-h/-p` and the redis-cli default applied.
     #[must_use]
     pub fn seed_strings(&self) -> Vec<String> {
         let mut seeds = self.seeds.clone();
+        if let Some(uri) = &self.uri {
+            seeds.insert(0, uri.clone());
+        }
         if self.host.is_some() || self.port.is_some() {
             let host = self.host.clone().unwrap_or_else(|| "127.0.0.1".to_owned());
             let port = self.port.unwrap_or(6379);
@@ -385,13 +629,31 @@ impl ConnArgs {
     /// Messages never contain the password.
     pub fn connect_options(&self) -> Result<ConnectOptions, String> {
         let seeds = self.seed_strings();
+        for s in &self.seeds {
+            if let Some(meant) = crate::commands::typos::misspelt_subcommand(s) {
+                return Err(crate::commands::typos::misspelt_subcommand_message(
+                    s, meant,
+                ));
+            }
+        }
         let mut opts = ConnectOptions::from_seed_strs(&seeds).map_err(|e| e.to_string())?;
         if let Some(user) = &self.user {
             opts.user = Some(user.clone());
         }
+        if let Some(pw) = &self.pass {
+            if opts.password.as_ref().is_some_and(|p| p.expose() != pw) {
+                return Err(SeedError::ConflictingCredentials.to_string());
+            }
+            opts.password = Some(Secret::new(pw.clone()));
+        }
         if self.askpass {
             let pw = rpassword::prompt_password("Password: ")
                 .map_err(|e| format!("could not read the password from the terminal: {e}"))?;
+            opts.password = Some(Secret::new(pw));
+        } else if let Ok(pw) = std::env::var(crate::commands::argv::ARGV_AUTH_ENV)
+            && !pw.is_empty()
+        {
+            // Taken out of the visible arguments at start-up (see `commands::argv`).
             opts.password = Some(Secret::new(pw));
         } else if opts.password.is_none()
             && let Ok(pw) = std::env::var("REDISCLI_AUTH")
@@ -405,6 +667,13 @@ impl ConnArgs {
         opts.connect_timeout = std::time::Duration::from_millis(self.connect_timeout);
         opts.command_timeout = std::time::Duration::from_millis(self.timeout);
         opts.read_only = self.read_only;
+        let rediss = seeds.iter().any(|s| crate::refresh::target::wants_tls(s));
+        opts.tls = self.tls.config(rediss)?;
+        opts.remap = crate::refresh::conn::remap::RemapTable::parse(&self.remap)?;
+        if self.max_reply_bytes < 1024 {
+            return Err("--max-reply-bytes must be at least 1024".to_owned());
+        }
+        opts.max_reply_bytes = self.max_reply_bytes;
         Ok(opts)
     }
 }
@@ -449,6 +718,34 @@ mod tests {
         assert_eq!(cli.conn.seed_strings(), vec!["127.0.0.1:6379"]);
         let cli = Cli::try_parse_from(["slotscope", "-h", "::1"]).expect("parse");
         assert_eq!(cli.conn.seed_strings(), vec!["[::1]:6379"]);
+    }
+
+    #[test]
+    fn connection_options_before_the_subcommand_join_it() {
+        let mut cli = Cli::try_parse_from([
+            "slotscope",
+            "--log-file",
+            "/tmp/l",
+            "-a",
+            "pw",
+            "--timeout",
+            "50",
+            "check",
+            "--json",
+            "h:2",
+        ])
+        .expect("parse");
+        cli.merge_connection_options().expect("merge");
+        let c = cli.conn_args().expect("check connects");
+        assert_eq!(c.pass.as_deref(), Some("pw"));
+        assert_eq!(c.timeout, 50);
+        assert_eq!(c.seeds, vec!["h:2"]);
+        let mut cli =
+            Cli::try_parse_from(["slotscope", "-u", "redis://h:1", "demo"]).expect("parse");
+        assert!(cli.merge_connection_options().is_err());
+        let mut cli =
+            Cli::try_parse_from(["slotscope", "--color", "16", "demo", "--list"]).expect("parse");
+        assert!(cli.merge_connection_options().is_ok());
     }
 
     #[test]

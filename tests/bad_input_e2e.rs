@@ -41,7 +41,7 @@ fn unreachable_seed_exits_3_quickly() {
         .expect("addr")
         .port();
     let seed = format!("127.0.0.1:{port}");
-    for args in [vec!["check", seed.as_str()], vec![seed.as_str()]] {
+    for args in [vec!["check", seed.as_str()], vec!["fix", seed.as_str()]] {
         let (out, took) = run(&args);
         assert_no_panic(&out);
         assert_eq!(out.status.code(), Some(3), "{args:?}: {}", stderr(&out));

@@ -16,6 +16,10 @@ pub enum HeatMode {
     Owner,
     /// Keys per slot (exact where counted, else the owner's average).
     Keys,
+    /// CPU time per slot (`CLUSTER SLOT-STATS`, Valkey 8+ / Redis 8.2+).
+    Cpu,
+    /// Network bytes in and out per slot (`CLUSTER SLOT-STATS`).
+    Net,
 }
 
 impl HeatMode {
@@ -25,7 +29,9 @@ impl HeatMode {
         match self {
             Self::Health => Self::Owner,
             Self::Owner => Self::Keys,
-            Self::Keys => Self::Health,
+            Self::Keys => Self::Cpu,
+            Self::Cpu => Self::Net,
+            Self::Net => Self::Health,
         }
     }
 
@@ -36,6 +42,8 @@ impl HeatMode {
             Self::Health => "health",
             Self::Owner => "owner",
             Self::Keys => "keys",
+            Self::Cpu => "cpu",
+            Self::Net => "net",
         }
     }
 }

@@ -414,7 +414,7 @@ pub static KEYMAP: &[Binding] = &[
         S::Heatmap,
         Key::ch('m'),
         A::CycleMapMode,
-        "colour by health / owner / keys",
+        "colour by health / owner / keys / cpu / net (per-slot stats)",
         Some("mode"),
     ),
     b(
@@ -902,6 +902,15 @@ fn heatmap_legend() -> String {
         s.push_str(&format!("| `{}` | {} |\n", st.letter(), st.label()));
     }
     s.push_str("| `◆` | the cursor |\n");
+    s.push_str(
+        "\n`m` cycles the map through health, owner, keys, cpu and net. The level modes shade \
+         each cell by its greatest slot against the largest slot (` ░▒▓█`, the same glyphs \
+         without colour) and the legend gives the top of the scale. Keys are exact per slot \
+         where every master answers `CLUSTER SLOT-STATS` (Valkey 8+, Redis 8.2+), else the \
+         census estimate; cpu (µs) and net (bytes in and out) need `CLUSTER SLOT-STATS` with \
+         `cluster-slot-stats-enabled yes` on every master and count from when that was enabled. \
+         The stats are fetched every 30 s; where they are unavailable the legend says why.\n",
+    );
     s
 }
 

@@ -337,6 +337,10 @@ pub struct App {
     pub read_only: bool,
     /// Banner (demo).
     pub banner: Option<String>,
+    /// The context's label and colour name (`PROD`, `red`), shown in the header.
+    pub context_label: Option<(String, Option<String>)>,
+    /// TLS without certificate verification (`--insecure`): a warning badge in the header.
+    pub tls_insecure: bool,
     /// One-line message in the footer (command errors, hints).
     pub message: Option<String>,
     /// The fix dialog, while open (`Mode::Fix`).
@@ -406,6 +410,8 @@ impl App {
             observe_failures: 0,
             read_only,
             banner,
+            context_label: None,
+            tls_insecure: false,
             message: None,
             fix: None,
             should_quit: false,

@@ -214,6 +214,8 @@ fn summary(
             ..PeerOpinion::default()
         },
         census: None,
+        access: crate::cluster::access::Access::default(),
+        slot_stats: None,
         info: (!failing).then(|| ServerInfo {
             redis_version: Some("7.0.15".into()),
             role: Some(

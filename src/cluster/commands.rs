@@ -48,6 +48,7 @@ const READ_COMMANDS: &[&str] = &[
     "CLUSTER SLOTS",
     "CLUSTER SHARDS",
     "CLUSTER COUNTKEYSINSLOT",
+    "CLUSTER SLOT-STATS",
     "CLUSTER GETKEYSINSLOT",
     "CLUSTER MYID",
     "CLUSTER MYSHARDID",
@@ -77,6 +78,8 @@ const READ_COMMANDS: &[&str] = &[
     "COMMAND COUNT",
     "COMMAND INFO",
     "COMMAND DOCS",
+    "ACL WHOAMI",
+    "ACL DRYRUN",
 ];
 
 /// Commands whose second word is part of the name.

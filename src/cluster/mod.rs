@@ -1,16 +1,20 @@
 //! The pure core: parse replies, build the model, diagnose. No I/O, no terminal.
 
+pub mod access;
 pub mod census;
 pub mod commands;
 pub mod diagnose;
 pub mod digest;
 mod fasthash;
+#[cfg(any(test, feature = "testkit"))]
+pub mod generate;
 pub mod identity;
 pub mod intern;
 pub mod model;
 pub mod parse;
 pub mod progress;
 pub mod slot_migrations;
+pub mod slot_stats;
 pub mod slots;
 #[cfg(any(test, feature = "testkit"))]
 pub mod synthetic;

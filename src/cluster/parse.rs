@@ -356,6 +356,7 @@ pub fn parse_info(text: &str) -> ServerInfo {
             "master_sync_in_progress" => s.master_sync_in_progress = parse_flag01(value),
             "master_link_down_since_seconds" => {
                 s.master_link_down_since_s = value.parse().ok();
+                s.master_link_never_up = value == "-1";
             }
             "master_last_io_seconds_ago" => s.master_last_io_s = value.parse().ok(),
             "connected_slaves" => s.connected_slaves = value.parse().ok(),

@@ -118,6 +118,8 @@ fn report_for(nodes: ClusterNodes) -> NodeReport {
         slot_keys: BTreeMap::new(),
         census: None,
         slot_migrations: None,
+        access: crate::cluster::access::Access::default(),
+        slot_stats: None,
         nodes,
     }
 }

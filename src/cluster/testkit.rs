@@ -96,6 +96,8 @@ pub fn new_node(name: impl NodeName, role: Role) -> NodeSummary {
         config_epoch: 0,
         peers: PeerOpinion::default(),
         census: None,
+        access: crate::cluster::access::Access::default(),
+        slot_stats: None,
         info: Some(ServerInfo::default()),
         config: Some(NodeConfig {
             require_full_coverage: Some(true),
@@ -151,6 +153,8 @@ fn live_node(name: impl NodeName, role: Role, ranges: Vec<SlotRange>, up: bool) 
         config_epoch: 1,
         peers: PeerOpinion::default(),
         census: None,
+        access: crate::cluster::access::Access::default(),
+        slot_stats: None,
         info: Some(ServerInfo {
             keys: Some(100),
             ..ServerInfo::default()

@@ -263,6 +263,10 @@ pub struct ServerInfo {
     pub master_sync_in_progress: Option<bool>,
     /// `master_link_down_since_seconds` on a replica whose link is down.
     pub master_link_down_since_s: Option<u64>,
+    /// `master_link_down_since_seconds:-1`: the replica has not connected to its master since
+    /// it was assigned (or since it started).
+    #[serde(default)]
+    pub master_link_never_up: bool,
     /// `master_last_io_seconds_ago` on a replica: seconds since it last heard from its master.
     #[serde(default)]
     pub master_last_io_s: Option<u64>,
@@ -483,6 +487,12 @@ pub struct NodeReport {
     /// `CLUSTER GETSLOTMIGRATIONS` (Valkey 9+); `None` when not asked or not answered.
     #[serde(default)]
     pub slot_migrations: Option<Vec<crate::cluster::slot_migrations::SlotMigrationJob>>,
+    /// Commands this node refused (or would refuse), remembered across refreshes.
+    #[serde(default)]
+    pub access: crate::cluster::access::Access,
+    /// `CLUSTER SLOT-STATS` of a master, when fetched (see [`crate::cluster::slot_stats`]).
+    #[serde(default)]
+    pub slot_stats: Option<crate::cluster::slot_stats::NodeSlotStats>,
 }
 
 /// One node's observation in one refresh cycle.

@@ -29,6 +29,10 @@ pub async fn run(opts: ConnectOptions, settings: &DashboardSettings) -> Result<E
             return Ok(ExitCode::UNOBSERVABLE);
         }
     };
+    if !super::has_terminal() {
+        eprintln!("{}", super::NEEDS_TERMINAL);
+        return Ok(ExitCode::UNOBSERVABLE);
+    }
     let interactive = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     match observe_once(&Connector::new(opts.clone()), None).await {
         Err(e) if e.is_auth() || e.clusters.len() > 1 || !interactive => {
@@ -55,6 +59,7 @@ pub async fn run(opts: ConnectOptions, settings: &DashboardSettings) -> Result<E
             banner: None,
             audit_log: settings.audit_log.clone(),
             mouse: settings.mouse,
+            context_label: settings.context_label.clone(),
         },
         Some(Arc::clone(&capture)),
         Some(Box::new(LiveSession::new(
@@ -65,6 +70,9 @@ pub async fn run(opts: ConnectOptions, settings: &DashboardSettings) -> Result<E
     )
     .await
     .wrap_err("dashboard")?;
+    if let Some(code) = super::signal_exit_code() {
+        return Ok(code);
+    }
     Ok(if end.fix_interrupted {
         ExitCode::INTERRUPTED
     } else {

@@ -220,6 +220,13 @@ pub async fn run(args: &DemoOptions, settings: &DashboardSettings) -> Result<Exi
             return Ok(ExitCode::UNOBSERVABLE);
         }
     };
+    if !args.no_dashboard && !super::has_terminal() {
+        eprintln!(
+            "{} (or `slotscope demo --no-dashboard`)",
+            super::NEEDS_TERMINAL
+        );
+        return Ok(ExitCode::UNOBSERVABLE);
+    }
     // Signals during start-up must not kill the process before the lab can stop its nodes.
     let mut stop =
         Box::pin(crate::tui::run::shutdown_signal().wrap_err("installing signal handlers")?);
@@ -272,6 +279,7 @@ pub async fn run(args: &DemoOptions, settings: &DashboardSettings) -> Result<Exi
                 banner: Some(banner(&report)),
                 audit_log: settings.audit_log.clone(),
                 mouse: settings.mouse,
+                context_label: None,
             },
             Some(Arc::clone(&capture)),
             Some(Box::new(LiveSession::new(
@@ -303,6 +311,12 @@ pub async fn run(args: &DemoOptions, settings: &DashboardSettings) -> Result<Exi
             }
         }
         Err(e) => eprintln!("slotscope demo: {e}"),
+    }
+    // A signal that ended the dashboard gives the shell's code for it (143, 129).
+    if !args.no_dashboard
+        && let Some(code) = super::signal_exit_code()
+    {
+        return Ok(code);
     }
     // A fix left unfinished is said by the exit code too.
     Ok(if fix_interrupted {

@@ -59,6 +59,8 @@ pub async fn run(args: FixOptions, opts: ConnectOptions) -> color_eyre::Result<E
         user: opts.user.clone(),
         password: opts.password.is_some(),
         program: None,
+        tls: opts.tls.as_ref().map(|t| t.options.redis_cli_flags()),
+        remap: opts.remap.clone(),
     };
     let read_only = opts.read_only;
     let connector = Connector::shared(opts);

@@ -8,7 +8,10 @@
 //! - [`demo`]: a throwaway local cluster, broken on purpose, with the dashboard on it.
 //! - [`record`]: refreshes written to a recording; [`replay`]: the dashboard or `check` on one.
 
+pub mod argv;
 pub mod check;
+pub mod completions;
+pub mod contexts;
 pub mod dashboard;
 pub mod demo;
 pub mod fix;
@@ -17,6 +20,7 @@ pub mod record;
 pub mod replay;
 pub mod session;
 pub mod snapshot;
+pub mod typos;
 
 use std::time::Duration;
 
@@ -89,6 +93,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             replay::run(&args.file, args.at.as_deref(), &settings).await?
         }
         Some(Command::Demo(args)) => demo::run(&args.options(), &settings).await?,
+        Some(Command::Completions { shell }) => completions::completions(shell)?,
+        Some(Command::Man) => completions::man()?,
+        Some(Command::Contexts) => contexts::list()?,
         Some(Command::Fix(args)) => match options_or_exit(&args.conn) {
             Ok(opts) => fix::run(args.fix.options(), opts).await?,
             Err(code) => code,
@@ -109,6 +116,8 @@ pub struct DashboardSettings {
     pub color: crate::app::color::ColorChoice,
     /// Where the writes of fixes are audited; `None`: the default path.
     pub audit_log: Option<std::path::PathBuf>,
+    /// The context's label and colour name, shown in the header.
+    pub context_label: Option<(String, Option<String>)>,
     /// Capture the mouse (off with `--no-mouse`).
     pub mouse: bool,
     /// `--record FILE`: record every refresh from the start.
@@ -130,6 +139,26 @@ impl DashboardSettings {
             ))
         }
     }
+}
+
+/// The one line for a dashboard started without a terminal.
+pub const NEEDS_TERMINAL: &str = "slotscope: the dashboard needs a terminal (stdin and stdout \
+     are not both a terminal); for a one-shot report use `slotscope check`";
+
+/// Whether stdin and stdout are both a terminal, as the dashboard needs.
+#[must_use]
+pub fn has_terminal() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
+
+/// The shell's exit code for the signal that ended the dashboard (128 + its number), if one
+/// did; `None` when the user quit.
+#[must_use]
+pub fn signal_exit_code() -> Option<ExitCode> {
+    crate::tui::run::received_signal()
+        .and_then(|n| u8::try_from(128 + n).ok())
+        .map(ExitCode)
 }
 
 fn options_or_exit(conn: &crate::cli::ConnArgs) -> Result<ConnectOptions, ExitCode> {

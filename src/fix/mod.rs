@@ -28,6 +28,8 @@ pub mod lock;
 mod marker;
 mod plan;
 pub mod planner;
+#[cfg(any(test, feature = "testkit"))]
+pub mod properties;
 
 pub use audit::{AuditLog, AuditRecord};
 pub use condition::{Condition, Expectation, Precondition, Requirement, failed_checks};

@@ -293,6 +293,10 @@ pub struct CliAuth {
     pub password: bool,
     /// The client to name (`valkey-cli` on Valkey); `None` = `redis-cli`.
     pub program: Option<&'static str>,
+    /// TLS flags (`--tls --cacert …`) when the nodes are reached over TLS.
+    pub tls: Option<String>,
+    /// `--remap`: lines name the address slotscope connects to.
+    pub remap: crate::refresh::conn::remap::RemapTable,
 }
 
 /// Quote one argument for a shell / redis-cli line.
@@ -345,12 +349,17 @@ impl FixStep {
     /// The command as a `redis-cli` line; the password, if any, is shown as `-a ***`.
     #[must_use]
     pub fn redis_cli_line_with(&self, auth: &CliAuth) -> String {
+        let ep = auth.remap.apply(&self.endpoint);
         let mut prefix = format!(
             "{} -h {} -p {}",
             auth.program.unwrap_or("redis-cli"),
-            quote_arg(&self.endpoint.host),
-            self.endpoint.port
+            quote_arg(&ep.host),
+            ep.port
         );
+        if let Some(tls) = &auth.tls {
+            prefix.push(' ');
+            prefix.push_str(tls);
+        }
         if let Some(user) = &auth.user {
             prefix.push_str(" --user ");
             prefix.push_str(&quote_arg(user));
@@ -550,11 +559,19 @@ mod tests {
             user: Some("ops".into()),
             password: true,
             program: None,
+            tls: None,
+            remap: crate::refresh::conn::remap::RemapTable::default(),
         };
         assert_eq!(
             step.redis_cli_line_with(&auth),
             "redis-cli -h 127.0.0.1 -p 7000 --user ops -a *** CLUSTER SETSLOT 5 STABLE"
         );
+        auth.tls = Some("--tls --cacert ca.pem".into());
+        assert_eq!(
+            step.redis_cli_line_with(&auth),
+            "redis-cli -h 127.0.0.1 -p 7000 --tls --cacert ca.pem --user ops -a *** CLUSTER SETSLOT 5 STABLE"
+        );
+        auth.tls = None;
         auth.program = Some("valkey-cli");
         assert!(
             step.redis_cli_line_with(&auth)

@@ -1,5 +1,8 @@
 //! Short-timeout blocking connections to lab nodes, and the few reply readers the lab needs.
 
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use redis::{ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo};
@@ -10,7 +13,24 @@ pub(crate) const SHORT: Duration = Duration::from_millis(1500);
 /// Command timeout for slow commands (MIGRATE).
 pub(crate) const LONG: Duration = Duration::from_secs(10);
 
-/// Open a blocking connection to `127.0.0.1:port` with connect, read and write timeouts.
+/// The CA certificate (PEM) of every lab port that speaks TLS only.
+fn tls_ports() -> &'static Mutex<HashMap<u16, Vec<u8>>> {
+    static PORTS: OnceLock<Mutex<HashMap<u16, Vec<u8>>>> = OnceLock::new();
+    PORTS.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Remember that `port` speaks TLS only, with certificates signed by the CA in `ca`: the
+/// lab's own connections to it use TLS.
+pub(crate) fn register_tls(port: u16, ca: &Path) {
+    let pem = std::fs::read(ca).unwrap_or_default();
+    tls_ports()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(port, pem);
+}
+
+/// Open a blocking connection to `127.0.0.1:port` with connect, read and write timeouts
+/// (over TLS when the port was registered with [`register_tls`]).
 pub(crate) fn connect(
     port: u16,
     password: Option<&str>,
@@ -20,10 +40,33 @@ pub(crate) fn connect(
     if let Some(pw) = password {
         redis_settings = redis_settings.set_password(pw);
     }
-    let info = ConnectionAddr::Tcp("127.0.0.1".to_owned(), port)
+    let ca = tls_ports()
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&port)
+        .cloned();
+    let client = if let Some(ca) = ca {
+        let info = ConnectionAddr::TcpTls {
+            host: "127.0.0.1".to_owned(),
+            port,
+            insecure: false,
+            tls_params: None,
+        }
         .into_connection_info()?
         .set_redis_settings(redis_settings);
-    let client = redis::Client::open(info)?;
+        redis::Client::build_with_tls(
+            info,
+            redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(ca),
+            },
+        )?
+    } else {
+        let info = ConnectionAddr::Tcp("127.0.0.1".to_owned(), port)
+            .into_connection_info()?
+            .set_redis_settings(redis_settings);
+        redis::Client::open(info)?
+    };
     let con = client.get_connection_with_timeout(timeout)?;
     con.set_read_timeout(Some(timeout))?;
     con.set_write_timeout(Some(timeout))?;

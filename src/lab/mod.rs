@@ -58,6 +58,31 @@ pub struct LabOptions {
     pub redis_server: Option<PathBuf>,
     /// Also listen on the IPv6 loopback `::1` (the lab itself always talks to 127.0.0.1).
     pub listen_ipv6: bool,
+    /// Lines added to every node's configuration file, e.g. `rename-command CONFIG ""` for a
+    /// managed-style cluster.
+    pub extra_conf: Vec<String>,
+    /// TLS only: every node listens with TLS on its port (`port 0`, `tls-port`), with TLS on
+    /// the cluster bus and for replication; the lab's own connections use TLS too.
+    pub tls: Option<LabTls>,
+    /// Every node announces another port (`cluster-announce-port`) on which nobody listens
+    /// (reserved by the lab): clients must remap the announced addresses. `CLUSTER NODES`
+    /// tells which node announces which.
+    pub announce_unused_ports: bool,
+    /// Every node announces the hostname `<prefix><index>` (`cluster-announce-hostname`) and
+    /// prefers it as its endpoint (`cluster-preferred-endpoint-type hostname`).
+    pub announce_hostname_prefix: Option<String>,
+}
+
+/// Certificate files (PEM) for a TLS lab: the server's certificate and key, and the CA that
+/// signed it (also used to verify client certificates, which are optional).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabTls {
+    /// The server certificate.
+    pub cert: PathBuf,
+    /// Its private key.
+    pub key: PathBuf,
+    /// The CA certificate.
+    pub ca: PathBuf,
 }
 
 impl Default for LabOptions {
@@ -72,6 +97,10 @@ impl Default for LabOptions {
             require_full_coverage: true,
             redis_server: None,
             listen_ipv6: false,
+            extra_conf: Vec::new(),
+            tls: None,
+            announce_unused_ports: false,
+            announce_hostname_prefix: None,
         }
     }
 }
@@ -304,6 +333,18 @@ impl Lab {
             require_full_coverage: self.opts.require_full_coverage,
             password: self.opts.password.as_deref(),
             listen_ipv6: self.opts.listen_ipv6,
+            extra: &self.opts.extra_conf,
+            tls: self.opts.tls.as_ref(),
+            announce_port: if self.opts.announce_unused_ports {
+                process::reserve_port().ok()
+            } else {
+                None
+            },
+            announce_hostname: self
+                .opts
+                .announce_hostname_prefix
+                .as_ref()
+                .map(|p| format!("{p}{}", self.nodes.len())),
         }
     }
 

@@ -141,6 +141,11 @@ pub(crate) struct NodeConf<'a> {
     pub require_full_coverage: bool,
     pub password: Option<&'a str>,
     pub listen_ipv6: bool,
+    /// Lines appended as they are.
+    pub extra: &'a [String],
+    pub tls: Option<&'a super::LabTls>,
+    pub announce_port: Option<u16>,
+    pub announce_hostname: Option<String>,
 }
 
 fn quote(s: &str) -> String {
@@ -162,7 +167,39 @@ fn quote(s: &str) -> String {
 pub(crate) fn render_conf(c: &NodeConf<'_>) -> String {
     let dir = c.dir.display().to_string();
     let mut s = String::new();
-    let _ = writeln!(s, "port {}", c.port);
+    if let Some(tls) = c.tls {
+        let _ = writeln!(s, "port 0");
+        let _ = writeln!(s, "tls-port {}", c.port);
+        let _ = writeln!(
+            s,
+            "tls-cert-file {}",
+            quote(&tls.cert.display().to_string())
+        );
+        let _ = writeln!(s, "tls-key-file {}", quote(&tls.key.display().to_string()));
+        let _ = writeln!(
+            s,
+            "tls-ca-cert-file {}",
+            quote(&tls.ca.display().to_string())
+        );
+        let _ = writeln!(s, "tls-auth-clients optional");
+        let _ = writeln!(s, "tls-cluster yes");
+        let _ = writeln!(s, "tls-replication yes");
+        conn::register_tls(c.port, &tls.ca);
+    } else {
+        let _ = writeln!(s, "port {}", c.port);
+    }
+    if let Some(p) = c.announce_port {
+        let key = if c.tls.is_some() {
+            "cluster-announce-tls-port"
+        } else {
+            "cluster-announce-port"
+        };
+        let _ = writeln!(s, "{key} {p}");
+    }
+    if let Some(h) = &c.announce_hostname {
+        let _ = writeln!(s, "cluster-announce-hostname {}", quote(h));
+        let _ = writeln!(s, "cluster-preferred-endpoint-type hostname");
+    }
     let bind = if c.listen_ipv6 {
         "127.0.0.1 ::1"
     } else {
@@ -190,6 +227,9 @@ pub(crate) fn render_conf(c: &NodeConf<'_>) -> String {
     if let Some(pw) = c.password {
         let _ = writeln!(s, "requirepass {}", quote(pw));
         let _ = writeln!(s, "masterauth {}", quote(pw));
+    }
+    for line in c.extra {
+        let _ = writeln!(s, "{line}");
     }
     s
 }
@@ -303,6 +343,10 @@ mod tests {
             require_full_coverage: false,
             password: Some("p\"w"),
             listen_ipv6: false,
+            extra: &[],
+            tls: None,
+            announce_port: None,
+            announce_hostname: None,
         };
         let s = render_conf(&c);
         assert!(s.contains("port 7000\n"));

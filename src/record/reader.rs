@@ -213,6 +213,7 @@ fn decode_node(deltas: &mut Deltas, n: WireNode) -> Result<RecordedNode, String>
             info,
             config,
             slot_migrations: n.slot_migrations,
+            access: crate::cluster::access::Access::default(),
         })
     };
     Ok(RecordedNode {

@@ -23,6 +23,7 @@ fn node(port: u16, at: u64, nodes: &str, info: &str) -> RecordedNode {
                     ("name".into(), "job-1".into()),
                     ("state".into(), "snapshotting".into()),
                 ]]),
+                access: crate::cluster::access::Access::default(),
             }),
         }),
         slot_keys: BTreeMap::from([(5, 3)]),

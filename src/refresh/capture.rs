@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::conn::CommandError;
 use super::probe::{cluster_nodes_error, not_cluster};
+use crate::cluster::access::Access;
 use crate::cluster::parse::{parse_cluster_info, parse_cluster_nodes, parse_info};
 use crate::cluster::types::{
     ClusterInfo, ClusterNodes, Endpoint, NodeConfig, NodeObservation, NodeReport, ProbeError,
@@ -62,6 +63,9 @@ impl From<&CommandError> for RawError {
                 message: message.clone(),
             },
             CommandError::Protocol(m) => Self::Protocol { message: m.clone() },
+            CommandError::Oversized { .. } => Self::Io {
+                message: e.to_string(),
+            },
         }
     }
 }
@@ -106,6 +110,9 @@ pub struct RawReplies {
     /// `CLUSTER GETSLOTMIGRATIONS` (Valkey 9+): one list of field/value pairs per job; `None`
     /// when not asked or not answered.
     pub slot_migrations: Option<Vec<Vec<(String, String)>>>,
+    /// The commands this node refused, carried from probe to probe (not recorded: a replay
+    /// starts with none).
+    pub access: Access,
 }
 
 impl RawReplies {
@@ -127,6 +134,7 @@ impl RawReplies {
                 .map(|(k, v)| (k, v.map_err(|e| RawError::from(&e))))
                 .collect(),
             slot_migrations: None,
+            access: Access::default(),
         }
     }
 }
@@ -210,6 +218,8 @@ pub fn interpret(raw: &RawReplies) -> Result<NodeReport, ProbeError> {
             .slot_migrations
             .as_deref()
             .map(crate::cluster::slot_migrations::parse_jobs),
+        access: raw.access.clone(),
+        slot_stats: None,
     })
 }
 

@@ -17,7 +17,7 @@ use crate::cluster::slots::{SLOT_COUNT, Slot};
 use crate::cluster::types::{ClusterSnapshot, MarkerKind, NodeId, NodeObservation};
 
 use super::conn::{self, CommandError, Connector};
-use super::now_ms;
+use super::{now_ms, refusals};
 
 /// Commands per pipeline.
 const CHUNK: usize = 4096;
@@ -48,13 +48,19 @@ pub async fn take_census(
             if let Err(e) = &r {
                 tracing::debug!(endpoint = %ep, error = %e, "key census failed");
             }
-            (i, r.ok())
+            (i, r)
         }
     }))
     .await;
     for (i, census) in results {
         if let Some(Ok(report)) = observations.get_mut(i).map(|o| o.result.as_mut()) {
-            report.census = census;
+            match census {
+                Ok(c) => report.census = Some(c),
+                // A refused DBSIZE or COUNTKEYSINSLOT is not sent again for a while.
+                Err(e) => {
+                    refusals::learn(&mut report.access, &["DBSIZE"], &e, now_ms());
+                }
+            }
         }
     }
 }
@@ -73,7 +79,8 @@ impl Job {
     fn of(o: &NodeObservation, previous: Option<&ClusterSnapshot>) -> Option<Self> {
         let report = o.report()?;
         let me = report.nodes.myself()?;
-        if !me.flags.master {
+        let refused = ["dbsize", "cluster|countkeysinslot"];
+        if !me.flags.master || refused.iter().any(|c| report.access.refuses(c)) {
             return None;
         }
         let importing: Vec<Slot> = me

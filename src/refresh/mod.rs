@@ -25,7 +25,9 @@ pub mod capture;
 pub mod census;
 pub mod conn;
 pub mod probe;
+pub mod refusals;
 pub mod slot_migrations;
+pub mod slot_stats;
 pub mod target;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -39,11 +41,12 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
-pub use conn::{CommandError, Connector, NodeConn};
+pub use conn::{CommandError, Connector, DEFAULT_MAX_REPLY_BYTES, NodeConn};
 pub use probe::{now_ms, probe_node};
 
 pub use target::{ConnectOptions, Secret, SeedError, parse_seed};
 
+use crate::cluster::access::Access;
 use crate::cluster::identity::{ClusterGroup, separate_clusters};
 use crate::cluster::intern::IdPool;
 use crate::cluster::progress::Progress;
@@ -285,11 +288,17 @@ async fn observe(
     let seeds = connector.options().seeds.clone();
     let initial = initial_endpoints(&seeds, previous);
 
+    // What each node refused last time is not sent again (see `refusals`).
+    let before: HashMap<&Endpoint, &NodeObservation> = previous
+        .map(|p| p.observations.iter().map(|o| (&o.endpoint, o)).collect())
+        .unwrap_or_default();
+    let refused = |ep: &Endpoint| refusals::carried(before.get(ep).copied(), started_at_ms);
     let mut seen: HashSet<Endpoint> = HashSet::new();
     let mut pending = FuturesUnordered::new();
     for ep in initial {
         if seen.insert(ep.clone()) {
-            pending.push(probe_owned(connector, ep));
+            let r = refused(&ep);
+            pending.push(probe_owned(connector, ep, r));
         }
     }
     let mut observations: Vec<NodeObservation> = Vec::new();
@@ -306,7 +315,8 @@ async fn observe(
                     continue;
                 };
                 if seen.len() < MAX_ENDPOINTS && seen.insert(ep.clone()) {
-                    pending.push(probe_owned(connector, ep));
+                    let r = refused(&ep);
+                    pending.push(probe_owned(connector, ep, r));
                 }
             }
         }
@@ -322,6 +332,7 @@ async fn observe(
         Census::Spread => previous,
     };
     census::take_census(connector, &mut observations, carried).await;
+    slot_stats::fetch_slot_stats(connector, &mut observations, carried).await;
 
     // Forget connections to endpoints that are no longer part of the picture.
     let probed: HashSet<&Endpoint> = observations.iter().map(|o| &o.endpoint).collect();
@@ -378,8 +389,8 @@ pub fn conclude(snapshot: ClusterSnapshot) -> Result<ClusterSnapshot, ObserveErr
 }
 
 /// `probe_node` takes the endpoint by reference; the futures in the set must own theirs.
-async fn probe_owned(connector: &Connector, ep: Endpoint) -> NodeObservation {
-    probe_node(connector, &ep).await
+async fn probe_owned(connector: &Connector, ep: Endpoint, refused: Access) -> NodeObservation {
+    probe::probe_node_with(connector, &ep, refused).await
 }
 
 /// When one node was reached under two endpoints (a seed given as `localhost:7000` and its
@@ -439,9 +450,10 @@ async fn count_keys(connector: &Connector, observations: &mut [NodeObservation])
         .iter()
         .enumerate()
         .filter(|(_, o)| {
-            o.report()
-                .and_then(|r| r.nodes.myself())
-                .is_some_and(|me| me.flags.master)
+            o.report().is_some_and(|r| {
+                r.nodes.myself().is_some_and(|me| me.flags.master)
+                    && !r.access.refuses("cluster|countkeysinslot")
+            })
         })
         .map(|(i, _)| i)
         .collect();
@@ -463,6 +475,14 @@ async fn count_keys(connector: &Connector, observations: &mut [NodeObservation])
             }
         };
         if let Ok(report) = obs.result.as_mut() {
+            if let Some(e) = values.iter().find_map(conn::value_error) {
+                refusals::learn(
+                    &mut report.access,
+                    &["CLUSTER", "COUNTKEYSINSLOT"],
+                    &e,
+                    now_ms(),
+                );
+            }
             for (slot, v) in slots.iter().zip(values.iter()) {
                 if let Ok(n) = conn::value_int(v)
                     && let Ok(n) = u64::try_from(n)
@@ -685,6 +705,8 @@ mod tests {
                 slot_keys: std::collections::BTreeMap::default(),
                 census: None,
                 slot_migrations: None,
+                access: crate::cluster::access::Access::default(),
+                slot_stats: None,
             }),
         }
     }

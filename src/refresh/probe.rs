@@ -7,6 +7,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::capture::{CONFIG_PARAMS, RawNode, RawReplies};
 use super::conn::{CommandError, Connector, micros, value_text};
+use super::refusals;
+use crate::cluster::access::{Access, classify};
 use crate::cluster::types::{Endpoint, NodeObservation, ProbeError, ServerInfo};
 use redis::Value;
 
@@ -35,8 +37,14 @@ pub fn now_ms() -> u64 {
 /// and hung. The replies are interpreted by [`super::capture::interpret`] (as a replay does) and, when
 /// the connector has a [`super::capture::Capture`], handed to it.
 pub async fn probe_node(conn: &Connector, ep: &Endpoint) -> NodeObservation {
+    probe_node_with(conn, ep, Access::default()).await
+}
+
+/// [`probe_node`] that does not send the commands `refused` remembers (see
+/// [`super::refusals`]) and carries them, with what this probe learns, in the report.
+pub async fn probe_node_with(conn: &Connector, ep: &Endpoint, refused: Access) -> NodeObservation {
     // Boxed: the probe's state is large, and the caller moves this future into a task.
-    let (rtt_us, replies) = Box::pin(probe_inner(conn, ep)).await;
+    let (rtt_us, replies) = Box::pin(probe_inner(conn, ep, refused)).await;
     let raw = RawNode {
         endpoint: ep.clone(),
         observed_at_ms: now_ms(),
@@ -56,6 +64,7 @@ pub async fn probe_node(conn: &Connector, ep: &Endpoint) -> NodeObservation {
 async fn probe_inner(
     c: &Connector,
     ep: &Endpoint,
+    mut access: Access,
 ) -> (Option<u64>, Result<RawReplies, ProbeError>) {
     // Connect first so that the round-trip time measures PING alone.
     if let Err(e) = c.conn(ep).await {
@@ -67,13 +76,28 @@ async fn probe_inner(
     }
     let rtt = Some(micros(t0.elapsed()));
 
-    let (nodes, cluster_info, info, config) = futures::join!(
+    let now = now_ms();
+    let mut dry = access.clone();
+    let (nodes, cluster_info, info, (config, config_err), ()) = futures::join!(
         text(c, ep, &["CLUSTER", "NODES"]),
-        text(c, ep, &["CLUSTER", "INFO"]),
-        read_info(c, ep),
-        read_config(c, ep),
+        gated(c, ep, &access, &["CLUSTER", "INFO"]),
+        read_info(c, ep, &access),
+        read_config(c, ep, &access),
+        refusals::check_repair_commands(c, ep, &mut dry, now),
     );
+    access = dry;
+    access.user = Some(c.options().user.clone().unwrap_or_else(|| "default".into()));
+    for (args, r) in [
+        (&["CLUSTER", "INFO"][..], cluster_info.as_ref().err()),
+        (&["INFO"][..], info.as_ref().err()),
+        (&["CONFIG", "GET"][..], config_err.as_ref()),
+    ] {
+        if let Some(e) = r {
+            refusals::learn(&mut access, args, e, now);
+        }
+    }
     let mut replies = RawReplies::new(&nodes, &cluster_info, &info, config);
+    replies.access = access;
     if let Ok(text) = &info {
         replies.slot_migrations =
             super::slot_migrations::read(c, ep, &crate::cluster::parse::parse_info(text)).await;
@@ -107,29 +131,56 @@ async fn text(c: &Connector, ep: &Endpoint, args: &[&str]) -> Result<String, Com
 
 /// `INFO` with the sections slotscope needs; plain `INFO` when the server refuses several
 /// section arguments (before 7.0).
-async fn read_info(c: &Connector, ep: &Endpoint) -> Result<String, CommandError> {
+async fn read_info(c: &Connector, ep: &Endpoint, access: &Access) -> Result<String, CommandError> {
     let mut args = vec!["INFO"];
     args.extend_from_slice(INFO_SECTIONS);
-    match text(c, ep, &args).await {
-        Err(CommandError::Server { .. }) => text(c, ep, &["INFO"]).await,
+    match gated(c, ep, access, &args).await {
+        // A refusal of INFO is not about the section arguments: no second try.
+        Err(CommandError::Server { code, message })
+            if classify(&code, &message, "info").is_none() =>
+        {
+            text(c, ep, &["INFO"]).await
+        }
         r => r,
     }
 }
 
-/// `CONFIG GET` of every parameter of [`CONFIG_PARAMS`], concurrently. A renamed or refused
-/// `CONFIG` is an error per parameter ([`super::capture::config_of`] makes it
-/// [`crate::cluster::types::NodeConfig::error`]), never a probe failure.
+/// [`text`], unless the node refused the command before (then that refusal, nothing sent).
+async fn gated(
+    c: &Connector,
+    ep: &Endpoint,
+    access: &Access,
+    args: &[&str],
+) -> Result<String, CommandError> {
+    match refusals::remembered(access, args) {
+        Some(e) => Err(e),
+        None => text(c, ep, args).await,
+    }
+}
+
+/// `CONFIG GET` of every parameter of [`CONFIG_PARAMS`], concurrently, with the first error
+/// (to learn a refusal from). A renamed or refused `CONFIG` is an error per parameter
+/// ([`super::capture::config_of`] makes it [`crate::cluster::types::NodeConfig::error`]),
+/// never a probe failure; once refused, it is not sent again for a while.
 async fn read_config(
     c: &Connector,
     ep: &Endpoint,
-) -> Vec<(String, Result<Option<String>, CommandError>)> {
-    let values =
-        futures::future::join_all(CONFIG_PARAMS.iter().map(|p| config_get(c, ep, p))).await;
-    CONFIG_PARAMS
+    access: &Access,
+) -> (
+    Vec<(String, Result<Option<String>, CommandError>)>,
+    Option<CommandError>,
+) {
+    let values = match refusals::remembered(access, &["CONFIG", "GET"]) {
+        Some(e) => vec![Err(e); CONFIG_PARAMS.len()],
+        None => futures::future::join_all(CONFIG_PARAMS.iter().map(|p| config_get(c, ep, p))).await,
+    };
+    let first = values.iter().find_map(|v| v.as_ref().err().cloned());
+    let all = CONFIG_PARAMS
         .iter()
         .map(|p| (*p).to_owned())
         .zip(values)
-        .collect()
+        .collect();
+    (all, first)
 }
 
 /// One parameter's value, `None` when the server does not know it.

@@ -2,8 +2,7 @@
 //!
 //! Seeds are accepted in the forms on-call engineers already type: `host:port`, `[::1]:port`,
 //! a bare `host` (port 6379, as `redis-cli` defaults), and
-//! `redis://[user[:password]@]host[:port][/0]`. `rediss://` (TLS) is refused with a clear
-//! message until TLS is supported.
+//! `redis://[user[:password]@]host[:port][/0]`, and `rediss://…` for TLS.
 //!
 //! A password is held in a [`Secret`], which prints as `***` and is never serialized.
 
@@ -73,6 +72,13 @@ pub struct ConnectOptions {
     pub command_timeout: Duration,
     /// Refuse, before any I/O, every command that is not a known read command.
     pub read_only: bool,
+    /// TLS to every node; `None`: plain TCP.
+    pub tls: Option<super::conn::tls::TlsConfig>,
+    /// `--remap`: where to connect for an announced address.
+    pub remap: super::conn::remap::RemapTable,
+    /// The most a node may send in reply to one request (a command or a pipeline); more
+    /// drops the connection and reports the node as sending an oversized reply.
+    pub max_reply_bytes: usize,
 }
 
 impl Default for ConnectOptions {
@@ -84,6 +90,9 @@ impl Default for ConnectOptions {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             command_timeout: DEFAULT_COMMAND_TIMEOUT,
             read_only: false,
+            tls: None,
+            remap: super::conn::remap::RemapTable::default(),
+            max_reply_bytes: super::conn::DEFAULT_MAX_REPLY_BYTES,
         }
     }
 }
@@ -135,9 +144,6 @@ pub enum SeedError {
     /// Nothing was given.
     #[error("empty seed address")]
     Empty,
-    /// `rediss://`: TLS is not implemented.
-    #[error("TLS (rediss://) is not supported yet; connect over plain TCP or an SSH tunnel")]
-    TlsUnsupported,
     /// A URL scheme other than `redis://`.
     #[error("unsupported URL scheme `{0}://`: use host:port or redis://host:port")]
     UnsupportedScheme(String),
@@ -182,7 +188,7 @@ pub enum SeedError {
 /// URL carried (percent-decoded). A URL with only a password (`redis://:pw@host`) gives no user.
 ///
 /// # Errors
-/// See [`SeedError`]; `rediss://` is refused with [`SeedError::TlsUnsupported`].
+/// See [`SeedError`]. A `rediss://` seed parses like `redis://`; [`wants_tls`] tells it.
 pub fn parse_seed(input: &str) -> Result<(Endpoint, Option<String>, Option<Secret>), SeedError> {
     let s = input.trim();
     if s.is_empty() {
@@ -192,8 +198,7 @@ pub fn parse_seed(input: &str) -> Result<(Endpoint, Option<String>, Option<Secre
         return Ok((parse_host_port(s)?, None, None));
     };
     match scheme.to_ascii_lowercase().as_str() {
-        "redis" => {}
-        "rediss" => return Err(SeedError::TlsUnsupported),
+        "redis" | "rediss" => {}
         _ => return Err(SeedError::UnsupportedScheme(scheme.to_owned())),
     }
     // Drop a fragment and a query (e.g. `?protocol=resp3`): neither changes where we connect.
@@ -230,6 +235,14 @@ pub fn parse_seed(input: &str) -> Result<(Endpoint, Option<String>, Option<Secre
         }
     };
     Ok((endpoint, user, password))
+}
+
+/// Whether a seed asks for TLS (`rediss://`).
+#[must_use]
+pub fn wants_tls(seed: &str) -> bool {
+    seed.trim()
+        .split_once("://")
+        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("rediss"))
 }
 
 /// `host:port`, `[v6]:port`, `[v6]`, `host`, or a bare IPv6 address such as `::1`.
@@ -372,8 +385,6 @@ mod tests {
 
     #[rstest]
     #[case("", SeedError::Empty)]
-    #[case("rediss://h:7000", SeedError::TlsUnsupported)]
-    #[case("RedisS://u:pw@h:7000", SeedError::TlsUnsupported)]
     #[case("http://h:7000", SeedError::UnsupportedScheme("http".into()))]
     #[case("h:", SeedError::MissingPort("h:".into()))]
     #[case("h:abc", SeedError::InvalidPort("abc".into()))]
@@ -392,12 +403,11 @@ mod tests {
     }
 
     #[test]
-    fn tls_message_is_clear() {
-        let msg = parse_seed("rediss://h:7000").unwrap_err().to_string();
-        assert_eq!(
-            msg,
-            "TLS (rediss://) is not supported yet; connect over plain TCP or an SSH tunnel"
-        );
+    fn rediss_seeds_parse_and_ask_for_tls() {
+        let (e, _, pw) = parse_seed("RedisS://u:pw@h:7000").unwrap();
+        assert_eq!(e, ep("h", 7000));
+        assert_eq!(pw.unwrap().expose(), "pw");
+        assert!(wants_tls("rediss://h:7000") && !wants_tls("redis://h") && !wants_tls("h:1"));
     }
 
     #[test]

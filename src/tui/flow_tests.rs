@@ -159,6 +159,15 @@ fn map_modes_cycle_and_show_legend() {
     assert!(s.contains("A:7000"), "{s}");
     press(&mut a, 'm');
     assert!(screen(&a).contains("many (est.)"));
+    // Without CLUSTER SLOT-STATS answers, cpu and net say why.
+    press(&mut a, 'm');
+    let s = screen(&a);
+    assert!(
+        s.contains("cpu") && s.contains("unavailable: per-slot stats"),
+        "{s}"
+    );
+    press(&mut a, 'm');
+    assert!(screen(&a).contains("net"));
     press(&mut a, 'm');
     assert!(screen(&a).contains("health"));
 }

@@ -22,7 +22,8 @@ use super::session::Session;
 use super::terminal::TerminalGuard;
 use crate::app::color::{ColorChoice, ColorDepth};
 use crate::app::console::NodeReply;
-use crate::app::{App, Effect};
+use crate::app::{App, Effect, Presented};
+use crate::cluster::types::ClusterSnapshot;
 use crate::fix::{AuditLog, Executor};
 use crate::refresh::capture::Capture;
 use crate::refresh::{ConnectOptions, Connector, RefreshOutcome, Refresher, now_ms};
@@ -46,6 +47,8 @@ pub struct DashboardOptions {
     /// Where every write of a fix is audited (JSON lines); `None`: the default path under
     /// the user's state directory ([`AuditLog::at_default_path`]).
     pub audit_log: Option<PathBuf>,
+    /// The context's label and colour name, shown in the header.
+    pub context_label: Option<(String, Option<String>)>,
     /// Capture the mouse (clicks and the wheel); `--no-mouse` leaves it to the terminal.
     pub mouse: bool,
 }
@@ -90,6 +93,12 @@ pub async fn run_dashboard_with(
 ) -> color_eyre::Result<DashboardEnd> {
     let depth = color_depth(opts.color);
     let mut app = App::new(depth, opts.interval, opts.read_only, opts.banner.clone());
+    app.tls_insecure = opts
+        .connect
+        .tls
+        .as_ref()
+        .is_some_and(|t| t.options.insecure);
+    app.context_label.clone_from(&opts.context_label);
     app.mouse = opts.mouse;
     let mut connect = opts.connect.clone();
     connect.read_only |= opts.read_only;
@@ -138,9 +147,13 @@ pub async fn run_dashboard_with(
         // stderr may be gone (SSH hang-up): never panic on printing.
         let _ = writeln!(std::io::stderr(), "{note}");
     }
-    res.map(|()| DashboardEnd {
+    let end = DashboardEnd {
         fix_interrupted: fix_interrupted(&app),
-    })
+    };
+    // The process ends now: freeing a large cluster's model and views one allocation at a
+    // time would delay the exit after `q` for nothing.
+    std::mem::forget(app);
+    res.map(|()| end)
 }
 
 /// Resolve the colour choice against the process environment (`NO_COLOR` set and non-empty).
@@ -196,7 +209,21 @@ pub fn exit_note(app: &App) -> Option<String> {
     }
 }
 
-/// Resolves on SIGTERM, SIGHUP (the SSH connection dropped) or SIGINT.
+/// The number of the signal that ended the dashboard (0: none).
+static RECEIVED_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// The signal that [`shutdown_signal`] resolved on, if any: the process then exits with
+/// 128 + its number, as a shell reports a process killed by it (143 SIGTERM, 129 SIGHUP).
+#[must_use]
+pub fn received_signal() -> Option<i32> {
+    match RECEIVED_SIGNAL.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => None,
+        n => Some(n),
+    }
+}
+
+/// Resolves on SIGTERM, SIGHUP (the SSH connection dropped), SIGINT or SIGQUIT, and records
+/// which one for [`received_signal`].
 ///
 /// # Errors
 /// When the signal handlers cannot be installed.
@@ -205,12 +232,15 @@ pub fn shutdown_signal() -> color_eyre::Result<impl Future<Output = ()>> {
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
     let mut int = signal(SignalKind::interrupt())?;
+    let mut quit = signal(SignalKind::quit())?;
     Ok(async move {
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = hup.recv() => {}
-            _ = int.recv() => {}
-        }
+        let n = tokio::select! {
+            _ = term.recv() => nix::sys::signal::Signal::SIGTERM,
+            _ = hup.recv() => nix::sys::signal::Signal::SIGHUP,
+            _ = int.recv() => nix::sys::signal::Signal::SIGINT,
+            _ = quit.recv() => nix::sys::signal::Signal::SIGQUIT,
+        };
+        RECEIVED_SIGNAL.store(n as i32, std::sync::atomic::Ordering::Relaxed);
     })
 }
 
@@ -234,6 +264,15 @@ pub fn on_event(app: &mut App, ev: &Event) -> (bool, Option<Effect>) {
 /// answered leaves the waiting screen up (the refresher retries every interval) instead of
 /// presenting an empty cluster.
 pub fn on_outcome(app: &mut App, outcome: &RefreshOutcome) {
+    if let Some(snapshot) = outcome_to_present(app, outcome) {
+        app.on_snapshot(snapshot);
+    }
+}
+
+/// The part of [`on_outcome`] that is cheap: record the cycle's error; return the snapshot to
+/// present, if any. Building its model and diagnosis is left to the caller (the loop does it
+/// off the event loop's thread).
+pub fn outcome_to_present(app: &mut App, outcome: &RefreshOutcome) -> Option<Arc<ClusterSnapshot>> {
     app.observe_error = outcome.error.as_ref().map(ToString::to_string);
     if outcome.error.is_some() {
         app.observe_failures = app.observe_failures.saturating_add(1);
@@ -247,9 +286,66 @@ pub fn on_outcome(app: &mut App, outcome: &RefreshOutcome) {
                 outcome.snapshot.failure_summary()
             ));
         }
-        return;
+        return None;
     }
-    app.on_snapshot(Arc::clone(&outcome.snapshot));
+    Some(Arc::clone(&outcome.snapshot))
+}
+
+/// Model and diagnosis of a snapshot are built on a blocking thread, so that a huge cluster
+/// (or a hostile node's huge table) never holds up keys and signals. At most one build runs;
+/// the newest outcome that arrives meanwhile waits, older ones are dropped.
+#[derive(Default)]
+struct Builder {
+    running: Option<(JoinHandle<Presented>, Arc<RefreshOutcome>)>,
+    waiting: Option<(Arc<ClusterSnapshot>, Arc<RefreshOutcome>)>,
+}
+
+impl Builder {
+    fn offer(&mut self, snapshot: Arc<ClusterSnapshot>, outcome: Arc<RefreshOutcome>) {
+        if self.running.is_some() {
+            self.waiting = Some((snapshot, outcome));
+        } else {
+            let h = tokio::task::spawn_blocking(move || Presented::from_snapshot(snapshot));
+            self.running = Some((h, outcome));
+        }
+    }
+
+    /// The finished build and its outcome; starts the waiting one.
+    async fn next(
+        &mut self,
+    ) -> (
+        Result<Presented, tokio::task::JoinError>,
+        Arc<RefreshOutcome>,
+    ) {
+        let Some((h, outcome)) = self.running.as_mut() else {
+            return std::future::pending().await;
+        };
+        let r = h.await;
+        let outcome = Arc::clone(outcome);
+        self.running = None;
+        if let Some((s, o)) = self.waiting.take() {
+            self.offer(s, o);
+        }
+        (r, outcome)
+    }
+
+    /// Apply one outcome: its error at once, its model once built (the session, if any, sees
+    /// the outcome once it is applied).
+    fn apply(
+        &mut self,
+        app: &mut App,
+        session: &mut Option<&mut (dyn Session + 'static)>,
+        o: Arc<RefreshOutcome>,
+    ) {
+        match outcome_to_present(app, &o) {
+            Some(snapshot) => self.offer(snapshot, o),
+            None => {
+                if let Some(s) = session.as_deref_mut() {
+                    s.on_outcome(app, &o);
+                }
+            }
+        }
+    }
 }
 
 /// What runs work for the loop: confirmed fixes, node commands and copies.
@@ -331,15 +427,23 @@ fn apply_effect(
     }
 }
 
-/// Apply an outcome, then show it to the session.
-fn apply_outcome(
+/// A model built off the loop: present it, then show its outcome to the session.
+fn on_built(
     app: &mut App,
     session: &mut Option<&mut (dyn Session + 'static)>,
+    built: Result<Presented, tokio::task::JoinError>,
     o: &RefreshOutcome,
-) {
-    on_outcome(app, o);
-    if let Some(s) = session.as_deref_mut() {
-        s.on_outcome(app, o);
+) -> color_eyre::Result<()> {
+    match built {
+        Ok(p) => {
+            app.on_presented(p);
+            if let Some(s) = session.as_deref_mut() {
+                s.on_outcome(app, o);
+            }
+            Ok(())
+        }
+        Err(e) if e.is_panic() => Err(eyre!("building the model panicked; the dashboard stopped")),
+        Err(_) => Ok(()),
     }
 }
 
@@ -381,9 +485,10 @@ where
     let mut cmd_tasks: JoinSet<()> = JoinSet::new();
     tokio::pin!(shutdown);
     // An outcome may already be waiting.
+    let mut builder = Builder::default();
     let first = updates.borrow_and_update().clone();
     if let Some(o) = first {
-        apply_outcome(app, &mut session, &o);
+        builder.apply(app, &mut session, o);
     }
     loop {
         if app.should_quit {
@@ -444,7 +549,7 @@ where
                 if r.is_ok() {
                     let o = updates.borrow_and_update().clone();
                     if let Some(o) = o {
-                        apply_outcome(app, &mut session, &o);
+                        builder.apply(app, &mut session, o);
                     }
                 } else {
                     updates_open = false;
@@ -478,6 +583,10 @@ where
                 if let Err(e) = res && e.is_panic() {
                     return Err(eyre!("a fix task panicked; the dashboard stopped"));
                 }
+            }
+            (built, o) = builder.next(), if builder.running.is_some() => {
+                on_built(app, &mut session, built, &o)?;
+                dirty = true;
             }
             Some(reply) = async { match reply_rx.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => {
                 dirty |= app.on_node_reply(reply);

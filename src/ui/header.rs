@@ -2,7 +2,7 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use crate::app::App;
@@ -54,6 +54,19 @@ fn badges(app: &App, width: u16) -> Vec<Span<'static>> {
             " FROZEN ".to_owned()
         };
         badges.push(Span::styled(s, t.badge_alert));
+    }
+    if let Some((label, color)) = &app.context_label {
+        let style = match color.as_deref().map(str::parse::<ratatui::style::Color>) {
+            Some(Ok(c)) if !t.is_mono() => t.badge.fg(c).add_modifier(Modifier::BOLD),
+            _ => t.badge.add_modifier(Modifier::BOLD),
+        };
+        badges.push(Span::styled(
+            format!(" {} ", truncate_end(label, 16)),
+            style,
+        ));
+    }
+    if app.tls_insecure {
+        badges.push(Span::styled(" TLS UNVERIFIED ", t.badge_alert));
     }
     if app.read_only {
         badges.push(Span::styled(" READ-ONLY ", t.badge));

@@ -92,8 +92,19 @@ fn legend(app: &App, model: &ClusterModel) -> Line<'static> {
                 spans.push(Span::styled(format!("+{} ", legend.len() - 12), t.text_dim));
             }
         }
-        HeatMode::Keys => {
-            spans.push(Span::styled("few ", t.text_dim));
+        HeatMode::Keys | HeatMode::Cpu | HeatMode::Net => {
+            let (low, high) = match heatmap::per_slot(model, app.heat_mode) {
+                None => ("few ".to_owned(), " many (est.) ".to_owned()),
+                Some(Err(why)) => {
+                    spans.push(Span::styled(format!("unavailable: {why}"), t.text_dim));
+                    return Line::from(spans);
+                }
+                Some(Ok(table)) => (
+                    "0 ".to_owned(),
+                    format!(" {} (per slot)", scale_word(app.heat_mode, table.max)),
+                ),
+            };
+            spans.push(Span::styled(low, t.text_dim));
             for l in 1..=4u8 {
                 let g = heatmap::SHADES[usize::from(l)].to_string();
                 if mono {
@@ -102,10 +113,25 @@ fn legend(app: &App, model: &ClusterModel) -> Line<'static> {
                     spans.push(Span::styled("█", Style::new().fg(t.heat_keys(l))));
                 }
             }
-            spans.push(Span::styled(" many (est.) ", t.text_dim));
+            spans.push(Span::styled(high, t.text_dim));
         }
     }
     Line::from(spans)
+}
+
+/// The top of a level mode's scale: `1200 keys`, `3.4 ms cpu`, `18 KiB net`.
+fn scale_word(mode: HeatMode, max: u64) -> String {
+    #[allow(clippy::cast_precision_loss)] // a scale label: three digits are plenty
+    let f = max as f64;
+    match mode {
+        HeatMode::Cpu if max >= 1_000_000 => format!("{:.1} s cpu", f / 1e6),
+        HeatMode::Cpu if max >= 1_000 => format!("{:.1} ms cpu", f / 1e3),
+        HeatMode::Cpu => format!("{max} µs cpu"),
+        HeatMode::Net if max >= 1 << 20 => format!("{:.1} MiB net", f / f64::from(1u32 << 20)),
+        HeatMode::Net if max >= 1 << 10 => format!("{:.1} KiB net", f / 1024.0),
+        HeatMode::Net => format!("{max} B net"),
+        _ => format!("{max} keys"),
+    }
 }
 
 /// The heatmap pane: title with mode and legend, the map, and the cursor status line.

@@ -12,6 +12,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier, Style};
 
+use crate::cluster::slot_stats::{ClusterSlotStats, Metric};
 use crate::cluster::slots::{SLOT_COUNT, Slot};
 use crate::cluster::{ClusterModel, SlotState};
 
@@ -240,9 +241,17 @@ pub fn pixels(model: &ClusterModel, grid: &HeatGrid, mode: HeatMode, theme: &The
                 })
                 .collect()
         }
-        HeatMode::Keys => {
-            let all = slot_key_estimates(model);
-            let max = all.iter().flatten().copied().max().unwrap_or(0);
+        HeatMode::Keys | HeatMode::Cpu | HeatMode::Net => {
+            let (all, max) = match per_slot(model, mode) {
+                Some(Ok(t)) => (t.values, t.max),
+                // Unavailable: an empty map (the legend says why).
+                Some(Err(_)) => (vec![None; model.slots.len()], 0),
+                None => {
+                    let all = slot_key_estimates(model);
+                    let max = all.iter().flatten().copied().max().unwrap_or(0);
+                    (all, max)
+                }
+            };
             let win = all.get(grid.start..end).unwrap_or(&[]);
             let levels: Vec<u8> = win.iter().map(|k| key_level(*k, max)).collect();
             bucket_worst(&levels, grid.bucket)
@@ -254,6 +263,22 @@ pub fn pixels(model: &ClusterModel, grid: &HeatGrid, mode: HeatMode, theme: &The
                 })
                 .collect()
         }
+    }
+}
+
+/// The per-slot stats of a level mode: `None` for keys without `CLUSTER SLOT-STATS` (the
+/// census estimate is used), the table, or why the mode is unavailable.
+#[must_use]
+pub fn per_slot(model: &ClusterModel, mode: HeatMode) -> Option<Result<ClusterSlotStats, String>> {
+    let metric = match mode {
+        HeatMode::Keys => Metric::Keys,
+        HeatMode::Cpu => Metric::Cpu,
+        HeatMode::Net => Metric::Net,
+        HeatMode::Health | HeatMode::Owner => return None,
+    };
+    match ClusterSlotStats::of(model, metric) {
+        Err(_) if metric == Metric::Keys => None,
+        r => Some(r),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod cli_check;
 pub mod cluster;
 pub mod fake_server;
 pub mod formats;
+pub mod sim;
 pub mod tmux;
 
 use slotscope::lab::LabError;

@@ -10,23 +10,30 @@ pub struct Tmux(String);
 
 impl Tmux {
     /// Start `cmd` in a new detached session `name` of `w`x`h` cells.
+    /// A new session can fail while the tmux server of a test that just ended shuts down:
+    /// it is tried again a few times.
     pub fn start(name: &str, w: u16, h: u16, cmd: &str) -> Self {
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                name,
-                "-x",
-                &w.to_string(),
-                "-y",
-                &h.to_string(),
-                cmd,
-            ])
-            .status()
-            .expect("tmux runs");
-        assert!(ok.success(), "tmux new-session failed");
-        Self(name.to_owned())
+        for _ in 0..5 {
+            let ok = Command::new("tmux")
+                .args([
+                    "new-session",
+                    "-d",
+                    "-s",
+                    name,
+                    "-x",
+                    &w.to_string(),
+                    "-y",
+                    &h.to_string(),
+                    cmd,
+                ])
+                .status()
+                .expect("tmux runs");
+            if ok.success() {
+                return Self(name.to_owned());
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        panic!("tmux new-session failed");
     }
 
     /// The visible screen, one line per row.

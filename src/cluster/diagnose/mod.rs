@@ -39,6 +39,7 @@
 //! * `slot_migrations`: atomic slot migration jobs (Valkey 9+): progress, stalled, failed.
 //! * `stray`: keys the census found on a master that does not own their slot.
 //! * `disputes`: views that disagree about owners, and config epoch collisions.
+//! * `access`: commands nodes refuse, and what is unknown because of it.
 //! * `ranges` and `words`: slot-range and phrase helpers.
 
 use std::cmp::Reverse;
@@ -52,6 +53,7 @@ use super::types::NodeId;
 use ctx::Ctx;
 use words::plural;
 
+mod access;
 mod coverage;
 mod ctx;
 mod disputes;
@@ -152,6 +154,9 @@ pub enum FindingKind {
     SlotMigrationStalled,
     /// An atomic slot migration that failed or was cancelled, and what it left.
     SlotMigrationFailed,
+    /// Nodes refuse a command slotscope uses (`NOPERM`, renamed or unknown): what could not be
+    /// learned, or which repairs are advice only.
+    CommandRefused,
 }
 
 impl FindingKind {
@@ -183,6 +188,7 @@ impl FindingKind {
             Self::SlotMigrationStalled => 22,
             Self::SlotMigrationFailed => 23,
             Self::SlotMigrationInProgress => 24,
+            Self::CommandRefused => 25,
         }
     }
 }
@@ -245,6 +251,7 @@ pub fn diagnose(model: &ClusterModel) -> Vec<Finding> {
     ctx.stray_key_findings(&mut out);
     ctx.dispute_findings(&mut out);
     ctx.epoch_findings(&mut out);
+    ctx.access_findings(&mut out);
     progress::soften_in_motion(model, &mut out);
     sort_findings(&mut out);
     out

@@ -8,6 +8,17 @@ use super::{Finding, FindingKind, Severity};
 use crate::cluster::model::{NodeSummary, Reachability, Role};
 use crate::cluster::types::ServerInfo;
 
+/// How long a replica that has never connected to its master (`master_link_down_since_seconds:
+/// -1`) is only info: a new replica needs a few seconds to connect and start its first full
+/// sync. The replica's own uptime is the clock, so a node that was started (or restarted) less
+/// than this long ago gets the grace; one assigned later in its life does not.
+pub const REPLICA_START_GRACE_S: u64 = 60;
+
+/// A replica that started recently and has not connected to its master yet.
+fn starting(info: &ServerInfo) -> bool {
+    info.master_link_never_up && info.uptime_s.is_some_and(|u| u < REPLICA_START_GRACE_S)
+}
+
 impl Ctx<'_> {
     /// A reachable replica whose own `INFO replication` says its link to a live, reachable
     /// master is not up. (A replica of a failing master is `ReplicaMasterFailing` or part of
@@ -44,7 +55,19 @@ impl Ctx<'_> {
             }
         };
         let syncing = info.master_sync_in_progress == Some(true);
-        let (severity, summary) = if syncing {
+        let (severity, summary) = if starting(info) {
+            (
+                Severity::Info,
+                format!(
+                    "replica {} has not connected to its master {} yet (started {} s ago, \
+                     master_link_status:{status}); it becomes a warning if it has not \
+                     connected {REPLICA_START_GRACE_S} s after it started{consequence}",
+                    label(n),
+                    label(master),
+                    info.uptime_s.unwrap_or(0)
+                ),
+            )
+        } else if syncing {
             (
                 Severity::Info,
                 format!(

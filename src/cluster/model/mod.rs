@@ -141,6 +141,13 @@ pub struct NodeSummary {
     /// Its key census, if it is a master that answered and could be counted.
     pub census: Option<crate::cluster::census::NodeCensus>,
     pub config: Option<NodeConfig>,
+    /// Commands it refused (renamed, unknown, not allowed for the user): what could not be
+    /// learned from it, and which repair steps it would refuse.
+    #[serde(default)]
+    pub access: crate::cluster::access::Access,
+    /// Its `CLUSTER SLOT-STATS`, when fetched.
+    #[serde(default)]
+    pub slot_stats: Option<crate::cluster::slot_stats::NodeSlotStats>,
     /// `cluster_state` is ok in its own view.
     pub cluster_state_ok: Option<bool>,
     pub rtt_us: Option<u64>,

@@ -164,6 +164,8 @@ fn observation(port: u16, at_s: u64, jobs: Vec<SlotMigrationJob>) -> NodeObserva
             slot_keys: BTreeMap::new(),
             census: None,
             slot_migrations: Some(jobs),
+            access: crate::cluster::access::Access::default(),
+            slot_stats: None,
         }),
     }
 }

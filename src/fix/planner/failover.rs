@@ -92,6 +92,15 @@ impl Planner<'_> {
         }
         let id = n.id.clone()?;
         let ranges = n.claimed_slots.clone();
+        // Slots another master also claims and won in the consensus: the dispute is resolved
+        // first (its own plan); taking over or handing out these slots would decide it blindly.
+        let bound = Condition::SlotsOwnedBy {
+            slots: ranges.clone(),
+            node: id.clone(),
+        };
+        if bound.check(self.model).is_err() {
+            return None;
+        }
         let nslots = u64_of(ranges_len(&ranges));
         let why = self
             .why(

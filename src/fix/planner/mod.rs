@@ -25,6 +25,8 @@
 //!   that failed cleanly;
 //! - `stray`: keys stored on a master that does not own their slot, back to the owner.
 //!
+//! `access` then turns every plan that needs a command some node refuses into advice.
+//!
 //! Tests sit beside each family in `<family>_tests.rs`, on models built with
 //! `cluster::testkit` (the three-master start and plan helpers are in `test_kit`).
 
@@ -38,8 +40,10 @@ use crate::cluster::{Finding, FindingKind};
 use super::marker::MarkerSide;
 use super::{Condition, FixPlan, FixStep, KeyEstimate, Requirement, StepAction};
 
+pub use access::refused_steps;
 pub use recommend::recommend_one;
 
+mod access;
 mod composite;
 mod coverage;
 mod disputes;
@@ -54,6 +58,8 @@ mod slot_ranges;
 mod stray;
 mod uncovered;
 
+#[cfg(test)]
+mod access_tests;
 #[cfg(test)]
 mod composite_tests;
 #[cfg(test)]
@@ -124,6 +130,8 @@ pub fn plan_fixes(model: &ClusterModel, findings: &[Finding]) -> Vec<FixPlan> {
     let mut plans = p.plans;
     composite::add_composites(model, &mut plans);
     recommend_in_composite_groups(&mut plans);
+    // Last: a plan that needs a command some node refuses is advice, whatever it would do.
+    access::advise_refused(&mut plans, model);
     plans
 }
 

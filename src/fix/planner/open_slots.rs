@@ -117,8 +117,14 @@ impl Planner<'_> {
         // The close plan when it is offered beside "complete" (pushed after it).
         let mut close_alternative: Option<FixPlan> = None;
 
-        // 1. No key split: the target holds none of the slot's keys → close the markers.
-        if mv.dst.keys == 0 && mv.stray == 0 && mv.owned_by(&mv.src) {
+        // 1. No key split: the target holds none of the slot's keys → close the markers, where
+        // the source that keeps the slot answers (a dead source gets advice).
+        let src_up = Condition::NodeReachable {
+            node: mv.src.id.clone(),
+        }
+        .check(self.model)
+        .is_ok();
+        if mv.dst.keys == 0 && mv.stray == 0 && mv.owned_by(&mv.src) && src_up {
             let close = self.close_at_source(&mv, move_intended);
             if !move_intended {
                 self.plans.push(close);

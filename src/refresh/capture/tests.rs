@@ -20,6 +20,7 @@ fn replies(nodes: RawText) -> RawReplies {
             ("appendonly".into(), Ok(None)),
         ],
         slot_migrations: None,
+        access: crate::cluster::access::Access::default(),
     }
 }
 

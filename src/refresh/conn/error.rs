@@ -38,6 +38,12 @@ pub enum CommandError {
     /// The reply could not be understood.
     #[error("unexpected reply: {0}")]
     Protocol(String),
+    /// The node sent more than the maximum reply size; the connection was dropped.
+    #[error("sending an oversized reply (>{limit} bytes)")]
+    Oversized {
+        /// The maximum reply size in bytes.
+        limit: usize,
+    },
 }
 
 impl CommandError {
@@ -53,6 +59,7 @@ impl CommandError {
             Self::Io(e) => ProbeError::ConnectFailed(e.clone()),
             Self::Server { code, message } => classify_server_error(code, message),
             Self::Protocol(e) => ProbeError::Protocol(e.clone()),
+            Self::Oversized { .. } => ProbeError::Other(self.to_string()),
         }
     }
 
@@ -62,7 +69,11 @@ impl CommandError {
     pub fn is_connection_error(&self) -> bool {
         matches!(
             self,
-            Self::Connect(_) | Self::Timeout { .. } | Self::Io(_) | Self::Protocol(_)
+            Self::Connect(_)
+                | Self::Timeout { .. }
+                | Self::Io(_)
+                | Self::Protocol(_)
+                | Self::Oversized { .. }
         )
     }
 }

@@ -25,13 +25,18 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, Client, ConnectionAddr, IntoConnectionInfo, Value};
+use redis::{AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo, Value};
 
+mod bounded;
 mod error;
 mod guard;
 mod redact;
-mod reply;
+pub mod remap;
+pub mod reply;
+pub mod tls;
 
+pub use bounded::DEFAULT_MAX_REPLY_BYTES;
+use bounded::{Bounded, Tripwire};
 pub use error::{CommandError, classify_server_error};
 pub use guard::{check_allowed, command_name, is_read_command};
 pub use redact::{redact_args, sanitize};
@@ -47,6 +52,8 @@ use error::{classify_command_error, classify_connect_error};
 pub struct NodeConn {
     endpoint: Endpoint,
     conn: MultiplexedConnection,
+    wire: Tripwire,
+    max_reply_bytes: usize,
 }
 
 impl fmt::Debug for NodeConn {
@@ -66,29 +73,59 @@ impl NodeConn {
     /// `AuthFailed`, ... Messages never contain the password.
     pub async fn connect(endpoint: &Endpoint, opts: &ConnectOptions) -> Result<Self, ProbeError> {
         let pw = opts.password.as_ref();
-        let info = ConnectionAddr::Tcp(endpoint.host.clone(), endpoint.port)
+        // `--remap`: connect where the announced address is reachable; keep naming the node
+        // by what it announces.
+        let target = opts.remap.apply(endpoint);
+        let info = ConnectionAddr::Tcp(target.host.clone(), target.port)
             .into_connection_info()
             .map_err(|e| ProbeError::ConnectFailed(sanitize(&e.to_string(), pw)))?;
         let redis_settings = info.redis_settings().clone().set_skip_set_lib_name();
-        let info = info.set_redis_settings(redis_settings);
-        let client = Client::open(info)
-            .map_err(|e| ProbeError::ConnectFailed(sanitize(&e.to_string(), pw)))?;
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(opts.connect_timeout))
             .set_response_timeout(Some(opts.command_timeout));
-        let conn = match tokio::time::timeout(
-            opts.connect_timeout,
-            client.get_multiplexed_async_connection_with_config(&config),
-        )
-        .await
-        {
-            Err(_) => return Err(ProbeError::ConnectTimeout),
-            Ok(Err(e)) => return Err(classify_connect_error(&e, pw)),
-            Ok(Ok(c)) => c,
+        let wire = Tripwire::default();
+        let conn = if let Some(tls) = &opts.tls {
+            let stream = tls
+                .handshake(endpoint, &target, opts.connect_timeout)
+                .await?;
+            let stream = Bounded::new(stream, opts.max_reply_bytes, wire.clone());
+            establish(&redis_settings, stream, config, opts.connect_timeout)
+                .await
+                .map_err(|e| match e {
+                    Some(e) => ProbeError::ConnectFailed(sanitize(&e.to_string(), pw)),
+                    None => ProbeError::ConnectTimeout,
+                })?
+        } else {
+            let host = target.host.trim_start_matches('[').trim_end_matches(']');
+            let stream = match tokio::time::timeout(
+                opts.connect_timeout,
+                tokio::net::TcpStream::connect((host, target.port)),
+            )
+            .await
+            {
+                Err(_) => return Err(ProbeError::ConnectTimeout),
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    return Err(ProbeError::ConnectFailed("connection refused".into()));
+                }
+                Ok(Err(e)) => {
+                    return Err(ProbeError::ConnectFailed(sanitize(&e.to_string(), pw)));
+                }
+                Ok(Ok(s)) => s,
+            };
+            let _ = stream.set_nodelay(true);
+            let stream = Bounded::new(stream, opts.max_reply_bytes, wire.clone());
+            establish(&redis_settings, stream, config, opts.connect_timeout)
+                .await
+                .map_err(|e| match e {
+                    Some(e) => tls::plain_text_hint(classify_connect_error(&e, pw)),
+                    None => ProbeError::ConnectTimeout,
+                })?
         };
         let mut node = Self {
             endpoint: endpoint.clone(),
             conn,
+            wire,
+            max_reply_bytes: opts.max_reply_bytes,
         };
         if let Some(password) = pw {
             let mut auth = vec!["AUTH".to_owned()];
@@ -148,6 +185,9 @@ impl NodeConn {
         let mut conn = self.with_response_timeout(timeout, opts);
         match tokio::time::timeout(timeout, conn.send_packed_command(&cmd)).await {
             Err(_) => Err(CommandError::Timeout { command: name }),
+            Ok(Err(_)) if self.wire.tripped() => Err(CommandError::Oversized {
+                limit: self.max_reply_bytes,
+            }),
             Ok(Err(e)) => Err(classify_command_error(&e, &name, pw)),
             Ok(Ok(v)) => match value_error(&v) {
                 Some(CommandError::Server { code, message }) => Err(CommandError::Server {
@@ -181,6 +221,9 @@ impl NodeConn {
         let mut conn = self.with_response_timeout(timeout, opts);
         match tokio::time::timeout(timeout, conn.send_packed_commands(&pipe, 0, cmds.len())).await {
             Err(_) => Err(CommandError::Timeout { command: name }),
+            Ok(Err(_)) if self.wire.tripped() => Err(CommandError::Oversized {
+                limit: self.max_reply_bytes,
+            }),
             Ok(Err(e)) => Err(classify_command_error(&e, &name, opts.password.as_ref())),
             Ok(Ok(v)) if v.len() == cmds.len() => Ok(v),
             Ok(Ok(v)) => Err(CommandError::Protocol(format!(
@@ -332,6 +375,9 @@ impl Connector {
             let mut fresh = self.conn(ep).await?;
             r = fresh.send(args, &self.opts, timeout).await;
         }
+        if self.opts.tls.is_none() {
+            r = r.map_err(tls::plain_text_hint_command);
+        }
         if let Err(e) = &r {
             if e.is_connection_error() {
                 self.disconnect(ep);
@@ -410,6 +456,33 @@ impl Connector {
 /// `Duration` as whole microseconds, saturating.
 pub(crate) fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// Start redis-rs's multiplexed connection on an open stream (plain or TLS, already bounded);
+/// its driver task ends when the last handle is dropped. `Err(None)`: no answer within the
+/// connect timeout.
+async fn establish<S>(
+    settings: &redis::RedisConnectionInfo,
+    stream: S,
+    config: AsyncConnectionConfig,
+    timeout: std::time::Duration,
+) -> Result<MultiplexedConnection, Option<redis::RedisError>>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    match tokio::time::timeout(
+        timeout,
+        MultiplexedConnection::new_with_config(settings, stream, config),
+    )
+    .await
+    {
+        Err(_) => Err(None),
+        Ok(Err(e)) => Err(Some(e)),
+        Ok(Ok((c, driver))) => {
+            tokio::spawn(driver);
+            Ok(c)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Tests of the replica relations: `ReplicaNotSyncing`, `ReplicaMasterFailing`, `ReplicaOfUnknownMaster`.
 
+use crate::cluster::diagnose::replication::REPLICA_START_GRACE_S;
 use crate::cluster::diagnose::tests::kit::*;
 use crate::cluster::diagnose::tests::scenarios::*;
 
@@ -97,4 +98,33 @@ fn fresh_replicas_with_zero_offset_are_not_an_incident() {
         }
     }
     assert!(diagnose(&lab.build()).is_empty());
+}
+
+#[test]
+fn a_replica_that_never_connected_is_info_during_its_grace_then_a_warning() {
+    let build = |uptime: u64, never_up: bool| {
+        let mut lab = ModelBuilder::healthy(3, 1);
+        if let Some(i) = &mut lab.get(20).info {
+            i.master_link_status = Some("down".into());
+            i.master_link_never_up = never_up;
+            i.uptime_s = Some(uptime);
+        }
+        diagnose(&lab.build())
+    };
+    let f = build(5, true);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].kind, K::ReplicaNotSyncing);
+    assert_eq!(f[0].severity, Severity::Info);
+    assert!(
+        f[0].summary.contains("has not connected to its master"),
+        "{}",
+        f[0].summary
+    );
+    assert!(f[0].summary.contains("started 5 s ago"), "{}", f[0].summary);
+    // After the grace period: a warning.
+    let f = build(REPLICA_START_GRACE_S, true);
+    assert_eq!(f[0].severity, Severity::Warning, "{f:#?}");
+    // A link that was up once and broke is a warning at once, however young the node.
+    let f = build(5, false);
+    assert_eq!(f[0].severity, Severity::Warning, "{f:#?}");
 }

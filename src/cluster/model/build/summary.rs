@@ -86,6 +86,8 @@ fn summarize(
         info: report.map(|r| r.info.clone()),
         census: report.and_then(|r| r.census.clone()),
         config: report.map(|r| r.config.clone()),
+        access: report.map(|r| r.access.clone()).unwrap_or_default(),
+        slot_stats: report.and_then(|r| r.slot_stats.clone()),
         cluster_state_ok: report
             .and_then(|r| r.cluster_info.as_ref())
             .map(|ci| ci.state == ClusterState::Ok),

@@ -1,0 +1,257 @@
+//! redis-cli's connection flags against a real password-protected cluster: `-a`, `--pass`,
+//! `-u`, `--user`, `REDISCLI_AUTH`, `-c`; the password never reaches stdout, stderr, the log,
+//! the JSON, the audit log, nor the process's visible arguments.
+#![allow(clippy::unwrap_used)] // helpers outside `#[test]` fns unwrap too
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::Value as Json;
+use slotscope::lab::{Lab, LabOptions, Scenario};
+
+use common::fake_server::{FakeServer, silent};
+
+/// A password nobody would print by accident.
+const PASSWORD: &str = "Pw-connect-5e1b77";
+const WARNING: &str = "Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe.";
+
+/// `check`'s exit code on the interrupted reshard: observed, with warnings.
+const OBSERVED: i32 = 1;
+
+fn run(args: &[&str]) -> Output {
+    Command::new(common::BIN)
+        .args(args)
+        .env_remove("REDISCLI_AUTH")
+        .env_remove("SLOTSCOPE_AUDIT_LOG")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn assert_no_secret(o: &Output) {
+    let (out, err) = text(o);
+    assert!(!out.contains(PASSWORD), "password on stdout:\n{out}");
+    assert!(!err.contains(PASSWORD), "password on stderr:\n{err}");
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+fn lab() -> Lab {
+    let base = LabOptions {
+        keys: 200,
+        node_timeout_ms: 1500,
+        password: Some(PASSWORD.to_owned()),
+        ..LabOptions::default()
+    };
+    Scenario::InterruptedReshard
+        .start(base)
+        .unwrap_or_else(|e| panic!("scenario did not start: {e}"))
+        .0
+}
+
+#[test]
+fn dash_a_and_dash_u_reach_a_password_protected_cluster_and_never_show_it() {
+    let lab = lab();
+    let seed = lab.endpoint(0).to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("slotscope.log");
+    let log_arg = log.to_str().unwrap();
+
+    // Without a password the cluster cannot be observed (the test would pass vacuously).
+    let o = run(&["check", &seed]);
+    assert_eq!(o.status.code(), Some(3), "{:?}", text(&o));
+
+    // -a: observed (an interrupted reshard is a warning: 1), warned, JSON clean.
+    let o = run(&[
+        "--log-file",
+        log_arg,
+        "check",
+        "--json",
+        "-a",
+        PASSWORD,
+        &seed,
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(OBSERVED), "{out}\n{err}");
+    assert!(err.contains(WARNING), "{err}");
+    assert_no_secret(&o);
+    let _: Json = serde_json::from_str(&out).unwrap();
+
+    // --pass and --no-auth-warning.
+    let o = run(&["check", "--pass", PASSWORD, "--no-auth-warning", &seed]);
+    assert_eq!(o.status.code(), Some(OBSERVED), "{:?}", text(&o));
+    assert!(!text(&o).1.contains("Warning"), "{:?}", text(&o));
+    assert_no_secret(&o);
+
+    // -u with the password in the URL, --user default; -c accepted with a note.
+    let uri = format!("redis://default:{PASSWORD}@{seed}");
+    let o = run(&["check", "-c", "-u", &uri]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(OBSERVED), "{out}\n{err}");
+    assert!(err.contains(WARNING), "{err}");
+    assert!(err.contains("-c ignored"), "{err}");
+    assert_no_secret(&o);
+    let o = run(&["check", "--user", "default", "-a", PASSWORD, &seed]);
+    assert_eq!(o.status.code(), Some(OBSERVED), "{:?}", text(&o));
+
+    // A seed URL with the password (no -u): no warning, as redis-cli, and observed.
+    let o = run(&["check", &format!("redis://:{PASSWORD}@{seed}")]);
+    assert_eq!(o.status.code(), Some(OBSERVED), "{:?}", text(&o));
+    assert!(!text(&o).1.contains("Warning"), "{:?}", text(&o));
+
+    // A wrong password: clear, exit 3, the wrong password is not echoed either.
+    let o = run(&["check", "-a", "Wrong-pw-91", &seed]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}\n{err}");
+    assert!(!out.contains("Wrong-pw-91") && !err.contains("Wrong-pw-91"));
+
+    // fix: list, apply with -a; the password in no output, log or audit line.
+    let audit = dir.path().join("audit.jsonl");
+    let audit_arg = audit.to_str().unwrap();
+    let o = run(&[
+        "--log-file",
+        log_arg,
+        "fix",
+        "--json",
+        "-a",
+        PASSWORD,
+        &seed,
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    assert_no_secret(&o);
+    let doc: Json = serde_json::from_str(&out).unwrap();
+    let id = doc["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "complete_migration")
+        .unwrap_or_else(|| panic!("no complete_migration plan: {out}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let o = run(&[
+        "--log-file",
+        log_arg,
+        "fix",
+        "--apply",
+        &id,
+        "--yes",
+        "--audit-log",
+        audit_arg,
+        "--timeout",
+        "3000",
+        "-a",
+        PASSWORD,
+        &seed,
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    assert_no_secret(&o);
+    let audit_text = read(&audit);
+    assert!(audit_text.contains("MIGRATE"), "{audit_text}");
+    assert!(!audit_text.contains(PASSWORD), "{audit_text}");
+    let log_text = read(&log);
+    assert!(log_text.contains("sending write command"), "{log_text}");
+    assert!(
+        !log_text.contains(PASSWORD),
+        "password in the log:\n{log_text}"
+    );
+}
+
+/// While slotscope runs, `ps` (`/proc/<pid>/cmdline`, readable by every user) does not show
+/// the password given with `-a` or in a URL.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_password_is_not_in_the_visible_arguments() {
+    let server = FakeServer::start(silent);
+    let seed = server.seed();
+    for args in [
+        vec!["check", "-a", PASSWORD],
+        vec!["check", "-u"],
+        vec!["check"],
+    ] {
+        let mut cmd = Command::new(common::BIN);
+        cmd.args(&args);
+        let url = format!("redis://ops:{PASSWORD}@{seed}");
+        if args.len() == 3 {
+            cmd.arg(&seed);
+        } else {
+            cmd.arg(&url);
+        }
+        let mut child = cmd
+            .args(["--timeout", "4000", "--connect-timeout", "4000"])
+            .env_remove("REDISCLI_AUTH")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // The silent server makes the AUTH wait; by then the process has re-executed itself.
+        std::thread::sleep(Duration::from_millis(800));
+        let cmdline = std::fs::read(format!("/proc/{}/cmdline", child.id())).unwrap();
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(!cmdline.contains(PASSWORD), "{args:?}: {cmdline}");
+        assert!(cmdline.contains(&seed), "{args:?}: {cmdline}");
+    }
+}
+
+/// Nodes that announce ports nobody listens on (`cluster-announce-port`) are reached with
+/// `--remap`; the plans' redis-cli lines name the connected address.
+#[test]
+fn remap_reaches_nodes_that_announce_unreachable_ports() {
+    let lab = Lab::start(LabOptions {
+        replicas_per_master: 0,
+        // The lab writes keys by following MOVED to the announced ports: none here.
+        keys: 0,
+        announce_unused_ports: true,
+        ..LabOptions::default()
+    })
+    .unwrap_or_else(|e| panic!("lab: {e}"));
+    let nodes = lab.cluster_nodes(0).unwrap();
+    let announced = |i: usize| {
+        let line = nodes.iter().find(|n| n.id == lab.node_id(i)).unwrap();
+        format!("127.0.0.1:{}", line.port)
+    };
+    for i in 0..lab.nodes().len() {
+        assert_ne!(announced(i), lab.endpoint(i).to_string(), "{nodes:?}");
+    }
+    // Without remapping, the announced ports cannot be reached.
+    let o = run(&["check", &announced(0)]);
+    assert_eq!(o.status.code(), Some(3), "{:?}", text(&o));
+    let mut args = vec!["check".to_owned(), "--json".to_owned()];
+    for i in 0..lab.nodes().len() {
+        args.push("--remap".to_owned());
+        args.push(format!("{}={}", announced(i), lab.endpoint(i)));
+    }
+    args.push(announced(0));
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = run(&argv);
+    let (out, err) = text(&o);
+    // Masters without replicas: a warning (1), and nothing else is wrong.
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    let doc: Json = serde_json::from_str(&out).unwrap();
+    for f in doc["findings"].as_array().unwrap() {
+        assert_eq!(f["kind"], "no_replica", "{f}");
+    }
+    assert!(
+        doc.to_string().contains(&announced(1)),
+        "the announced addresses are shown: {doc}"
+    );
+    // A whole-host rule that maps nothing useful leaves the ports as announced: still refused.
+    let o = run(&["check", "--remap", "127.0.0.1=localhost", &announced(0)]);
+    assert_eq!(o.status.code(), Some(3), "{:?}", text(&o));
+}
