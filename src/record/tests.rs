@@ -344,6 +344,7 @@ mod generated {
                     info: Ok(info(uptime)),
                     config: Vec::new(),
                     slot_migrations: None,
+                    access: crate::cluster::access::Access::default(),
                 }),
             }),
             slot_keys: BTreeMap::new(),
