@@ -91,8 +91,8 @@ pub fn encode(prev: &str, new: &str, base: u64) -> Option<Edits> {
 }
 
 /// `[skip, token, difference, …]` when `new` is `prev` with some numbers changed.
-fn numbers(prev: &str, new: &str, skip: usize, base: u64) -> Option<Vec<i64>> {
-    let base = i64::try_from(base).ok();
+fn numbers(prev: &str, new: &str, skip: usize, at: u64) -> Option<Vec<i64>> {
+    let base = i64::try_from(at).ok();
     let a: Vec<&str> = prev.split(is_separator).collect();
     let b: Vec<&str> = new.split(is_separator).collect();
     if a.len() != b.len() {
@@ -114,13 +114,12 @@ fn numbers(prev: &str, new: &str, skip: usize, base: u64) -> Option<Vec<i64>> {
             }
         }
     }
-    let base = base.and_then(|b| u64::try_from(b).ok()).unwrap_or(0);
-    (apply_numbers(prev, &out[1..], base).ok()?.as_str() == new).then_some(out)
+    (apply_numbers(prev, &out[1..], at).ok()?.as_str() == new).then_some(out)
 }
 
 /// `line` with the number at each token index increased by the difference.
 fn apply_numbers(line: &str, pairs: &[i64], base: u64) -> Result<String, String> {
-    let base = i64::try_from(base).map_err(|e| e.to_string())?;
+    let base = i64::try_from(base).ok();
     if !pairs.len().is_multiple_of(2) {
         return Err("a number edit without its difference".into());
     }
@@ -140,7 +139,7 @@ fn apply_numbers(line: &str, pairs: &[i64], base: u64) -> Result<String, String>
         }
         pos += token.len();
         match wanted.peek() {
-            Some(&[t, d]) if *t == k || -*t - 1 == k => {
+            Some(&[t, d]) if *t == k || (*t < 0 && !*t == k) => {
                 if last.is_some_and(|l| l >= k) {
                     return Err("number edits out of order".into());
                 }
@@ -150,7 +149,7 @@ fn apply_numbers(line: &str, pairs: &[i64], base: u64) -> Result<String, String>
                 let v = match (*t < 0, *d) {
                     (false, d) => old.checked_add(d),
                     (true, 0) => Some(0),
-                    (true, r) => base.checked_sub(r),
+                    (true, r) => base.and_then(|b| b.checked_sub(r)),
                 };
                 let v = v
                     .filter(|v| *v >= 0 && v.to_string().len() <= MAX_DIGITS)

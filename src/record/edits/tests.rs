@@ -126,6 +126,14 @@ fn edits_that_do_not_fit_are_errors() {
             len: 4,
             lines: vec![LineEdit::Numbers(vec![1, -8, 1])],
         },
+        Edits {
+            len: 4,
+            lines: vec![LineEdit::Numbers(vec![1, i64::MIN, 1])],
+        },
+        Edits {
+            len: 4,
+            lines: vec![LineEdit::Numbers(vec![i64::MAX, 1, 1])],
+        },
     ];
     for e in bad {
         assert!(apply(NODES_A, &e, BASE).is_err(), "{e:?}");
@@ -139,7 +147,7 @@ proptest! {
     fn any_pair_of_texts_round_trips(
         prev in "([a-c0-9 :.,=@\r-]{0,12}\n){0,6}[a-c0-9 :.-]{0,8}",
         new in "([a-c0-9 :.,=@\r-]{0,12}\n){0,6}[a-c0-9 :.-]{0,8}",
-        base in 0u64..100,
+        base in prop_oneof![0u64..100, Just(u64::MAX)],
     ) {
         if let Some(e) = encode(&prev, &new, base) {
             prop_assert_eq!(apply(&prev, &e, base), Ok(new));
@@ -167,5 +175,22 @@ proptest! {
         if let Some(e) = encode(&prev, &new, base) {
             prop_assert_eq!(apply(&prev, &e, base), Ok(new));
         }
+    }
+
+    #[test]
+    fn any_edits_on_any_text_are_an_error_or_a_text(
+        prev in "([a-c0-9 :.,=@\r-]{0,12}\n){0,4}",
+        len in 0usize..8,
+        lines in prop::collection::vec(
+            prop_oneof![
+                prop::collection::vec(any::<i64>(), 0..6).prop_map(LineEdit::Numbers),
+                prop::collection::vec(-3i64..20, 0..6).prop_map(LineEdit::Numbers),
+                (0usize..6, "[a-c0-9 ]{0,6}").prop_map(|(k, l)| LineEdit::Whole(k, l)),
+            ],
+            0..5,
+        ),
+        base in any::<u64>(),
+    ) {
+        let _ = apply(&prev, &Edits { len, lines }, base);
     }
 }
