@@ -9,6 +9,7 @@
 //! segment. A segment's slots read the same facts, so the result is the one the slot-by-slot
 //! replay gives; `tests.rs` compares the two on generated clusters.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use crate::cluster::model::{ClusterModel, NodeSummary, Reachability, Role};
@@ -21,6 +22,11 @@ use crate::fix::{FixStep, StepAction};
 
 type Marker = Option<(MarkerKind, NodeId)>;
 
+struct Layout {
+    owner_runs: Vec<(SlotRange, Option<u32>)>,
+    cuts: Vec<u32>,
+}
+
 /// The simulated state: overrides on top of the model.
 pub(super) struct Sim<'a> {
     model: &'a ClusterModel,
@@ -32,11 +38,10 @@ pub(super) struct Sim<'a> {
     uncounted: Vec<NodeId>,
     /// Open slots by slot (the first one listed).
     open: HashMap<Slot, usize>,
-    /// Slots where a fact of the model may change, sorted: owner runs, claimed ranges,
-    /// markers and every slot with a count.
-    cuts: Vec<u32>,
-    /// Runs of the consensus map: (slots, owner index).
-    owner_runs: Vec<(SlotRange, Option<u32>)>,
+    /// Made when a step first touches more than one slot: the runs of the consensus map
+    /// (slots, owner index), and the slots where a fact of the model may change, sorted
+    /// (owner runs, claimed ranges, markers, every slot with a count).
+    layout: OnceCell<Layout>,
     keys: HashMap<NodeId, Overlay<Option<u64>>>,
     owner: Overlay<Option<NodeId>>,
     markers: HashMap<NodeId, Overlay<Marker>>,
@@ -61,13 +66,15 @@ fn push_range(cuts: &mut Vec<u32>, r: SlotRange) {
 }
 
 fn owner_runs(model: &ClusterModel) -> Vec<(SlotRange, Option<u32>)> {
-    let mut runs: Vec<(SlotRange, Option<u32>)> = Vec::new();
-    for (s, e) in model.slots.iter().enumerate() {
-        let Ok(s) = Slot::try_from(s) else { break };
-        match runs.last_mut() {
-            Some((r, o)) if *o == e.owner && u32::from(r.end) + 1 == u32::from(s) => r.end = s,
-            _ => runs.push((SlotRange::single(s), e.owner)),
+    let owners: Vec<Option<u32>> = model.slots.iter().map(|e| e.owner).collect();
+    let mut runs = Vec::new();
+    let mut start = 0;
+    for run in owners.chunk_by(|a, b| a == b) {
+        let end = start + run.len() - 1;
+        if let (Ok(a), Ok(b), Some(o)) = (Slot::try_from(start), Slot::try_from(end), run.first()) {
+            runs.push((SlotRange::new(a, b), *o));
         }
+        start = end + 1;
     }
     runs
 }
@@ -140,15 +147,13 @@ impl<'a> Sim<'a> {
                 }
             }
         }
-        let owner_runs = owner_runs(model);
         Self {
             model,
             index,
             holders,
             uncounted,
             open,
-            cuts: static_cuts(model, &owner_runs),
-            owner_runs,
+            layout: OnceCell::new(),
             keys: HashMap::new(),
             owner: Overlay::default(),
             markers: HashMap::new(),
@@ -159,15 +164,27 @@ impl<'a> Sim<'a> {
         self.index.get(id).and_then(|&i| self.model.nodes.get(i))
     }
 
+    fn layout(&self) -> &Layout {
+        self.layout.get_or_init(|| {
+            let owner_runs = owner_runs(self.model);
+            let cuts = static_cuts(self.model, &owner_runs);
+            Layout { owner_runs, cuts }
+        })
+    }
+
     /// `r` cut where any fact a rule reads may change: every slot of a segment reads the same.
     fn segments(&self, r: SlotRange) -> Vec<SlotRange> {
         let Some(r) = proper(r) else {
             return Vec::new();
         };
+        if r.start == r.end {
+            return vec![r];
+        }
         let (a, b) = (u32::from(r.start), u32::from(r.end));
-        let lo = self.cuts.partition_point(|&c| c <= a);
-        let hi = self.cuts.partition_point(|&c| c <= b);
-        let mut cuts: Vec<u32> = self.cuts.get(lo..hi).unwrap_or_default().to_vec();
+        let all = &self.layout().cuts;
+        let lo = all.partition_point(|&c| c <= a);
+        let hi = all.partition_point(|&c| c <= b);
+        let mut cuts: Vec<u32> = all.get(lo..hi).unwrap_or_default().to_vec();
         cuts.extend(self.owner.cuts(r));
         for o in self.keys.values() {
             cuts.extend(o.cuts(r));
@@ -504,7 +521,8 @@ impl<'a> Sim<'a> {
         };
         let mut slots: Vec<SlotRange> = n.claimed_slots.iter().copied().filter_map(proper).collect();
         slots.extend(
-            self.owner_runs
+            self.layout()
+                .owner_runs
                 .iter()
                 .filter(|(_, o)| {
                     o.and_then(|i| self.model.nodes.get(i as usize))
