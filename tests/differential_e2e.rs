@@ -88,7 +88,10 @@ fn layouts(seed: u64) -> Vec<Vec<Fault>> {
     vec![
         vec![],
         vec![Fault::Uncovered(u1)],
-        vec![Fault::DroppedByOwner { slots: u4, owner: c }],
+        vec![Fault::DroppedByOwner {
+            slots: u4,
+            owner: c,
+        }],
         vec![Fault::MigratingOnly {
             slot: s1,
             from: a,
@@ -227,7 +230,10 @@ fn cli_opinion(c: &CliCheck) -> Opinion {
             .nth(1)
             .map(|s| s.trim().trim_end_matches('.'))
         {
-            open.extend(list.split(',').filter_map(|s| s.trim().parse::<Slot>().ok()));
+            open.extend(
+                list.split(',')
+                    .filter_map(|s| s.trim().parse::<Slot>().ok()),
+            );
         }
     }
     let all: BTreeSet<Slot> = (0..16384).collect();
@@ -287,11 +293,9 @@ fn built(lab: &Lab, faults: &[Fault]) -> Opinion {
     let mut open = BTreeSet::new();
     for f in faults {
         match f {
-            Fault::Uncovered(r)
-            | Fault::DroppedByOwner {
-                slots: r,
-                owner: _,
-            } => not_covered.extend(r.iter()),
+            Fault::Uncovered(r) | Fault::DroppedByOwner { slots: r, owner: _ } => {
+                not_covered.extend(r.iter());
+            }
             Fault::FailedMaster(i) => {
                 not_covered.extend(lab.initial_slots(*i).expect("a master").iter());
             }
@@ -326,11 +330,15 @@ fn redis_cli_and_slotscope_agree_on_covered_and_open_slots() {
     let seed: u64 = std::env::var("DIFFERENTIAL_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5EED_0F_5107);
+        .unwrap_or(0x005E_ED0F_5107);
     for faults in layouts(seed) {
         let mut lab = build(&faults);
         let judge = (0..MASTERS)
-            .find(|i| !faults.iter().any(|f| matches!(f, Fault::FailedMaster(d) if d == i)))
+            .find(|i| {
+                !faults
+                    .iter()
+                    .any(|f| matches!(f, Fault::FailedMaster(d) if d == i))
+            })
             .expect("a live master");
         let ep = lab.endpoint(judge);
         let seed_addr = format!("{}:{}", ep.host, ep.port);
@@ -348,8 +356,7 @@ fn redis_cli_and_slotscope_agree_on_covered_and_open_slots() {
              redis-cli:  {theirs:?}\n\
              slotscope:  {ours:?}\n\
              --- redis-cli --cluster check (exit {:?}):\n{}\n--- slotscope check --json:\n{raw}",
-            cli.code,
-            cli.output
+            cli.code, cli.output
         );
         eprintln!("agree on {faults:?}: {expected:?}");
     }

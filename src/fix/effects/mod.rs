@@ -321,4 +321,3 @@ pub fn assess(plan: &FixPlan, model: &ClusterModel) -> Assessment {
     }
     out
 }
-

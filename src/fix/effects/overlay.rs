@@ -53,9 +53,7 @@ impl<V: Clone> Overlay<V> {
     pub(super) fn cuts(&self, r: SlotRange) -> impl Iterator<Item = u32> + '_ {
         use std::ops::Bound::{Excluded, Included};
         let (a, b) = (u32::from(r.start), u32::from(r.end).max(u32::from(r.start)));
-        self.runs
-            .range((Excluded(a), Included(b)))
-            .map(|(k, _)| *k)
+        self.runs.range((Excluded(a), Included(b))).map(|(k, _)| *k)
     }
 
     /// Every overridden range with its value.
@@ -65,7 +63,8 @@ impl<V: Clone> Overlay<V> {
             loop {
                 let (start, v) = it.next()?;
                 let end = it.peek().map_or(u32::from(Slot::MAX), |(k, _)| **k - 1);
-                if let (Some(v), Ok(start), Ok(end)) = (v, Slot::try_from(*start), Slot::try_from(end))
+                if let (Some(v), Ok(start), Ok(end)) =
+                    (v, Slot::try_from(*start), Slot::try_from(end))
                 {
                     return Some((SlotRange::new(start, end), v));
                 }

@@ -16,8 +16,8 @@ use crate::cluster::model::{ClusterModel, NodeSummary, Reachability, Role};
 use crate::cluster::slots::{SLOT_COUNT, Slot, SlotRange, merge_ranges};
 use crate::cluster::types::{MarkerKind, NodeId};
 
-use super::overlay::Overlay;
 use super::Assessment;
+use super::overlay::Overlay;
 use crate::fix::{FixStep, StepAction};
 
 type Marker = Option<(MarkerKind, NodeId)>;
@@ -519,7 +519,8 @@ impl<'a> Sim<'a> {
         let Some(n) = self.node(node) else {
             return;
         };
-        let mut slots: Vec<SlotRange> = n.claimed_slots.iter().copied().filter_map(proper).collect();
+        let mut slots: Vec<SlotRange> =
+            n.claimed_slots.iter().copied().filter_map(proper).collect();
         slots.extend(
             self.layout()
                 .owner_runs

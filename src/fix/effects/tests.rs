@@ -2,13 +2,13 @@
 
 use super::sim::{Sim, touched_ranges};
 use super::*;
-use crate::cluster::slots::Slot;
-use crate::cluster::types::NodeId;
-use crate::cluster::model::NodeSummary;
-use crate::fix::StepAction;
 use crate::cluster::census::NodeCensus;
+use crate::cluster::model::NodeSummary;
+use crate::cluster::slots::Slot;
 use crate::cluster::synthetic::snapshot_from_texts;
 use crate::cluster::types::Endpoint;
+use crate::cluster::types::NodeId;
+use crate::fix::StepAction;
 use crate::fix::{FixStep, Risk};
 
 const A: &str = "aaaa";
@@ -206,7 +206,10 @@ fn range_commands_name_their_slots() {
         (args.iter().map(|s| s.to_ascii_uppercase()).collect(), args)
     };
     let touched_slots = |w: &[String], a: &[String]| -> Vec<Slot> {
-        let new: Vec<Slot> = touched_ranges(w, a).iter().flat_map(SlotRange::iter).collect();
+        let new: Vec<Slot> = touched_ranges(w, a)
+            .iter()
+            .flat_map(SlotRange::iter)
+            .collect();
         assert_eq!(new, super::reference::touched_slots(w, a));
         new
     };
@@ -217,7 +220,6 @@ fn range_commands_name_their_slots() {
     let (w, a) = words(&["CLUSTER", "ADDSLOTSRANGE", "9"]);
     assert!(touched_slots(&w, &a).is_empty());
 }
-
 
 /// A tally with its slots as a set, for comparing the range replay with the slot-by-slot one.
 fn normal(t: &Tally) -> (u64, Vec<String>, Vec<String>, Vec<String>) {
@@ -304,25 +306,55 @@ fn random_step(r: &mut Rng, m: &ClusterModel) -> FixStep {
     let (s, t) = (a.to_string(), b.to_string());
     let met = pick(r);
     let args: Vec<String> = match r.below(13) {
-        0 => vec!["CLUSTER", "SETSLOT", &s, "STABLE"].into_iter().map(Into::into).collect(),
-        1 => vec!["CLUSTER", "SETSLOT", &s, "IMPORTING", &x].into_iter().map(Into::into).collect(),
-        2 => vec!["CLUSTER", "SETSLOT", &s, "MIGRATING", &x].into_iter().map(Into::into).collect(),
+        0 => vec!["CLUSTER", "SETSLOT", &s, "STABLE"]
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        1 => vec!["CLUSTER", "SETSLOT", &s, "IMPORTING", &x]
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        2 => vec!["CLUSTER", "SETSLOT", &s, "MIGRATING", &x]
+            .into_iter()
+            .map(Into::into)
+            .collect(),
         3 => {
             let to = if r.below(2) == 0 { id.as_str() } else { &x };
-            vec!["CLUSTER", "SETSLOT", &s, "NODE", to].into_iter().map(Into::into).collect()
+            vec!["CLUSTER", "SETSLOT", &s, "NODE", to]
+                .into_iter()
+                .map(Into::into)
+                .collect()
         }
-        4 => vec!["CLUSTER", "ADDSLOTSRANGE", &s, &t].into_iter().map(Into::into).collect(),
-        5 => vec!["CLUSTER", "DELSLOTSRANGE", &s, &t, &s, &s].into_iter().map(Into::into).collect(),
-        6 => vec!["CLUSTER", "ADDSLOTS", &s, &t, &s].into_iter().map(Into::into).collect(),
-        7 => vec!["CLUSTER", "FORGET", &x].into_iter().map(Into::into).collect(),
-        8 => vec!["CLUSTER", "FAILOVER"].into_iter().map(Into::into).collect(),
+        4 => vec!["CLUSTER", "ADDSLOTSRANGE", &s, &t]
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        5 => vec!["CLUSTER", "DELSLOTSRANGE", &s, &t, &s, &s]
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        6 => vec!["CLUSTER", "ADDSLOTS", &s, &t, &s]
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        7 => vec!["CLUSTER", "FORGET", &x]
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        8 => vec!["CLUSTER", "FAILOVER"]
+            .into_iter()
+            .map(Into::into)
+            .collect(),
         9 => vec![
             "CLUSTER".to_owned(),
             "MEET".to_owned(),
             met.addr.ip.clone(),
             met.addr.port.to_string(),
         ],
-        10 => vec!["CLUSTER", "BUMPEPOCH"].into_iter().map(Into::into).collect(),
+        10 => vec!["CLUSTER", "BUMPEPOCH"]
+            .into_iter()
+            .map(Into::into)
+            .collect(),
         11 => vec!["CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", &s, &t, "NODE", &x]
             .into_iter()
             .map(Into::into)
@@ -375,10 +407,13 @@ fn the_range_replay_matches_the_slot_by_slot_one_on_random_steps() {
         if !m.nodes.iter().any(|n| n.id.is_some()) {
             continue;
         }
-        let steps = (0..1 + r.below(6)).map(|_| random_step(&mut r, &m)).collect();
+        let steps = (0..=r.below(6)).map(|_| random_step(&mut r, &m)).collect();
         let p = plan(steps);
         same_as_reference(&p, &m).unwrap_or_else(|e| panic!("{e}"));
         lossy += usize::from(!assess(&p, &m).is_safe());
     }
-    assert!(lossy > 10, "only {lossy} sequences lose keys: the cases are too tame");
+    assert!(
+        lossy > 10,
+        "only {lossy} sequences lose keys: the cases are too tame"
+    );
 }

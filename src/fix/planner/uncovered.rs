@@ -149,7 +149,9 @@ impl Planner<'_> {
                     let Some(oid) = owner.id.as_ref() else {
                         continue;
                     };
-                    if !e.owner.is_some_and(|o| live_at.get(o as usize) == Some(&true)) {
+                    if e.owner
+                        .is_none_or(|o| live_at.get(o as usize) != Some(&true))
+                    {
                         continue;
                     }
                     let claims = owner
