@@ -114,6 +114,18 @@ mod regressions {
         check(&bytes).unwrap_or_else(|e| panic!("{e}"));
     }
 
+    /// Two nodes store stray keys in the same slot (the owner's peer that lost the slot, and a
+    /// node outside the cluster): the end state of the plan returning one node's keys still
+    /// had the other node's finding, which has its own plan. Found by the `planner` fuzz
+    /// target; stray keys are now judged per holder.
+    #[test]
+    fn stray_keys_are_returned_per_holder() {
+        let bytes = unhex(HEX_TWO_HOLDERS);
+        check(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    const HEX_TWO_HOLDERS: &str = "82b70eee7f1a500000007239bef07ec2347f066ed08f5dc7512447e3404300026b6e545594a065685d1a64c4980bb8d4544a8721a99a01ad219eb59cf6a15ef6f15a1d830bb7ce09d6bbc004e7175c643cffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7decb0b58074ec37bc9712dd2e";
+
     const HEX_DISPUTED_DEAD: &str = "a18feb191bfdcb045ebefae52ef5a88bbc235f0868c49fa57ac3f31ec4ed7983ac8521d6d39a82542704c099c2c362d324fbddd58ab6131dd826d582f69e408a55b2fc9d59c35cfa4dcc32ac07f0c357ddeb683ee4d0c1915d769b9b209992bf85cf0ebb057745516cd7c3507486aeb8711e40777e367d4323dbc739f1deb3ed60fdd5db95011778448997dbaf352cde188bdc97fc6cc6e69739e113879668e3";
 
     const HEX_DEAD_SOURCE: &str = "8fa96854778cbe9cad31cf74c929ffa212eff035cb0e216aa9890629ab8ed7625d23cdd4c7eea54bfa2c227732ef9fea36f450306ff4ea91871f074e127cc5868e44dba1a468579070051c643aeb4c15c6a72b38e6bcf82a84c826685725505bda8333e4deaf02696e851a534ae9c8f329cffe6c5304d8758466c21814f687ee458e59f71db35fdad79316e071e6124fb102e7271b076cd53e6f9d84d9d4d994";

@@ -19,7 +19,7 @@ use crate::cluster::generate::{GenCluster, Health, subtract};
 use crate::cluster::model::ClusterModel;
 use crate::cluster::slots::{SlotRange, merge_ranges};
 use crate::cluster::types::NodeId;
-use crate::cluster::{Finding, diagnose};
+use crate::cluster::{Finding, FindingKind, diagnose};
 
 use super::effects::{Assessment, assess};
 use super::{Condition, Confirmation, FixPlan, KeysAtRisk, PlanKind, StepAction};
@@ -263,6 +263,9 @@ fn end_state_clears_finding(g: &GenCluster, plan: &FixPlan) -> Result<bool, Stri
     let left: Vec<Finding> = diagnose(&model)
         .into_iter()
         .filter(|f| f.kind == kind)
+        // Stray keys are one finding per holder (its first node), each with its own plan:
+        // another node's keys in the same slot are not this plan's to return.
+        .filter(|f| kind != FindingKind::StrayKeys || f.nodes.first() == plan.nodes.first())
         .filter(|f| {
             if plan.slots.is_empty() {
                 f.nodes.iter().any(|n| plan.nodes.contains(n))
