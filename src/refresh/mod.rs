@@ -47,6 +47,7 @@ pub use probe::{now_ms, probe_node};
 pub use target::{ConnectOptions, Secret, SeedError, parse_seed};
 
 use crate::cluster::access::Access;
+use crate::cluster::fold::Folder;
 use crate::cluster::identity::{ClusterGroup, separate_clusters};
 use crate::cluster::intern::IdPool;
 use crate::cluster::progress::Progress;
@@ -169,7 +170,7 @@ pub fn initial_endpoints(seeds: &[Endpoint], previous: Option<&ClusterSnapshot>)
             .observations
             .iter()
             .filter_map(NodeObservation::report)
-            .flat_map(|r| r.nodes.lines.iter())
+            .flat_map(|r| r.nodes.lines())
             .filter(|l| !l.flags.noaddr)
             .filter_map(|l| l.addr.endpoint())
             .collect();
@@ -206,7 +207,7 @@ pub fn slots_needing_key_counts(observations: &[NodeObservation]) -> Vec<Slot> {
         }
     }
     for r in &reports {
-        for line in &r.nodes.lines {
+        for line in r.nodes.lines() {
             for range in &line.slots {
                 for s in range.iter() {
                     if let Some(b) = bound.get_mut(usize::from(s)) {
@@ -302,12 +303,14 @@ async fn observe(
         }
     }
     let mut observations: Vec<NodeObservation> = Vec::new();
-    // Equal ids across all views share one allocation (N² ids at N nodes).
+    // Equal ids across all views share one allocation (N² ids at N nodes), and each view is
+    // folded into one table of distinct lines as it arrives (`cluster::fold`).
     let mut ids = IdPool::new();
+    let mut folder = Folder::new();
     while let Some(mut obs) = pending.next().await {
         if let Ok(report) = obs.result.as_mut() {
             ids.intern_view(&mut report.nodes);
-            for line in &report.nodes.lines {
+            for line in report.nodes.lines() {
                 if line.flags.noaddr {
                     continue;
                 }
@@ -319,10 +322,12 @@ async fn observe(
                     pending.push(probe_owned(connector, ep, r));
                 }
             }
+            report.nodes = folder.fold(std::mem::take(&mut report.nodes));
         }
         observations.push(obs);
     }
     drop(pending);
+    folder.finish();
     dedupe_aliases(&mut observations);
     observations.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
 
@@ -698,7 +703,7 @@ mod tests {
             observed_at_ms: 0,
             rtt_us: Some(1),
             result: Ok(NodeReport {
-                nodes: ClusterNodes { lines },
+                nodes: ClusterNodes::new(lines),
                 cluster_info: None,
                 info: ServerInfo::default(),
                 config: crate::cluster::types::NodeConfig::default(),

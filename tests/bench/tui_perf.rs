@@ -123,7 +123,7 @@ fn next_cycle(s: &ClusterSnapshot, dt_ms: u64, gossip: bool) -> ClusterSnapshot 
     for o in &mut n.observations {
         o.observed_at_ms += dt_ms;
         if gossip && let Ok(r) = &mut o.result {
-            for l in &mut r.nodes.lines {
+            for l in r.nodes.lines_mut().into_iter().flatten() {
                 if l.ping_sent_ms > 0 {
                     l.ping_sent_ms += dt_ms;
                 }
@@ -179,7 +179,7 @@ fn memory_once(single: bool, verbose: bool) -> (u64, u64) {
         .observations
         .iter()
         .filter_map(|o| o.report())
-        .map(|r| r.nodes.lines.len())
+        .map(|r| r.nodes.len())
         .sum();
     if verbose {
         println!(
