@@ -324,6 +324,32 @@ pub fn synthetic_cluster(masters: usize, replicas_per_master: usize) -> ClusterS
     finish(observations)
 }
 
+/// [`synthetic_cluster`] with each view folded as it is made, as the refresher folds what
+/// it reads (see [`super::fold`]): never more than one full view at a time.
+#[must_use]
+pub fn synthetic_cluster_folded(masters: usize, replicas_per_master: usize) -> ClusterSnapshot {
+    let lines = synthetic_lines(masters, replicas_per_master);
+    let mut folder = super::fold::Folder::new();
+    let observations = (0..lines.len())
+        .map(|i| {
+            let mut view = lines.clone();
+            if let Some(me) = view.get_mut(i) {
+                me.flags.myself = true;
+            }
+            let mut report = report_for(ClusterNodes::new(view));
+            report.nodes = folder.fold(std::mem::take(&mut report.nodes));
+            NodeObservation {
+                endpoint: synthetic_endpoint(i),
+                observed_at_ms: SYNTHETIC_NOW_MS,
+                rtt_us: Some(150),
+                result: Ok(report),
+            }
+        })
+        .collect();
+    folder.finish();
+    finish(observations)
+}
+
 /// A snapshot of the same synthetic cluster where only node `reachable` answered and every
 /// other probe failed with a refused connection: the model is built from one full view.
 #[must_use]

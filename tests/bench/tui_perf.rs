@@ -42,7 +42,9 @@ use ratatui::{Terminal, TerminalOptions, Viewport};
 
 use slotscope::app::App;
 use slotscope::cluster::model::PeerOpinion;
-use slotscope::cluster::synthetic::{synthetic_cluster, synthetic_single_view};
+use slotscope::cluster::synthetic::{
+    synthetic_cluster, synthetic_cluster_folded, synthetic_single_view,
+};
 use slotscope::cluster::{
     ClusterModel, ClusterSnapshot, NodeId, NodeLine, NodeObservation, NodeSummary, diagnose,
 };
@@ -157,7 +159,8 @@ fn build_snapshot(single: bool) -> ClusterSnapshot {
     if single {
         synthetic_single_view(masters(), 1, 0)
     } else {
-        synthetic_cluster(masters(), 1)
+        // Folded as the refresher folds every view it reads.
+        synthetic_cluster_folded(masters(), 1)
     }
 }
 
