@@ -183,6 +183,11 @@ pub struct ConnArgs {
     #[arg(long, value_name = "FROM=TO")]
     pub remap: Vec<String>,
 
+    /// Connect to a node by the hostname it announces (cluster-announce-hostname) instead of
+    /// its IP; --remap rules then apply to the hostname. The screen shows both.
+    #[arg(long)]
+    pub prefer_hostname: bool,
+
     /// TCP connect timeout per node, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = DEFAULT_TIMEOUT_MS)]
     pub connect_timeout: u64,
@@ -566,6 +571,7 @@ impl ConnArgs {
             && !self.read_only
             && self.tls.is_empty()
             && self.remap.is_empty()
+            && !self.prefer_hostname
             && self.connect_timeout == DEFAULT_TIMEOUT_MS
             && self.timeout == DEFAULT_TIMEOUT_MS
     }
@@ -588,6 +594,7 @@ impl ConnArgs {
         let mut remap = other.remap;
         remap.append(&mut self.remap);
         self.remap = remap;
+        self.prefer_hostname |= other.prefer_hostname;
         if self.connect_timeout == DEFAULT_TIMEOUT_MS {
             self.connect_timeout = other.connect_timeout;
         }
@@ -670,6 +677,9 @@ impl ConnArgs {
         let rediss = seeds.iter().any(|s| crate::refresh::target::wants_tls(s));
         opts.tls = self.tls.config(rediss)?;
         opts.remap = crate::refresh::conn::remap::RemapTable::parse(&self.remap)?;
+        if self.prefer_hostname {
+            opts.hostnames = Some(std::sync::Arc::default());
+        }
         if self.max_reply_bytes < 1024 {
             return Err("--max-reply-bytes must be at least 1024".to_owned());
         }

@@ -437,13 +437,21 @@ impl App {
             .model()
             .and_then(|m| m.nodes.iter().find_map(|n| n.info.as_ref()))
             .map(crate::cluster::types::ServerInfo::cli);
-        auth
+        match self.model() {
+            Some(m) => auth.with_hostnames(m),
+            None => auth,
+        }
     }
 
-    /// Where slotscope connects for an announced address, when a `--remap` rule changes it.
+    /// Where slotscope connects for an announced address, when `--remap` or
+    /// `--prefer-hostname` changes it.
     #[must_use]
     pub fn connected_address(&self, ep: &crate::cluster::types::Endpoint) -> Option<String> {
-        let to = self.cli_auth.remap.apply(ep);
+        let hostname = self
+            .model()
+            .and_then(|m| m.nodes.iter().find(|n| n.addr.endpoint().as_ref() == Some(ep)))
+            .and_then(|n| n.addr.hostname.as_deref());
+        let to = self.cli_auth.connected(ep, hostname);
         (to != *ep).then(|| to.to_string())
     }
 

@@ -60,6 +60,9 @@ pub struct Context {
     /// `--remap` rules.
     #[serde(default)]
     pub remap: Vec<String>,
+    /// Connect by the hostnames nodes announce (`--prefer-hostname`).
+    #[serde(default)]
+    pub prefer_hostname: bool,
     /// Never write.
     #[serde(default)]
     pub read_only: bool,
@@ -177,6 +180,7 @@ pub fn apply(cli: &mut Cli) -> Result<(), String> {
     tls.key = tls.key.take().or_else(|| ctx.key.clone());
     tls.sni = tls.sni.take().or_else(|| ctx.sni.clone());
     conn.remap.extend(ctx.remap.iter().cloned());
+    conn.prefer_hostname |= ctx.prefer_hostname;
     conn.read_only |= ctx.read_only;
     Ok(())
 }

@@ -30,6 +30,7 @@ use redis::{AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo, Value};
 mod bounded;
 mod error;
 mod guard;
+pub mod hostnames;
 mod redact;
 pub mod remap;
 pub mod reply;
@@ -73,9 +74,9 @@ impl NodeConn {
     /// `AuthFailed`, ... Messages never contain the password.
     pub async fn connect(endpoint: &Endpoint, opts: &ConnectOptions) -> Result<Self, ProbeError> {
         let pw = opts.password.as_ref();
-        // `--remap`: connect where the announced address is reachable; keep naming the node
-        // by what it announces.
-        let target = opts.remap.apply(endpoint);
+        // `--prefer-hostname` and `--remap`: connect where the announced address is reachable;
+        // keep naming the node by what it announces.
+        let (named, target) = hostnames::route(opts, endpoint);
         let info = ConnectionAddr::Tcp(target.host.clone(), target.port)
             .into_connection_info()
             .map_err(|e| ProbeError::ConnectFailed(sanitize(&e.to_string(), pw)))?;
@@ -86,7 +87,7 @@ impl NodeConn {
         let wire = Tripwire::default();
         let conn = if let Some(tls) = &opts.tls {
             let stream = tls
-                .handshake(endpoint, &target, opts.connect_timeout)
+                .handshake(&named, &target, opts.connect_timeout)
                 .await?;
             let stream = Bounded::new(stream, opts.max_reply_bytes, wire.clone());
             establish(&redis_settings, stream, config, opts.connect_timeout)

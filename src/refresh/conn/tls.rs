@@ -128,8 +128,9 @@ impl TlsConfig {
 
     /// Connect to `target` (the announced `ep`, remapped) and run the TLS handshake, within
     /// `connect_timeout` as a whole; the caller starts the redis-rs connection on the stream.
-    /// The certificate is checked against `--sni`, else the announced host: it belongs to the
-    /// node, not to the tunnel in front of it.
+    /// The certificate is checked against `--sni`, else `ep`'s host (the announced address, or
+    /// its hostname under `--prefer-hostname`): it belongs to the node, not to the tunnel in
+    /// front of it.
     ///
     /// # Errors
     /// The classified failure; certificate problems say which (unknown CA, name mismatch,
