@@ -449,7 +449,11 @@ impl App {
     pub fn connected_address(&self, ep: &crate::cluster::types::Endpoint) -> Option<String> {
         let hostname = self
             .model()
-            .and_then(|m| m.nodes.iter().find(|n| n.addr.endpoint().as_ref() == Some(ep)))
+            .and_then(|m| {
+                m.nodes
+                    .iter()
+                    .find(|n| n.addr.endpoint().as_ref() == Some(ep))
+            })
             .and_then(|n| n.addr.hostname.as_deref());
         let to = self.cli_auth.connected(ep, hostname);
         (to != *ep).then(|| to.to_string())

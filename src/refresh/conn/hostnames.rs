@@ -108,9 +108,6 @@ mod tests {
         opts.remap =
             crate::refresh::conn::remap::RemapTable::parse(&["node-0.redis.test=127.0.0.1"])
                 .expect("rule");
-        assert_eq!(
-            route(&opts, &a),
-            (host, Endpoint::new("127.0.0.1", 7000))
-        );
+        assert_eq!(route(&opts, &a), (host, Endpoint::new("127.0.0.1", 7000)));
     }
 }

@@ -86,9 +86,7 @@ impl NodeConn {
             .set_response_timeout(Some(opts.command_timeout));
         let wire = Tripwire::default();
         let conn = if let Some(tls) = &opts.tls {
-            let stream = tls
-                .handshake(&named, &target, opts.connect_timeout)
-                .await?;
+            let stream = tls.handshake(&named, &target, opts.connect_timeout).await?;
             let stream = Bounded::new(stream, opts.max_reply_bytes, wire.clone());
             establish(&redis_settings, stream, config, opts.connect_timeout)
                 .await
