@@ -59,6 +59,10 @@ pub struct Cli {
     #[arg(skip)]
     pub context_label: Option<(String, Option<String>)>,
 
+    /// What the dashboard's `:ctx NAME` keeps of the command line (not a flag).
+    #[arg(skip)]
+    pub switch_base: Option<crate::commands::contexts::SwitchBase>,
+
     /// Record every refresh of the dashboard (or the demo) to this file (docs/recording.md).
     #[arg(long, global = true, value_name = "FILE")]
     pub record: Option<PathBuf>,
@@ -187,6 +191,10 @@ pub struct ConnArgs {
     /// its IP; --remap rules then apply to the hostname. The screen shows both.
     #[arg(long)]
     pub prefer_hostname: bool,
+
+    /// Leave out a password taken from this process's own command line (a context switch).
+    #[arg(skip)]
+    pub ignore_argv_auth: bool,
 
     /// TCP connect timeout per node, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = DEFAULT_TIMEOUT_MS)]
@@ -443,6 +451,7 @@ impl Cli {
             color: self.ui.color.into(),
             audit_log: self.audit_log.clone(),
             context_label: self.context_label.clone(),
+            switch_base: self.switch_base.clone(),
             mouse: !self.ui.no_mouse,
             record: self.record.clone(),
         }
@@ -657,7 +666,8 @@ impl ConnArgs {
             let pw = rpassword::prompt_password("Password: ")
                 .map_err(|e| format!("could not read the password from the terminal: {e}"))?;
             opts.password = Some(Secret::new(pw));
-        } else if let Ok(pw) = std::env::var(crate::commands::argv::ARGV_AUTH_ENV)
+        } else if !self.ignore_argv_auth
+            && let Ok(pw) = std::env::var(crate::commands::argv::ARGV_AUTH_ENV)
             && !pw.is_empty()
         {
             // Taken out of the visible arguments at start-up (see `commands::argv`).

@@ -448,3 +448,93 @@ fn prefer_hostname_connects_by_the_announced_hostname() {
     t.keys("q");
     assert!(t.wait_exit(Duration::from_secs(10)));
 }
+
+/// `:ctx NAME` in the dashboard: a config file with two contexts on two real clusters (one
+/// password-protected, its password in an environment variable); `:ctx` lists them, an
+/// unknown name is refused in words, Tab completes, and the switch shows the other cluster's
+/// nodes under its label.
+#[test]
+fn ctx_switches_the_dashboard_to_another_context() {
+    let small = LabOptions {
+        replicas_per_master: 0,
+        keys: 0,
+        ..LabOptions::default()
+    };
+    let blue = Lab::start(small.clone()).unwrap_or_else(|e| panic!("lab: {e}"));
+    let green = Lab::start(LabOptions {
+        masters: 4,
+        password: Some(PASSWORD.to_owned()),
+        ..small
+    })
+    .unwrap_or_else(|e| panic!("lab: {e}"));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[contexts.blue]\nseeds = [\"{}\"]\nlabel = \"BLUE-LAB\"\ncolor = \"blue\"\n\n\
+             [contexts.green]\nseeds = [\"{}\"]\npassword_env = \"GREEN_PW\"\nlabel = \"GREEN-LAB\"\n\
+             color = \"green\"\nread_only = true\n",
+            blue.endpoint(0),
+            green.endpoint(0)
+        ),
+    )
+    .unwrap();
+    let cmd = format!(
+        "env SLOTSCOPE_CONFIG={} GREEN_PW={PASSWORD} {} --interval 1 -C blue",
+        config.display(),
+        common::BIN
+    );
+    let session = format!("slotscope-ctx-{}", std::process::id());
+    let t = Tmux::start(&session, 120, 40, &cmd);
+    let port = |lab: &Lab, i: usize| format!("127.0.0.1:{}", lab.endpoint(i).port);
+    let on = |lab: &Lab, s: &str| (0..lab.nodes().len()).all(|i| s.contains(&port(lab, i)));
+    let screen = dashboard_screen(&t, "the blue cluster", |s| on(&blue, s));
+    assert!(
+        screen.contains("BLUE-LAB") && screen.contains("3 masters"),
+        "{screen}"
+    );
+
+    t.literal(":ctx");
+    t.keys("Enter");
+    t.wait_for("the list of contexts", Duration::from_secs(5), |s| {
+        s.contains("blue (current), green")
+    });
+    t.literal(":ctx nope");
+    t.keys("Enter");
+    t.wait_for("an unknown context refused", Duration::from_secs(5), |s| {
+        s.contains("no context `nope`")
+    });
+    t.literal(":ctx gr");
+    t.keys("Tab");
+    t.wait_for("the name completed", Duration::from_secs(5), |s| {
+        s.contains(":ctx green")
+    });
+    t.keys("Enter");
+    let screen = t.wait_for("the green cluster", Duration::from_secs(20), |s| {
+        on(&green, s) && s.contains("4 masters")
+    });
+    assert!(screen.contains("GREEN-LAB"), "{screen}");
+    assert!(!screen.contains("BLUE-LAB"), "{screen}");
+    assert!(
+        !on(&blue, &screen),
+        "nothing of the blue cluster stays:\n{screen}"
+    );
+    assert!(!screen.contains(PASSWORD), "{screen}");
+    assert!(
+        screen.contains("READ-ONLY"),
+        "the context is read-only:\n{screen}"
+    );
+    // And back.
+    t.literal(":ctx blue");
+    t.keys("Enter");
+    let screen = t.wait_for("the blue cluster again", Duration::from_secs(20), |s| {
+        on(&blue, s) && s.contains("BLUE-LAB")
+    });
+    assert!(
+        !screen.contains("GREEN-LAB") && !screen.contains("READ-ONLY"),
+        "{screen}"
+    );
+    t.keys("q");
+    assert!(t.wait_exit(Duration::from_secs(10)));
+}
