@@ -28,6 +28,7 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo, Value};
 
 mod bounded;
+mod client_cert;
 mod error;
 mod guard;
 pub mod hostnames;
@@ -85,8 +86,10 @@ impl NodeConn {
             .set_connection_timeout(Some(opts.connect_timeout))
             .set_response_timeout(Some(opts.command_timeout));
         let wire = Tripwire::default();
+        let mut cert_asked = false;
         let conn = if let Some(tls) = &opts.tls {
-            let stream = tls.handshake(&named, &target, opts.connect_timeout).await?;
+            let (stream, asked) = tls.handshake(&named, &target, opts.connect_timeout).await?;
+            cert_asked = asked;
             let stream = Bounded::new(stream, opts.max_reply_bytes, wire.clone());
             establish(&redis_settings, stream, config, opts.connect_timeout)
                 .await
@@ -126,6 +129,9 @@ impl NodeConn {
             wire,
             max_reply_bytes: opts.max_reply_bytes,
         };
+        if cert_asked {
+            client_cert::confirm(&mut node, opts).await?;
+        }
         if let Some(password) = pw {
             let mut auth = vec!["AUTH".to_owned()];
             if let Some(user) = &opts.user {
