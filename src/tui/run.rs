@@ -118,7 +118,7 @@ pub async fn run_dashboard_with(
         .await;
         abort.abort();
         // `:ctx NAME`: start again on the new context, in the same terminal.
-        let next = opts.contexts.as_ref().and_then(|c| c.take());
+        let next = opts.contexts.as_ref().and_then(super::context_switch::ContextSwitch::take);
         match (res, next) {
             (Ok(()), Some((name, mut new)))
                 if app.switch_pending && !app.should_quit && received_signal().is_none() =>
@@ -201,8 +201,8 @@ fn switched_app(old: App, name: &str, opts: &DashboardOptions) -> App {
     let mut app = App::new(old.depth, opts.interval, opts.read_only, None);
     configure(&mut app, opts);
     app.mouse = old.mouse;
-    app.console.history.clone_from(&old.console.history);
-    app.contexts = old.contexts.clone();
+    app.console.history = old.console.history;
+    app.contexts = old.contexts;
     app.contexts.current = Some(name.to_owned());
     let seeds: Vec<String> = opts.connect.seeds.iter().map(ToString::to_string).collect();
     app.message = Some(format!("context {name}: {}", seeds.join(" ")));
