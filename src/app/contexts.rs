@@ -23,7 +23,7 @@ impl App {
         if c.names.is_empty() {
             self.message = Some(match &c.missing {
                 Some(why) => format!("no contexts: {why}"),
-                None => "no contexts in the config file (see docs/connecting.md)".to_owned(),
+                None => "no contexts to switch to here (see docs/connecting.md)".to_owned(),
             });
             return None;
         }

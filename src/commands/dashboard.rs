@@ -86,6 +86,7 @@ pub async fn run(opts: ConnectOptions, settings: &DashboardSettings) -> Result<E
 /// `:ctx NAME`: the config file's contexts, resolved (the file read again) when chosen.
 fn context_switch(settings: &DashboardSettings) -> ContextSwitch {
     let (names, missing) = match super::contexts::names() {
+        Ok(n) if n.is_empty() => (n, Some("the config file lists none".to_owned())),
         Ok(n) => (n, None),
         Err(e) => (Vec::new(), Some(e)),
     };

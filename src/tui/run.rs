@@ -118,7 +118,10 @@ pub async fn run_dashboard_with(
         .await;
         abort.abort();
         // `:ctx NAME`: start again on the new context, in the same terminal.
-        let next = opts.contexts.as_ref().and_then(super::context_switch::ContextSwitch::take);
+        let next = opts
+            .contexts
+            .as_ref()
+            .and_then(super::context_switch::ContextSwitch::take);
         match (res, next) {
             (Ok(()), Some((name, mut new)))
                 if app.switch_pending && !app.should_quit && received_signal().is_none() =>
