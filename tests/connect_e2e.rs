@@ -474,8 +474,10 @@ fn ctx_switches_the_dashboard_to_another_context() {
         format!(
             "[contexts.blue]\nseeds = [\"{}\"]\nlabel = \"BLUE-LAB\"\ncolor = \"blue\"\n\n\
              [contexts.green]\nseeds = [\"{}\"]\npassword_env = \"GREEN_PW\"\nlabel = \"GREEN-LAB\"\n\
-             color = \"green\"\nread_only = true\n",
+             color = \"green\"\nread_only = true\n\n\
+             [contexts.bare]\nseeds = [\"{}\"]\n",
             blue.endpoint(0),
+            green.endpoint(0),
             green.endpoint(0)
         ),
     )
@@ -535,6 +537,28 @@ fn ctx_switches_the_dashboard_to_another_context() {
         !screen.contains("GREEN-LAB") && !screen.contains("READ-ONLY"),
         "{screen}"
     );
+    t.keys("q");
+    assert!(t.wait_exit(Duration::from_secs(10)));
+
+    // A password given on the command line stays with the cluster it was given for: a
+    // context without one reaches the same protected cluster unauthenticated.
+    let cmd = format!(
+        "env SLOTSCOPE_CONFIG={} {} --interval 1 --no-auth-warning -a {PASSWORD} {}",
+        config.display(),
+        common::BIN,
+        green.endpoint(0)
+    );
+    let session = format!("slotscope-ctx-pw-{}", std::process::id());
+    let t = Tmux::start(&session, 120, 40, &cmd);
+    dashboard_screen(&t, "the green cluster with -a", |s| {
+        on(&green, s) && s.contains("4 masters")
+    });
+    t.literal(":ctx bare");
+    t.keys("Enter");
+    let screen = t.wait_for("the password refused", Duration::from_secs(20), |s| {
+        s.contains("requires a password (NOAUTH)") && !s.contains("4 masters")
+    });
+    assert!(!screen.contains(PASSWORD), "{screen}");
     t.keys("q");
     assert!(t.wait_exit(Duration::from_secs(10)));
 }
