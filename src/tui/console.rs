@@ -29,6 +29,8 @@ pub struct ConsoleRunner {
     tx: mpsc::Sender<NodeReply>,
     pub(super) rx: Option<mpsc::Receiver<NodeReply>>,
     clipboard: ClipboardSink,
+    /// `:ctx NAME`, when the dashboard has contexts.
+    pub(super) contexts: Option<super::context_switch::ContextSwitch>,
 }
 
 impl std::fmt::Debug for ConsoleRunner {
@@ -49,6 +51,7 @@ impl ConsoleRunner {
             tx,
             rx: Some(rx),
             clipboard,
+            contexts: None,
         }
     }
 
