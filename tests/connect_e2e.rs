@@ -475,8 +475,10 @@ fn ctx_switches_the_dashboard_to_another_context() {
             "[contexts.blue]\nseeds = [\"{}\"]\nlabel = \"BLUE-LAB\"\ncolor = \"blue\"\n\n\
              [contexts.green]\nseeds = [\"{}\"]\npassword_env = \"GREEN_PW\"\nlabel = \"GREEN-LAB\"\n\
              color = \"green\"\nread_only = true\n\n\
-             [contexts.bare]\nseeds = [\"{}\"]\n",
+             [contexts.bare]\nseeds = [\"{}\"]\n\n\
+             [contexts.slow]\nseeds = [\"{}\"]\npassword_command = \"sleep 60; echo pw\"\n",
             blue.endpoint(0),
+            green.endpoint(0),
             green.endpoint(0),
             green.endpoint(0)
         ),
@@ -537,8 +539,29 @@ fn ctx_switches_the_dashboard_to_another_context() {
         !screen.contains("GREEN-LAB") && !screen.contains("READ-ONLY"),
         "{screen}"
     );
+    // A password source that takes its time never freezes the screen: keys are answered
+    // while it runs, and q quits at once.
+    t.literal(":ctx slow");
+    t.keys("Enter");
+    t.wait_for("the switch under way", Duration::from_secs(5), |s| {
+        s.contains("switching to context slow")
+    });
+    t.literal(":ctx");
+    t.keys("Enter");
+    t.wait_for("keys answered meanwhile", Duration::from_secs(5), |s| {
+        s.contains("blue (current), green")
+    });
+    let started = std::time::Instant::now();
     t.keys("q");
-    assert!(t.wait_exit(Duration::from_secs(10)));
+    assert!(
+        t.wait_exit(Duration::from_secs(10)),
+        "q waited for the password source"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "q waited for the password source: {:?}",
+        started.elapsed()
+    );
 
     // A password given on the command line stays with the cluster it was given for: a
     // context without one reaches the same protected cluster unauthenticated.

@@ -425,7 +425,7 @@ fn carry_out(
 ) -> bool {
     match (eff, console) {
         (Effect::SwitchContext(name), Some(c)) if c.contexts.is_some() => {
-            c.contexts.as_ref().is_some_and(|s| s.switch(app, &name))
+            c.start_switch(tasks, name)
         }
         (Effect::NodeCommand(req), Some(c)) => {
             c.spawn(tasks, req);
@@ -540,6 +540,7 @@ where
     let mut fix_rx = fixes.as_mut().and_then(|f| f.rx.take());
     let mut fix_tasks: JoinSet<()> = JoinSet::new();
     let mut reply_rx = console.as_mut().and_then(|c| c.rx.take());
+    let mut switch_rx = console.as_mut().and_then(|c| c.switch_rx.take());
     // Node command tasks: never awaited by the loop (a hung node must not hold it up); each
     // reply comes back on `reply_rx`, bounded by the timeouts.
     let mut cmd_tasks: JoinSet<()> = JoinSet::new();
@@ -577,7 +578,7 @@ where
                         dirty |= d;
                         match eff {
                             Some(Effect::Quit) => return Ok(()),
-                            Some(Effect::NodeCommand(r)) => dirty |= apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut cmd_tasks, Effect::NodeCommand(r)),
+                            Some(e @ (Effect::NodeCommand(_) | Effect::SwitchContext(_))) => dirty |= apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut cmd_tasks, e),
                             Some(e) => dirty |= apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut fix_tasks, e),
                             None => {}
                         }
@@ -595,7 +596,7 @@ where
                             dirty |= d;
                             match eff {
                                 Some(Effect::Quit) => return Ok(()),
-                                Some(Effect::NodeCommand(r)) => dirty |= apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut cmd_tasks, Effect::NodeCommand(r)),
+                                Some(e @ (Effect::NodeCommand(_) | Effect::SwitchContext(_))) => dirty |= apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut cmd_tasks, e),
                             Some(e) => dirty |= apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut fix_tasks, e),
                                 None => {}
                             }
@@ -650,6 +651,11 @@ where
             }
             Some(reply) = async { match reply_rx.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => {
                 dirty |= app.on_node_reply(reply);
+            }
+            Some((name, resolved)) = async { match switch_rx.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => {
+                if let Some(c) = console.as_ref().and_then(|c| c.contexts.as_ref()) {
+                    dirty |= c.finish(app, &name, resolved);
+                }
             }
             Some(_) = cmd_tasks.join_next(), if !cmd_tasks.is_empty() => {}
             _ = clock.tick() => {
