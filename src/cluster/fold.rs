@@ -23,6 +23,7 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 
 use super::fasthash::FxHasher;
+use super::intern::IdPool;
 use super::types::{ClusterNodes, NodeId, NodeLine};
 
 /// How a view's lines are held.
@@ -79,6 +80,8 @@ impl FoldedView {
 /// Folds the views of one refresh into one table of distinct lines.
 pub struct Folder {
     lines: Vec<NodeLine>,
+    /// The ids of the table's lines, shared (see [`super::intern`]).
+    ids: IdPool,
     buckets: HashMap<u64, Vec<u32>, BuildHasherDefault<FxHasher>>,
     table: Table,
 }
@@ -103,6 +106,7 @@ impl Folder {
     pub fn new() -> Self {
         Self {
             lines: Vec::new(),
+            ids: IdPool::new(),
             buckets: HashMap::default(),
             table: Arc::new(OnceLock::new()),
         }
@@ -177,8 +181,9 @@ impl Folder {
         drop(self);
     }
 
-    /// The table index of a line equal to `line` but for its timestamps, adding it if new.
-    fn intern(&mut self, line: NodeLine) -> u32 {
+    /// The table index of a line equal to `line` but for its timestamps, adding it if new
+    /// (its ids then shared with the table's other lines).
+    fn intern(&mut self, mut line: NodeLine) -> u32 {
         let bucket = self.buckets.entry(key_hash(&line)).or_default();
         if let Some(&i) = bucket
             .iter()
@@ -190,6 +195,7 @@ impl Folder {
         if bucket.len() < MAX_CHAIN {
             bucket.push(idx);
         }
+        self.ids.intern_line(&mut line);
         self.lines.push(line);
         idx
     }

@@ -10,7 +10,7 @@ use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 use super::fasthash::FxHasher;
-use super::types::{ClusterNodes, NodeId};
+use super::types::{ClusterNodes, NodeId, NodeLine};
 
 /// A set of canonical ids; cheap to create per refresh.
 #[derive(Default, Debug)]
@@ -57,13 +57,18 @@ impl IdPool {
             return;
         };
         for line in lines {
-            self.intern(&mut line.id);
-            if let Some(m) = line.master_id.as_mut() {
-                self.intern(m);
-            }
-            for marker in &mut line.markers {
-                self.intern(&mut marker.peer);
-            }
+            self.intern_line(line);
+        }
+    }
+
+    /// Intern the ids of one line: its id, master id and marker peers.
+    pub fn intern_line(&mut self, line: &mut NodeLine) {
+        self.intern(&mut line.id);
+        if let Some(m) = line.master_id.as_mut() {
+            self.intern(m);
+        }
+        for marker in &mut line.markers {
+            self.intern(&mut marker.peer);
         }
     }
 }

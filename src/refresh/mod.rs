@@ -49,7 +49,6 @@ pub use target::{ConnectOptions, Secret, SeedError, parse_seed};
 use crate::cluster::access::Access;
 use crate::cluster::fold::Folder;
 use crate::cluster::identity::{ClusterGroup, separate_clusters};
-use crate::cluster::intern::IdPool;
 use crate::cluster::progress::Progress;
 use crate::cluster::slots::{SLOT_COUNT, Slot};
 use crate::cluster::types::{ClusterSnapshot, Endpoint, NodeId, NodeObservation, ProbeError};
@@ -303,13 +302,11 @@ async fn observe(
         }
     }
     let mut observations: Vec<NodeObservation> = Vec::new();
-    // Equal ids across all views share one allocation (N² ids at N nodes), and each view is
-    // folded into one table of distinct lines as it arrives (`cluster::fold`).
-    let mut ids = IdPool::new();
+    // Each view is folded into one table of distinct lines as it arrives (`cluster::fold`),
+    // whose lines share one allocation per node id (`cluster::intern`).
     let mut folder = Folder::new();
     while let Some(mut obs) = pending.next().await {
         if let Ok(report) = obs.result.as_mut() {
-            ids.intern_view(&mut report.nodes);
             connector.learn_hostnames(&report.nodes);
             for line in report.nodes.lines() {
                 if line.flags.noaddr {
