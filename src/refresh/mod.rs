@@ -23,6 +23,7 @@
 
 pub mod capture;
 pub mod census;
+mod census_stats;
 pub mod conn;
 pub mod probe;
 pub mod refusals;

@@ -78,12 +78,13 @@ async fn probe_inner(
 
     let now = now_ms();
     let mut dry = access.clone();
-    let (nodes, cluster_info, info, (config, config_err), ()) = futures::join!(
+    let (nodes, cluster_info, info, (config, config_err), (), migrations) = futures::join!(
         text(c, ep, &["CLUSTER", "NODES"]),
         gated(c, ep, &access, &["CLUSTER", "INFO"]),
         read_info(c, ep, &access),
         read_config(c, ep, &access),
         refusals::check_repair_commands(c, ep, &mut dry, now),
+        super::slot_migrations::read_if_known(c, ep),
     );
     access = dry;
     access.user = Some(c.options().user.clone().unwrap_or_else(|| "default".into()));
@@ -99,8 +100,8 @@ async fn probe_inner(
     let mut replies = RawReplies::new(&nodes, &cluster_info, &info, config);
     replies.access = access;
     if let Ok(text) = &info {
-        replies.slot_migrations =
-            super::slot_migrations::read(c, ep, &crate::cluster::parse::parse_info(text)).await;
+        let server = crate::cluster::parse::parse_info(text);
+        replies.slot_migrations = super::slot_migrations::settle(c, ep, &server, migrations).await;
     }
     (rtt, Ok(replies))
 }

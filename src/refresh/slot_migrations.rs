@@ -27,6 +27,49 @@ pub fn supported(info: &ServerInfo) -> bool {
             .is_some_and(|major| major >= 9)
 }
 
+/// Endpoints whose `INFO` reported Valkey 9 or later in an earlier probe of this process.
+static KNOWN: LazyLock<Mutex<HashSet<Endpoint>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
+
+fn refused(ep: &Endpoint) -> bool {
+    REFUSED.lock().is_ok_and(|r| r.contains(ep))
+}
+
+/// Sent with the probe's other reads, in the same round trip, when an earlier probe of this
+/// process saw the endpoint run Valkey 9 or later: `None` when not sent (then
+/// [`settle`] asks after `INFO`, if the server turns out to have the command).
+pub async fn read_if_known(
+    c: &Connector,
+    ep: &Endpoint,
+) -> Option<Option<Vec<Vec<(String, String)>>>> {
+    if refused(ep) || !KNOWN.lock().is_ok_and(|k| k.contains(ep)) {
+        return None;
+    }
+    Some(fetch(c, ep).await)
+}
+
+/// The jobs, given this probe's `INFO`: what [`read_if_known`] fetched (kept only if the
+/// server still has the command), else one more round trip for a server seen with it for the
+/// first time (a first probe; later probes send it in the batch).
+pub async fn settle(
+    c: &Connector,
+    ep: &Endpoint,
+    info: &ServerInfo,
+    early: Option<Option<Vec<Vec<(String, String)>>>>,
+) -> Option<Vec<Vec<(String, String)>>> {
+    if let Ok(mut k) = KNOWN.lock() {
+        if supported(info) {
+            k.insert(ep.clone());
+        } else {
+            k.remove(ep);
+        }
+    }
+    match early {
+        Some(jobs) if supported(info) => jobs,
+        Some(_) => None,
+        None => read(c, ep, info).await,
+    }
+}
+
 /// The node's jobs as field/value pairs, as they came off the wire (kept raw so that a
 /// recording replays through today's parser); `None` when the server does not have the
 /// command, refused it, or the reply could not be read (what could not be learnt is not an
@@ -36,9 +79,13 @@ pub async fn read(
     ep: &Endpoint,
     info: &ServerInfo,
 ) -> Option<Vec<Vec<(String, String)>>> {
-    if !supported(info) || REFUSED.lock().is_ok_and(|r| r.contains(ep)) {
+    if !supported(info) || refused(ep) {
         return None;
     }
+    fetch(c, ep).await
+}
+
+async fn fetch(c: &Connector, ep: &Endpoint) -> Option<Vec<Vec<(String, String)>>> {
     match c.command_strs(ep, &["CLUSTER", "GETSLOTMIGRATIONS"]).await {
         Ok(v) => match entries(&v) {
             Ok(e) => Some(e),
