@@ -198,7 +198,10 @@ fn a_seed_down_at_launch_waits_and_the_dashboard_comes_up_when_it_answers() {
         "the dashboard on the cluster",
         Duration::from_secs(40),
         |s| {
-            s.contains("1 Slots") && s.contains("2 Nodes") && !s.contains("WAITING FOR THE CLUSTER")
+            s.contains("1 Slots")
+                && s.contains("2 Nodes")
+                && s.contains(&seed)
+                && !s.contains("WAITING FOR THE CLUSTER")
         },
     );
     assert!(screen.contains(&seed), "{screen}");

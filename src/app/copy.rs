@@ -5,14 +5,14 @@
 use super::fix::{FixTarget, incident_plans};
 use super::{Effect, Mode, Pane};
 use crate::cluster::Finding;
-use crate::fix::FixPlan;
+use crate::fix::{CliAuth, FixPlan};
 
 /// The commands of a plan, one `redis-cli` line each, exactly as the plan view shows them.
 #[must_use]
-pub fn plan_text(p: &FixPlan) -> String {
+pub fn plan_text(p: &FixPlan, auth: &CliAuth) -> String {
     let mut s = String::new();
     for step in &p.steps {
-        s.push_str(&step.redis_cli_line());
+        s.push_str(&step.redis_cli_line_with(auth));
         s.push('\n');
     }
     s
@@ -21,7 +21,7 @@ pub fn plan_text(p: &FixPlan) -> String {
 /// A finding in words: severity and summary, nodes, slots, evidence; then, when given, the
 /// commands of its recommended plan.
 #[must_use]
-pub fn finding_text(f: &Finding, plan: Option<&FixPlan>) -> String {
+pub fn finding_text(f: &Finding, plan: Option<&FixPlan>, auth: &CliAuth) -> String {
     let mut s = format!("[{:?}] {}\n", f.severity, f.summary);
     if !f.addresses.is_empty() {
         s.push_str(&format!("nodes: {}\n", f.addresses.join(", ")));
@@ -38,7 +38,7 @@ pub fn finding_text(f: &Finding, plan: Option<&FixPlan>) -> String {
     }
     if let Some(p) = plan.filter(|p| !p.steps.is_empty()) {
         s.push_str(&format!("plan {} ({}):\n", p.id, p.title));
-        s.push_str(&plan_text(p));
+        s.push_str(&plan_text(p, auth));
     }
     s
 }
@@ -72,7 +72,7 @@ impl super::App {
                     plural(p.steps.len(), "command", "commands"),
                     p.id
                 );
-                (plan_text(p), what)
+                (plan_text(p, &self.plan_cli_auth()), what)
             }
             Mode::Output => {
                 let Some(v) = &self.console.output else {
@@ -96,7 +96,7 @@ impl super::App {
                     ),
                     _ => "the finding".to_owned(),
                 };
-                (finding_text(&f, plan.as_ref()), what)
+                (finding_text(&f, plan.as_ref(), &self.plan_cli_auth()), what)
             }
             _ => {
                 self.message = Some(

@@ -341,6 +341,9 @@ pub struct App {
     pub context_label: Option<(String, Option<String>)>,
     /// TLS without certificate verification (`--insecure`): a warning badge in the header.
     pub tls_insecure: bool,
+    /// What `redis-cli` lines of plans carry (user, masked password, TLS flags, remaps),
+    /// exactly as `slotscope fix` prints them; see [`App::plan_cli_auth`].
+    pub cli_auth: crate::fix::CliAuth,
     /// One-line message in the footer (command errors, hints).
     pub message: Option<String>,
     /// The fix dialog, while open (`Mode::Fix`).
@@ -412,6 +415,7 @@ impl App {
             banner,
             context_label: None,
             tls_insecure: false,
+            cli_auth: crate::fix::CliAuth::default(),
             message: None,
             fix: None,
             should_quit: false,
@@ -420,6 +424,24 @@ impl App {
             replay: None,
             recording: None,
         }
+    }
+
+    /// [`App::cli_auth`] naming the client of the cluster on screen (`valkey-cli` on Valkey).
+    #[must_use]
+    pub fn plan_cli_auth(&self) -> crate::fix::CliAuth {
+        let mut auth = self.cli_auth.clone();
+        auth.program = self
+            .model()
+            .and_then(|m| m.nodes.iter().find_map(|n| n.info.as_ref()))
+            .map(crate::cluster::types::ServerInfo::cli);
+        auth
+    }
+
+    /// Where slotscope connects for an announced address, when a `--remap` rule changes it.
+    #[must_use]
+    pub fn connected_address(&self, ep: &crate::cluster::types::Endpoint) -> Option<String> {
+        let to = self.cli_auth.remap.apply(ep);
+        (to != *ep).then(|| to.to_string())
     }
 
     /// Whether drawing may use no colour at all.

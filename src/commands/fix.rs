@@ -55,13 +55,7 @@ pub struct FixOptions {
 /// # Errors
 /// Only for failures of the terminal itself (stdout closed); cluster problems are exit codes.
 pub async fn run(args: FixOptions, opts: ConnectOptions) -> color_eyre::Result<ExitCode> {
-    let mut auth = CliAuth {
-        user: opts.user.clone(),
-        password: opts.password.is_some(),
-        program: None,
-        tls: opts.tls.as_ref().map(|t| t.options.redis_cli_flags()),
-        remap: opts.remap.clone(),
-    };
+    let mut auth = CliAuth::for_connection(&opts);
     let read_only = opts.read_only;
     let connector = Connector::shared(opts);
     let snapshot = match observe_once(&connector, None).await {

@@ -299,6 +299,21 @@ pub struct CliAuth {
     pub remap: crate::refresh::conn::remap::RemapTable,
 }
 
+impl CliAuth {
+    /// What the lines of plans carry for a connection: its user, whether a password is in
+    /// use, its TLS flags and its remaps (the program stays `redis-cli` until a node says).
+    #[must_use]
+    pub fn for_connection(opts: &crate::refresh::ConnectOptions) -> Self {
+        Self {
+            user: opts.user.clone(),
+            password: opts.password.is_some(),
+            program: None,
+            tls: opts.tls.as_ref().map(|t| t.options.redis_cli_flags()),
+            remap: opts.remap.clone(),
+        }
+    }
+}
+
 /// Quote one argument for a shell / redis-cli line.
 fn quote_arg(arg: &str) -> String {
     if arg.is_empty() {

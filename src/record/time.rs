@@ -157,8 +157,9 @@ pub fn utc_time(ms: u64) -> String {
     format!("{:02}:{:02}:{:02}Z", t / 3600, t / 60 % 60, t % 60)
 }
 
-// Howard Hinnant's civil calendar algorithms.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
+/// (year, month, day) of a day count since 1970-01-01, proleptic Gregorian (Howard Hinnant's
+/// civil calendar algorithms; also used by the audit log's timestamps).
+pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

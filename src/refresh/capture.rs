@@ -273,8 +273,10 @@ pub fn config_of(replies: &[(String, RawConfig)]) -> NodeConfig {
     cfg
 }
 
-/// Raw probes kept per endpoint (a refresh and a repair's observation may interleave).
-const KEEP_PER_ENDPOINT: usize = 4;
+/// Raw probes kept per endpoint: the last refresh's and one repair observation that may
+/// interleave with it. Each is a whole `CLUSTER NODES` text (about 100 kB per node at 1000
+/// nodes), so every one kept costs about 100 MB at that size.
+const KEEP_PER_ENDPOINT: usize = 2;
 
 /// The last raw replies of every endpoint, for a recorder to pick up.
 #[derive(Debug, Default)]

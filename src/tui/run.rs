@@ -99,6 +99,7 @@ pub async fn run_dashboard_with(
         .as_ref()
         .is_some_and(|t| t.options.insecure);
     app.context_label.clone_from(&opts.context_label);
+    app.cli_auth = crate::fix::CliAuth::for_connection(&opts.connect);
     app.mouse = opts.mouse;
     let mut connect = opts.connect.clone();
     connect.read_only |= opts.read_only;
@@ -153,6 +154,7 @@ pub async fn run_dashboard_with(
     // The process ends now: freeing a large cluster's model and views one allocation at a
     // time would delay the exit after `q` for nothing.
     std::mem::forget(app);
+    std::mem::forget(session);
     res.map(|()| end)
 }
 

@@ -48,7 +48,8 @@ pub fn detail_lines(app: &App, idx: usize, width: u16) -> Vec<Line<'static>> {
         .and_then(|o| p.snapshot.observations.get(o))
         .and_then(|o| o.report())
         .map(|r| &r.nodes);
-    let mut out = node_facts(t, model, n, table, width);
+    let connected = super::nodes::connected(app, n);
+    let mut out = node_facts(t, model, n, table, width, connected);
     if let Some(h) = app.role_changes.of(n) {
         let role = format!("{:?}", h.now).to_lowercase();
         let ago = super::text::human_age_ms(app.now_ms.saturating_sub(h.last_at_ms));
@@ -86,6 +87,7 @@ fn node_facts(
     n: &NodeSummary,
     table: Option<&ClusterNodes>,
     width: u16,
+    connected: Option<String>,
 ) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     let value_w = usize::from(width).saturating_sub(KEY_W + 1).max(20);
@@ -100,6 +102,13 @@ fn node_facts(
     };
     let kv = |out: &mut Vec<Line<'static>>, k: &str, v: String| kv_style(out, k, v, t.text);
     kv(&mut out, "node", n.label());
+    if let Some(to) = connected {
+        kv(
+            &mut out,
+            "connected to",
+            format!("{} → {to} (--remap)", n.addr),
+        );
+    }
     kv(
         &mut out,
         "id",

@@ -286,12 +286,13 @@ pub fn plan_lines(app: &App, p: &FixPlan, width: usize) -> Vec<Line<'static>> {
             ),
         ]));
         let numw = p.steps.len().to_string().len();
+        let auth = app.plan_cli_auth();
         for (i, s) in p.steps.iter().enumerate() {
             let first = format!(" {:>numw$}. ", i + 1);
             let rest = " ".repeat(first.width() + 2);
             push_wrapped(
                 &mut out,
-                &s.redis_cli_line(),
+                &s.redis_cli_line_with(&auth),
                 width,
                 &first,
                 &rest,

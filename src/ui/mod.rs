@@ -35,6 +35,8 @@ pub mod help;
 pub mod migrations;
 pub mod nodes;
 pub mod output;
+#[cfg(test)]
+mod remap_tests;
 pub mod session;
 pub mod text;
 pub mod theme;

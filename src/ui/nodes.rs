@@ -166,6 +166,11 @@ fn flags_text(n: &NodeSummary) -> String {
     }
 }
 
+/// Where slotscope connects for the node, when a `--remap` rule moves it.
+pub fn connected(app: &App, n: &NodeSummary) -> Option<String> {
+    n.addr.endpoint().and_then(|ep| app.connected_address(&ep))
+}
+
 fn cell_text(
     model: &ClusterModel,
     n: &NodeSummary,
@@ -327,8 +332,12 @@ pub fn render_nodes(buf: &mut Buffer, area: Rect, app: &App) {
             let cells: Vec<Cell<'_>> = cols
                 .iter()
                 .map(|(c, _, w)| {
-                    let mut s = match (c, app.role_changes.of(n)) {
-                        (Column::Flips, Some(h)) => h.count.to_string(),
+                    let remapped = (*c == Column::Address).then(|| connected(app, n)).flatten();
+                    let mut s = match (c, app.role_changes.of(n), remapped) {
+                        (Column::Flips, Some(h), _) => h.count.to_string(),
+                        (_, _, Some(to)) => {
+                            truncate_middle(&format!("{} → {to}", n.addr), usize::from(*w))
+                        }
                         _ => cell_text(model, n, *c, *w, grouped),
                     };
                     if *c == Column::Status && stale && s.len() < 4 {

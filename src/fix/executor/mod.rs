@@ -522,6 +522,9 @@ impl Executor {
             .observe(previous)
             .await
             .map_err(|error| FixOutcome::Unobservable { error })?;
+        if let Some(reason) = refused_now(plan, &before) {
+            return Err(FixOutcome::Refused { reason });
+        }
         let mut changes = failed_checks(&plan.preconditions, &before);
         changes.extend(riskier_now(plan, &before));
         if let (Some(a), Some(b)) = (first_snapshot.as_ref(), previous.as_ref()) {
@@ -702,6 +705,18 @@ fn riskier_now(plan: &FixPlan, fresh: &ClusterModel) -> Vec<String> {
     }
 }
 
+/// The last check before the first write: a step whose node is known, from the fresh
+/// observation, to refuse the step's command stops the run, and says why.
+fn refused_now(plan: &FixPlan, fresh: &ClusterModel) -> Option<String> {
+    let why = super::planner::refused_steps(fresh, plan);
+    (!why.is_empty()).then(|| {
+        format!(
+            "{}; nothing was sent (run the steps with a user that may run them, see docs/acl.md)",
+            why.join("; ")
+        )
+    })
+}
+
 fn step_line(s: &FixStep) -> String {
     format!("{}: {}", s.endpoint, s.command_text())
 }
@@ -863,6 +878,68 @@ mod tests {
         assert_eq!(now.len(), 1, "{now:?}");
         assert!(now[0].contains("confirmed as keeping every key"), "{now:?}");
         assert!(now[0].contains("12 key(s)"), "{now:?}");
+    }
+
+    #[test]
+    fn a_step_whose_node_now_refuses_its_command_stops_the_run() {
+        let plan = FixPlan {
+            id: "p".into(),
+            kind: crate::fix::PlanKind::ResolveDispute,
+            title: String::new(),
+            why: String::new(),
+            finding: None,
+            group: None,
+            recommended: true,
+            slots: vec![SlotRange::single(5)],
+            nodes: vec![NodeId::from("bbbb")],
+            steps: vec![FixStep {
+                endpoint: crate::cluster::types::Endpoint::new("127.0.0.1", 7001),
+                node_id: Some(NodeId::from("bbbb")),
+                action: StepAction::Command {
+                    args: ["CLUSTER", "SETSLOT", "5", "NODE", "bbbb"]
+                        .iter()
+                        .map(|a| (*a).to_owned())
+                        .collect(),
+                    tolerate: Vec::new(),
+                },
+                description: String::new(),
+            }],
+            advice: Vec::new(),
+            risk: crate::fix::Risk::default(),
+            preconditions: Vec::new(),
+            expected: Vec::new(),
+            confirmation: crate::fix::Confirmation::Simple,
+        };
+        let mut m = with_census(0);
+        assert_eq!(refused_now(&plan, &m), None);
+        // A refusal on another node, or of another command, does not stop it.
+        let refusal = |command: &str| crate::cluster::access::Refusal {
+            command: command.to_owned(),
+            kind: crate::cluster::access::RefusalKind::NotAllowed,
+            message: "NOPERM".to_owned(),
+            since_ms: 1,
+            dry_run: true,
+        };
+        for n in &mut m.nodes {
+            if n.id.as_ref() == Some(&NodeId::from("aaaa")) {
+                n.access.record(refusal("cluster|setslot"));
+            } else {
+                n.access.record(refusal("config|set"));
+            }
+        }
+        assert_eq!(refused_now(&plan, &m), None);
+        for n in &mut m.nodes {
+            if n.id.as_ref() == Some(&NodeId::from("bbbb")) {
+                n.access.user = Some("ops".into());
+                n.access.record(refusal("cluster|setslot"));
+            }
+        }
+        let why = refused_now(&plan, &m).unwrap_or_default();
+        assert!(
+            why.starts_with("CLUSTER SETSLOT is not allowed for user ops on 127.0.0.1:7001"),
+            "{why}"
+        );
+        assert!(why.contains("nothing was sent"), "{why}");
     }
 
     #[test]

@@ -69,13 +69,18 @@ pub fn refused_steps(model: &ClusterModel, plan: &FixPlan) -> Vec<String> {
     out
 }
 
-/// Turn every plan that needs a refused command into advice that says why.
+/// Turn every plan that needs a refused command into advice that says why, then move the
+/// recommendation of each problem whose recommended plan became advice to the best plan left
+/// for that problem ([`super::recommend`]'s order: a runnable plan that loses nothing wins
+/// over the advice; advice that loses nothing wins over a runnable plan that can lose data).
 pub(super) fn advise_refused(plans: &mut [FixPlan], model: &ClusterModel) {
-    for plan in plans.iter_mut() {
+    let mut advised = Vec::new();
+    for (i, plan) in plans.iter_mut().enumerate() {
         let why = refused_steps(model, plan);
         if why.is_empty() {
             continue;
         }
+        advised.push(i);
         let mut advice: Vec<String> = why
             .into_iter()
             .map(|w| format!("Not runnable: {w}."))
@@ -92,5 +97,41 @@ pub(super) fn advise_refused(plans: &mut [FixPlan], model: &ClusterModel) {
         plan.preconditions.clear();
         plan.expected.clear();
         plan.title = format!("{} (advice: a command is refused)", plan.title);
+    }
+    for i in advised {
+        if plans.get(i).is_some_and(|p| p.recommended) {
+            recommend_again(plans, i);
+        }
+    }
+}
+
+/// The recommended plan at `rec` became advice: recommend the best plan for the same problem
+/// (its group; a plan without a group: the plans without a group that touch one of its slots).
+fn recommend_again(plans: &mut [FixPlan], rec: usize) {
+    let Some(r) = plans.get(rec) else {
+        return;
+    };
+    let members: Vec<usize> = plans
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| match &r.group {
+            Some(g) => p.group.as_ref() == Some(g),
+            None => {
+                p.group.is_none()
+                    && p.slots
+                        .iter()
+                        .any(|s| r.slots.iter().any(|o| s.overlaps(o)))
+            }
+        })
+        .map(|(i, _)| i)
+        .chain(std::iter::once(rec))
+        .collect();
+    let Some(best) = super::recommend::best_of(plans, members.iter().copied()) else {
+        return;
+    };
+    for &i in &members {
+        if let Some(p) = plans.get_mut(i) {
+            p.recommended = i == best;
+        }
     }
 }

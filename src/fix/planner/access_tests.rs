@@ -91,3 +91,47 @@ fn plans_on_nodes_that_refuse_nothing_stay_runnable() {
     assert_eq!(p.steps.len(), 3);
     assert!(!p.is_advice_only());
 }
+
+#[test]
+fn a_refused_recommended_plan_hands_the_star_to_a_runnable_alternative() {
+    let build = |refuse: Option<(&str, RefusalKind)>| {
+        let mut b = three()
+            .open(100, 'a', 'b', true, true, &[('a', 10), ('b', 0)])
+            .everyone_knows();
+        if let Some((cmd, kind)) = refuse {
+            b.get('a').access.record(refusal(cmd, kind, false));
+        }
+        plan_fixes(&b.build(), &[])
+    };
+    let plans = build(None);
+    assert!(plan(&plans, "complete-migration-100").recommended);
+    assert!(!plan(&plans, "stabilise-slot-100").recommended);
+    // MIGRATE is refused on the source: completing is advice, closing the slot still runs.
+    let plans = build(Some(("migrate", RefusalKind::NotAllowed)));
+    let complete = plan(&plans, "complete-migration-100");
+    let close = plan(&plans, "stabilise-slot-100");
+    assert!(
+        complete.is_advice_only() && !complete.recommended,
+        "{complete:?}"
+    );
+    assert!(!close.is_advice_only() && close.recommended, "{close:?}");
+    assert_eq!(plans.iter().filter(|p| p.recommended).count(), 1);
+}
+
+#[test]
+fn when_every_plan_is_refused_the_star_stays_on_one_advice() {
+    let mut b = three()
+        .open(100, 'a', 'b', true, true, &[('a', 10), ('b', 0)])
+        .everyone_knows();
+    b.get('a')
+        .access
+        .record(refusal("cluster|setslot", RefusalKind::Unknown, false));
+    let plans = plan_fixes(&b.build(), &[]);
+    assert!(plans.iter().all(super::super::FixPlan::is_advice_only));
+    let rec: Vec<&str> = plans
+        .iter()
+        .filter(|p| p.recommended)
+        .map(|p| p.id.as_str())
+        .collect();
+    assert_eq!(rec, ["complete-migration-100"]);
+}

@@ -17,7 +17,19 @@ use crate::fix::{FixPlan, KeysAtRisk, PlanKind};
 
 /// Mark exactly one plan of `plans` as recommended (none when `plans` is empty).
 pub fn recommend_one(plans: &mut [FixPlan]) {
-    let best = (0..plans.len()).min_by_key(|&i| {
+    let best = best_of(plans, 0..plans.len());
+    for (i, p) in plans.iter_mut().enumerate() {
+        p.recommended = Some(i) == best;
+    }
+}
+
+/// The best of the plans at `candidates` (indexes into `plans`), by the order above; a tie
+/// keeps the plan already recommended, then the first.
+pub(super) fn best_of(
+    plans: &[FixPlan],
+    candidates: impl IntoIterator<Item = usize>,
+) -> Option<usize> {
+    candidates.into_iter().min_by_key(|&i| {
         plans
             .get(i)
             .map_or((u8::MAX, u8::MAX, u64::MAX, u8::MAX, true, i), |p| {
@@ -27,10 +39,7 @@ pub fn recommend_one(plans: &mut [FixPlan]) {
                 };
                 (tier(p), unknown, keys, kind_rank(p.kind), !p.recommended, i)
             })
-    });
-    for (i, p) in plans.iter_mut().enumerate() {
-        p.recommended = Some(i) == best;
-    }
+    })
 }
 
 fn tier(p: &FixPlan) -> u8 {
