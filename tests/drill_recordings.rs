@@ -5,6 +5,10 @@
 //!
 //! Regenerate the recordings (real `redis-server`s, about a minute):
 //! `cargo test --test drill_recordings -- --ignored regenerate`
+//!
+//! `tests/fixtures/recordings/v1/` keeps a recording in format version 1 (whole changed
+//! lines, before field-level edits): it must stay readable, and reads the same once written
+//! again in the current format.
 
 mod common;
 
@@ -112,4 +116,37 @@ fn every_drill_has_a_recording_that_replays() {
             slotscope::ui::screen(&app)
         );
     }
+}
+
+#[test]
+fn a_version_1_recording_still_replays_and_rewrites_identically() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/recordings/v1/healthy.jsonl.gz");
+    let raw = std::fs::read(&path).expect("the version 1 fixture");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(raw.as_slice()), &mut text)
+        .expect("gzip");
+    assert!(
+        text.contains("\"lines\":{"),
+        "the fixture uses version 1's line form"
+    );
+    let rec = slotscope::record::read(raw.as_slice()).expect("a version 1 recording reads");
+    assert_eq!(rec.header.version, 1);
+    assert_eq!(rec.refreshes.len(), REFRESHES);
+    let last = rec.outcomes().pop().expect("a refresh");
+    let model = ClusterModel::build(&last.snapshot);
+    let findings = diagnose(&model);
+    assert!(findings.is_empty(), "{findings:?}");
+    assert_eq!(model.nodes.len(), 6);
+
+    let header = Header::new(rec.header.created_at_ms, &rec.header.source);
+    let mut w = Writer::new(Vec::new(), &header).expect("writer");
+    for r in &rec.refreshes {
+        w.write(r).expect("write");
+    }
+    let current = w.finish().expect("finish");
+    let again = slotscope::record::read(current.as_slice()).expect("reads back");
+    assert_eq!(again.refreshes, rec.refreshes);
+    assert_eq!(again.header.version, slotscope::record::format::VERSION);
+    const { assert!(slotscope::record::format::VERSION > 1) };
 }

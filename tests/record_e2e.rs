@@ -197,6 +197,7 @@ fn bad_recordings_are_clear_errors() {
     let good = std::fs::read(&fixture).expect("the drill fixture exists");
     let header =
         r#"{"format":"slotscope-recording","version":1,"slotscope":"0.1.0","created_at_ms":0}"#;
+    let header2 = header.replace("\"version\":1", "\"version\":2");
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("truncated", good[..good.len() / 2].to_vec(), "truncated"),
         ("not-gzip", b"hello, not a recording\n".to_vec(), "not a slotscope recording"),
@@ -217,6 +218,16 @@ fn bad_recordings_are_clear_errors() {
                 .as_bytes(),
             ),
             "damaged at line 2",
+        ),
+        (
+            "edits-that-do-not-fit",
+            gzip(
+                format!(
+                    "{header2}\n{{\"started_at_ms\":1,\"finished_at_ms\":2,\"seeds\":[],\"nodes\":[{{\"endpoint\":{{\"host\":\"127.0.0.1\",\"port\":7000}},\"observed_at_ms\":2,\"cluster_nodes\":{{\"text\":\"a 1\\nb 2\"}},\"cluster_info\":{{\"text\":\"\"}},\"info\":{{\"text\":\"\"}}}}]}}\n{{\"started_at_ms\":3,\"finished_at_ms\":4,\"seeds\":[],\"nodes\":[{{\"endpoint\":{{\"host\":\"127.0.0.1\",\"port\":7000}},\"observed_at_ms\":4,\"cluster_nodes\":{{\"edits\":{{\"len\":2,\"lines\":[[0,0,5]]}}}},\"cluster_info\":\"same\",\"info\":\"same\"}}]}}\n"
+                )
+                .as_bytes(),
+            ),
+            "damaged at line 3",
         ),
     ];
     for (name, bytes, want) in cases {
@@ -248,4 +259,141 @@ fn bad_recordings_are_clear_errors() {
     );
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not in the recording"));
+}
+
+/// The number after `● REC ` in the header, if the badge is shown.
+fn rec_count(screen: &str) -> Option<u64> {
+    let rest = &screen[screen.find("● REC ")? + "● REC ".len()..];
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+/// The one entry of `dir` whose name starts with `prefix` and that `keep` accepts.
+fn only_entry(dir: &Path, prefix: &str, keep: impl Fn(&Path) -> bool) -> std::path::PathBuf {
+    let found: Vec<_> = std::fs::read_dir(dir)
+        .expect("list the directory")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+                && keep(p)
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{prefix}* in {}: {found:?}", dir.display());
+    found.into_iter().next().expect("one")
+}
+
+#[test]
+fn the_live_dashboard_records_stops_snapshots_and_records_again() {
+    let base = LabOptions {
+        keys: 100,
+        ..LabOptions::default()
+    };
+    let (lab, _) = must(Scenario::InterruptedReshard.start(base));
+    let seeds: Vec<String> = lab.endpoints().iter().map(ToString::to_string).collect();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let first = dir.path().join("live.jsonl.gz");
+    let first_s = first.to_string_lossy().into_owned();
+    let t = Tmux::start(
+        "slotscope-record-live-e2e",
+        120,
+        40,
+        &format!(
+            "cd {} && NO_COLOR=1 {BIN} --interval 1 --record {first_s} {}",
+            dir.path().display(),
+            seeds.join(" ")
+        ),
+    );
+    let wait = Duration::from_secs(30);
+
+    // `--record FILE`: the header counts the refreshes recorded.
+    t.wait_for("● REC 2 in the header", wait, |s| {
+        rec_count(s).is_some_and(|n| n >= 2)
+    });
+
+    // `R` stops; the status line says how many refreshes went where.
+    t.keys("R");
+    let screen = t.wait_for("the recording stopped", wait, |s| {
+        s.contains("recorded ") && s.contains("live.jsonl.gz") && rec_count(s).is_none()
+    });
+    let stopped: usize = screen
+        .split("recorded ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in the status line:\n{screen}"));
+    assert!(stopped >= 2, "{screen}");
+    let rec = slotscope::record::open(&first).expect("the stopped recording reads");
+    assert_eq!(rec.refreshes.len(), stopped, "the status line's count");
+
+    // `P`: a snapshot directory of the refresh on screen.
+    t.keys("P");
+    t.wait_for("the snapshot message", wait, |s| {
+        s.contains("snapshot written to") && s.contains("slotscope-snapshot-")
+    });
+    let snap = only_entry(dir.path(), "slotscope-snapshot-", Path::is_dir);
+    let snap_rec = snap.join("recording.jsonl.gz");
+    let one = slotscope::record::open(&snap_rec).expect("the snapshot's recording reads");
+    assert_eq!(one.refreshes.len(), 1, "a one-refresh recording");
+    let check_json: Value = serde_json::from_slice(
+        &std::fs::read(snap.join("check.json")).expect("check.json is written"),
+    )
+    .expect("check.json is JSON");
+    let snap_out = run(
+        &["check", "--replay", &snap_rec.to_string_lossy(), "--json"],
+        None,
+    );
+    let replayed = json_of(&snap_out);
+    assert_eq!(
+        check_json, replayed,
+        "check.json is `check --replay --json`"
+    );
+    assert!(!kinds_and_slots(&check_json).is_empty(), "{check_json}");
+    let report = std::fs::read_to_string(snap.join("report.txt")).expect("report.txt");
+    let verdict = check_json["verdict"].as_str().expect("a verdict");
+    assert!(report.contains(verdict), "{report}");
+    let code = snap_out.status.code().expect("an exit code");
+    assert!(
+        report.contains(&format!("(check exit code {code})")),
+        "{report}"
+    );
+    assert!(report.contains("slotscope replay "), "{report}");
+
+    // `R` again: a new file in the working directory.
+    t.keys("R");
+    t.wait_for("a new recording", wait, |s| {
+        s.contains("recording to slotscope-") && rec_count(s).is_some_and(|n| n >= 1)
+    });
+    t.keys("q");
+    assert!(t.wait_exit(wait), "the dashboard did not quit on q");
+    let second = only_entry(dir.path(), "slotscope-", Path::is_file);
+    assert!(
+        second.to_string_lossy().ends_with(".jsonl.gz"),
+        "{}",
+        second.display()
+    );
+    let again = slotscope::record::open(&second).expect("the second recording reads");
+    assert!(!again.refreshes.is_empty());
+    assert_eq!(again.header.source, rec.header.source);
+
+    // Both recordings diagnose offline as the snapshot did.
+    for file in [&first, &second] {
+        let out = run(
+            &["check", "--replay", &file.to_string_lossy(), "--json"],
+            None,
+        );
+        assert_eq!(
+            out.status.code(),
+            snap_out.status.code(),
+            "{}",
+            file.display()
+        );
+        assert_eq!(
+            kinds_and_slots(&json_of(&out)),
+            kinds_and_slots(&check_json),
+            "{}",
+            file.display()
+        );
+    }
+    drop(lab);
 }

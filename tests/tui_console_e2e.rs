@@ -285,7 +285,7 @@ fn node_commands_copy_and_mouse_in_a_real_terminal() {
     // `y` in a plan: its commands, as shown, in the clipboard (tmux's paste buffer).
     t.keys("x");
     t.wait_for("the chooser", Duration::from_secs(5), |s| {
-        s.contains("plans fit")
+        s.contains("★ = recommended")
     });
     t.keys("Enter");
     t.wait_for("the plan", Duration::from_secs(5), |s| s.contains("STEPS"));
@@ -309,7 +309,7 @@ fn node_commands_copy_and_mouse_in_a_real_terminal() {
     assert_eq!(buf.len(), bytes, "{status}\n{buf}");
     t.keys("Escape");
     t.wait_for("the chooser again", Duration::from_secs(5), |s| {
-        s.contains("plans fit")
+        s.contains("★ = recommended")
     });
     t.close_overlay();
     t.quit();

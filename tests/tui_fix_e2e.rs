@@ -73,7 +73,7 @@ fn interrupted_reshard_is_fixed_from_the_dashboard() {
         s.contains(&format!("FIX · Slot {slot}"))
     });
     // Complete vs roll back: a chooser with the recommended plan marked; Enter shows it.
-    if screen.contains("plans fit") {
+    if screen.contains("★ = recommended") {
         assert!(screen.contains('★'), "{screen}");
         t.keys("Enter");
     }

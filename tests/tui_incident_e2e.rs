@@ -169,6 +169,20 @@ fn drill(scenario: Scenario, opts: LabOptions, by_hand: Option<HandStep>) -> Mea
         "{}: OK after {plans} plan(s), {keys} key(s), {seconds:.1} s:\n{s}",
         scenario.name()
     );
+    // The screen that turned OK says nothing else: no node counted failing, no red row (a
+    // forgotten seed reads GONE, a note).
+    let counts = s.lines().find(|l| l.starts_with("data ")).unwrap_or("");
+    assert!(
+        !counts.contains("fail"),
+        "{}: OK header over {counts:?}",
+        scenario.name()
+    );
+    assert!(
+        !s.lines()
+            .any(|l| l.starts_with("FAIL ") || l.starts_with("DOWN ")),
+        "{}: OK header over a failing node row:\n{s}",
+        scenario.name()
+    );
     t.keys("q");
     assert!(
         t.wait_exit(Duration::from_secs(5)),

@@ -504,6 +504,10 @@ impl super::App {
             self.message = Some("nothing observed yet: no fix to offer".to_owned());
             return;
         };
+        if p.findings.is_empty() {
+            self.message = Some("nothing to fix: no finding".to_owned());
+            return;
+        }
         let target = self.fix_target();
         let (label, plans) = incident_plans(&p.model, &p.findings, &target);
         if plans.is_empty() {

@@ -10,7 +10,9 @@ pub mod action;
 pub mod color;
 pub mod console;
 mod copy;
+mod counts;
 pub mod fix;
+mod footer;
 pub mod heat;
 pub mod keymap;
 mod mouse;
@@ -30,6 +32,7 @@ use std::time::Duration;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 pub use action::{Action, Effect, SessionEffect};
+pub use counts::NodeCounts;
 pub use fix::{DialogButton, FixDialog, FixStage, FixTarget};
 pub use keymap::{KEYMAP, Key, Scope};
 pub use timeline::{ChangeKind, TimelineEvent, diff_models};
@@ -37,8 +40,8 @@ pub use viewport::Viewport;
 
 use crate::cluster::slots::{SLOT_COUNT, Slot};
 use crate::cluster::{
-    ClusterModel, ClusterSnapshot, Finding, NodeAddr, NodeId, NodeSummary, Reachability, Role,
-    Severity, diagnose,
+    ClusterModel, ClusterSnapshot, Finding, NodeAddr, NodeId, NodeSummary, Reachability, Severity,
+    diagnose,
 };
 use color::ColorDepth;
 use heat::HeatMode;
@@ -897,28 +900,6 @@ impl App {
             _ => {}
         }
         None
-    }
-
-    /// Counts for the header: nodes ok (answering, not flagged), failing (flagged or
-    /// unreachable), masters, replicas. Nodes not probed are in neither of the first two.
-    #[must_use]
-    pub fn node_counts(&self) -> (usize, usize, usize, usize) {
-        let Some(m) = self.model() else {
-            return (0, 0, 0, 0);
-        };
-        let failing = m
-            .nodes
-            .iter()
-            .filter(|n| !matches!(n.reachability, Reachability::NotProbed) && n.is_failing())
-            .count();
-        let masters = m.nodes.iter().filter(|n| n.role == Role::Master).count();
-        let replicas = m.nodes.iter().filter(|n| n.role == Role::Replica).count();
-        let ok = m
-            .nodes
-            .iter()
-            .filter(|n| matches!(n.reachability, Reachability::Ok) && !n.is_failing())
-            .count();
-        (ok, failing, masters, replicas)
     }
 
     /// Worst finding severity.

@@ -103,6 +103,42 @@ fn name(m: &ClusterModel, id: &NodeId) -> String {
         .map_or_else(|| id.short().to_owned(), |n| n.addr.to_string())
 }
 
+/// `master_link_status` of a replica that answered INFO (`up` / `down`).
+fn link_status(n: &NodeSummary) -> Option<&str> {
+    n.info
+        .as_ref()
+        .filter(|i| i.role.as_deref() == Some("slave") || n.role == Role::Replica)
+        .and_then(|i| i.master_link_status.as_deref())
+}
+
+/// A replica whose replication link went down or came back up between two refreshes.
+fn link_change(
+    new: &ClusterModel,
+    o: &NodeSummary,
+    n: &NodeSummary,
+) -> Option<(ChangeKind, String)> {
+    let (before, after) = (link_status(o)?, link_status(n)?);
+    if before == after {
+        return None;
+    }
+    let master = n
+        .master_id
+        .as_ref()
+        .map_or_else(|| "its master".to_owned(), |m| name(new, m));
+    // The news first: a narrow timeline cuts the end of the line.
+    Some(if after == "down" {
+        (
+            ChangeKind::NodeFailing,
+            format!("replication link down: {} from {master}", n.addr),
+        )
+    } else {
+        (
+            ChangeKind::NodeRecovered,
+            format!("replication link {after}: {} from {master}", n.addr),
+        )
+    })
+}
+
 /// Every change from `old` to `new`, stamped `at_ms`, in a stable order.
 #[must_use]
 pub fn diff_models(old: &ClusterModel, new: &ClusterModel, at_ms: u64) -> Vec<TimelineEvent> {
@@ -142,6 +178,9 @@ pub fn diff_models(old: &ClusterModel, new: &ClusterModel, at_ms: u64) -> Vec<Ti
                         kind,
                         format!("{} {} → {}", n.label(), h0.label(), h1.label()),
                     );
+                }
+                if let Some((kind, text)) = link_change(new, o, n) {
+                    push(kind, text);
                 }
                 if o.role == Role::Replica && n.role == Role::Master {
                     let was = o
@@ -240,4 +279,41 @@ pub fn diff_models(old: &ClusterModel, new: &ClusterModel, at_ms: u64) -> Vec<Ti
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::ServerInfo;
+    use crate::cluster::testkit::ModelBuilder;
+
+    fn with_link(status: &str) -> ClusterModel {
+        let mut b = ModelBuilder::healthy(3, 1);
+        b.get(10u16).info = Some(ServerInfo {
+            role: Some("slave".into()),
+            master_link_status: Some(status.into()),
+            ..ServerInfo::default()
+        });
+        b.build()
+    }
+
+    #[test]
+    fn a_replication_link_going_down_and_back_is_on_the_timeline() {
+        let (up, down) = (with_link("up"), with_link("down"));
+        let broke = diff_models(&up, &down, 1);
+        assert_eq!(broke.len(), 1, "{broke:?}");
+        assert_eq!(broke[0].kind, ChangeKind::NodeFailing);
+        assert_eq!(
+            broke[0].text,
+            "replication link down: 127.0.0.1:7010 from 127.0.0.1:7000"
+        );
+        let back = diff_models(&down, &up, 2);
+        assert_eq!(back.len(), 1, "{back:?}");
+        assert_eq!(back[0].kind, ChangeKind::NodeRecovered);
+        assert!(
+            back[0].text.starts_with("replication link up: "),
+            "{back:?}"
+        );
+        assert!(diff_models(&up, &up, 3).is_empty());
+    }
 }

@@ -2,13 +2,16 @@
 //! [`WireRefresh`] per refresh, each a JSON object on its own line, the whole gzip-compressed.
 //!
 //! A reply that did not change since the same endpoint's previous record is written as
-//! [`WireText::Same`]; one that changed in a few lines as [`WireText::Lines`]. The [`Deltas`]
+//! [`WireText::Same`]; one that changed as [`WireText::Edits`] (field-level: the differences
+//! of the numbers that changed in a line, [`super::edits`]; version 1 files hold
+//! [`WireText::Lines`] instead, still read). The [`Deltas`]
 //! state is the same on both sides: the writer uses it to encode, the reader to decode.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use super::edits::{self, Edits};
 use crate::cluster::census::NodeCensus;
 use crate::cluster::slots::Slot;
 use crate::cluster::types::{Endpoint, ProbeError};
@@ -17,8 +20,9 @@ use crate::refresh::capture::{RawConfig, RawError, RawText};
 /// The `format` field of the header.
 pub const FORMAT: &str = "slotscope-recording";
 
-/// The version this slotscope writes and the newest it reads.
-pub const VERSION: u32 = 1;
+/// The version this slotscope writes and the newest it reads. Version 2 added
+/// [`WireText::Edits`] and stopped writing [`WireText::Lines`]; every version from 1 up is read.
+pub const VERSION: u32 = 2;
 
 /// The first line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,13 +111,17 @@ pub enum WireText {
     Text(String),
     /// The same text as this endpoint's previous record of this reply.
     Same,
-    /// The previous text with some lines replaced (split on `\n`, same number of lines).
+    /// The previous text with some lines replaced (split on `\n`, same number of lines):
+    /// written by version 1 only, still read.
     Lines {
         /// Number of lines.
         len: usize,
         /// `(line index, new line)`, ascending.
         changed: Vec<(usize, String)>,
     },
+    /// The previous text with some lines changed, a changed line written as the differences
+    /// of its numbers when only numbers changed (version 2).
+    Edits(Edits),
     /// The command failed.
     Error(RawError),
 }
@@ -169,12 +177,16 @@ enum Last {
     Census(NodeCensus),
 }
 
-/// Lines changed beyond this share of the whole: the whole text is written.
-const MAX_CHANGED_SHARE: usize = 2;
-
 impl Deltas {
-    /// Encode a text reply against the previous one, and remember it.
-    pub fn encode_text(&mut self, ep: &Endpoint, field: Field, reply: &RawText) -> WireText {
+    /// Encode a text reply against the previous one, and remember it; `base` is the node's
+    /// `observed_at_ms` (the reference of [`super::edits`]).
+    pub fn encode_text(
+        &mut self,
+        ep: &Endpoint,
+        field: Field,
+        reply: &RawText,
+        base: u64,
+    ) -> WireText {
         let key = (ep.clone(), field);
         let text = match reply {
             Err(e) => {
@@ -185,28 +197,25 @@ impl Deltas {
         };
         let wire = match self.last.get(&key) {
             Some(Last::Text(prev)) if **prev == **text => WireText::Same,
-            Some(Last::Text(prev)) => line_delta(prev, text).map_or_else(
-                || WireText::Text(text.clone()),
-                |changed| WireText::Lines {
-                    len: text.split('\n').count(),
-                    changed,
-                },
-            ),
+            Some(Last::Text(prev)) => edits::encode(prev, text, base)
+                .map_or_else(|| WireText::Text(text.clone()), WireText::Edits),
             _ => WireText::Text(text.clone()),
         };
         self.last.insert(key, Last::Text(text.as_str().into()));
         wire
     }
 
-    /// Decode a text reply against the previous one, and remember it.
+    /// Decode a text reply against the previous one, and remember it; `base` is the node's
+    /// `observed_at_ms`.
     ///
     /// # Errors
-    /// A `same` or `lines` without an earlier text, or lines that do not fit it.
+    /// A `same`, `lines` or `edits` without an earlier text, or edits that do not fit it.
     pub fn decode_text(
         &mut self,
         ep: &Endpoint,
         field: Field,
         wire: &WireText,
+        base: u64,
     ) -> Result<RawText, DecodeError> {
         let key = (ep.clone(), field);
         let prev = match self.last.get(&key) {
@@ -240,6 +249,12 @@ impl Deltas {
                     *slot = l;
                 }
                 lines.join("\n")
+            }
+            WireText::Edits(e) => {
+                let prev = prev.ok_or_else(|| {
+                    format!("{field:?} of {ep} has 'edits' with no earlier reply")
+                })?;
+                edits::apply(&prev, e, base).map_err(|why| format!("{field:?} of {ep}: {why}"))?
             }
         };
         self.last.insert(key, Last::Text(text.as_str().into()));
@@ -313,21 +328,4 @@ impl Deltas {
             },
         }
     }
-}
-
-/// The lines of `new` that differ from `prev`, when both have as many lines and few changed.
-fn line_delta(prev: &str, new: &str) -> Option<Vec<(usize, String)>> {
-    let a: Vec<&str> = prev.split('\n').collect();
-    let b: Vec<&str> = new.split('\n').collect();
-    if a.len() != b.len() {
-        return None;
-    }
-    let changed: Vec<(usize, String)> = a
-        .iter()
-        .zip(&b)
-        .enumerate()
-        .filter(|(_, (x, y))| x != y)
-        .map(|(i, (_, y))| (i, (*y).to_owned()))
-        .collect();
-    (changed.len() * MAX_CHANGED_SHARE <= b.len()).then_some(changed)
 }

@@ -14,6 +14,7 @@
 //! round-trip times and timestamps. No password, no key name, no value: the probe never asks
 //! for one.
 
+pub mod edits;
 pub mod format;
 pub mod reader;
 pub mod time;

@@ -198,7 +198,7 @@ fn decode_node(deltas: &mut Deltas, n: WireNode) -> Result<RecordedNode, String>
     } else {
         let mut text = |field: Field, w: Option<&super::format::WireText>| {
             let w = w.ok_or_else(|| format!("{ep}: no {field:?} and no failure"))?;
-            deltas.decode_text(&ep, field, w)
+            deltas.decode_text(&ep, field, w, n.observed_at_ms)
         };
         let cluster_nodes = text(Field::ClusterNodes, n.cluster_nodes.as_ref())?;
         let cluster_info = text(Field::ClusterInfo, n.cluster_info.as_ref())?;

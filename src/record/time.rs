@@ -56,11 +56,17 @@ impl FromStr for At {
                 return Err(bad());
             };
             let secs = time_of_day(time.trim_end_matches('Z')).ok_or_else(bad)?;
-            if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+            // A recording's times lie between 1970 and 9999; anything else is a typo, and
+            // years far beyond would overflow the millisecond count.
+            if !(1..=12).contains(&m) || !(1..=31).contains(&day) || !(1970..=9999).contains(&y) {
                 return Err(bad());
             }
             let days = days_from_civil(y, m, day);
-            let ms = u64::try_from(days).map_err(|_| bad())? * 86_400_000 + secs * 1000;
+            let ms = u64::try_from(days)
+                .ok()
+                .and_then(|d| d.checked_mul(86_400_000))
+                .and_then(|d| d.checked_add(secs * 1000))
+                .ok_or_else(bad)?;
             return Ok(Self::UnixMs(ms));
         }
         time_of_day(s.trim_end_matches('Z'))
@@ -195,6 +201,14 @@ mod tests {
             Ok(At::UnixMs(1_748_786_600_000))
         );
         assert_eq!(utc_time(1_748_786_600_123), "14:03:20Z");
+    }
+
+    #[test]
+    fn a_date_far_beyond_any_recording_is_refused_not_overflowed() {
+        // Found by the `at` fuzz target: the millisecond count overflowed and panicked.
+        assert!("2036328000026-02-03T20:0:00001".parse::<At>().is_err());
+        assert!("1969-12-31T23:59:59Z".parse::<At>().is_err());
+        assert!("9999-12-31T23:59:59Z".parse::<At>().is_ok());
     }
 
     #[test]

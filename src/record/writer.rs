@@ -70,7 +70,7 @@ impl<W: Write> Writer<W> {
                     inner: out,
                     bytes: 0,
                 },
-                Compression::default(),
+                Compression::best(),
             ),
             deltas: Deltas::default(),
             refreshes: 0,
@@ -148,11 +148,12 @@ impl<W: Write> Writer<W> {
                     Err(e) => w.failed = Some(e.clone()),
                     Ok(rep) => {
                         let d = &mut self.deltas;
+                        let at = raw.observed_at_ms;
                         w.cluster_nodes =
-                            Some(d.encode_text(ep, Field::ClusterNodes, &rep.cluster_nodes));
+                            Some(d.encode_text(ep, Field::ClusterNodes, &rep.cluster_nodes, at));
                         w.cluster_info =
-                            Some(d.encode_text(ep, Field::ClusterInfo, &rep.cluster_info));
-                        w.info = Some(d.encode_text(ep, Field::Info, &rep.info));
+                            Some(d.encode_text(ep, Field::ClusterInfo, &rep.cluster_info, at));
+                        w.info = Some(d.encode_text(ep, Field::Info, &rep.info, at));
                         w.config = Some(d.encode_config(ep, &rep.config));
                         w.slot_migrations.clone_from(&rep.slot_migrations);
                     }

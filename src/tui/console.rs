@@ -123,8 +123,16 @@ async fn run_commands(
         }
         match conn.command(&req.endpoint, c).await {
             Ok(v) => {
+                let table = match command_name(c).as_str() {
+                    "SLOWLOG GET" => super::reply_views::slowlog_lines(&v),
+                    "LATENCY LATEST" => super::reply_views::latency_latest_lines(&v),
+                    _ => None,
+                };
                 let mut out = Vec::new();
-                format_value(&v, 0, &mut out);
+                match table {
+                    Some(t) => out = t,
+                    None => format_value(&v, 0, &mut out),
+                }
                 if command_name(c) == "CONFIG GET" {
                     mask_config_secrets(&mut out);
                 }

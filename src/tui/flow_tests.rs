@@ -224,6 +224,12 @@ fn help_lists_keymap_and_esc_closes() {
     press(&mut a, '?');
     assert_eq!(a.mode, Mode::Help);
     let s = screen(&a);
+    assert!(s.contains("The incident contract"), "{s}");
+    assert!(s.contains("Tab Enter runs"), "{s}");
+    for _ in 0..12 {
+        press(&mut a, 'j');
+    }
+    let s = screen(&a);
     assert!(s.contains("freeze / unfreeze"), "{s}");
     press_code(&mut a, KeyCode::Esc);
     assert_eq!(a.mode, Mode::Normal);

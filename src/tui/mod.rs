@@ -6,6 +6,7 @@
 pub mod clipboard;
 pub mod console;
 pub mod fixes;
+pub mod reply_views;
 pub mod run;
 pub mod session;
 pub mod terminal;

@@ -154,11 +154,15 @@ fn node_facts(
     kv(
         &mut out,
         "slots",
-        format!(
-            "{} {}",
-            ranges_len(&n.claimed_slots),
-            truncate_end(&format_ranges(&n.claimed_slots), 3 * value_w)
-        ),
+        if n.claimed_slots.is_empty() {
+            "none".to_owned()
+        } else {
+            format!(
+                "{} {}",
+                ranges_len(&n.claimed_slots),
+                truncate_end(&format_ranges(&n.claimed_slots), 3 * value_w)
+            )
+        },
     );
     kv(&mut out, "config epoch", n.config_epoch.to_string());
     let markers = n
@@ -243,7 +247,8 @@ fn vitals_rows(
     }
     let load = [
         info.ops_per_sec.map(|o| format!("{o} ops/sec")),
-        info.connected_clients.map(|c| format!("{c} clients")),
+        info.connected_clients
+            .map(|c| format!("{c} {}", if c == 1 { "client" } else { "clients" })),
     ]
     .into_iter()
     .flatten()
@@ -257,7 +262,12 @@ fn vitals_rows(
         } else {
             t.text
         };
-        row("replication", vitals::replication_long(&r), style);
+        let master = n
+            .master_id
+            .as_ref()
+            .and_then(|m| model.node(m))
+            .map_or_else(|| "?".to_owned(), |m| m.addr.to_string());
+        row("replication", vitals::replication_long(&r, &master), style);
     } else {
         let reps = vitals::replicas_of_master(info);
         if reps.is_empty() {

@@ -342,8 +342,13 @@ fn chooser_lines(app: &App, d: &FixDialog, width: usize) -> Vec<Line<'static>> {
         Line::styled(
             truncate_end(
                 &format!(
-                    "{} plans fit. ★ = recommended. ↑↓ choose · Enter shows the plan · Esc cancels",
-                    d.plans.len()
+                    "{} {}. ★ = recommended. ↑↓ choose · Enter shows the plan · Esc cancels",
+                    d.plans.len(),
+                    if d.plans.len() == 1 {
+                        "plan fits"
+                    } else {
+                        "plans fit"
+                    }
                 ),
                 width,
             ),
@@ -351,6 +356,7 @@ fn chooser_lines(app: &App, d: &FixDialog, width: usize) -> Vec<Line<'static>> {
         ),
         Line::raw(""),
     ];
+    let mut chosen_cut = false;
     for (i, p) in d.plans.iter().enumerate() {
         let selected = i == d.chosen;
         let mark = if selected { "▸" } else { " " };
@@ -370,6 +376,9 @@ fn chooser_lines(app: &App, d: &FixDialog, width: usize) -> Vec<Line<'static>> {
         let head = format!("{mark} {star} ");
         let room = width.saturating_sub(head.width() + tail_w + 1);
         let title = truncate_end(&p.title, room);
+        if selected && title != p.title {
+            chosen_cut = true;
+        }
         let gap = " ".repeat(room.saturating_sub(title.width()) + 1);
         let row_style = if selected { t.selection } else { t.text };
         let lvl_style = match p.risk.level() {
@@ -387,6 +396,10 @@ fn chooser_lines(app: &App, d: &FixDialog, width: usize) -> Vec<Line<'static>> {
     if let Some(p) = d.plan() {
         out.push(Line::raw(""));
         let label = t.table_header.add_modifier(Modifier::BOLD);
+        if chosen_cut {
+            // Its row is cut (a narrow terminal): the whole title, addresses included.
+            labelled(&mut out, "PLAN", label, &p.title, t.text, width);
+        }
         labelled(&mut out, "WHY ", label, &p.why, t.text, width);
         for n in p.risk.notes.iter().take(2) {
             push_wrapped(&mut out, n, width, "     · ", "       ", t.text_dim);

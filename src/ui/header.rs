@@ -23,17 +23,23 @@ fn verdict_and_style(app: &App) -> (String, Style) {
             t.verdict_warning,
         ),
         Some(p) => {
-            let style = if p.verdict.starts_with("CLUSTER DOWN") {
-                t.verdict_critical
-            } else {
-                match app.worst() {
-                    Some(Severity::Critical) => t.verdict_critical,
-                    Some(Severity::Warning) => t.verdict_warning,
-                    _ => t.verdict_ok,
-                }
+            let style = match verdict_severity(app) {
+                Some(Severity::Critical) => t.verdict_critical,
+                Some(Severity::Warning) => t.verdict_warning,
+                _ => t.verdict_ok,
             };
             (p.verdict.clone(), style)
         }
+    }
+}
+
+/// The severity the verdict is drawn with: critical for `CLUSTER DOWN`, else the worst
+/// finding's. The counts line never colours a number worse than this.
+fn verdict_severity(app: &App) -> Option<Severity> {
+    match &app.shown {
+        Some(p) if p.verdict.starts_with("CLUSTER DOWN") => Some(Severity::Critical),
+        Some(_) => app.worst(),
+        None => None,
     }
 }
 
@@ -72,7 +78,14 @@ fn badges(app: &App, width: u16) -> Vec<Span<'static>> {
         badges.push(Span::styled(" READ-ONLY ", t.badge));
     }
     if let Some(b) = &app.banner {
-        let room = usize::from(width / 5).max(12);
+        // A fifth of the width, more when the verdict leaves room (at most half).
+        let taken: usize = badges.iter().map(|s| s.width() + 1).sum::<usize>()
+            + unicode_width::UnicodeWidthStr::width(verdict_and_style(app).0.as_str())
+            + 4;
+        let least = usize::from(width / 5).max(12);
+        let room = usize::from(width)
+            .saturating_sub(taken)
+            .clamp(least, usize::from(width / 2).max(least));
         badges.push(Span::styled(
             format!(" {} ", truncate_end(b, room)),
             t.badge,
@@ -187,33 +200,43 @@ fn counts_line(app: &App, compact: bool) -> Vec<Span<'static>> {
         second.push(Span::styled(" · ", t.text_dim));
     }
     if let Some(m) = app.model() {
-        let (ok, failing, masters, replicas) = app.node_counts();
+        let c = app.node_counts();
         let served = m
             .slots
             .iter()
             .filter(|e| matches!(e.state, SlotState::Served | SlotState::Migrating))
             .count();
         second.push(Span::styled("nodes ", t.text_dim));
-        second.push(Span::styled(format!("{ok} ok"), t.text));
+        second.push(Span::styled(format!("{} ok", c.ok), t.text));
         let slash = if compact { "/" } else { " / " };
-        if failing > 0 {
+        if c.failing > 0 {
             second.push(Span::styled(slash, t.text_dim));
             second.push(Span::styled(
                 if compact {
-                    format!("{failing} fail")
+                    format!("{} fail", c.failing)
                 } else {
-                    format!("{failing} failing")
+                    format!("{} failing", c.failing)
                 },
                 t.severity_critical,
             ));
         }
-        let unprobed = m.nodes.len().saturating_sub(ok + failing);
-        if unprobed > 0 {
+        if c.unprobed > 0 {
             second.push(Span::styled(
                 if compact {
-                    format!("{slash}{unprobed} unprobed")
+                    format!("{slash}{} unprobed", c.unprobed)
                 } else {
-                    format!("{slash}{unprobed} not probed")
+                    format!("{slash}{} not probed", c.unprobed)
+                },
+                t.text_dim,
+            ));
+        }
+        if c.gone > 0 {
+            // Not members (forgotten, or a wrong seed): a note, never counted as failing.
+            second.push(Span::styled(
+                if compact {
+                    format!("{slash}{} gone", c.gone)
+                } else {
+                    format!("{slash}{} not members", c.gone)
                 },
                 t.text_dim,
             ));
@@ -226,10 +249,13 @@ fn counts_line(app: &App, compact: bool) -> Vec<Span<'static>> {
             },
             t.text_dim,
         ));
-        let sstyle = if served < SLOT_COUNT {
-            t.severity_critical
-        } else {
-            t.text
+        // Never redder than the verdict: slots that views disagree on during a healthy
+        // reshard are not all "served" by this count, yet the header rightly says OK.
+        let sstyle = match verdict_severity(app) {
+            Some(sev @ (Severity::Critical | Severity::Warning)) if served < SLOT_COUNT => {
+                t.severity(sev)
+            }
+            _ => t.text,
         };
         second.push(Span::styled(format!("{served}/{SLOT_COUNT}"), sstyle));
         if !m.open_slots.is_empty() {
@@ -241,16 +267,23 @@ fn counts_line(app: &App, compact: bool) -> Vec<Span<'static>> {
                 },
                 t.text_dim,
             ));
-            second.push(Span::styled(
-                m.open_slots.len().to_string(),
-                t.severity_warning,
-            ));
+            let ostyle = match verdict_severity(app) {
+                Some(Severity::Critical | Severity::Warning) => t.severity_warning,
+                _ => t.text,
+            };
+            second.push(Span::styled(m.open_slots.len().to_string(), ostyle));
         }
         second.push(Span::styled(" · ", t.text_dim));
         second.push(Span::raw(if compact {
-            format!("{masters}M {replicas}R")
+            format!("{}M {}R", c.masters, c.replicas)
         } else {
-            format!("{masters} masters {replicas} replicas")
+            format!(
+                "{} {} {} {}",
+                c.masters,
+                plural(c.masters, "master", "masters"),
+                c.replicas,
+                plural(c.replicas, "replica", "replicas")
+            )
         }));
     }
     if let Some(p) = &app.shown
@@ -262,4 +295,8 @@ fn counts_line(app: &App, compact: bool) -> Vec<Span<'static>> {
         ));
     }
     second
+}
+
+fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
 }

@@ -244,10 +244,16 @@ fn cursor_line(app: &App, model: &ClusterModel, grid: &HeatGrid, short: bool) ->
     let sstyle = Style::new()
         .fg(t.heat_state(worst))
         .add_modifier(Modifier::BOLD);
-    let state = if short {
-        worst.letter().to_string()
+    // The glyph the map and the legend draw for this state (`▀` for served in colour).
+    let glyph = if worst == SlotState::Served && !t.is_mono() {
+        '▀'
     } else {
-        format!("{} {}", worst.letter(), worst.label())
+        heatmap::state_glyph(worst)
+    };
+    let state = if short {
+        glyph.to_string()
+    } else {
+        format!("{glyph} {}", worst.label())
     };
     spans.push(Span::styled(state, sstyle));
     if first != last {

@@ -12,6 +12,12 @@ use crate::app::keymap::{self, QUIT_WHILE_FIXING};
 use super::text::wrap;
 use super::theme::Theme;
 
+/// The incident contract in one breath, first in the overlay: the keys from a red header
+/// to a repaired cluster.
+pub const INCIDENT_KEYS: &str = "x (any pane) opens the repairs of the worst finding, ★ \
+    recommended · Enter shows the plan · type the word if it asks for one · Tab Enter runs \
+    it · Enter closes the result · Esc goes back one level.";
+
 /// The overlay's rectangle inside `area` (the body).
 #[must_use]
 pub fn help_rect(area: Rect) -> Rect {
@@ -42,13 +48,11 @@ pub fn help_lines(app: &App, width: u16) -> Vec<Line<'static>> {
         used += iw;
     }
     lines.push(Line::from(legend));
+    lines.push(Line::styled("The incident contract", t.table_header));
+    for l in wrap(INCIDENT_KEYS, w.saturating_sub(1)) {
+        lines.push(Line::raw(format!(" {l}")));
+    }
     for (scope, rows) in keymap::help_rows() {
-        if matches!(
-            scope,
-            keymap::Scope::Dialog | keymap::Scope::Chooser | keymap::Scope::Result
-        ) {
-            continue;
-        }
         lines.push(Line::styled(scope.title().to_owned(), t.table_header));
         let mut cur: Vec<Span<'static>> = Vec::new();
         let mut used = 0usize;
@@ -58,6 +62,20 @@ pub fn help_lines(app: &App, width: u16) -> Vec<Line<'static>> {
             if used + iw > w && !cur.is_empty() {
                 lines.push(Line::from(std::mem::take(&mut cur)));
                 used = 0;
+            }
+            if iw.saturating_sub(3) > w {
+                // A label longer than the overlay wraps under itself, never cut.
+                let key_w = unicode_width::UnicodeWidthStr::width(keys.as_str()).max(9) + 1;
+                let body = wrap(label, w.saturating_sub(key_w).max(10));
+                for (k, part) in body.into_iter().enumerate() {
+                    let head = if k == 0 {
+                        Span::styled(format!("{keys:>9} "), t.hint_key)
+                    } else {
+                        Span::raw(" ".repeat(key_w))
+                    };
+                    lines.push(Line::from(vec![head, Span::raw(part)]));
+                }
+                continue;
             }
             cur.push(Span::styled(format!("{keys:>9} "), t.hint_key));
             cur.push(Span::raw(format!("{label}   ")));
@@ -79,11 +97,12 @@ pub fn help_lines(app: &App, width: u16) -> Vec<Line<'static>> {
         lines.push(Line::raw(format!(" {l}")));
     }
     lines.push(Line::styled("Node status", t.table_header));
-    for l in wrap(
-        "ok · PF? suspected (PFAIL) · FAIL agreed · DOWN unreachable by us · LINK replica whose \
-         replication link is down · ~ stale data · -- not probed",
-        w.saturating_sub(1),
-    ) {
+    let legend = super::nodes::STATUS_LEGEND
+        .iter()
+        .map(|(word, what)| format!("{word} {what}"))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    for l in wrap(&legend, w.saturating_sub(1)) {
         lines.push(Line::raw(format!(" {l}")));
     }
     lines
@@ -116,4 +135,49 @@ pub fn render_help(buf: &mut Buffer, area: Rect, app: &App) {
     Paragraph::new(lines)
         .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0))
         .render(inner, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::sample::{self, SampleCase};
+
+    fn flat(lines: &[Line<'_>]) -> String {
+        let text: Vec<String> = lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        text.join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn every_key_is_in_the_help_and_nothing_is_cut() {
+        let app = sample::app(SampleCase::Healthy, 80, 24);
+        // 74: the inside of the overlay at 80 columns; 106: at 120 columns.
+        for width in [74u16, 106] {
+            let lines = help_lines(&app, width);
+            for l in &lines {
+                assert!(l.width() <= usize::from(width) + 3, "{width}: {l:?}");
+            }
+            let all = flat(&lines);
+            for b in crate::app::KEYMAP {
+                let label = b.label.split_whitespace().collect::<Vec<_>>().join(" ");
+                assert!(all.contains(&label), "{width}: {:?} lacks {label:?}", b.key);
+            }
+            for scope in [
+                "Fix chooser",
+                "Fix dialog",
+                "Fix result",
+                "The incident contract",
+            ] {
+                assert!(all.contains(scope), "{width}: no {scope}");
+            }
+            for (word, _) in crate::ui::nodes::STATUS_LEGEND {
+                assert!(all.contains(word), "{width}: no status {word}");
+            }
+        }
+    }
 }

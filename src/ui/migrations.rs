@@ -13,7 +13,7 @@ use crate::cluster::progress::Flow;
 use crate::cluster::slots::{format_ranges, slots_to_ranges};
 use crate::cluster::{ClusterModel, NodeId};
 
-use super::text::{human_age_ms, human_count, truncate_end, truncate_middle};
+use super::text::{human_age_ms, human_count, truncate_end, truncate_middle, wrap};
 use super::theme::Theme;
 
 fn addr(model: &ClusterModel, id: Option<&NodeId>, w: usize) -> String {
@@ -179,6 +179,7 @@ pub fn render_migrations(buf: &mut Buffer, area: Rect, app: &App) {
 }
 
 /// The flows first (at most half the pane when slots are open too); returns the rows used.
+/// A flow that does not fit one row wraps (rate and ETA are never cut off).
 fn render_flows(buf: &mut Buffer, body: Rect, app: &App, model: &ClusterModel, t: &Theme) -> u16 {
     let flows = &model.progress.flows;
     let room = if model.open_slots.is_empty() {
@@ -186,20 +187,42 @@ fn render_flows(buf: &mut Buffer, body: Rect, app: &App, model: &ClusterModel, t
     } else {
         (body.height / 2).max(1)
     };
-    let shown = u16::try_from(flows.len()).unwrap_or(u16::MAX).min(room);
-    for (row, flow) in (0..shown).zip(flows) {
+    let width = usize::from(body.width.saturating_sub(1));
+    let mut row = 0u16;
+    for flow in flows {
         let style = if flow.active {
             t.severity_info
         } else {
             t.text_dim
         };
-        let line = truncate_end(
-            &flow_line(model, flow, app.now_ms),
-            usize::from(body.width.saturating_sub(1)),
-        );
-        buf.set_string(body.x + 1, body.y + row, line, style);
+        for (k, line) in flow_lines(model, flow, app.now_ms, width)
+            .into_iter()
+            .enumerate()
+        {
+            if row >= room {
+                return row;
+            }
+            let line = if k == 0 { line } else { format!("  {line}") };
+            buf.set_string(body.x + 1, body.y + row, truncate_end(&line, width), style);
+            row += 1;
+        }
     }
-    shown
+    row
+}
+
+/// [`flow_line`] wrapped to `width` columns: the pair and its counts on the first row, the
+/// rest on rows indented by two.
+fn flow_lines(model: &ClusterModel, flow: &Flow, now_ms: u64, width: usize) -> Vec<String> {
+    let line = flow_line(model, flow, now_ms);
+    if unicode_width::UnicodeWidthStr::width(line.as_str()) <= width {
+        return vec![line];
+    }
+    let mut lines = wrap(&line, width);
+    if lines.len() > 1 {
+        let rest = lines.split_off(1).join(" ");
+        lines.extend(wrap(&rest, width.saturating_sub(2)));
+    }
+    lines
 }
 
 /// `⇄ 127.0.0.1:7000 → 127.0.0.1:7001  210 slots moved, 200 slots/s, 3.6k keys/s, now 12049,
@@ -278,5 +301,31 @@ mod tests {
         f.active = false;
         f.open.clear();
         assert!(flow_line(&m, &f, 16_000).ends_with("moved; done (5s ago)"));
+    }
+
+    #[test]
+    fn a_flow_wraps_instead_of_losing_its_rate_and_eta() {
+        let m = ModelBuilder::healthy(3, 1).build();
+        let f = Flow {
+            source: id(0u16),
+            target: id(1u16),
+            started_at_ms: 1_000,
+            last_active_ms: 11_000,
+            active: true,
+            slots_moved: 2000,
+            keys_moved: 36_000,
+            open: vec![12049],
+            moved_now: Vec::new(),
+            moved_before: Vec::new(),
+        };
+        // The migration pane beside the timeline at 120x40 is 72 columns wide.
+        let lines = flow_lines(&m, &f, 11_000, 71);
+        assert!(lines.len() > 1, "{lines:?}");
+        assert!(lines.iter().all(|l| l.chars().count() <= 71), "{lines:?}");
+        let joined = lines.join(" ");
+        for part in ["200 slots/s", "3600 keys/s", "open now 12049", "eta ?"] {
+            assert!(joined.contains(part), "{part} missing in {lines:?}");
+        }
+        assert_eq!(flow_lines(&m, &f, 11_000, 200).len(), 1);
     }
 }

@@ -51,7 +51,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Widget};
 
-use crate::app::{App, Mode, Pane, keymap};
+use crate::app::{App, Mode, Pane};
 
 use theme::Theme;
 
@@ -438,10 +438,7 @@ fn hint_spans(app: &App, width: u16) -> Vec<Span<'static>> {
     let t = &Theme::of(app);
     let mut spans = Vec::new();
     let mut used = 0usize;
-    for (k, word) in keymap::hints(&app.scopes()) {
-        if app.read_only && word == "fix" {
-            continue;
-        }
+    for (k, word) in app.footer_hints() {
         let w = unicode_width::UnicodeWidthStr::width(k.as_str()) + word.len() + 2;
         if used + w > usize::from(width) {
             break; // whole hints only, never a cut word

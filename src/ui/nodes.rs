@@ -114,6 +114,27 @@ pub fn fit_columns(width: u16) -> Vec<(Column, &'static str, u16)> {
         .collect()
 }
 
+/// Status word of a probed endpoint that does not answer and that no member lists (a
+/// forgotten node or a wrong seed): not a member, out of the verdict, never `DOWN` or `FAIL`.
+pub const DEPARTED_WORD: &str = "GONE";
+
+/// Every status word of the node table with its meaning (the `?` overlay reads it).
+pub const STATUS_LEGEND: &[(&str, &str)] = &[
+    ("ok", "answers, nobody flags it"),
+    ("PF?", "suspected (PFAIL)"),
+    ("FAIL", "agreed failed"),
+    ("DOWN", "unreachable by us"),
+    ("LINK", "replica whose replication link is down"),
+    ("ISO", "knows only itself: needs CLUSTER MEET"),
+    ("hs", "handshake"),
+    (
+        "GONE",
+        "no answer and no member lists it: not a member, out of the verdict",
+    ),
+    ("--", "not probed"),
+    ("~", "stale data"),
+];
+
 /// Health word of a node in the table: [`status_word`], except that a replica whose
 /// replication link is down reads `LINK` (a problem), never `ok`.
 #[must_use]
@@ -318,7 +339,10 @@ pub fn render_nodes(buf: &mut Buffer, area: Rect, app: &App) {
         .filter_map(|(pos, &i)| {
             let n = model.nodes.get(i)?;
             let stale = app.node_is_stale(n);
-            let mut style = if n.is_failing() {
+            let departed = app.is_departed(n);
+            let mut style = if departed {
+                t.text_dim
+            } else if n.is_failing() {
                 t.node_row_failing
             } else if vitals::replica_link_down(model, n) {
                 t.severity_warning
@@ -334,6 +358,7 @@ pub fn render_nodes(buf: &mut Buffer, area: Rect, app: &App) {
                 .map(|(c, _, w)| {
                     let remapped = (*c == Column::Address).then(|| connected(app, n)).flatten();
                     let mut s = match (c, app.role_changes.of(n), remapped) {
+                        (Column::Status, _, _) if departed => DEPARTED_WORD.to_owned(),
                         (Column::Flips, Some(h), _) => h.count.to_string(),
                         (_, _, Some(to)) => {
                             truncate_middle(&format!("{} → {to}", n.addr), usize::from(*w))
@@ -448,6 +473,12 @@ mod tests {
         assert_eq!(status, "LINK");
         assert_eq!(repl, "down 42s");
         assert!(vitals::replica_link_down(&model, n));
+        let r = vitals::replication(&model, n).expect("a replica");
+        let long = vitals::replication_long(&r, "127.0.0.1:7000");
+        assert!(
+            long.starts_with("link to its master 127.0.0.1:7000 DOWN for 42s"),
+            "the detail names the master: {long}"
+        );
     }
 
     #[test]

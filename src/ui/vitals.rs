@@ -121,9 +121,9 @@ pub fn replication_short(r: &ReplicationView) -> String {
     }
 }
 
-/// The replication line of the node detail.
+/// The replication line of the node detail; `master` names the master (its address).
 #[must_use]
-pub fn replication_long(r: &ReplicationView) -> String {
+pub fn replication_long(r: &ReplicationView, master: &str) -> String {
     let heard = r
         .last_io_s
         .map(|s| format!("; last heard from its master {s}s ago"))
@@ -134,8 +134,8 @@ pub fn replication_long(r: &ReplicationView) -> String {
             .map(|s| format!(" for {s}s"))
             .unwrap_or_default();
         return format!(
-            "link to its master DOWN{since}: its data is going stale (a failover to it loses \
-             the writes since){heard}"
+            "link to its master {master} DOWN{since}: its data is going stale (a failover to \
+             it loses the writes since){heard}"
         );
     }
     let sync = if r.syncing {
@@ -147,7 +147,7 @@ pub fn replication_long(r: &ReplicationView) -> String {
         .lag_bytes
         .map_or_else(|| "? bytes".to_owned(), human_bytes);
     let secs = r.lag_s.map_or_else(|| "?".to_owned(), |s| s.to_string());
-    format!("link up{sync}; behind its master by {bytes}, last ack {secs}s ago{heard}")
+    format!("link to {master} up{sync}; behind by {bytes}, last ack {secs}s ago{heard}")
 }
 
 /// What a master's INFO says of its replicas: `127.0.0.1:7003 online lag 0s`, one per replica.
