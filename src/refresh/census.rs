@@ -20,7 +20,7 @@ use super::conn::{self, CommandError, Connector};
 use super::{now_ms, refusals};
 
 /// Commands per pipeline.
-const CHUNK: usize = 4096;
+pub(super) const CHUNK: usize = 4096;
 
 /// In the dashboard, how old a complete census may be before it is counted again.
 pub const CENSUS_PERIOD_MS: u64 = 30_000;
@@ -81,6 +81,10 @@ struct Job {
 impl Job {
     fn of(o: &NodeObservation, previous: Option<&ClusterSnapshot>) -> Option<Self> {
         let report = o.report()?;
+        if report.census.is_some() {
+            // Counted by the probe already (see `probe::EarlyCensus`).
+            return None;
+        }
         let me = report.nodes.myself()?;
         let refused = ["dbsize", "cluster|countkeysinslot"];
         if !me.flags.master || refused.iter().any(|c| report.access.refuses(c)) {

@@ -35,19 +35,28 @@ fn refused(ep: &Endpoint) -> bool {
 }
 
 /// Sent with the probe's other reads, in the same round trip, when an earlier probe of this
-/// process saw the endpoint run Valkey 9 or later: `None` when not sent (then
-/// [`settle`] asks after `INFO`, if the server turns out to have the command).
-pub async fn read_if_known(
+/// process saw the endpoint run Valkey 9 or later, or on a first look (`first`: `check`,
+/// `fix`, the dashboard's first refresh), where a server without the command answers an error
+/// that [`settle`] ignores (and that is not remembered as a refusal). `None` when not sent
+/// (then [`settle`] asks after `INFO`, if the server turns out to have the command).
+pub async fn read_early(
     c: &Connector,
     ep: &Endpoint,
+    first: bool,
 ) -> Option<Option<Vec<Vec<(String, String)>>>> {
-    if refused(ep) || !KNOWN.lock().is_ok_and(|k| k.contains(ep)) {
+    if refused(ep) {
         return None;
     }
-    Some(fetch(c, ep).await)
+    if KNOWN.lock().is_ok_and(|k| k.contains(ep)) {
+        return Some(fetch(c, ep, true).await);
+    }
+    if first {
+        return Some(fetch(c, ep, false).await);
+    }
+    None
 }
 
-/// The jobs, given this probe's `INFO`: what [`read_if_known`] fetched (kept only if the
+/// The jobs, given this probe's `INFO`: what [`read_early`] fetched (kept only if the
 /// server still has the command), else one more round trip for a server seen with it for the
 /// first time (a first probe; later probes send it in the batch).
 pub async fn settle(
@@ -82,10 +91,11 @@ pub async fn read(
     if !supported(info) || refused(ep) {
         return None;
     }
-    fetch(c, ep).await
+    fetch(c, ep, true).await
 }
 
-async fn fetch(c: &Connector, ep: &Endpoint) -> Option<Vec<Vec<(String, String)>>> {
+/// The jobs; `learn`: an error reply marks the endpoint as refusing the command.
+async fn fetch(c: &Connector, ep: &Endpoint, learn: bool) -> Option<Vec<Vec<(String, String)>>> {
     match c.command_strs(ep, &["CLUSTER", "GETSLOTMIGRATIONS"]).await {
         Ok(v) => match entries(&v) {
             Ok(e) => Some(e),
@@ -94,7 +104,7 @@ async fn fetch(c: &Connector, ep: &Endpoint) -> Option<Vec<Vec<(String, String)>
                 None
             }
         },
-        Err(e @ CommandError::Server { .. }) => {
+        Err(e @ CommandError::Server { .. }) if learn => {
             tracing::debug!(endpoint = %ep, error = %e, "CLUSTER GETSLOTMIGRATIONS refused; not asked again");
             if let Ok(mut r) = REFUSED.lock() {
                 r.insert(ep.clone());
