@@ -285,15 +285,27 @@ mod tests {
     fn an_early_count_is_kept_only_when_it_is_exact() {
         let valkey = info("valkey", "8.1.8");
         let r = report("", valkey.clone());
-        let ok = [Value::Int(5), stats(&[(0, 2), (1, 0), (2, 3)]), Value::Int(5)];
+        let ok = [
+            Value::Int(5),
+            stats(&[(0, 2), (1, 0), (2, 3)]),
+            Value::Int(5),
+        ];
         let c = settle_early(&r, &EarlyCensus::Stats, &ok, 9).unwrap();
         assert_eq!((c.db_keys, c.owned_keys, c.at_ms), (5, 5, 9));
         assert_eq!(c.slots.len(), 2);
         assert!(c.sweep_next.is_none() && c.is_complete());
         // Keys outside the served slots (stray, or a write in between): left to the census.
-        let stray = [Value::Int(6), stats(&[(0, 2), (1, 0), (2, 3)]), Value::Int(6)];
+        let stray = [
+            Value::Int(6),
+            stats(&[(0, 2), (1, 0), (2, 3)]),
+            Value::Int(6),
+        ];
         assert!(settle_early(&r, &EarlyCensus::Stats, &stray, 9).is_none());
-        let moved = [Value::Int(4), stats(&[(0, 2), (1, 0), (2, 3)]), Value::Int(5)];
+        let moved = [
+            Value::Int(4),
+            stats(&[(0, 2), (1, 0), (2, 3)]),
+            Value::Int(5),
+        ];
         assert!(settle_early(&r, &EarlyCensus::Stats, &moved, 9).is_none());
         // A served slot missing from the answer, an error reply, a server without the command.
         let short = [Value::Int(5), stats(&[(0, 2), (2, 3)]), Value::Int(5)];
@@ -322,7 +334,10 @@ mod tests {
         };
         let all = EarlyCensus::Slots(vec![0, 1, 2]);
         let c = settle_early(&r, &all, &v(&[1, 0, 4], 5), 1).unwrap();
-        assert_eq!(c.slots.into_iter().collect::<Vec<_>>(), vec![(0, 1), (2, 4)]);
+        assert_eq!(
+            c.slots.into_iter().collect::<Vec<_>>(),
+            vec![(0, 1), (2, 4)]
+        );
         assert!(settle_early(&r, &all, &v(&[1, 0, 4], 6), 1).is_none());
         // The peer's view was out of date: the node serves other slots than were counted.
         let fewer = EarlyCensus::Slots(vec![0, 1]);

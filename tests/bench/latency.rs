@@ -6,7 +6,7 @@
 //! redis-cli visits the nodes one after the other.
 //!
 //! Run: `cargo bench --bench latency` (needs redis-server and redis-cli on PATH). Knobs:
-//! `LATENCY_MASTERS=3,10,30` (one replica each), `LATENCY_RTT_MS=2,20`, `LATENCY_RUNS=5`.
+//! `LATENCY_MASTERS=6,20,60` (masters only, no replica), `LATENCY_RTT_MS=2,20`, `LATENCY_RUNS=5`.
 
 #[path = "delay_proxy.rs"]
 mod delay_proxy;
@@ -73,12 +73,15 @@ fn main() {
         .build()
         .expect("runtime");
     let bin = env!("CARGO_BIN_EXE_slotscope");
-    for masters in list("LATENCY_MASTERS", "3,10,30") {
+    for masters in list("LATENCY_MASTERS", "6,20,60") {
         let masters = usize::try_from(masters).expect("masters");
-        let lab = Lab::start(LabOptions {
+        let mut lab = Lab::start(LabOptions {
             masters,
-            replicas_per_master: 1,
-            keys: 1000,
+            // Replicas would reach their masters at the announced ports before the proxies
+            // listen there: masters only (so `slotscope check` warns "no replica", exit 1).
+            replicas_per_master: 0,
+            // Written below, once the announced ports answer.
+            keys: 0,
             node_timeout_ms: 5000,
             announce_unused_ports: true,
             ..LabOptions::default()
@@ -101,6 +104,8 @@ fn main() {
                 .expect("proxy binds the announced port");
             seed.get_or_insert(announced);
         }
+        lab.write_keys(1000)
+            .expect("keys written through the proxies");
         let seed_port = seed.expect("a node");
         let seed = format!("127.0.0.1:{seed_port}");
         for &rtt in &rtts {
@@ -114,10 +119,9 @@ fn main() {
                     "check",
                     &seed,
                 ]));
-                assert_eq!(
-                    code_a,
-                    Some(0),
-                    "slotscope check exits 0 on a healthy cluster"
+                assert!(
+                    matches!(code_a, Some(0 | 1)),
+                    "slotscope check: no critical finding ({code_a:?})"
                 );
                 assert_eq!(
                     code_b,
