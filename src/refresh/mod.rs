@@ -311,6 +311,7 @@ async fn observe(
     while let Some(mut obs) = pending.next().await {
         if let Ok(report) = obs.result.as_mut() {
             ids.intern_view(&mut report.nodes);
+            connector.learn_hostnames(&report.nodes);
             for line in &report.nodes.lines {
                 if line.flags.noaddr {
                     continue;

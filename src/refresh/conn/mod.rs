@@ -28,8 +28,10 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo, Value};
 
 mod bounded;
+mod client_cert;
 mod error;
 mod guard;
+pub mod hostnames;
 mod redact;
 pub mod remap;
 pub mod reply;
@@ -73,9 +75,9 @@ impl NodeConn {
     /// `AuthFailed`, ... Messages never contain the password.
     pub async fn connect(endpoint: &Endpoint, opts: &ConnectOptions) -> Result<Self, ProbeError> {
         let pw = opts.password.as_ref();
-        // `--remap`: connect where the announced address is reachable; keep naming the node
-        // by what it announces.
-        let target = opts.remap.apply(endpoint);
+        // `--prefer-hostname` and `--remap`: connect where the announced address is reachable;
+        // keep naming the node by what it announces.
+        let (named, target) = hostnames::route(opts, endpoint);
         let info = ConnectionAddr::Tcp(target.host.clone(), target.port)
             .into_connection_info()
             .map_err(|e| ProbeError::ConnectFailed(sanitize(&e.to_string(), pw)))?;
@@ -84,10 +86,10 @@ impl NodeConn {
             .set_connection_timeout(Some(opts.connect_timeout))
             .set_response_timeout(Some(opts.command_timeout));
         let wire = Tripwire::default();
+        let mut cert_asked = false;
         let conn = if let Some(tls) = &opts.tls {
-            let stream = tls
-                .handshake(endpoint, &target, opts.connect_timeout)
-                .await?;
+            let (stream, asked) = tls.handshake(&named, &target, opts.connect_timeout).await?;
+            cert_asked = asked;
             let stream = Bounded::new(stream, opts.max_reply_bytes, wire.clone());
             establish(&redis_settings, stream, config, opts.connect_timeout)
                 .await
@@ -127,6 +129,9 @@ impl NodeConn {
             wire,
             max_reply_bytes: opts.max_reply_bytes,
         };
+        if cert_asked {
+            client_cert::confirm(&mut node, opts).await?;
+        }
         if let Some(password) = pw {
             let mut auth = vec!["AUTH".to_owned()];
             if let Some(user) = &opts.user {
