@@ -27,6 +27,9 @@ pub fn supported(info: &ServerInfo) -> bool {
             .is_some_and(|major| major >= 9)
 }
 
+/// The jobs as field/value pairs, as they came off the wire.
+type Jobs = Vec<Vec<(String, String)>>;
+
 /// Endpoints whose `INFO` reported Valkey 9 or later in an earlier probe of this process.
 static KNOWN: LazyLock<Mutex<HashSet<Endpoint>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
 
@@ -39,11 +42,7 @@ fn refused(ep: &Endpoint) -> bool {
 /// `fix`, the dashboard's first refresh), where a server without the command answers an error
 /// that [`settle`] ignores (and that is not remembered as a refusal). `None` when not sent
 /// (then [`settle`] asks after `INFO`, if the server turns out to have the command).
-pub async fn read_early(
-    c: &Connector,
-    ep: &Endpoint,
-    first: bool,
-) -> Option<Option<Vec<Vec<(String, String)>>>> {
+pub async fn read_early(c: &Connector, ep: &Endpoint, first: bool) -> Option<Option<Jobs>> {
     if refused(ep) {
         return None;
     }
@@ -63,7 +62,7 @@ pub async fn settle(
     c: &Connector,
     ep: &Endpoint,
     info: &ServerInfo,
-    early: Option<Option<Vec<Vec<(String, String)>>>>,
+    early: Option<Option<Jobs>>,
 ) -> Option<Vec<Vec<(String, String)>>> {
     if let Ok(mut k) = KNOWN.lock() {
         if supported(info) {

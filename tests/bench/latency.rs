@@ -65,7 +65,10 @@ fn main() {
         eprintln!("latency: redis-cli not found; install redis-tools");
         return;
     }
-    let runs = list("LATENCY_RUNS", "5").first().copied().unwrap_or(5) as usize;
+    let runs = list("LATENCY_RUNS", "5")
+        .first()
+        .and_then(|n| usize::try_from(*n).ok())
+        .unwrap_or(5);
     let rtts = list("LATENCY_RTT_MS", "2,20");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
