@@ -23,6 +23,7 @@
 
 pub mod capture;
 pub mod census;
+mod census_stats;
 pub mod conn;
 pub mod probe;
 pub mod refusals;
@@ -295,10 +296,13 @@ async fn observe(
     let refused = |ep: &Endpoint| refusals::carried(before.get(ep).copied(), started_at_ms);
     let mut seen: HashSet<Endpoint> = HashSet::new();
     let mut pending = FuturesUnordered::new();
+    // Where the census is counted now, each probe counts it in its own batch where it can.
+    let counting = census_mode == Census::Complete || previous.is_none();
     for ep in initial {
         if seen.insert(ep.clone()) {
             let r = refused(&ep);
-            pending.push(probe_owned(connector, ep, r));
+            let how = counting.then_some(probe::EarlyCensus::Stats);
+            pending.push(probe_owned(connector, ep, r, how));
         }
     }
     let mut observations: Vec<NodeObservation> = Vec::new();
@@ -317,7 +321,10 @@ async fn observe(
                 };
                 if seen.len() < MAX_ENDPOINTS && seen.insert(ep.clone()) {
                     let r = refused(&ep);
-                    pending.push(probe_owned(connector, ep, r));
+                    let how = counting
+                        .then(|| probe::EarlyCensus::for_line(report, line))
+                        .flatten();
+                    pending.push(probe_owned(connector, ep, r, how));
                 }
             }
             report.nodes = folder.fold(std::mem::take(&mut report.nodes));
@@ -392,8 +399,13 @@ pub fn conclude(snapshot: ClusterSnapshot) -> Result<ClusterSnapshot, ObserveErr
 }
 
 /// `probe_node` takes the endpoint by reference; the futures in the set must own theirs.
-async fn probe_owned(connector: &Connector, ep: Endpoint, refused: Access) -> NodeObservation {
-    probe::probe_node_with(connector, &ep, refused).await
+async fn probe_owned(
+    connector: &Connector,
+    ep: Endpoint,
+    refused: Access,
+    census: Option<probe::EarlyCensus>,
+) -> NodeObservation {
+    probe::probe_node_counting(connector, &ep, refused, census).await
 }
 
 /// When one node was reached under two endpoints (a seed given as `localhost:7000` and its

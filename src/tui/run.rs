@@ -653,9 +653,7 @@ where
                 dirty |= app.on_node_reply(reply);
             }
             Some((name, resolved)) = async { match switch_rx.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => {
-                if let Some(c) = console.as_ref().and_then(|c| c.contexts.as_ref()) {
-                    dirty |= c.finish(app, &name, resolved);
-                }
+                dirty |= console.as_ref().and_then(|c| c.contexts.as_ref()).is_some_and(|c| c.finish(app, &name, resolved));
             }
             Some(_) = cmd_tasks.join_next(), if !cmd_tasks.is_empty() => {}
             _ = clock.tick() => {

@@ -312,6 +312,12 @@ impl Connector {
         Ok((c, false))
     }
 
+    /// Whether a connection to `ep` is open (kept from an earlier call).
+    #[must_use]
+    pub fn is_connected(&self, ep: &Endpoint) -> bool {
+        self.map().contains_key(ep)
+    }
+
     /// Drop the connection to `ep` (the next call reconnects).
     pub fn disconnect(&self, ep: &Endpoint) {
         self.map().remove(ep);
@@ -437,10 +443,28 @@ impl Connector {
         if cmds.is_empty() {
             return Ok(Vec::new());
         }
+        // The class of a command depends on its first two arguments only: a run of one
+        // repeated command (the census's counts) is judged once.
+        let mut last: Option<((&str, Option<&str>), bool)> = None;
+        let mut writes = Vec::new();
         for args in cmds {
-            check_allowed(self.opts.read_only, args)?;
+            let key = (
+                args.first().map_or("", String::as_str),
+                args.get(1).map(String::as_str),
+            );
+            let write = match last {
+                Some((k, write)) if k == key => write,
+                _ => {
+                    check_allowed(self.opts.read_only, args)?;
+                    !is_read_command(args)
+                }
+            };
+            last = Some((key, write));
+            if write {
+                writes.push(args);
+            }
         }
-        for args in cmds.iter().filter(|a| !is_read_command(a)) {
+        for args in writes {
             tracing::info!(
                 endpoint = %ep,
                 command = %redact_args(args, self.opts.password.as_ref()),
