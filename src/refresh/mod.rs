@@ -48,8 +48,8 @@ pub use probe::{now_ms, probe_node};
 pub use target::{ConnectOptions, Secret, SeedError, parse_seed};
 
 use crate::cluster::access::Access;
+use crate::cluster::fold::Folder;
 use crate::cluster::identity::{ClusterGroup, separate_clusters};
-use crate::cluster::intern::IdPool;
 use crate::cluster::progress::Progress;
 use crate::cluster::slots::{SLOT_COUNT, Slot};
 use crate::cluster::types::{ClusterSnapshot, Endpoint, NodeId, NodeObservation, ProbeError};
@@ -170,7 +170,7 @@ pub fn initial_endpoints(seeds: &[Endpoint], previous: Option<&ClusterSnapshot>)
             .observations
             .iter()
             .filter_map(NodeObservation::report)
-            .flat_map(|r| r.nodes.lines.iter())
+            .flat_map(|r| r.nodes.lines())
             .filter(|l| !l.flags.noaddr)
             .filter_map(|l| l.addr.endpoint())
             .collect();
@@ -207,7 +207,7 @@ pub fn slots_needing_key_counts(observations: &[NodeObservation]) -> Vec<Slot> {
         }
     }
     for r in &reports {
-        for line in &r.nodes.lines {
+        for line in r.nodes.lines() {
             for range in &line.slots {
                 for s in range.iter() {
                     if let Some(b) = bound.get_mut(usize::from(s)) {
@@ -306,13 +306,13 @@ async fn observe(
         }
     }
     let mut observations: Vec<NodeObservation> = Vec::new();
-    // Equal ids across all views share one allocation (N² ids at N nodes).
-    let mut ids = IdPool::new();
+    // Each view is folded into one table of distinct lines as it arrives (`cluster::fold`),
+    // whose lines share one allocation per node id (`cluster::intern`).
+    let mut folder = Folder::new();
     while let Some(mut obs) = pending.next().await {
         if let Ok(report) = obs.result.as_mut() {
-            ids.intern_view(&mut report.nodes);
             connector.learn_hostnames(&report.nodes);
-            for line in &report.nodes.lines {
+            for line in report.nodes.lines() {
                 if line.flags.noaddr {
                     continue;
                 }
@@ -327,10 +327,12 @@ async fn observe(
                     pending.push(probe_owned(connector, ep, r, how));
                 }
             }
+            report.nodes = folder.fold(std::mem::take(&mut report.nodes));
         }
         observations.push(obs);
     }
     drop(pending);
+    folder.finish();
     dedupe_aliases(&mut observations);
     observations.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
 
@@ -711,7 +713,7 @@ mod tests {
             observed_at_ms: 0,
             rtt_us: Some(1),
             result: Ok(NodeReport {
-                nodes: ClusterNodes { lines },
+                nodes: ClusterNodes::new(lines),
                 cluster_info: None,
                 info: ServerInfo::default(),
                 config: crate::cluster::types::NodeConfig::default(),

@@ -76,7 +76,7 @@ pub async fn probe_node_counting(
         tracing::debug!(endpoint = %ep, error = %e, "probe failed");
     }
     if let Some(c) = conn.capture() {
-        c.offer(raw);
+        c.offer(raw, obs.result.is_ok());
     }
     obs
 }

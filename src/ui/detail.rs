@@ -352,11 +352,11 @@ fn own_table_lines(
             out.push(Line::styled(
                 format!(
                     "Its CLUSTER NODES ({} lines; * differs from the consensus):",
-                    nodes.lines.len()
+                    nodes.len()
                 ),
                 t.table_header,
             ));
-            for l in &nodes.lines {
+            for l in nodes.lines() {
                 out.push(view_line(model, l, usize::from(width)));
             }
             let missing: Vec<&NodeSummary> = model
@@ -409,7 +409,7 @@ fn marker_text(model: &ClusterModel, n: &NodeSummary, m: &OpenMarker) -> String 
 /// What a node's own table says of the others: `(flag, addresses)` for `fail?`, `fail`,
 /// `handshake`, `noaddr` and links it reports down, in that order.
 fn flags_of_others(nodes: &ClusterNodes) -> Vec<(&'static str, String)> {
-    let others: Vec<&NodeLine> = nodes.lines.iter().filter(|l| !l.flags.myself).collect();
+    let others: Vec<&NodeLine> = nodes.lines().filter(|l| !l.flags.myself).collect();
     let list = |pick: &dyn Fn(&NodeLine) -> bool| -> String {
         others
             .iter()

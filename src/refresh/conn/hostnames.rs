@@ -34,7 +34,7 @@ impl HostnameBook {
     pub fn learn(&self, view: &ClusterNodes) -> Vec<Endpoint> {
         let mut book = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let mut changed = Vec::new();
-        for line in &view.lines {
+        for line in view.lines() {
             let (Some(ep), Some(h)) = (line.addr.endpoint(), line.addr.hostname.as_ref()) else {
                 continue;
             };
