@@ -59,6 +59,10 @@ pub struct Cli {
     #[arg(skip)]
     pub context_label: Option<(String, Option<String>)>,
 
+    /// What the dashboard's `:ctx NAME` keeps of the command line (not a flag).
+    #[arg(skip)]
+    pub switch_base: Option<crate::commands::contexts::SwitchBase>,
+
     /// Record every refresh of the dashboard (or the demo) to this file (docs/recording.md).
     #[arg(long, global = true, value_name = "FILE")]
     pub record: Option<PathBuf>,
@@ -182,6 +186,15 @@ pub struct ConnArgs {
     /// host=host for every port of a host. The screen keeps the announced addresses.
     #[arg(long, value_name = "FROM=TO")]
     pub remap: Vec<String>,
+
+    /// Connect to a node by the hostname it announces (cluster-announce-hostname) instead of
+    /// its IP; --remap rules then apply to the hostname. The screen shows both.
+    #[arg(long)]
+    pub prefer_hostname: bool,
+
+    /// Leave out a password taken from this process's own command line (a context switch).
+    #[arg(skip)]
+    pub ignore_argv_auth: bool,
 
     /// TCP connect timeout per node, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = DEFAULT_TIMEOUT_MS)]
@@ -438,6 +451,7 @@ impl Cli {
             color: self.ui.color.into(),
             audit_log: self.audit_log.clone(),
             context_label: self.context_label.clone(),
+            switch_base: self.switch_base.clone(),
             mouse: !self.ui.no_mouse,
             record: self.record.clone(),
         }
@@ -566,6 +580,7 @@ impl ConnArgs {
             && !self.read_only
             && self.tls.is_empty()
             && self.remap.is_empty()
+            && !self.prefer_hostname
             && self.connect_timeout == DEFAULT_TIMEOUT_MS
             && self.timeout == DEFAULT_TIMEOUT_MS
     }
@@ -588,6 +603,7 @@ impl ConnArgs {
         let mut remap = other.remap;
         remap.append(&mut self.remap);
         self.remap = remap;
+        self.prefer_hostname |= other.prefer_hostname;
         if self.connect_timeout == DEFAULT_TIMEOUT_MS {
             self.connect_timeout = other.connect_timeout;
         }
@@ -650,7 +666,8 @@ impl ConnArgs {
             let pw = rpassword::prompt_password("Password: ")
                 .map_err(|e| format!("could not read the password from the terminal: {e}"))?;
             opts.password = Some(Secret::new(pw));
-        } else if let Ok(pw) = std::env::var(crate::commands::argv::ARGV_AUTH_ENV)
+        } else if !self.ignore_argv_auth
+            && let Ok(pw) = std::env::var(crate::commands::argv::ARGV_AUTH_ENV)
             && !pw.is_empty()
         {
             // Taken out of the visible arguments at start-up (see `commands::argv`).
@@ -670,6 +687,9 @@ impl ConnArgs {
         let rediss = seeds.iter().any(|s| crate::refresh::target::wants_tls(s));
         opts.tls = self.tls.config(rediss)?;
         opts.remap = crate::refresh::conn::remap::RemapTable::parse(&self.remap)?;
+        if self.prefer_hostname {
+            opts.hostnames = Some(std::sync::Arc::default());
+        }
         if self.max_reply_bytes < 1024 {
             return Err("--max-reply-bytes must be at least 1024".to_owned());
         }

@@ -169,10 +169,15 @@ fn main() -> ExitCode {
         eprintln!("slotscope: {e}");
         return ExitCode::from(slotscope::commands::ExitCode::UNOBSERVABLE.code());
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // `check` is one observation: one thread serves its connections with the least
+    // hand-over between threads; everything else (the dashboard) gets the worker pool.
+    let one_shot = matches!(cli.command, Some(slotscope::cli::Command::Check(_)));
+    let mut builder = if one_shot {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("slotscope: could not start the async runtime: {e}");

@@ -349,3 +349,181 @@ fn diagnosed_and_repaired(
         back.missing.iter().take(5).collect::<Vec<_>>()
     );
 }
+
+/// Keys written straight into `holder` for a slot that `owner` serves: the holder imports the
+/// slot for a moment (`ASKING` writes), then closes it again. Returns the slot and the keys.
+fn plant_stray_keys(lab: &Lab, holder: usize, owner: usize, n: usize) -> (u16, Vec<String>) {
+    let slot = lab.initial_slots(owner).unwrap().start + 7;
+    let keys: Vec<String> = (0..)
+        .map(|i| format!("stray:{i}"))
+        .filter(|k| keyslot::key_slot(k.as_bytes()) == slot)
+        .take(n)
+        .collect();
+    let s = slot.to_string();
+    lab.query(
+        holder,
+        &["CLUSTER", "SETSLOT", &s, "IMPORTING", lab.node_id(owner)],
+    )
+    .unwrap();
+    let mut conn = lab.connect(holder).unwrap();
+    for k in &keys {
+        let _: () = redis::pipe()
+            .cmd("ASKING")
+            .ignore()
+            .cmd("SET")
+            .arg(k)
+            .arg(format!("value of {k}"))
+            .ignore()
+            .query(&mut conn)
+            .unwrap();
+    }
+    lab.query(holder, &["CLUSTER", "SETSLOT", &s, "STABLE"])
+        .unwrap();
+    (slot, keys)
+}
+
+/// Calls of `command` (as `INFO commandstats` names it, e.g. `cluster|slot-stats`) on node `i`
+/// since the last `CONFIG RESETSTAT`.
+fn calls(lab: &Lab, i: usize, command: &str) -> u64 {
+    let stats = lab.query(i, &["INFO", "commandstats"]).unwrap();
+    stats
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(&format!("cmdstat_{command}:calls=")))
+        .and_then(|rest| rest.split(',').next())
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+/// `slotscope ARGS... SEED` as a user runs it.
+fn slotscope_json(args: &[&str], seed: &str) -> serde_json::Value {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_slotscope"))
+        .args(args)
+        .args(["--json", "--timeout", "2000", seed])
+        .env_remove("REDISCLI_AUTH")
+        .env_remove("SLOTSCOPE_AUDIT_LOG")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+}
+
+/// Keys on a master that does not own their slot are counted on every server: by one
+/// `CLUSTER SLOT-STATS` per master where the server has it (Valkey 8+, Redis 8.2+), by
+/// `COUNTKEYSINSLOT` per served slot on Redis 7. `check` and `fix` report them, and applying
+/// every plan that asks only for a plain yes leaves each of them readable through the cluster.
+#[rstest]
+fn stray_keys_on_a_non_owner_are_found_and_kept(
+    #[values(Server::RedisOs, Server::Valkey8, Server::Valkey9, Server::Redis8)] server: Server,
+) {
+    let lab = Lab::start(LabOptions {
+        keys: 100,
+        replicas_per_master: 0,
+        redis_server: Some(server.binary()),
+        ..LabOptions::default()
+    })
+    .unwrap();
+    let masters = lab.master_indices();
+    let (owner, holder) = (masters[0], masters[1]);
+    let (slot, stray) = plant_stray_keys(&lab, holder, owner, 25);
+    for i in lab.running() {
+        lab.query(i, &["CONFIG", "RESETSTAT"]).unwrap();
+    }
+    let seed = lab.endpoint(holder).to_string();
+
+    let doc = slotscope_json(&["check"], &seed);
+    let finding = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "stray_keys")
+        .unwrap_or_else(|| panic!("{server:?}: no stray_keys finding: {doc:#}"));
+    let summary = finding["summary"].as_str().unwrap();
+    assert!(summary.contains("25 keys"), "{server:?}: {summary}");
+    assert!(
+        summary.contains(&lab.endpoint(holder).to_string()) && summary.contains(&slot.to_string()),
+        "{server:?}: {summary}"
+    );
+
+    // Which census ran: one SLOT-STATS per master, or one COUNTKEYSINSLOT per served slot.
+    // The holder's counts do not add up, so it is counted again and every other slot swept.
+    let has_stats = !matches!(server, Server::RedisOs);
+    for &m in &masters {
+        let served = lab.initial_slots(m).unwrap().len() as u64;
+        let (stats, counts) = (
+            calls(&lab, m, "cluster|slot-stats"),
+            calls(&lab, m, "cluster|countkeysinslot"),
+        );
+        match (m == holder, has_stats) {
+            (true, true) => assert!(stats >= 1, "{server:?}: holder SLOT-STATS calls"),
+            (false, true) => assert_eq!(stats, 1, "{server:?}: node {m} SLOT-STATS calls"),
+            (_, false) => assert_eq!(stats, 0, "{server:?}: node {m} SLOT-STATS calls"),
+        }
+        if m == holder {
+            assert!(
+                counts >= 16_384 - served,
+                "{server:?}: holder swept {counts}"
+            );
+        } else if has_stats {
+            assert_eq!(counts, 0, "{server:?}: node {m} COUNTKEYSINSLOT calls");
+        } else {
+            assert_eq!(counts, served, "{server:?}: node {m} COUNTKEYSINSLOT calls");
+        }
+    }
+
+    let plans = slotscope_json(&["fix"], &seed);
+    let ret = plans["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "return_stray_keys")
+        .unwrap_or_else(|| panic!("{server:?}: no return_stray_keys plan: {plans:#}"));
+    assert_eq!(ret["risk"]["loses_data"], false, "{ret:#}");
+    assert_eq!(ret["risk"]["keys_to_move"], 25, "{ret:#}");
+
+    // Every plain-yes plan, one after the other, re-planned after each.
+    let rt = runtime();
+    let applied = rt.block_on(async {
+        let connector = Connector::shared(options(&lab));
+        let executor = Executor::new(Arc::clone(&connector), None);
+        let mut applied: Vec<String> = Vec::new();
+        for _ in 0..6 {
+            let (_, _, plans) = observe(&connector).await;
+            let Some(plan) = plans.into_iter().find(|p| {
+                p.confirmation == Confirmation::Simple
+                    && !p.is_advice_only()
+                    && !applied.contains(&p.id)
+            }) else {
+                break;
+            };
+            assert!(!plan.risk.loses_data, "{server:?}: {plan:?}");
+            execute(&executor, &plan).await;
+            applied.push(plan.id.clone());
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        applied
+    });
+    assert!(
+        applied.iter().any(|id| id.starts_with("return-stray-keys")),
+        "{server:?}: {applied:?}"
+    );
+    let mut conn = lab.connect(owner).unwrap();
+    for k in &stray {
+        let got: Option<String> = redis::cmd("GET").arg(k).query(&mut conn).unwrap();
+        assert_eq!(got, Some(format!("value of {k}")), "{server:?}: {k}");
+    }
+    assert!(lab.read_back().all_readable(), "{server:?}");
+    let doc = slotscope_json(&["check"], &seed);
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["kind"] != "stray_keys"),
+        "{server:?}: {doc:#}"
+    );
+}

@@ -68,7 +68,7 @@ async fn discovers_every_node_from_one_seed() {
     assert_eq!(ports_ok(&snap.observations), sorted_ports(&c));
     for o in &snap.observations {
         let r = o.report().unwrap();
-        assert_eq!(r.nodes.lines.len(), 3, "{:?}", o.endpoint);
+        assert_eq!(r.nodes.len(), 3, "{:?}", o.endpoint);
         assert!(r.nodes.myself().is_some());
         assert!(o.rtt_us.is_some());
         assert!(r.cluster_info.is_some());

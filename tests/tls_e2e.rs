@@ -20,6 +20,11 @@ struct Certs {
     dir: tempfile::TempDir,
     lab: LabTls,
     other_ca: PathBuf,
+    /// A client certificate and key signed by the lab's CA.
+    client: (PathBuf, PathBuf),
+    /// A server certificate (and key) for the same names, signed by the lab's CA, that
+    /// expired in 2021.
+    expired: (PathBuf, PathBuf),
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -56,7 +61,35 @@ fn certs() -> Certs {
         ca: write(dir.path(), "ca.pem", &ca.pem()),
     };
     let other_ca = write(dir.path(), "other-ca.pem", &ca_pem_other());
-    Certs { dir, lab, other_ca }
+    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params
+        .subject_alt_names
+        .push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &ca).unwrap();
+    let expired = (
+        write(dir.path(), "expired.pem", &cert.pem()),
+        write(dir.path(), "expired.key", &key.serialize_pem()),
+    );
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "slotscope client");
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &ca).unwrap();
+    let client = (
+        write(dir.path(), "client.pem", &cert.pem()),
+        write(dir.path(), "client.key", &key.serialize_pem()),
+    );
+    Certs {
+        dir,
+        lab,
+        other_ca,
+        client,
+        expired,
+    }
 }
 
 fn ca_pem_other() -> String {
@@ -216,4 +249,105 @@ fn certificate_and_protocol_errors_are_one_clear_line() {
         err.contains("does not speak TLS") || err.contains("plain-text port"),
         "{err}"
     );
+}
+
+/// A node whose certificate has expired: one line naming the node and "expired", exit 3.
+#[test]
+fn an_expired_server_certificate_is_one_clear_line() {
+    let certs = certs();
+    let lab = tls_lab(&certs, Scenario::Healthy);
+    let seed = lab.endpoint(0).to_string();
+    let ca = certs.lab.ca.to_str().unwrap();
+    let o = run(&["check", "--tls", "--cacert", ca, &seed]);
+    assert_eq!(o.status.code(), Some(0), "before: {}", text(&o));
+    let (cert, key) = (
+        certs.expired.0.to_str().unwrap(),
+        certs.expired.1.to_str().unwrap(),
+    );
+    for i in 0..lab.nodes().len() {
+        lab.cmd(
+            i,
+            &["CONFIG", "SET", "tls-cert-file", cert, "tls-key-file", key],
+        )
+        .unwrap();
+    }
+    let o = run(&["check", "--tls", "--cacert", ca, &seed]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("expired"), "{err}");
+    assert!(err.contains(&seed), "the node is named: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+/// Nodes that require a client certificate (`tls-auth-clients yes`): `--cert`/`--key` work
+/// (check and the dashboard), without them one clear line and exit 3.
+#[test]
+fn client_certificates_reach_nodes_that_require_them() {
+    let certs = certs();
+    let lab = tls_lab(&certs, Scenario::Healthy);
+    let seed = lab.endpoint(0).to_string();
+    let ca = certs.lab.ca.to_str().unwrap();
+    for i in 0..lab.nodes().len() {
+        lab.cmd(i, &["CONFIG", "SET", "tls-auth-clients", "yes"])
+            .unwrap();
+    }
+    let (cert, key) = (
+        certs.client.0.to_str().unwrap(),
+        certs.client.1.to_str().unwrap(),
+    );
+    let o = run(&[
+        "check", "--tls", "--cacert", ca, "--cert", cert, "--key", key, &seed,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let o = run(&["check", "--tls", "--cacert", ca, &seed]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("client certificate"), "{err}");
+    assert!(err.contains("--cert"), "says what to do: {err}");
+    assert!(err.contains(&seed), "the node is named: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    // A client certificate the nodes' CA did not sign.
+    let other = certs.dir.path().join("other-client");
+    std::fs::create_dir_all(&other).unwrap();
+    let stranger = self::ca("stranger CA");
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "stranger");
+    let k = KeyPair::generate().unwrap();
+    let c = params.signed_by(&k, &stranger).unwrap();
+    let c_path = write(&other, "c.pem", &c.pem());
+    let k_path = write(&other, "c.key", &k.serialize_pem());
+    let o = run(&[
+        "check",
+        "--tls",
+        "--cacert",
+        ca,
+        "--cert",
+        c_path.to_str().unwrap(),
+        "--key",
+        k_path.to_str().unwrap(),
+        &seed,
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("client certificate"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    // The dashboard, with the client certificate.
+    let session = format!("slotscope-tls-client-{}", std::process::id());
+    let cmd = format!(
+        "{} --tls --cacert {ca} --cert {cert} --key {key} --interval 1 {seed}",
+        common::BIN
+    );
+    let t = Tmux::start(&session, 120, 30, &cmd);
+    t.wait_for(
+        "the healthy cluster with a client certificate",
+        Duration::from_secs(20),
+        |s| s.lines().next().is_some_and(|l| l.starts_with("OK")),
+    );
+    t.keys("q");
+    assert!(t.wait_exit(Duration::from_secs(10)));
 }

@@ -114,6 +114,8 @@ pub enum Effect {
     Copy(String),
     /// Recording and snapshots: files the session writes.
     Session(SessionEffect),
+    /// `:ctx NAME`: restart the dashboard on this context of the config file.
+    SwitchContext(String),
 }
 
 /// Files the dashboard writes on request.

@@ -323,6 +323,9 @@ impl super::App {
 
     /// Tab in the prompt: complete the last word to a node address.
     pub(super) fn prompt_complete(&mut self) {
+        if self.complete_context() {
+            return;
+        }
         if let Some(m) = self.model()
             && let Some(line) = complete_address(m, &self.input)
         {

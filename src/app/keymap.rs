@@ -329,7 +329,7 @@ pub static KEYMAP: &[Binding] = &[
         S::Global,
         Key::ch(':'),
         A::StartCommand,
-        "command line (:q :node :slot :info :slowlog :latency :cmd :goto)",
+        "command line (:q :node :slot :info :slowlog :latency :cmd :goto :ctx)",
         Some("cmd"),
     ),
     b(
@@ -948,7 +948,9 @@ pub fn markdown() -> String {
          | `:node ADDR` | select the node whose address or id contains ADDR |\n\
          | `:slot N` | move the heatmap cursor to slot N and show its owner |\n\
          | `:goto WHEN` | in a replay: show refresh N, `last`, `+SECONDS` after the start, \
-         `HH:MM[:SS]` (UTC) or `YYYY-MM-DDTHH:MM:SSZ` |\n",
+         `HH:MM[:SS]` (UTC) or `YYYY-MM-DDTHH:MM:SSZ` |\n\
+         | `:ctx [NAME]` | list the contexts of the config file; with NAME, switch the dashboard \
+         to that context (Tab completes the name; see docs/connecting.md) |\n",
     );
     s.push_str(NODE_COMMANDS);
     s

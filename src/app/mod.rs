@@ -9,6 +9,7 @@
 pub mod action;
 pub mod color;
 pub mod console;
+pub mod contexts;
 mod copy;
 mod counts;
 pub mod fix;
@@ -344,6 +345,10 @@ pub struct App {
     pub context_label: Option<(String, Option<String>)>,
     /// TLS without certificate verification (`--insecure`): a warning badge in the header.
     pub tls_insecure: bool,
+    /// The contexts `:ctx` lists and switches to.
+    pub contexts: contexts::Contexts,
+    /// `:ctx NAME` was accepted: the loop ends and the dashboard restarts on that context.
+    pub switch_pending: bool,
     /// What `redis-cli` lines of plans carry (user, masked password, TLS flags, remaps),
     /// exactly as `slotscope fix` prints them; see [`App::plan_cli_auth`].
     pub cli_auth: crate::fix::CliAuth,
@@ -418,6 +423,8 @@ impl App {
             banner,
             context_label: None,
             tls_insecure: false,
+            contexts: contexts::Contexts::default(),
+            switch_pending: false,
             cli_auth: crate::fix::CliAuth::default(),
             message: None,
             fix: None,
@@ -437,13 +444,25 @@ impl App {
             .model()
             .and_then(|m| m.nodes.iter().find_map(|n| n.info.as_ref()))
             .map(crate::cluster::types::ServerInfo::cli);
-        auth
+        match self.model() {
+            Some(m) => auth.with_hostnames(m),
+            None => auth,
+        }
     }
 
-    /// Where slotscope connects for an announced address, when a `--remap` rule changes it.
+    /// Where slotscope connects for an announced address, when `--remap` or
+    /// `--prefer-hostname` changes it.
     #[must_use]
     pub fn connected_address(&self, ep: &crate::cluster::types::Endpoint) -> Option<String> {
-        let to = self.cli_auth.remap.apply(ep);
+        let hostname = self
+            .model()
+            .and_then(|m| {
+                m.nodes
+                    .iter()
+                    .find(|n| n.addr.endpoint().as_ref() == Some(ep))
+            })
+            .and_then(|n| n.addr.hostname.as_deref());
+        let to = self.cli_auth.connected(ep, hostname);
         (to != *ep).then(|| to.to_string())
     }
 

@@ -38,6 +38,7 @@ impl App {
                     .map_or("", |(_, a)| a.trim());
                 self.replay_goto(arg);
             }
+            ("ctx" | "context", a) => return self.run_ctx_command(a),
             ("help", _) => {
                 self.help_scroll = 0;
                 self.viewport.forget_overlay();
@@ -46,7 +47,7 @@ impl App {
             ("", _) => {}
             _ => {
                 self.message = Some(format!(
-                    "unknown command :{cmd} (try :q, :node ADDR, :slot N, :info [NODE], :goto WHEN)"
+                    "unknown command :{cmd} (try :q, :node ADDR, :slot N, :info [NODE], :goto WHEN, :ctx NAME)"
                 ));
             }
         }

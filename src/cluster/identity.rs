@@ -81,7 +81,7 @@ pub fn cluster_groups(snapshot: &ClusterSnapshot) -> Vec<ClusterGroup> {
             continue;
         };
         let mine = intern(&mut index, &mut sets, &me.id);
-        for line in &report.nodes.lines {
+        for line in report.nodes.lines() {
             let other = intern(&mut index, &mut sets, &line.id);
             sets.union(mine, other);
         }

@@ -10,7 +10,7 @@ use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 use super::fasthash::FxHasher;
-use super::types::{ClusterNodes, NodeId};
+use super::types::{ClusterNodes, NodeId, NodeLine};
 
 /// A set of canonical ids; cheap to create per refresh.
 #[derive(Default, Debug)]
@@ -53,14 +53,22 @@ impl IdPool {
 
     /// Intern every id of a parsed view: each line's id, master id and marker peers.
     pub fn intern_view(&mut self, view: &mut ClusterNodes) {
-        for line in &mut view.lines {
-            self.intern(&mut line.id);
-            if let Some(m) = line.master_id.as_mut() {
-                self.intern(m);
-            }
-            for marker in &mut line.markers {
-                self.intern(&mut marker.peer);
-            }
+        let Some(lines) = view.lines_mut() else {
+            return;
+        };
+        for line in lines {
+            self.intern_line(line);
+        }
+    }
+
+    /// Intern the ids of one line: its id, master id and marker peers.
+    pub fn intern_line(&mut self, line: &mut NodeLine) {
+        self.intern(&mut line.id);
+        if let Some(m) = line.master_id.as_mut() {
+            self.intern(m);
+        }
+        for marker in &mut line.markers {
+            self.intern(&mut marker.peer);
         }
     }
 }
@@ -90,14 +98,15 @@ cccccccccccccccccccccccccccccccccccccccc 127.0.0.1:7002@17002 slave aaaaaaaaaaaa
         pool.intern_view(&mut b);
         assert_eq!(pool.len(), 3);
         assert_eq!(b, before, "values unchanged");
-        for (la, lb) in a.lines.iter().zip(&b.lines) {
+        for (la, lb) in a.lines().zip(b.lines()) {
             assert!(Arc::ptr_eq(&la.id.0, &lb.id.0));
         }
         // Within one view too: the replica's master id is the master's own id.
-        let master = &b.lines[0].id.0;
-        let of_replica = b.lines[2].master_id.as_ref().unwrap();
+        let bl: Vec<_> = b.lines().collect();
+        let master = &bl[0].id.0;
+        let of_replica = bl[2].master_id.as_ref().unwrap();
         assert!(Arc::ptr_eq(master, &of_replica.0));
-        let marker_peer = &b.lines[0].markers[0].peer.0;
-        assert!(Arc::ptr_eq(marker_peer, &b.lines[1].id.0));
+        let marker_peer = &bl[0].markers[0].peer.0;
+        assert!(Arc::ptr_eq(marker_peer, &bl[1].id.0));
     }
 }

@@ -6,6 +6,7 @@ pub mod commands;
 pub mod diagnose;
 pub mod digest;
 mod fasthash;
+pub mod fold;
 #[cfg(any(test, feature = "testkit"))]
 pub mod generate;
 pub mod identity;

@@ -56,7 +56,7 @@ pub fn parse_cluster_nodes(text: &str) -> Result<ClusterNodes, ParseError> {
         let parsed = parse_node_line(line).map_err(|e| ParseError::new(no, e.message))?;
         lines.push(parsed);
     }
-    Ok(ClusterNodes { lines })
+    Ok(ClusterNodes::new(lines))
 }
 
 /// Parse one `CLUSTER NODES` line.
@@ -488,17 +488,16 @@ mod tests {
         #[case] markers: usize,
     ) {
         let nodes = parse_cluster_nodes(text).unwrap();
-        assert_eq!(nodes.lines.len(), lines);
+        assert_eq!(nodes.len(), lines);
         let me = nodes.myself().unwrap();
         assert!(me.id.0.starts_with(myself), "{}", me.id);
         assert_eq!(me.slot_count(), slots);
         assert_eq!(me.markers.len(), markers);
-        assert_eq!(nodes.lines.iter().filter(|l| l.flags.myself).count(), 1);
+        assert_eq!(nodes.lines().filter(|l| l.flags.myself).count(), 1);
         // Markers only ever on the myself line.
         assert!(
             nodes
-                .lines
-                .iter()
+                .lines()
                 .filter(|l| !l.flags.myself)
                 .all(|l| l.markers.is_empty())
         );
@@ -516,7 +515,7 @@ mod tests {
         assert_eq!(a.config_epoch, 1);
         assert!(a.link_connected);
         assert_eq!(a.slots, vec![SlotRange::new(0, 5460)]);
-        let replica = &nodes.lines[0];
+        let replica = &nodes.to_lines()[0];
         assert!(replica.flags.replica && !replica.flags.master);
         assert_eq!(replica.master_id, Some(id(A)));
         assert_eq!(replica.pong_recv_ms, 1_795_605_242_042);
@@ -553,7 +552,7 @@ mod tests {
             }]
         );
         let h = parse_cluster_nodes(fixture!("hostnames_nodes_31001.txt")).unwrap();
-        assert!(h.lines.iter().all(|l| l.addr.hostname.as_deref()
+        assert!(h.lines().all(|l| l.addr.hostname.as_deref()
             == Some(format!("node-{}.example.test", l.addr.port).as_str())));
     }
 
@@ -568,7 +567,7 @@ mod tests {
         assert!(b.flags.fail && !b.flags.pfail && !b.link_connected);
         assert_eq!(b.slots, vec![SlotRange::new(5461, 10922)]);
         let h = parse_cluster_nodes(fixture!("handshake_nodes_31000.txt")).unwrap();
-        let hs = h.lines.iter().find(|l| l.flags.handshake).unwrap();
+        let hs = h.lines().find(|l| l.flags.handshake).unwrap();
         assert_eq!(
             (hs.addr.port, hs.pong_recv_ms, hs.config_epoch),
             (31009, 0, 0)
@@ -695,7 +694,7 @@ mod tests {
             parse_cluster_nodes(&messy).unwrap(),
             parse_cluster_nodes(raw).unwrap()
         );
-        assert!(parse_cluster_nodes("").unwrap().lines.is_empty());
+        assert!(parse_cluster_nodes("").unwrap().is_empty());
     }
 
     #[rstest]
@@ -848,7 +847,7 @@ mod tests {
             let base = [GOOD, fixture!("noaddr_nodes_31000.txt"), fixture!("healthy_cluster_info.txt")][which];
             let text = mutate(base, &ops);
             if let Ok(nodes) = parse_cluster_nodes(&text) {
-                for l in &nodes.lines {
+                for l in nodes.lines() {
                     prop_assert!(l.slots.iter().all(|r| r.start <= r.end && usize::from(r.end) < SLOT_COUNT));
                 }
             }

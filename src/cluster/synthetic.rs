@@ -48,7 +48,7 @@ pub fn cluster_info_for(nodes: &ClusterNodes) -> ClusterInfo {
     let mut fail = 0u32;
     let mut size = 0u32;
     let mut healthy_owners = 0u32;
-    for l in &nodes.lines {
+    for l in nodes.lines() {
         let n = u32::try_from(l.slot_count()).unwrap_or(u32::MAX);
         if n == 0 || !l.flags.master {
             continue;
@@ -77,14 +77,9 @@ pub fn cluster_info_for(nodes: &ClusterNodes) -> ClusterInfo {
         slots_ok: ok,
         slots_pfail: pfail,
         slots_fail: fail,
-        known_nodes: u32::try_from(nodes.lines.len()).unwrap_or(u32::MAX),
+        known_nodes: u32::try_from(nodes.len()).unwrap_or(u32::MAX),
         size,
-        current_epoch: nodes
-            .lines
-            .iter()
-            .map(|l| l.config_epoch)
-            .max()
-            .unwrap_or(0),
+        current_epoch: nodes.lines().map(|l| l.config_epoch).max().unwrap_or(0),
         my_epoch: me.map_or(0, |m| m.config_epoch),
         other: BTreeMap::new(),
     }
@@ -146,7 +141,7 @@ pub fn snapshot_from_texts(entries: &[(&str, Result<&str, ProbeError>)]) -> Clus
     let now = parsed
         .iter()
         .filter_map(|(_, r)| r.as_ref().ok())
-        .flat_map(|n| n.lines.iter())
+        .flat_map(ClusterNodes::lines)
         .map(|l| l.pong_recv_ms.max(l.ping_sent_ms))
         .max()
         .unwrap_or(SYNTHETIC_NOW_MS);
@@ -322,10 +317,36 @@ pub fn synthetic_cluster(masters: usize, replicas_per_master: usize) -> ClusterS
                 endpoint: synthetic_endpoint(i),
                 observed_at_ms: SYNTHETIC_NOW_MS,
                 rtt_us: Some(150),
-                result: Ok(report_for(ClusterNodes { lines: view })),
+                result: Ok(report_for(ClusterNodes::new(view))),
             }
         })
         .collect();
+    finish(observations)
+}
+
+/// [`synthetic_cluster`] with each view folded as it is made, as the refresher folds what
+/// it reads (see [`super::fold`]): never more than one full view at a time.
+#[must_use]
+pub fn synthetic_cluster_folded(masters: usize, replicas_per_master: usize) -> ClusterSnapshot {
+    let lines = synthetic_lines(masters, replicas_per_master);
+    let mut folder = super::fold::Folder::new();
+    let observations = (0..lines.len())
+        .map(|i| {
+            let mut view = lines.clone();
+            if let Some(me) = view.get_mut(i) {
+                me.flags.myself = true;
+            }
+            let mut report = report_for(ClusterNodes::new(view));
+            report.nodes = folder.fold(std::mem::take(&mut report.nodes));
+            NodeObservation {
+                endpoint: synthetic_endpoint(i),
+                observed_at_ms: SYNTHETIC_NOW_MS,
+                rtt_us: Some(150),
+                result: Ok(report),
+            }
+        })
+        .collect();
+    folder.finish();
     finish(observations)
 }
 
@@ -342,7 +363,7 @@ pub fn synthetic_single_view(
     if let Some(me) = lines.get_mut(reachable) {
         me.flags.myself = true;
     }
-    let mut nodes = Some(ClusterNodes { lines });
+    let mut nodes = Some(ClusterNodes::new(lines));
     let observations = (0..n)
         .map(|i| NodeObservation {
             endpoint: synthetic_endpoint(i),
@@ -376,7 +397,7 @@ pub fn synthetic_seed_view(
         endpoint: synthetic_endpoint(seed),
         observed_at_ms: SYNTHETIC_NOW_MS,
         rtt_us: Some(150),
-        result: Ok(report_for(ClusterNodes { lines })),
+        result: Ok(report_for(ClusterNodes::new(lines))),
     }])
 }
 

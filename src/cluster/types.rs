@@ -190,24 +190,12 @@ impl NodeLine {
     }
 }
 
-/// A whole `CLUSTER NODES` reply: one node's view of the cluster.
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// A whole `CLUSTER NODES` reply: one node's view of the cluster, as parsed or folded into
+/// a refresh's table of distinct lines (see [`super::fold`], which holds its methods). It
+/// compares, prints and serializes as its lines.
+#[derive(Clone, Default)]
 pub struct ClusterNodes {
-    pub lines: Vec<NodeLine>,
-}
-
-impl ClusterNodes {
-    /// The line flagged `myself`.
-    #[must_use]
-    pub fn myself(&self) -> Option<&NodeLine> {
-        self.lines.iter().find(|l| l.flags.myself)
-    }
-
-    /// The line for a node id.
-    #[must_use]
-    pub fn get(&self, id: &NodeId) -> Option<&NodeLine> {
-        self.lines.iter().find(|l| &l.id == id)
-    }
+    pub(crate) repr: super::fold::Repr,
 }
 
 /// `cluster_state` from `CLUSTER INFO`.

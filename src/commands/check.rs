@@ -35,7 +35,10 @@ pub enum Format {
 }
 
 /// `slotscope check`: observe the cluster once and print the diagnosis.
-pub async fn run(opts: ConnectOptions, format: Format) -> ExitCode {
+pub async fn run(mut opts: ConnectOptions, format: Format) -> ExitCode {
+    // `check` never writes: read-only, which also leaves out the `ACL DRYRUN` permission
+    // check that only a repair needs (`fix` still runs it).
+    opts.read_only = true;
     let connector = Connector::new(opts);
     let started = std::time::Instant::now();
     let outcome = observe_once(&connector, None).await;

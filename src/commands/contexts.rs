@@ -60,6 +60,9 @@ pub struct Context {
     /// `--remap` rules.
     #[serde(default)]
     pub remap: Vec<String>,
+    /// Connect by the hostnames nodes announce (`--prefer-hostname`).
+    #[serde(default)]
+    pub prefer_hostname: bool,
     /// Never write.
     #[serde(default)]
     pub read_only: bool,
@@ -133,6 +136,22 @@ pub fn load(path: &Path) -> Result<ConfigFile, String> {
 /// # Errors
 /// No config file, no such context, a password source that fails.
 pub fn apply(cli: &mut Cli) -> Result<(), String> {
+    apply_with(cli, true)
+}
+
+/// [`apply`]; `interactive`: a `password_command` may use the terminal (not from the
+/// dashboard, whose screen it would garble).
+fn apply_with(cli: &mut Cli, interactive: bool) -> Result<(), String> {
+    if cli.switch_base.is_none() {
+        cli.switch_base = cli.conn_args().map(|c| SwitchBase {
+            connect_timeout_ms: c.connect_timeout,
+            timeout_ms: c.timeout,
+            max_reply_bytes: c.max_reply_bytes,
+            read_only: c.read_only,
+            interval_secs: cli.ui.interval,
+            current: cli.context.clone(),
+        });
+    }
     let Some(name) = cli.context.clone() else {
         return Ok(());
     };
@@ -166,7 +185,7 @@ pub fn apply(cli: &mut Cli) -> Result<(), String> {
         conn.user.clone_from(&ctx.user);
     }
     if conn.pass.is_none() && !conn.askpass {
-        conn.pass = password(&name, ctx)?;
+        conn.pass = password(&name, ctx, interactive)?;
     }
     let tls = &mut conn.tls;
     tls.tls |= ctx.tls;
@@ -177,12 +196,13 @@ pub fn apply(cli: &mut Cli) -> Result<(), String> {
     tls.key = tls.key.take().or_else(|| ctx.key.clone());
     tls.sni = tls.sni.take().or_else(|| ctx.sni.clone());
     conn.remap.extend(ctx.remap.iter().cloned());
+    conn.prefer_hostname |= ctx.prefer_hostname;
     conn.read_only |= ctx.read_only;
     Ok(())
 }
 
 /// The context's password, from its source.
-fn password(name: &str, ctx: &Context) -> Result<Option<String>, String> {
+fn password(name: &str, ctx: &Context, interactive: bool) -> Result<Option<String>, String> {
     if let Some(var) = &ctx.password_env {
         return match std::env::var(var) {
             Ok(v) if !v.is_empty() => Ok(Some(v)),
@@ -192,10 +212,17 @@ fn password(name: &str, ctx: &Context) -> Result<Option<String>, String> {
         };
     }
     if let Some(cmd) = &ctx.password_command {
+        let terminal = || {
+            if interactive {
+                std::process::Stdio::inherit()
+            } else {
+                std::process::Stdio::null()
+            }
+        };
         let out = std::process::Command::new("sh")
             .args(["-c", cmd])
-            .stdin(std::process::Stdio::inherit())
-            .stderr(std::process::Stdio::inherit())
+            .stdin(terminal())
+            .stderr(terminal())
             .output()
             .map_err(|e| format!("context `{name}`: cannot run password_command: {e}"))?;
         if !out.status.success() {
@@ -214,6 +241,87 @@ fn password(name: &str, ctx: &Context) -> Result<Option<String>, String> {
         return Ok(Some(pw));
     }
     Ok(ctx.password.clone())
+}
+
+/// What `:ctx NAME` in the dashboard keeps of the command line: the timeouts, the reply
+/// limit, `--read-only` and `--interval` as given; the context brings everything else (seeds,
+/// credentials, TLS, remaps, its own read-only, label and colour).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SwitchBase {
+    /// `--connect-timeout` in milliseconds.
+    pub connect_timeout_ms: u64,
+    /// `--timeout` in milliseconds.
+    pub timeout_ms: u64,
+    /// `--max-reply-bytes`.
+    pub max_reply_bytes: usize,
+    /// `--read-only` on the command line (stays on in every context).
+    pub read_only: bool,
+    /// `--interval` as given (the default lets a context set its own).
+    pub interval_secs: f64,
+    /// The context the dashboard started with.
+    pub current: Option<String>,
+}
+
+/// A context the dashboard switches to: the connection, its interval and its label.
+#[derive(Clone, Debug)]
+pub struct Switched {
+    /// Seeds, credentials, TLS, remaps, read-only.
+    pub connect: crate::refresh::ConnectOptions,
+    /// The refresh interval.
+    pub interval: std::time::Duration,
+    /// The label and colour for the header.
+    pub label: Option<(String, Option<String>)>,
+}
+
+/// The context names of the config file, or why there are none.
+///
+/// # Errors
+/// No config directory, an unreadable or bad file.
+pub fn names() -> Result<Vec<String>, String> {
+    let path = config_path().ok_or("no config directory; set SLOTSCOPE_CONFIG")?;
+    if !path.exists() {
+        return Err(format!(
+            "no config file at {} (see docs/connecting.md)",
+            path.display()
+        ));
+    }
+    Ok(load(&path)?.contexts.into_keys().collect())
+}
+
+/// Resolve context `name` for `:ctx NAME`: the file is read again (it may have changed), the
+/// command line's [`SwitchBase`] is kept, a `password_command` runs without the terminal.
+///
+/// # Errors
+/// No such context, a password source that fails, options that do not parse.
+pub fn resolve_switch(name: &str, base: &SwitchBase) -> Result<Switched, String> {
+    let mut args = vec![
+        "slotscope".to_owned(),
+        "--connect-timeout".to_owned(),
+        base.connect_timeout_ms.to_string(),
+        "--timeout".to_owned(),
+        base.timeout_ms.to_string(),
+        "--max-reply-bytes".to_owned(),
+        base.max_reply_bytes.to_string(),
+        "--interval".to_owned(),
+        base.interval_secs.to_string(),
+        "--context".to_owned(),
+        name.to_owned(),
+    ];
+    if base.read_only {
+        args.push("--read-only".to_owned());
+    }
+    let mut cli = <Cli as clap::Parser>::try_parse_from(&args).map_err(|e| e.to_string())?;
+    cli.switch_base = Some(base.clone());
+    apply_with(&mut cli, false)?;
+    // A password taken from this process's own command line belongs to the first cluster.
+    cli.conn.ignore_argv_auth = true;
+    let connect = cli.conn.connect_options()?;
+    let interval = cli.dashboard_settings().interval()?;
+    Ok(Switched {
+        connect,
+        interval,
+        label: cli.context_label,
+    })
 }
 
 /// `slotscope contexts`: one line per context (name, label, seeds, read-only, TLS).

@@ -6,8 +6,10 @@ use color_eyre::eyre::{Result, WrapErr as _};
 
 use super::session::LiveSession;
 use super::{DashboardSettings, ExitCode};
+use crate::app::contexts::Contexts;
 use crate::refresh::capture::Capture;
 use crate::refresh::{ConnectOptions, Connector, observe_once};
+use crate::tui::context_switch::ContextSwitch;
 use crate::tui::{DashboardOptions, run_dashboard_with};
 use std::sync::Arc;
 
@@ -60,6 +62,7 @@ pub async fn run(opts: ConnectOptions, settings: &DashboardSettings) -> Result<E
             audit_log: settings.audit_log.clone(),
             mouse: settings.mouse,
             context_label: settings.context_label.clone(),
+            contexts: Some(context_switch(settings)),
         },
         Some(Arc::clone(&capture)),
         Some(Box::new(LiveSession::new(
@@ -78,4 +81,40 @@ pub async fn run(opts: ConnectOptions, settings: &DashboardSettings) -> Result<E
     } else {
         ExitCode::OK
     })
+}
+
+/// `:ctx NAME`: the config file's contexts, resolved (the file read again) when chosen.
+fn context_switch(settings: &DashboardSettings) -> ContextSwitch {
+    let (names, missing) = match super::contexts::names() {
+        Ok(n) if n.is_empty() => (n, Some("the config file lists none".to_owned())),
+        Ok(n) => (n, None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
+    let base = settings.switch_base.clone();
+    let contexts = Contexts {
+        names,
+        current: base.as_ref().and_then(|b| b.current.clone()),
+        missing,
+    };
+    let color = settings.color;
+    let audit_log = settings.audit_log.clone();
+    let mouse = settings.mouse;
+    let resolve = move |name: &str| {
+        let base = base
+            .as_ref()
+            .ok_or_else(|| "no command line to start from".to_owned())?;
+        let s = super::contexts::resolve_switch(name, base)?;
+        Ok(DashboardOptions {
+            read_only: s.connect.read_only,
+            connect: s.connect,
+            interval: s.interval,
+            color,
+            banner: None,
+            audit_log: audit_log.clone(),
+            mouse,
+            context_label: s.label,
+            contexts: None,
+        })
+    };
+    ContextSwitch::new(contexts, Arc::new(resolve))
 }

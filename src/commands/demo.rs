@@ -280,6 +280,7 @@ pub async fn run(args: &DemoOptions, settings: &DashboardSettings) -> Result<Exi
                 audit_log: settings.audit_log.clone(),
                 mouse: settings.mouse,
                 context_label: None,
+                contexts: None,
             },
             Some(Arc::clone(&capture)),
             Some(Box::new(LiveSession::new(

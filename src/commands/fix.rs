@@ -75,6 +75,7 @@ pub async fn run(args: FixOptions, opts: ConnectOptions) -> color_eyre::Result<E
         return Ok(ExitCode::UNOBSERVABLE);
     }
     let model = ClusterModel::build(&snapshot);
+    auth = auth.with_hostnames(&model);
     auth.program = model
         .nodes
         .iter()

@@ -118,6 +118,8 @@ pub struct DashboardSettings {
     pub audit_log: Option<std::path::PathBuf>,
     /// The context's label and colour name, shown in the header.
     pub context_label: Option<(String, Option<String>)>,
+    /// What `:ctx NAME` keeps of the command line.
+    pub switch_base: Option<contexts::SwitchBase>,
     /// Capture the mouse (off with `--no-mouse`).
     pub mouse: bool,
     /// `--record FILE`: record every refresh from the start.

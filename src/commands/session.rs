@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::snapshot;
 use crate::app::replay::RecordingStatus;
 use crate::app::{App, SessionEffect};
+use crate::cluster::ClusterSnapshot;
 use crate::record::{Header, RecordedRefresh, Recording, Writer};
 use crate::refresh::capture::Capture;
 use crate::refresh::{RefreshOutcome, now_ms};
@@ -21,8 +22,8 @@ pub struct LiveSession {
     /// The path of the first recording (`--record`), if given and not yet used.
     first_path: Option<PathBuf>,
     writer: Option<(PathBuf, Writer<BufWriter<File>>)>,
-    /// The last refresh received, as it would be recorded.
-    last: Option<RecordedRefresh>,
+    /// The last refresh received.
+    last: Option<Arc<ClusterSnapshot>>,
     source: String,
 }
 
@@ -31,6 +32,9 @@ impl LiveSession {
     /// `record` when given.
     #[must_use]
     pub fn new(capture: Arc<Capture>, record: Option<PathBuf>, source: &str) -> Self {
+        // Whole replies are kept only while a recording runs (a snapshot, `P`, writes the
+        // views back as text).
+        capture.set_recording(record.is_some());
         Self {
             capture,
             first_path: record,
@@ -49,6 +53,7 @@ impl LiveSession {
         });
         match Writer::create(&path, &Header::new(now_ms(), &self.source)) {
             Ok(w) => {
+                self.capture.set_recording(true);
                 app.recording = Some(RecordingStatus {
                     path: path.display().to_string(),
                     refreshes: 0,
@@ -65,6 +70,7 @@ impl LiveSession {
 
     fn stop(&mut self, app: &mut App) {
         if let Some((path, w)) = self.writer.take() {
+            self.capture.set_recording(false);
             let n = w.refreshes();
             app.recording = None;
             app.message = Some(match w.finish() {
@@ -81,8 +87,8 @@ impl Session for LiveSession {
             // `--record FILE`: from the first refresh on.
             self.start(app);
         }
-        let r = RecordedRefresh::from_snapshot(&outcome.snapshot, |o| self.capture.raw_of(o));
         if let Some((path, w)) = self.writer.as_mut() {
+            let r = RecordedRefresh::from_snapshot(&outcome.snapshot, |o| self.capture.raw_of(o));
             match w.write(&r) {
                 Ok(_) => {
                     app.recording = Some(RecordingStatus {
@@ -95,10 +101,11 @@ impl Session for LiveSession {
                     app.message = Some(format!("recording to {} stopped: {e}", path.display()));
                     app.recording = None;
                     self.writer = None;
+                    self.capture.set_recording(false);
                 }
             }
         }
-        self.last = Some(r);
+        self.last = Some(Arc::clone(&outcome.snapshot));
     }
 
     fn on_effect(&mut self, app: &mut App, effect: SessionEffect) -> bool {
@@ -109,8 +116,8 @@ impl Session for LiveSession {
                 // The refresh on screen (a frozen screen shows an older one than the last).
                 let on_screen = app.shown.as_ref().map(|p| Arc::clone(&p.snapshot));
                 let r = on_screen
-                    .map(|s| RecordedRefresh::from_snapshot(&s, |o| self.capture.raw_of(o)))
-                    .or_else(|| self.last.clone());
+                    .or_else(|| self.last.clone())
+                    .map(|s| RecordedRefresh::from_snapshot(&s, |o| self.capture.raw_of(o)));
                 let Some(r) = r else {
                     app.message = Some("no refresh yet: nothing to snapshot".into());
                     return true;

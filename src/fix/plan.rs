@@ -297,6 +297,10 @@ pub struct CliAuth {
     pub tls: Option<String>,
     /// `--remap`: lines name the address slotscope connects to.
     pub remap: crate::refresh::conn::remap::RemapTable,
+    /// `--prefer-hostname`: lines name a node by the hostname it announces.
+    pub prefer_hostname: bool,
+    /// The announced hostnames, by announced address (filled by [`CliAuth::with_hostnames`]).
+    pub hostnames: std::collections::BTreeMap<Endpoint, String>,
 }
 
 impl CliAuth {
@@ -310,7 +314,35 @@ impl CliAuth {
             program: None,
             tls: opts.tls.as_ref().map(|t| t.options.redis_cli_flags()),
             remap: opts.remap.clone(),
+            prefer_hostname: opts.hostnames.is_some(),
+            hostnames: std::collections::BTreeMap::new(),
         }
+    }
+
+    /// These settings with the hostnames the model's nodes announce (under
+    /// `--prefer-hostname`; otherwise unchanged).
+    #[must_use]
+    pub fn with_hostnames(mut self, model: &crate::cluster::ClusterModel) -> Self {
+        if self.prefer_hostname {
+            self.hostnames = model
+                .nodes
+                .iter()
+                .filter_map(|n| Some((n.addr.endpoint()?, n.addr.hostname.clone()?)))
+                .filter(|(_, h)| !h.is_empty())
+                .collect();
+        }
+        self
+    }
+
+    /// The address slotscope connects to for the announced `ep`: its hostname (under
+    /// `--prefer-hostname`, when `hostname` is announced), then `--remap`.
+    #[must_use]
+    pub fn connected(&self, ep: &Endpoint, hostname: Option<&str>) -> Endpoint {
+        let named = match hostname.filter(|h| self.prefer_hostname && !h.is_empty()) {
+            Some(h) => Endpoint::new(h, ep.port),
+            None => ep.clone(),
+        };
+        self.remap.apply(&named)
     }
 }
 
@@ -364,7 +396,10 @@ impl FixStep {
     /// The command as a `redis-cli` line; the password, if any, is shown as `-a ***`.
     #[must_use]
     pub fn redis_cli_line_with(&self, auth: &CliAuth) -> String {
-        let ep = auth.remap.apply(&self.endpoint);
+        let ep = auth.connected(
+            &self.endpoint,
+            auth.hostnames.get(&self.endpoint).map(String::as_str),
+        );
         let mut prefix = format!(
             "{} -h {} -p {}",
             auth.program.unwrap_or("redis-cli"),
@@ -576,6 +611,8 @@ mod tests {
             program: None,
             tls: None,
             remap: crate::refresh::conn::remap::RemapTable::default(),
+            prefer_hostname: false,
+            hostnames: std::collections::BTreeMap::new(),
         };
         assert_eq!(
             step.redis_cli_line_with(&auth),

@@ -105,6 +105,8 @@ impl RecordedRefresh {
     /// interpretation; `previous` gives its progress (none for a one-off check).
     #[must_use]
     pub fn snapshot(&self, generation: u64, previous: Option<&ClusterSnapshot>) -> ClusterSnapshot {
+        // Folded as the refresher folds them (`cluster::fold`).
+        let mut folder = crate::cluster::fold::Folder::new();
         let observations = self
             .nodes
             .iter()
@@ -113,10 +115,12 @@ impl RecordedRefresh {
                 if let Ok(r) = o.result.as_mut() {
                     r.slot_keys.clone_from(&n.slot_keys);
                     r.census.clone_from(&n.census);
+                    r.nodes = folder.fold(std::mem::take(&mut r.nodes));
                 }
                 o
             })
             .collect();
+        folder.finish();
         let mut s = ClusterSnapshot {
             generation,
             started_at_ms: self.started_at_ms,

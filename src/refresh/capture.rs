@@ -5,9 +5,13 @@
 //!
 //! A [`Capture`] installed on the [`super::Connector`] keeps the last raw replies of every
 //! endpoint, so that a recorder can pair each observation of a published snapshot with the
-//! replies it was made from (by endpoint and completion time). Nothing here does I/O.
+//! replies it was made from (by endpoint and completion time). While nothing records, it
+//! keeps no `CLUSTER NODES` text (the largest reply by far: about 100 kB per node at 1000
+//! nodes): [`Capture::raw_of`] then writes the text back from the observation's parsed view
+//! ([`crate::cluster::fold::to_text`]). Nothing here does I/O.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
@@ -273,43 +277,99 @@ pub fn config_of(replies: &[(String, RawConfig)]) -> NodeConfig {
     cfg
 }
 
-/// Raw probes kept per endpoint: the last refresh's and one repair observation that may
-/// interleave with it. Each is a whole `CLUSTER NODES` text (about 100 kB per node at 1000
-/// nodes), so every one kept costs about 100 MB at that size.
+/// Raw probes kept per endpoint: the last refresh's and one more (a repair observation that
+/// may interleave with it, or the refresh on screen while the next one probes). While
+/// recording, each holds a whole `CLUSTER NODES` text (about 100 kB per node at 1000 nodes),
+/// so every one kept costs about 100 MB at that size.
 const KEEP_PER_ENDPOINT: usize = 2;
 
 /// The last raw replies of every endpoint, for a recorder to pick up.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Capture {
-    recent: Mutex<HashMap<Endpoint, VecDeque<Arc<RawNode>>>>,
+    recent: Mutex<HashMap<Endpoint, VecDeque<Kept>>>,
+    /// Whether whole `CLUSTER NODES` texts are kept (see the module docs).
+    recording: AtomicBool,
+}
+
+/// A probe's raw replies; `elided`: its `CLUSTER NODES` text was dropped (it parsed, and
+/// nothing was recording).
+#[derive(Debug)]
+struct Kept {
+    raw: Arc<RawNode>,
+    elided: bool,
+}
+
+impl Default for Capture {
+    fn default() -> Self {
+        Self {
+            recent: Mutex::default(),
+            recording: AtomicBool::new(true),
+        }
+    }
 }
 
 impl Capture {
-    /// An empty capture, shared.
+    /// An empty capture, shared, that keeps every reply until told that nothing records
+    /// ([`Self::set_recording`]).
     #[must_use]
     pub fn shared() -> Arc<Self> {
         Arc::new(Self::default())
     }
 
-    /// Keep a probe's raw replies.
-    pub fn offer(&self, raw: RawNode) {
+    /// Whether a recorder wants the probes' whole replies from now on. Off, a parsed
+    /// `CLUSTER NODES` text is not kept.
+    pub fn set_recording(&self, on: bool) {
+        self.recording.store(on, Ordering::Relaxed);
+    }
+
+    /// Keep a probe's raw replies; `parsed`: its observation was made from them (so that
+    /// its view can stand for its `CLUSTER NODES` text).
+    pub fn offer(&self, mut raw: RawNode, parsed: bool) {
+        let recording = self.recording.load(Ordering::Relaxed);
+        let mut elided = false;
+        if !recording
+            && parsed
+            && let Ok(r) = raw.replies.as_mut()
+            && let Ok(text) = r.cluster_nodes.as_mut()
+        {
+            *text = String::new();
+            elided = true;
+        }
         let mut map = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
         let q = map.entry(raw.endpoint.clone()).or_default();
-        q.push_back(Arc::new(raw));
+        q.push_back(Kept {
+            raw: Arc::new(raw),
+            elided,
+        });
         while q.len() > KEEP_PER_ENDPOINT {
             q.pop_front();
         }
     }
 
-    /// The raw replies an observation was made from, if they are still kept.
+    /// The raw replies an observation was made from, if they are still kept. A `CLUSTER
+    /// NODES` text that was not kept is written back from the observation's view.
     #[must_use]
     pub fn raw_of(&self, obs: &NodeObservation) -> Option<Arc<RawNode>> {
-        let map = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
-        map.get(&obs.endpoint)?
-            .iter()
-            .rev()
-            .find(|r| r.observed_at_ms == obs.observed_at_ms)
-            .cloned()
+        let kept = {
+            let map = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+            let k = map
+                .get(&obs.endpoint)?
+                .iter()
+                .rev()
+                .find(|k| k.raw.observed_at_ms == obs.observed_at_ms)?;
+            (Arc::clone(&k.raw), k.elided)
+        };
+        match kept {
+            (raw, false) => Some(raw),
+            (raw, true) => {
+                let view = &obs.report()?.nodes;
+                let mut raw = RawNode::clone(&raw);
+                if let Ok(r) = raw.replies.as_mut() {
+                    r.cluster_nodes = Ok(crate::cluster::fold::to_text(view));
+                }
+                Some(Arc::new(raw))
+            }
+        }
     }
 
     /// Forget endpoints no longer probed.

@@ -20,7 +20,7 @@ use super::conn::{self, CommandError, Connector};
 use super::{now_ms, refusals};
 
 /// Commands per pipeline.
-const CHUNK: usize = 4096;
+pub(super) const CHUNK: usize = 4096;
 
 /// In the dashboard, how old a complete census may be before it is counted again.
 pub const CENSUS_PERIOD_MS: u64 = 30_000;
@@ -73,11 +73,18 @@ struct Job {
     empty: bool,
     /// The previous census of the same node, to carry a sweep on.
     previous: Option<NodeCensus>,
+    /// The served slots' counts come from one `CLUSTER SLOT-STATS` (see [`super::census_stats`]).
+    slot_stats: bool,
+    importing: Vec<Slot>,
 }
 
 impl Job {
     fn of(o: &NodeObservation, previous: Option<&ClusterSnapshot>) -> Option<Self> {
         let report = o.report()?;
+        if report.census.is_some() {
+            // Counted by the probe already (see `probe::EarlyCensus`).
+            return None;
+        }
         let me = report.nodes.myself()?;
         let refused = ["dbsize", "cluster|countkeysinslot"];
         if !me.flags.master || refused.iter().any(|c| report.access.refuses(c)) {
@@ -101,6 +108,8 @@ impl Job {
             expected_list,
             empty: report.info.keys == Some(0),
             previous: previous.and_then(|p| previous_census(p, &o.endpoint, &me.id)),
+            slot_stats: super::census_stats::usable(&report.info, &report.access),
+            importing,
         })
     }
 
@@ -128,7 +137,15 @@ impl Job {
         {
             return Ok(p.clone());
         }
-        let (db_keys, slots, agree) = self.count_owned(connector, ep).await?;
+        let counted = if self.slot_stats {
+            super::census_stats::count_owned(connector, ep, &self.expected, &self.importing).await
+        } else {
+            None
+        };
+        let (db_keys, slots, agree) = match counted {
+            Some(c) => c,
+            None => self.count_owned(connector, ep).await?,
+        };
         let mut census = NodeCensus {
             db_keys,
             owned_keys: slots.values().sum(),
@@ -221,7 +238,7 @@ fn previous_census(
         .and_then(|r| r.census.clone())
 }
 
-fn count_cmd(slot: Slot) -> Vec<String> {
+pub(super) fn count_cmd(slot: Slot) -> Vec<String> {
     vec![
         "CLUSTER".to_owned(),
         "COUNTKEYSINSLOT".to_owned(),
@@ -231,7 +248,7 @@ fn count_cmd(slot: Slot) -> Vec<String> {
 
 /// Send `cmds` as pipelines of at most [`CHUNK`] commands, one after the other; one reply per
 /// command, in order.
-async fn pipeline_chunks(
+pub(super) async fn pipeline_chunks(
     connector: &Connector,
     ep: &crate::cluster::types::Endpoint,
     cmds: &[Vec<String>],

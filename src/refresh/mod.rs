@@ -23,6 +23,7 @@
 
 pub mod capture;
 pub mod census;
+mod census_stats;
 pub mod conn;
 pub mod probe;
 pub mod refusals;
@@ -47,8 +48,8 @@ pub use probe::{now_ms, probe_node};
 pub use target::{ConnectOptions, Secret, SeedError, parse_seed};
 
 use crate::cluster::access::Access;
+use crate::cluster::fold::Folder;
 use crate::cluster::identity::{ClusterGroup, separate_clusters};
-use crate::cluster::intern::IdPool;
 use crate::cluster::progress::Progress;
 use crate::cluster::slots::{SLOT_COUNT, Slot};
 use crate::cluster::types::{ClusterSnapshot, Endpoint, NodeId, NodeObservation, ProbeError};
@@ -169,7 +170,7 @@ pub fn initial_endpoints(seeds: &[Endpoint], previous: Option<&ClusterSnapshot>)
             .observations
             .iter()
             .filter_map(NodeObservation::report)
-            .flat_map(|r| r.nodes.lines.iter())
+            .flat_map(|r| r.nodes.lines())
             .filter(|l| !l.flags.noaddr)
             .filter_map(|l| l.addr.endpoint())
             .collect();
@@ -206,7 +207,7 @@ pub fn slots_needing_key_counts(observations: &[NodeObservation]) -> Vec<Slot> {
         }
     }
     for r in &reports {
-        for line in &r.nodes.lines {
+        for line in r.nodes.lines() {
             for range in &line.slots {
                 for s in range.iter() {
                     if let Some(b) = bound.get_mut(usize::from(s)) {
@@ -295,19 +296,23 @@ async fn observe(
     let refused = |ep: &Endpoint| refusals::carried(before.get(ep).copied(), started_at_ms);
     let mut seen: HashSet<Endpoint> = HashSet::new();
     let mut pending = FuturesUnordered::new();
+    // Where the census is counted now, each probe counts it in its own batch where it can.
+    let counting = census_mode == Census::Complete || previous.is_none();
     for ep in initial {
         if seen.insert(ep.clone()) {
             let r = refused(&ep);
-            pending.push(probe_owned(connector, ep, r));
+            let how = counting.then_some(probe::EarlyCensus::Stats);
+            pending.push(probe_owned(connector, ep, r, how));
         }
     }
     let mut observations: Vec<NodeObservation> = Vec::new();
-    // Equal ids across all views share one allocation (N² ids at N nodes).
-    let mut ids = IdPool::new();
+    // Each view is folded into one table of distinct lines as it arrives (`cluster::fold`),
+    // whose lines share one allocation per node id (`cluster::intern`).
+    let mut folder = Folder::new();
     while let Some(mut obs) = pending.next().await {
         if let Ok(report) = obs.result.as_mut() {
-            ids.intern_view(&mut report.nodes);
-            for line in &report.nodes.lines {
+            connector.learn_hostnames(&report.nodes);
+            for line in report.nodes.lines() {
                 if line.flags.noaddr {
                     continue;
                 }
@@ -316,13 +321,18 @@ async fn observe(
                 };
                 if seen.len() < MAX_ENDPOINTS && seen.insert(ep.clone()) {
                     let r = refused(&ep);
-                    pending.push(probe_owned(connector, ep, r));
+                    let how = counting
+                        .then(|| probe::EarlyCensus::for_line(report, line))
+                        .flatten();
+                    pending.push(probe_owned(connector, ep, r, how));
                 }
             }
+            report.nodes = folder.fold(std::mem::take(&mut report.nodes));
         }
         observations.push(obs);
     }
     drop(pending);
+    folder.finish();
     dedupe_aliases(&mut observations);
     observations.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
 
@@ -389,8 +399,13 @@ pub fn conclude(snapshot: ClusterSnapshot) -> Result<ClusterSnapshot, ObserveErr
 }
 
 /// `probe_node` takes the endpoint by reference; the futures in the set must own theirs.
-async fn probe_owned(connector: &Connector, ep: Endpoint, refused: Access) -> NodeObservation {
-    probe::probe_node_with(connector, &ep, refused).await
+async fn probe_owned(
+    connector: &Connector,
+    ep: Endpoint,
+    refused: Access,
+    census: Option<probe::EarlyCensus>,
+) -> NodeObservation {
+    probe::probe_node_counting(connector, &ep, refused, census).await
 }
 
 /// When one node was reached under two endpoints (a seed given as `localhost:7000` and its
@@ -698,7 +713,7 @@ mod tests {
             observed_at_ms: 0,
             rtt_us: Some(1),
             result: Ok(NodeReport {
-                nodes: ClusterNodes { lines },
+                nodes: ClusterNodes::new(lines),
                 cluster_info: None,
                 info: ServerInfo::default(),
                 config: crate::cluster::types::NodeConfig::default(),

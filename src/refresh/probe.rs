@@ -1,11 +1,14 @@
-//! Probe one node: `PING` (round-trip time), then concurrently on the same connection
-//! `CLUSTER NODES`, `CLUSTER INFO`, `INFO …`, and four `CONFIG GET`s. Every failure becomes
+//! Probe one node: concurrently on one connection, in one round trip, `PING` (round-trip
+//! time; alone first on a kept connection), `CLUSTER NODES`, `CLUSTER INFO`, `INFO …`, the
+//! `CONFIG GET`s and, when asked, the key census (see [`EarlyCensus`]). Every failure becomes
 //! data in the returned [`NodeObservation`]; nothing here panics or returns early with `?`
 //! past the observation.
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::capture::{CONFIG_PARAMS, RawNode, RawReplies};
+pub use super::census_stats::EarlyCensus;
+use super::census_stats::settle_early;
 use super::conn::{CommandError, Connector, micros, value_text};
 use super::refusals;
 use crate::cluster::access::{Access, classify};
@@ -43,48 +46,99 @@ pub async fn probe_node(conn: &Connector, ep: &Endpoint) -> NodeObservation {
 /// [`probe_node`] that does not send the commands `refused` remembers (see
 /// [`super::refusals`]) and carries them, with what this probe learns, in the report.
 pub async fn probe_node_with(conn: &Connector, ep: &Endpoint, refused: Access) -> NodeObservation {
+    probe_node_counting(conn, ep, refused, None).await
+}
+
+/// [`probe_node_with`] that also counts the node's key census in the same batch, as `census`
+/// says (see [`EarlyCensus`]); the census is kept in the report only where the node's own
+/// view confirms the guess, else left to [`super::census::take_census`].
+pub async fn probe_node_counting(
+    conn: &Connector,
+    ep: &Endpoint,
+    refused: Access,
+    census: Option<EarlyCensus>,
+) -> NodeObservation {
     // Boxed: the probe's state is large, and the caller moves this future into a task.
-    let (rtt_us, replies) = Box::pin(probe_inner(conn, ep, refused)).await;
+    let (rtt_us, replies, counted) =
+        Box::pin(probe_inner(conn, ep, refused, census.as_ref())).await;
+    let observed_at_ms = now_ms();
     let raw = RawNode {
         endpoint: ep.clone(),
-        observed_at_ms: now_ms(),
+        observed_at_ms,
         rtt_us,
         replies,
     };
-    let obs = raw.observation();
+    let mut obs = raw.observation();
+    if let (Some(how), Some(values), Ok(report)) = (&census, counted, obs.result.as_mut()) {
+        report.census = settle_early(report, how, &values, observed_at_ms);
+    }
     if let Err(e) = &obs.result {
         tracing::debug!(endpoint = %ep, error = %e, "probe failed");
     }
     if let Some(c) = conn.capture() {
-        c.offer(raw);
+        c.offer(raw, obs.result.is_ok());
     }
     obs
 }
+
+/// The probe's round-trip time, its replies, and the early census's replies (if asked for).
+type Probed = (
+    Option<u64>,
+    Result<RawReplies, ProbeError>,
+    Option<Vec<Value>>,
+);
 
 async fn probe_inner(
     c: &Connector,
     ep: &Endpoint,
     mut access: Access,
-) -> (Option<u64>, Result<RawReplies, ProbeError>) {
-    // Connect first so that the round-trip time measures PING alone.
+    census: Option<&EarlyCensus>,
+) -> Probed {
+    // On a kept connection (the dashboard's later refreshes) PING goes alone first, so that
+    // the round-trip time measures PING alone. On a new one it leads the batch, which saves a
+    // round trip: its time then includes the server's time for the batch.
+    let kept = c.is_connected(ep);
     if let Err(e) = c.conn(ep).await {
-        return (None, Err(e.to_probe_error()));
+        return (None, Err(e.to_probe_error()), None);
     }
-    let t0 = Instant::now();
-    if let Err(e) = c.command_strs(ep, &["PING"]).await {
-        return (None, Err(e.to_probe_error()));
+    let mut rtt = None;
+    if kept {
+        match timed_ping(c, ep).await {
+            Ok(us) => rtt = Some(us),
+            Err(e) => return (None, Err(e.to_probe_error()), None),
+        }
     }
-    let rtt = Some(micros(t0.elapsed()));
+    let ping = async {
+        if kept {
+            None
+        } else {
+            Some(timed_ping(c, ep).await)
+        }
+    };
+    let counted = async {
+        match census {
+            Some(how) => super::census_stats::fetch_early(c, ep, how).await,
+            None => None,
+        }
+    };
 
     let now = now_ms();
     let mut dry = access.clone();
-    let (nodes, cluster_info, info, (config, config_err), ()) = futures::join!(
+    let (ping, nodes, cluster_info, info, (config, config_err), (), migrations, counted) = futures::join!(
+        ping,
         text(c, ep, &["CLUSTER", "NODES"]),
         gated(c, ep, &access, &["CLUSTER", "INFO"]),
         read_info(c, ep, &access),
         read_config(c, ep, &access),
         refusals::check_repair_commands(c, ep, &mut dry, now),
+        super::slot_migrations::read_early(c, ep, census.is_some()),
+        counted,
     );
+    match ping {
+        Some(Ok(us)) => rtt = Some(us),
+        Some(Err(e)) => return (None, Err(e.to_probe_error()), None),
+        None => {}
+    }
     access = dry;
     access.user = Some(c.options().user.clone().unwrap_or_else(|| "default".into()));
     for (args, r) in [
@@ -99,10 +153,17 @@ async fn probe_inner(
     let mut replies = RawReplies::new(&nodes, &cluster_info, &info, config);
     replies.access = access;
     if let Ok(text) = &info {
-        replies.slot_migrations =
-            super::slot_migrations::read(c, ep, &crate::cluster::parse::parse_info(text)).await;
+        let server = crate::cluster::parse::parse_info(text);
+        replies.slot_migrations = super::slot_migrations::settle(c, ep, &server, migrations).await;
     }
-    (rtt, Ok(replies))
+    (rtt, Ok(replies), counted)
+}
+
+/// `PING`, timed: microseconds.
+async fn timed_ping(c: &Connector, ep: &Endpoint) -> Result<u64, CommandError> {
+    let t0 = Instant::now();
+    c.command_strs(ep, &["PING"]).await?;
+    Ok(micros(t0.elapsed()))
 }
 
 /// Why `CLUSTER NODES` failed, using `INFO` (if it answered) to recognise a non-cluster server.

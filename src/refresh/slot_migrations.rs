@@ -27,6 +27,57 @@ pub fn supported(info: &ServerInfo) -> bool {
             .is_some_and(|major| major >= 9)
 }
 
+/// The jobs as field/value pairs, as they came off the wire.
+type Jobs = Vec<Vec<(String, String)>>;
+
+/// Endpoints whose `INFO` reported Valkey 9 or later in an earlier probe of this process.
+static KNOWN: LazyLock<Mutex<HashSet<Endpoint>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
+
+fn refused(ep: &Endpoint) -> bool {
+    REFUSED.lock().is_ok_and(|r| r.contains(ep))
+}
+
+/// Sent with the probe's other reads, in the same round trip, when an earlier probe of this
+/// process saw the endpoint run Valkey 9 or later, or on a first look (`first`: `check`,
+/// `fix`, the dashboard's first refresh), where a server without the command answers an error
+/// that [`settle`] ignores (and that is not remembered as a refusal). `None` when not sent
+/// (then [`settle`] asks after `INFO`, if the server turns out to have the command).
+pub async fn read_early(c: &Connector, ep: &Endpoint, first: bool) -> Option<Option<Jobs>> {
+    if refused(ep) {
+        return None;
+    }
+    if KNOWN.lock().is_ok_and(|k| k.contains(ep)) {
+        return Some(fetch(c, ep, true).await);
+    }
+    if first {
+        return Some(fetch(c, ep, false).await);
+    }
+    None
+}
+
+/// The jobs, given this probe's `INFO`: what [`read_early`] fetched (kept only if the
+/// server still has the command), else one more round trip for a server seen with it for the
+/// first time (a first probe; later probes send it in the batch).
+pub async fn settle(
+    c: &Connector,
+    ep: &Endpoint,
+    info: &ServerInfo,
+    early: Option<Option<Jobs>>,
+) -> Option<Vec<Vec<(String, String)>>> {
+    if let Ok(mut k) = KNOWN.lock() {
+        if supported(info) {
+            k.insert(ep.clone());
+        } else {
+            k.remove(ep);
+        }
+    }
+    match early {
+        Some(jobs) if supported(info) => jobs,
+        Some(_) => None,
+        None => read(c, ep, info).await,
+    }
+}
+
 /// The node's jobs as field/value pairs, as they came off the wire (kept raw so that a
 /// recording replays through today's parser); `None` when the server does not have the
 /// command, refused it, or the reply could not be read (what could not be learnt is not an
@@ -36,9 +87,14 @@ pub async fn read(
     ep: &Endpoint,
     info: &ServerInfo,
 ) -> Option<Vec<Vec<(String, String)>>> {
-    if !supported(info) || REFUSED.lock().is_ok_and(|r| r.contains(ep)) {
+    if !supported(info) || refused(ep) {
         return None;
     }
+    fetch(c, ep, true).await
+}
+
+/// The jobs; `learn`: an error reply marks the endpoint as refusing the command.
+async fn fetch(c: &Connector, ep: &Endpoint, learn: bool) -> Option<Vec<Vec<(String, String)>>> {
     match c.command_strs(ep, &["CLUSTER", "GETSLOTMIGRATIONS"]).await {
         Ok(v) => match entries(&v) {
             Ok(e) => Some(e),
@@ -47,7 +103,7 @@ pub async fn read(
                 None
             }
         },
-        Err(e @ CommandError::Server { .. }) => {
+        Err(e @ CommandError::Server { .. }) if learn => {
             tracing::debug!(endpoint = %ep, error = %e, "CLUSTER GETSLOTMIGRATIONS refused; not asked again");
             if let Ok(mut r) = REFUSED.lock() {
                 r.insert(ep.clone());

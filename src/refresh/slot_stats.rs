@@ -74,7 +74,7 @@ pub async fn fetch_slot_stats(
 }
 
 /// A client value as the pure parser's [`Reply`].
-fn reply(v: &Value) -> Reply {
+pub(super) fn reply(v: &Value) -> Reply {
     match v {
         Value::Int(n) => Reply::Int(*n),
         Value::BulkString(b) => Reply::Text(String::from_utf8_lossy(b).into_owned()),

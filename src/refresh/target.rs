@@ -76,6 +76,9 @@ pub struct ConnectOptions {
     pub tls: Option<super::conn::tls::TlsConfig>,
     /// `--remap`: where to connect for an announced address.
     pub remap: super::conn::remap::RemapTable,
+    /// `--prefer-hostname`: the hostnames nodes announce, learnt from `CLUSTER NODES` and
+    /// shared by every pool made from these options; `None`: connect by announced IP.
+    pub hostnames: Option<std::sync::Arc<super::conn::hostnames::HostnameBook>>,
     /// The most a node may send in reply to one request (a command or a pipeline); more
     /// drops the connection and reports the node as sending an oversized reply.
     pub max_reply_bytes: usize,
@@ -92,6 +95,7 @@ impl Default for ConnectOptions {
             read_only: false,
             tls: None,
             remap: super::conn::remap::RemapTable::default(),
+            hostnames: None,
             max_reply_bytes: super::conn::DEFAULT_MAX_REPLY_BYTES,
         }
     }

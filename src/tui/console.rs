@@ -29,6 +29,11 @@ pub struct ConsoleRunner {
     tx: mpsc::Sender<NodeReply>,
     pub(super) rx: Option<mpsc::Receiver<NodeReply>>,
     clipboard: ClipboardSink,
+    /// `:ctx NAME`, when the dashboard has contexts.
+    pub(super) contexts: Option<super::context_switch::ContextSwitch>,
+    switch_tx: mpsc::Sender<super::context_switch::Resolved>,
+    /// Resolved contexts, for the loop.
+    pub(super) switch_rx: Option<mpsc::Receiver<super::context_switch::Resolved>>,
 }
 
 impl std::fmt::Debug for ConsoleRunner {
@@ -44,12 +49,26 @@ impl ConsoleRunner {
         let mut opts = opts.clone();
         opts.read_only = true;
         let (tx, rx) = mpsc::channel(REPLY_CHANNEL_CAPACITY);
+        let (switch_tx, switch_rx) = mpsc::channel(1);
         Self {
             connector: Connector::shared(opts),
             tx,
             rx: Some(rx),
             clipboard,
+            contexts: None,
+            switch_tx,
+            switch_rx: Some(switch_rx),
         }
+    }
+
+    /// Start resolving context `name` in a task of `tasks` (see
+    /// [`super::context_switch::ContextSwitch::start`]). Returns whether there are contexts.
+    pub fn start_switch(&self, tasks: &mut JoinSet<()>, name: String) -> bool {
+        let Some(c) = &self.contexts else {
+            return false;
+        };
+        c.start(tasks, self.switch_tx.clone(), name);
+        true
     }
 
     /// Run a request in a task of `tasks`; its reply comes back on the channel.

@@ -92,6 +92,10 @@ pub(super) fn on_effect(
             }));
             true
         }
+        (Effect::SwitchContext(_), _) => {
+            app.message = Some("contexts are not available in this session".to_owned());
+            true
+        }
         (Effect::Session(_), _) => {
             app.message = Some("recording is not available in this session".to_owned());
             true

@@ -5,6 +5,7 @@
 
 pub mod clipboard;
 pub mod console;
+pub mod context_switch;
 pub mod fixes;
 pub mod reply_views;
 pub mod run;

@@ -51,6 +51,8 @@ pub struct DashboardOptions {
     pub context_label: Option<(String, Option<String>)>,
     /// Capture the mouse (clicks and the wheel); `--no-mouse` leaves it to the terminal.
     pub mouse: bool,
+    /// The contexts `:ctx NAME` switches to; `None`: none in this session.
+    pub contexts: Option<super::context_switch::ContextSwitch>,
 }
 
 /// How the dashboard ended.
@@ -93,53 +95,44 @@ pub async fn run_dashboard_with(
 ) -> color_eyre::Result<DashboardEnd> {
     let depth = color_depth(opts.color);
     let mut app = App::new(depth, opts.interval, opts.read_only, opts.banner.clone());
-    app.tls_insecure = opts
-        .connect
-        .tls
-        .as_ref()
-        .is_some_and(|t| t.options.insecure);
-    app.context_label.clone_from(&opts.context_label);
-    app.cli_auth = crate::fix::CliAuth::for_connection(&opts.connect);
+    configure(&mut app, &opts);
     app.mouse = opts.mouse;
-    let mut connect = opts.connect.clone();
-    connect.read_only |= opts.read_only;
-    let console = ConsoleRunner::new(&connect, terminal_clipboard());
-    let mut connector = Connector::new(connect);
-    if let Some(c) = capture {
-        connector = connector.with_capture(c);
-    }
-    let handle = Refresher::spawn(Arc::new(connector), opts.interval);
-    let abort = handle.task.abort_handle();
-    let fixes = FixRunner::new(
-        Arc::new(Executor::new(
-            Arc::clone(handle.control.connector()),
-            Some(
-                opts.audit_log
-                    .clone()
-                    .map_or_else(AuditLog::at_default_path, AuditLog::new),
-            ),
-        )),
-        Some(handle.control.clone()),
-    );
-    let shutdown = shutdown_signal()?;
+    let mut opts = opts;
+    let mut shutdown = Box::pin(shutdown_signal()?);
     let mut guard = TerminalGuard::new(opts.mouse)?;
     let (w, h) = guard.size()?;
     app.on_resize(w, h);
-    let res = run_loop_with(
-        &mut app,
-        handle.updates,
-        Some(handle.task),
-        EventStream::new(),
-        shutdown,
-        Runners {
-            fixes: Some(fixes),
-            console: Some(console),
-        },
-        session.as_deref_mut(),
-        |a| guard.draw(a),
-    )
-    .await;
-    abort.abort();
+    let res = loop {
+        let (handle, runners) = start(&opts, capture.clone());
+        let abort = handle.task.abort_handle();
+        let res = run_loop_with(
+            &mut app,
+            handle.updates,
+            Some(handle.task),
+            EventStream::new(),
+            &mut shutdown,
+            runners,
+            session.as_deref_mut(),
+            |a| guard.draw(a),
+        )
+        .await;
+        abort.abort();
+        // `:ctx NAME`: start again on the new context, in the same terminal.
+        let next = opts
+            .contexts
+            .as_ref()
+            .and_then(super::context_switch::ContextSwitch::take);
+        match (res, next) {
+            (Ok(()), Some((name, mut new)))
+                if app.switch_pending && !app.should_quit && received_signal().is_none() =>
+            {
+                new.contexts = opts.contexts.take();
+                app = switched_app(app, &name, &new);
+                opts = new;
+            }
+            (res, _) => break res,
+        }
+    };
     drop(guard);
     if let Some(s) = session.as_mut() {
         s.finish(&mut app);
@@ -156,6 +149,68 @@ pub async fn run_dashboard_with(
     std::mem::forget(app);
     std::mem::forget(session);
     res.map(|()| end)
+}
+
+/// What the app takes from the options: header badges, the `redis-cli` lines' settings and
+/// the contexts `:ctx` offers.
+fn configure(app: &mut App, opts: &DashboardOptions) {
+    app.tls_insecure = opts
+        .connect
+        .tls
+        .as_ref()
+        .is_some_and(|t| t.options.insecure);
+    app.context_label.clone_from(&opts.context_label);
+    app.cli_auth = crate::fix::CliAuth::for_connection(&opts.connect);
+    if let Some(c) = &opts.contexts {
+        app.contexts = c.contexts.clone();
+    }
+}
+
+/// The refresher, the fix runner and the `:` line's pool on `opts`' cluster.
+fn start(
+    opts: &DashboardOptions,
+    capture: Option<Arc<Capture>>,
+) -> (crate::refresh::RefreshHandle, Runners) {
+    let mut connect = opts.connect.clone();
+    connect.read_only |= opts.read_only;
+    let mut console = ConsoleRunner::new(&connect, terminal_clipboard());
+    console.contexts.clone_from(&opts.contexts);
+    let mut connector = Connector::new(connect);
+    if let Some(c) = capture {
+        connector = connector.with_capture(c);
+    }
+    let handle = Refresher::spawn(Arc::new(connector), opts.interval);
+    let fixes = FixRunner::new(
+        Arc::new(Executor::new(
+            Arc::clone(handle.control.connector()),
+            Some(
+                opts.audit_log
+                    .clone()
+                    .map_or_else(AuditLog::at_default_path, AuditLog::new),
+            ),
+        )),
+        Some(handle.control.clone()),
+    );
+    let runners = Runners {
+        fixes: Some(fixes),
+        console: Some(console),
+    };
+    (handle, runners)
+}
+
+/// A fresh app for context `name`: nothing of the old cluster stays on screen; the terminal
+/// size, colours, mouse, the prompt's history and the contexts carry over.
+fn switched_app(old: App, name: &str, opts: &DashboardOptions) -> App {
+    let mut app = App::new(old.depth, opts.interval, opts.read_only, None);
+    configure(&mut app, opts);
+    app.mouse = old.mouse;
+    app.console.history = old.console.history;
+    app.contexts = old.contexts;
+    app.contexts.current = Some(name.to_owned());
+    let seeds: Vec<String> = opts.connect.seeds.iter().map(ToString::to_string).collect();
+    app.message = Some(format!("context {name}: {}", seeds.join(" ")));
+    app.on_resize(old.size.0, old.size.1);
+    app
 }
 
 /// Resolve the colour choice against the process environment (`NO_COLOR` set and non-empty).
@@ -369,6 +424,9 @@ fn carry_out(
     eff: Effect,
 ) -> bool {
     match (eff, console) {
+        (Effect::SwitchContext(name), Some(c)) if c.contexts.is_some() => {
+            c.start_switch(tasks, name)
+        }
         (Effect::NodeCommand(req), Some(c)) => {
             c.spawn(tasks, req);
             true
@@ -482,6 +540,7 @@ where
     let mut fix_rx = fixes.as_mut().and_then(|f| f.rx.take());
     let mut fix_tasks: JoinSet<()> = JoinSet::new();
     let mut reply_rx = console.as_mut().and_then(|c| c.rx.take());
+    let mut switch_rx = console.as_mut().and_then(|c| c.switch_rx.take());
     // Node command tasks: never awaited by the loop (a hung node must not hold it up); each
     // reply comes back on `reply_rx`, bounded by the timeouts.
     let mut cmd_tasks: JoinSet<()> = JoinSet::new();
@@ -493,7 +552,7 @@ where
         builder.apply(app, &mut session, o);
     }
     loop {
-        if app.should_quit {
+        if app.should_quit || app.switch_pending {
             return Ok(());
         }
         // Abandoned fix: leave once its task has stopped (after the step under way).
@@ -519,7 +578,7 @@ where
                         dirty |= d;
                         match eff {
                             Some(Effect::Quit) => return Ok(()),
-                            Some(Effect::NodeCommand(r)) => dirty |= apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut cmd_tasks, Effect::NodeCommand(r)),
+                            Some(e @ (Effect::NodeCommand(_) | Effect::SwitchContext(_))) => dirty |= apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut cmd_tasks, e),
                             Some(e) => dirty |= apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut fix_tasks, e),
                             None => {}
                         }
@@ -537,7 +596,7 @@ where
                             dirty |= d;
                             match eff {
                                 Some(Effect::Quit) => return Ok(()),
-                                Some(Effect::NodeCommand(r)) => dirty |= apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut cmd_tasks, Effect::NodeCommand(r)),
+                                Some(e @ (Effect::NodeCommand(_) | Effect::SwitchContext(_))) => dirty |= apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut cmd_tasks, e),
                             Some(e) => dirty |= apply_effect(app, &mut session, fixes.as_mut(), console.as_mut(), &mut fix_tasks, e),
                                 None => {}
                             }
@@ -592,6 +651,9 @@ where
             }
             Some(reply) = async { match reply_rx.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => {
                 dirty |= app.on_node_reply(reply);
+            }
+            Some((name, resolved)) = async { match switch_rx.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => {
+                dirty |= console.as_ref().and_then(|c| c.contexts.as_ref()).is_some_and(|c| c.finish(app, &name, resolved));
             }
             Some(_) = cmd_tasks.join_next(), if !cmd_tasks.is_empty() => {}
             _ = clock.tick() => {

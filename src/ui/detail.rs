@@ -48,7 +48,7 @@ pub fn detail_lines(app: &App, idx: usize, width: u16) -> Vec<Line<'static>> {
         .and_then(|o| p.snapshot.observations.get(o))
         .and_then(|o| o.report())
         .map(|r| &r.nodes);
-    let connected = super::nodes::connected(app, n);
+    let connected = super::nodes::connected(app, n).map(|to| connected_words(app, n, &to));
     let mut out = node_facts(t, model, n, table, width, connected);
     if let Some(h) = app.role_changes.of(n) {
         let role = format!("{:?}", h.now).to_lowercase();
@@ -81,6 +81,26 @@ pub fn detail_lines(app: &App, idx: usize, width: u16) -> Vec<Line<'static>> {
 
 /// The node's facts, one `key value` row each: who it is, whether it answers, its slots and
 /// markers, what its peers say of it and whom it flags.
+/// The announced address, the hostname slotscope goes by (`--prefer-hostname`) and the
+/// address it connects to (`--remap`), with the flags that moved it.
+fn connected_words(app: &App, n: &NodeSummary, to: &str) -> String {
+    let host = n
+        .addr
+        .hostname
+        .as_deref()
+        .filter(|h| app.cli_auth.prefer_hostname && !h.is_empty());
+    match host {
+        Some(h) if to == format!("{h}:{}", n.addr.port) => {
+            format!("{} → {to} (--prefer-hostname)", n.addr)
+        }
+        Some(h) => format!(
+            "{} → {h}:{} → {to} (--prefer-hostname, --remap)",
+            n.addr, n.addr.port
+        ),
+        None => format!("{} → {to} (--remap)", n.addr),
+    }
+}
+
 fn node_facts(
     t: &Theme,
     model: &ClusterModel,
@@ -102,12 +122,8 @@ fn node_facts(
     };
     let kv = |out: &mut Vec<Line<'static>>, k: &str, v: String| kv_style(out, k, v, t.text);
     kv(&mut out, "node", n.label());
-    if let Some(to) = connected {
-        kv(
-            &mut out,
-            "connected to",
-            format!("{} → {to} (--remap)", n.addr),
-        );
+    if let Some(words) = connected {
+        kv(&mut out, "connected to", words);
     }
     kv(
         &mut out,
@@ -336,11 +352,11 @@ fn own_table_lines(
             out.push(Line::styled(
                 format!(
                     "Its CLUSTER NODES ({} lines; * differs from the consensus):",
-                    nodes.lines.len()
+                    nodes.len()
                 ),
                 t.table_header,
             ));
-            for l in &nodes.lines {
+            for l in nodes.lines() {
                 out.push(view_line(model, l, usize::from(width)));
             }
             let missing: Vec<&NodeSummary> = model
@@ -393,7 +409,7 @@ fn marker_text(model: &ClusterModel, n: &NodeSummary, m: &OpenMarker) -> String 
 /// What a node's own table says of the others: `(flag, addresses)` for `fail?`, `fail`,
 /// `handshake`, `noaddr` and links it reports down, in that order.
 fn flags_of_others(nodes: &ClusterNodes) -> Vec<(&'static str, String)> {
-    let others: Vec<&NodeLine> = nodes.lines.iter().filter(|l| !l.flags.myself).collect();
+    let others: Vec<&NodeLine> = nodes.lines().filter(|l| !l.flags.myself).collect();
     let list = |pick: &dyn Fn(&NodeLine) -> bool| -> String {
         others
             .iter()

@@ -80,13 +80,31 @@ const COLUMNS: &[(Column, &str, u16, u8)] = &[
 /// Columns that fit in `width`, in display order, with their widths (1 space between).
 #[must_use]
 pub fn fit_columns(width: u16) -> Vec<(Column, &'static str, u16)> {
+    fit_columns_with(width, ADDRESS_W)
+}
+
+/// The address column's usual width.
+const ADDRESS_W: u16 = 21;
+
+/// The widest the address column grows to show announced and connected addresses.
+const ADDRESS_MAX_W: u16 = 40;
+
+/// [`fit_columns`] with an address column `address_w` wide (wider under `--remap`).
+fn fit_columns_with(width: u16, address_w: u16) -> Vec<(Column, &'static str, u16)> {
     let mut keep: Vec<bool> = vec![true; COLUMNS.len()];
+    let w = |c: &(Column, &str, u16, u8)| {
+        if c.0 == Column::Address {
+            address_w
+        } else {
+            c.2
+        }
+    };
     let total = |keep: &[bool]| -> u16 {
         COLUMNS
             .iter()
             .zip(keep)
             .filter(|(_, k)| **k)
-            .map(|(c, _)| c.2 + 1)
+            .map(|(c, _)| w(c) + 1)
             .sum()
     };
     let mut prio = COLUMNS.iter().map(|c| c.3).max().unwrap_or(0);
@@ -107,7 +125,7 @@ pub fn fit_columns(width: u16) -> Vec<(Column, &'static str, u16)> {
             let w = if c.0 == Column::Error {
                 c.2 + width.saturating_sub(used)
             } else {
-                c.2
+                w(c)
             };
             (c.0, c.1, w)
         })
@@ -190,6 +208,18 @@ fn flags_text(n: &NodeSummary) -> String {
 /// Where slotscope connects for the node, when a `--remap` rule moves it.
 pub fn connected(app: &App, n: &NodeSummary) -> Option<String> {
     n.addr.endpoint().and_then(|ep| app.connected_address(&ep))
+}
+
+/// The address cell of a node slotscope reaches elsewhere: `announced → connected`, the
+/// connected host left out when it is the announced one (`127.0.0.1:30001 → :7000`).
+fn moved_address(n: &NodeSummary, to: &str) -> String {
+    let same_host = to
+        .strip_prefix(n.addr.ip.as_str())
+        .filter(|rest| rest.starts_with(':'));
+    match same_host {
+        Some(port) => format!("{} → {port}", n.addr),
+        None => format!("{} → {to}", n.addr),
+    }
 }
 
 fn cell_text(
@@ -324,7 +354,18 @@ pub fn render_nodes(buf: &mut Buffer, area: Rect, app: &App) {
     if body.height < 2 {
         return;
     }
-    let cols = fit_columns(body.width);
+    let address_w = app
+        .node_order
+        .iter()
+        .filter_map(|&i| model.nodes.get(i))
+        .filter_map(|n| connected(app, n).map(|to| moved_address(n, &to).chars().count()))
+        .max()
+        .map_or(ADDRESS_W, |w| {
+            u16::try_from(w)
+                .unwrap_or(ADDRESS_MAX_W)
+                .clamp(ADDRESS_W, ADDRESS_MAX_W)
+        });
+    let cols = fit_columns_with(body.width, address_w);
     let rows_h = usize::from(body.height - 1);
     let offset = super::scroll_offset(app.node_cursor, rows_h, app.node_order.len());
     let n = app.node_order.len();
@@ -361,7 +402,7 @@ pub fn render_nodes(buf: &mut Buffer, area: Rect, app: &App) {
                         (Column::Status, _, _) if departed => DEPARTED_WORD.to_owned(),
                         (Column::Flips, Some(h), _) => h.count.to_string(),
                         (_, _, Some(to)) => {
-                            truncate_middle(&format!("{} → {to}", n.addr), usize::from(*w))
+                            truncate_middle(&moved_address(n, &to), usize::from(*w))
                         }
                         _ => cell_text(model, n, *c, *w, grouped),
                     };

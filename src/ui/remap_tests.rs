@@ -27,6 +27,7 @@ fn remapped_app(case: SampleCase, rule: &str) -> crate::app::App {
         program: None,
         tls: Some("--tls --cacert ca.pem".into()),
         remap: RemapTable::parse(&[rule]).expect("rule"),
+        ..CliAuth::default()
     };
     app
 }
@@ -83,4 +84,39 @@ fn plan_lines_in_the_dialog_match_slotscope_fix() {
         "{shown}"
     );
     assert!(!shown.contains("-h 127.0.0.1"), "{shown}");
+}
+
+#[test]
+fn plan_lines_name_the_announced_hostname_when_preferred() {
+    let step = FixStep::command(
+        Endpoint::new("10.0.0.5", 7000),
+        None,
+        &["CLUSTER", "SETSLOT", "5", "STABLE"],
+        "close slot 5",
+    );
+    let mut auth = CliAuth {
+        prefer_hostname: true,
+        ..CliAuth::default()
+    };
+    auth.hostnames
+        .insert(Endpoint::new("10.0.0.5", 7000), "node-0.redis.test".into());
+    assert!(
+        step.redis_cli_line_with(&auth)
+            .starts_with("redis-cli -h node-0.redis.test -p 7000 "),
+        "{}",
+        step.redis_cli_line_with(&auth)
+    );
+    // --remap applies to the hostname.
+    auth.remap = RemapTable::parse(&["node-0.redis.test=127.0.0.1"]).expect("rule");
+    assert!(
+        step.redis_cli_line_with(&auth)
+            .starts_with("redis-cli -h 127.0.0.1 -p 7000 ")
+    );
+    // Not asked for: the announced address.
+    auth.prefer_hostname = false;
+    auth.remap = RemapTable::default();
+    assert_eq!(
+        auth.connected(&Endpoint::new("10.0.0.5", 7000), Some("node-0.redis.test")),
+        Endpoint::new("10.0.0.5", 7000)
+    );
 }

@@ -138,7 +138,7 @@ fn dead_first_master(full: &ClusterSnapshot, counted: bool) -> ClusterSnapshot {
             continue;
         }
         if let Ok(r) = o.result.as_mut() {
-            for line in &mut r.nodes.lines {
+            for line in r.nodes.lines_mut().into_iter().flatten() {
                 if line.id == victim {
                     line.flags.fail = true;
                 }

@@ -42,7 +42,9 @@ use ratatui::{Terminal, TerminalOptions, Viewport};
 
 use slotscope::app::App;
 use slotscope::cluster::model::PeerOpinion;
-use slotscope::cluster::synthetic::{synthetic_cluster, synthetic_single_view};
+use slotscope::cluster::synthetic::{
+    synthetic_cluster, synthetic_cluster_folded, synthetic_single_view,
+};
 use slotscope::cluster::{
     ClusterModel, ClusterSnapshot, NodeId, NodeLine, NodeObservation, NodeSummary, diagnose,
 };
@@ -123,7 +125,7 @@ fn next_cycle(s: &ClusterSnapshot, dt_ms: u64, gossip: bool) -> ClusterSnapshot 
     for o in &mut n.observations {
         o.observed_at_ms += dt_ms;
         if gossip && let Ok(r) = &mut o.result {
-            for l in &mut r.nodes.lines {
+            for l in r.nodes.lines_mut().into_iter().flatten() {
                 if l.ping_sent_ms > 0 {
                     l.ping_sent_ms += dt_ms;
                 }
@@ -157,7 +159,8 @@ fn build_snapshot(single: bool) -> ClusterSnapshot {
     if single {
         synthetic_single_view(masters(), 1, 0)
     } else {
-        synthetic_cluster(masters(), 1)
+        // Folded as the refresher folds every view it reads.
+        synthetic_cluster_folded(masters(), 1)
     }
 }
 
@@ -179,7 +182,7 @@ fn memory_once(single: bool, verbose: bool) -> (u64, u64) {
         .observations
         .iter()
         .filter_map(|o| o.report())
-        .map(|r| r.nodes.lines.len())
+        .map(|r| r.nodes.len())
         .sum();
     if verbose {
         println!(

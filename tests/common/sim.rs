@@ -292,6 +292,10 @@ async fn serve(c: &Cluster, me: usize, mut s: TcpStream) -> std::io::Result<()> 
                 bulk(&mut out, "proto");
                 out.extend_from_slice(b":2\r\n");
             }
+            // As a real server: a container command names the subcommand it does not know.
+            ["CLUSTER" | "CONFIG" | "ACL", sub, ..] => out.extend_from_slice(
+                format!("-ERR unknown subcommand '{sub}'. Try {} HELP.\r\n", args[0]).as_bytes(),
+            ),
             _ => {
                 let name = args.first().map_or("", String::as_str);
                 out.extend_from_slice(format!("-ERR unknown command '{name}'\r\n").as_bytes());

@@ -114,12 +114,15 @@ fn capture_pairs_an_observation_with_its_replies() {
     let c = Capture::default();
     let ep = Endpoint::new("127.0.0.1", 7000);
     for at in 1..=6 {
-        c.offer(RawNode {
-            endpoint: ep.clone(),
-            observed_at_ms: at,
-            rtt_us: Some(at),
-            replies: Err(ProbeError::ConnectTimeout),
-        });
+        c.offer(
+            RawNode {
+                endpoint: ep.clone(),
+                observed_at_ms: at,
+                rtt_us: Some(at),
+                replies: Err(ProbeError::ConnectTimeout),
+            },
+            false,
+        );
     }
     let obs = |at| NodeObservation {
         endpoint: ep.clone(),
@@ -131,4 +134,44 @@ fn capture_pairs_an_observation_with_its_replies() {
     assert!(c.raw_of(&obs(1)).is_none(), "only the last few are kept");
     c.retain(|_| false);
     assert!(c.raw_of(&obs(6)).is_none());
+}
+
+#[test]
+fn without_a_recording_the_cluster_nodes_text_is_not_kept_but_written_back() {
+    let c = Capture::default();
+    let ep = Endpoint::new("127.0.0.1", 7000);
+    let raw = |at| RawNode {
+        endpoint: ep.clone(),
+        observed_at_ms: at,
+        rtt_us: Some(100),
+        replies: Ok(replies(Ok(fixture("failover_nodes_31005")))),
+    };
+    // Recording (the default): the text as read.
+    c.offer(raw(1), true);
+    let obs1 = raw(1).observation();
+    assert_eq!(c.raw_of(&obs1).as_deref(), Some(&raw(1)));
+
+    c.set_recording(false);
+    c.offer(raw(2), true);
+    {
+        let map = c.recent.lock().unwrap();
+        let q = &map[&ep];
+        let kept = q[1].raw.replies.as_ref().unwrap();
+        assert_eq!(kept.cluster_nodes.as_deref(), Ok(""), "text dropped");
+    }
+    let obs2 = raw(2).observation();
+    let back = c.raw_of(&obs2).expect("kept");
+    assert_eq!(
+        back.observation(),
+        obs2,
+        "and reads as the same observation"
+    );
+
+    // A text that did not give an observation is kept as read.
+    let bad = RawNode {
+        replies: Ok(replies(Ok("garbage".into()))),
+        ..raw(3)
+    };
+    c.offer(bad.clone(), false);
+    assert_eq!(c.raw_of(&bad.observation()).as_deref(), Some(&bad));
 }

@@ -128,8 +128,11 @@ impl TlsConfig {
 
     /// Connect to `target` (the announced `ep`, remapped) and run the TLS handshake, within
     /// `connect_timeout` as a whole; the caller starts the redis-rs connection on the stream.
-    /// The certificate is checked against `--sni`, else the announced host: it belongs to the
-    /// node, not to the tunnel in front of it.
+    /// The certificate is checked against `--sni`, else `ep`'s host (the announced address, or
+    /// its hostname under `--prefer-hostname`): it belongs to the node, not to the tunnel in
+    /// front of it.
+    ///
+    /// Also returns whether the node asked for a client certificate.
     ///
     /// # Errors
     /// The classified failure; certificate problems say which (unknown CA, name mismatch,
@@ -139,11 +142,12 @@ impl TlsConfig {
         ep: &Endpoint,
         target: &Endpoint,
         connect_timeout: std::time::Duration,
-    ) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, ProbeError> {
+    ) -> Result<(tokio_rustls::client::TlsStream<tokio::net::TcpStream>, bool), ProbeError> {
         let name = self.options.sni.clone().unwrap_or_else(|| ep.host.clone());
         let server_name = ServerName::try_from(name.clone())
             .map_err(|_| ProbeError::ConnectFailed(format!("TLS: invalid server name `{name}`")))?;
-        let connector = tokio_rustls::TlsConnector::from(Arc::clone(&self.config));
+        let (config, asked) = super::client_cert::recording(&self.config);
+        let connector = tokio_rustls::TlsConnector::from(config);
         let deadline = tokio::time::Instant::now() + connect_timeout;
         let tcp = tokio::net::TcpStream::connect((target.host.as_str(), target.port));
         let tcp = match tokio::time::timeout_at(deadline, tcp).await {
@@ -167,7 +171,7 @@ impl TlsConfig {
                 Ok(Err(e)) => return Err(ProbeError::ConnectFailed(describe_tls_error(&e, &name))),
                 Ok(Ok(s)) => s,
             };
-        Ok(stream)
+        Ok((stream, asked.asked()))
     }
 }
 

@@ -8,7 +8,7 @@ use slotscope::cluster::slots::SLOT_COUNT;
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     if let Ok(nodes) = parse_cluster_nodes(&text) {
-        for l in &nodes.lines {
+        for l in nodes.lines() {
             for r in &l.slots {
                 assert!(r.start <= r.end && usize::from(r.end) < SLOT_COUNT);
             }

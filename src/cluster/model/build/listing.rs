@@ -17,9 +17,9 @@ pub(super) fn list_nodes<'a>(
     let mut line_node: Vec<Vec<usize>> = Vec::with_capacity(views.len());
     let mut listed: Vec<usize> = Vec::new();
     for view in views {
-        let mut nodes = Vec::with_capacity(view.nodes.lines.len());
-        for line in &view.nodes.lines {
-            let idx = if std::ptr::eq(line, view.me) {
+        let mut nodes = Vec::with_capacity(view.nodes.len());
+        for (li, line) in view.nodes.lines().enumerate() {
+            let idx = if li == view.me_pos {
                 view.node
             } else {
                 get_or_insert(ids, protos, &line.id)
@@ -41,12 +41,13 @@ pub(super) fn list_nodes<'a>(
     let mut claims_by_view: Vec<Vec<Claim>> = Vec::with_capacity(views.len());
     for (vi, view) in views.iter().enumerate() {
         let mut claims: Vec<Claim> = Vec::new();
-        for (line, &idx) in view.nodes.lines.iter().zip(&line_node[vi]) {
+        for (t, &idx) in view.nodes.timed().zip(&line_node[vi]) {
+            let line = t.line;
             if idx != view.node {
                 protos[idx].peer_lines.push(PeerLine {
                     view: vi,
                     flags: line.flags,
-                    pong_recv_ms: line.pong_recv_ms,
+                    pong_recv_ms: t.pong_recv_ms,
                     line,
                 });
             }

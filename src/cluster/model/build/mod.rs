@@ -40,6 +40,8 @@ struct View<'a> {
     obs: usize,
     nodes: &'a ClusterNodes,
     me: &'a NodeLine,
+    /// Position of `me` in the view.
+    me_pos: usize,
     /// When the view was taken (for pong ages).
     at_ms: u64,
 }

@@ -25,7 +25,7 @@ pub(super) fn summarize_all(
             let view = &views[v];
             let s = &mut summaries[idx];
             s.isolated = total_nodes > 1
-                && view.nodes.lines.len() == 1
+                && view.nodes.len() == 1
                 && (view.me.slots.is_empty() || s.peers.known_by.is_empty());
         }
     }
@@ -79,7 +79,7 @@ fn summarize(
         master_id,
         flags,
         reachability,
-        own_line: own.cloned(),
+        own_line: p.view.and_then(|v| views[v].nodes.line_at(views[v].me_pos)),
         claimed_slots,
         config_epoch,
         peers,

@@ -17,7 +17,7 @@ pub(super) fn collect_views<'a>(
     let largest = snapshot
         .observations
         .iter()
-        .filter_map(|o| o.report().map(|r| r.nodes.lines.len()))
+        .filter_map(|o| o.report().map(|r| r.nodes.len()))
         .max()
         .unwrap_or(0);
     ids.reserve(largest.max(snapshot.observations.len()));
@@ -31,7 +31,7 @@ pub(super) fn collect_views<'a>(
                 continue;
             }
         };
-        let Some(me) = report.nodes.myself() else {
+        let Some((me_pos, me)) = report.nodes.myself_at() else {
             leftovers.push((
                 oi,
                 Cow::Owned(ProbeError::Protocol(
@@ -51,6 +51,7 @@ pub(super) fn collect_views<'a>(
             obs: oi,
             nodes: &report.nodes,
             me,
+            me_pos,
             at_ms: if obs.observed_at_ms > 0 {
                 obs.observed_at_ms
             } else {

@@ -1,0 +1,364 @@
+//! The served slots' key counts of a census from one `CLUSTER SLOT-STATS` (Valkey 8+, Redis
+//! 8.2+) instead of one `CLUSTER COUNTKEYSINSLOT` per slot.
+//!
+//! `CLUSTER SLOT-STATS SLOTSRANGE 0 16383` answers a `key-count` for every slot the node
+//! serves: the same number `COUNTKEYSINSLOT` gives. It goes in the census's one pipeline
+//! between the two `DBSIZE`s, with a `COUNTKEYSINSLOT` for each importing slot, so the
+//! counts are exactly as precise as the per-slot ones. Any doubt (an error reply, a served slot
+//! missing from the answer, an answer that does not parse) falls back to the per-slot counts.
+
+use std::collections::BTreeMap;
+
+use redis::Value;
+
+use crate::cluster::access::Access;
+use crate::cluster::census::{NodeCensus, expected_slots};
+use crate::cluster::slot_stats::parse;
+use crate::cluster::slots::{Slot, SlotRange};
+use crate::cluster::types::{Endpoint, MarkerKind, NodeLine, NodeReport, ServerInfo};
+
+use super::census::{CHUNK, count_cmd, pipeline_chunks};
+use super::conn::{self, Connector};
+
+const COMMAND: [&str; 5] = ["CLUSTER", "SLOT-STATS", "SLOTSRANGE", "0", "16383"];
+
+/// Whether the server has `CLUSTER SLOT-STATS` with a key count (Valkey 8.0+, Redis 8.2+)
+/// and has not refused it.
+#[must_use]
+pub fn usable(info: &ServerInfo, access: &Access) -> bool {
+    if access.refuses("cluster|slot-stats") {
+        return false;
+    }
+    let Some(v) = info.version() else {
+        return false;
+    };
+    let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    if info.is_valkey() {
+        major >= 8
+    } else {
+        (major, minor) >= (8, 2)
+    }
+}
+
+/// `DBSIZE`, `CLUSTER SLOT-STATS`, `COUNTKEYSINSLOT` per importing slot, `DBSIZE`, in one
+/// pipeline: (keys, non-zero counts of the expected slots, whether they add up with no write
+/// in between), as the per-slot count gives them; `None` when the answer leaves any doubt.
+pub async fn count_owned(
+    connector: &Connector,
+    ep: &Endpoint,
+    expected: &[bool],
+    importing: &[Slot],
+) -> Option<(u64, BTreeMap<Slot, u64>, bool)> {
+    let dbsize = vec!["DBSIZE".to_owned()];
+    let mut cmds = vec![dbsize.clone(), COMMAND.map(str::to_owned).to_vec()];
+    cmds.extend(importing.iter().map(|s| count_cmd(*s)));
+    cmds.push(dbsize);
+    let values = pipeline_chunks(connector, ep, &cmds)
+        .await
+        .inspect_err(|e| tracing::debug!(endpoint = %ep, error = %e, "census by SLOT-STATS failed"))
+        .ok()?;
+    from_stats(&values, expected, importing)
+}
+
+/// Read the replies of [`count_owned`]'s pipeline (`DBSIZE`, `SLOT-STATS`, one count per
+/// importing slot, `DBSIZE`); `None` when they leave any doubt.
+fn from_stats(
+    values: &[Value],
+    expected: &[bool],
+    importing: &[Slot],
+) -> Option<(u64, BTreeMap<Slot, u64>, bool)> {
+    let (first, rest) = values.split_first()?;
+    let (last, middle) = rest.split_last()?;
+    let (stats, imported) = middle.split_first()?;
+    let (before, after) = (int(first)?, int(last)?);
+    if conn::value_error(stats).is_some() || imported.len() != importing.len() {
+        return None;
+    }
+    let reported = parse(&super::slot_stats::reply(stats)).ok()?;
+    let mut counts: BTreeMap<Slot, u64> = BTreeMap::new();
+    let mut seen = vec![false; expected.len()];
+    for s in reported {
+        let i = usize::from(s.slot);
+        if expected.get(i).copied().unwrap_or(false) {
+            counts.insert(s.slot, s.keys?);
+            if let Some(x) = seen.get_mut(i) {
+                *x = true;
+            }
+        }
+    }
+    for (slot, v) in importing.iter().zip(imported) {
+        counts.insert(*slot, int(v)?);
+        if let Some(x) = seen.get_mut(usize::from(*slot)) {
+            *x = true;
+        }
+    }
+    if expected.iter().zip(&seen).any(|(e, s)| *e && !*s) {
+        return None;
+    }
+    counts.retain(|_, n| *n > 0);
+    let owned: u64 = counts.values().sum();
+    Some((after, counts, before == after && owned == after))
+}
+
+/// A reply as a count; `None` for an error reply or anything else.
+fn int(v: &Value) -> Option<u64> {
+    if conn::value_error(v).is_some() {
+        return None;
+    }
+    conn::value_int(v)
+        .ok()
+        .map(|n| u64::try_from(n).unwrap_or(0))
+}
+
+/// How a probe may count a node's census in its own batch, in the same round trip as
+/// `CLUSTER NODES` (`check`, `fix`, a repair's fresh observation, the dashboard's first
+/// refresh): the node's view is not known yet, so the count is a guess that
+/// [`settle_early`] keeps only when the node's own view confirms it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EarlyCensus {
+    /// `DBSIZE`, `CLUSTER SLOT-STATS SLOTSRANGE 0 16383`, `DBSIZE`: answers for whatever the
+    /// node serves, on a server that has the command (an error reply elsewhere, ignored).
+    Stats,
+    /// `DBSIZE`, `COUNTKEYSINSLOT` for each of these slots (what a peer's view says the node
+    /// serves), `DBSIZE`.
+    Slots(Vec<Slot>),
+}
+
+impl EarlyCensus {
+    /// What to count on the node that `line` (a peer's view of it, in `report`) describes:
+    /// `None` for a replica or a master with more slots than one pipeline counts.
+    #[must_use]
+    pub fn for_line(report: &NodeReport, line: &NodeLine) -> Option<Self> {
+        if !line.flags.master || line.flags.fail || line.flags.handshake {
+            return None;
+        }
+        if usable(&report.info, &report.access) {
+            return Some(Self::Stats);
+        }
+        if line.slot_count() + 2 > CHUNK {
+            return None;
+        }
+        Some(Self::Slots(
+            line.slots.iter().flat_map(SlotRange::iter).collect(),
+        ))
+    }
+
+    /// The pipeline to send.
+    #[must_use]
+    pub fn commands(&self) -> Vec<Vec<String>> {
+        let dbsize = vec!["DBSIZE".to_owned()];
+        let mut cmds = vec![dbsize.clone()];
+        match self {
+            Self::Stats => cmds.push(COMMAND.map(str::to_owned).to_vec()),
+            Self::Slots(slots) => cmds.extend(slots.iter().map(|s| count_cmd(*s))),
+        }
+        cmds.push(dbsize);
+        cmds
+    }
+}
+
+/// Send [`EarlyCensus::commands`] as one pipeline; `None` when it failed (the census then
+/// counts as usual).
+pub async fn fetch_early(
+    connector: &Connector,
+    ep: &Endpoint,
+    how: &EarlyCensus,
+) -> Option<Vec<Value>> {
+    connector
+        .pipeline(ep, &how.commands())
+        .await
+        .inspect_err(|e| tracing::debug!(endpoint = %ep, error = %e, "early census failed"))
+        .ok()
+}
+
+/// The census of `report`'s node from the early count's replies, when they are as exact as the
+/// census's own count would be: the node is a master by its own view, imports nothing, the
+/// counted slots are exactly those it serves (or `SLOT-STATS`, on a server that has it,
+/// answered for every one of them), and `DBSIZE` before and after equal the sum. Anything else
+/// (stray keys included: those need the sweep) is `None`, and the census counts as usual.
+#[must_use]
+pub fn settle_early(
+    report: &NodeReport,
+    how: &EarlyCensus,
+    values: &[Value],
+    at_ms: u64,
+) -> Option<NodeCensus> {
+    let me = report.nodes.myself()?;
+    if !me.flags.master || !me.markers.iter().all(|m| m.kind != MarkerKind::Importing) {
+        return None;
+    }
+    let expected = expected_slots(&me.slots, &[]);
+    let (db_keys, slots, agree) = match how {
+        EarlyCensus::Stats => {
+            if !usable(&report.info, &report.access) {
+                return None;
+            }
+            from_stats(values, &expected, &[])?
+        }
+        EarlyCensus::Slots(counted) => {
+            let mut asked = vec![false; expected.len()];
+            for s in counted {
+                *asked.get_mut(usize::from(*s))? = true;
+            }
+            if asked != expected || values.len() != counted.len() + 2 {
+                return None;
+            }
+            let ints: Vec<u64> = values.iter().map(int).collect::<Option<_>>()?;
+            let (first, rest) = ints.split_first()?;
+            let (last, counts) = rest.split_last()?;
+            let slots: BTreeMap<Slot, u64> = counted
+                .iter()
+                .copied()
+                .zip(counts.iter().copied())
+                .filter(|(_, n)| *n > 0)
+                .collect();
+            let owned: u64 = slots.values().sum();
+            (*last, slots, first == last && owned == *last)
+        }
+    };
+    agree.then(|| NodeCensus {
+        db_keys,
+        owned_keys: slots.values().sum(),
+        slots,
+        at_ms,
+        ..NodeCensus::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(server: &str, version: &str) -> ServerInfo {
+        let mut i = ServerInfo {
+            redis_version: Some(version.into()),
+            ..ServerInfo::default()
+        };
+        if server == "valkey" {
+            i.valkey_version = Some(version.into());
+            i.server_name = Some("valkey".into());
+        }
+        i
+    }
+
+    const ME: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const PEER: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    /// A report of a master serving slots 0-2 (and `extra` on its own line), on `server`.
+    fn report(extra: &str, server: ServerInfo) -> NodeReport {
+        let text = format!(
+            "{ME} 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-2{extra}\n\
+             {PEER} 127.0.0.1:7001@17001 master - 0 0 2 connected 3-16383\n"
+        );
+        NodeReport {
+            nodes: crate::cluster::parse::parse_cluster_nodes(&text).unwrap(),
+            cluster_info: None,
+            info: server,
+            config: crate::cluster::types::NodeConfig::default(),
+            slot_keys: BTreeMap::new(),
+            census: None,
+            access: Access::default(),
+            slot_stats: None,
+            slot_migrations: None,
+        }
+    }
+
+    fn stats(counts: &[(i64, i64)]) -> Value {
+        Value::Array(
+            counts
+                .iter()
+                .map(|(slot, n)| {
+                    Value::Array(vec![
+                        Value::Int(*slot),
+                        Value::Array(vec![
+                            Value::BulkString(b"key-count".to_vec()),
+                            Value::Int(*n),
+                        ]),
+                    ])
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn an_early_count_is_kept_only_when_it_is_exact() {
+        let valkey = info("valkey", "8.1.8");
+        let r = report("", valkey.clone());
+        let ok = [
+            Value::Int(5),
+            stats(&[(0, 2), (1, 0), (2, 3)]),
+            Value::Int(5),
+        ];
+        let c = settle_early(&r, &EarlyCensus::Stats, &ok, 9).unwrap();
+        assert_eq!((c.db_keys, c.owned_keys, c.at_ms), (5, 5, 9));
+        assert_eq!(c.slots.len(), 2);
+        assert!(c.sweep_next.is_none() && c.is_complete());
+        // Keys outside the served slots (stray, or a write in between): left to the census.
+        let stray = [
+            Value::Int(6),
+            stats(&[(0, 2), (1, 0), (2, 3)]),
+            Value::Int(6),
+        ];
+        assert!(settle_early(&r, &EarlyCensus::Stats, &stray, 9).is_none());
+        let moved = [
+            Value::Int(4),
+            stats(&[(0, 2), (1, 0), (2, 3)]),
+            Value::Int(5),
+        ];
+        assert!(settle_early(&r, &EarlyCensus::Stats, &moved, 9).is_none());
+        // A served slot missing from the answer, an error reply, a server without the command.
+        let short = [Value::Int(5), stats(&[(0, 2), (2, 3)]), Value::Int(5)];
+        assert!(settle_early(&r, &EarlyCensus::Stats, &short, 9).is_none());
+        let err = [
+            Value::Int(5),
+            redis::parse_redis_value(b"-ERR unknown subcommand\r\n").unwrap(),
+            Value::Int(5),
+        ];
+        assert!(settle_early(&r, &EarlyCensus::Stats, &err, 9).is_none());
+        let old = report("", info("redis", "7.0.15"));
+        assert!(settle_early(&old, &EarlyCensus::Stats, &ok, 9).is_none());
+        // Importing a slot: the census counts it (and its sweep) itself.
+        let importing = report(&format!(" [5-<-{PEER}]"), valkey);
+        assert!(settle_early(&importing, &EarlyCensus::Stats, &ok, 9).is_none());
+    }
+
+    #[test]
+    fn per_slot_counts_must_be_of_exactly_the_served_slots() {
+        let r = report("", info("redis", "7.0.15"));
+        let v = |counts: &[i64], total: i64| {
+            let mut out = vec![Value::Int(total)];
+            out.extend(counts.iter().map(|n| Value::Int(*n)));
+            out.push(Value::Int(total));
+            out
+        };
+        let all = EarlyCensus::Slots(vec![0, 1, 2]);
+        let c = settle_early(&r, &all, &v(&[1, 0, 4], 5), 1).unwrap();
+        assert_eq!(
+            c.slots.into_iter().collect::<Vec<_>>(),
+            vec![(0, 1), (2, 4)]
+        );
+        assert!(settle_early(&r, &all, &v(&[1, 0, 4], 6), 1).is_none());
+        // The peer's view was out of date: the node serves other slots than were counted.
+        let fewer = EarlyCensus::Slots(vec![0, 1]);
+        assert!(settle_early(&r, &fewer, &v(&[1, 4], 5), 1).is_none());
+        let other = EarlyCensus::Slots(vec![0, 1, 3]);
+        assert!(settle_early(&r, &other, &v(&[1, 0, 4], 5), 1).is_none());
+        let twice = EarlyCensus::Slots(vec![0, 1, 1, 2]);
+        assert!(settle_early(&r, &twice, &v(&[1, 0, 4], 5), 1).is_none());
+        assert_eq!(all.commands().len(), 5);
+        assert_eq!(EarlyCensus::Stats.commands()[1][1], "SLOT-STATS");
+    }
+
+    #[test]
+    fn slot_stats_only_where_the_server_has_it() {
+        let a = Access::default();
+        assert!(usable(&info("valkey", "8.1.8"), &a));
+        assert!(usable(&info("valkey", "9.1.2"), &a));
+        assert!(usable(&info("redis", "8.2.3"), &a));
+        assert!(!usable(&info("redis", "8.0.1"), &a));
+        assert!(!usable(&info("redis", "7.0.15"), &a));
+        assert!(!usable(&info("valkey", "7.2.5"), &a));
+        assert!(!usable(&ServerInfo::default(), &a));
+    }
+}
