@@ -413,6 +413,49 @@ pub fn collect(snapshot: &ClusterSnapshot) -> Vec<AtomicMigration> {
     out
 }
 
+/// The entries of a `redis-cli --no-raw CLUSTER GETSLOTMIGRATIONS` capture, as the refresh
+/// hands them over: one list of (field, value) pairs per job. For the tests and the
+/// `slot_migrations` fuzz target.
+#[cfg(any(test, feature = "testkit"))]
+#[must_use]
+pub fn entries_from_capture(text: &str) -> Vec<Vec<(String, String)>> {
+    let mut entries: Vec<Vec<String>> = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        let mut rest = t;
+        let mut indices = 0;
+        while let Some((n, tail)) = rest.split_once(')') {
+            if n.is_empty() || !n.chars().all(|c| c.is_ascii_digit()) {
+                break;
+            }
+            indices += 1;
+            rest = tail.trim_start();
+        }
+        if indices == 0 {
+            continue;
+        }
+        if indices == 2 || entries.is_empty() {
+            entries.push(Vec::new());
+        }
+        let value = if let Some(n) = rest.strip_prefix("(integer) ") {
+            n.to_owned()
+        } else {
+            rest.trim_matches('"').replace("\\\"", "\"")
+        };
+        if let Some(e) = entries.last_mut() {
+            e.push(value);
+        }
+    }
+    entries
+        .into_iter()
+        .map(|e| {
+            e.chunks(2)
+                .filter_map(|p| Some((p.first()?.clone(), p.get(1)?.clone())))
+                .collect()
+        })
+        .collect()
+}
+
 /// A job as both sides report it, for tests: slots `slots` from `source` to `target` in
 /// `state`, created at `created_s`, last acknowledged at `ack_s`, observed at `observed_s`.
 #[cfg(any(test, feature = "testkit"))]

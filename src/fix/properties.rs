@@ -19,9 +19,9 @@ use crate::cluster::generate::{GenCluster, Health, subtract};
 use crate::cluster::model::ClusterModel;
 use crate::cluster::slots::{SlotRange, merge_ranges};
 use crate::cluster::types::NodeId;
-use crate::cluster::{Finding, diagnose};
+use crate::cluster::{Finding, FindingKind, diagnose};
 
-use super::effects::assess;
+use super::effects::{Assessment, assess};
 use super::{Condition, Confirmation, FixPlan, KeysAtRisk, PlanKind, StepAction};
 use super::{failed_checks, plan_fixes};
 
@@ -45,8 +45,9 @@ pub fn check_cluster(g: &GenCluster) -> Result<Checked, String> {
     let mut out = Checked::default();
     for plan in &plans {
         let fail = |what: String| format!("plan {} ({:?}): {what}", plan.id, plan.kind);
-        plain_yes_is_safe(g, &model, plan).map_err(fail)?;
-        risk_matches_replay(&model, plan).map_err(fail)?;
+        let replay = assess(plan, &model);
+        plain_yes_is_safe(g, &replay, plan).map_err(fail)?;
+        risk_matches_replay(&replay, plan).map_err(fail)?;
         writes_inside(g, plan).map_err(fail)?;
         let failed = failed_checks(&plan.preconditions, &model);
         if !failed.is_empty() {
@@ -68,11 +69,10 @@ fn args(step: &super::FixStep) -> Vec<String> {
 }
 
 /// Property 1.
-fn plain_yes_is_safe(g: &GenCluster, model: &ClusterModel, plan: &FixPlan) -> Result<(), String> {
+fn plain_yes_is_safe(g: &GenCluster, a: &Assessment, plan: &FixPlan) -> Result<(), String> {
     if plan.confirmation != Confirmation::Simple || plan.is_advice_only() {
         return Ok(());
     }
-    let a = assess(plan, model);
     if !a.is_safe() {
         return Err(format!(
             "asks only for yes but its replay loses keys: {:?}",
@@ -178,11 +178,10 @@ fn replay_decides(kind: PlanKind) -> bool {
 }
 
 /// Property 2.
-fn risk_matches_replay(model: &ClusterModel, plan: &FixPlan) -> Result<(), String> {
+fn risk_matches_replay(a: &Assessment, plan: &FixPlan) -> Result<(), String> {
     if plan.steps.is_empty() {
         return Ok(());
     }
-    let a = assess(plan, model);
     let replay = a.at_risk();
     let stated = &plan.risk.keys_at_risk;
     if a.is_safe() {
@@ -264,6 +263,9 @@ fn end_state_clears_finding(g: &GenCluster, plan: &FixPlan) -> Result<bool, Stri
     let left: Vec<Finding> = diagnose(&model)
         .into_iter()
         .filter(|f| f.kind == kind)
+        // Stray keys are one finding per holder (its first node), each with its own plan:
+        // another node's keys in the same slot are not this plan's to return.
+        .filter(|f| kind != FindingKind::StrayKeys || f.nodes.first() == plan.nodes.first())
         .filter(|f| {
             if plan.slots.is_empty() {
                 f.nodes.iter().any(|n| plan.nodes.contains(n))

@@ -1,50 +1,10 @@
 use super::*;
 use crate::cluster::types::{ClusterNodes, NodeObservation, NodeReport, ServerInfo};
 
-/// The entries of a `redis-cli --no-raw CLUSTER GETSLOTMIGRATIONS` capture, as the refresh
-/// hands them over: one list of (field, value) pairs per job.
-pub(crate) fn fixture_entries(text: &str) -> Vec<Vec<(String, String)>> {
-    let mut entries: Vec<Vec<String>> = Vec::new();
-    for line in text.lines() {
-        let t = line.trim();
-        let mut rest = t;
-        let mut indices = 0;
-        while let Some((n, tail)) = rest.split_once(')') {
-            if n.is_empty() || !n.chars().all(|c| c.is_ascii_digit()) {
-                break;
-            }
-            indices += 1;
-            rest = tail.trim_start();
-        }
-        if indices == 0 {
-            continue;
-        }
-        if indices == 2 || entries.is_empty() {
-            entries.push(Vec::new());
-        }
-        let value = if let Some(n) = rest.strip_prefix("(integer) ") {
-            n.to_owned()
-        } else {
-            rest.trim_matches('"').replace("\\\"", "\"")
-        };
-        if let Some(e) = entries.last_mut() {
-            e.push(value);
-        }
-    }
-    entries
-        .into_iter()
-        .map(|e| {
-            e.chunks(2)
-                .filter_map(|p| Some((p.first()?.clone(), p.get(1)?.clone())))
-                .collect()
-        })
-        .collect()
-}
-
 fn fixture(name: &str) -> Vec<SlotMigrationJob> {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    parse_jobs(&fixture_entries(&text))
+    parse_jobs(&entries_from_capture(&text))
 }
 
 const SRC: &str = "b09717c353df325ca27cdc1439f4f01ee55b1c7e";

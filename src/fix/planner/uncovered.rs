@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cluster::FindingKind;
 use crate::cluster::model::Reachability;
-use crate::cluster::slots::{Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges};
+use crate::cluster::slots::{
+    SLOT_COUNT, Slot, SlotRange, format_ranges, ranges_len, slots_to_ranges,
+};
 use crate::cluster::types::NodeId;
 use crate::fix::{Condition, Confirmation, FixPlan, KeysAtRisk, PlanKind, Requirement, Risk};
 
@@ -98,12 +100,25 @@ impl Planner<'_> {
             .iter()
             .filter_map(|n| n.id.clone())
             .collect();
-        let dead_claims: BTreeSet<Slot> = self
+        let mut dead_claims = vec![false; SLOT_COUNT];
+        for s in self
             .model
             .nodes
             .iter()
             .filter(|n| !is_live(n))
             .flat_map(|n| n.claimed_slots.iter().flat_map(SlotRange::iter))
+        {
+            if let Some(d) = dead_claims.get_mut(usize::from(s)) {
+                *d = true;
+            }
+        }
+        let dead_claims = |s: Slot| dead_claims.get(usize::from(s)).copied().unwrap_or(false);
+        // Whether each node (by index) is a live master: one lookup per node, not per slot.
+        let live_at: Vec<bool> = self
+            .model
+            .nodes
+            .iter()
+            .map(|n| n.id.as_ref().is_some_and(|id| live.contains(id)))
             .collect();
         for (i, e) in self.model.slots.iter().enumerate() {
             let Ok(s) = Slot::try_from(i) else { continue };
@@ -120,7 +135,7 @@ impl Planner<'_> {
                 .unwrap_or_default();
             match e.owner.and_then(|o| self.model.nodes.get(o as usize)) {
                 None => match holders.as_slice() {
-                    [] if !dead_claims.contains(&s) => empty.push(s),
+                    [] if !dead_claims(s) => empty.push(s),
                     [] => {}
                     [one] if live.contains(*one) => {
                         reclaim.entry((*one).clone()).or_default().insert(s);
@@ -134,7 +149,9 @@ impl Planner<'_> {
                     let Some(oid) = owner.id.as_ref() else {
                         continue;
                     };
-                    if !live.contains(oid) {
+                    if e.owner
+                        .is_none_or(|o| live_at.get(o as usize) != Some(&true))
+                    {
                         continue;
                     }
                     let claims = owner

@@ -4,10 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use slotscope::cluster::slot_migrations::entries_from_capture;
 use slotscope::refresh::capture::{RawReplies, interpret};
-
-#[path = "../slotmig_text.rs"]
-mod slotmig_text;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -23,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     let mut raw = RawReplies::new(&Ok(nodes), &Ok(cluster_info), &Ok(info), config);
     if !migrations.is_empty() {
-        raw.slot_migrations = Some(slotmig_text::entries(&migrations));
+        raw.slot_migrations = Some(entries_from_capture(&migrations));
     }
     let _ = interpret(&raw);
 });

@@ -3,14 +3,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use slotscope::cluster::slot_migrations::parse_jobs;
-
-#[path = "../slotmig_text.rs"]
-mod slotmig_text;
+use slotscope::cluster::slot_migrations::{entries_from_capture, parse_jobs};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    for job in parse_jobs(&slotmig_text::entries(&text)) {
+    for job in parse_jobs(&entries_from_capture(&text)) {
         let _ = job.phase();
     }
 });

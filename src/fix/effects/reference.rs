@@ -1,317 +1,17 @@
-//! What a plan does to keys, computed from its commands and the key census — the one place
-//! where a plan's data risk is decided.
-//!
-//! Every family of the planner states a risk in its own words, but none of them decides alone
-//! whether a plan may run on a plain "yes". [`enforce`] replays the plan's exact steps on a
-//! copy of the cluster's state (slot owners, open-slot markers, keys per node and slot from
-//! the census) and tallies:
-//! - **deleted** keys: a master that still holds keys in a slot deletes them when it learns a
-//!   newer owner (`SETSLOT … NODE` on the claimant, `MEET` where the other side's config epoch
-//!   is higher); a node told to `CLUSTER REPLICATE` drops its dataset; `FORGET` of the last
-//!   copy of a dead master's slots;
-//! - **hidden** keys: keys that clients could read before the step and cannot after it
-//!   (`SETSLOT … STABLE` closing the ASK route to a half-moved slot's target, `DELSLOTS` on the
-//!   owner, `FORGET` clearing an importing marker that served them).
-//!
-//! A count that cannot be measured (the node is down, its census incomplete) is *unknown*,
-//! never zero. A plan whose replay deletes or hides any key, or an unknown number, gets
-//! `loses_data`, the count in `keys_at_risk`, a note saying which keys on which node, and a
-//! typed confirmation word; within a group of alternatives, the recommendation moves to a plan
-//! that loses nothing when there is one. So the invariant — a plan that asks only for a plain
-//! "yes" never makes a key unreadable — holds by construction, whatever a family claimed.
+//! The replay as it was first written, one slot at a time: kept as the reference the range
+//! replay of `sim.rs` is compared with (`tests.rs`). Test builds only.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use crate::cluster::model::{ClusterModel, NodeSummary, Reachability, Role};
 use crate::cluster::slots::{Slot, SlotRange};
 use crate::cluster::types::{MarkerKind, NodeId};
 
-use super::{Confirmation, FixPlan, FixStep, KeyEstimate, KeysAtRisk, PlanKind, StepAction};
+use super::Assessment;
+use crate::fix::{FixPlan, FixStep, StepAction};
 
-/// Keys counted, plus the reasons of what could not be counted.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Tally {
-    /// Keys counted.
-    pub known: u64,
-    /// What could not be counted, in words (empty when everything was counted).
-    pub unknown: Vec<String>,
-    /// Where the counted keys are, in words.
-    pub places: Vec<String>,
-    /// Per (node label, why): keys counted, the slots, and whether some count is unknown.
-    by_node: BTreeMap<(String, String), (u64, Vec<Slot>, bool)>,
-}
-
-impl Tally {
-    fn add(&mut self, n: Option<u64>, place: impl FnOnce() -> String) {
-        match n {
-            Some(0) => {}
-            Some(n) => {
-                self.known += n;
-                if self.places.len() < 8 {
-                    self.places.push(format!("{n} key(s) {}", place()));
-                }
-            }
-            None => {
-                if self.unknown.len() < 8 {
-                    self.unknown
-                        .push(format!("an unknown number of keys {}", place()));
-                }
-            }
-        }
-    }
-
-    /// Keys of one slot on one node, gathered per node into slot ranges.
-    fn add_slot(&mut self, n: Option<u64>, slot: Slot, label: &str, why: &str) {
-        if n == Some(0) {
-            return;
-        }
-        let e = self
-            .by_node
-            .entry((label.to_owned(), why.to_owned()))
-            .or_default();
-        match n {
-            Some(n) => {
-                self.known += n;
-                e.0 += n;
-            }
-            None => e.2 = true,
-        }
-        e.1.push(slot);
-    }
-
-    /// Reasons for what could not be counted, per node first.
-    fn unknown_reasons(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .by_node
-            .iter()
-            .filter(|(_, (_, _, unknown))| *unknown)
-            .map(|((label, _), (_, slots, _))| {
-                format!(
-                    "the keys of {label} in slot(s) {} cannot be counted",
-                    brief(slots)
-                )
-            })
-            .collect();
-        out.extend(self.unknown.iter().cloned());
-        out
-    }
-
-    /// Every place, in words.
-    fn describe(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .by_node
-            .iter()
-            .map(|((label, why), (n, slots, unknown))| {
-                let ranges = brief(slots);
-                let count = match (*n, *unknown) {
-                    (n, false) => format!("{n} key(s)"),
-                    (0, true) => "an unknown number of keys".to_owned(),
-                    (n, true) => format!("{n} key(s) or more"),
-                };
-                format!("{count} of slot(s) {ranges} on {label}{why}")
-            })
-            .collect();
-        out.extend(self.places.iter().cloned());
-        out.extend(self.unknown.iter().cloned());
-        out
-    }
-
-    /// True when nothing at all is affected.
-    #[must_use]
-    pub fn is_none(&self) -> bool {
-        self.known == 0 && self.unknown.is_empty() && self.by_node.values().all(|v| !v.2)
-    }
-}
-
-/// Slots as ranges, shortened when there are many: `5, 9-12` or `120 slots in 10961-16302`.
-fn brief(slots: &[Slot]) -> String {
-    let all = sorted(slots);
-    let ranges = crate::cluster::slots::slots_to_ranges(all.iter().copied());
-    match (ranges.first(), ranges.last()) {
-        (Some(first), Some(last)) if ranges.len() > 4 => {
-            format!("{} slots in {}-{}", all.len(), first.start, last.end)
-        }
-        _ => crate::cluster::slots::format_ranges(&ranges),
-    }
-}
-
-fn sorted(slots: &[Slot]) -> Vec<Slot> {
-    let mut v = slots.to_vec();
-    v.sort_unstable();
-    v.dedup();
-    v
-}
-
-/// What replaying a plan's steps does to keys.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Assessment {
-    pub deleted: Tally,
-    pub hidden: Tally,
-}
-
-impl Assessment {
-    /// Keys lost or made unreadable, as a [`KeysAtRisk`].
-    #[must_use]
-    pub fn at_risk(&self) -> KeysAtRisk {
-        let known = self.deleted.known + self.hidden.known;
-        let mut reasons = self.deleted.unknown_reasons();
-        reasons.extend(self.hidden.unknown_reasons());
-        let Some(reason) = reasons.into_iter().next() else {
-            return KeysAtRisk::Known(known);
-        };
-        let estimate = (known > 0).then(|| KeyEstimate {
-            keys: known,
-            basis: "counted so far, plus what could not be counted".to_owned(),
-        });
-        KeysAtRisk::unknown(reason, estimate)
-    }
-
-    /// True when no key is deleted or hidden, and nothing is unknown.
-    #[must_use]
-    pub fn is_safe(&self) -> bool {
-        self.deleted.is_none() && self.hidden.is_none()
-    }
-
-    /// The note for the plan's risk, or `None` when it is safe.
-    #[must_use]
-    pub fn note(&self) -> Option<String> {
-        if self.is_safe() {
-            return None;
-        }
-        let mut parts = Vec::new();
-        let deleted = self.deleted.describe();
-        if !deleted.is_empty() {
-            parts.push(format!("deletes {}", deleted.join("; ")));
-        }
-        let hidden = self.hidden.describe();
-        if !hidden.is_empty() {
-            parts.push(format!("makes unreadable {}", hidden.join("; ")));
-        }
-        Some(format!(
-            "replayed on the measured key counts, this plan {}",
-            parts.join(", and ")
-        ))
-    }
-}
-
-/// Replay `plan` on the model and apply the result to its risk, confirmation and (within its
-/// group, by [`rebalance`]) recommendation. See the module docs.
-pub fn enforce(plan: &mut FixPlan, model: &ClusterModel) {
-    if plan.steps.is_empty() {
-        return;
-    }
-    let a = assess(plan, model);
-    let Some(note) = a.note() else {
-        if replay_decides(plan.kind) && measured(plan, model) {
-            // Every effect of these commands is modelled: measured to lose nothing, the plan
-            // needs no typed word, whatever its family estimated.
-            plan.risk.keys_at_risk = KeysAtRisk::Known(0);
-            plan.risk.loses_data = false;
-            plan.risk.notes.push(
-                "replayed on the measured key counts: no key is deleted or hidden".to_owned(),
-            );
-            plan.confirmation = Confirmation::Simple;
-        }
-        return;
-    };
-    let at_risk = a.at_risk();
-    plan.risk.keys_at_risk = if replay_decides(plan.kind) {
-        at_risk
-    } else {
-        worse(&plan.risk.keys_at_risk, at_risk)
-    };
-    plan.risk.loses_data = true;
-    if !plan.risk.notes.contains(&note) {
-        plan.risk.notes.push(note);
-    }
-    // Clean-up that loses data is never the recommended answer.
-    if plan.kind == PlanKind::Forget {
-        plan.recommended = false;
-    }
-    if plan.confirmation == Confirmation::Simple {
-        plan.confirmation = Confirmation::TypeWord(match plan.risk.keys_at_risk.known() {
-            Some(n) => format!("lose-{n}-keys"),
-            None => "lose-unknown-keys".to_owned(),
-        });
-    }
-}
-
-/// Every master the plan names has a key census: the replay worked on measured counts only.
-fn measured(plan: &FixPlan, model: &ClusterModel) -> bool {
-    plan.nodes.iter().all(|id| {
-        model
-            .node(id)
-            .is_some_and(|n| n.role != Role::Master || n.census.is_some())
-    })
-}
-
-/// Plan kinds whose every effect on keys the replay models, so that its measured result
-/// replaces the family's estimate in both directions. For the others (a failover's replication
-/// lag, the keys of a dead master whose slots are handed out) the replay can only add risk.
-fn replay_decides(kind: PlanKind) -> bool {
-    matches!(
-        kind,
-        PlanKind::Meet
-            | PlanKind::ResolveDispute
-            | PlanKind::StabiliseSlot
-            | PlanKind::CompleteMigration
-            | PlanKind::RollBackMigration
-            | PlanKind::ReturnStrayKeys
-            | PlanKind::CancelSlotMigration
-            | PlanKind::RetrySlotMigration
-    )
-}
-
-/// The recommended plans must not lose data when another plan for the same problem (same
-/// group, or overlapping slots) writes and loses nothing: the recommendation moves there.
-pub fn rebalance(plans: &mut [FixPlan]) {
-    let n = plans.len();
-    for rec in 0..n {
-        if !plans[rec].recommended || !plans[rec].risk.loses_data {
-            continue;
-        }
-        let alternative = (0..n).find(|&i| {
-            i != rec
-                && !plans[i].risk.loses_data
-                && !plans[i].is_advice_only()
-                && repairs(plans[i].kind)
-                && same_problem(&plans[rec], &plans[i])
-        });
-        if let Some(safe) = alternative {
-            plans[rec].recommended = false;
-            plans[safe].recommended = true;
-        }
-    }
-}
-
-/// Plans that repair the cause, as opposed to relief that only hides it
-/// (`cluster-require-full-coverage no` serves the other slots but not these).
-fn repairs(kind: PlanKind) -> bool {
-    !matches!(kind, PlanKind::CoverageOff | PlanKind::CoverageOn)
-}
-
-/// Two plans answer the same problem: same group, or they touch a common slot.
-fn same_problem(a: &FixPlan, b: &FixPlan) -> bool {
-    if a.group.is_some() && a.group == b.group {
-        return true;
-    }
-    a.slots
-        .iter()
-        .any(|r| b.slots.iter().any(|o| r.overlaps(o)))
-}
-
-/// The larger of two risks; unknown wins over a count.
-fn worse(a: &KeysAtRisk, b: KeysAtRisk) -> KeysAtRisk {
-    match (a, &b) {
-        (KeysAtRisk::Known(x), KeysAtRisk::Known(y)) => KeysAtRisk::Known((*x).max(*y)),
-        (KeysAtRisk::Unknown { .. }, KeysAtRisk::Known(_)) => a.clone(),
-        _ => b,
-    }
-}
-
-/// Replay the steps of `plan` on the model's state. See the module docs.
-#[must_use]
-pub fn assess(plan: &FixPlan, model: &ClusterModel) -> Assessment {
+/// Replay the steps of `plan` slot by slot.
+pub(super) fn assess(plan: &FixPlan, model: &ClusterModel) -> Assessment {
     let mut sim = Sim::new(model);
     let mut out = Assessment::default();
     for step in &plan.steps {
@@ -523,7 +223,7 @@ impl<'a> Sim<'a> {
                     if was && !self.readable(&m, s) {
                         let k = self.keys(&m, s);
                         let label = self.label(&m);
-                        out.hidden.add_slot(k, s, &label, "");
+                        out.hidden.add_range(k, SlotRange::single(s), &label, "");
                     }
                 }
             }
@@ -662,7 +362,7 @@ impl<'a> Sim<'a> {
                 }
                 let k = self.keys(&prev, s);
                 let label = self.label(&prev);
-                out.deleted.add_slot(k, s, &label, "");
+                out.deleted.add_range(k, SlotRange::single(s), &label, "");
                 self.set_keys(&prev, s, Some(0));
             }
             self.owner.insert(s, Some(x.clone()));
@@ -714,7 +414,7 @@ impl<'a> Sim<'a> {
                 let k = self.keys(&other, s);
                 let label = self.label(&other);
                 out.deleted
-                    .add_slot(k, s, &label, " (the lower config epoch)");
+                    .add_range(k, SlotRange::single(s), &label, " (the lower config epoch)");
                 self.set_keys(&other, s, Some(0));
             }
             self.owner.insert(s, Some(node.clone()));
@@ -862,7 +562,7 @@ impl<'a> Sim<'a> {
                 };
                 let label = self.label(&l);
                 out.deleted
-                    .add_slot(k, s, &label, " (the lower config epoch)");
+                    .add_range(k, SlotRange::single(s), &label, " (the lower config epoch)");
                 if !either {
                     self.set_keys(&l, s, Some(0));
                 }
@@ -903,7 +603,7 @@ fn migrate_slots_groups(words: &[String], args: &[String]) -> Vec<(Vec<Slot>, No
 
 /// The slots a `CLUSTER` command names: `SETSLOT s …`, `ADDSLOTS s…`, `DELSLOTS s…`,
 /// `ADDSLOTSRANGE a b …`, `DELSLOTSRANGE a b …`.
-fn touched_slots(words: &[String], args: &[String]) -> Vec<Slot> {
+pub(super) fn touched_slots(words: &[String], args: &[String]) -> Vec<Slot> {
     let w = |i: usize| words.get(i).map_or("", String::as_str);
     match (w(0), w(1)) {
         ("CLUSTER", "SETSLOT") => args
@@ -931,216 +631,5 @@ fn touched_slots(words: &[String], args: &[String]) -> Vec<Slot> {
             .flat_map(|(s, _)| s)
             .collect(),
         _ => Vec::new(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cluster::census::NodeCensus;
-    use crate::cluster::synthetic::snapshot_from_texts;
-    use crate::cluster::types::Endpoint;
-    use crate::fix::{FixStep, Risk};
-
-    const A: &str = "aaaa";
-    const B: &str = "bbbb";
-
-    /// Two masters: a (epoch 1) serves 0-8191, b (epoch 2) serves 8192-16383; `a_line` and
-    /// `b_line` are their own `myself` lines (to add markers).
-    fn model(a_mark: &str, b_mark: &str, counts: &[(&str, Slot, u64)]) -> ClusterModel {
-        let a = format!(
-            "aaaa 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-8191{a_mark}\n\
-             bbbb 127.0.0.1:7001@17001 master - 0 0 2 connected 8192-16383\n"
-        );
-        let b = format!(
-            "aaaa 127.0.0.1:7000@17000 master - 0 0 1 connected 0-8191\n\
-             bbbb 127.0.0.1:7001@17001 myself,master - 0 0 2 connected 8192-16383{b_mark}\n"
-        );
-        let snap = snapshot_from_texts(&[("127.0.0.1:7000", Ok(&a)), ("127.0.0.1:7001", Ok(&b))]);
-        let mut m = ClusterModel::build(&snap);
-        for n in &mut m.nodes {
-            let id = n.id.clone().unwrap();
-            let mut c = NodeCensus::default();
-            for (who, s, k) in counts {
-                if *who == id.as_str() {
-                    c.slots.insert(*s, *k);
-                    c.db_keys += k;
-                }
-            }
-            c.owned_keys = c.db_keys;
-            n.census = Some(c);
-        }
-        m
-    }
-
-    fn cmd(node: &str, port: u16, args: &[&str]) -> FixStep {
-        FixStep {
-            endpoint: Endpoint::new("127.0.0.1", port),
-            node_id: Some(NodeId::from(node)),
-            action: StepAction::Command {
-                args: args.iter().map(|a| (*a).to_owned()).collect(),
-                tolerate: Vec::new(),
-            },
-            description: String::new(),
-        }
-    }
-
-    fn migrate(slot: Slot, from: &str, to: &str) -> FixStep {
-        FixStep {
-            endpoint: Endpoint::new("127.0.0.1", 7000),
-            node_id: Some(NodeId::from(from)),
-            action: StepAction::MigrateSlotKeys {
-                slot,
-                from: NodeId::from(from),
-                to: NodeId::from(to),
-                to_endpoint: Endpoint::new("127.0.0.1", 7001),
-                batch: 100,
-                timeout_ms: 5000,
-            },
-            description: String::new(),
-        }
-    }
-
-    fn plan(steps: Vec<FixStep>) -> FixPlan {
-        FixPlan {
-            id: "p".into(),
-            kind: crate::fix::PlanKind::StabiliseSlot,
-            title: String::new(),
-            why: String::new(),
-            finding: None,
-            group: Some("g".into()),
-            recommended: true,
-            slots: Vec::new(),
-            nodes: Vec::new(),
-            steps,
-            advice: Vec::new(),
-            risk: Risk::default(),
-            preconditions: Vec::new(),
-            expected: Vec::new(),
-            confirmation: Confirmation::Simple,
-        }
-    }
-
-    #[test]
-    fn handing_a_slot_over_before_its_keys_moved_deletes_them() {
-        let m = model("", "", &[(A, 5, 40)]);
-        let mut p = plan(vec![cmd(B, 7001, &["CLUSTER", "SETSLOT", "5", "NODE", B])]);
-        enforce(&mut p, &m);
-        assert!(p.risk.loses_data);
-        assert_eq!(p.risk.keys_at_risk, KeysAtRisk::Known(40));
-        assert_eq!(
-            p.confirmation,
-            Confirmation::TypeWord("lose-40-keys".into())
-        );
-        assert!(
-            p.risk
-                .notes
-                .iter()
-                .any(|n| n.contains("deletes 40 key(s) of slot(s) 5 on 127.0.0.1:7000")),
-            "{:?}",
-            p.risk.notes
-        );
-    }
-
-    #[test]
-    fn moving_the_keys_first_then_handing_over_is_safe() {
-        let m = model(" [5->-bbbb]", " [5-<-aaaa]", &[(A, 5, 40)]);
-        let mut p = plan(vec![
-            migrate(5, A, B),
-            cmd(B, 7001, &["CLUSTER", "SETSLOT", "5", "NODE", B]),
-            cmd(A, 7000, &["CLUSTER", "SETSLOT", "5", "NODE", B]),
-        ]);
-        enforce(&mut p, &m);
-        assert!(!p.risk.loses_data, "{:?}", p.risk);
-        assert_eq!(p.confirmation, Confirmation::Simple);
-    }
-
-    #[test]
-    fn an_atomic_migration_moves_keys_with_their_slots_and_a_cancel_changes_nothing() {
-        let m = model("", "", &[(A, 5, 40), (A, 6, 2)]);
-        let mut p = plan(vec![cmd(
-            A,
-            7000,
-            &["CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "5", "6", "NODE", B],
-        )]);
-        let mut sim = Sim::new(&m);
-        let mut out = Assessment::default();
-        sim.step(&p.steps[0], &mut out);
-        assert!(out.is_safe(), "{out:?}");
-        assert_eq!(sim.owner(5), Some(NodeId::from(B)));
-        assert_eq!(sim.keys(&NodeId::from(B), 5), Some(40));
-        assert_eq!(sim.keys(&NodeId::from(A), 6), Some(0));
-        // A slot the node does not own is not moved by it.
-        assert_eq!(sim.owner(9000), Some(NodeId::from(B)));
-        enforce(&mut p, &m);
-        assert!(!p.risk.loses_data, "{:?}", p.risk);
-        let mut c = plan(vec![cmd(A, 7000, &["CLUSTER", "CANCELSLOTMIGRATIONS"])]);
-        enforce(&mut c, &m);
-        assert!(!c.risk.loses_data, "{:?}", c.risk);
-        assert_eq!(c.confirmation, Confirmation::Simple);
-    }
-
-    #[test]
-    fn closing_the_ask_route_hides_the_keys_already_on_the_target() {
-        // Half moved: 10 keys already on b, which only the source's ASK redirect serves.
-        let m = model(" [5->-bbbb]", " [5-<-aaaa]", &[(A, 5, 30)]);
-        let mut m = m;
-        if let Some(c) = m
-            .nodes
-            .iter_mut()
-            .find(|n| n.id.as_ref().is_some_and(|i| i.as_str() == B))
-            .and_then(|n| n.census.as_mut())
-        {
-            c.slots.insert(5, 10);
-        }
-        let mut p = plan(vec![cmd(A, 7000, &["CLUSTER", "SETSLOT", "5", "STABLE"])]);
-        enforce(&mut p, &m);
-        assert_eq!(p.risk.keys_at_risk, KeysAtRisk::Known(10), "{:?}", p.risk);
-        assert!(matches!(p.confirmation, Confirmation::TypeWord(_)));
-    }
-
-    #[test]
-    fn an_uncounted_node_makes_the_risk_unknown_never_zero() {
-        let mut m = model("", "", &[]);
-        for n in &mut m.nodes {
-            if n.id.as_ref().is_some_and(|i| i.as_str() == A) {
-                n.census = None;
-                n.info = None;
-            }
-        }
-        let mut p = plan(vec![cmd(B, 7001, &["CLUSTER", "SETSLOT", "5", "NODE", B])]);
-        enforce(&mut p, &m);
-        assert!(p.risk.keys_at_risk.known().is_none(), "{:?}", p.risk);
-        assert_eq!(
-            p.confirmation,
-            Confirmation::TypeWord("lose-unknown-keys".into())
-        );
-    }
-
-    #[test]
-    fn the_recommendation_moves_to_the_alternative_that_loses_nothing() {
-        let m = model("", "", &[(A, 5, 40)]);
-        let mut risky = plan(vec![cmd(B, 7001, &["CLUSTER", "SETSLOT", "5", "NODE", B])]);
-        let mut safe = plan(vec![cmd(A, 7000, &["CLUSTER", "SETSLOT", "5", "STABLE"])]);
-        safe.recommended = false;
-        enforce(&mut risky, &m);
-        enforce(&mut safe, &m);
-        let mut plans = vec![risky, safe];
-        rebalance(&mut plans);
-        assert!(!plans[0].recommended && plans[1].recommended);
-    }
-
-    #[test]
-    fn range_commands_name_their_slots() {
-        let words = |a: &[&str]| -> (Vec<String>, Vec<String>) {
-            let args: Vec<String> = a.iter().map(|s| (*s).to_owned()).collect();
-            (args.iter().map(|s| s.to_ascii_uppercase()).collect(), args)
-        };
-        let (w, a) = words(&["cluster", "addslotsrange", "1", "3", "7", "7"]);
-        assert_eq!(touched_slots(&w, &a), vec![1, 2, 3, 7]);
-        let (w, a) = words(&["CLUSTER", "DELSLOTS", "4", "9"]);
-        assert_eq!(touched_slots(&w, &a), vec![4, 9]);
-        let (w, a) = words(&["CLUSTER", "ADDSLOTSRANGE", "9"]);
-        assert!(touched_slots(&w, &a).is_empty());
     }
 }
