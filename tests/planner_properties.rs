@@ -124,6 +124,18 @@ mod regressions {
         check(&bytes).unwrap_or_else(|e| panic!("{e}"));
     }
 
+    /// Two slots open between the same nodes with the target dead: one can be closed, the
+    /// other (keys imported onto the live node from the dead owner) only gets advice. Merging
+    /// them into one "close slots" plan claimed both findings with the steps of one. Found by
+    /// the `planner` fuzz target; advice is no longer merged into a runnable plan.
+    #[test]
+    fn advice_is_not_merged_into_a_slot_range_plan() {
+        let bytes = unhex(HEX_ADVICE_MERGED);
+        check(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    const HEX_ADVICE_MERGED: &str = "b54dca182530bb1d6d130000000000005c7c2999fdafe5932955e5cd00013f721fcb1971174494d6493d3c9d5c3860be31201e69fedaa0eee8b9997f5c7c2999fdaf176cd6aae5cd8e46dc8ed0b7c28eb2d5284cff8d2f9f9b8690024ad6bda3401be9c8cbccc935f6cdffffffffffffffffffffffffffffffffffffffffffffffffffff1f6122e16affffffffffffffffba0d246ac04c81ba79b0b13bf9ee";
+
     const HEX_TWO_HOLDERS: &str = "82b70eee7f1a500000007239bef07ec2347f066ed08f5dc7512447e3404300026b6e545594a065685d1a64c4980bb8d4544a8721a99a01ad219eb59cf6a15ef6f15a1d830bb7ce09d6bbc004e7175c643cffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7decb0b58074ec37bc9712dd2e";
 
     const HEX_DISPUTED_DEAD: &str = "a18feb191bfdcb045ebefae52ef5a88bbc235f0868c49fa57ac3f31ec4ed7983ac8521d6d39a82542704c099c2c362d324fbddd58ab6131dd826d582f69e408a55b2fc9d59c35cfa4dcc32ac07f0c357ddeb683ee4d0c1915d769b9b209992bf85cf0ebb057745516cd7c3507486aeb8711e40777e367d4323dbc739f1deb3ed60fdd5db95011778448997dbaf352cde188bdc97fc6cc6e69739e113879668e3";

@@ -95,7 +95,21 @@ fn scenario(name: &str) -> ClusterSnapshot {
 }
 
 fn app_for(name: &str, depth: ColorDepth, w: u16, h: u16) -> App {
-    let snap = scenario(name);
+    app_of(scenario(name), depth, w, h)
+}
+
+/// The scenario with every node's keys counted (none held): what a plain "yes" needs.
+fn counted_app_for(name: &str, depth: ColorDepth, w: u16, h: u16) -> App {
+    let mut snap = scenario(name);
+    for o in &mut snap.observations {
+        if let Ok(r) = &mut o.result {
+            r.census = Some(slotscope::cluster::census::NodeCensus::default());
+        }
+    }
+    app_of(snap, depth, w, h)
+}
+
+fn app_of(snap: ClusterSnapshot, depth: ColorDepth, w: u16, h: u16) -> App {
     let at = snap.finished_at_ms;
     let mut app = App::new(depth, Duration::from_secs(1), false, None);
     app.on_resize(w, h);
@@ -247,7 +261,7 @@ fn press(app: &mut App, code: KeyCode) {
 fn fix_app(stage: &str, depth: ColorDepth, w: u16, h: u16) -> App {
     let mut app = match stage {
         "confirm" | "done" | "failed" => {
-            let mut a = app_for("open_slots", depth, w, h);
+            let mut a = counted_app_for("open_slots", depth, w, h);
             a.jump_to_slot(100);
             a
         }

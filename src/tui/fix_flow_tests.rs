@@ -24,17 +24,27 @@ fn refused() -> ProbeError {
 }
 
 /// Slot 100 half-moved (both sides marked), slot 200 migrating only, slot 6000 importing only.
+/// Every node of `s` counted, holding no key (a plain "yes" needs measured counts).
+fn counted(mut s: ClusterSnapshot) -> ClusterSnapshot {
+    for o in &mut s.observations {
+        if let Ok(r) = &mut o.result {
+            r.census = Some(crate::cluster::census::NodeCensus::default());
+        }
+    }
+    s
+}
+
 fn open_slots() -> ClusterSnapshot {
     let (a, b, c) = (
         fixture("open_slots_nodes_31000"),
         fixture("open_slots_nodes_31001"),
         fixture("open_slots_nodes_31002"),
     );
-    snapshot_from_texts(&[
+    counted(snapshot_from_texts(&[
         ("127.0.0.1:31000", Ok(a.as_str())),
         ("127.0.0.1:31001", Ok(b.as_str())),
         ("127.0.0.1:31002", Ok(c.as_str())),
-    ])
+    ]))
 }
 
 /// Master 127.0.0.1:31001 and its replica are down: restart advice vs reassigning its slots.

@@ -213,6 +213,12 @@ pub fn enforce(plan: &mut FixPlan, model: &ClusterModel) {
                 "replayed on the measured key counts: no key is deleted or hidden".to_owned(),
             );
             plan.confirmation = Confirmation::Simple;
+        } else if plan.confirmation == Confirmation::Simple
+            && plan.risk.keys_at_risk.known().is_none()
+        {
+            // The replay found no loss, but a count it needed could not be measured: what
+            // cannot be measured needs the typed word.
+            plan.confirmation = Confirmation::TypeWord("lose-unknown-keys".to_owned());
         }
         return;
     };

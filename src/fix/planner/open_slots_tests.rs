@@ -36,7 +36,7 @@ fn open_slot_plans(
 #[test]
 fn stabilise_clears_only_marked_nodes() {
     let m = three()
-        .open(100, 'a', 'b', true, false, &[('a', 10)])
+        .open(100, 'a', 'b', true, false, &[('a', 10), ('b', 0)])
         .everyone_knows()
         .build();
     let plans = plan_fixes(&m, &[]);
@@ -140,6 +140,11 @@ fn close_with_an_uncounted_target_has_unknown_keys_at_risk() {
         p.risk.notes[0].contains("could not be counted"),
         "{:?}",
         p.risk.notes
+    );
+    // What cannot be measured needs the typed word.
+    assert_eq!(
+        p.confirmation,
+        Confirmation::TypeWord("lose-unknown-keys".into())
     );
     // Counted on both sides: nothing at risk.
     let m = three()

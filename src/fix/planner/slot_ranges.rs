@@ -21,6 +21,9 @@ pub(super) fn group_open_slots(plans: &mut Vec<FixPlan>, model: &ClusterModel) {
     let mut groups: BTreeMap<(PlanKind, Vec<NodeId>, bool), Vec<usize>> = BTreeMap::new();
     for (i, p) in plans.iter().enumerate() {
         let single = matches!(p.slots.as_slice(), [r] if r.start == r.end);
+        // Advice (no step to run) stays its own plan: merged, its finding would be claimed
+        // by steps that do not touch its slot.
+        let runnable = !p.steps.is_empty() && p.advice.is_empty();
         let open = matches!(
             p.kind,
             PlanKind::StabiliseSlot | PlanKind::CompleteMigration | PlanKind::RollBackMigration
@@ -28,7 +31,7 @@ pub(super) fn group_open_slots(plans: &mut Vec<FixPlan>, model: &ClusterModel) {
             .group
             .as_deref()
             .is_some_and(|g| g.starts_with("open-slot-"));
-        if single && open {
+        if single && open && runnable {
             groups
                 .entry((p.kind, p.nodes.clone(), p.recommended))
                 .or_default()
