@@ -8,6 +8,7 @@ use crate::cluster::slots::{Slot, SlotRange};
 use crate::cluster::types::{MarkerKind, NodeId};
 
 use super::Assessment;
+use super::sim::{dataset_dropped, label, last_copy_forgotten, live, parse_slot};
 use crate::fix::{FixPlan, FixStep, StepAction};
 
 /// Replay the steps of `plan` slot by slot.
@@ -32,14 +33,6 @@ struct Sim<'a> {
     keys: HashMap<(NodeId, Slot), Option<u64>>,
     owner: HashMap<Slot, Option<NodeId>>,
     markers: HashMap<(NodeId, Slot), Option<(MarkerKind, NodeId)>>,
-}
-
-fn live(n: &NodeSummary) -> bool {
-    matches!(n.reachability, Reachability::Ok) && !n.flags.fail
-}
-
-fn parse_slot(s: &str) -> Option<Slot> {
-    s.parse().ok()
 }
 
 impl<'a> Sim<'a> {
@@ -109,9 +102,7 @@ impl<'a> Sim<'a> {
     }
 
     fn label(&self, id: &NodeId) -> String {
-        self.model
-            .node(id)
-            .map_or_else(|| id.short().to_owned(), NodeSummary::label)
+        label(self.model, id)
     }
 
     /// Keys `node` stores in `slot`: `None` when they cannot be counted.
@@ -446,49 +437,16 @@ impl<'a> Sim<'a> {
         for s in self.pointing_at(node, x) {
             self.markers.insert((node.clone(), s), None);
         }
-        let Some(forgotten) = self.node(x) else {
-            return;
-        };
-        if forgotten.role != Role::Replica {
-            return;
-        }
-        let Some(master) = forgotten.master_id.as_ref().and_then(|m| self.node(m)) else {
-            return;
-        };
-        if live(master) {
-            return;
-        }
-        let other_copy = self.model.nodes.iter().any(|n| {
-            n.role == Role::Replica
-                && n.master_id.as_ref() == master.id.as_ref()
-                && n.id.as_ref() != Some(x)
-                && live(n)
-        });
-        if !other_copy && !master.claimed_slots.is_empty() {
-            let label = self.label(x);
-            let slots = crate::cluster::slots::format_ranges(&master.claimed_slots);
-            out.deleted.add(None, || {
-                format!("of slots {slots}: {label} is the last copy of its dead master's data")
-            });
+        if let Some(what) = last_copy_forgotten(self.model, x) {
+            out.deleted.add(None, || what);
         }
     }
 
     /// `CLUSTER REPLICATE` sent to `node`: it drops its dataset for its new master's.
     fn replicate(&mut self, node: &NodeId, out: &mut Assessment) {
-        let Some(n) = self.node(node) else {
-            return;
-        };
-        if n.role == Role::Replica {
-            return;
+        if let Some((k, what)) = dataset_dropped(self.model, node) {
+            out.deleted.add(k, || what);
         }
-        let k = match &n.census {
-            Some(c) => Some(c.db_keys),
-            None if n.info.as_ref().and_then(|i| i.keys) == Some(0) => Some(0),
-            None => None,
-        };
-        let label = self.label(node);
-        out.deleted
-            .add(k, || format!("stored on {label} (its whole dataset)"));
     }
 
     /// `CLUSTER FAILOVER` sent to a replica: it takes over its master's slots with its copy.

@@ -47,11 +47,61 @@ pub(super) struct Sim<'a> {
     markers: HashMap<NodeId, Overlay<Marker>>,
 }
 
-fn live(n: &NodeSummary) -> bool {
+/// `CLUSTER FORGET x` of a replica `x` whose master is dead, with no other live replica: what
+/// is lost (the dead master's slots), or `None`.
+pub(super) fn last_copy_forgotten(model: &ClusterModel, x: &NodeId) -> Option<String> {
+    let forgotten = model.node(x).filter(|n| n.role == Role::Replica)?;
+    let master = forgotten
+        .master_id
+        .as_ref()
+        .and_then(|m| model.node(m))
+        .filter(|m| !live(m))?;
+    let other_copy = model.nodes.iter().any(|n| {
+        n.role == Role::Replica
+            && n.master_id.as_ref() == master.id.as_ref()
+            && n.id.as_ref() != Some(x)
+            && live(n)
+    });
+    if other_copy || master.claimed_slots.is_empty() {
+        return None;
+    }
+    let slots = crate::cluster::slots::format_ranges(&master.claimed_slots);
+    Some(format!(
+        "of slots {slots}: {} is the last copy of its dead master's data",
+        label(model, x)
+    ))
+}
+
+/// `CLUSTER REPLICATE` sent to a master `node`: the keys of its whole dataset (`None` when not
+/// counted) and what they are, or `None` for a replica.
+pub(super) fn dataset_dropped(
+    model: &ClusterModel,
+    node: &NodeId,
+) -> Option<(Option<u64>, String)> {
+    let n = model.node(node).filter(|n| n.role != Role::Replica)?;
+    let k = match &n.census {
+        Some(c) => Some(c.db_keys),
+        None if n.info.as_ref().and_then(|i| i.keys) == Some(0) => Some(0),
+        None => None,
+    };
+    Some((
+        k,
+        format!("stored on {} (its whole dataset)", label(model, node)),
+    ))
+}
+
+/// A node's label, or its short id when the model does not know it.
+pub(super) fn label(model: &ClusterModel, id: &NodeId) -> String {
+    model
+        .node(id)
+        .map_or_else(|| id.short().to_owned(), NodeSummary::label)
+}
+
+pub(super) fn live(n: &NodeSummary) -> bool {
     matches!(n.reachability, Reachability::Ok) && !n.flags.fail
 }
 
-fn parse_slot(s: &str) -> Option<Slot> {
+pub(super) fn parse_slot(s: &str) -> Option<Slot> {
     s.parse().ok()
 }
 
@@ -222,9 +272,7 @@ impl<'a> Sim<'a> {
     }
 
     fn label(&self, id: &NodeId) -> String {
-        self.model
-            .node(id)
-            .map_or_else(|| id.short().to_owned(), NodeSummary::label)
+        label(self.model, id)
     }
 
     /// Keys `node` stores in `slot`: `None` when they cannot be counted.
@@ -582,49 +630,16 @@ impl<'a> Sim<'a> {
         for s in self.pointing_at(node, x) {
             self.set_marker(node, SlotRange::single(s), None);
         }
-        let Some(forgotten) = self.node(x) else {
-            return;
-        };
-        if forgotten.role != Role::Replica {
-            return;
-        }
-        let Some(master) = forgotten.master_id.as_ref().and_then(|m| self.node(m)) else {
-            return;
-        };
-        if live(master) {
-            return;
-        }
-        let other_copy = self.model.nodes.iter().any(|n| {
-            n.role == Role::Replica
-                && n.master_id.as_ref() == master.id.as_ref()
-                && n.id.as_ref() != Some(x)
-                && live(n)
-        });
-        if !other_copy && !master.claimed_slots.is_empty() {
-            let label = self.label(x);
-            let slots = crate::cluster::slots::format_ranges(&master.claimed_slots);
-            out.deleted.add(None, || {
-                format!("of slots {slots}: {label} is the last copy of its dead master's data")
-            });
+        if let Some(what) = last_copy_forgotten(self.model, x) {
+            out.deleted.add(None, || what);
         }
     }
 
     /// `CLUSTER REPLICATE` sent to `node`: it drops its dataset for its new master's.
     fn replicate(&mut self, node: &NodeId, out: &mut Assessment) {
-        let Some(n) = self.node(node) else {
-            return;
-        };
-        if n.role == Role::Replica {
-            return;
+        if let Some((k, what)) = dataset_dropped(self.model, node) {
+            out.deleted.add(k, || what);
         }
-        let k = match &n.census {
-            Some(c) => Some(c.db_keys),
-            None if n.info.as_ref().and_then(|i| i.keys) == Some(0) => Some(0),
-            None => None,
-        };
-        let label = self.label(node);
-        out.deleted
-            .add(k, || format!("stored on {label} (its whole dataset)"));
     }
 
     /// `CLUSTER FAILOVER` sent to a replica: it takes over its master's slots with its copy.
