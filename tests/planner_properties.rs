@@ -134,6 +134,18 @@ mod regressions {
         check(&bytes).unwrap_or_else(|e| panic!("{e}"));
     }
 
+    /// A node that stores a key of an unbound slot deletes the slot from its own table and
+    /// claims it (the no-loss reclaim): its key stays readable. The check counted the
+    /// `DELSLOTS` as deleting it. Found by the property run; a slot claimed again by the same
+    /// node later in the plan keeps its keys.
+    #[test]
+    fn reclaimed_slots_keep_their_keys() {
+        let bytes = unhex(HEX_RECLAIMED);
+        check(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    const HEX_RECLAIMED: &str = "00c16d2c3f50000000000000000000000000000000000000000000000d22000000000000000000da000000000000000007039a00087b9d000f009a004550008d000500080000000000002d2bb400b50006fb9d";
+
     const HEX_ADVICE_MERGED: &str = "b54dca182530bb1d6d130000000000005c7c2999fdafe5932955e5cd00013f721fcb1971174494d6493d3c9d5c3860be31201e69fedaa0eee8b9997f5c7c2999fdaf176cd6aae5cd8e46dc8ed0b7c28eb2d5284cff8d2f9f9b8690024ad6bda3401be9c8cbccc935f6cdffffffffffffffffffffffffffffffffffffffffffffffffffff1f6122e16affffffffffffffffba0d246ac04c81ba79b0b13bf9ee";
 
     const HEX_TWO_HOLDERS: &str = "82b70eee7f1a500000007239bef07ec2347f066ed08f5dc7512447e3404300026b6e545594a065685d1a64c4980bb8d4544a8721a99a01ad219eb59cf6a15ef6f15a1d830bb7ce09d6bbc004e7175c643cffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7decb0b58074ec37bc9712dd2e";
