@@ -450,20 +450,17 @@ impl App {
         }
     }
 
-    /// Where slotscope connects for an announced address, when `--remap` or
-    /// `--prefer-hostname` changes it.
+    /// Where slotscope connects for a node's announced address, when `--remap` or
+    /// `--prefer-hostname` changes it. Called for every row of the node table on every frame:
+    /// without either option it returns at once, and it never searches the model.
     #[must_use]
-    pub fn connected_address(&self, ep: &crate::cluster::types::Endpoint) -> Option<String> {
-        let hostname = self
-            .model()
-            .and_then(|m| {
-                m.nodes
-                    .iter()
-                    .find(|n| n.addr.endpoint().as_ref() == Some(ep))
-            })
-            .and_then(|n| n.addr.hostname.as_deref());
-        let to = self.cli_auth.connected(ep, hostname);
-        (to != *ep).then(|| to.to_string())
+    pub fn connected_address(&self, n: &crate::cluster::model::NodeSummary) -> Option<String> {
+        if !self.cli_auth.prefer_hostname && self.cli_auth.remap.is_empty() {
+            return None;
+        }
+        let ep = n.addr.endpoint()?;
+        let to = self.cli_auth.connected(&ep, n.addr.hostname.as_deref());
+        (to != ep).then(|| to.to_string())
     }
 
     /// Whether drawing may use no colour at all.

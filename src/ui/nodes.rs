@@ -207,7 +207,7 @@ fn flags_text(n: &NodeSummary) -> String {
 
 /// Where slotscope connects for the node, when a `--remap` rule moves it.
 pub fn connected(app: &App, n: &NodeSummary) -> Option<String> {
-    n.addr.endpoint().and_then(|ep| app.connected_address(&ep))
+    app.connected_address(n)
 }
 
 /// The address cell of a node slotscope reaches elsewhere: `announced → connected`, the
