@@ -259,6 +259,21 @@ impl Presented {
     }
 }
 
+/// What a new picture replaced: see [`App::take_retired`].
+#[derive(Debug, Default)]
+pub struct Retired {
+    presented: Option<Presented>,
+    model: Option<Arc<ClusterModel>>,
+}
+
+impl Retired {
+    /// Whether nothing was replaced.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.presented.is_none() && self.model.is_none()
+    }
+}
+
 /// All dashboard state. Drawing reads it; only [`App::update`] and the `on_*` handlers change it.
 #[derive(Debug)]
 pub struct App {
@@ -327,6 +342,8 @@ pub struct App {
     /// Last model received (frozen or not), for timeline diffs: shared with the presented
     /// (or pending) snapshot, so at most one earlier model stays alive.
     last_model: Option<Arc<ClusterModel>>,
+    /// What the last new picture replaced, for the terminal loop to free off its thread.
+    retired: Retired,
     /// Now (Unix ms), advanced by the clock.
     pub now_ms: u64,
     /// Refresh interval (for staleness).
@@ -414,6 +431,7 @@ impl App {
             console: console::Console::default(),
             mouse: true,
             last_model: None,
+            retired: Retired::default(),
             now_ms: 0,
             interval,
             refresher_stopped: false,
@@ -537,6 +555,14 @@ impl App {
         self.on_presented(p);
     }
 
+    /// Take what new pictures replaced (the previous model and snapshot). Freeing a
+    /// 1000-node model takes tens of milliseconds, so the terminal loop hands it to another
+    /// thread; whoever does not take it frees it with the next picture (at most one of each
+    /// is held).
+    pub fn take_retired(&mut self) -> Retired {
+        std::mem::take(&mut self.retired)
+    }
+
     /// A snapshot with its model and findings arrived (tests inject here directly).
     pub fn on_presented(&mut self, p: Presented) {
         let at = p.snapshot.finished_at_ms;
@@ -551,7 +577,7 @@ impl App {
         }
         self.track_migrations(&p.model, at);
         // Shared, not copied: the baseline for the next diff is the model just received.
-        self.last_model = Some(Arc::clone(&p.model));
+        self.retired.model = self.last_model.replace(Arc::clone(&p.model));
         if self.frozen {
             self.pending = Some(p);
             self.frozen_behind += 1;
@@ -594,7 +620,7 @@ impl App {
             .selected_node()
             .and_then(|i| self.model().and_then(|m| m.nodes.get(i)))
             .and_then(|n| n.id.clone());
-        self.shown = Some(p);
+        self.retired.presented = self.shown.replace(p);
         self.rebuild_node_order();
         if let Some(id) = keep
             && let Some(m) = self.model()

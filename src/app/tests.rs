@@ -27,6 +27,8 @@ fn the_timeline_baseline_shares_the_model_instead_of_copying_it() {
     // A new refresh replaces both; the previous model is released.
     let old = Arc::downgrade(&a.shown.as_ref().expect("shown").model);
     a.on_presented(sample::presented(3, 1, SampleCase::Healthy));
+    // Handed over to be freed off the event loop's thread, then gone.
+    drop(a.take_retired());
     assert!(old.upgrade().is_none(), "the previous model is freed");
     let m = &a.shown.as_ref().expect("shown").model;
     assert!(Arc::ptr_eq(m, a.last_model.as_ref().expect("baseline")));
@@ -73,4 +75,30 @@ fn the_node_detail_follows_its_node_when_a_refresh_reorders_the_nodes() {
         FixTarget::Node(after),
         "x acts on the same node"
     );
+}
+
+/// A new picture hands the one it replaces (model and snapshot) to whoever takes it, so the
+/// terminal loop can free a large model off its thread; at most one of each is held.
+#[test]
+fn a_new_picture_retires_the_previous_one() {
+    use super::sample::{SampleCase, presented};
+    let mut app = super::sample::app(SampleCase::Healthy, 100, 30);
+    let first = std::sync::Arc::clone(&app.shown.as_ref().expect("shown").model);
+    assert!(
+        app.take_retired().is_empty(),
+        "the first picture replaced nothing"
+    );
+    app.on_presented(presented(3, 1, SampleCase::Healthy));
+    // `first` is held by the test and by the retired picture (and its model) only.
+    assert_eq!(std::sync::Arc::strong_count(&first), 3);
+    let retired = app.take_retired();
+    assert!(!retired.is_empty());
+    assert!(app.take_retired().is_empty());
+    drop(retired);
+    assert_eq!(std::sync::Arc::strong_count(&first), 1);
+    // Not taken: the next picture frees the older one itself, so nothing accumulates.
+    app.on_presented(presented(3, 1, SampleCase::Healthy));
+    app.on_presented(presented(3, 1, SampleCase::Healthy));
+    let kept = app.take_retired();
+    assert!(!kept.is_empty());
 }

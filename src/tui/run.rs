@@ -500,6 +500,11 @@ fn on_built(
             if let Some(s) = session.as_deref_mut() {
                 s.on_outcome(app, o);
             }
+            // The previous model and snapshot are freed on a blocking thread, not here.
+            let retired = app.take_retired();
+            if !retired.is_empty() {
+                drop(tokio::task::spawn_blocking(move || drop(retired)));
+            }
             Ok(())
         }
         Err(e) if e.is_panic() => Err(eyre!("building the model panicked; the dashboard stopped")),
