@@ -209,10 +209,11 @@ pub fn slots_needing_key_counts(observations: &[NodeObservation]) -> Vec<Slot> {
     for r in &reports {
         for line in r.nodes.lines() {
             for range in &line.slots {
-                for s in range.iter() {
-                    if let Some(b) = bound.get_mut(usize::from(s)) {
-                        *b = true;
-                    }
+                // A whole range at once: every view lists every slot, so slot by slot this
+                // was views × 16384 writes.
+                let (a, b) = (usize::from(range.start), usize::from(range.end));
+                if let Some(cells) = bound.get_mut(a..=b.min(SLOT_COUNT - 1)) {
+                    cells.fill(true);
                 }
             }
             if line.flags.myself {
