@@ -19,6 +19,7 @@ SEED=$2
 REFRESHES=${3:-10}
 SOCK=slotscope-scale-$$
 tmux -L "$SOCK" new-session -d -x 120 -y 40 -s scale "${SCALE_ENV:-} $BIN --interval 1 --color never $SEED"
+tmux -L "$SOCK" set-option -t scale remain-on-exit on
 sleep 0.5
 PID=$(tmux -L "$SOCK" list-panes -t scale -F '#{pane_pid}')
 # The pane runs the binary itself, or a shell whose child it is.
@@ -68,7 +69,8 @@ printf '%s\n' "${lat[@]}" | sort -n | awk '{ v[NR] = $1 / 10 } END {
 grep -E 'VmHWM' "/proc/$PID/status" | tr -s ' \t' ' '
 s=$(date +%s%N)
 tmux -L "$SOCK" send-keys -t scale 'q'
-while kill -0 "$PID" 2>/dev/null; do
+# The pane is dead once tmux has reaped the process, as a shell would.
+while [ "$(tmux -L "$SOCK" display-message -p -t scale '#{pane_dead}' 2>/dev/null)" = 0 ]; do
   sleep 0.005
   if [ $(( ($(date +%s%N) - s) / 1000000 )) -gt 10000 ]; then echo "still running 10 s after q"; break; fi
 done
