@@ -47,7 +47,7 @@ fn nodes_by_address<'a>(views: &[View<'a>], protos: &[Proto<'a>]) -> AddrMap<'a>
         for (idx, p) in protos.iter().enumerate() {
             let own = p.view.map(|v| views[v].me);
             let mut last: Option<&NodeAddr> = None;
-            for line in own.into_iter().chain(p.peer_lines.iter().map(|pl| pl.line)) {
+            for line in own.into_iter().chain(p.peer_runs.iter().map(|r| r.line)) {
                 if line.flags.handshake != pass_handshake || line.addr.is_unknown() {
                     continue;
                 }

@@ -1,7 +1,7 @@
 //! Step 2 of the build: every node any view lists, the lines its peers give about it, and
 //! each view's slot claims.
 
-use super::{Claim, IdMap, PeerLine, Proto, View, get_or_insert};
+use super::{Claim, IdMap, Proto, View, get_or_insert};
 
 /// Registers every node the views list and records each peer line on the node it is about;
 /// returns each view's slot claims (unsorted; step 5 sorts and deduplicates them).
@@ -14,7 +14,9 @@ pub(super) fn list_nodes<'a>(
     ids: &mut IdMap<'a>,
     protos: &mut Vec<Proto<'a>>,
 ) -> Vec<Vec<Claim>> {
-    let mut line_node: Vec<Vec<usize>> = Vec::with_capacity(views.len());
+    // Node indices as u32, half the size: there are 10⁶ of them at 1000 nodes, and a view's
+    // lines are bounded far below 2³² (the parser's entry limit).
+    let mut line_node: Vec<Vec<u32>> = Vec::with_capacity(views.len());
     let mut listed: Vec<usize> = Vec::new();
     for view in views {
         let mut nodes = Vec::with_capacity(view.nodes.len());
@@ -24,7 +26,7 @@ pub(super) fn list_nodes<'a>(
             } else {
                 get_or_insert(ids, protos, &line.id)
             };
-            nodes.push(idx);
+            nodes.push(u32::try_from(idx).unwrap_or(u32::MAX));
             if idx != view.node {
                 if listed.len() <= idx {
                     listed.resize(protos.len(), 0);
@@ -35,21 +37,22 @@ pub(super) fn list_nodes<'a>(
         line_node.push(nodes);
     }
     for (p, &n) in protos.iter_mut().zip(&listed) {
-        p.peer_lines.reserve_exact(n);
+        p.peer_views.reserve_exact(n);
     }
     // Same walk: each view's slot claims.
     let mut claims_by_view: Vec<Vec<Claim>> = Vec::with_capacity(views.len());
     for (vi, view) in views.iter().enumerate() {
         let mut claims: Vec<Claim> = Vec::new();
         for (t, &idx) in view.nodes.timed().zip(&line_node[vi]) {
+            let idx = idx as usize;
             let line = t.line;
             if idx != view.node {
-                protos[idx].peer_lines.push(PeerLine {
-                    view: vi,
-                    flags: line.flags,
-                    pong_recv_ms: t.pong_recv_ms,
-                    line,
-                });
+                let p = &mut protos[idx];
+                p.listed(vi, line);
+                if t.pong_recv_ms > 0 {
+                    let age = view.at_ms.saturating_sub(t.pong_recv_ms);
+                    p.max_pong_age_ms = Some(p.max_pong_age_ms.map_or(age, |m| m.max(age)));
+                }
             }
             claims.extend(line.slots.iter().map(|&range| Claim {
                 range,

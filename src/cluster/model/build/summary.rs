@@ -101,28 +101,26 @@ fn summarize(
 /// What the peers' views say of node `idx`. Marks in `stamp` every view that lists it.
 fn peer_opinion(idx: usize, p: &Proto<'_>, views: &[View<'_>], stamp: &mut [usize]) -> PeerOpinion {
     let mut peers = PeerOpinion {
-        known_by: Vec::with_capacity(p.peer_lines.len()),
+        known_by: Vec::with_capacity(p.listers()),
+        max_pong_age_ms: p.max_pong_age_ms,
         ..PeerOpinion::default()
     };
-    for pl in &p.peer_lines {
-        let view = &views[pl.view];
-        stamp[pl.view] = idx;
+    for (vi, line) in p.peer_listings() {
+        let view = &views[vi];
+        stamp[vi] = idx;
         let viewer = view.me.id.clone();
-        if pl.flags.pfail {
+        let flags = line.flags;
+        if flags.pfail {
             peers.pfail_by.push(viewer.clone());
         }
-        if pl.flags.fail {
+        if flags.fail {
             peers.fail_by.push(viewer.clone());
         }
-        if pl.flags.handshake {
+        if flags.handshake {
             peers.handshake_by.push(viewer.clone());
         }
-        if pl.flags.noaddr {
+        if flags.noaddr {
             peers.noaddr_by.push(viewer.clone());
-        }
-        if pl.pong_recv_ms > 0 {
-            let age = view.at_ms.saturating_sub(pl.pong_recv_ms);
-            peers.max_pong_age_ms = Some(peers.max_pong_age_ms.map_or(age, |m| m.max(age)));
         }
         peers.known_by.push(viewer);
     }
@@ -161,8 +159,8 @@ fn own_portrait(own: &NodeLine) -> Portrait {
 /// A node that did not answer, as most of its peers describe it (its probed endpoint gives
 /// the address when nobody lists it).
 fn portrait_by_peers(p: &Proto<'_>, obs: Option<&NodeObservation>) -> Portrait {
-    let peer_lines = || p.peer_lines.iter().map(|pl| pl.line);
-    let listers = p.peer_lines.len();
+    let peer_lines = || p.peer_lines();
+    let listers = p.listers();
     let majority = |n: usize| n * 2 > listers;
     let role = mode(
         peer_lines()
@@ -195,9 +193,16 @@ fn portrait_by_peers(p: &Proto<'_>, obs: Option<&NodeObservation>) -> Portrait {
         })
         .unwrap_or_default();
     // The slot list most peers give it; ties go to the line with the higher epoch.
+    // Over runs of one line, not over every listing: a line repeated in consecutive
+    // listings counts the same and cannot change the choice.
     let mut best: Option<(&NodeLine, usize)> = None;
-    for l in peer_lines() {
-        let n = peer_lines().filter(|x| x.slots == l.slots).count();
+    for l in p.peer_runs.iter().map(|r| r.line) {
+        let n: usize = p
+            .peer_runs
+            .iter()
+            .filter(|x| x.line.slots == l.slots)
+            .map(|x| x.len as usize)
+            .sum();
         let better = match best {
             None => true,
             Some((b, bn)) => n > bn || (n == bn && l.config_epoch > b.config_epoch),
