@@ -101,3 +101,25 @@ fn dashboard_quits_on_q_while_a_node_streams_forever() {
         t.capture()
     );
 }
+
+/// A large cluster is probed a budget of replies at a time (`refresh::gate`): every node is
+/// still observed, and the replies waiting to be folded never pile up. Probing all 600 nodes
+/// at once held about 600 lines × 600 bytes per node, over 200 MB; now at most 34 nodes are
+/// asked at once, and a connection that carried a view over 64 KiB is not kept.
+#[test]
+fn a_large_cluster_is_probed_within_the_reply_budget() {
+    let sim = Sim::start(600, Mode::Healthy);
+    // A debug build decodes 600 replies of 600 lines slowly on a busy machine: a long reply
+    // timeout keeps this test about memory, not speed.
+    let (out, took, rss) = run_measured(&["check", "--timeout", "20000", &sim.seed()]);
+    let all = text(&out);
+    assert!(!all.contains("panicked"), "{all}");
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("600 node(s) (600 reachable)"), "{all}");
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    // 34 probes in flight, plus connections whose close the simulation has not yet seen.
+    let open = sim.max_open_connections();
+    assert!(open <= 100, "{open} connections open at once");
+    let rss = rss.expect("peak RSS printed");
+    assert!(rss < 100 * 1024, "peak RSS {rss} KiB");
+}

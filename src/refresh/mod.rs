@@ -25,13 +25,14 @@ pub mod capture;
 pub mod census;
 mod census_stats;
 pub mod conn;
+pub mod gate;
 pub mod probe;
 pub mod refusals;
 pub mod slot_migrations;
 pub mod slot_stats;
 pub mod target;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -297,23 +298,36 @@ async fn observe(
     let refused = |ep: &Endpoint| refusals::carried(before.get(ep).copied(), started_at_ms);
     let mut seen: HashSet<Endpoint> = HashSet::new();
     let mut pending = FuturesUnordered::new();
+    // Probes wait here while the budget of replies in flight is spent (see `gate`).
+    let mut waiting: VecDeque<(Endpoint, Access, Option<probe::EarlyCensus>)> = VecDeque::new();
+    let mut view_lines = previous.map_or(0, |p| p.observations.len());
     // Where the census is counted now, each probe counts it in its own batch where it can.
     let counting = census_mode == Census::Complete || previous.is_none();
     for ep in initial {
         if seen.insert(ep.clone()) {
             let r = refused(&ep);
             let how = counting.then_some(probe::EarlyCensus::Stats);
-            pending.push(probe_owned(connector, ep, r, how));
+            waiting.push_back((ep, r, how));
         }
     }
     let mut observations: Vec<NodeObservation> = Vec::new();
     // Each view is folded into one table of distinct lines as it arrives (`cluster::fold`),
     // whose lines share one allocation per node id (`cluster::intern`).
     let mut folder = Folder::new();
-    while let Some(mut obs) = pending.next().await {
+    loop {
+        while pending.len() < gate::probes_at_once(view_lines)
+            && let Some((ep, r, how)) = waiting.pop_front()
+        {
+            pending.push(probe_owned(connector, ep, r, how));
+        }
+        let Some(mut obs) = pending.next().await else {
+            break;
+        };
         if let Ok(report) = obs.result.as_mut() {
             connector.learn_hostnames(&report.nodes);
+            let mut lines = 0;
             for line in report.nodes.lines() {
+                lines += 1;
                 if line.flags.noaddr {
                     continue;
                 }
@@ -325,9 +339,10 @@ async fn observe(
                     let how = counting
                         .then(|| probe::EarlyCensus::for_line(report, line))
                         .flatten();
-                    pending.push(probe_owned(connector, ep, r, how));
+                    waiting.push_back((ep, r, how));
                 }
             }
+            view_lines = view_lines.max(lines);
             report.nodes = folder.fold(std::mem::take(&mut report.nodes));
         }
         observations.push(obs);
@@ -406,7 +421,9 @@ async fn probe_owned(
     refused: Access,
     census: Option<probe::EarlyCensus>,
 ) -> NodeObservation {
-    probe::probe_node_counting(connector, &ep, refused, census).await
+    let obs = probe::probe_node_counting(connector, &ep, refused, census).await;
+    connector.release_if_larger(&ep, gate::KEEP_CONNECTION_BYTES);
+    obs
 }
 
 /// When one node was reached under two endpoints (a seed given as `localhost:7000` and its

@@ -10,6 +10,7 @@
 
 use std::fmt::Write as _;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -29,6 +30,8 @@ pub enum Mode {
 pub struct Sim {
     /// One port per simulated node, in node order.
     pub ports: Vec<u16>,
+    /// Client connections open now, and the most that were open at once.
+    connections: Arc<(AtomicUsize, AtomicUsize)>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -53,6 +56,8 @@ impl Sim {
         let nodes = nodes.max(1);
         let (port_tx, port_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let connections = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
+        let counted = Arc::clone(&connections);
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -71,11 +76,16 @@ impl Sim {
                 let _ = port_tx.send(ports);
                 for (i, l) in listeners.into_iter().enumerate() {
                     let c = Arc::clone(&cluster);
+                    let counted = Arc::clone(&counted);
                     tokio::spawn(async move {
                         while let Ok((s, _)) = l.accept().await {
                             let c = Arc::clone(&c);
+                            let counted = Arc::clone(&counted);
+                            let open = counted.0.fetch_add(1, Ordering::SeqCst) + 1;
+                            counted.1.fetch_max(open, Ordering::SeqCst);
                             tokio::spawn(async move {
                                 let _ = serve(&c, i, s).await;
+                                counted.0.fetch_sub(1, Ordering::SeqCst);
                             });
                         }
                     });
@@ -86,9 +96,15 @@ impl Sim {
         let ports = port_rx.recv().expect("the simulation starts");
         Sim {
             ports,
+            connections,
             stop: Some(stop_tx),
             thread: Some(thread),
         }
+    }
+
+    /// The most client connections that were open at once, over all nodes.
+    pub fn max_open_connections(&self) -> usize {
+        self.connections.1.load(Ordering::SeqCst)
     }
 
     /// `127.0.0.1:<port>` of the first node, as a seed argument.

@@ -10,7 +10,7 @@
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -19,19 +19,31 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 /// (about 200 kB, slot ranges included).
 pub const DEFAULT_MAX_REPLY_BYTES: usize = 8 * 1024 * 1024;
 
-/// Set once a connection's node exceeded the budget (shared by every handle of it).
+/// Set once a connection's node exceeded the budget (shared by every handle of it); also
+/// keeps the most bytes the node sent in answer to one request, which is about the size the
+/// client's read buffer grew to and keeps for as long as the connection lives.
 #[derive(Clone, Debug, Default)]
-pub struct Tripwire(Arc<AtomicBool>);
+pub struct Tripwire(Arc<(AtomicBool, AtomicUsize)>);
 
 impl Tripwire {
     /// True once the node sent an oversized reply on this connection.
     #[must_use]
     pub fn tripped(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.0.0.load(Ordering::Relaxed)
     }
 
     fn trip(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.0.0.store(true, Ordering::Relaxed);
+    }
+
+    /// The most bytes read between two writes on this connection so far.
+    #[must_use]
+    pub fn largest_reply(&self) -> usize {
+        self.0.1.load(Ordering::Relaxed)
+    }
+
+    fn saw(&self, bytes: usize) {
+        self.0.1.fetch_max(bytes, Ordering::Relaxed);
     }
 }
 
@@ -76,6 +88,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Bounded<S> {
         if let Poll::Ready(Ok(())) = &r {
             let n = buf.filled().len().saturating_sub(before);
             this.read_since_write = this.read_since_write.saturating_add(n);
+            this.wire.saw(this.read_since_write);
             if this.read_since_write > this.limit {
                 this.wire.trip();
                 return Poll::Ready(Err(oversized(this.limit)));
@@ -146,6 +159,7 @@ mod tests {
         server.write_all(b"0123456789").await.unwrap();
         b.read_exact(&mut buf).await.unwrap();
         assert!(!wire.tripped());
+        assert_eq!(wire.largest_reply(), 10);
         server.write_all(b"x").await.unwrap();
         let e = b.read(&mut buf).await.unwrap_err();
         assert!(e.to_string().contains("oversized reply (>10 bytes)"), "{e}");

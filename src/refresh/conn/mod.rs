@@ -323,6 +323,19 @@ impl Connector {
         self.map().remove(ep);
     }
 
+    /// Drop the connection to `ep` when a reply on it was larger than `bytes`: its read
+    /// buffer grew to that size and keeps it for as long as the connection lives (redis-rs
+    /// never shrinks it), so a 1000-node cluster's kept connections would hold about 1000
+    /// `CLUSTER NODES` replies (over 100 MiB). The next call reconnects. True when dropped.
+    pub fn release_if_larger(&self, ep: &Endpoint, bytes: usize) -> bool {
+        let mut map = self.map();
+        let large = map.get(ep).is_some_and(|c| c.wire.largest_reply() > bytes);
+        if large {
+            map.remove(ep);
+        }
+        large
+    }
+
     /// Drop the connections to endpoints for which `keep` is false.
     pub fn retain(&self, keep: impl Fn(&Endpoint) -> bool) {
         self.map().retain(|ep, _| keep(ep));
@@ -586,6 +599,48 @@ mod tests {
             .command_with_timeout(&ep, &args("PING"), Duration::from_millis(100))
             .await;
         assert!(matches!(r, Err(CommandError::Timeout { .. })), "{r:?}");
+    }
+
+    /// A loopback server that answers every request with a bulk string of `len` bytes.
+    async fn bulk_server(len: usize) -> Endpoint {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut reply = format!("${len}\r\n").into_bytes();
+        reply.resize(reply.len() + len, b'x');
+        reply.extend_from_slice(b"\r\n");
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let reply = reply.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0_u8; 4096];
+                    while let Ok(n) = sock.read(&mut buf).await {
+                        if n == 0 || sock.write_all(&reply).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        Endpoint::new("127.0.0.1", port)
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_carried_a_large_reply_is_released() {
+        let small = bulk_server(1000).await;
+        let large = bulk_server(100_000).await;
+        let c = Connector::new(ConnectOptions::new(vec![small.clone()]));
+        for ep in [&small, &large] {
+            let v = c.command_strs(ep, &["CLUSTER", "NODES"]).await.unwrap();
+            assert!(matches!(v, Value::BulkString(_)), "{v:?}");
+        }
+        assert!(!c.release_if_larger(&small, 64 << 10));
+        assert!(c.is_connected(&small));
+        assert!(c.release_if_larger(&large, 64 << 10));
+        assert!(!c.is_connected(&large));
+        // Released, not broken: the next call reconnects.
+        assert!(c.command_strs(&large, &["PING"]).await.is_ok());
+        assert!(c.is_connected(&large));
     }
 
     #[tokio::test]
