@@ -71,17 +71,6 @@ pub async fn probe_node_counting(
     let mut obs = raw.observation();
     if let (Some(how), Some(values), Ok(report)) = (&census, counted, obs.result.as_mut()) {
         report.census = settle_early(report, how, &values, observed_at_ms);
-        // A guess of `SLOT-STATS` (the seeds) on a server without it: the node's own view
-        // now tells what it serves, so its per-slot count follows at once, while the other
-        // nodes are still being probed, rather than in a census phase after all of them.
-        if report.census.is_none()
-            && let Some(slots) = recount(report, how)
-        {
-            let how = EarlyCensus::Slots(slots);
-            if let Some(values) = super::census_stats::fetch_early(conn, ep, &how).await {
-                report.census = settle_early(report, &how, &values, now_ms());
-            }
-        }
     }
     if let Err(e) = &obs.result {
         tracing::debug!(endpoint = %ep, error = %e, "probe failed");
@@ -90,34 +79,6 @@ pub async fn probe_node_counting(
         c.offer(raw, obs.result.is_ok());
     }
     obs
-}
-
-/// The slots to count at once after an early `SLOT-STATS` guess that the server could not
-/// answer: those the node serves by its own view, when it is a master that imports nothing
-/// (else the census counts it as usual, sweep included) and has not refused the counts.
-fn recount(
-    report: &crate::cluster::types::NodeReport,
-    how: &EarlyCensus,
-) -> Option<Vec<crate::cluster::slots::Slot>> {
-    use crate::cluster::slots::SlotRange;
-    if *how != EarlyCensus::Stats
-        || super::census_stats::usable(&report.info, &report.access)
-        || report.info.keys == Some(0)
-        || ["dbsize", "cluster|countkeysinslot"]
-            .iter()
-            .any(|c| report.access.refuses(c))
-    {
-        return None;
-    }
-    let me = report.nodes.myself()?;
-    let importing = me
-        .markers
-        .iter()
-        .any(|m| m.kind == crate::cluster::types::MarkerKind::Importing);
-    if !me.flags.master || importing || me.slot_count() + 2 > super::census::CHUNK {
-        return None;
-    }
-    Some(me.slots.iter().flat_map(SlotRange::iter).collect())
 }
 
 /// The probe's round-trip time, its replies, and the early census's replies (if asked for).
