@@ -197,10 +197,8 @@ impl Job {
         ep: &crate::cluster::types::Endpoint,
     ) -> Result<(u64, BTreeMap<Slot, u64>, bool), CommandError> {
         // One pipeline (a round trip) for most masters: DBSIZE, the counts, DBSIZE.
-        let mut cmds = vec![vec!["DBSIZE".to_owned()]];
-        cmds.extend(self.expected_list.iter().map(|s| count_cmd(*s)));
-        cmds.push(vec!["DBSIZE".to_owned()]);
-        let values = pipeline_chunks(connector, ep, &cmds).await?;
+        let queries: Vec<Query> = counted_between_dbsizes(&self.expected_list).collect();
+        let values = pipeline_chunks(connector, ep, &queries).await?;
         let ints = values
             .iter()
             .map(|v| {
@@ -238,30 +236,90 @@ fn previous_census(
         .and_then(|r| r.census.clone())
 }
 
-pub(super) fn count_cmd(slot: Slot) -> Vec<String> {
-    vec![
-        "CLUSTER".to_owned(),
-        "COUNTKEYSINSLOT".to_owned(),
-        slot.to_string(),
-    ]
+/// One command of a census pipeline. The census sends thousands of these per master, so they
+/// are packed straight into a [`redis::Pipeline`] (see [`pipe`]), never spelled out as strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Query {
+    /// `DBSIZE`.
+    DbSize,
+    /// `CLUSTER COUNTKEYSINSLOT <slot>`.
+    Count(Slot),
+    /// `CLUSTER SLOT-STATS SLOTSRANGE 0 16383`.
+    SlotStats,
 }
 
-/// Send `cmds` as pipelines of at most [`CHUNK`] commands, one after the other; one reply per
-/// command, in order.
+impl Query {
+    /// The command's arguments.
+    #[cfg(test)]
+    pub(super) fn args(self) -> Vec<String> {
+        self.cmd()
+            .args_iter()
+            .map(|a| match a {
+                redis::Arg::Simple(b) => String::from_utf8_lossy(b).into_owned(),
+                _ => String::new(),
+            })
+            .collect()
+    }
+
+    fn cmd(self) -> redis::Cmd {
+        match self {
+            Self::DbSize => redis::cmd("DBSIZE"),
+            Self::Count(slot) => {
+                // "CLUSTER" + "COUNTKEYSINSLOT" + at most 5 digits.
+                let mut c = redis::Cmd::with_capacity(3, 27);
+                c.arg(b"CLUSTER".as_slice())
+                    .arg(b"COUNTKEYSINSLOT".as_slice())
+                    .arg(slot);
+                c
+            }
+            Self::SlotStats => {
+                let mut c = redis::Cmd::with_capacity(5, 36);
+                for a in ["CLUSTER", "SLOT-STATS", "SLOTSRANGE", "0", "16383"] {
+                    c.arg(a.as_bytes());
+                }
+                c
+            }
+        }
+    }
+}
+
+/// `queries` as one pipeline.
+pub(super) fn pipe(queries: impl ExactSizeIterator<Item = Query>) -> redis::Pipeline {
+    let mut p = redis::Pipeline::with_capacity(queries.len());
+    for q in queries {
+        p.add_command(q.cmd());
+    }
+    p
+}
+
+/// `DBSIZE`, a count for each slot, `DBSIZE`.
+pub(super) fn counted_between_dbsizes(
+    slots: &[Slot],
+) -> impl ExactSizeIterator<Item = Query> + Clone + '_ {
+    let n = slots.len() + 2;
+    (0..n).map(move |i| match i {
+        0 => Query::DbSize,
+        i if i + 1 == n => Query::DbSize,
+        i => slots.get(i - 1).map_or(Query::DbSize, |s| Query::Count(*s)),
+    })
+}
+
+/// Send `queries` as pipelines of at most [`CHUNK`] commands, one after the other; one reply
+/// per command, in order.
 pub(super) async fn pipeline_chunks(
     connector: &Connector,
     ep: &crate::cluster::types::Endpoint,
-    cmds: &[Vec<String>],
+    queries: &[Query],
 ) -> Result<Vec<redis::Value>, CommandError> {
     // A big pipeline gets a longer reply timeout than one command (a zero one is the pool's).
     let per_chunk = connector
         .options()
         .command_timeout
         .max(Duration::from_secs(1));
-    let mut out = Vec::with_capacity(cmds.len());
-    for chunk in cmds.chunks(CHUNK) {
+    let mut out = Vec::with_capacity(queries.len());
+    for chunk in queries.chunks(CHUNK) {
         let values = connector
-            .pipeline_with_timeout(ep, chunk, per_chunk)
+            .pipe_with_timeout(ep, &pipe(chunk.iter().copied()), per_chunk)
             .await?;
         if values.len() != chunk.len() {
             return Err(CommandError::Protocol(format!(
@@ -270,7 +328,11 @@ pub(super) async fn pipeline_chunks(
                 chunk.len()
             )));
         }
-        out.extend(values);
+        if out.is_empty() {
+            out = values;
+        } else {
+            out.extend(values);
+        }
     }
     Ok(out)
 }
@@ -281,9 +343,9 @@ async fn count_slots(
     ep: &crate::cluster::types::Endpoint,
     slots: &[Slot],
 ) -> Result<Vec<u64>, CommandError> {
-    let cmds: Vec<Vec<String>> = slots.iter().map(|s| count_cmd(*s)).collect();
+    let queries: Vec<Query> = slots.iter().map(|s| Query::Count(*s)).collect();
     let mut out = Vec::with_capacity(slots.len());
-    for v in &pipeline_chunks(connector, ep, &cmds).await? {
+    for v in &pipeline_chunks(connector, ep, &queries).await? {
         if let Some(e) = conn::value_error(v) {
             return Err(e);
         }

@@ -17,10 +17,8 @@ use crate::cluster::slot_stats::parse;
 use crate::cluster::slots::{Slot, SlotRange};
 use crate::cluster::types::{Endpoint, MarkerKind, NodeLine, NodeReport, ServerInfo};
 
-use super::census::{CHUNK, count_cmd, pipeline_chunks};
+use super::census::{CHUNK, Query, counted_between_dbsizes, pipe, pipeline_chunks};
 use super::conn::{self, Connector};
-
-const COMMAND: [&str; 5] = ["CLUSTER", "SLOT-STATS", "SLOTSRANGE", "0", "16383"];
 
 /// Whether the server has `CLUSTER SLOT-STATS` with a key count (Valkey 8.0+, Redis 8.2+)
 /// and has not refused it.
@@ -50,11 +48,10 @@ pub async fn count_owned(
     expected: &[bool],
     importing: &[Slot],
 ) -> Option<(u64, BTreeMap<Slot, u64>, bool)> {
-    let dbsize = vec!["DBSIZE".to_owned()];
-    let mut cmds = vec![dbsize.clone(), COMMAND.map(str::to_owned).to_vec()];
-    cmds.extend(importing.iter().map(|s| count_cmd(*s)));
-    cmds.push(dbsize);
-    let values = pipeline_chunks(connector, ep, &cmds)
+    let mut queries = vec![Query::DbSize, Query::SlotStats];
+    queries.extend(importing.iter().map(|s| Query::Count(*s)));
+    queries.push(Query::DbSize);
+    let values = pipeline_chunks(connector, ep, &queries)
         .await
         .inspect_err(|e| tracing::debug!(endpoint = %ep, error = %e, "census by SLOT-STATS failed"))
         .ok()?;
@@ -146,15 +143,11 @@ impl EarlyCensus {
 
     /// The pipeline to send.
     #[must_use]
-    pub fn commands(&self) -> Vec<Vec<String>> {
-        let dbsize = vec!["DBSIZE".to_owned()];
-        let mut cmds = vec![dbsize.clone()];
+    pub fn pipeline(&self) -> redis::Pipeline {
         match self {
-            Self::Stats => cmds.push(COMMAND.map(str::to_owned).to_vec()),
-            Self::Slots(slots) => cmds.extend(slots.iter().map(|s| count_cmd(*s))),
+            Self::Stats => pipe([Query::DbSize, Query::SlotStats, Query::DbSize].into_iter()),
+            Self::Slots(slots) => pipe(counted_between_dbsizes(slots)),
         }
-        cmds.push(dbsize);
-        cmds
     }
 }
 
@@ -166,7 +159,7 @@ pub async fn fetch_early(
     how: &EarlyCensus,
 ) -> Option<Vec<Value>> {
     connector
-        .pipeline(ep, &how.commands())
+        .pipe_with_timeout(ep, &how.pipeline(), std::time::Duration::ZERO)
         .await
         .inspect_err(|e| tracing::debug!(endpoint = %ep, error = %e, "early census failed"))
         .ok()
@@ -346,8 +339,41 @@ mod tests {
         assert!(settle_early(&r, &other, &v(&[1, 0, 4], 5), 1).is_none());
         let twice = EarlyCensus::Slots(vec![0, 1, 1, 2]);
         assert!(settle_early(&r, &twice, &v(&[1, 0, 4], 5), 1).is_none());
-        assert_eq!(all.commands().len(), 5);
-        assert_eq!(EarlyCensus::Stats.commands()[1][1], "SLOT-STATS");
+        let words = |p: &redis::Pipeline| -> Vec<String> {
+            p.cmd_iter()
+                .map(|c| {
+                    c.args_iter()
+                        .map(|a| match a {
+                            redis::Arg::Simple(b) => String::from_utf8_lossy(b).into_owned(),
+                            _ => String::new(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect()
+        };
+        assert_eq!(
+            words(&all.pipeline()),
+            [
+                "DBSIZE",
+                "CLUSTER COUNTKEYSINSLOT 0",
+                "CLUSTER COUNTKEYSINSLOT 1",
+                "CLUSTER COUNTKEYSINSLOT 2",
+                "DBSIZE"
+            ]
+        );
+        assert_eq!(
+            words(&EarlyCensus::Stats.pipeline()),
+            ["DBSIZE", "CLUSTER SLOT-STATS SLOTSRANGE 0 16383", "DBSIZE"]
+        );
+        assert_eq!(
+            words(&EarlyCensus::Slots(vec![]).pipeline()),
+            ["DBSIZE", "DBSIZE"]
+        );
+        assert_eq!(
+            super::super::census::Query::Count(16383).args(),
+            ["CLUSTER", "COUNTKEYSINSLOT", "16383"]
+        );
     }
 
     #[test]

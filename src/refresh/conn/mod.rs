@@ -222,19 +222,31 @@ impl NodeConn {
             pipe.add_command(cmd);
         }
         let name = cmds.first().map_or_else(String::new, |a| command_name(a));
-        let name = format!("pipeline of {} ({name}...)", cmds.len());
+        self.send_pipe(&pipe, &name, opts, timeout).await
+    }
+
+    /// Send a built pipeline (its first command named `first`); one reply per command, error
+    /// replies inside the result.
+    async fn send_pipe(
+        &mut self,
+        pipe: &redis::Pipeline,
+        first: &str,
+        opts: &ConnectOptions,
+        timeout: Duration,
+    ) -> Result<Vec<Value>, CommandError> {
+        let count = pipe.len();
+        let name = format!("pipeline of {count} ({first}...)");
         let mut conn = self.with_response_timeout(timeout, opts);
-        match tokio::time::timeout(timeout, conn.send_packed_commands(&pipe, 0, cmds.len())).await {
+        match tokio::time::timeout(timeout, conn.send_packed_commands(pipe, 0, count)).await {
             Err(_) => Err(CommandError::Timeout { command: name }),
             Ok(Err(_)) if self.wire.tripped() => Err(CommandError::Oversized {
                 limit: self.max_reply_bytes,
             }),
             Ok(Err(e)) => Err(classify_command_error(&e, &name, opts.password.as_ref())),
-            Ok(Ok(v)) if v.len() == cmds.len() => Ok(v),
+            Ok(Ok(v)) if v.len() == count => Ok(v),
             Ok(Ok(v)) => Err(CommandError::Protocol(format!(
-                "{} replies to a pipeline of {}",
+                "{} replies to a pipeline of {count}",
                 v.len(),
-                cmds.len()
             ))),
         }
     }
@@ -486,6 +498,86 @@ impl Connector {
         }
         let mut c = self.conn(ep).await?;
         let r = c.send_pipeline(cmds, &self.opts, timeout).await;
+        if let Err(e) = &r
+            && e.is_connection_error()
+        {
+            self.disconnect(ep);
+        }
+        r
+    }
+
+    /// [`Self::pipeline_with_timeout`] of a pipeline the caller built as a
+    /// [`redis::Pipeline`], for a long run of small commands (the key census) that would
+    /// otherwise be spelled out as strings first. The same guard (judged once per run of one
+    /// repeated command), logging and error handling.
+    ///
+    /// # Errors
+    /// See [`CommandError`].
+    pub async fn pipe_with_timeout(
+        &self,
+        ep: &Endpoint,
+        pipe: &redis::Pipeline,
+        timeout: Duration,
+    ) -> Result<Vec<Value>, CommandError> {
+        let timeout = if timeout.is_zero() {
+            self.opts.command_timeout
+        } else {
+            timeout
+        };
+        if pipe.is_empty() {
+            return Ok(Vec::new());
+        }
+        let words = |cmd: &redis::Cmd| -> Vec<String> {
+            cmd.args_iter()
+                .map(|a| match a {
+                    redis::Arg::Simple(b) => String::from_utf8_lossy(b).into_owned(),
+                    _ => "0".to_owned(),
+                })
+                .collect()
+        };
+        // The class of a command depends on its first two arguments only: a run of commands
+        // whose first two arguments are the same bytes (the census's counts) is judged once.
+        let same_head = |a: &redis::Cmd, b: &redis::Cmd| {
+            let (x, y) = (a.args_iter(), b.args_iter());
+            x.len().min(2) == y.len().min(2)
+                && x.zip(y).take(2).all(|p| match p {
+                    (redis::Arg::Simple(x), redis::Arg::Simple(y)) => x == y,
+                    _ => false,
+                })
+        };
+        let mut first = None;
+        let mut last: Option<(&redis::Cmd, bool)> = None;
+        for cmd in pipe.cmd_iter() {
+            let same = last.is_some_and(|(prev, _)| same_head(prev, cmd));
+            let write = match last {
+                Some((_, write)) if same => write,
+                _ => {
+                    let args = words(cmd);
+                    check_allowed(self.opts.read_only, &args)?;
+                    if first.is_none() {
+                        first = Some(command_name(&args));
+                    }
+                    !is_read_command(&args)
+                }
+            };
+            last = Some((cmd, write));
+            if write {
+                tracing::info!(
+                    endpoint = %ep,
+                    command = %redact_args(&words(cmd), self.opts.password.as_ref()),
+                    "sending write command (pipelined)"
+                );
+            }
+        }
+        let mut c = self.conn(ep).await?;
+        let r = c
+            .send_pipe(
+                pipe,
+                first.as_deref().unwrap_or_default(),
+                &self.opts,
+                timeout,
+            )
+            .await;
         if let Err(e) = &r
             && e.is_connection_error()
         {
