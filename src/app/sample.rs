@@ -209,7 +209,7 @@ fn summary(
         claimed_slots: claimed,
         config_epoch: u64::try_from(i).unwrap_or(0) + 1,
         peers: PeerOpinion {
-            fail_by: if failing { vec![id(0)] } else { Vec::new() },
+            fail_by: if failing { vec![id(0)] } else { Vec::new() }.into(),
             max_pong_age_ms: Some(if failing { 31_000 } else { 400 }),
             ..PeerOpinion::default()
         },

@@ -345,7 +345,7 @@ impl ModelBuilder {
         node.config = None;
         node.cluster_state_ok = None;
         node.flags.fail = true;
-        node.peers.fail_by = others;
+        node.peers.fail_by = others.into();
         node.peers.max_pong_age_ms = Some(60_000);
         self
     }
@@ -360,7 +360,7 @@ impl ModelBuilder {
         node.config = None;
         node.cluster_state_ok = None;
         node.flags.pfail = true;
-        node.peers.pfail_by = others;
+        node.peers.pfail_by = others.into();
         node.peers.max_pong_age_ms = Some(age_ms);
         self
     }

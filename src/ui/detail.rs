@@ -17,8 +17,11 @@ use super::text::{truncate_end, wrap};
 use super::theme::Theme;
 use super::vitals;
 
-fn ids(model: &ClusterModel, v: &[crate::cluster::NodeId]) -> String {
-    v.iter()
+fn ids<'i>(
+    model: &ClusterModel,
+    v: impl IntoIterator<Item = &'i crate::cluster::NodeId>,
+) -> String {
+    v.into_iter()
         .map(|id| {
             model
                 .node(id)

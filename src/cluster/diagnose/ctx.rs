@@ -137,10 +137,16 @@ impl<'a> Ctx<'a> {
     }
 
     /// Labels of up to `max` ids, then `+N more`.
-    pub(super) fn names(&self, ids: &[NodeId], max: usize) -> String {
-        let mut parts: Vec<String> = ids.iter().take(max).map(|id| self.id_label(id)).collect();
-        if ids.len() > max {
-            parts.push(format!("+{} more", ids.len() - max));
+    pub(super) fn names<'i, I>(&self, ids: I, max: usize) -> String
+    where
+        I: IntoIterator<Item = &'i NodeId>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let ids = ids.into_iter();
+        let len = ids.len();
+        let mut parts: Vec<String> = ids.take(max).map(|id| self.id_label(id)).collect();
+        if len > max {
+            parts.push(format!("+{} more", len - max));
         }
         parts.join(", ")
     }

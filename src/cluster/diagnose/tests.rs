@@ -246,7 +246,7 @@ mod prop {
                 x.isolated = *iso;
                 x.master_id = Some(id(*master));
                 x.peers.pfail_by = pf.iter().map(|p| id(*p)).collect();
-                x.peers.fail_by = if *fail { vec![id(0)] } else { vec![] };
+                x.peers.fail_by = (if *fail { vec![id(0)] } else { vec![] }).into();
                 x.peers.unknown_to = pf.iter().map(|p| id(*p + 1)).collect();
                 x.cluster_state_ok = *ok;
                 x.config_epoch = *epoch;

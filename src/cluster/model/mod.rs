@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 mod build;
 #[cfg(test)]
 mod testkit;
+mod viewers;
+
+pub use viewers::Viewers;
 
 use super::slots::{Slot, SlotRange};
 use super::types::{
@@ -96,21 +99,23 @@ pub enum Reachability {
     NotProbed,
 }
 
-/// What peers think of a node (from their views).
+/// What peers think of a node (from their views). Each list names reachable viewing nodes in
+/// the order of the snapshot's views; it is a [`Viewers`], which reads and serializes like a
+/// `Vec<NodeId>` but holds its ids compactly (all lists of a model pick from one shared list).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeerOpinion {
     /// Reachable nodes whose table lists this node.
-    pub known_by: Vec<NodeId>,
+    pub known_by: Viewers,
     /// Reachable cluster nodes whose table does not list it.
-    pub unknown_to: Vec<NodeId>,
+    pub unknown_to: Viewers,
     /// Nodes flagging it `fail?`.
-    pub pfail_by: Vec<NodeId>,
+    pub pfail_by: Viewers,
     /// Nodes flagging it `fail`.
-    pub fail_by: Vec<NodeId>,
+    pub fail_by: Viewers,
     /// Nodes listing it in handshake.
-    pub handshake_by: Vec<NodeId>,
+    pub handshake_by: Viewers,
     /// Nodes listing it as noaddr.
-    pub noaddr_by: Vec<NodeId>,
+    pub noaddr_by: Viewers,
     /// Oldest `pong_recv` age in ms among peers that list it (how long since a peer heard from it).
     pub max_pong_age_ms: Option<u64>,
 }

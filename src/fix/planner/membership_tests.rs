@@ -21,7 +21,7 @@ fn isolated_node_gets_meet_from_a_healthy_master() {
 fn lingering_failed_node_is_forgotten_everywhere() {
     let mut b = three().node('d', Role::Master, &[], false).everyone_knows();
     let ids = vec![id('a'), id('b'), id('c')];
-    b.get('d').peers.known_by = ids;
+    b.get('d').peers.known_by = ids.into();
     let m = b.build();
     let plans = plan_fixes(&m, &[]);
     let p = plan(&plans, &format!("forget-{}", id('d').short()));
@@ -72,8 +72,8 @@ fn a_forgotten_shard_is_met_in_one_plan() {
         .everyone_knows();
     for (n, shard) in [('c', 'd'), ('d', 'c')] {
         let node = b.get(n);
-        node.peers.known_by = vec![id(shard)];
-        node.peers.unknown_to = vec![id('a'), id('b')];
+        node.peers.known_by = vec![id(shard)].into();
+        node.peers.unknown_to = vec![id('a'), id('b')].into();
     }
     let m = b.build();
     let plans = plan_fixes(&m, &[]);

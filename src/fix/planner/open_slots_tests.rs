@@ -115,7 +115,7 @@ fn both_markers_no_key_moved_with_a_failing_target_only_closes() {
     let mut b = three()
         .open(100, 'a', 'b', true, true, &[('a', 10), ('b', 0)])
         .everyone_knows();
-    b.get('b').peers.fail_by = vec![id('a'), id('c')];
+    b.get('b').peers.fail_by = vec![id('a'), id('c')].into();
     let m = b.build();
     let plans = plan_fixes_for(&m, &[], &PlanScope::Slot(100));
     let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();

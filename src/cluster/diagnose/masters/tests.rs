@@ -66,7 +66,7 @@ fn one_master_down_is_two_findings_not_five() {
 #[test]
 fn pfail_suspicion_on_a_live_master_is_not_a_finding() {
     let mut lab = ModelBuilder::healthy(3, 1);
-    lab.get(0).peers.pfail_by = vec![id(10)];
+    lab.get(0).peers.pfail_by = vec![id(10)].into();
     let f = diagnose(&lab.build());
     assert!(f.is_empty(), "{f:#?}");
 }

@@ -192,8 +192,8 @@ fn a_master_known_only_by_its_own_replica_is_not_joined() {
         .everyone_knows();
     for (n, shard) in [('c', 'd'), ('d', 'c')] {
         let node = b.get(n);
-        node.peers.known_by = vec![id(shard)];
-        node.peers.unknown_to = vec![id('a'), id('b')];
+        node.peers.known_by = vec![id(shard)].into();
+        node.peers.unknown_to = vec![id('a'), id('b')].into();
     }
     let f = crate::cluster::diagnose(&b.build());
     let nj: Vec<_> = f.iter().filter(|x| x.kind == K::NodeNotJoined).collect();

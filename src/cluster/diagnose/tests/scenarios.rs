@@ -202,15 +202,15 @@ pub(crate) fn epoch_collision() -> ClusterModel {
 
 pub(crate) fn partially_known() -> ClusterModel {
     let mut lab = ModelBuilder::healthy(3, 1);
-    lab.get(30).peers.known_by = vec![id(0), id(2)];
-    lab.get(30).peers.unknown_to = vec![id(1), id(10), id(20)];
+    lab.get(30).peers.known_by = vec![id(0), id(2)].into();
+    lab.get(30).peers.unknown_to = vec![id(1), id(10), id(20)].into();
     lab.build()
 }
 
 pub(crate) fn forgotten_everywhere() -> ClusterModel {
     let mut lab = ModelBuilder::healthy(3, 1);
-    lab.get(30).peers.known_by = vec![id(30)];
-    lab.get(30).peers.unknown_to = vec![id(0), id(1), id(2), id(10), id(20)];
+    lab.get(30).peers.known_by = vec![id(30)].into();
+    lab.get(30).peers.unknown_to = vec![id(0), id(1), id(2), id(10), id(20)].into();
     lab.build()
 }
 
@@ -219,7 +219,7 @@ pub(crate) fn handshake() -> ClusterModel {
     let mut h = new_node(40, Role::Unknown);
     h.reachability = Reachability::NotProbed;
     h.flags.handshake = true;
-    h.peers.handshake_by = vec![id(0)];
+    h.peers.handshake_by = vec![id(0)].into();
     h.info = None;
     h.config = None;
     h.cluster_state_ok = None;
@@ -232,7 +232,7 @@ pub(crate) fn not_joined() -> ClusterModel {
     let mut x = new_node(40, Role::Master);
     x.isolated = true;
     // An isolated node knows nobody: it does not know the others either.
-    x.peers.unknown_to = lab.live_ids();
+    x.peers.unknown_to = lab.live_ids().into();
     lab.model.nodes.push(x);
     for n in lab.ids_except(&[40]) {
         let i = lab
@@ -241,7 +241,7 @@ pub(crate) fn not_joined() -> ClusterModel {
             .iter()
             .position(|y| y.id == Some(n.clone()))
             .unwrap_or(0);
-        lab.model.nodes[i].peers.unknown_to = vec![id(40)];
+        lab.model.nodes[i].peers.unknown_to = vec![id(40)].into();
     }
     lab.build()
 }
@@ -305,7 +305,7 @@ pub(crate) fn replica_refused() -> ClusterModel {
     let mut lab = ModelBuilder::healthy(3, 1);
     lab.get(20).reachability =
         Reachability::Failed(ProbeError::ConnectFailed("Connection refused".into()));
-    lab.get(20).peers.pfail_by = vec![id(0)];
+    lab.get(20).peers.pfail_by = vec![id(0)].into();
     lab.build()
 }
 
@@ -314,7 +314,7 @@ pub(crate) fn master_auth_failed() -> ClusterModel {
     lab.get(0).reachability = Reachability::Failed(ProbeError::AuthFailed(
         "WRONGPASS invalid username-password".into(),
     ));
-    lab.get(0).peers.known_by = vec![id(1), id(2)];
+    lab.get(0).peers.known_by = vec![id(1), id(2)].into();
     lab.build()
 }
 
@@ -340,15 +340,15 @@ pub(crate) fn keys_in_other_db() -> ClusterModel {
 
 pub(crate) fn bus_partitioned_replica() -> ClusterModel {
     let mut lab = ModelBuilder::healthy(3, 1);
-    lab.get(30).peers.fail_by = vec![id(0), id(1), id(2)];
+    lab.get(30).peers.fail_by = vec![id(0), id(1), id(2)].into();
     lab.build()
 }
 
 pub(crate) fn minority_node() -> ClusterModel {
     // Node 30 cannot reach masters 0 and 1 (its view), everyone else is fine.
     let mut lab = ModelBuilder::healthy(3, 1);
-    lab.get(0).peers.pfail_by = vec![id(30)];
-    lab.get(1).peers.pfail_by = vec![id(30)];
+    lab.get(0).peers.pfail_by = vec![id(30)].into();
+    lab.get(1).peers.pfail_by = vec![id(30)].into();
     lab.get(30).cluster_state_ok = Some(false);
     lab.build()
 }

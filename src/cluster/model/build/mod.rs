@@ -81,14 +81,6 @@ impl<'a> Proto<'a> {
             .flat_map(|r| std::iter::repeat_n(r.line, r.len as usize))
     }
 
-    /// (view index, line) of every peer view that lists it, in view order.
-    fn peer_listings(&self) -> impl Iterator<Item = (usize, &'a NodeLine)> + '_ {
-        self.peer_views
-            .iter()
-            .map(|&v| v as usize)
-            .zip(self.peer_lines())
-    }
-
     /// How many peer views list it.
     fn listers(&self) -> usize {
         self.peer_views.len()
@@ -191,8 +183,10 @@ pub(super) fn build(snapshot: &ClusterSnapshot) -> ClusterModel {
 
 #[cfg(test)]
 mod tests {
+    use crate::cluster::model::Viewers;
     use crate::cluster::model::testkit::*;
     use crate::cluster::synthetic::{synthetic_cluster, synthetic_single_view};
+    use crate::cluster::types::NodeFlags;
     use proptest::prelude::*;
 
     #[test]
@@ -295,6 +289,70 @@ mod tests {
         )
     }
 
+    /// The peer lists as the plain rule gives them, one id per listing: for every view (the
+    /// first answer of each node, in snapshot order) other than the node's own, its viewer
+    /// once per line about the node (`known_by` and the flag lists), or, for a node with an
+    /// id, once if no line is about it (`unknown_to`).
+    fn check_peer_lists(m: &ClusterModel, s: &ClusterSnapshot) -> Result<(), TestCaseError> {
+        let mut views: Vec<(usize, &crate::cluster::types::ClusterNodes)> = Vec::new();
+        let mut seen: Vec<&NodeId> = Vec::new();
+        for r in s.observations.iter().filter_map(|o| o.report()) {
+            if let Some((pos, me)) = r.nodes.myself_at()
+                && !seen.contains(&&me.id)
+            {
+                seen.push(&me.id);
+                views.push((pos, &r.nodes));
+            }
+        }
+        for n in &m.nodes {
+            type Pick = fn(&NodeFlags) -> bool;
+            let lists: [(&str, &Viewers, Pick); 5] = [
+                ("known_by", &n.peers.known_by, |_| true),
+                ("pfail_by", &n.peers.pfail_by, |f| f.pfail),
+                ("fail_by", &n.peers.fail_by, |f| f.fail),
+                ("handshake_by", &n.peers.handshake_by, |f| f.handshake),
+                ("noaddr_by", &n.peers.noaddr_by, |f| f.noaddr),
+            ];
+            for (name, got, flag) in lists {
+                let mut want: Vec<NodeId> = Vec::new();
+                for &(pos, v) in &views {
+                    let Some(me) = v.line_at(pos) else { continue };
+                    for (li, l) in v.lines().enumerate() {
+                        if li != pos
+                            && Some(&l.id) == n.id.as_ref()
+                            && me.id != l.id
+                            && flag(&l.flags)
+                        {
+                            want.push(me.id.clone());
+                        }
+                    }
+                }
+                prop_assert_eq!(got.to_vec(), want, "{} of {}", name, n.label());
+            }
+            let mut want: Vec<NodeId> = Vec::new();
+            if let Some(id) = &n.id {
+                for &(pos, v) in &views {
+                    let Some(me) = v.line_at(pos) else { continue };
+                    if me.id != *id
+                        && !v
+                            .lines()
+                            .enumerate()
+                            .any(|(li, l)| li != pos && l.id == *id)
+                    {
+                        want.push(me.id.clone());
+                    }
+                }
+            }
+            prop_assert_eq!(
+                n.peers.unknown_to.to_vec(),
+                want,
+                "unknown_to of {}",
+                n.label()
+            );
+        }
+        Ok(())
+    }
+
     proptest! {
         #[test]
         fn build_never_panics_and_keeps_invariants(views in prop::collection::vec(arb_view(), 0..6)) {
@@ -317,6 +375,7 @@ mod tests {
                 prop_assert!(m.slots[usize::from(o.slot)].state >= SlotState::Migrating
                     || m.slots[usize::from(o.slot)].state == SlotState::Uncovered);
             }
+            check_peer_lists(&m, &snapshot_from_texts(&entries))?;
             let mut ids: Vec<&NodeId> = m.nodes.iter().filter_map(|n| n.id.as_ref()).collect();
             let n = ids.len();
             ids.sort();

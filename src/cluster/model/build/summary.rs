@@ -1,8 +1,10 @@
 //! Step 4 of the build: one [`NodeSummary`] per node, from its own line when it answered and
 //! from what most of its peers say otherwise.
 
+use std::sync::Arc;
+
 use super::{Proto, View};
-use crate::cluster::model::{NodeSummary, PeerOpinion, Reachability, Role};
+use crate::cluster::model::{NodeSummary, PeerOpinion, Reachability, Role, Viewers};
 use crate::cluster::slots::SlotRange;
 use crate::cluster::types::{
     ClusterSnapshot, ClusterState, NodeAddr, NodeFlags, NodeId, NodeLine, NodeObservation,
@@ -14,10 +16,13 @@ pub(super) fn summarize_all(
     views: &[View<'_>],
     snapshot: &ClusterSnapshot,
 ) -> Vec<NodeSummary> {
-    let mut stamp: Vec<usize> = vec![usize::MAX; views.len()];
+    // The viewing nodes, in view order: every peer list of the model picks from these.
+    let viewers: Arc<[NodeId]> = views.iter().map(|v| v.me.id.clone()).collect();
+    let mut scratch: Vec<u32> = Vec::new();
     let mut summaries: Vec<NodeSummary> = Vec::with_capacity(protos.len());
     for (idx, p) in protos.iter().enumerate() {
-        summaries.push(summarize(idx, p, views, snapshot, &mut stamp));
+        let peers = peer_opinion(idx, p, views, &viewers, &mut scratch);
+        summaries.push(summarize(p, peers, views, snapshot));
     }
     let total_nodes = summaries.len();
     for (idx, p) in protos.iter().enumerate() {
@@ -44,16 +49,14 @@ struct Portrait {
 
 /// Everything about one node except `isolated`.
 fn summarize(
-    idx: usize,
     p: &Proto<'_>,
+    peers: PeerOpinion,
     views: &[View<'_>],
     snapshot: &ClusterSnapshot,
-    stamp: &mut [usize],
 ) -> NodeSummary {
     let own = p.view.map(|v| views[v].me);
     let obs = p.obs.and_then(|o| snapshot.observations.get(o));
     let report = obs.and_then(|o| o.report()).filter(|_| own.is_some());
-    let peers = peer_opinion(idx, p, views, stamp);
     let Portrait {
         role,
         flags,
@@ -98,40 +101,54 @@ fn summarize(
     }
 }
 
-/// What the peers' views say of node `idx`. Marks in `stamp` every view that lists it.
-fn peer_opinion(idx: usize, p: &Proto<'_>, views: &[View<'_>], stamp: &mut [usize]) -> PeerOpinion {
-    let mut peers = PeerOpinion {
-        known_by: Vec::with_capacity(p.listers()),
-        max_pong_age_ms: p.max_pong_age_ms,
-        ..PeerOpinion::default()
+/// What the peers' views say of node `idx`. Every list picks from `viewers` (the viewing
+/// nodes' ids, in view order) by view index; `scratch` is reused between nodes.
+fn peer_opinion(
+    idx: usize,
+    p: &Proto<'_>,
+    views: &[View<'_>],
+    viewers: &Arc<[NodeId]>,
+    scratch: &mut Vec<u32>,
+) -> PeerOpinion {
+    let flagged = |f: fn(&NodeFlags) -> bool, scratch: &mut Vec<u32>| {
+        scratch.clear();
+        // A run gives one line, so one flag test per run: nothing to walk in the usual case
+        // of a node no peer flags.
+        let mut at = 0;
+        for run in &p.peer_runs {
+            let n = run.len as usize;
+            if f(&run.line.flags) {
+                scratch.extend_from_slice(&p.peer_views[at..at + n]);
+            }
+            at += n;
+        }
+        Viewers::pick(viewers, scratch)
     };
-    for (vi, line) in p.peer_listings() {
-        let view = &views[vi];
-        stamp[vi] = idx;
-        let viewer = view.me.id.clone();
-        let flags = line.flags;
-        if flags.pfail {
-            peers.pfail_by.push(viewer.clone());
-        }
-        if flags.fail {
-            peers.fail_by.push(viewer.clone());
-        }
-        if flags.handshake {
-            peers.handshake_by.push(viewer.clone());
-        }
-        if flags.noaddr {
-            peers.noaddr_by.push(viewer.clone());
-        }
-        peers.known_by.push(viewer);
-    }
+    let pfail_by = flagged(|f| f.pfail, scratch);
+    let fail_by = flagged(|f| f.fail, scratch);
+    let handshake_by = flagged(|f| f.handshake, scratch);
+    let noaddr_by = flagged(|f| f.noaddr, scratch);
+    // Every other view that does not list it (for a node with an id).
+    scratch.clear();
     if p.id.is_some() {
+        let mut listed = p.peer_views.iter().copied().peekable();
         for (vi, view) in views.iter().enumerate() {
-            if view.node != idx && stamp[vi] != idx {
-                peers.unknown_to.push(view.me.id.clone());
+            let v = u32::try_from(vi).unwrap_or(u32::MAX);
+            while listed.next_if(|&l| l < v).is_some() {}
+            if listed.peek() != Some(&v) && view.node != idx {
+                scratch.push(v);
             }
         }
     }
-    peers
+    PeerOpinion {
+        known_by: Viewers::pick(viewers, &p.peer_views),
+        unknown_to: Viewers::pick(viewers, scratch),
+        pfail_by,
+        fail_by,
+        handshake_by,
+        noaddr_by,
+        max_pong_age_ms: p.max_pong_age_ms,
+    }
 }
 
 fn role_of(f: NodeFlags) -> Role {
@@ -274,7 +291,7 @@ mod tests {
         let m = ClusterModel::build(&s);
         let dn = m.node(&id("dddd")).unwrap();
         assert_eq!(dn.peers.known_by, vec![id("aaaa")]);
-        let mut unknown = dn.peers.unknown_to.clone();
+        let mut unknown = dn.peers.unknown_to.to_vec();
         unknown.sort();
         assert_eq!(unknown, vec![id("bbbb"), id("cccc")]);
         assert!(!dn.isolated);
