@@ -14,6 +14,8 @@
 //! Cost: O(lines of all views) to collect the nodes, O(nodes × views) for the
 //! `unknown_to` lists, and O(views × (segments + ranges)) for the slot map, where a segment
 //! is a maximal run of slots on which no view changes its mind. No per-slot allocation.
+//! Memory beyond the model: per node its runs of peer listings (a few when the views agree),
+//! per distinct claim list one copy; nothing per listing.
 
 mod disagreements;
 mod failed;
@@ -50,13 +52,14 @@ struct Proto<'a> {
     id: Option<&'a NodeId>,
     /// Index into `views` of its own view.
     view: Option<usize>,
-    /// Every peer view that lists it, in view order: the index of each such view...
-    peer_views: Vec<u32>,
-    /// ...and the line each gives, as runs of one line object over consecutive entries of
-    /// `peer_views`. The views of a refresh share one object per distinct line
-    /// (`cluster::fold`), so at 1000 nodes a node has a handful of runs instead of 1000
-    /// copied entries (4 bytes per listing instead of 32).
+    /// Every peer view that lists it and the line each gives, in view order, as runs of
+    /// consecutive views giving one line object. The views of a refresh share one object per
+    /// distinct line (`cluster::fold`), and every view lists about every node, so at 1000
+    /// nodes a node has a handful of runs (two when all agree: the views before its own and
+    /// those after) instead of 1000 entries.
     peer_runs: Vec<PeerRun<'a>>,
+    /// How many peer listings the runs hold.
+    listers: usize,
     /// The longest time since a peer that lists it heard from it, in ms.
     max_pong_age_ms: Option<u64>,
     obs: Option<usize>,
@@ -66,11 +69,11 @@ struct Proto<'a> {
 impl<'a> Proto<'a> {
     /// Record that view `view` lists this node with `line`.
     fn listed(&mut self, view: usize, line: &'a NodeLine) {
-        self.peer_views
-            .push(u32::try_from(view).unwrap_or(u32::MAX));
+        let view = u32::try_from(view).unwrap_or(u32::MAX);
+        self.listers += 1;
         match self.peer_runs.last_mut() {
-            Some(run) if std::ptr::eq(run.line, line) => run.len += 1,
-            _ => self.peer_runs.push(PeerRun { line, len: 1 }),
+            Some(run) if std::ptr::eq(run.line, line) && run.end() == view => run.len += 1,
+            _ => self.peer_runs.push(PeerRun { line, view, len: 1 }),
         }
     }
 
@@ -83,15 +86,28 @@ impl<'a> Proto<'a> {
 
     /// How many peer views list it.
     fn listers(&self) -> usize {
-        self.peer_views.len()
+        self.listers
     }
 }
 
-/// Consecutive peer listings of a node that give the same line object.
+/// Consecutive peer views `view..view + len` that list a node with the same line object.
 #[derive(Clone, Copy)]
 struct PeerRun<'a> {
     line: &'a NodeLine,
+    view: u32,
     len: u32,
+}
+
+impl PeerRun<'_> {
+    /// The view after the run.
+    fn end(&self) -> u32 {
+        self.view.saturating_add(self.len)
+    }
+
+    /// The views of the run.
+    fn views(&self) -> std::ops::Range<u32> {
+        self.view..self.end()
+    }
 }
 
 /// The segment a view names an owner for, and the epoch it gives that owner.
@@ -142,7 +158,7 @@ pub(super) fn build(snapshot: &ClusterSnapshot) -> ClusterModel {
     let (views, leftovers) = views::collect_views(snapshot, now_ms, &mut ids, &mut protos);
 
     // 2. Every node any view lists, and each view's slot claims.
-    let claims_by_view = listing::list_nodes(&views, &mut ids, &mut protos);
+    let distinct_claims = listing::list_nodes(&views, &mut ids, &mut protos);
 
     // 3. Failed probes: attach to the node with that address, else an id-less node.
     failed::attach_failed_probes(snapshot, &views, &mut protos, leftovers);
@@ -153,7 +169,7 @@ pub(super) fn build(snapshot: &ClusterSnapshot) -> ClusterModel {
     let failing: Vec<bool> = summaries.iter().map(NodeSummary::is_failing).collect();
 
     // 5. Slot map by segments, and the open slots.
-    let lists = segments::ClaimLists::new(claims_by_view, &views, &summaries);
+    let lists = segments::ClaimLists::new(distinct_claims, &views, &summaries);
     let segs = segments::Segments::new(&lists.lists);
     let election = segments::elect_owners(&lists, &segs, &protos, &views, &summaries);
     let (marked, mut open) = open::open_slots(&views, &summaries);

@@ -24,34 +24,45 @@ pub(super) struct ClaimLists {
     member_weight: Vec<u32>,
 }
 
+/// The views' claim lists as they are read, identical lists kept once.
+#[derive(Default)]
+pub(super) struct DistinctClaims {
+    lists: Vec<Vec<Claim>>,
+    of_view: Vec<usize>,
+    by_hash: FxMap<u64, Vec<usize>>,
+}
+
+impl DistinctClaims {
+    /// The next view's claims (sorted here; the buffer is left for reuse).
+    pub(super) fn add(&mut self, c: &mut [Claim]) {
+        c.sort_unstable_by_key(|c| (c.range.start, c.range.end, c.owner, c.epoch));
+        let mut h = FxHasher::default();
+        for x in c.iter() {
+            h.write_u16(x.range.start);
+            h.write_u16(x.range.end);
+            h.write_usize(x.owner);
+            h.write_u64(x.epoch);
+        }
+        let lists = &mut self.lists;
+        let same = self.by_hash.entry(h.finish()).or_default();
+        let d = if let Some(d) = same.iter().copied().find(|&d| lists[d] == *c) {
+            d
+        } else {
+            lists.push(c.to_vec());
+            same.push(lists.len() - 1);
+            lists.len() - 1
+        };
+        self.of_view.push(d);
+    }
+}
+
 impl ClaimLists {
     pub(super) fn new(
-        claims_by_view: Vec<Vec<Claim>>,
+        distinct: DistinctClaims,
         views: &[View<'_>],
         summaries: &[NodeSummary],
     ) -> Self {
-        let mut lists: Vec<Vec<Claim>> = Vec::new();
-        let mut of_view: Vec<usize> = Vec::with_capacity(views.len());
-        let mut by_hash: FxMap<u64, Vec<usize>> = FxMap::default();
-        for mut c in claims_by_view {
-            c.sort_unstable_by_key(|c| (c.range.start, c.range.end, c.owner, c.epoch));
-            let mut h = FxHasher::default();
-            for x in &c {
-                h.write_u16(x.range.start);
-                h.write_u16(x.range.end);
-                h.write_usize(x.owner);
-                h.write_u64(x.epoch);
-            }
-            let same = by_hash.entry(h.finish()).or_default();
-            let d = if let Some(d) = same.iter().copied().find(|&d| lists[d] == c) {
-                d
-            } else {
-                lists.push(c);
-                same.push(lists.len() - 1);
-                lists.len() - 1
-            };
-            of_view.push(d);
-        }
+        let DistinctClaims { lists, of_view, .. } = distinct;
         let mut weight: Vec<u32> = vec![0; lists.len()];
         let mut member_weight: Vec<u32> = vec![0; lists.len()];
         for (vi, &d) in of_view.iter().enumerate() {

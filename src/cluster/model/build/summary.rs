@@ -20,8 +20,8 @@ pub(super) fn summarize_all(
     let viewers: Arc<[NodeId]> = views.iter().map(|v| v.me.id.clone()).collect();
     let mut scratch: Vec<u32> = Vec::new();
     let mut summaries: Vec<NodeSummary> = Vec::with_capacity(protos.len());
-    for (idx, p) in protos.iter().enumerate() {
-        let peers = peer_opinion(idx, p, views, &viewers, &mut scratch);
+    for p in protos {
+        let peers = peer_opinion(p, views, &viewers, &mut scratch);
         summaries.push(summarize(p, peers, views, snapshot));
     }
     let total_nodes = summaries.len();
@@ -101,10 +101,9 @@ fn summarize(
     }
 }
 
-/// What the peers' views say of node `idx`. Every list picks from `viewers` (the viewing
+/// What the peers' views say of a node. Every list picks from `viewers` (the viewing
 /// nodes' ids, in view order) by view index; `scratch` is reused between nodes.
 fn peer_opinion(
-    idx: usize,
     p: &Proto<'_>,
     views: &[View<'_>],
     viewers: &Arc<[NodeId]>,
@@ -114,13 +113,8 @@ fn peer_opinion(
         scratch.clear();
         // A run gives one line, so one flag test per run: nothing to walk in the usual case
         // of a node no peer flags.
-        let mut at = 0;
-        for run in &p.peer_runs {
-            let n = run.len as usize;
-            if f(&run.line.flags) {
-                scratch.extend_from_slice(&p.peer_views[at..at + n]);
-            }
-            at += n;
+        for run in p.peer_runs.iter().filter(|r| f(&r.line.flags)) {
+            scratch.extend(run.views());
         }
         Viewers::pick(viewers, scratch)
     };
@@ -128,20 +122,21 @@ fn peer_opinion(
     let fail_by = flagged(|f| f.fail, scratch);
     let handshake_by = flagged(|f| f.handshake, scratch);
     let noaddr_by = flagged(|f| f.noaddr, scratch);
-    // Every other view that does not list it (for a node with an id).
+    let known_by = flagged(|_| true, scratch);
+    // Every other view that does not list it (for a node with an id): the gaps between runs.
     scratch.clear();
     if p.id.is_some() {
-        let mut listed = p.peer_views.iter().copied().peekable();
-        for (vi, view) in views.iter().enumerate() {
-            let v = u32::try_from(vi).unwrap_or(u32::MAX);
-            while listed.next_if(|&l| l < v).is_some() {}
-            if listed.peek() != Some(&v) && view.node != idx {
-                scratch.push(v);
-            }
+        let n = u32::try_from(views.len()).unwrap_or(u32::MAX);
+        let own = p.view.and_then(|v| u32::try_from(v).ok());
+        let mut next = 0u32;
+        for r in &p.peer_runs {
+            scratch.extend((next..r.view).filter(|&v| Some(v) != own));
+            next = next.max(r.end());
         }
+        scratch.extend((next..n).filter(|&v| Some(v) != own));
     }
     PeerOpinion {
-        known_by: Viewers::pick(viewers, &p.peer_views),
+        known_by,
         unknown_to: Viewers::pick(viewers, scratch),
         pfail_by,
         fail_by,
@@ -213,7 +208,13 @@ fn portrait_by_peers(p: &Proto<'_>, obs: Option<&NodeObservation>) -> Portrait {
     // Over runs of one line, not over every listing: a line repeated in consecutive
     // listings counts the same and cannot change the choice.
     let mut best: Option<(&NodeLine, usize)> = None;
+    let mut prev: Option<&NodeLine> = None;
     for l in p.peer_runs.iter().map(|r| r.line) {
+        // Runs of one line split by views that do not list the node: counted once.
+        if prev.is_some_and(|x| std::ptr::eq(x, l)) {
+            continue;
+        }
+        prev = Some(l);
         let n: usize = p
             .peer_runs
             .iter()
