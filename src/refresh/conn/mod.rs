@@ -294,6 +294,15 @@ impl Connector {
         Arc::new(Self::new(opts))
     }
 
+    /// `timeout`, or the pool's command timeout when it is zero.
+    fn timeout_or_default(&self, timeout: Duration) -> Duration {
+        if timeout.is_zero() {
+            self.opts.command_timeout
+        } else {
+            timeout
+        }
+    }
+
     /// The options this pool connects with.
     #[must_use]
     pub fn options(&self) -> &ConnectOptions {
@@ -386,11 +395,7 @@ impl Connector {
         args: &[String],
         timeout: Duration,
     ) -> Result<Value, CommandError> {
-        let timeout = if timeout.is_zero() {
-            self.opts.command_timeout
-        } else {
-            timeout
-        };
+        let timeout = self.timeout_or_default(timeout);
         check_allowed(self.opts.read_only, args)?;
         let write = !is_read_command(args);
         if write {
@@ -460,11 +465,7 @@ impl Connector {
         cmds: &[Vec<String>],
         timeout: Duration,
     ) -> Result<Vec<Value>, CommandError> {
-        let timeout = if timeout.is_zero() {
-            self.opts.command_timeout
-        } else {
-            timeout
-        };
+        let timeout = self.timeout_or_default(timeout);
         if cmds.is_empty() {
             return Ok(Vec::new());
         }
@@ -519,11 +520,7 @@ impl Connector {
         pipe: &redis::Pipeline,
         timeout: Duration,
     ) -> Result<Vec<Value>, CommandError> {
-        let timeout = if timeout.is_zero() {
-            self.opts.command_timeout
-        } else {
-            timeout
-        };
+        let timeout = self.timeout_or_default(timeout);
         if pipe.is_empty() {
             return Ok(Vec::new());
         }
