@@ -252,13 +252,7 @@ impl Query {
     /// The command's arguments.
     #[cfg(test)]
     pub(super) fn args(self) -> Vec<String> {
-        self.cmd()
-            .args_iter()
-            .map(|a| match a {
-                redis::Arg::Simple(b) => String::from_utf8_lossy(b).into_owned(),
-                _ => String::new(),
-            })
-            .collect()
+        conn::cmd_words(&self.cmd())
     }
 
     fn cmd(self) -> redis::Cmd {

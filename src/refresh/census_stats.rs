@@ -340,17 +340,7 @@ mod tests {
         let twice = EarlyCensus::Slots(vec![0, 1, 1, 2]);
         assert!(settle_early(&r, &twice, &v(&[1, 0, 4], 5), 1).is_none());
         let words = |p: &redis::Pipeline| -> Vec<String> {
-            p.cmd_iter()
-                .map(|c| {
-                    c.args_iter()
-                        .map(|a| match a {
-                            redis::Arg::Simple(b) => String::from_utf8_lossy(b).into_owned(),
-                            _ => String::new(),
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .collect()
+            p.cmd_iter().map(|c| conn::cmd_words(c).join(" ")).collect()
         };
         assert_eq!(
             words(&all.pipeline()),

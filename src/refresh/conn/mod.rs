@@ -205,26 +205,6 @@ impl NodeConn {
         }
     }
 
-    /// Send several commands in one pipeline; error replies stay inside the result as
-    /// [`Value::ServerError`] (see [`value_error`]).
-    async fn send_pipeline(
-        &mut self,
-        cmds: &[Vec<String>],
-        opts: &ConnectOptions,
-        timeout: Duration,
-    ) -> Result<Vec<Value>, CommandError> {
-        let mut pipe = redis::pipe();
-        for args in cmds {
-            let mut cmd = redis::Cmd::new();
-            for a in args {
-                cmd.arg(a.as_bytes());
-            }
-            pipe.add_command(cmd);
-        }
-        let name = cmds.first().map_or_else(String::new, |a| command_name(a));
-        self.send_pipe(&pipe, &name, opts, timeout).await
-    }
-
     /// Send a built pipeline (its first command named `first`); one reply per command, error
     /// replies inside the result.
     async fn send_pipe(
@@ -465,52 +445,22 @@ impl Connector {
         cmds: &[Vec<String>],
         timeout: Duration,
     ) -> Result<Vec<Value>, CommandError> {
-        let timeout = self.timeout_or_default(timeout);
-        if cmds.is_empty() {
-            return Ok(Vec::new());
-        }
-        // The class of a command depends on its first two arguments only: a run of one
-        // repeated command (the census's counts) is judged once.
-        let mut last: Option<((&str, Option<&str>), bool)> = None;
-        let mut writes = Vec::new();
+        let mut pipe = redis::Pipeline::with_capacity(cmds.len());
         for args in cmds {
-            let key = (
-                args.first().map_or("", String::as_str),
-                args.get(1).map(String::as_str),
-            );
-            let write = match last {
-                Some((k, write)) if k == key => write,
-                _ => {
-                    check_allowed(self.opts.read_only, args)?;
-                    !is_read_command(args)
-                }
-            };
-            last = Some((key, write));
-            if write {
-                writes.push(args);
+            let mut cmd = redis::Cmd::new();
+            for a in args {
+                cmd.arg(a.as_bytes());
             }
+            pipe.add_command(cmd);
         }
-        for args in writes {
-            tracing::info!(
-                endpoint = %ep,
-                command = %redact_args(args, self.opts.password.as_ref()),
-                "sending write command (pipelined)"
-            );
-        }
-        let mut c = self.conn(ep).await?;
-        let r = c.send_pipeline(cmds, &self.opts, timeout).await;
-        if let Err(e) = &r
-            && e.is_connection_error()
-        {
-            self.disconnect(ep);
-        }
-        r
+        self.pipe_with_timeout(ep, &pipe, timeout).await
     }
 
     /// [`Self::pipeline_with_timeout`] of a pipeline the caller built as a
     /// [`redis::Pipeline`], for a long run of small commands (the key census) that would
-    /// otherwise be spelled out as strings first. The same guard (judged once per run of one
-    /// repeated command), logging and error handling.
+    /// otherwise be spelled out as strings first; every pipeline goes through here. Every
+    /// command passes the guard (judged once per run of one repeated command) and every write
+    /// is logged before any I/O.
     ///
     /// # Errors
     /// See [`CommandError`].
@@ -524,14 +474,6 @@ impl Connector {
         if pipe.is_empty() {
             return Ok(Vec::new());
         }
-        let words = |cmd: &redis::Cmd| -> Vec<String> {
-            cmd.args_iter()
-                .map(|a| match a {
-                    redis::Arg::Simple(b) => String::from_utf8_lossy(b).into_owned(),
-                    _ => "0".to_owned(),
-                })
-                .collect()
-        };
         // The class of a command depends on its first two arguments only: a run of commands
         // whose first two arguments are the same bytes (the census's counts) is judged once.
         let same_head = |a: &redis::Cmd, b: &redis::Cmd| {
@@ -549,7 +491,7 @@ impl Connector {
             let write = match last {
                 Some((_, write)) if same => write,
                 _ => {
-                    let args = words(cmd);
+                    let args = cmd_words(cmd);
                     check_allowed(self.opts.read_only, &args)?;
                     if first.is_none() {
                         first = Some(command_name(&args));
@@ -561,7 +503,7 @@ impl Connector {
             if write {
                 tracing::info!(
                     endpoint = %ep,
-                    command = %redact_args(&words(cmd), self.opts.password.as_ref()),
+                    command = %redact_args(&cmd_words(cmd), self.opts.password.as_ref()),
                     "sending write command (pipelined)"
                 );
             }
@@ -582,6 +524,16 @@ impl Connector {
         }
         r
     }
+}
+
+/// A built command's arguments as text (what the guard judges and the log shows).
+pub(crate) fn cmd_words(cmd: &redis::Cmd) -> Vec<String> {
+    cmd.args_iter()
+        .map(|a| match a {
+            redis::Arg::Simple(b) => String::from_utf8_lossy(b).into_owned(),
+            _ => "0".to_owned(),
+        })
+        .collect()
 }
 
 /// `Duration` as whole microseconds, saturating.
