@@ -15,7 +15,8 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
-use slotscope::lab::{Lab, LabOptions, keyslot};
+use slotscope::cluster::keyslot;
+use slotscope::lab::{Lab, LabOptions};
 
 use common::must;
 

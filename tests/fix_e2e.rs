@@ -186,10 +186,10 @@ fn both_markers_without_moved_keys_completed_by_default() {
     let key = lab
         .written()
         .keys()
-        .find(|k| range.contains(slotscope::lab::keyslot::key_slot(k.as_bytes())))
+        .find(|k| range.contains(slotscope::cluster::keyslot::key_slot(k.as_bytes())))
         .unwrap()
         .clone();
-    let slot = slotscope::lab::keyslot::key_slot(key.as_bytes());
+    let slot = slotscope::cluster::keyslot::key_slot(key.as_bytes());
     let in_slot = lab.written_in_slot(slot).len();
     let s = slot.to_string();
     lab.query(
@@ -268,7 +268,7 @@ fn dead_master_slots_reassigned_with_exact_loss() {
         .written()
         .keys()
         .filter(|k| {
-            let slot = slotscope::lab::keyslot::key_slot(k.as_bytes());
+            let slot = slotscope::cluster::keyslot::key_slot(k.as_bytes());
             report.slots.iter().any(|r| r.contains(slot))
         })
         .count();
@@ -642,7 +642,7 @@ fn full_coverage_off_serves_the_rest_and_is_reverted() {
         }
         let back = lab.read_back();
         let in_deleted =
-            |k: &str| deleted.contains(slotscope::lab::keyslot::key_slot(k.as_bytes()));
+            |k: &str| deleted.contains(slotscope::cluster::keyslot::key_slot(k.as_bytes()));
         let expected_missing = lab.written().keys().filter(|k| in_deleted(k)).count();
         assert!(expected_missing > 0);
         assert_eq!(
@@ -1040,7 +1040,7 @@ fn node_dying_mid_migration_leaves_a_clear_report() {
     let lost_expected = guard
         .written()
         .keys()
-        .filter(|k| dst_range.contains(slotscope::lab::keyslot::key_slot(k.as_bytes())))
+        .filter(|k| dst_range.contains(slotscope::cluster::keyslot::key_slot(k.as_bytes())))
         .count()
         + moved_and_lost;
     assert!(moved_and_lost > 0);

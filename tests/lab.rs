@@ -5,7 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use slotscope::lab::keyslot::key_slot;
+use slotscope::cluster::keyslot::key_slot;
 use slotscope::lab::{KeyError, Lab, LabOptions, ProcessState, Scenario};
 
 use common::must;

@@ -483,3 +483,62 @@ async fn the_refresher_ticks_publishes_increasing_generations_and_stops_when_unw
         .expect("the loop ends once nobody watches")
         .unwrap();
 }
+
+/// Calls of `command` (as `INFO commandstats` names it) on node `i` since `CONFIG RESETSTAT`.
+fn calls(lab: &Lab, i: usize, command: &str) -> u64 {
+    text(lab, i, &["INFO", "commandstats"])
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(&format!("cmdstat_{command}:calls=")))
+        .and_then(|rest| rest.split(',').next())
+        .map_or(0, |n| n.parse().expect("a call count"))
+}
+
+/// Where the masters hold fewer keys than slots (Redis 7: no `SLOT-STATS`), each master's
+/// census is one `SCAN` instead of a `COUNTKEYSINSLOT` per served slot: in the probe for the
+/// nodes the seed lists, after its probe for the seed. It counts exactly what the per-slot
+/// counts say.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sparse_master_is_counted_by_one_scan_exactly() {
+    let lab = must(Lab::start(LabOptions {
+        masters: 3,
+        replicas_per_master: 0,
+        keys: 300,
+        ..LabOptions::default()
+    }));
+    for i in lab.running() {
+        text(&lab, i, &["CONFIG", "RESETSTAT"]);
+    }
+    let conn = Connector::new(seed_opts(&lab, 0));
+    let snap = observe_once(&conn, None).await.unwrap();
+    for m in lab.master_indices() {
+        let (scans, counts) = (
+            calls(&lab, m, "scan"),
+            calls(&lab, m, "cluster|countkeysinslot"),
+        );
+        assert_eq!(
+            (scans, counts),
+            (1, 0),
+            "node {m}: SCAN and COUNTKEYSINSLOT calls"
+        );
+        let census = snap
+            .observations
+            .iter()
+            .find(|o| o.endpoint == lab.endpoint(m))
+            .and_then(|o| o.report())
+            .and_then(|r| r.census.clone())
+            .unwrap_or_else(|| panic!("node {m}: no census"));
+        let mut want = std::collections::BTreeMap::new();
+        for slot in lab.initial_slots(m).unwrap().iter() {
+            let n: u64 = text(&lab, m, &["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()])
+                .parse()
+                .unwrap();
+            if n > 0 {
+                want.insert(slot, n);
+            }
+        }
+        assert!(!want.is_empty(), "node {m} holds keys");
+        assert_eq!(census.slots, want, "node {m}: census per slot");
+        assert_eq!(census.db_keys, want.values().sum::<u64>(), "node {m}");
+        assert!(census.is_complete() && census.stray.is_empty(), "node {m}");
+    }
+}

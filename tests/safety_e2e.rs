@@ -287,7 +287,7 @@ fn plant_stray_keys(
     let slot = range.start + 7;
     let keys: Vec<(String, String)> = (0..)
         .map(|i| format!("stray:{i}"))
-        .filter(|k| slotscope::lab::keyslot::key_slot(k.as_bytes()) == slot)
+        .filter(|k| slotscope::cluster::keyslot::key_slot(k.as_bytes()) == slot)
         .take(n)
         .map(|k| {
             let v = format!("value of {k}");
@@ -325,7 +325,7 @@ fn plant_stray_slots(lab: &Lab, holder: usize, owner: usize, n: u16) -> Vec<u16>
     for &slot in &slots {
         let key = (0..)
             .map(|i| format!("stray:{i}"))
-            .find(|k| slotscope::lab::keyslot::key_slot(k.as_bytes()) == slot)
+            .find(|k| slotscope::cluster::keyslot::key_slot(k.as_bytes()) == slot)
             .unwrap();
         let s = slot.to_string();
         lab.query(
@@ -876,7 +876,7 @@ fn keys_stranded_by_a_source_killed_mid_migration_stay_readable_or_are_returned(
         .missing
         .iter()
         .map(|(k, _)| k)
-        .filter(|k| slotscope::lab::keyslot::key_slot(k.as_bytes()) == slot)
+        .filter(|k| slotscope::cluster::keyslot::key_slot(k.as_bytes()) == slot)
         .collect();
     assert!(
         in_slot.is_empty(),

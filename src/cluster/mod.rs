@@ -11,6 +11,7 @@ pub mod fold;
 pub mod generate;
 pub mod identity;
 pub mod intern;
+pub mod keyslot;
 pub mod model;
 pub mod parse;
 pub mod progress;

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use redis::{ErrorKind, ServerErrorKind};
 
 use super::conn::{self, SHORT};
-use super::keyslot::{key_slot, tag_for_slot};
 use super::{Lab, LabError};
+use crate::cluster::keyslot::{key_slot, tag_for_slot};
 use crate::cluster::slots::{SLOT_COUNT, Slot};
 
 /// Redirects followed per key before giving up.

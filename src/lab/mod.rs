@@ -16,7 +16,6 @@
 
 mod conn;
 mod data;
-pub mod keyslot;
 mod process;
 mod scenario;
 

@@ -7,12 +7,18 @@
 //! is no previous snapshot (`check`, `fix`), or [`SWEEP_BUDGET`] per refresh, carried on from
 //! the previous snapshot's census, in the dashboard. The dashboard counts a master again once
 //! its census is [`CENSUS_PERIOD_MS`] old. A master with no key (`INFO keyspace`) costs
-//! nothing. A failed count leaves the census absent: unknown, never zero.
+//! nothing. A master with no more keys than slots it serves, on a server without `CLUSTER
+//! SLOT-STATS`, is counted by one `SCAN` pass instead (see [`scanned`]): every key in its slot,
+//! stray keys included, so no sweep; any doubt falls back to the per-slot count. A failed count
+//! leaves the census absent: unknown, never zero.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use redis::Value;
+
 use crate::cluster::census::{NodeCensus, SWEEP_BUDGET, expected_slots, sweep_chunk};
+use crate::cluster::keyslot::key_slot;
 use crate::cluster::slots::{SLOT_COUNT, Slot};
 use crate::cluster::types::{ClusterSnapshot, MarkerKind, NodeId, NodeObservation};
 
@@ -76,6 +82,10 @@ struct Job {
     /// The served slots' counts come from one `CLUSTER SLOT-STATS` (see [`super::census_stats`]).
     slot_stats: bool,
     importing: Vec<Slot>,
+    /// The `COUNT` of one `SCAN` that counts every key in its slot, where the master holds
+    /// no more keys than it serves slots (`INFO keyspace`): cheaper than a count per slot,
+    /// and it finds stray keys without a sweep. `None`: count per slot.
+    scan: Option<u32>,
 }
 
 impl Job {
@@ -97,19 +107,30 @@ impl Job {
             .map(|m| m.slot)
             .collect();
         let expected = expected_slots(&me.slots, &importing);
-        let expected_list = expected
+        let expected_list: Vec<Slot> = expected
             .iter()
             .enumerate()
             .filter(|(_, e)| **e)
             .filter_map(|(s, _)| Slot::try_from(s).ok())
             .collect();
+        let slot_stats = super::census_stats::usable(&report.info, &report.access);
+        let scan = report
+            .info
+            .keys
+            .filter(|k| {
+                !slot_stats
+                    && !report.access.refuses("scan")
+                    && usize::try_from(*k).is_ok_and(|k| k <= expected_list.len())
+            })
+            .and_then(|k| u32::try_from(k.saturating_mul(2).saturating_add(128)).ok());
         Some(Self {
             expected,
             expected_list,
             empty: report.info.keys == Some(0),
             previous: previous.and_then(|p| previous_census(p, &o.endpoint, &me.id)),
-            slot_stats: super::census_stats::usable(&report.info, &report.access),
+            slot_stats,
             importing,
+            scan,
         })
     }
 
@@ -136,6 +157,21 @@ impl Job {
             && p.is_complete()
         {
             return Ok(p.clone());
+        }
+        if let Some(count) = self.scan
+            && let Some(s) = scan_all(connector, ep, count, &self.expected).await
+        {
+            let stray = !s.stray.is_empty();
+            return Ok(NodeCensus {
+                db_keys: s.db_keys,
+                owned_keys: s.slots.values().sum(),
+                slots: s.slots,
+                stray: s.stray,
+                // Every key was seen: the stray keys are known without a sweep.
+                sweep_next: stray.then_some(0),
+                sweep_complete: stray,
+                at_ms,
+            });
         }
         let counted = if self.slot_stats {
             super::census_stats::count_owned(connector, ep, &self.expected, &self.importing).await
@@ -224,6 +260,22 @@ impl Job {
     }
 }
 
+/// `DBSIZE`, `SCAN 0 COUNT count`, `DBSIZE` in one pipeline, read by [`scanned`]; `None`
+/// when it failed or leaves any doubt (the census then counts per slot).
+async fn scan_all(
+    connector: &Connector,
+    ep: &crate::cluster::types::Endpoint,
+    count: u32,
+    expected: &[bool],
+) -> Option<Scanned> {
+    let queries = [Query::DbSize, Query::Scan(count), Query::DbSize];
+    let values = pipeline_chunks(connector, ep, &queries)
+        .await
+        .inspect_err(|e| tracing::debug!(endpoint = %ep, error = %e, "census by SCAN failed"))
+        .ok()?;
+    scanned(&values, expected)
+}
+
 fn previous_census(
     p: &ClusterSnapshot,
     ep: &crate::cluster::types::Endpoint,
@@ -246,6 +298,8 @@ pub(super) enum Query {
     Count(Slot),
     /// `CLUSTER SLOT-STATS SLOTSRANGE 0 16383`.
     SlotStats,
+    /// `SCAN 0 COUNT <n>`: one pass over at most about `n` keys.
+    Scan(u32),
 }
 
 impl Query {
@@ -273,6 +327,14 @@ impl Query {
                 }
                 c
             }
+            Self::Scan(n) => {
+                let mut c = redis::Cmd::with_capacity(4, 20);
+                c.arg(b"SCAN".as_slice())
+                    .arg(b"0".as_slice())
+                    .arg(b"COUNT".as_slice())
+                    .arg(n);
+                c
+            }
         }
     }
 }
@@ -284,6 +346,77 @@ pub(super) fn pipe(queries: impl ExactSizeIterator<Item = Query>) -> redis::Pipe
         p.add_command(q.cmd());
     }
     p
+}
+
+/// Every key of a master, counted in its slot from one `SCAN` pass (see [`scanned`]).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Scanned {
+    /// `DBSIZE`, the same before and after the pass, and the distinct keys it returned.
+    pub db_keys: u64,
+    /// Non-zero counts of the expected slots.
+    pub slots: BTreeMap<Slot, u64>,
+    /// Non-zero counts of every other slot.
+    pub stray: BTreeMap<Slot, u64>,
+}
+
+/// The replies of `DBSIZE`, `SCAN 0 COUNT n`, `DBSIZE` as a count of every key in its slot:
+/// `None` unless the pass went round (cursor `0`) and its distinct keys number both
+/// `DBSIZE`s, which then agree. A key that expired but was not yet reclaimed, or a write in
+/// between, leaves the numbers apart: the census then counts per slot.
+pub(super) fn scanned(values: &[Value], expected: &[bool]) -> Option<Scanned> {
+    let [first, scan, last] = values else {
+        return None;
+    };
+    let int = |v: &Value| match v {
+        Value::Int(n) => u64::try_from(*n).ok(),
+        _ => None,
+    };
+    let (before, after) = (int(first)?, int(last)?);
+    let mut keys = scanned_keys(scan)?;
+    // A pass may return a key twice (the server rehashing meanwhile).
+    keys.sort_unstable();
+    keys.dedup();
+    if before != after || u64::try_from(keys.len()).ok()? != after {
+        return None;
+    }
+    let mut out = Scanned {
+        db_keys: after,
+        ..Scanned::default()
+    };
+    for k in keys {
+        let slot = key_slot(k);
+        let into = if expected.get(usize::from(slot)).copied().unwrap_or(false) {
+            &mut out.slots
+        } else {
+            &mut out.stray
+        };
+        *into.entry(slot).or_default() += 1;
+    }
+    Some(out)
+}
+
+/// The keys of a `SCAN` reply that went round (cursor `0`); `None` for anything else.
+fn scanned_keys(v: &Value) -> Option<Vec<&[u8]>> {
+    let Value::Array(parts) = v else {
+        return None;
+    };
+    let [cursor, Value::Array(keys)] = parts.as_slice() else {
+        return None;
+    };
+    let round = match cursor {
+        Value::BulkString(b) => b.as_slice() == b"0",
+        Value::SimpleString(s) => s == "0",
+        _ => false,
+    };
+    if !round {
+        return None;
+    }
+    keys.iter()
+        .map(|k| match k {
+            Value::BulkString(b) => Some(b.as_slice()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// `DBSIZE`, a count for each slot, `DBSIZE`.

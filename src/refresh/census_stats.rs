@@ -17,7 +17,7 @@ use crate::cluster::slot_stats::parse;
 use crate::cluster::slots::{Slot, SlotRange};
 use crate::cluster::types::{Endpoint, MarkerKind, NodeLine, NodeReport, ServerInfo};
 
-use super::census::{CHUNK, Query, counted_between_dbsizes, pipe, pipeline_chunks};
+use super::census::{CHUNK, Query, counted_between_dbsizes, pipe, pipeline_chunks, scanned};
 use super::conn::{self, Connector};
 
 /// Whether the server has `CLUSTER SLOT-STATS` with a key count (Valkey 8.0+, Redis 8.2+)
@@ -120,35 +120,108 @@ pub enum EarlyCensus {
     /// `DBSIZE`, `COUNTKEYSINSLOT` for each of these slots (what a peer's view says the node
     /// serves), `DBSIZE`.
     Slots(Vec<Slot>),
+    /// `DBSIZE`, `SCAN 0 COUNT <count>`, `DBSIZE`, where the node is expected to hold fewer
+    /// keys than it serves slots (see [`Lister::scan_count`]): one pass that returns every key, each
+    /// counted in its slot, instead of a count per slot. Kept only when the pass went round
+    /// (cursor 0) and its distinct keys number both `DBSIZE`s.
+    Scan {
+        /// The `COUNT` hint: twice the slots served plus 128, so that one pass returns every
+        /// key the guess expects (at most one per slot) and walks the buckets between them.
+        count: u32,
+    },
 }
 
 impl EarlyCensus {
-    /// What to count on the node that `line` (a peer's view of it, in `report`) describes:
-    /// `None` for a replica or a master with more slots than one pipeline counts.
-    #[must_use]
-    pub fn for_line(report: &NodeReport, line: &NodeLine) -> Option<Self> {
-        if !line.flags.master || line.flags.fail || line.flags.handshake {
-            return None;
-        }
-        if usable(&report.info, &report.access) {
-            return Some(Self::Stats);
-        }
-        if line.slot_count() + 2 > CHUNK {
-            return None;
-        }
-        Some(Self::Slots(
-            line.slots.iter().flat_map(SlotRange::iter).collect(),
-        ))
-    }
-
     /// The pipeline to send.
     #[must_use]
     pub fn pipeline(&self) -> redis::Pipeline {
         match self {
             Self::Stats => pipe([Query::DbSize, Query::SlotStats, Query::DbSize].into_iter()),
             Self::Slots(slots) => pipe(counted_between_dbsizes(slots)),
+            Self::Scan { count } => {
+                pipe([Query::DbSize, Query::Scan(*count), Query::DbSize].into_iter())
+            }
         }
     }
+}
+
+/// What one report (the listing node's) tells about counting the census of the nodes its
+/// view lists; read once per report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lister {
+    /// The listing node's server has `CLUSTER SLOT-STATS`.
+    stats: bool,
+    /// The listing node's keys and the slots they live in (its own, or its master's for a
+    /// replica), from `INFO keyspace` and its view.
+    density: Option<(u64, u64)>,
+}
+
+impl Lister {
+    /// Read `report` once.
+    #[must_use]
+    pub fn of(report: &NodeReport) -> Self {
+        let density = (|| {
+            let keys = report.info.keys?;
+            let me = report.nodes.myself()?;
+            let slots = if me.flags.master {
+                me.slot_count()
+            } else {
+                report.nodes.get(me.master_id.as_ref()?)?.slot_count()
+            };
+            Some((keys, u64::try_from(slots).ok().filter(|n| *n > 0)?))
+        })();
+        Self {
+            stats: usable(&report.info, &report.access),
+            density,
+        }
+    }
+
+    /// What to count on the node that `line` describes: `None` for a replica, a failing or
+    /// handshaking node, or a master with more slots than one pipeline counts.
+    #[must_use]
+    pub fn for_line(&self, line: &NodeLine) -> Option<EarlyCensus> {
+        if !line.flags.master || line.flags.fail || line.flags.handshake {
+            return None;
+        }
+        if self.stats {
+            return Some(EarlyCensus::Stats);
+        }
+        if let Some(count) = self.scan_count(line.slot_count()) {
+            return Some(EarlyCensus::Scan { count });
+        }
+        if line.slot_count() + 2 > CHUNK {
+            return None;
+        }
+        Some(EarlyCensus::Slots(
+            line.slots.iter().flat_map(SlotRange::iter).collect(),
+        ))
+    }
+
+    /// The `COUNT` of an early [`EarlyCensus::Scan`] of a master serving `serves` slots, when
+    /// a scan is expected to cost less than a count per slot: at the listing node's keys per
+    /// slot, the master holds at most one key per slot it serves. `None` (count per slot)
+    /// otherwise, or when the listing node's keys are not known.
+    ///
+    /// A wrong guess costs time, never precision: a scan that does not go round in one pass
+    /// is not kept, and the census then counts per slot.
+    #[must_use]
+    pub fn scan_count(&self, serves: usize) -> Option<u32> {
+        let serves = u64::try_from(serves).ok().filter(|n| *n > 0)?;
+        let (keys, slots) = self.density?;
+        // Keys expected on the listed master, at the listing node's density, rounded up.
+        if keys.saturating_mul(serves).div_ceil(slots) > serves {
+            return None;
+        }
+        u32::try_from(serves.saturating_mul(2).saturating_add(128)).ok()
+    }
+}
+
+/// Read the replies of an [`EarlyCensus::Scan`] (`DBSIZE`, `SCAN`, `DBSIZE`): (keys, non-zero
+/// counts of the expected slots, whether they add up). `None` when the pass leaves any doubt
+/// (see [`scanned`]) or a key lies outside the expected slots (stray keys are the census's).
+fn from_scan(values: &[Value], expected: &[bool]) -> Option<(u64, BTreeMap<Slot, u64>, bool)> {
+    let s = scanned(values, expected)?;
+    s.stray.is_empty().then_some((s.db_keys, s.slots, true))
 }
 
 /// Send [`EarlyCensus::commands`] as one pipeline; `None` when it failed (the census then
@@ -209,6 +282,7 @@ pub fn settle_early(
             let owned: u64 = slots.values().sum();
             (*last, slots, first == last && owned == *last)
         }
+        EarlyCensus::Scan { .. } => from_scan(values, &expected)?,
     };
     agree.then(|| NodeCensus {
         db_keys,
@@ -364,6 +438,106 @@ mod tests {
             super::super::census::Query::Count(16383).args(),
             ["CLUSTER", "COUNTKEYSINSLOT", "16383"]
         );
+    }
+
+    /// A key of `slot` (`{tag}name`).
+    fn key_in(slot: Slot, name: &str) -> Vec<u8> {
+        let tag = crate::cluster::keyslot::tag_for_slot(slot).unwrap();
+        format!("{{{tag}}}{name}").into_bytes()
+    }
+
+    fn scan_reply(cursor: &str, keys: &[Vec<u8>]) -> Value {
+        Value::Array(vec![
+            Value::BulkString(cursor.as_bytes().to_vec()),
+            Value::Array(keys.iter().cloned().map(Value::BulkString).collect()),
+        ])
+    }
+
+    #[test]
+    fn a_scan_is_kept_only_when_it_saw_every_key_in_the_served_slots() {
+        let r = report("", info("redis", "7.0.15"));
+        let how = EarlyCensus::Scan { count: 134 };
+        let (a, b, c) = (key_in(0, "a"), key_in(0, "b"), key_in(2, "c"));
+        let v = |before: i64, scan: Value, after: i64| {
+            vec![Value::Int(before), scan, Value::Int(after)]
+        };
+        let all = [a.clone(), b.clone(), c.clone()];
+        let got = settle_early(&r, &how, &v(3, scan_reply("0", &all), 3), 7).unwrap();
+        assert_eq!(
+            got.slots.clone().into_iter().collect::<Vec<_>>(),
+            vec![(0, 2), (2, 1)]
+        );
+        assert_eq!((got.db_keys, got.owned_keys, got.at_ms), (3, 3, 7));
+        assert!(got.sweep_next.is_none() && got.is_complete());
+        // A key returned twice (the server rehashed meanwhile) counts once.
+        let twice = [a.clone(), b.clone(), c.clone(), a.clone()];
+        let got = settle_early(&r, &how, &v(3, scan_reply("0", &twice), 3), 7).unwrap();
+        assert_eq!(got.owned_keys, 3);
+        // The pass did not go round: keys may be missing.
+        assert!(settle_early(&r, &how, &v(3, scan_reply("17", &all), 3), 7).is_none());
+        // Fewer distinct keys than DBSIZE (an expired key, a write in between), or a write
+        // between the two DBSIZEs.
+        let two = [a.clone(), c.clone()];
+        assert!(settle_early(&r, &how, &v(3, scan_reply("0", &two), 3), 7).is_none());
+        assert!(settle_early(&r, &how, &v(3, scan_reply("0", &all), 4), 7).is_none());
+        // A key outside the served slots is stray: the census's sweep counts those.
+        let stray = [a.clone(), b.clone(), key_in(3, "d")];
+        assert!(settle_early(&r, &how, &v(3, scan_reply("0", &stray), 3), 7).is_none());
+        // An error reply (SCAN refused or renamed), or a reply of another shape.
+        let err = redis::parse_redis_value(b"-NOPERM no\r\n").unwrap();
+        assert!(settle_early(&r, &how, &v(3, err, 3), 7).is_none());
+        assert!(settle_early(&r, &how, &v(3, Value::Int(0), 3), 7).is_none());
+        // Importing a slot: the census counts it itself.
+        let importing = report(&format!(" [5-<-{PEER}]"), info("redis", "7.0.15"));
+        let one = [a.clone(), b, c];
+        assert!(settle_early(&importing, &how, &v(3, scan_reply("0", &one), 3), 7).is_none());
+        let words: Vec<String> = how
+            .pipeline()
+            .cmd_iter()
+            .map(|c| conn::cmd_words(c).join(" "))
+            .collect();
+        assert_eq!(words, ["DBSIZE", "SCAN 0 COUNT 134", "DBSIZE"]);
+    }
+
+    #[test]
+    fn a_scan_is_chosen_where_the_listing_node_holds_at_most_a_key_per_slot() {
+        let lister = |keys: Option<u64>, server: &str, version: &str| {
+            let mut i = info(server, version);
+            i.keys = keys;
+            Lister::of(&report("", i))
+        };
+        let peer = |slots: &str| {
+            crate::cluster::parse::parse_cluster_nodes(&format!(
+                "{PEER} 127.0.0.1:7001@17001 master - 0 0 2 connected {slots}\n"
+            ))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .clone()
+        };
+        // The listing node serves 3 slots: 3 keys is one per slot, 4 is more.
+        let sparse = lister(Some(3), "redis", "7.0.15");
+        assert_eq!(
+            sparse.for_line(&peer("3-102")),
+            Some(EarlyCensus::Scan { count: 328 })
+        );
+        let dense = lister(Some(4), "redis", "7.0.15");
+        assert!(matches!(
+            dense.for_line(&peer("3-102")),
+            Some(EarlyCensus::Slots(s)) if s.len() == 100
+        ));
+        // No key count known, or a server with SLOT-STATS: as before.
+        assert!(matches!(
+            lister(None, "redis", "7.0.15").for_line(&peer("3-5")),
+            Some(EarlyCensus::Slots(_))
+        ));
+        assert_eq!(
+            lister(Some(0), "valkey", "8.1.8").for_line(&peer("3-5")),
+            Some(EarlyCensus::Stats)
+        );
+        // A master without slots: two DBSIZEs are cheaper than a scan.
+        assert_eq!(sparse.for_line(&peer("")), Some(EarlyCensus::Slots(vec![])));
     }
 
     #[test]

@@ -326,6 +326,7 @@ async fn observe(
         if let Ok(report) = obs.result.as_mut() {
             connector.learn_hostnames(&report.nodes);
             let mut lines = 0;
+            let lister = counting.then(|| probe::CensusLister::of(report));
             for line in report.nodes.lines() {
                 lines += 1;
                 if line.flags.noaddr {
@@ -336,9 +337,7 @@ async fn observe(
                 };
                 if seen.len() < MAX_ENDPOINTS && seen.insert(ep.clone()) {
                     let r = refused(&ep);
-                    let how = counting
-                        .then(|| probe::EarlyCensus::for_line(report, line))
-                        .flatten();
+                    let how = lister.as_ref().and_then(|l| l.for_line(line));
                     waiting.push_back((ep, r, how));
                 }
             }

@@ -7,8 +7,8 @@
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::capture::{CONFIG_PARAMS, RawNode, RawReplies};
-pub use super::census_stats::EarlyCensus;
 use super::census_stats::settle_early;
+pub use super::census_stats::{EarlyCensus, Lister as CensusLister};
 use super::conn::{CommandError, Connector, micros, value_text};
 use super::refusals;
 use crate::cluster::access::{Access, classify};

@@ -1,6 +1,7 @@
 //! Redis Cluster key → hash slot mapping (CRC16/XMODEM modulo 16384, with `{hash tags}`).
 //!
-//! Used by the lab to route keys to their owner and to build keys that land in one chosen slot.
+//! The census counts scanned keys per slot with it; the lab routes keys to their owner and
+//! builds keys that land in one chosen slot.
 
 use crate::cluster::slots::{SLOT_COUNT, Slot};
 
