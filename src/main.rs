@@ -170,12 +170,18 @@ fn main() -> ExitCode {
         return ExitCode::from(slotscope::commands::ExitCode::UNOBSERVABLE.code());
     }
     // `check` is one observation: one thread serves its connections with the least
-    // hand-over between threads; everything else (the dashboard) gets the worker pool.
+    // hand-over between threads. Everything else (the dashboard) runs its event loop on this
+    // thread (`block_on`) and the refresher, fixes and connections on one worker thread: the
+    // refresher is one task, so a second worker bought no speed, only a second malloc arena
+    // holding its own high-water mark of a refresh's replies (1000 nodes: 45.6 → 37.1 MiB of
+    // peak RSS, docs/performance.md). Model builds run on the blocking pool, off both.
     let one_shot = matches!(cli.command, Some(slotscope::cli::Command::Check(_)));
     let mut builder = if one_shot {
         tokio::runtime::Builder::new_current_thread()
     } else {
-        tokio::runtime::Builder::new_multi_thread()
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(1);
+        b
     };
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,

@@ -173,17 +173,21 @@ impl ClusterSlotStats {
         if masters.is_empty() {
             return Err("no master answered".into());
         }
-        if let Some(n) = masters
-            .iter()
-            .find(|n| n.access.refuses("cluster|slot-stats"))
-        {
+        // A server whose version has no SLOT-STATS is not asked (`refresh::slot_stats`).
+        if let Some(n) = masters.iter().find(|n| {
+            n.access.refuses("cluster|slot-stats")
+                || n.info
+                    .as_ref()
+                    .and_then(super::types::ServerInfo::has_slot_stats)
+                    == Some(false)
+        }) {
             let server = n
                 .info
                 .as_ref()
                 .and_then(super::types::ServerInfo::identity)
                 .map_or_else(String::new, |s| format!(" ({s})"));
             return Err(format!(
-                "per-slot stats need CLUSTER SLOT-STATS (Valkey 8+, Redis 8.2+): refused by \
+                "per-slot stats need CLUSTER SLOT-STATS (Valkey 8+, Redis 8.2+): not on \
                  {}{server}",
                 n.addr
             ));

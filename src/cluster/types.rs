@@ -312,6 +312,22 @@ impl ServerInfo {
             .or(self.redis_version.as_deref())
     }
 
+    /// Whether the server has `CLUSTER SLOT-STATS` with a key count (Valkey 8.0+, Redis 8.2+);
+    /// `None` when INFO gave no version.
+    #[must_use]
+    pub fn has_slot_stats(&self) -> Option<bool> {
+        let mut parts = self
+            .version()?
+            .split('.')
+            .map(|p| p.parse::<u32>().unwrap_or(0));
+        let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+        Some(if self.is_valkey() {
+            major >= 8
+        } else {
+            (major, minor) >= (8, 2)
+        })
+    }
+
     /// `valkey 9.1.2`, `redis 8.2.3`; `None` when INFO gave no version.
     #[must_use]
     pub fn identity(&self) -> Option<String> {

@@ -15,11 +15,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use futures::StreamExt as _;
 use redis::Value;
 
 use crate::cluster::census::{NodeCensus, SWEEP_BUDGET, expected_slots, sweep_chunk};
 use crate::cluster::keyslot::key_slot;
-use crate::cluster::slots::{SLOT_COUNT, Slot};
+use crate::cluster::slots::{SLOT_COUNT, Slot, SlotRange};
 use crate::cluster::types::{ClusterSnapshot, MarkerKind, NodeId, NodeObservation};
 
 use super::conn::{self, CommandError, Connector};
@@ -42,22 +43,27 @@ pub async fn take_census(
     } else {
         usize::MAX
     };
+    let may_scan = super::census_stats::may_scan(connector.options());
     let jobs: Vec<(usize, Job)> = observations
         .iter()
         .enumerate()
-        .filter_map(|(i, o)| Job::of(o, previous).map(|j| (i, j)))
+        .filter_map(|(i, o)| Job::of(o, previous, may_scan).map(|j| (i, j)))
         .collect();
-    let results = futures::future::join_all(jobs.into_iter().map(|(i, job)| {
-        let ep = observations[i].endpoint.clone();
-        async move {
-            let r = job.count(connector, &ep, budget).await;
-            if let Err(e) = &r {
-                tracing::debug!(endpoint = %ep, error = %e, "key census failed");
+    let at_once = super::gate::follow_ups_at_once(observations.len());
+    let results: Vec<_> = futures::stream::iter(jobs)
+        .map(|(i, job)| {
+            let ep = observations[i].endpoint.clone();
+            async move {
+                let r = job.count(connector, &ep, budget).await;
+                if let Err(e) = &r {
+                    tracing::debug!(endpoint = %ep, error = %e, "key census failed");
+                }
+                (i, r)
             }
-            (i, r)
-        }
-    }))
-    .await;
+        })
+        .buffer_unordered(at_once)
+        .collect()
+        .await;
     for (i, census) in results {
         if let Some(Ok(report)) = observations.get_mut(i).map(|o| o.result.as_mut()) {
             match census {
@@ -73,8 +79,10 @@ pub async fn take_census(
 
 /// What to count on one master.
 struct Job {
-    expected: Vec<bool>,
-    expected_list: Vec<Slot>,
+    /// The slots the master serves (its own view). What it is expected to store (these and the
+    /// importing ones) is worked out only when it is counted: 16 KB a master, and a refresh of a
+    /// large cluster holds every job at once.
+    claimed: Vec<SlotRange>,
     /// Keys known to be 0 from `INFO keyspace`: nothing to count.
     empty: bool,
     /// The previous census of the same node, to carry a sweep on.
@@ -83,13 +91,14 @@ struct Job {
     slot_stats: bool,
     importing: Vec<Slot>,
     /// The `COUNT` of one `SCAN` that counts every key in its slot, where the master holds
-    /// no more keys than it serves slots (`INFO keyspace`): cheaper than a count per slot,
-    /// and it finds stray keys without a sweep. `None`: count per slot.
+    /// no more keys than it serves slots (`INFO keyspace`) and the census may scan
+    /// ([`super::census_stats::may_scan`]): cheaper than a count per slot, and it finds stray
+    /// keys without a sweep. `None`: count per slot.
     scan: Option<u32>,
 }
 
 impl Job {
-    fn of(o: &NodeObservation, previous: Option<&ClusterSnapshot>) -> Option<Self> {
+    fn of(o: &NodeObservation, previous: Option<&ClusterSnapshot>, may_scan: bool) -> Option<Self> {
         let report = o.report()?;
         if report.census.is_some() {
             // Counted by the probe already (see `probe::EarlyCensus`).
@@ -106,26 +115,19 @@ impl Job {
             .filter(|m| m.kind == MarkerKind::Importing)
             .map(|m| m.slot)
             .collect();
-        let expected = expected_slots(&me.slots, &importing);
-        let expected_list: Vec<Slot> = expected
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| **e)
-            .filter_map(|(s, _)| Slot::try_from(s).ok())
-            .collect();
         let slot_stats = super::census_stats::usable(&report.info, &report.access);
         let scan = report
             .info
             .keys
             .filter(|k| {
-                !slot_stats
+                may_scan
+                    && !slot_stats
                     && !report.access.refuses("scan")
-                    && usize::try_from(*k).is_ok_and(|k| k <= expected_list.len())
+                    && usize::try_from(*k).is_ok_and(|k| k <= me.slot_count() + importing.len())
             })
             .and_then(|k| u32::try_from(k.saturating_mul(2).saturating_add(128)).ok());
         Some(Self {
-            expected,
-            expected_list,
+            claimed: me.slots.clone(),
             empty: report.info.keys == Some(0),
             previous: previous.and_then(|p| previous_census(p, &o.endpoint, &me.id)),
             slot_stats,
@@ -158,8 +160,9 @@ impl Job {
         {
             return Ok(p.clone());
         }
+        let expected = expected_slots(&self.claimed, &self.importing);
         if let Some(count) = self.scan
-            && let Some(s) = scan_all(connector, ep, count, &self.expected).await
+            && let Some(s) = scan_all(connector, ep, count, &expected).await
         {
             let stray = !s.stray.is_empty();
             return Ok(NodeCensus {
@@ -174,13 +177,13 @@ impl Job {
             });
         }
         let counted = if self.slot_stats {
-            super::census_stats::count_owned(connector, ep, &self.expected, &self.importing).await
+            super::census_stats::count_owned(connector, ep, &expected, &self.importing).await
         } else {
             None
         };
         let (db_keys, slots, agree) = match counted {
             Some(c) => c,
-            None => self.count_owned(connector, ep).await?,
+            None => count_owned(connector, ep, &expected).await?,
         };
         let mut census = NodeCensus {
             db_keys,
@@ -201,7 +204,7 @@ impl Job {
             next = n;
             complete = p.sweep_complete;
         }
-        let (slots, after) = sweep_chunk(&self.expected, next, budget);
+        let (slots, after) = sweep_chunk(&expected, next, budget);
         let counts = count_slots(connector, ep, &slots).await?;
         for (slot, n) in slots.iter().zip(counts) {
             if n > 0 {
@@ -213,7 +216,7 @@ impl Job {
         // A slot that became expected (claimed meanwhile) is not stray any more.
         census
             .stray
-            .retain(|s, _| !self.expected.get(usize::from(*s)).copied().unwrap_or(false));
+            .retain(|s, _| !expected.get(usize::from(*s)).copied().unwrap_or(false));
         if after as usize >= SLOT_COUNT {
             complete = true;
             next = 0;
@@ -224,40 +227,45 @@ impl Job {
         census.sweep_complete = complete;
         Ok(census)
     }
+}
 
-    /// `DBSIZE`, the expected slots' counts, `DBSIZE`: (keys, non-zero counts of expected
-    /// slots, whether they add up with no write in between).
-    async fn count_owned(
-        &self,
-        connector: &Connector,
-        ep: &crate::cluster::types::Endpoint,
-    ) -> Result<(u64, BTreeMap<Slot, u64>, bool), CommandError> {
-        // One pipeline (a round trip) for most masters: DBSIZE, the counts, DBSIZE.
-        let queries: Vec<Query> = counted_between_dbsizes(&self.expected_list).collect();
-        let values = pipeline_chunks(connector, ep, &queries).await?;
-        let ints = values
-            .iter()
-            .map(|v| {
-                if let Some(e) = conn::value_error(v) {
-                    return Err(e);
-                }
-                conn::value_int(v).map(|n| u64::try_from(n).unwrap_or(0))
-            })
-            .collect::<Result<Vec<u64>, CommandError>>()?;
-        let (Some(&before), Some(&after)) = (ints.first(), ints.last()) else {
-            return Err(CommandError::Protocol("no reply to DBSIZE".to_owned()));
-        };
-        let counts = ints.get(1..ints.len().saturating_sub(1)).unwrap_or(&[]);
-        let slots: BTreeMap<Slot, u64> = self
-            .expected_list
-            .iter()
-            .copied()
-            .zip(counts.iter().copied())
-            .filter(|(_, n)| *n > 0)
-            .collect();
-        let owned: u64 = slots.values().sum();
-        Ok((after, slots, before == after && owned == after))
-    }
+/// `DBSIZE`, the expected slots' counts, `DBSIZE`: (keys, non-zero counts of expected
+/// slots, whether they add up with no write in between).
+async fn count_owned(
+    connector: &Connector,
+    ep: &crate::cluster::types::Endpoint,
+    expected: &[bool],
+) -> Result<(u64, BTreeMap<Slot, u64>, bool), CommandError> {
+    let expected_list: Vec<Slot> = expected
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| **e)
+        .filter_map(|(s, _)| Slot::try_from(s).ok())
+        .collect();
+    // One pipeline (a round trip) for most masters: DBSIZE, the counts, DBSIZE.
+    let queries: Vec<Query> = counted_between_dbsizes(&expected_list).collect();
+    let values = pipeline_chunks(connector, ep, &queries).await?;
+    let ints = values
+        .iter()
+        .map(|v| {
+            if let Some(e) = conn::value_error(v) {
+                return Err(e);
+            }
+            conn::value_int(v).map(|n| u64::try_from(n).unwrap_or(0))
+        })
+        .collect::<Result<Vec<u64>, CommandError>>()?;
+    let (Some(&before), Some(&after)) = (ints.first(), ints.last()) else {
+        return Err(CommandError::Protocol("no reply to DBSIZE".to_owned()));
+    };
+    let counts = ints.get(1..ints.len().saturating_sub(1)).unwrap_or(&[]);
+    let slots: BTreeMap<Slot, u64> = expected_list
+        .iter()
+        .copied()
+        .zip(counts.iter().copied())
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let owned: u64 = slots.values().sum();
+    Ok((after, slots, before == after && owned == after))
 }
 
 /// `DBSIZE`, `SCAN 0 COUNT count`, `DBSIZE` in one pipeline, read by [`scanned`]; `None`

@@ -19,24 +19,13 @@ use crate::cluster::types::{Endpoint, MarkerKind, NodeLine, NodeReport, ServerIn
 
 use super::census::{CHUNK, Query, counted_between_dbsizes, pipe, pipeline_chunks, scanned};
 use super::conn::{self, Connector};
+use super::target::ConnectOptions;
 
 /// Whether the server has `CLUSTER SLOT-STATS` with a key count (Valkey 8.0+, Redis 8.2+)
 /// and has not refused it.
 #[must_use]
 pub fn usable(info: &ServerInfo, access: &Access) -> bool {
-    if access.refuses("cluster|slot-stats") {
-        return false;
-    }
-    let Some(v) = info.version() else {
-        return false;
-    };
-    let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    if info.is_valkey() {
-        major >= 8
-    } else {
-        (major, minor) >= (8, 2)
-    }
+    !access.refuses("cluster|slot-stats") && info.has_slot_stats() == Some(true)
 }
 
 /// `DBSIZE`, `CLUSTER SLOT-STATS`, `COUNTKEYSINSLOT` per importing slot, `DBSIZE`, in one
@@ -145,6 +134,15 @@ impl EarlyCensus {
     }
 }
 
+/// Whether the census may count keys by `SCAN`: only as the default user. `SCAN` lists key
+/// names, which the per-slot counts never read; a named user is the least-privilege setup of
+/// docs/acl.md (no key access), never sent it, so it never meets a refusal (an `ACL LOG`
+/// entry) either.
+#[must_use]
+pub fn may_scan(opts: &ConnectOptions) -> bool {
+    opts.user.as_deref().is_none_or(|u| u == "default")
+}
+
 /// What one report (the listing node's) tells about counting the census of the nodes its
 /// view lists; read once per report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,15 +150,18 @@ pub struct Lister {
     /// The listing node's server has `CLUSTER SLOT-STATS`.
     stats: bool,
     /// The listing node's keys and the slots they live in (its own, or its master's for a
-    /// replica), from `INFO keyspace` and its view.
+    /// replica), from `INFO keyspace` and its view; `None` where the census may not scan.
     density: Option<(u64, u64)>,
 }
 
 impl Lister {
-    /// Read `report` once.
+    /// Read `report` once; `scan`: see [`may_scan`].
     #[must_use]
-    pub fn of(report: &NodeReport) -> Self {
+    pub fn of(report: &NodeReport, scan: bool) -> Self {
         let density = (|| {
+            if !scan || report.access.refuses("scan") {
+                return None;
+            }
             let keys = report.info.keys?;
             let me = report.nodes.myself()?;
             let slots = if me.flags.master {
@@ -500,11 +501,26 @@ mod tests {
     }
 
     #[test]
+    fn only_the_default_user_scans() {
+        let mut o = ConnectOptions::new(vec![]);
+        assert!(may_scan(&o));
+        o.user = Some("default".into());
+        assert!(may_scan(&o));
+        o.user = Some("slotscope-observer".into());
+        assert!(!may_scan(&o));
+        let mut i = info("redis", "7.0.15");
+        i.keys = Some(3);
+        let r = report("", i);
+        assert!(Lister::of(&r, true).scan_count(100).is_some());
+        assert!(Lister::of(&r, false).scan_count(100).is_none());
+    }
+
+    #[test]
     fn a_scan_is_chosen_where_the_listing_node_holds_at_most_a_key_per_slot() {
         let lister = |keys: Option<u64>, server: &str, version: &str| {
             let mut i = info(server, version);
             i.keys = keys;
-            Lister::of(&report("", i))
+            Lister::of(&report("", i), true)
         };
         let peer = |slots: &str| {
             crate::cluster::parse::parse_cluster_nodes(&format!(

@@ -36,6 +36,15 @@ pub fn probes_at_once(view_lines: usize) -> usize {
     (PROBE_BUDGET_BYTES / per_probe).max(MIN_PROBES_AT_ONCE)
 }
 
+/// How many nodes a refresh's later steps (the key census, `SLOT-STATS`, the suspect slots'
+/// counts) ask at once, in a cluster of `nodes` nodes: as many as its probes. Each needs a
+/// connection (a probe of a large cluster closes its own, see [`KEEP_CONNECTION_BYTES`]),
+/// with buffers of its own: asking 500 masters at once held 500 new connections at the peak.
+#[must_use]
+pub fn follow_ups_at_once(nodes: usize) -> usize {
+    probes_at_once(nodes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -303,6 +303,7 @@ async fn observe(
     let mut view_lines = previous.map_or(0, |p| p.observations.len());
     // Where the census is counted now, each probe counts it in its own batch where it can.
     let counting = census_mode == Census::Complete || previous.is_none();
+    let may_scan = census_stats::may_scan(connector.options());
     for ep in initial {
         if seen.insert(ep.clone()) {
             let r = refused(&ep);
@@ -326,7 +327,7 @@ async fn observe(
         if let Ok(report) = obs.result.as_mut() {
             connector.learn_hostnames(&report.nodes);
             let mut lines = 0;
-            let lister = counting.then(|| probe::CensusLister::of(report));
+            let lister = counting.then(|| probe::CensusLister::of(report, may_scan));
             for line in report.nodes.lines() {
                 lines += 1;
                 if line.flags.noaddr {
@@ -344,6 +345,9 @@ async fn observe(
             view_lines = view_lines.max(lines);
             report.nodes = folder.fold(std::mem::take(&mut report.nodes));
         }
+        // One allocation for every node known so far, rather than doubling (an observation
+        // is about a kilobyte; a doubling holds both copies at once).
+        observations.reserve_exact(seen.len().saturating_sub(observations.len()));
         observations.push(obs);
     }
     drop(pending);
@@ -490,11 +494,15 @@ async fn count_keys(connector: &Connector, observations: &mut [NodeObservation])
         .map(|(i, _)| i)
         .collect();
     let cmds = &cmds;
-    let results = futures::future::join_all(masters.iter().map(|&i| {
-        let ep = observations[i].endpoint.clone();
-        async move { (i, connector.pipeline(&ep, cmds).await) }
-    }))
-    .await;
+    let at_once = gate::follow_ups_at_once(observations.len());
+    let results: Vec<_> = futures::stream::iter(masters)
+        .map(|i| {
+            let ep = observations[i].endpoint.clone();
+            async move { (i, connector.pipeline(&ep, cmds).await) }
+        })
+        .buffer_unordered(at_once)
+        .collect()
+        .await;
     for (i, r) in results {
         let Some(obs) = observations.get_mut(i) else {
             continue;

@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use super::capture::{CONFIG_PARAMS, RawNode, RawReplies};
 use super::census_stats::settle_early;
 pub use super::census_stats::{EarlyCensus, Lister as CensusLister};
-use super::conn::{CommandError, Connector, micros, value_text};
+use super::conn::{CommandError, Connector, micros, value_into_text, value_text};
 use super::refusals;
 use crate::cluster::access::{Access, classify};
 use crate::cluster::types::{Endpoint, NodeObservation, ProbeError, ServerInfo};
@@ -186,8 +186,7 @@ pub(super) fn not_cluster(info: Option<&ServerInfo>) -> ProbeError {
 }
 
 async fn text(c: &Connector, ep: &Endpoint, args: &[&str]) -> Result<String, CommandError> {
-    let v = c.command_strs(ep, args).await?;
-    value_text(&v)
+    c.command_strs(ep, args).await.and_then(value_into_text)
 }
 
 /// `INFO` with the sections slotscope needs; plain `INFO` when the server refuses several

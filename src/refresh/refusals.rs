@@ -18,7 +18,7 @@
 use crate::cluster::access::{self, Access, Refusal, RefusalKind};
 use crate::cluster::types::NodeObservation;
 
-use super::conn::{CommandError, Connector, value_text};
+use super::conn::{CommandError, Connector, value_into_text};
 use crate::cluster::types::Endpoint;
 
 /// How long a refused command is not sent again to the same node (ten minutes).
@@ -168,7 +168,7 @@ pub async fn check_repair_commands(c: &Connector, ep: &Endpoint, access: &mut Ac
     let replies = futures::future::join_all(REPAIR_COMMANDS.iter().map(|args| {
         let mut cmd: Vec<&str> = vec!["ACL", "DRYRUN", &user];
         cmd.extend_from_slice(args);
-        async move { c.command_strs(ep, &cmd).await.and_then(|v| value_text(&v)) }
+        async move { c.command_strs(ep, &cmd).await.and_then(value_into_text) }
     }))
     .await;
     // ACL DRYRUN itself refused (not allowed, or a server before 7.0): nothing was learned.

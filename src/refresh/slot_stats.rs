@@ -4,6 +4,7 @@
 //! answer is carried meanwhile). One command per master; a server without the command refuses
 //! it once and is not asked again for a while (see [`super::refusals`]).
 
+use futures::StreamExt as _;
 use redis::Value;
 
 use crate::cluster::slot_stats::{NodeSlotStats, Reply, parse};
@@ -37,7 +38,8 @@ pub async fn fetch_slot_stats(
             .nodes
             .myself()
             .is_some_and(|me| me.flags.master && !me.slots.is_empty());
-        if !master || report.access.refuses("cluster|slot-stats") {
+        // A server without the command (Redis before 8.2, Valkey before 8) is not asked.
+        if !master || !super::census_stats::usable(&report.info, &report.access) {
             continue;
         }
         let carried = previous
@@ -53,11 +55,12 @@ pub async fn fetch_slot_stats(
             jobs.push((i, ep));
         }
     }
-    let results = futures::future::join_all(
-        jobs.into_iter()
-            .map(|(i, ep)| async move { (i, connector.command_strs(&ep, &COMMAND).await) }),
-    )
-    .await;
+    let at_once = super::gate::follow_ups_at_once(observations.len());
+    let results: Vec<_> = futures::stream::iter(jobs)
+        .map(|(i, ep)| async move { (i, connector.command_strs(&ep, &COMMAND).await) })
+        .buffer_unordered(at_once)
+        .collect()
+        .await;
     for (i, r) in results {
         let Some(Ok(report)) = observations.get_mut(i).map(|o| o.result.as_mut()) else {
             continue;

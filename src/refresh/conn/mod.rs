@@ -42,7 +42,7 @@ use bounded::{Bounded, Tripwire};
 pub use error::{CommandError, classify_server_error};
 pub use guard::{check_allowed, command_name, is_read_command};
 pub use redact::{redact_args, sanitize};
-pub use reply::{value_error, value_int, value_text};
+pub use reply::{value_error, value_int, value_into_text, value_text};
 
 use super::capture::Capture;
 use super::target::ConnectOptions;

@@ -20,6 +20,19 @@ pub fn value_text(v: &Value) -> Result<String, CommandError> {
     }
 }
 
+/// [`value_text`] of a reply no longer needed: a bulk string of valid UTF-8 (every text reply a
+/// server sends) becomes the text without a copy, so a large reply is not held twice.
+///
+/// # Errors
+/// As [`value_text`].
+pub fn value_into_text(v: Value) -> Result<String, CommandError> {
+    match v {
+        Value::BulkString(b) => Ok(String::from_utf8(b)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())),
+        other => value_text(&other),
+    }
+}
+
 /// The integer of an integer reply.
 ///
 /// # Errors
@@ -81,5 +94,19 @@ mod tests {
         assert_eq!(value_int(&Value::Int(7)).unwrap(), 7);
         assert!(value_int(&Value::Nil).is_err());
         assert!(value_error(&Value::Nil).is_none());
+        // Taken by value: the same text, invalid UTF-8 replaced as value_text does.
+        for v in [
+            Value::BulkString(b"abc".to_vec()),
+            Value::BulkString(b"a\xffc".to_vec()),
+            Value::SimpleString("PONG".into()),
+            Value::Okay,
+        ] {
+            assert_eq!(value_into_text(v.clone()).unwrap(), value_text(&v).unwrap());
+        }
+        assert_eq!(
+            value_into_text(Value::BulkString(b"a\xffc".to_vec())).unwrap(),
+            "a\u{fffd}c"
+        );
+        assert!(value_into_text(Value::Int(1)).is_err());
     }
 }
