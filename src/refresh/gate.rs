@@ -7,9 +7,11 @@
 //! [`BYTES_PER_VIEW_LINE`] per line, measured on a 1000-node cluster. Probing all 1000 nodes
 //! of such a cluster at once held about 600 MB of replies at the peak. So the number of probes
 //! in flight is bounded by a byte budget ([`PROBE_BUDGET_BYTES`]) divided by the expected size
-//! of one probe: every node of a cluster of up to about 140 nodes at once, 20 at a time at 1000
-//! nodes (the refresh then costs about 1000 / 20 = 50 round trips, about 5 ms on loopback,
-//! 1 s at 20 ms: still far fewer than a sequential check).
+//! of one probe: every node of a cluster of up to about 100 nodes at once (one round trip), 10
+//! at a time at 1000 nodes (the refresh then costs about 1000 / 10 = 100 round trips, about
+//! 10 ms on loopback, 2 s at 20 ms: still far fewer than a sequential check). The budget is
+//! what keeps the dashboard within 30 MiB at 1000 nodes: at 12 MiB (20 at a time) its peak RSS
+//! was 34-37 MiB, at 9 MiB 29.6-31.5, at 6 MiB 28-29 (docs/performance.md).
 //!
 //! A connection that carried a reply larger than [`KEEP_CONNECTION_BYTES`] is closed after the
 //! probe (see [`super::Connector::release_if_larger`]): its read buffer would stay that large
@@ -17,13 +19,13 @@
 //! nodes, whose connections are then opened again at every refresh.
 
 /// The bytes the waiting replies of a refresh may take, estimated.
-pub const PROBE_BUDGET_BYTES: usize = 12 << 20;
+pub const PROBE_BUDGET_BYTES: usize = 6 << 20;
 
 /// What one line of a node's view costs while its probe's replies wait to be folded.
 pub const BYTES_PER_VIEW_LINE: usize = 600;
 
 /// Probes in flight at once, however large the cluster.
-pub const MIN_PROBES_AT_ONCE: usize = 16;
+pub const MIN_PROBES_AT_ONCE: usize = 8;
 
 /// A connection that carried a larger reply is not kept after its probe.
 pub const KEEP_CONNECTION_BYTES: usize = 64 << 10;
@@ -51,11 +53,11 @@ mod tests {
 
     #[test]
     fn small_clusters_are_probed_all_at_once_large_ones_within_the_budget() {
-        for nodes in [1, 6, 60, 120, 140] {
+        for nodes in [1, 6, 60, 100] {
             assert!(probes_at_once(nodes) >= nodes, "{nodes} nodes");
         }
         let at_1000 = probes_at_once(1000);
-        assert!((16..=32).contains(&at_1000), "{at_1000}");
+        assert!((8..=16).contains(&at_1000), "{at_1000}");
         assert!(at_1000 * 1000 * BYTES_PER_VIEW_LINE <= PROBE_BUDGET_BYTES);
         assert_eq!(probes_at_once(1_000_000), MIN_PROBES_AT_ONCE);
         assert!(probes_at_once(0) >= 1000);
