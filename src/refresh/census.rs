@@ -258,14 +258,25 @@ async fn count_owned(
         return Err(CommandError::Protocol("no reply to DBSIZE".to_owned()));
     };
     let counts = ints.get(1..ints.len().saturating_sub(1)).unwrap_or(&[]);
-    let slots: BTreeMap<Slot, u64> = expected_list
+    Ok(counted_between(&expected_list, before, counts, after))
+}
+
+/// The counts of `slots` (one each, in order) read between two `DBSIZE`s: (keys, the non-zero
+/// counts, whether they add up with no write in between).
+pub(super) fn counted_between(
+    slots: &[Slot],
+    before: u64,
+    counts: &[u64],
+    after: u64,
+) -> (u64, BTreeMap<Slot, u64>, bool) {
+    let slots: BTreeMap<Slot, u64> = slots
         .iter()
         .copied()
         .zip(counts.iter().copied())
         .filter(|(_, n)| *n > 0)
         .collect();
     let owned: u64 = slots.values().sum();
-    Ok((after, slots, before == after && owned == after))
+    (after, slots, before == after && owned == after)
 }
 
 /// `DBSIZE`, `SCAN 0 COUNT count`, `DBSIZE` in one pipeline, read by [`scanned`]; `None`

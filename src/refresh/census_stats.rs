@@ -17,7 +17,9 @@ use crate::cluster::slot_stats::parse;
 use crate::cluster::slots::{Slot, SlotRange};
 use crate::cluster::types::{Endpoint, MarkerKind, NodeLine, NodeReport, ServerInfo};
 
-use super::census::{CHUNK, Query, counted_between_dbsizes, pipe, pipeline_chunks, scanned};
+use super::census::{
+    CHUNK, Query, counted_between, counted_between_dbsizes, pipe, pipeline_chunks, scanned,
+};
 use super::conn::{self, Connector};
 use super::target::ConnectOptions;
 
@@ -274,14 +276,7 @@ pub fn settle_early(
             let ints: Vec<u64> = values.iter().map(int).collect::<Option<_>>()?;
             let (first, rest) = ints.split_first()?;
             let (last, counts) = rest.split_last()?;
-            let slots: BTreeMap<Slot, u64> = counted
-                .iter()
-                .copied()
-                .zip(counts.iter().copied())
-                .filter(|(_, n)| *n > 0)
-                .collect();
-            let owned: u64 = slots.values().sum();
-            (*last, slots, first == last && owned == *last)
+            counted_between(counted, *first, counts, *last)
         }
         EarlyCensus::Scan { .. } => from_scan(values, &expected)?,
     };
