@@ -119,13 +119,8 @@ impl Job {
         let scan = report
             .info
             .keys
-            .filter(|k| {
-                may_scan
-                    && !slot_stats
-                    && !report.access.refuses("scan")
-                    && usize::try_from(*k).is_ok_and(|k| k <= me.slot_count() + importing.len())
-            })
-            .and_then(|k| u32::try_from(k.saturating_mul(2).saturating_add(128)).ok());
+            .filter(|_| may_scan && !slot_stats && !report.access.refuses("scan"))
+            .and_then(|k| scan_count(k, me.slot_count() + importing.len()));
         Some(Self {
             claimed: me.slots.clone(),
             empty: report.info.keys == Some(0),
@@ -279,6 +274,28 @@ pub(super) fn counted_between(
     (after, slots, before == after && owned == after)
 }
 
+/// A reply as a count; `None` for an error reply or anything else.
+pub(super) fn int(v: &Value) -> Option<u64> {
+    if conn::value_error(v).is_some() {
+        return None;
+    }
+    conn::value_int(v)
+        .ok()
+        .map(|n| u64::try_from(n).unwrap_or(0))
+}
+
+/// The `COUNT` of a census `SCAN` of a master that serves (or imports) `serves` slots and
+/// holds, or is expected to hold, `keys` keys: `None` (count per slot instead) unless that is
+/// at most one key per slot, where one pass costs less than a count per slot. Twice the slots
+/// plus 128 lets one pass return every key the rule allows and walk the buckets between them.
+pub(super) fn scan_count(keys: u64, serves: usize) -> Option<u32> {
+    let serves = u64::try_from(serves).ok().filter(|n| *n > 0)?;
+    if keys > serves {
+        return None;
+    }
+    u32::try_from(serves.saturating_mul(2).saturating_add(128)).ok()
+}
+
 /// `DBSIZE`, `SCAN 0 COUNT count`, `DBSIZE` in one pipeline, read by [`scanned`]; `None`
 /// when it failed or leaves any doubt (the census then counts per slot).
 async fn scan_all(
@@ -385,10 +402,6 @@ pub(super) struct Scanned {
 pub(super) fn scanned(values: &[Value], expected: &[bool]) -> Option<Scanned> {
     let [first, scan, last] = values else {
         return None;
-    };
-    let int = |v: &Value| match v {
-        Value::Int(n) => u64::try_from(*n).ok(),
-        _ => None,
     };
     let (before, after) = (int(first)?, int(last)?);
     let mut keys = scanned_keys(scan)?;

@@ -18,7 +18,8 @@ use crate::cluster::slots::{Slot, SlotRange};
 use crate::cluster::types::{Endpoint, MarkerKind, NodeLine, NodeReport, ServerInfo};
 
 use super::census::{
-    CHUNK, Query, counted_between, counted_between_dbsizes, pipe, pipeline_chunks, scanned,
+    CHUNK, Query, counted_between, counted_between_dbsizes, int, pipe, pipeline_chunks, scan_count,
+    scanned,
 };
 use super::conn::{self, Connector};
 use super::target::ConnectOptions;
@@ -87,16 +88,6 @@ fn from_stats(
     counts.retain(|_, n| *n > 0);
     let owned: u64 = counts.values().sum();
     Some((after, counts, before == after && owned == after))
-}
-
-/// A reply as a count; `None` for an error reply or anything else.
-fn int(v: &Value) -> Option<u64> {
-    if conn::value_error(v).is_some() {
-        return None;
-    }
-    conn::value_int(v)
-        .ok()
-        .map(|n| u64::try_from(n).unwrap_or(0))
 }
 
 /// How a probe may count a node's census in its own batch, in the same round trip as
@@ -209,13 +200,12 @@ impl Lister {
     /// is not kept, and the census then counts per slot.
     #[must_use]
     pub fn scan_count(&self, serves: usize) -> Option<u32> {
-        let serves = u64::try_from(serves).ok().filter(|n| *n > 0)?;
         let (keys, slots) = self.density?;
         // Keys expected on the listed master, at the listing node's density, rounded up.
-        if keys.saturating_mul(serves).div_ceil(slots) > serves {
-            return None;
-        }
-        u32::try_from(serves.saturating_mul(2).saturating_add(128)).ok()
+        let expected = keys
+            .saturating_mul(u64::try_from(serves).ok()?)
+            .div_ceil(slots);
+        scan_count(expected, serves)
     }
 }
 

@@ -345,9 +345,10 @@ async fn observe(
             view_lines = view_lines.max(lines);
             report.nodes = folder.fold(std::mem::take(&mut report.nodes));
         }
-        // One allocation for every node known so far, rather than doubling (an observation
-        // is about a kilobyte; a doubling holds both copies at once).
-        observations.reserve_exact(seen.len().saturating_sub(observations.len()));
+        // Room for every node known so far at once, rather than doubling from one (an
+        // observation is about a kilobyte; a doubling holds both copies at once). `reserve`,
+        // not `reserve_exact`: nodes found a few at a time still grow it amortised.
+        observations.reserve(seen.len().saturating_sub(observations.len()));
         observations.push(obs);
     }
     drop(pending);
