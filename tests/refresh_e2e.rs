@@ -541,4 +541,41 @@ async fn a_sparse_master_is_counted_by_one_scan_exactly() {
         assert_eq!(census.db_keys, want.values().sum::<u64>(), "node {m}");
         assert!(census.is_complete() && census.stray.is_empty(), "node {m}");
     }
+
+    // A named user is never sent SCAN: the same cluster counted per slot, the same census.
+    for i in lab.running() {
+        text(
+            &lab,
+            i,
+            &[
+                "ACL", "SETUSER", "counter", "on", ">pw", "~*", "&*", "+@all",
+            ],
+        );
+        text(&lab, i, &["CONFIG", "RESETSTAT"]);
+    }
+    let mut opts = seed_opts(&lab, 0);
+    opts.user = Some("counter".into());
+    opts.password = Some(Secret::new("pw".to_owned()));
+    let per_slot = observe_once(&Connector::new(opts), None).await.unwrap();
+    let census_of = |snap: &slotscope::cluster::types::ClusterSnapshot, m: usize| {
+        snap.observations
+            .iter()
+            .find(|o| o.endpoint == lab.endpoint(m))
+            .and_then(|o| o.report())
+            .and_then(|r| r.census.clone())
+            .map(|c| (c.db_keys, c.slots, c.stray))
+    };
+    for m in lab.master_indices() {
+        let served = lab.initial_slots(m).unwrap().len() as u64;
+        assert_eq!(
+            (
+                calls(&lab, m, "scan"),
+                calls(&lab, m, "cluster|countkeysinslot")
+            ),
+            (0, served),
+            "node {m}: SCAN and COUNTKEYSINSLOT calls as a named user"
+        );
+        assert!(census_of(&per_slot, m).is_some(), "node {m}: no census");
+        assert_eq!(census_of(&per_slot, m), census_of(&snap, m), "node {m}");
+    }
 }
