@@ -510,6 +510,17 @@ async fn a_sparse_master_is_counted_by_one_scan_exactly() {
     }
     let conn = Connector::new(seed_opts(&lab, 0));
     let snap = observe_once(&conn, None).await.unwrap();
+    // Every node: one INFO and one CONFIG GET (all four parameters at once on 7.0+).
+    for i in lab.running() {
+        assert_eq!(
+            (calls(&lab, i, "info"), calls(&lab, i, "config|get")),
+            (1, 1),
+            "node {i}: INFO and CONFIG GET calls"
+        );
+    }
+    let config = snap.observations[0].report().map(|r| r.config.clone());
+    assert_eq!(config.as_ref().and_then(|c| c.appendonly), Some(false));
+    assert!(config.and_then(|c| c.node_timeout_ms).is_some());
     for m in lab.master_indices() {
         let (scans, counts) = (
             calls(&lab, m, "scan"),
@@ -577,5 +588,46 @@ async fn a_sparse_master_is_counted_by_one_scan_exactly() {
         );
         assert!(census_of(&per_slot, m).is_some(), "node {m}: no census");
         assert_eq!(census_of(&per_slot, m), census_of(&snap, m), "node {m}");
+    }
+}
+
+/// `check` leaves the node table's vitals out of `INFO` (`vitals: false`); the dashboard reads
+/// them. Everything else read from `INFO` is the same either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn info_without_vitals_reads_everything_but_the_vitals() {
+    let lab = cluster(None);
+    let with = observe_once(&Connector::new(seed_opts(&lab, 0)), None)
+        .await
+        .unwrap();
+    let mut opts = seed_opts(&lab, 0);
+    opts.vitals = false;
+    let without = observe_once(&Connector::new(opts), None).await.unwrap();
+    assert_eq!(with.observations.len(), without.observations.len());
+    for (a, b) in with.observations.iter().zip(&without.observations) {
+        let (a, b) = (&a.report().unwrap().info, &b.report().unwrap().info);
+        assert!(
+            a.used_memory.is_some() && a.connected_clients.is_some(),
+            "{a:?}"
+        );
+        assert_eq!(
+            (b.used_memory, b.ops_per_sec, b.connected_clients),
+            (None, None, None)
+        );
+        assert_eq!(
+            (
+                &a.role,
+                &a.redis_version,
+                a.keys,
+                a.cluster_enabled,
+                a.aof_enabled
+            ),
+            (
+                &b.role,
+                &b.redis_version,
+                b.keys,
+                b.cluster_enabled,
+                b.aof_enabled
+            ),
+        );
     }
 }

@@ -383,6 +383,19 @@ pub fn parse_info(text: &str) -> ServerInfo {
     s
 }
 
+/// The `# Server` section of an `INFO` reply (servers send it first), for a reader that needs
+/// only the server's name and version; the whole text when it does not start with that section.
+#[must_use]
+pub fn info_server_section(text: &str) -> &str {
+    if !text.starts_with("# Server") {
+        return text;
+    }
+    text.get(1..)
+        .and_then(|rest| rest.find("\n#"))
+        .and_then(|i| text.get(..=i + 1))
+        .unwrap_or(text)
+}
+
 fn parse_flag01(v: &str) -> Option<bool> {
     match v {
         "1" | "yes" => Some(true),
@@ -438,6 +451,23 @@ fn keyspace_keys(v: &str) -> u64 {
 #[allow(clippy::too_many_arguments)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_server_section_of_info_is_its_first() {
+        let info = "# Server\r\nredis_version:7.0.15\r\nvalkey_version:9.0.0\r\n\r\n\
+                    # Replication\r\nrole:master\r\n";
+        let server = info_server_section(info);
+        assert_eq!(
+            server,
+            "# Server\r\nredis_version:7.0.15\r\nvalkey_version:9.0.0\r\n\r\n"
+        );
+        assert_eq!(parse_info(server).valkey_version.as_deref(), Some("9.0.0"));
+        assert_eq!(parse_info(server).role, None);
+        // Only a server section: all of it. Not first: the whole reply, never a wrong part.
+        assert_eq!(info_server_section("# Server\nx:1\n"), "# Server\nx:1\n");
+        let odd = "# Replication\nrole:master\n# Server\nredis_version:7.2.4\n";
+        assert_eq!(info_server_section(odd), odd);
+    }
     use crate::cluster::slots::SlotRange;
     use crate::cluster::types::{ClusterState, MarkerKind, NodeId};
     use proptest::prelude::*;

@@ -65,13 +65,40 @@ pub async fn take_census(
         .collect()
         .await;
     for (i, census) in results {
-        if let Some(Ok(report)) = observations.get_mut(i).map(|o| o.result.as_mut()) {
-            match census {
-                Ok(c) => report.census = Some(c),
-                // A refused DBSIZE or COUNTKEYSINSLOT is not sent again for a while.
-                Err(e) => {
-                    refusals::learn(&mut report.access, &["DBSIZE"], &e, now_ms());
-                }
+        if let Some(obs) = observations.get_mut(i) {
+            keep(obs, census);
+        }
+    }
+}
+
+/// A first look's census of one master whose probe did not count it in its batch (a seed on
+/// a server without `CLUSTER SLOT-STATS`), counted as soon as its probe is in rather than
+/// after every other probe: `None` when there is nothing to count (a replica, a refusal, or
+/// already counted). Its result goes to [`keep`].
+pub(super) fn count_now<'a>(
+    connector: &'a Connector,
+    obs: &NodeObservation,
+) -> Option<impl std::future::Future<Output = Result<NodeCensus, CommandError>> + 'a> {
+    let may_scan = super::census_stats::may_scan(connector.options());
+    let job = Job::of(obs, None, may_scan)?;
+    let ep = obs.endpoint.clone();
+    Some(async move {
+        let r = job.count(connector, &ep, usize::MAX).await;
+        if let Err(e) = &r {
+            tracing::debug!(endpoint = %ep, error = %e, "key census failed");
+        }
+        r
+    })
+}
+
+/// Store a census count in its observation; a failure leaves the census absent.
+pub(super) fn keep(obs: &mut NodeObservation, census: Result<NodeCensus, CommandError>) {
+    if let Ok(report) = obs.result.as_mut() {
+        match census {
+            Ok(c) => report.census = Some(c),
+            // A refused DBSIZE or COUNTKEYSINSLOT is not sent again for a while.
+            Err(e) => {
+                refusals::learn(&mut report.access, &["DBSIZE"], &e, now_ms());
             }
         }
     }

@@ -315,14 +315,24 @@ async fn observe(
     // Each view is folded into one table of distinct lines as it arrives (`cluster::fold`),
     // whose lines share one allocation per node id (`cluster::intern`).
     let mut folder = Folder::new();
+    // A first look counts a master its probe did not count (a seed without SLOT-STATS) at
+    // once, beside the other probes, rather than after them: (observation index, census).
+    let mut counts = FuturesUnordered::new();
     loop {
-        while pending.len() < gate::probes_at_once(view_lines)
+        while pending.len() + counts.len() < gate::probes_at_once(view_lines)
             && let Some((ep, r, how)) = waiting.pop_front()
         {
             pending.push(probe_owned(connector, ep, r, how));
         }
-        let Some(mut obs) = pending.next().await else {
-            break;
+        let mut obs = tokio::select! {
+            Some(obs) = pending.next(), if !pending.is_empty() => obs,
+            Some((i, census)) = counts.next(), if !counts.is_empty() => {
+                if let Some(o) = observations.get_mut(i) {
+                    census::keep(o, census);
+                }
+                continue;
+            }
+            else => break,
         };
         if let Ok(report) = obs.result.as_mut() {
             connector.learn_hostnames(&report.nodes);
@@ -349,9 +359,13 @@ async fn observe(
         // observation is about a kilobyte; a doubling holds both copies at once). `reserve`,
         // not `reserve_exact`: nodes found a few at a time still grow it amortised.
         observations.reserve(seen.len().saturating_sub(observations.len()));
+        if counting && let Some(job) = census::count_now(connector, &obs) {
+            let i = observations.len();
+            counts.push(async move { (i, job.await) });
+        }
         observations.push(obs);
     }
-    drop(pending);
+    drop((pending, counts));
     folder.finish();
     dedupe_aliases(&mut observations);
     observations.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));

@@ -12,20 +12,26 @@ pub use super::census_stats::{EarlyCensus, Lister as CensusLister};
 use super::conn::{CommandError, Connector, micros, value_into_text, value_text};
 use super::refusals;
 use crate::cluster::access::{Access, classify};
+use crate::cluster::parse::{info_server_section, parse_info};
 use crate::cluster::types::{Endpoint, NodeObservation, ProbeError, ServerInfo};
 use redis::Value;
 
-/// The `INFO` sections slotscope reads (Redis 7.0+ accepts several at once).
+/// The `INFO` sections slotscope reads (Redis 7.0+ accepts several at once); the last three
+/// only with [`crate::refresh::ConnectOptions::vitals`] (the node table's memory, ops/s and
+/// clients).
 pub const INFO_SECTIONS: &[&str] = &[
     "server",
     "replication",
-    "memory",
-    "stats",
-    "clients",
     "keyspace",
     "cluster",
     "persistence",
+    "memory",
+    "stats",
+    "clients",
 ];
+
+/// How many of [`INFO_SECTIONS`] are read without the vitals.
+const CORE_SECTIONS: usize = 5;
 
 /// Unix time in milliseconds.
 #[must_use]
@@ -153,7 +159,8 @@ async fn probe_inner(
     let mut replies = RawReplies::new(&nodes, &cluster_info, &info, config);
     replies.access = access;
     if let Ok(text) = &info {
-        let server = crate::cluster::parse::parse_info(text);
+        // Only the server's name and version matter here; `interpret` reads the whole reply.
+        let server = parse_info(info_server_section(text));
         replies.slot_migrations = super::slot_migrations::settle(c, ep, &server, migrations).await;
     }
     (rtt, Ok(replies), counted)
@@ -193,7 +200,12 @@ async fn text(c: &Connector, ep: &Endpoint, args: &[&str]) -> Result<String, Com
 /// section arguments (before 7.0).
 async fn read_info(c: &Connector, ep: &Endpoint, access: &Access) -> Result<String, CommandError> {
     let mut args = vec!["INFO"];
-    args.extend_from_slice(INFO_SECTIONS);
+    let sections = if c.options().vitals {
+        INFO_SECTIONS
+    } else {
+        &INFO_SECTIONS[..CORE_SECTIONS]
+    };
+    args.extend_from_slice(sections);
     match gated(c, ep, access, &args).await {
         // A refusal of INFO is not about the section arguments: no second try.
         Err(CommandError::Server { code, message })
@@ -218,10 +230,13 @@ async fn gated(
     }
 }
 
-/// `CONFIG GET` of every parameter of [`CONFIG_PARAMS`], concurrently, with the first error
-/// (to learn a refusal from). A renamed or refused `CONFIG` is an error per parameter
-/// ([`super::capture::config_of`] makes it [`crate::cluster::types::NodeConfig::error`]),
-/// never a probe failure; once refused, it is not sent again for a while.
+/// `CONFIG GET` of every parameter of [`CONFIG_PARAMS`], with the first error (to learn a
+/// refusal from). One command names them all (Redis and Valkey 7.0+); a server that answers
+/// it with any error reply (before 7.0 `CONFIG GET` takes one parameter) is asked once per
+/// parameter, concurrently, and those replies are what is kept and learnt from. A renamed or
+/// refused `CONFIG` is an error per parameter ([`super::capture::config_of`] makes it
+/// [`crate::cluster::types::NodeConfig::error`]), never a probe failure; once refused, it is
+/// not sent again for a while.
 async fn read_config(
     c: &Connector,
     ep: &Endpoint,
@@ -230,9 +245,18 @@ async fn read_config(
     Vec<(String, Result<Option<String>, CommandError>)>,
     Option<CommandError>,
 ) {
-    let values = match refusals::remembered(access, &["CONFIG", "GET"]) {
-        Some(e) => vec![Err(e); CONFIG_PARAMS.len()],
-        None => futures::future::join_all(CONFIG_PARAMS.iter().map(|p| config_get(c, ep, p))).await,
+    let values = if let Some(e) = refusals::remembered(access, &["CONFIG", "GET"]) {
+        vec![Err(e); CONFIG_PARAMS.len()]
+    } else {
+        let mut args = vec!["CONFIG", "GET"];
+        args.extend_from_slice(&CONFIG_PARAMS);
+        match c.command_strs(ep, &args).await {
+            Ok(v) => CONFIG_PARAMS.iter().map(|p| config_value(&v, p)).collect(),
+            Err(CommandError::Server { .. }) => {
+                futures::future::join_all(CONFIG_PARAMS.iter().map(|p| config_get(c, ep, p))).await
+            }
+            Err(e) => vec![Err(e); CONFIG_PARAMS.len()],
+        }
     };
     let first = values.iter().find_map(|v| v.as_ref().err().cloned());
     let all = CONFIG_PARAMS
@@ -305,6 +329,142 @@ mod tests {
             Some("no")
         );
         assert!(config_value(&Value::Int(3), "x").is_err());
+    }
+
+    /// The complete RESP requests at the front of `buf` (arrays of bulk strings), drained.
+    fn take_requests(buf: &mut Vec<u8>) -> Vec<Vec<String>> {
+        fn line(b: &[u8], at: usize) -> Option<(&[u8], usize)> {
+            let end = at + b.get(at..)?.windows(2).position(|w| w == b"\r\n")?;
+            Some((&b[at..end], end + 2))
+        }
+        fn one(b: &[u8]) -> Option<(Vec<String>, usize)> {
+            let (head, mut at) = line(b, 0)?;
+            let n: usize = std::str::from_utf8(head.strip_prefix(b"*")?)
+                .ok()?
+                .parse()
+                .ok()?;
+            let mut args = Vec::new();
+            for _ in 0..n {
+                let (len, start) = line(b, at)?;
+                let len: usize = std::str::from_utf8(len.strip_prefix(b"$")?)
+                    .ok()?
+                    .parse()
+                    .ok()?;
+                let arg = b.get(start..start + len)?;
+                args.push(String::from_utf8_lossy(arg).into_owned());
+                at = start + len + 2;
+            }
+            (at <= b.len()).then_some((args, at))
+        }
+        let mut out = Vec::new();
+        while let Some((args, used)) = one(buf) {
+            buf.drain(..used);
+            out.push(args);
+        }
+        out
+    }
+
+    /// A loopback server that answers `CONFIG GET` as Redis 7.0+ does (`several`: every
+    /// parameter of one request) or as Redis 6 does (one parameter; more is an error);
+    /// counts the `CONFIG GET`s it receives.
+    async fn config_server(
+        several: bool,
+    ) -> (Endpoint, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::Ordering;
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = asked.clone();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0_u8; 4096];
+                    while let Ok(n) = sock.read(&mut chunk).await {
+                        if n == 0 {
+                            break;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        let mut out = Vec::new();
+                        for args in take_requests(&mut buf) {
+                            let params = args.get(2..).unwrap_or_default();
+                            if args.len() < 2 || !args[0].eq_ignore_ascii_case("config") {
+                                out.extend_from_slice(b"+OK\r\n");
+                                continue;
+                            }
+                            counter.fetch_add(1, Ordering::SeqCst);
+                            if params.len() > 1 && !several {
+                                out.extend_from_slice(
+                                    b"-ERR Unknown subcommand or wrong number of arguments \
+                                      for 'get'. Try CONFIG HELP.\r\n",
+                                );
+                                continue;
+                            }
+                            let known: Vec<(&String, &str)> = params
+                                .iter()
+                                .filter_map(|p| match p.as_str() {
+                                    "cluster-node-timeout" => Some((p, "5000")),
+                                    "save" => Some((p, "3600 1")),
+                                    "appendonly" => Some((p, "yes")),
+                                    _ => None,
+                                })
+                                .collect();
+                            out.extend_from_slice(format!("*{}\r\n", known.len() * 2).as_bytes());
+                            for (k, v) in known {
+                                for w in [k.as_str(), v] {
+                                    out.extend_from_slice(
+                                        format!("${}\r\n{w}\r\n", w.len()).as_bytes(),
+                                    );
+                                }
+                            }
+                        }
+                        if sock.write_all(&out).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        (Endpoint::new("127.0.0.1", port), asked)
+    }
+
+    /// The four parameters as read: an unknown one is `None`, never an error.
+    fn expected_config() -> Vec<(String, Result<Option<String>, CommandError>)> {
+        [
+            ("cluster-require-full-coverage", None),
+            ("cluster-node-timeout", Some("5000")),
+            ("save", Some("3600 1")),
+            ("appendonly", Some("yes")),
+        ]
+        .into_iter()
+        .map(|(p, v)| (p.to_owned(), Ok(v.map(str::to_owned))))
+        .collect()
+    }
+
+    #[tokio::test]
+    async fn config_is_read_by_one_config_get_on_a_7_0_server() {
+        let (ep, asked) = config_server(true).await;
+        let c = Connector::new(crate::refresh::ConnectOptions::new(vec![ep.clone()]));
+        let (values, first) = read_config(&c, &ep, &Access::default()).await;
+        assert_eq!(values, expected_config());
+        assert_eq!(first, None);
+        assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_server_that_takes_one_parameter_is_asked_once_per_parameter() {
+        let (ep, asked) = config_server(false).await;
+        let c = Connector::new(crate::refresh::ConnectOptions::new(vec![ep.clone()]));
+        let (values, first) = read_config(&c, &ep, &Access::default()).await;
+        // The error of the first form is neither kept nor learnt as a refusal.
+        assert_eq!(values, expected_config());
+        assert_eq!(first, None);
+        assert_eq!(
+            asked.load(std::sync::atomic::Ordering::SeqCst),
+            1 + CONFIG_PARAMS.len()
+        );
     }
 
     #[test]

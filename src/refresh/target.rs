@@ -82,6 +82,10 @@ pub struct ConnectOptions {
     /// The most a node may send in reply to one request (a command or a pipeline); more
     /// drops the connection and reports the node as sending an oversized reply.
     pub max_reply_bytes: usize,
+    /// Ask `INFO` for the node table's vitals too (memory, ops/s, clients: the `memory`,
+    /// `stats` and `clients` sections). `check` never shows them and leaves them out: they
+    /// are most of the reply's lines and of the server's time for it.
+    pub vitals: bool,
 }
 
 impl Default for ConnectOptions {
@@ -97,6 +101,7 @@ impl Default for ConnectOptions {
             remap: super::conn::remap::RemapTable::default(),
             hostnames: None,
             max_reply_bytes: super::conn::DEFAULT_MAX_REPLY_BYTES,
+            vitals: true,
         }
     }
 }

@@ -282,22 +282,26 @@ async fn serve(c: &Cluster, me: usize, mut s: TcpStream) -> std::io::Result<()> 
             ["CLUSTER", "MYID"] => bulk(&mut out, &node_id(me)),
             ["CLUSTER", "COUNTKEYSINSLOT"] | ["DBSIZE", ..] => out.extend_from_slice(b":0\r\n"),
             ["INFO", ..] => bulk(&mut out, &c.info(me)),
+            // As Redis 7.0+: every parameter asked for, in one flat array of pairs.
             ["CONFIG", "GET"] => {
-                let param = args.get(2).map_or("", String::as_str);
-                let value = match param {
-                    "cluster-node-timeout" => Some("15000"),
-                    "cluster-require-full-coverage" => Some("yes"),
-                    "save" => Some(""),
-                    "appendonly" => Some("no"),
-                    _ => None,
-                };
-                match value {
-                    Some(v) => {
-                        out.extend_from_slice(b"*2\r\n");
-                        bulk(&mut out, param);
-                        bulk(&mut out, v);
-                    }
-                    None => out.extend_from_slice(b"*0\r\n"),
+                let known: Vec<(&str, &str)> = args
+                    .iter()
+                    .skip(2)
+                    .filter_map(|p| {
+                        let v = match p.as_str() {
+                            "cluster-node-timeout" => "15000",
+                            "cluster-require-full-coverage" => "yes",
+                            "save" => "",
+                            "appendonly" => "no",
+                            _ => return None,
+                        };
+                        Some((p.as_str(), v))
+                    })
+                    .collect();
+                out.extend_from_slice(format!("*{}\r\n", known.len() * 2).as_bytes());
+                for (p, v) in known {
+                    bulk(&mut out, p);
+                    bulk(&mut out, v);
                 }
             }
             ["CLIENT" | "AUTH", ..] => out.extend_from_slice(b"+OK\r\n"),
