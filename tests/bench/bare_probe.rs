@@ -6,7 +6,9 @@
 //!
 //! Per node: `PING`, `CLUSTER NODES`, `CLUSTER INFO`, `INFO` (the sections `check` reads),
 //! `CONFIG GET` (its four parameters), `CLUSTER GETSLOTMIGRATIONS`; per master also `DBSIZE`,
-//! `SCAN 0 COUNT n`, `DBSIZE` (the key census by one pass).
+//! `SCAN 0 COUNT n`, `DBSIZE` (the key census by one pass). The seed's census goes on a second
+//! connection beside the other nodes' probes (`check` reuses the seed's connection): one
+//! handshake more than `check`, so if anything this floor reads high.
 //!
 //! ```sh
 //! cargo bench --bench bare_probe --no-run       # builds target/release/deps/bare_probe-*
