@@ -452,6 +452,10 @@ fn keyspace_keys(v: &str) -> u64 {
 mod tests {
     use super::*;
 
+    use crate::cluster::slots::SlotRange;
+    use crate::cluster::types::{ClusterState, MarkerKind, NodeId};
+    use proptest::prelude::*;
+
     #[test]
     fn the_server_section_of_info_is_its_first() {
         let info = "# Server\r\nredis_version:7.0.15\r\nvalkey_version:9.0.0\r\n\r\n\
@@ -468,9 +472,6 @@ mod tests {
         let odd = "# Replication\nrole:master\n# Server\nredis_version:7.2.4\n";
         assert_eq!(info_server_section(odd), odd);
     }
-    use crate::cluster::slots::SlotRange;
-    use crate::cluster::types::{ClusterState, MarkerKind, NodeId};
-    use proptest::prelude::*;
     use rstest::rstest;
 
     macro_rules! fixture {

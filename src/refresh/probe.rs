@@ -1,6 +1,6 @@
 //! Probe one node: concurrently on one connection, in one round trip, `PING` (round-trip
-//! time; alone first on a kept connection), `CLUSTER NODES`, `CLUSTER INFO`, `INFO …`, the
-//! `CONFIG GET`s and, when asked, the key census (see [`EarlyCensus`]). Every failure becomes
+//! time; alone first on a kept connection), `CLUSTER NODES`, `CLUSTER INFO`, `INFO …`, one
+//! `CONFIG GET` of its parameters and, when asked, the key census (see [`EarlyCensus`]). Every failure becomes
 //! data in the returned [`NodeObservation`]; nothing here panics or returns early with `?`
 //! past the observation.
 
@@ -443,28 +443,26 @@ mod tests {
         .collect()
     }
 
-    #[tokio::test]
-    async fn config_is_read_by_one_config_get_on_a_7_0_server() {
-        let (ep, asked) = config_server(true).await;
+    /// Read the configuration from a [`config_server`]: it reads in full, with no error kept
+    /// (the error of the one-request form is neither kept nor learnt as a refusal); how many
+    /// `CONFIG GET`s the server received.
+    async fn config_gets_to_read(several: bool) -> usize {
+        let (ep, asked) = config_server(several).await;
         let c = Connector::new(crate::refresh::ConnectOptions::new(vec![ep.clone()]));
         let (values, first) = read_config(&c, &ep, &Access::default()).await;
         assert_eq!(values, expected_config());
         assert_eq!(first, None);
-        assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+        asked.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    #[tokio::test]
+    async fn config_is_read_by_one_config_get_on_a_7_0_server() {
+        assert_eq!(config_gets_to_read(true).await, 1);
     }
 
     #[tokio::test]
     async fn a_server_that_takes_one_parameter_is_asked_once_per_parameter() {
-        let (ep, asked) = config_server(false).await;
-        let c = Connector::new(crate::refresh::ConnectOptions::new(vec![ep.clone()]));
-        let (values, first) = read_config(&c, &ep, &Access::default()).await;
-        // The error of the first form is neither kept nor learnt as a refusal.
-        assert_eq!(values, expected_config());
-        assert_eq!(first, None);
-        assert_eq!(
-            asked.load(std::sync::atomic::Ordering::SeqCst),
-            1 + CONFIG_PARAMS.len()
-        );
+        assert_eq!(config_gets_to_read(false).await, 1 + CONFIG_PARAMS.len());
     }
 
     #[test]
