@@ -451,7 +451,6 @@ fn keyspace_keys(v: &str) -> u64 {
 #[allow(clippy::too_many_arguments)]
 mod tests {
     use super::*;
-
     use crate::cluster::slots::SlotRange;
     use crate::cluster::types::{ClusterState, MarkerKind, NodeId};
     use proptest::prelude::*;
