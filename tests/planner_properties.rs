@@ -10,6 +10,7 @@
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use slotscope::cluster::generate::GenCluster;
 use slotscope::cluster::model::ClusterModel;
 use slotscope::fix::properties::{Checked, check_cluster};
@@ -41,7 +42,13 @@ fn check(bytes: &[u8]) -> Result<Checked, String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: cases(),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "tests/proptest-regressions/planner-properties.txt",
+        ))),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn every_plan_keeps_its_promises(bytes in proptest::collection::vec(any::<u8>(), 0..160)) {
