@@ -15,17 +15,3 @@ pub mod record;
 pub mod refresh;
 pub mod tui;
 pub mod ui;
-
-/// A property test's configuration: `cases` cases, and the failing cases it finds kept in
-/// `file` (under `tests/proptest-regressions/`, replayed first on every run) rather than in
-/// proptest's default directory beside `src/`.
-#[cfg(test)]
-pub(crate) fn proptest_config(cases: u32, file: &'static str) -> proptest::test_runner::Config {
-    proptest::test_runner::Config {
-        cases,
-        failure_persistence: Some(Box::new(
-            proptest::test_runner::FileFailurePersistence::Direct(file),
-        )),
-        ..proptest::test_runner::Config::default()
-    }
-}

@@ -27,3 +27,17 @@ pub mod types;
 pub use diagnose::{Finding, FindingKind, Severity, diagnose};
 pub use model::{ClusterModel, NodeSummary, OpenSlot, Reachability, Role, SlotEntry, SlotState};
 pub use types::*;
+
+/// A property test's configuration: `cases` cases, and the failing cases it finds kept in
+/// `file` (under `tests/proptest-regressions/`, replayed first on every run) rather than in
+/// proptest's default directory beside `src/`.
+#[cfg(test)]
+pub(crate) fn proptest_config(cases: u32, file: &'static str) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct(file),
+        )),
+        ..proptest::test_runner::Config::default()
+    }
+}

@@ -860,7 +860,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(crate::proptest_config(256, "tests/proptest-regressions/cluster-parse.txt"))]
+        #![proptest_config(crate::cluster::proptest_config(256, "tests/proptest-regressions/cluster-parse.txt"))]
         #[test]
         fn arbitrary_text_never_panics(s in any::<String>()) {
             let _ = parse_cluster_nodes(&s);

@@ -355,7 +355,7 @@ mod generated {
     use crate::refresh::capture::RawText;
 
     proptest! {
-        #![proptest_config(crate::proptest_config(128, "tests/proptest-regressions/record.txt"))]
+        #![proptest_config(crate::cluster::proptest_config(128, "tests/proptest-regressions/record.txt"))]
 
         #[test]
         fn generated_refreshes_read_back_as_written(

@@ -479,7 +479,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(crate::proptest_config(256, "tests/proptest-regressions/ui-heatmap.txt"))]
+        #![proptest_config(crate::cluster::proptest_config(256, "tests/proptest-regressions/ui-heatmap.txt"))]
         #[test]
         fn bucket_worst_equals_max_of_chunk(v in proptest::collection::vec(0u8..5, 1..300), b in 1usize..64) {
             let out = bucket_worst(&v, b);

@@ -225,7 +225,7 @@ mod prop {
     }
 
     proptest! {
-        #![proptest_config(crate::proptest_config(128, "tests/proptest-regressions/cluster-diagnose.txt"))]
+        #![proptest_config(crate::cluster::proptest_config(128, "tests/proptest-regressions/cluster-diagnose.txt"))]
         /// Whatever the model holds, the diagnosis never panics and is well ordered.
         #[test]
         fn never_panics(

@@ -129,7 +129,7 @@ fn a_view_already_folded_and_an_empty_view_stay_as_they_are() {
 }
 
 proptest! {
-    #![proptest_config(crate::proptest_config(200, "tests/proptest-regressions/cluster-fold.txt"))]
+    #![proptest_config(crate::cluster::proptest_config(200, "tests/proptest-regressions/cluster-fold.txt"))]
 
     /// Model and diagnosis from folded views equal those from the parsed views, for
     /// generated clusters in every state the generator makes.

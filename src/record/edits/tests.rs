@@ -141,7 +141,7 @@ fn edits_that_do_not_fit_are_errors() {
 }
 
 proptest! {
-    #![proptest_config(crate::proptest_config(512, "tests/proptest-regressions/record-edits.txt"))]
+    #![proptest_config(crate::cluster::proptest_config(512, "tests/proptest-regressions/record-edits.txt"))]
 
     #[test]
     fn any_pair_of_texts_round_trips(

@@ -370,7 +370,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(crate::proptest_config(256, "tests/proptest-regressions/cluster-model-build.txt"))]
+        #![proptest_config(crate::cluster::proptest_config(256, "tests/proptest-regressions/cluster-model-build.txt"))]
         #[test]
         fn build_never_panics_and_keeps_invariants(views in prop::collection::vec(arb_view(), 0..6)) {
             let eps: Vec<String> = (0..views.len()).map(|i| format!("127.0.0.1:{}", 7000 + i)).collect();
