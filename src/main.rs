@@ -174,7 +174,8 @@ fn main() -> ExitCode {
     // thread (`block_on`) and the refresher, fixes and connections on one worker thread: the
     // refresher is one task, so a second worker bought no speed, only a second malloc arena
     // holding its own high-water mark of a refresh's replies (1000 nodes: 45.6 → 37.1 MiB of
-    // peak RSS, docs/performance.md). Model builds run on the blocking pool, off both.
+    // peak RSS, docs/performance.md). Model builds run as tasks on that worker, off the event
+    // loop's thread (`tui::run::Builder`).
     let one_shot = matches!(cli.command, Some(slotscope::cli::Command::Check(_)));
     let mut builder = if one_shot {
         tokio::runtime::Builder::new_current_thread()

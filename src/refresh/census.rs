@@ -15,7 +15,6 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use futures::StreamExt as _;
 use redis::Value;
 
 use crate::cluster::census::{NodeCensus, SWEEP_BUDGET, expected_slots, sweep_chunk};
@@ -49,21 +48,11 @@ pub async fn take_census(
         .enumerate()
         .filter_map(|(i, o)| Job::of(o, previous, may_scan).map(|j| (i, j)))
         .collect();
-    let at_once = super::gate::follow_ups_at_once(observations.len());
-    let results: Vec<_> = futures::stream::iter(jobs)
-        .map(|(i, job)| {
-            let ep = observations[i].endpoint.clone();
-            async move {
-                let r = job.count(connector, &ep, budget).await;
-                if let Err(e) = &r {
-                    tracing::debug!(endpoint = %ep, error = %e, "key census failed");
-                }
-                (i, r)
-            }
-        })
-        .buffer_unordered(at_once)
-        .collect()
-        .await;
+    let results = super::gate::follow_ups(observations.len(), jobs, |(i, job)| {
+        let ep = observations[i].endpoint.clone();
+        async move { (i, job.count_logged(connector, &ep, budget).await) }
+    })
+    .await;
     for (i, census) in results {
         if let Some(obs) = observations.get_mut(i) {
             keep(obs, census);
@@ -78,17 +67,11 @@ pub async fn take_census(
 pub(super) fn count_now<'a>(
     connector: &'a Connector,
     obs: &NodeObservation,
+    may_scan: bool,
 ) -> Option<impl std::future::Future<Output = Result<NodeCensus, CommandError>> + 'a> {
-    let may_scan = super::census_stats::may_scan(connector.options());
     let job = Job::of(obs, None, may_scan)?;
     let ep = obs.endpoint.clone();
-    Some(async move {
-        let r = job.count(connector, &ep, usize::MAX).await;
-        if let Err(e) = &r {
-            tracing::debug!(endpoint = %ep, error = %e, "key census failed");
-        }
-        r
-    })
+    Some(async move { job.count_logged(connector, &ep, usize::MAX).await })
 }
 
 /// Store a census count in its observation; a failure leaves the census absent.
@@ -156,6 +139,20 @@ impl Job {
             importing,
             scan,
         })
+    }
+
+    /// [`Self::count`], a failure logged (the census is then absent: unknown, never zero).
+    async fn count_logged(
+        &self,
+        connector: &Connector,
+        ep: &crate::cluster::types::Endpoint,
+        budget: usize,
+    ) -> Result<NodeCensus, CommandError> {
+        let r = self.count(connector, ep, budget).await;
+        if let Err(e) = &r {
+            tracing::debug!(endpoint = %ep, error = %e, "key census failed");
+        }
+        r
     }
 
     async fn count(

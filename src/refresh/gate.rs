@@ -38,13 +38,23 @@ pub fn probes_at_once(view_lines: usize) -> usize {
     (PROBE_BUDGET_BYTES / per_probe).max(MIN_PROBES_AT_ONCE)
 }
 
-/// How many nodes a refresh's later steps (the key census, `SLOT-STATS`, the suspect slots'
-/// counts) ask at once, in a cluster of `nodes` nodes: as many as its probes. Each needs a
-/// connection (a probe of a large cluster closes its own, see [`KEEP_CONNECTION_BYTES`]),
-/// with buffers of its own: asking 500 masters at once held 500 new connections at the peak.
-#[must_use]
-pub fn follow_ups_at_once(nodes: usize) -> usize {
-    probes_at_once(nodes)
+/// Run a refresh's later step (the key census, `SLOT-STATS`, the suspect slots' counts) on
+/// each of `jobs` in a cluster of `nodes` nodes, as many at once as its probes; the results
+/// in the order they finish. Each needs a connection (a probe of a large cluster closes its
+/// own, see [`KEEP_CONNECTION_BYTES`]), with buffers of its own: asking 500 masters at once
+/// held 500 new connections at the peak.
+pub async fn follow_ups<J, F, Fut>(nodes: usize, jobs: J, ask: F) -> Vec<Fut::Output>
+where
+    J: IntoIterator,
+    F: FnMut(J::Item) -> Fut,
+    Fut: std::future::Future,
+{
+    use futures::StreamExt as _;
+    futures::stream::iter(jobs)
+        .map(ask)
+        .buffer_unordered(probes_at_once(nodes))
+        .collect()
+        .await
 }
 
 #[cfg(test)]

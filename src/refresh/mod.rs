@@ -359,7 +359,7 @@ async fn observe(
         // observation is about a kilobyte; a doubling holds both copies at once). `reserve`,
         // not `reserve_exact`: nodes found a few at a time still grow it amortised.
         observations.reserve(seen.len().saturating_sub(observations.len()));
-        if counting && let Some(job) = census::count_now(connector, &obs) {
+        if counting && let Some(job) = census::count_now(connector, &obs, may_scan) {
             let i = observations.len();
             counts.push(async move { (i, job.await) });
         }
@@ -509,15 +509,11 @@ async fn count_keys(connector: &Connector, observations: &mut [NodeObservation])
         .map(|(i, _)| i)
         .collect();
     let cmds = &cmds;
-    let at_once = gate::follow_ups_at_once(observations.len());
-    let results: Vec<_> = futures::stream::iter(masters)
-        .map(|i| {
-            let ep = observations[i].endpoint.clone();
-            async move { (i, connector.pipeline(&ep, cmds).await) }
-        })
-        .buffer_unordered(at_once)
-        .collect()
-        .await;
+    let results = gate::follow_ups(observations.len(), masters, |i| {
+        let ep = observations[i].endpoint.clone();
+        async move { (i, connector.pipeline(&ep, cmds).await) }
+    })
+    .await;
     for (i, r) in results {
         let Some(obs) = observations.get_mut(i) else {
             continue;

@@ -1,8 +1,8 @@
 //! Probe one node: concurrently on one connection, in one round trip, `PING` (round-trip
 //! time; alone first on a kept connection), `CLUSTER NODES`, `CLUSTER INFO`, `INFO …`, one
-//! `CONFIG GET` of its parameters and, when asked, the key census (see [`EarlyCensus`]). Every failure becomes
-//! data in the returned [`NodeObservation`]; nothing here panics or returns early with `?`
-//! past the observation.
+//! `CONFIG GET` of its parameters and, when asked, the key census (see [`EarlyCensus`]).
+//! Every failure becomes data in the returned [`NodeObservation`]; nothing here panics or
+//! returns early with `?` past the observation.
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 

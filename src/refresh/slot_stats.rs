@@ -4,7 +4,6 @@
 //! answer is carried meanwhile). One command per master; a server without the command refuses
 //! it once and is not asked again for a while (see [`super::refusals`]).
 
-use futures::StreamExt as _;
 use redis::Value;
 
 use crate::cluster::slot_stats::{NodeSlotStats, Reply, parse};
@@ -55,12 +54,10 @@ pub async fn fetch_slot_stats(
             jobs.push((i, ep));
         }
     }
-    let at_once = super::gate::follow_ups_at_once(observations.len());
-    let results: Vec<_> = futures::stream::iter(jobs)
-        .map(|(i, ep)| async move { (i, connector.command_strs(&ep, &COMMAND).await) })
-        .buffer_unordered(at_once)
-        .collect()
-        .await;
+    let results = super::gate::follow_ups(observations.len(), jobs, |(i, ep)| async move {
+        (i, connector.command_strs(&ep, &COMMAND).await)
+    })
+    .await;
     for (i, r) in results {
         let Some(Ok(report)) = observations.get_mut(i).map(|o| o.result.as_mut()) else {
             continue;
